@@ -1,0 +1,44 @@
+# Socle — the two commands a newcomer needs: `make run` and `make test`.
+# Everything else here is for developers (see docs/architecture.md).
+SHELL := /bin/bash
+PRESET ?= default
+BUILD_DIR := build/$(PRESET)
+JOBS ?= $(shell nproc)
+HTTP ?= 127.0.0.1:8090
+DATA_DIR ?= ./socle_data
+
+.PHONY: run test test-asan deps configure build fuzz clean help
+
+help:
+	@echo "make run        install missing packages, build, start socle-server on $(HTTP)"
+	@echo "make test       install missing packages, build, run every test suite"
+	@echo "make test-asan  the whole suite under AddressSanitizer + UBSan"
+	@echo "make fuzz       build and briefly run the libFuzzer targets (clang)"
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+run: build
+	@echo "Starting socle-server on http://$(HTTP) (data in $(DATA_DIR)); Ctrl-C stops it."
+	@$(BUILD_DIR)/apps/socle-server/socle-server --http $(HTTP) --data-dir $(DATA_DIR)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+test-asan:
+	@$(MAKE) --no-print-directory test PRESET=asan
+
+fuzz:
+	@SOCLE_FUZZ_DEPS=1 scripts/install-deps.sh
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@for f in build/fuzz/fuzz/*_fuzz; do echo "== $$f"; $$f -max_total_time=$${FUZZ_SECONDS:-30} -max_len=65536 tests/fuzz/corpus/$$(basename $$f) || exit 1; done
+
+clean:
+	@rm -rf build

@@ -1,0 +1,170 @@
+#include "socle/adapters/memory/memory_catalogue_store.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+namespace socle::adapters::memory {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+
+namespace {
+
+template <typename Map>
+auto PageOfMap(const Map& map, const domain::PageRequest& page, auto keep) {
+  domain::PageOf<typename Map::mapped_type> out;
+  out.page = page.page;
+  out.per_page = page.per_page;
+  const std::int64_t offset = page.Offset();
+  for (const auto& [key, value] : map) {
+    if (!keep(value)) continue;
+    if (out.total_items >= offset && out.total_items < offset + page.per_page) {
+      out.items.push_back(value);
+    }
+    ++out.total_items;
+  }
+  return out;
+}
+
+}  // namespace
+
+MemoryCatalogueStore::MemoryCatalogueStore() {
+  auto name = domain::Slug::Parse(domain::Region::kDefaultName);
+  regions_.emplace(*name, domain::Region{*name, ""});
+}
+
+Result<application::MigrationReport> MemoryCatalogueStore::Migrate() {
+  return application::MigrationReport{};  // nothing persistent to migrate
+}
+
+Result<void> MemoryCatalogueStore::Ping() { return {}; }
+
+Result<void> MemoryCatalogueStore::UpsertRegion(const domain::Region& region) {
+  std::lock_guard lock(mutex_);
+  regions_.insert_or_assign(region.name, region);
+  return {};
+}
+
+Result<domain::Region> MemoryCatalogueStore::GetRegion(const domain::Slug& name) {
+  std::lock_guard lock(mutex_);
+  auto it = regions_.find(name);
+  if (it == regions_.end()) return Fail(ErrorCode::kNotFound, "Region not found.");
+  return it->second;
+}
+
+Result<std::vector<domain::Region>> MemoryCatalogueStore::ListRegions() {
+  std::lock_guard lock(mutex_);
+  std::vector<domain::Region> out;
+  for (const auto& [name, region] : regions_) out.push_back(region);
+  return out;
+}
+
+Result<void> MemoryCatalogueStore::InsertOrganisation(const domain::Organisation& org) {
+  std::lock_guard lock(mutex_);
+  if (orgs_.contains(org.slug)) {
+    return Fail(ErrorCode::kAlreadyExists, "An organisation with this slug already exists.");
+  }
+  bool id_taken = std::any_of(orgs_.begin(), orgs_.end(),
+                              [&](const auto& kv) { return kv.second.id == org.id; });
+  if (id_taken) return Fail(ErrorCode::kAlreadyExists, "An organisation with this id already exists.");
+  if (!regions_.contains(org.region)) {
+    return Fail(ErrorCode::kFailedPrecondition, "The organisation's region does not exist.");
+  }
+  orgs_.emplace(org.slug, org);
+  return {};
+}
+
+Result<domain::Organisation> MemoryCatalogueStore::GetOrganisation(const domain::Slug& slug) {
+  std::lock_guard lock(mutex_);
+  auto it = orgs_.find(slug);
+  if (it == orgs_.end()) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  return it->second;
+}
+
+Result<domain::PageOf<domain::Organisation>> MemoryCatalogueStore::ListOrganisations(
+    const domain::PageRequest& page) {
+  std::lock_guard lock(mutex_);
+  return PageOfMap(orgs_, page, [](const auto&) { return true; });
+}
+
+Result<void> MemoryCatalogueStore::UpdateOrganisation(const domain::Organisation& org) {
+  std::lock_guard lock(mutex_);
+  for (auto& [slug, stored] : orgs_) {
+    if (stored.id == org.id) {
+      stored.name = org.name;
+      stored.updated = org.updated;
+      return {};
+    }
+  }
+  return Fail(ErrorCode::kNotFound, "Organisation not found.");
+}
+
+Result<std::int64_t> MemoryCatalogueStore::DeleteOrganisation(const domain::Id& org_id,
+                                                              application::DeleteMode mode) {
+  std::lock_guard lock(mutex_);
+  auto org = std::find_if(orgs_.begin(), orgs_.end(),
+                          [&](const auto& kv) { return kv.second.id == org_id; });
+  if (org == orgs_.end()) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  auto owned = [&](const auto& kv) { return kv.second.org_id == org_id; };
+  auto count = static_cast<std::int64_t>(std::count_if(projects_.begin(), projects_.end(), owned));
+  if (count > 0 && mode == application::DeleteMode::kRefuseIfProjects) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "The organisation still has projects; delete them first or force the deletion.");
+  }
+  std::erase_if(projects_, owned);
+  orgs_.erase(org);
+  return count;
+}
+
+Result<void> MemoryCatalogueStore::InsertProject(const domain::Project& project) {
+  std::lock_guard lock(mutex_);
+  if (projects_.contains(project.slug)) {
+    return Fail(ErrorCode::kAlreadyExists, "A project with this slug already exists.");
+  }
+  bool id_taken = std::any_of(projects_.begin(), projects_.end(),
+                              [&](const auto& kv) { return kv.second.id == project.id; });
+  if (id_taken) return Fail(ErrorCode::kAlreadyExists, "A project with this id already exists.");
+  auto org = std::find_if(orgs_.begin(), orgs_.end(),
+                          [&](const auto& kv) { return kv.second.id == project.org_id; });
+  if (org == orgs_.end()) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  domain::Project stored = project;
+  stored.org_slug = org->second.slug;
+  projects_.emplace(project.slug, std::move(stored));
+  return {};
+}
+
+Result<domain::Project> MemoryCatalogueStore::GetProject(const domain::Slug& slug) {
+  std::lock_guard lock(mutex_);
+  auto it = projects_.find(slug);
+  if (it == projects_.end()) return Fail(ErrorCode::kNotFound, "Project not found.");
+  return it->second;
+}
+
+Result<domain::PageOf<domain::Project>> MemoryCatalogueStore::ListProjects(
+    const std::optional<domain::Id>& org_id, const domain::PageRequest& page) {
+  std::lock_guard lock(mutex_);
+  return PageOfMap(projects_, page,
+                   [&](const domain::Project& p) { return !org_id || p.org_id == *org_id; });
+}
+
+Result<void> MemoryCatalogueStore::UpdateProject(const domain::Project& project) {
+  std::lock_guard lock(mutex_);
+  for (auto& [slug, stored] : projects_) {
+    if (stored.id == project.id) {
+      stored.name = project.name;
+      stored.updated = project.updated;
+      return {};
+    }
+  }
+  return Fail(ErrorCode::kNotFound, "Project not found.");
+}
+
+Result<void> MemoryCatalogueStore::DeleteProject(const domain::Id& project_id) {
+  std::lock_guard lock(mutex_);
+  auto removed = std::erase_if(projects_, [&](const auto& kv) { return kv.second.id == project_id; });
+  if (removed == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+  return {};
+}
+
+}  // namespace socle::adapters::memory

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "socle/application/ports/catalogue_store.hpp"
+#include "socle/application/ports/clock.hpp"
+#include "socle/application/ports/random_source.hpp"
+#include "socle/domain/error.hpp"
+#include "socle/domain/page.hpp"
+#include "socle/domain/tenancy.hpp"
+
+namespace socle::application {
+
+/// Unvalidated input for creating an organisation, as a caller typed it.
+struct CreateOrganisationInput {
+  std::string slug;
+  std::optional<std::string> name;    ///< Defaults to the slug.
+  std::optional<std::string> region;  ///< Defaults to Region::kDefaultName.
+  std::optional<std::string> tier;    ///< "shared" (default) or "dedicated".
+};
+
+/// What to do with an organisation's projects when deleting it.
+enum class ForceDelete { kNo, kYes };
+
+/// Use cases on organisations: create, list, get, rename, delete.
+class ManageOrganisations final {
+ public:
+  ManageOrganisations(CatalogueStore& store, Clock& clock, RandomSource& random)
+      : store_(store), clock_(clock), random_(random) {}
+
+  /// Validates every field (all field errors reported at once: invalid_argument), checks the
+  /// region exists (invalid_argument on "region") and stores it (already_exists on the slug).
+  domain::Result<domain::Organisation> Create(const CreateOrganisationInput& input);
+  /// One page of organisations ordered by slug.
+  domain::Result<domain::PageOf<domain::Organisation>> List(const domain::PageRequest& page);
+  /// The organisation named by `slug`; invalid_argument for a malformed slug, not_found.
+  domain::Result<domain::Organisation> Get(std::string_view slug);
+  /// Changes the display name; invalid_argument, not_found.
+  domain::Result<domain::Organisation> Rename(std::string_view slug, std::string_view new_name);
+  /// Deletes the organisation. Without force, failed_precondition while it has projects; with
+  /// force, its projects and their data go with it. Returns the number of projects deleted.
+  domain::Result<std::int64_t> Delete(std::string_view slug, ForceDelete force);
+
+ private:
+  CatalogueStore& store_;
+  Clock& clock_;
+  RandomSource& random_;
+};
+
+}  // namespace socle::application

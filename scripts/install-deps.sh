@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Socle needs to build, test and run, skipping those present.
+# Works as root and as a normal user (through sudo). Idempotent; quiet when nothing is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libpq-dev libsimdjson-dev libargon2-dev libssl-dev libfmt-dev libsqlite3-dev
+  libtomlplusplus-dev catch2
+  postgresql-15 sqlite3 curl
+)
+if [[ "${SOCLE_FUZZ_DEPS:-0}" == 1 ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "install-deps: missing packages and neither root nor sudo: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+# The postgresql-15 package must not start a system cluster we do not use; policy-rc.d keeps
+# the service down only if the package tries to start it during this install.
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

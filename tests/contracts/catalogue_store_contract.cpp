@@ -1,0 +1,334 @@
+// The CatalogueStore contract: every adapter of the port passes exactly these cases.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "contracts/catalogue_store_fixture.hpp"
+#include "socle/application/manage_organisations.hpp"
+#include "socle/application/manage_projects.hpp"
+#include "support/test_ports.hpp"
+
+using namespace socle;
+using namespace socle::domain;
+using application::DeleteMode;
+
+namespace {
+
+Slug S(std::string_view text) { return Slug::Parse(text).value(); }
+Id I(std::string_view text) { return Id::Parse(text).value(); }
+DisplayName N(std::string_view text) { return DisplayName::Parse(text).value(); }
+Timestamp T(std::int64_t micros) { return Timestamp::FromUnixMicros(micros); }
+PageRequest P(std::int64_t page, std::int64_t per_page) {
+  return PageRequest::Make(page, per_page).value();
+}
+
+Organisation Org(std::string_view id, std::string_view slug, std::string_view name = "Acme") {
+  return Organisation{I(id), S(slug), N(name), S("local"), IsolationTier::kShared,
+                      T(1'700'000'000'123'456), T(1'700'000'000'123'456)};
+}
+
+Project Proj(std::string_view id, std::string_view slug, const Organisation& org) {
+  return Project{I(id), S(slug), N("Project " + std::string(slug)), org.id, org.slug,
+                 T(1'700'000'001'000'001), T(1'700'000'001'000'001)};
+}
+
+}  // namespace
+
+TEST_CASE("contract: migrate is idempotent and the store answers", "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto again = ut->store().Migrate();
+  REQUIRE(again);
+  CHECK(again->applied.empty());
+  CHECK(again->from_version == again->to_version);
+  CHECK(ut->store().Ping());
+}
+
+TEST_CASE("contract: the default region exists and regions upsert", "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto local = store.GetRegion(S("local"));
+  REQUIRE(local);
+  CHECK(local->name.str() == "local");
+  CHECK(store.GetRegion(S("eu-west")).error().code == ErrorCode::kNotFound);
+
+  REQUIRE(store.UpsertRegion(Region{S("eu-west"), "postgres://db.eu-west/socle"}));
+  REQUIRE(store.UpsertRegion(Region{S("eu-west"), "postgres://db2.eu-west/socle"}));
+  CHECK(store.GetRegion(S("eu-west"))->store_url == "postgres://db2.eu-west/socle");
+  auto all = store.ListRegions();
+  REQUIRE(all);
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0].name.str() == "eu-west");
+  CHECK((*all)[1].name.str() == "local");
+}
+
+TEST_CASE("contract: organisations round-trip every field", "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto org = Org("aaaaaaaaaaaaaa1", "acme", "Acme Syndic \xe2\x82\xac \"quoted\" 'x'");
+  org.tier = IsolationTier::kDedicated;
+  REQUIRE(store.InsertOrganisation(org));
+
+  auto got = store.GetOrganisation(S("acme"));
+  REQUIRE(got);
+  CHECK(got->id == org.id);
+  CHECK(got->slug == org.slug);
+  CHECK(got->name == org.name);
+  CHECK(got->region == org.region);
+  CHECK(got->tier == IsolationTier::kDedicated);
+  CHECK(got->created == org.created);  // microsecond precision survives
+  CHECK(got->updated == org.updated);
+  CHECK(store.GetOrganisation(S("nope")).error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("contract: organisation slugs and ids are unique", "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  REQUIRE(store.InsertOrganisation(Org("aaaaaaaaaaaaaa1", "acme")));
+  CHECK(store.InsertOrganisation(Org("aaaaaaaaaaaaaa2", "acme")).error().code ==
+        ErrorCode::kAlreadyExists);
+  CHECK(store.InsertOrganisation(Org("aaaaaaaaaaaaaa1", "other")).error().code ==
+        ErrorCode::kAlreadyExists);
+  auto list = store.ListOrganisations(P(1, 30));
+  REQUIRE(list);
+  CHECK(list->total_items == 1);  // the failed inserts left nothing behind
+}
+
+TEST_CASE("contract: an organisation needs an existing region", "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto org = Org("aaaaaaaaaaaaaa1", "acme");
+  org.region = S("mars-1");
+  CHECK(ut->store().InsertOrganisation(org).error().code == ErrorCode::kFailedPrecondition);
+}
+
+TEST_CASE("contract: organisations list in slug order, paginated with a total",
+          "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  const char* slugs[] = {"delta", "alpha", "echo", "charlie", "bravo"};
+  int n = 0;
+  for (const char* slug : slugs) {
+    std::string id = "org00000000000" + std::to_string(n++);
+    REQUIRE(store.InsertOrganisation(Org(id, slug)));
+  }
+  auto first = store.ListOrganisations(P(1, 2));
+  REQUIRE(first);
+  CHECK(first->total_items == 5);
+  CHECK(first->TotalPages() == 3);
+  CHECK(first->page == 1);
+  CHECK(first->per_page == 2);
+  REQUIRE(first->items.size() == 2);
+  CHECK(first->items[0].slug.str() == "alpha");
+  CHECK(first->items[1].slug.str() == "bravo");
+  auto last = store.ListOrganisations(P(3, 2));
+  REQUIRE(last->items.size() == 1);
+  CHECK(last->items[0].slug.str() == "echo");
+  auto beyond = store.ListOrganisations(P(4, 2));
+  CHECK(beyond->items.empty());
+  CHECK(beyond->total_items == 5);
+}
+
+TEST_CASE("contract: updating an organisation changes name and updated only",
+          "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto org = Org("aaaaaaaaaaaaaa1", "acme");
+  REQUIRE(store.InsertOrganisation(org));
+  auto changed = org;
+  changed.name = N("Acme Renamed");
+  changed.updated = T(1'800'000'000'000'001);
+  changed.tier = IsolationTier::kDedicated;  // not a mutable field here
+  REQUIRE(store.UpdateOrganisation(changed));
+  auto got = store.GetOrganisation(S("acme"));
+  CHECK(got->name.str() == "Acme Renamed");
+  CHECK(got->updated == T(1'800'000'000'000'001));
+  CHECK(got->created == org.created);
+  CHECK(got->tier == IsolationTier::kShared);
+  CHECK(store.UpdateOrganisation(Org("zzzzzzzzzzzzzz9", "ghost")).error().code ==
+        ErrorCode::kNotFound);
+}
+
+TEST_CASE("contract: projects belong to an organisation and carry its slug",
+          "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto org = Org("aaaaaaaaaaaaaa1", "acme");
+  REQUIRE(store.InsertOrganisation(org));
+  auto project = Proj("ppppppppppppp01", "shop", org);
+  project.org_slug = S("stale");  // the store derives it from org_id
+  REQUIRE(store.InsertProject(project));
+  auto got = store.GetProject(S("shop"));
+  REQUIRE(got);
+  CHECK(got->id == project.id);
+  CHECK(got->name == project.name);
+  CHECK(got->org_id == org.id);
+  CHECK(got->org_slug.str() == "acme");
+  CHECK(got->created == project.created);
+  CHECK(got->updated == project.updated);
+  CHECK(store.GetProject(S("nope")).error().code == ErrorCode::kNotFound);
+
+  auto orphan = Proj("ppppppppppppp02", "orphan", Org("zzzzzzzzzzzzzz9", "ghost"));
+  CHECK(store.InsertProject(orphan).error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("contract: project slugs are unique across organisations", "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto a = Org("aaaaaaaaaaaaaa1", "acme");
+  auto b = Org("aaaaaaaaaaaaaa2", "bigco");
+  REQUIRE(store.InsertOrganisation(a));
+  REQUIRE(store.InsertOrganisation(b));
+  REQUIRE(store.InsertProject(Proj("ppppppppppppp01", "shop", a)));
+  CHECK(store.InsertProject(Proj("ppppppppppppp02", "shop", b)).error().code ==
+        ErrorCode::kAlreadyExists);
+  CHECK(store.InsertProject(Proj("ppppppppppppp01", "other", b)).error().code ==
+        ErrorCode::kAlreadyExists);
+}
+
+TEST_CASE("contract: projects list by organisation or all, in slug order",
+          "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto a = Org("aaaaaaaaaaaaaa1", "acme");
+  auto b = Org("aaaaaaaaaaaaaa2", "bigco");
+  REQUIRE(store.InsertOrganisation(a));
+  REQUIRE(store.InsertOrganisation(b));
+  REQUIRE(store.InsertProject(Proj("ppppppppppppp01", "zeta", a)));
+  REQUIRE(store.InsertProject(Proj("ppppppppppppp02", "alpha", b)));
+  REQUIRE(store.InsertProject(Proj("ppppppppppppp03", "mid", a)));
+
+  auto of_a = store.ListProjects(a.id, P(1, 30));
+  REQUIRE(of_a);
+  CHECK(of_a->total_items == 2);
+  REQUIRE(of_a->items.size() == 2);
+  CHECK(of_a->items[0].slug.str() == "mid");
+  CHECK(of_a->items[1].slug.str() == "zeta");
+  CHECK(of_a->items[0].org_slug.str() == "acme");
+
+  auto all = store.ListProjects(std::nullopt, P(1, 2));
+  CHECK(all->total_items == 3);
+  REQUIRE(all->items.size() == 2);
+  CHECK(all->items[0].slug.str() == "alpha");
+  CHECK(all->items[0].org_slug.str() == "bigco");
+  CHECK(all->items[1].slug.str() == "mid");
+
+  auto none = store.ListProjects(I("zzzzzzzzzzzzzz9"), P(1, 30));
+  CHECK(none->total_items == 0);
+}
+
+TEST_CASE("contract: updating and deleting projects", "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto org = Org("aaaaaaaaaaaaaa1", "acme");
+  REQUIRE(store.InsertOrganisation(org));
+  auto project = Proj("ppppppppppppp01", "shop", org);
+  REQUIRE(store.InsertProject(project));
+  project.name = N("Shop v2");
+  project.updated = T(1'800'000'000'000'000);
+  REQUIRE(store.UpdateProject(project));
+  CHECK(store.GetProject(S("shop"))->name.str() == "Shop v2");
+  CHECK(store.GetProject(S("shop"))->updated == T(1'800'000'000'000'000));
+
+  REQUIRE(store.DeleteProject(project.id));
+  CHECK(store.GetProject(S("shop")).error().code == ErrorCode::kNotFound);
+  CHECK(store.DeleteProject(project.id).error().code == ErrorCode::kNotFound);
+  CHECK(store.UpdateProject(project).error().code == ErrorCode::kNotFound);
+  // the slug is free again
+  CHECK(store.InsertProject(Proj("ppppppppppppp02", "shop", org)));
+}
+
+TEST_CASE("contract: an organisation with projects is deleted only in cascade mode",
+          "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto a = Org("aaaaaaaaaaaaaa1", "acme");
+  auto b = Org("aaaaaaaaaaaaaa2", "bigco");
+  REQUIRE(store.InsertOrganisation(a));
+  REQUIRE(store.InsertOrganisation(b));
+  REQUIRE(store.InsertProject(Proj("ppppppppppppp01", "shop", a)));
+  REQUIRE(store.InsertProject(Proj("ppppppppppppp02", "blog", a)));
+  REQUIRE(store.InsertProject(Proj("ppppppppppppp03", "kept", b)));
+
+  CHECK(store.DeleteOrganisation(a.id, DeleteMode::kRefuseIfProjects).error().code ==
+        ErrorCode::kFailedPrecondition);
+  CHECK(store.GetOrganisation(S("acme")));  // refused: nothing removed
+  CHECK(store.GetProject(S("shop")));
+
+  auto deleted = store.DeleteOrganisation(a.id, DeleteMode::kCascade);
+  REQUIRE(deleted);
+  CHECK(*deleted == 2);
+  CHECK(store.GetOrganisation(S("acme")).error().code == ErrorCode::kNotFound);
+  CHECK(store.GetProject(S("shop")).error().code == ErrorCode::kNotFound);
+  CHECK(store.GetProject(S("blog")).error().code == ErrorCode::kNotFound);
+  CHECK(store.GetProject(S("kept")));  // another tenant's data is untouched
+
+  CHECK(store.DeleteOrganisation(a.id, DeleteMode::kCascade).error().code ==
+        ErrorCode::kNotFound);
+  auto empty_org = store.DeleteOrganisation(b.id, DeleteMode::kCascade);
+  REQUIRE(empty_org);
+  CHECK(*empty_org == 1);
+}
+
+TEST_CASE("contract: an empty organisation is deleted without force", "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto a = Org("aaaaaaaaaaaaaa1", "acme");
+  REQUIRE(store.InsertOrganisation(a));
+  auto deleted = store.DeleteOrganisation(a.id, DeleteMode::kRefuseIfProjects);
+  REQUIRE(deleted);
+  CHECK(*deleted == 0);
+}
+
+TEST_CASE("contract: concurrent creates of one slug yield exactly one winner",
+          "[contract][catalogue][concurrency]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  std::atomic<int> created{0};
+  std::atomic<int> conflicts{0};
+  std::atomic<int> other_errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      auto& store = t == 0 ? ut->store() : ut->other();
+      for (int i = 0; i < 20; ++i) {
+        std::string id = "c" + std::to_string(t) + std::string(10, '0') + std::to_string(100 + i);
+        auto r = store.InsertOrganisation(Org(id, "org" + std::to_string(i)));
+        if (r) {
+          ++created;
+        } else if (r.error().code == ErrorCode::kAlreadyExists) {
+          ++conflicts;
+        } else {
+          ++other_errors;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(created == 20);
+  CHECK(conflicts == 20);
+  CHECK(other_errors == 0);
+  CHECK(ut->store().ListOrganisations(P(1, 100))->total_items == 20);
+}
+
+TEST_CASE("contract: the use cases run end to end on the store", "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  testing::ManualClock clock;
+  testing::SeededRandomSource random;
+  application::ManageOrganisations orgs(ut->store(), clock, random);
+  application::ManageProjects projects(ut->store(), clock, random);
+
+  auto org = orgs.Create({"acme", std::string("Acme"), std::nullopt, std::nullopt});
+  REQUIRE(org);
+  auto project = projects.Create({"shop", "acme", std::nullopt});
+  REQUIRE(project);
+  CHECK(project->name.str() == "shop");
+  CHECK(orgs.Delete("acme", application::ForceDelete::kNo).error().code ==
+        ErrorCode::kFailedPrecondition);
+  clock.Advance(5'000'000);
+  auto renamed = projects.Rename("shop", "The Shop");
+  REQUIRE(renamed);
+  CHECK(renamed->updated.unix_micros() - renamed->created.unix_micros() == 5'000'000);
+  CHECK(projects.Get("shop")->name.str() == "The Shop");
+  CHECK(orgs.Delete("acme", application::ForceDelete::kYes).value() == 1);
+  CHECK(projects.Get("shop").error().code == ErrorCode::kNotFound);
+}

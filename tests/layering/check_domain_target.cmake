@@ -1,0 +1,11 @@
+# Fails when socle_domain links any library or has an include directory other than its own.
+cmake_policy(VERSION 3.25)
+if(NOT "${TARGET_LIBS}" STREQUAL "")
+  message(FATAL_ERROR "socle_domain must link nothing, links: ${TARGET_LIBS}")
+endif()
+foreach(dir IN LISTS TARGET_INCLUDES)
+  if(NOT dir STREQUAL EXPECTED_INCLUDE)
+    message(FATAL_ERROR "socle_domain has a foreign include directory: ${dir}")
+  endif()
+endforeach()
+message(STATUS "socle_domain: no dependency, include path ${TARGET_INCLUDES}")
