@@ -9,7 +9,7 @@
 
 namespace socle::adapters::postgres {
 
-/// How to open the embedded catalogue.
+/// How to reach the PostgreSQL catalogue.
 struct PostgresOptions {
   std::string url;                         ///< libpq URI: postgres://user:pass@host:port/db?...
   std::size_t pool_size = 8;               ///< Maximum connections; callers wait for a free one.
