@@ -1,0 +1,253 @@
+#include "connection.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <charconv>
+#include <utility>
+
+#include "socle/adapters/postgres/sqlstate.hpp"
+#include "socle/adapters/store_url.hpp"
+
+namespace socle::adapters::postgres {
+
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The server's statement_timeout fires first and gives a clean 57014; the client deadline
+// only catches a server or network that stopped answering altogether.
+constexpr std::chrono::milliseconds kClientGrace{2000};
+
+constexpr Statement kSetStatementTimeout{
+    "", "SELECT pg_catalog.set_config('statement_timeout', $1::text, false)", 1};
+
+std::string Trimmed(const char* text) {
+  std::string out = text != nullptr ? text : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// The adapter has no logger, and the notices our constant SQL can raise ("schema already
+// exists, skipping", a FATAL seen while idle) are not actionable: they must not reach stderr.
+void IgnoreNotice(void*, const char*) {}
+
+enum class Ready { kYes, kTimedOut, kFailed };
+
+// Waits until the socket is ready for `events` or the deadline passes (no deadline: max()).
+Ready WaitSocket(PGconn* conn, short events, Clock::time_point deadline) {
+  const int fd = PQsocket(conn);
+  if (fd < 0) return Ready::kFailed;
+  for (;;) {
+    int timeout_ms = -1;
+    if (deadline != Clock::time_point::max()) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return Ready::kTimedOut;
+      timeout_ms = left > 60'000 ? 60'000 : static_cast<int>(left);
+    }
+    pollfd pfd{fd, events, 0};
+    int n = poll(&pfd, 1, timeout_ms);
+    if (n > 0) return Ready::kYes;
+    if (n < 0 && errno != EINTR) return Ready::kFailed;
+  }
+}
+
+Error ConnectError(const ConnectionSettings& settings, ErrorCode code, std::string detail) {
+  Error error = Error::Make(code, "Cannot connect to the PostgreSQL database.");
+  error.internal = "connecting to " + StoreUrl::Redact(settings.url) + ": " + std::move(detail);
+  return error;
+}
+
+}  // namespace
+
+std::string_view PgResult::Text(int row, int column) const noexcept {
+  return {PQgetvalue(result_.get(), row, column),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
+}
+
+bool PgResult::IsNull(int row, int column) const noexcept {
+  return PQgetisnull(result_.get(), row, column) != 0;
+}
+
+std::int64_t PgResult::Affected() const noexcept {
+  std::string_view text = PQcmdTuples(result_.get());
+  std::int64_t n = 0;
+  std::from_chars(text.data(), text.data() + text.size(), n);
+  return n;
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionSettings& settings) {
+  // The URL is validated first so that a typo reads as invalid_argument, not as an outage.
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(settings.url.c_str(), &parse_error);
+  if (parsed == nullptr) {
+    Error error = Error::Make(ErrorCode::kInvalidArgument,
+                              "The PostgreSQL URL is not a valid libpq connection URI.");
+    error.internal = Trimmed(parse_error != nullptr ? parse_error : "out of memory");
+    PQfreemem(parse_error);
+    return Fail(std::move(error));
+  }
+  PQconninfoFree(parsed);
+
+  const char* keys[] = {"dbname", "fallback_application_name", "client_encoding", nullptr};
+  const char* values[] = {settings.url.c_str(), "socle", "UTF8", nullptr};
+  PGconn* raw = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
+  if (raw == nullptr) {
+    return Fail(ConnectError(settings, ErrorCode::kResourceExhausted, "out of memory"));
+  }
+  std::unique_ptr<Connection> conn(new Connection(
+      raw, settings.statement_timeout.count() == 0 ? std::chrono::milliseconds(0)
+                                                   : settings.statement_timeout + kClientGrace));
+  PQsetNoticeProcessor(raw, &IgnoreNotice, nullptr);
+  if (PQstatus(raw) == CONNECTION_BAD) {
+    return Fail(ConnectError(settings, ErrorCode::kUnavailable, Trimmed(PQerrorMessage(raw))));
+  }
+  // The asynchronous handshake, so that connect_timeout is a real deadline on every step
+  // (DNS aside), in milliseconds rather than libpq's whole seconds.
+  const auto deadline = Clock::now() + settings.connect_timeout;
+  PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+  while (state != PGRES_POLLING_OK) {
+    if (state == PGRES_POLLING_FAILED) {
+      return Fail(ConnectError(settings, ErrorCode::kUnavailable, Trimmed(PQerrorMessage(raw))));
+    }
+    const short events = state == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+    switch (WaitSocket(raw, events, deadline)) {
+      case Ready::kYes:
+        break;
+      case Ready::kTimedOut:
+        return Fail(ConnectError(settings, ErrorCode::kUnavailable,
+                                 "no answer within " +
+                                     std::to_string(settings.connect_timeout.count()) + " ms"));
+      case Ready::kFailed:
+        return Fail(ConnectError(settings, ErrorCode::kUnavailable, "socket error"));
+    }
+    state = PQconnectPoll(raw);
+  }
+  if (PQsetnonblocking(raw, 1) != 0) {
+    return Fail(ConnectError(settings, ErrorCode::kUnavailable, Trimmed(PQerrorMessage(raw))));
+  }
+  auto timeout = conn->Execute(kSetStatementTimeout,
+                               {std::to_string(settings.statement_timeout.count())});
+  if (!timeout) return Fail(timeout.error());
+  return conn;
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+Result<PgResult> Connection::Execute(const Statement& statement, const Params& params) {
+  if (static_cast<int>(params.size()) != statement.params) {
+    return Fail(Error::Internal("statement " + std::string(statement.sql) + " takes " +
+                                std::to_string(statement.params) + " parameters, got " +
+                                std::to_string(params.size())));
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+
+  const std::string_view name = statement.name;
+  if (name.empty()) {
+    if (PQsendQueryParams(conn_, statement.sql, statement.params, nullptr, values.data(), nullptr,
+                          nullptr, 0) == 0) {
+      return Fail(Lost(statement.sql));
+    }
+    return Await(statement.sql);
+  }
+  if (!prepared_.contains(name)) {
+    if (PQsendPrepare(conn_, statement.name, statement.sql, statement.params, nullptr) == 0) {
+      return Fail(Lost(statement.sql));
+    }
+    auto prepared = Await(statement.sql);
+    if (!prepared) return Fail(prepared.error());
+    prepared_.insert(name);
+  }
+  if (PQsendQueryPrepared(conn_, statement.name, statement.params, values.data(), nullptr,
+                          nullptr, 0) == 0) {
+    return Fail(Lost(statement.sql));
+  }
+  return Await(statement.sql);
+}
+
+Result<PgResult> Connection::Script(const std::string& sql) {
+  if (PQsendQuery(conn_, sql.c_str()) == 0) return Fail(Lost(sql));
+  return Await(sql);
+}
+
+Result<PgResult> Connection::Await(std::string_view what) {
+  const auto deadline =
+      io_timeout_.count() == 0 ? Clock::time_point::max() : Clock::now() + io_timeout_;
+  auto timed_out = [&] {
+    // The connection's state is unknown now: it is discarded, which also ends the session.
+    broken_ = true;
+    Error error = Error::Make(ErrorCode::kDeadlineExceeded,
+                              "The database did not answer in time.");
+    error.internal = "no answer within " + std::to_string(io_timeout_.count()) + " ms: " +
+                     std::string(what);
+    return error;
+  };
+  // Non-blocking mode: the query may not have left the buffer yet.
+  for (;;) {
+    const int flushed = PQflush(conn_);
+    if (flushed == 0) break;
+    if (flushed < 0) return Fail(Lost(what));
+    const Ready ready = WaitSocket(conn_, POLLIN | POLLOUT, deadline);
+    if (ready == Ready::kTimedOut) return Fail(timed_out());
+    if (ready == Ready::kFailed || PQconsumeInput(conn_) == 0) return Fail(Lost(what));
+  }
+  // Collect every result (a script yields one per statement); the first error wins.
+  std::optional<PgResult> last;
+  std::optional<Error> failure;
+  last_constraint_.clear();
+  for (;;) {
+    while (PQisBusy(conn_) != 0) {
+      const Ready ready = WaitSocket(conn_, POLLIN, deadline);
+      if (ready == Ready::kTimedOut) return Fail(timed_out());
+      if (ready == Ready::kFailed || PQconsumeInput(conn_) == 0) return Fail(Lost(what));
+    }
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) break;
+    PgResult result(raw);
+    const auto status = PQresultStatus(raw);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
+        status == PGRES_EMPTY_QUERY) {
+      last.emplace(std::move(result));
+      continue;
+    }
+    if (failure) continue;
+    const char* sqlstate = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+    const char* constraint = PQresultErrorField(raw, PG_DIAG_CONSTRAINT_NAME);
+    if (constraint != nullptr) last_constraint_ = constraint;
+    failure = ErrorFromSqlstate(sqlstate != nullptr ? sqlstate : "",
+                                Trimmed(PQresultErrorMessage(raw)) + " in: " + std::string(what));
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  if (failure) return Fail(std::move(*failure));
+  if (!last) return Fail(Lost(what));
+  ++round_trips_;
+  return std::move(*last);
+}
+
+Error Connection::Lost(std::string_view what) {
+  broken_ = true;
+  return ErrorFromSqlstate("", Trimmed(PQerrorMessage(conn_)) + " in: " + std::string(what));
+}
+
+bool Connection::IsReusable() {
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
+  // An idle connection has nothing to read unless the server is closing it (or sent a
+  // notification). Read until the socket is drained: libpq marks the connection bad on EOF.
+  for (int i = 0; i < 8; ++i) {
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    if (pfd.fd < 0) return false;
+    const int n = poll(&pfd, 1, 0);
+    if (n == 0) break;
+    if (n < 0 || PQconsumeInput(conn_) == 0) return false;
+    while (PGnotify* notify = PQnotifies(conn_)) PQfreemem(notify);
+  }
+  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+}  // namespace socle::adapters::postgres

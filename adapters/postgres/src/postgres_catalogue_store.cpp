@@ -1,0 +1,574 @@
+#include "socle/adapters/postgres/postgres_catalogue_store.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "connection.hpp"
+#include "connection_pool.hpp"
+#include "socle/adapters/migration.hpp"
+#include "socle/adapters/postgres/identifier.hpp"
+
+namespace socle::adapters::postgres {
+
+using application::DeleteMode;
+using application::MigrationReport;
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+
+namespace {
+
+// ---- SQL, as named constants; every value is bound ($n). --------------------------------------
+// Timestamps go in as RFC 3339 text with microseconds and come out as integer microseconds
+// (extract(epoch) is numeric, hence exact, since PostgreSQL 14): both directions are exact.
+
+constexpr char kBegin[] = "BEGIN";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kRollback[] = "ROLLBACK";
+
+// A fixed key ("SocleMig") for pg_advisory_lock: every Socle server migrating this database
+// takes the same session lock, so migrations run one server at a time.
+constexpr std::int64_t kMigrationLockKey = 0x536f636c654d6967;
+// Migrations run on a dedicated connection whose statements may legitimately take longer than
+// a request (an index on a large table, or waiting for another server's migrations), but not
+// forever.
+constexpr std::chrono::milliseconds kMigrationStatementTimeout{10 * 60 * 1000};
+
+constexpr char kCreateMigrationTable[] =
+    "CREATE SCHEMA IF NOT EXISTS socle;"
+    "CREATE TABLE IF NOT EXISTS socle.schema_migrations ("
+    " version integer NOT NULL PRIMARY KEY,"
+    " name text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())";
+constexpr Statement kAdvisoryLock{"", "SELECT pg_catalog.pg_advisory_lock($1::int8)", 1};
+constexpr Statement kAdvisoryUnlock{"", "SELECT pg_catalog.pg_advisory_unlock($1::int8)", 1};
+constexpr Statement kCurrentVersion{
+    "", "SELECT coalesce(max(version), 0) FROM socle.schema_migrations", 0};
+constexpr Statement kRecordMigration{
+    "", "INSERT INTO socle.schema_migrations (version, name) VALUES ($1::int4, $2::text)", 2};
+
+constexpr Statement kPing{"socle_ping", "SELECT 1", 0};
+
+constexpr Statement kUpsertRegion{
+    "socle_upsert_region",
+    "INSERT INTO socle.regions (name, store_url) VALUES ($1::text, $2::text)"
+    " ON CONFLICT (name) DO UPDATE SET store_url = EXCLUDED.store_url",
+    2};
+constexpr Statement kGetRegion{
+    "socle_get_region", "SELECT name, store_url FROM socle.regions WHERE name = $1::text", 1};
+constexpr Statement kListRegions{
+    "socle_list_regions", "SELECT name, store_url FROM socle.regions ORDER BY name", 0};
+
+constexpr Statement kInsertOrganisation{
+    "socle_insert_organisation",
+    "INSERT INTO socle.organisations (id, slug, name, region, tier, created, updated)"
+    " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::timestamptz,"
+    " $7::timestamptz)",
+    7};
+constexpr Statement kGetOrganisation{
+    "socle_get_organisation",
+    "SELECT o.id, o.slug, o.name, o.region, o.tier,"
+    " (extract(epoch FROM o.created) * 1000000)::int8 AS created_us,"
+    " (extract(epoch FROM o.updated) * 1000000)::int8 AS updated_us"
+    " FROM socle.organisations AS o WHERE o.slug = $1::text",
+    1};
+// One statement reads the total and the page from the same snapshot; the LEFT JOIN keeps the
+// total when the page is past the end (one row of NULLs).
+constexpr Statement kListOrganisations{
+    "socle_list_organisations",
+    "SELECT t.total, page.* FROM (SELECT count(*) AS total FROM socle.organisations) AS t"
+    " LEFT JOIN (SELECT o.id, o.slug, o.name, o.region, o.tier,"
+    "            (extract(epoch FROM o.created) * 1000000)::int8 AS created_us,"
+    "            (extract(epoch FROM o.updated) * 1000000)::int8 AS updated_us"
+    "            FROM socle.organisations AS o"
+    "            ORDER BY o.slug LIMIT $1::int8 OFFSET $2::int8) AS page ON true"
+    " ORDER BY page.slug",
+    2};
+constexpr Statement kUpdateOrganisation{
+    "socle_update_organisation",
+    "UPDATE socle.organisations SET name = $2::text, updated = $3::timestamptz"
+    " WHERE id = $1::text",
+    3};
+// FOR UPDATE: a concurrent InsertProject for this organisation waits on its foreign key check
+// until the deletion commits, then fails; no project can slip in between count and delete.
+constexpr Statement kLockOrganisation{
+    "socle_lock_organisation", "SELECT 1 FROM socle.organisations WHERE id = $1::text FOR UPDATE",
+    1};
+constexpr Statement kProjectIdsOfOrganisation{
+    "socle_project_ids_of_organisation",
+    "SELECT id FROM socle.projects WHERE org_id = $1::text ORDER BY id FOR UPDATE", 1};
+constexpr Statement kDeleteProjectsOfOrganisation{
+    "socle_delete_projects_of_organisation", "DELETE FROM socle.projects WHERE org_id = $1::text",
+    1};
+constexpr Statement kDeleteOrganisation{
+    "socle_delete_organisation", "DELETE FROM socle.organisations WHERE id = $1::text", 1};
+
+constexpr Statement kInsertProject{
+    "socle_insert_project",
+    "INSERT INTO socle.projects (id, slug, name, org_id, created, updated)"
+    " VALUES ($1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::timestamptz)",
+    6};
+constexpr Statement kGetProject{
+    "socle_get_project",
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
+    " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
+    " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    " WHERE p.slug = $1::text",
+    1};
+constexpr Statement kListProjects{
+    "socle_list_projects",
+    "SELECT t.total, page.* FROM (SELECT count(*) AS total FROM socle.projects) AS t"
+    " LEFT JOIN (SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    "            (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
+    "            (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
+    "            FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    "            ORDER BY p.slug LIMIT $1::int8 OFFSET $2::int8) AS page ON true"
+    " ORDER BY page.slug",
+    2};
+constexpr Statement kListProjectsOfOrganisation{
+    "socle_list_projects_of_organisation",
+    "SELECT t.total, page.* FROM"
+    " (SELECT count(*) AS total FROM socle.projects WHERE org_id = $3::text) AS t"
+    " LEFT JOIN (SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    "            (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
+    "            (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
+    "            FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    "            WHERE p.org_id = $3::text"
+    "            ORDER BY p.slug LIMIT $1::int8 OFFSET $2::int8) AS page ON true"
+    " ORDER BY page.slug",
+    3};
+constexpr Statement kUpdateProject{
+    "socle_update_project",
+    "UPDATE socle.projects SET name = $2::text, updated = $3::timestamptz WHERE id = $1::text", 3};
+constexpr Statement kDeleteProject{
+    "socle_delete_project", "DELETE FROM socle.projects WHERE id = $1::text", 1};
+
+// DDL cannot take parameters: the one varying part, the schema name, is built from a
+// validated Id and goes through QuoteIdentifier.
+constexpr std::string_view kCreateSchema = "CREATE SCHEMA ";
+constexpr std::string_view kDropSchema = "DROP SCHEMA IF EXISTS ";
+constexpr std::string_view kDropSchemaSuffix = " CASCADE";
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+Result<std::string> ProjectSchemaDdl(std::string_view prefix, const domain::Id& project_id,
+                                     std::string_view suffix = {}) {
+  auto quoted = QuoteIdentifier(ProjectSchemaName(project_id));
+  if (!quoted) return Fail(quoted.error());
+  return std::string(prefix) + *quoted + std::string(suffix);
+}
+
+Result<std::int64_t> Int(const PgResult& result, int row, int column) {
+  const std::string_view text = result.Text(row, column);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Fail(Error::Internal("expected an integer from PostgreSQL, got: " + std::string(text)));
+  }
+  return value;
+}
+
+// Rows are read back through the domain parsers: a row that fails them was written by
+// something else than this adapter, which is an internal error, not the caller's.
+template <typename T>
+Result<T> Column(Result<T> parsed, std::string_view column) {
+  if (parsed) return parsed;
+  return Fail(Error::Internal("stored " + std::string(column) + " is malformed: " +
+                              parsed.error().message));
+}
+
+Result<domain::Timestamp> Micros(const PgResult& result, int row, int column) {
+  auto micros = Int(result, row, column);
+  if (!micros) return Fail(micros.error());
+  return domain::Timestamp::FromUnixMicros(*micros);
+}
+
+Result<domain::Region> ReadRegion(const PgResult& r, int row, int first) {
+  auto name = Column(domain::Slug::Parse(r.Text(row, first)), "regions.name");
+  if (!name) return Fail(name.error());
+  return domain::Region{*name, std::string(r.Text(row, first + 1))};
+}
+
+Result<domain::Organisation> ReadOrganisation(const PgResult& r, int row, int first) {
+  auto id = Column(domain::Id::Parse(r.Text(row, first)), "organisations.id");
+  auto slug = Column(domain::Slug::Parse(r.Text(row, first + 1)), "organisations.slug");
+  auto name = Column(domain::DisplayName::Parse(r.Text(row, first + 2)), "organisations.name");
+  auto region = Column(domain::Slug::Parse(r.Text(row, first + 3)), "organisations.region");
+  auto tier = Column(domain::ParseIsolationTier(r.Text(row, first + 4)), "organisations.tier");
+  auto created = Micros(r, row, first + 5);
+  auto updated = Micros(r, row, first + 6);
+  if (!id) return Fail(id.error());
+  if (!slug) return Fail(slug.error());
+  if (!name) return Fail(name.error());
+  if (!region) return Fail(region.error());
+  if (!tier) return Fail(tier.error());
+  if (!created) return Fail(created.error());
+  if (!updated) return Fail(updated.error());
+  return domain::Organisation{*id, *slug, *name, *region, *tier, *created, *updated};
+}
+
+Result<domain::Project> ReadProject(const PgResult& r, int row, int first) {
+  auto id = Column(domain::Id::Parse(r.Text(row, first)), "projects.id");
+  auto slug = Column(domain::Slug::Parse(r.Text(row, first + 1)), "projects.slug");
+  auto name = Column(domain::DisplayName::Parse(r.Text(row, first + 2)), "projects.name");
+  auto org_id = Column(domain::Id::Parse(r.Text(row, first + 3)), "projects.org_id");
+  auto org_slug = Column(domain::Slug::Parse(r.Text(row, first + 4)), "organisations.slug");
+  auto created = Micros(r, row, first + 5);
+  auto updated = Micros(r, row, first + 6);
+  if (!id) return Fail(id.error());
+  if (!slug) return Fail(slug.error());
+  if (!name) return Fail(name.error());
+  if (!org_id) return Fail(org_id.error());
+  if (!org_slug) return Fail(org_slug.error());
+  if (!created) return Fail(created.error());
+  if (!updated) return Fail(updated.error());
+  return domain::Project{*id, *slug, *name, *org_id, *org_slug, *created, *updated};
+}
+
+// Reads a page query shaped "total, columns of one item ..." into a PageOf.
+template <typename T, typename Reader>
+Result<domain::PageOf<T>> ReadPage(const PgResult& r, const domain::PageRequest& page,
+                                   Reader read) {
+  domain::PageOf<T> out;
+  out.page = page.page;
+  out.per_page = page.per_page;
+  for (int row = 0; row < r.Rows(); ++row) {
+    auto total = Int(r, row, 0);
+    if (!total) return Fail(total.error());
+    out.total_items = *total;
+    if (r.IsNull(row, 1)) continue;  // the page is past the end: only the total came back
+    auto item = read(r, row, 1);
+    if (!item) return Fail(item.error());
+    out.items.push_back(std::move(*item));
+  }
+  return out;
+}
+
+// Runs `body` between BEGIN and COMMIT, rolling back when it fails. Should COMMIT or ROLLBACK
+// fail, the pool sees the open transaction and closes the connection.
+template <typename Body>
+auto InTransaction(Connection& conn, Body&& body) -> decltype(body()) {
+  if (auto begun = conn.Script(kBegin); !begun) return Fail(begun.error());
+  auto result = body();
+  if (!result) {
+    if (!conn.broken()) (void)conn.Script(kRollback);
+    return result;
+  }
+  if (auto committed = conn.Script(kCommit); !committed) return Fail(committed.error());
+  return result;
+}
+
+// Refines the generic "key already exists" message with the constraint PostgreSQL named.
+Error Conflict(Error error, const Connection& conn, std::string_view table, std::string_view what) {
+  if (error.code != ErrorCode::kAlreadyExists) return error;
+  const bool slug = conn.last_constraint() == std::string(table) + "_slug_key";
+  error.message = std::string(what) + (slug ? " with this slug" : " with this id") +
+                  " already exists.";
+  return error;
+}
+
+std::string MigrationLabel(const Migration& migration) {
+  char number[16];
+  std::snprintf(number, sizeof number, "%04d_", migration.version);
+  return number + std::string(migration.name);
+}
+
+}  // namespace
+
+struct PostgresCatalogueStore::Impl {
+  explicit Impl(const PostgresOptions& options)
+      : pool(ConnectionSettings{options.url, std::chrono::milliseconds(options.connect_timeout_ms),
+                                std::chrono::milliseconds(options.statement_timeout_ms)},
+             options.pool_size, std::chrono::milliseconds(options.acquire_timeout_ms)) {}
+
+  // Runs `op` on a pooled connection. A connection that died while idle in the pool (server
+  // restart, pg_terminate_backend, a network cut the pool could not see) is lost on its first
+  // round trip, before anything took effect. Every operation here is either idempotent or
+  // starts with BEGIN, so it is then retried once, on a fresh connection. A timeout is not
+  // retried: the server is slow or hung, and a retry would only double the caller's wait.
+  template <typename Op>
+  auto Run(Op&& op) -> decltype(op(std::declval<Connection&>())) {
+    for (int attempt = 1;; ++attempt) {
+      auto lease = pool.Acquire();
+      if (!lease) return Fail(lease.error());
+      Connection& conn = **lease;
+      conn.ResetUsage();
+      auto result = op(conn);
+      const bool lost_before_any_effect = !result && conn.broken() && conn.round_trips() == 0 &&
+                                          result.error().code == ErrorCode::kUnavailable;
+      if (attempt > 1 || !lost_before_any_effect) return result;
+    }
+  }
+
+  ConnectionPool pool;
+};
+
+PostgresCatalogueStore::PostgresCatalogueStore(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+PostgresCatalogueStore::~PostgresCatalogueStore() = default;
+
+Result<std::unique_ptr<PostgresCatalogueStore>> PostgresCatalogueStore::Open(
+    const PostgresOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  {
+    auto first = impl->pool.Acquire();  // a bad URL or an unreachable server fails here
+    if (!first) return Fail(first.error());
+  }
+  return std::unique_ptr<PostgresCatalogueStore>(new PostgresCatalogueStore(std::move(impl)));
+}
+
+Result<MigrationReport> PostgresCatalogueStore::Migrate() {
+  const auto migrations = migrations::postgres();
+  const int newest = migrations.empty() ? 0 : migrations.back().version;
+
+  // A dedicated connection: the advisory lock belongs to its session, which ends (releasing
+  // the lock) however this function returns.
+  ConnectionSettings settings = impl_->pool.settings();
+  settings.statement_timeout = kMigrationStatementTimeout;
+  auto opened = Connection::Open(settings);
+  if (!opened) return Fail(opened.error());
+  Connection& conn = **opened;
+
+  const std::string lock_key = std::to_string(kMigrationLockKey);
+  if (auto locked = conn.Execute(kAdvisoryLock, {lock_key}); !locked) return Fail(locked.error());
+  auto current_version = [&]() -> Result<int> {
+    auto rows = conn.Execute(kCurrentVersion);
+    if (!rows) return Fail(rows.error());
+    auto version = Int(*rows, 0, 0);
+    if (!version) return Fail(version.error());
+    return static_cast<int>(*version);
+  };
+
+  auto report = [&]() -> Result<MigrationReport> {
+    if (auto created = conn.Script(kCreateMigrationTable); !created) {
+      return Fail(created.error());
+    }
+    auto start = current_version();
+    if (!start) return Fail(start.error());
+    MigrationReport out;
+    out.from_version = out.to_version = *start;
+    if (*start > newest) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "The catalogue schema (version " + std::to_string(*start) +
+                      ") is newer than this build of Socle (version " + std::to_string(newest) +
+                      "); run a newer release.");
+    }
+    // One transaction per migration, with its schema_migrations row: a failure leaves the
+    // database at the last complete version. The advisory lock makes this the only migrator.
+    for (const Migration& migration : migrations) {
+      if (migration.version <= out.to_version) continue;
+      auto applied = InTransaction(conn, [&]() -> Result<void> {
+        if (auto ran = conn.Script(std::string(migration.sql)); !ran) return Fail(ran.error());
+        auto recorded = conn.Execute(
+            kRecordMigration, {std::to_string(migration.version), std::string(migration.name)});
+        if (!recorded) return Fail(recorded.error());
+        return {};
+      });
+      if (!applied) return Fail(applied.error());
+      out.applied.push_back(MigrationLabel(migration));
+      out.to_version = migration.version;
+    }
+    return out;
+  }();
+  if (!conn.broken()) (void)conn.Execute(kAdvisoryUnlock, {lock_key});
+  return report;
+}
+
+Result<void> PostgresCatalogueStore::Ping() {
+  return impl_->Run([](Connection& conn) -> Result<void> {
+    auto pong = conn.Execute(kPing);
+    if (!pong) return Fail(pong.error());
+    return {};
+  });
+}
+
+Result<void> PostgresCatalogueStore::UpsertRegion(const domain::Region& region) {
+  return impl_->Run([&](Connection& conn) -> Result<void> {  // idempotent
+    auto done = conn.Execute(kUpsertRegion, {region.name.str(), region.store_url});
+    if (!done) return Fail(done.error());
+    return {};
+  });
+}
+
+Result<domain::Region> PostgresCatalogueStore::GetRegion(const domain::Slug& name) {
+  return impl_->Run([&](Connection& conn) -> Result<domain::Region> {
+    auto rows = conn.Execute(kGetRegion, {name.str()});
+    if (!rows) return Fail(rows.error());
+    if (rows->Rows() == 0) return Fail(ErrorCode::kNotFound, "Region not found.");
+    return ReadRegion(*rows, 0, 0);
+  });
+}
+
+Result<std::vector<domain::Region>> PostgresCatalogueStore::ListRegions() {
+  return impl_->Run([&](Connection& conn) -> Result<std::vector<domain::Region>> {
+    auto rows = conn.Execute(kListRegions);
+    if (!rows) return Fail(rows.error());
+    std::vector<domain::Region> out;
+    for (int row = 0; row < rows->Rows(); ++row) {
+      auto region = ReadRegion(*rows, row, 0);
+      if (!region) return Fail(region.error());
+      out.push_back(std::move(*region));
+    }
+    return out;
+  });
+}
+
+Result<void> PostgresCatalogueStore::InsertOrganisation(const domain::Organisation& org) {
+  return impl_->Run([&](Connection& conn) {
+    // In a transaction although it is one statement: a retry must not follow an insert that
+    // might have committed (see Impl::Run).
+    return InTransaction(conn, [&]() -> Result<void> {
+      auto done = conn.Execute(kInsertOrganisation,
+                               {org.id.str(), org.slug.str(), org.name.str(), org.region.str(),
+                                std::string(domain::ToString(org.tier)), org.created.ToIso8601(),
+                                org.updated.ToIso8601()});
+      if (done) return {};
+      Error error = Conflict(std::move(done.error()), conn, "organisations", "An organisation");
+      if (error.code == ErrorCode::kFailedPrecondition) {
+        error.message = "The organisation's region does not exist.";  // the region foreign key
+      }
+      return Fail(std::move(error));
+    });
+  });
+}
+
+Result<domain::Organisation> PostgresCatalogueStore::GetOrganisation(const domain::Slug& slug) {
+  return impl_->Run([&](Connection& conn) -> Result<domain::Organisation> {
+    auto rows = conn.Execute(kGetOrganisation, {slug.str()});
+    if (!rows) return Fail(rows.error());
+    if (rows->Rows() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    return ReadOrganisation(*rows, 0, 0);
+  });
+}
+
+Result<domain::PageOf<domain::Organisation>> PostgresCatalogueStore::ListOrganisations(
+    const domain::PageRequest& page) {
+  return impl_->Run([&](Connection& conn) -> Result<domain::PageOf<domain::Organisation>> {
+    auto rows = conn.Execute(kListOrganisations,
+                             {std::to_string(page.per_page), std::to_string(page.Offset())});
+    if (!rows) return Fail(rows.error());
+    return ReadPage<domain::Organisation>(*rows, page, ReadOrganisation);
+  });
+}
+
+Result<void> PostgresCatalogueStore::UpdateOrganisation(const domain::Organisation& org) {
+  return impl_->Run([&](Connection& conn) -> Result<void> {  // idempotent
+    auto done =
+        conn.Execute(kUpdateOrganisation, {org.id.str(), org.name.str(), org.updated.ToIso8601()});
+    if (!done) return Fail(done.error());
+    if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    return {};
+  });
+}
+
+Result<std::int64_t> PostgresCatalogueStore::DeleteOrganisation(const domain::Id& org_id,
+                                                                DeleteMode mode) {
+  return impl_->Run([&](Connection& conn) {
+    return InTransaction(conn, [&]() -> Result<std::int64_t> {
+      auto org = conn.Execute(kLockOrganisation, {org_id.str()});
+      if (!org) return Fail(org.error());
+      if (org->Rows() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+
+      auto projects = conn.Execute(kProjectIdsOfOrganisation, {org_id.str()});
+      if (!projects) return Fail(projects.error());
+      const int count = projects->Rows();
+      if (count > 0 && mode == DeleteMode::kRefuseIfProjects) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "The organisation still has projects; delete them first or force the "
+                    "deletion.");
+      }
+      if (auto done = conn.Execute(kDeleteProjectsOfOrganisation, {org_id.str()}); !done) {
+        return Fail(done.error());
+      }
+      // Each project's schema goes in the same transaction as its row: both or neither.
+      for (int row = 0; row < count; ++row) {
+        auto id = Column(domain::Id::Parse(projects->Text(row, 0)), "projects.id");
+        if (!id) return Fail(id.error());
+        auto drop = ProjectSchemaDdl(kDropSchema, *id, kDropSchemaSuffix);
+        if (!drop) return Fail(drop.error());
+        if (auto dropped = conn.Script(*drop); !dropped) return Fail(dropped.error());
+      }
+      if (auto done = conn.Execute(kDeleteOrganisation, {org_id.str()}); !done) {
+        return Fail(done.error());
+      }
+      return static_cast<std::int64_t>(count);
+    });
+  });
+}
+
+Result<void> PostgresCatalogueStore::InsertProject(const domain::Project& project) {
+  return impl_->Run([&](Connection& conn) {
+    return InTransaction(conn, [&]() -> Result<void> {
+      auto done = conn.Execute(kInsertProject,
+                               {project.id.str(), project.slug.str(), project.name.str(),
+                                project.org_id.str(), project.created.ToIso8601(),
+                                project.updated.ToIso8601()});
+      if (!done) {
+        Error error = Conflict(std::move(done.error()), conn, "projects", "A project");
+        if (error.code == ErrorCode::kFailedPrecondition) {
+          // The only foreign key is the organisation, and the port names this case not_found.
+          error.code = ErrorCode::kNotFound;
+          error.message = "Organisation not found.";
+        }
+        return Fail(std::move(error));
+      }
+      // The project's own schema is created with its row: both or neither.
+      auto create = ProjectSchemaDdl(kCreateSchema, project.id);
+      if (!create) return Fail(create.error());
+      if (auto created = conn.Script(*create); !created) return Fail(created.error());
+      return {};
+    });
+  });
+}
+
+Result<domain::Project> PostgresCatalogueStore::GetProject(const domain::Slug& slug) {
+  return impl_->Run([&](Connection& conn) -> Result<domain::Project> {
+    auto rows = conn.Execute(kGetProject, {slug.str()});
+    if (!rows) return Fail(rows.error());
+    if (rows->Rows() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return ReadProject(*rows, 0, 0);
+  });
+}
+
+Result<domain::PageOf<domain::Project>> PostgresCatalogueStore::ListProjects(
+    const std::optional<domain::Id>& org_id, const domain::PageRequest& page) {
+  return impl_->Run([&](Connection& conn) -> Result<domain::PageOf<domain::Project>> {
+    Params params{std::to_string(page.per_page), std::to_string(page.Offset())};
+    if (org_id) params.emplace_back(org_id->str());
+    auto rows = conn.Execute(org_id ? kListProjectsOfOrganisation : kListProjects, params);
+    if (!rows) return Fail(rows.error());
+    return ReadPage<domain::Project>(*rows, page, ReadProject);
+  });
+}
+
+Result<void> PostgresCatalogueStore::UpdateProject(const domain::Project& project) {
+  return impl_->Run([&](Connection& conn) -> Result<void> {  // idempotent
+    auto done = conn.Execute(kUpdateProject, {project.id.str(), project.name.str(),
+                                              project.updated.ToIso8601()});
+    if (!done) return Fail(done.error());
+    if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return {};
+  });
+}
+
+Result<void> PostgresCatalogueStore::DeleteProject(const domain::Id& project_id) {
+  return impl_->Run([&](Connection& conn) {
+    return InTransaction(conn, [&]() -> Result<void> {
+      auto done = conn.Execute(kDeleteProject, {project_id.str()});
+      if (!done) return Fail(done.error());
+      if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+      // The schema goes in the same transaction as the row: both or neither.
+      auto drop = ProjectSchemaDdl(kDropSchema, project_id, kDropSchemaSuffix);
+      if (!drop) return Fail(drop.error());
+      if (auto dropped = conn.Script(*drop); !dropped) return Fail(dropped.error());
+      return {};
+    });
+  });
+}
+
+}  // namespace socle::adapters::postgres

@@ -1,0 +1,560 @@
+#include "socle/adapters/sqlite/sqlite_catalogue_store.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "connection.hpp"
+#include "connection_pool.hpp"
+#include "socle/adapters/migration.hpp"
+#include "socle/adapters/sqlite/project_database_path.hpp"
+
+namespace socle::adapters::sqlite {
+
+using application::DeleteMode;
+using application::MigrationReport;
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+
+namespace {
+
+// ---- SQL, as named constants; every value is bound (?n). -------------------------------------
+
+constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kRollback[] = "ROLLBACK";
+constexpr char kJournalModeWal[] = "PRAGMA journal_mode = WAL";
+
+constexpr char kCreateSchemaMigrations[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " applied_at INTEGER NOT NULL) STRICT";
+constexpr std::string_view kCurrentVersion =
+    "SELECT coalesce(max(version), 0) FROM schema_migrations";
+constexpr std::string_view kRecordMigration =
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
+
+constexpr std::string_view kPing = "SELECT 1";
+
+constexpr std::string_view kUpsertRegion =
+    "INSERT INTO regions (name, store_url) VALUES (?1, ?2)"
+    " ON CONFLICT (name) DO UPDATE SET store_url = excluded.store_url";
+constexpr std::string_view kGetRegion = "SELECT name, store_url FROM regions WHERE name = ?1";
+constexpr std::string_view kListRegions = "SELECT name, store_url FROM regions ORDER BY name";
+
+constexpr std::string_view kInsertOrganisation =
+    "INSERT INTO organisations (id, slug, name, region, tier, created, updated)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr std::string_view kGetOrganisation =
+    "SELECT id, slug, name, region, tier, created, updated FROM organisations WHERE slug = ?1";
+// One statement reads the total and the page from the same snapshot; the LEFT JOIN keeps the
+// total when the page is past the end (one row of NULLs).
+constexpr std::string_view kListOrganisations =
+    "SELECT t.total, p.id, p.slug, p.name, p.region, p.tier, p.created, p.updated"
+    " FROM (SELECT count(*) AS total FROM organisations) AS t"
+    " LEFT JOIN (SELECT id, slug, name, region, tier, created, updated FROM organisations"
+    "            ORDER BY slug LIMIT ?1 OFFSET ?2) AS p ON TRUE"
+    " ORDER BY p.slug";
+constexpr std::string_view kUpdateOrganisation =
+    "UPDATE organisations SET name = ?2, updated = ?3 WHERE id = ?1";
+constexpr std::string_view kOrganisationExists = "SELECT 1 FROM organisations WHERE id = ?1";
+constexpr std::string_view kProjectIdsOfOrganisation =
+    "SELECT id FROM projects WHERE org_id = ?1 ORDER BY id";
+constexpr std::string_view kDeleteProjectsOfOrganisation = "DELETE FROM projects WHERE org_id = ?1";
+constexpr std::string_view kDeleteOrganisation = "DELETE FROM organisations WHERE id = ?1";
+
+constexpr std::string_view kInsertProject =
+    "INSERT INTO projects (id, slug, name, org_id, created, updated)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr std::string_view kGetProject =
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated"
+    " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id WHERE p.slug = ?1";
+constexpr std::string_view kListProjects =
+    "SELECT t.total, p.id, p.slug, p.name, p.org_id, p.org_slug, p.created, p.updated"
+    " FROM (SELECT count(*) AS total FROM projects) AS t"
+    " LEFT JOIN (SELECT pr.id, pr.slug, pr.name, pr.org_id, o.slug AS org_slug,"
+    "                   pr.created, pr.updated"
+    "            FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
+    "            ORDER BY pr.slug LIMIT ?1 OFFSET ?2) AS p ON TRUE"
+    " ORDER BY p.slug";
+constexpr std::string_view kListProjectsOfOrganisation =
+    "SELECT t.total, p.id, p.slug, p.name, p.org_id, p.org_slug, p.created, p.updated"
+    " FROM (SELECT count(*) AS total FROM projects WHERE org_id = ?3) AS t"
+    " LEFT JOIN (SELECT pr.id, pr.slug, pr.name, pr.org_id, o.slug AS org_slug,"
+    "                   pr.created, pr.updated"
+    "            FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
+    "            WHERE pr.org_id = ?3 ORDER BY pr.slug LIMIT ?1 OFFSET ?2) AS p ON TRUE"
+    " ORDER BY p.slug";
+constexpr std::string_view kUpdateProject =
+    "UPDATE projects SET name = ?2, updated = ?3 WHERE id = ?1";
+constexpr std::string_view kDeleteProject = "DELETE FROM projects WHERE id = ?1";
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+// Rows are read back through the domain parsers: a row that fails them was written by
+// something else than this adapter, which is an internal error, not the caller's.
+template <typename T>
+Result<T> Column(Result<T> parsed, std::string_view column) {
+  if (parsed) return parsed;
+  return Fail(Error::Internal("stored " + std::string(column) + " is malformed: " +
+                              parsed.error().message));
+}
+
+Result<domain::Region> ReadRegion(const Statement& row, int first) {
+  auto name = Column(domain::Slug::Parse(row.Text(first)), "regions.name");
+  if (!name) return Fail(name.error());
+  return domain::Region{*name, std::string(row.Text(first + 1))};
+}
+
+Result<domain::Organisation> ReadOrganisation(const Statement& row, int first) {
+  auto id = Column(domain::Id::Parse(row.Text(first)), "organisations.id");
+  auto slug = Column(domain::Slug::Parse(row.Text(first + 1)), "organisations.slug");
+  auto name = Column(domain::DisplayName::Parse(row.Text(first + 2)), "organisations.name");
+  auto region = Column(domain::Slug::Parse(row.Text(first + 3)), "organisations.region");
+  auto tier = Column(domain::ParseIsolationTier(row.Text(first + 4)), "organisations.tier");
+  if (!id) return Fail(id.error());
+  if (!slug) return Fail(slug.error());
+  if (!name) return Fail(name.error());
+  if (!region) return Fail(region.error());
+  if (!tier) return Fail(tier.error());
+  return domain::Organisation{*id,
+                              *slug,
+                              *name,
+                              *region,
+                              *tier,
+                              domain::Timestamp::FromUnixMicros(row.Int(first + 5)),
+                              domain::Timestamp::FromUnixMicros(row.Int(first + 6))};
+}
+
+Result<domain::Project> ReadProject(const Statement& row, int first) {
+  auto id = Column(domain::Id::Parse(row.Text(first)), "projects.id");
+  auto slug = Column(domain::Slug::Parse(row.Text(first + 1)), "projects.slug");
+  auto name = Column(domain::DisplayName::Parse(row.Text(first + 2)), "projects.name");
+  auto org_id = Column(domain::Id::Parse(row.Text(first + 3)), "projects.org_id");
+  auto org_slug = Column(domain::Slug::Parse(row.Text(first + 4)), "organisations.slug");
+  if (!id) return Fail(id.error());
+  if (!slug) return Fail(slug.error());
+  if (!name) return Fail(name.error());
+  if (!org_id) return Fail(org_id.error());
+  if (!org_slug) return Fail(org_slug.error());
+  return domain::Project{*id,
+                         *slug,
+                         *name,
+                         *org_id,
+                         *org_slug,
+                         domain::Timestamp::FromUnixMicros(row.Int(first + 5)),
+                         domain::Timestamp::FromUnixMicros(row.Int(first + 6))};
+}
+
+// Runs `body` inside a transaction opened with `begin`, committing when it succeeds and rolling
+// back otherwise. Writers use BEGIN IMMEDIATE: they take the write lock up front (waiting up to
+// the busy timeout), so they never fail half-way with SQLITE_BUSY_SNAPSHOT.
+template <typename Body>
+auto InTransaction(Connection& conn, const char* begin, Body&& body) -> decltype(body()) {
+  if (auto started = conn.Exec(begin); !started) return Fail(started.error());
+  auto result = body();
+  if (!result) {
+    (void)conn.Exec(kRollback);  // the pool closes the connection if this fails too
+    return result;
+  }
+  if (auto committed = conn.Exec(kCommit); !committed) {
+    (void)conn.Exec(kRollback);
+    return Fail(committed.error());
+  }
+  return result;
+}
+
+// Reads a page query shaped "total, columns of one item ..." into a PageOf.
+template <typename T, typename Reader>
+Result<domain::PageOf<T>> ReadPage(Statement& stmt, const domain::PageRequest& page,
+                                   Reader read) {
+  domain::PageOf<T> out;
+  out.page = page.page;
+  out.per_page = page.per_page;
+  for (;;) {
+    auto row = stmt.Step();
+    if (!row) return Fail(row.error());
+    if (!*row) break;
+    out.total_items = stmt.Int(0);
+    if (stmt.IsNull(1)) continue;  // the page is past the end: only the total came back
+    auto item = read(stmt, 1);
+    if (!item) return Fail(item.error());
+    out.items.push_back(std::move(*item));
+  }
+  return out;
+}
+
+std::string MigrationLabel(const Migration& migration) {
+  char number[16];
+  std::snprintf(number, sizeof number, "%04d_", migration.version);
+  return number + std::string(migration.name);
+}
+
+// Refines the generic "key already exists" message: SQLite names the column that collided
+// ("UNIQUE constraint failed: organisations.slug").
+Error Conflict(Error error, std::string_view table, std::string_view what) {
+  if (error.code != ErrorCode::kAlreadyExists) return error;
+  const bool slug = error.internal.find(std::string(table) + ".slug") != std::string::npos;
+  error.message = std::string(what) + (slug ? " with this slug" : " with this id") +
+                  " already exists.";
+  return error;
+}
+
+// Opens the first connection, which proves the file can be opened, and switches the file to
+// WAL (a persistent property of the file): readers then block neither the writer nor each other.
+Result<void> EnableWal(ConnectionPool& pool, const std::string& path) {
+  auto lease = pool.Acquire();
+  if (!lease) return Fail(lease.error());
+  auto mode = (*lease)->Prepare(kJournalModeWal);
+  if (!mode) return Fail(mode.error());
+  auto row = mode->Step();
+  if (!row) return Fail(row.error());
+  if (!*row || mode->Text(0) != "wal") {
+    Error error = Error::Make(ErrorCode::kUnavailable,
+                              "The SQLite catalogue cannot use write-ahead logging here.");
+    error.internal = path + ": journal_mode is " + std::string(mode->Text(0));
+    return Fail(std::move(error));
+  }
+  return {};
+}
+
+}  // namespace
+
+struct SqliteCatalogueStore::Impl {
+  explicit Impl(const SqliteOptions& options)
+      : path(options.path), pool(options.path, options.pool_size, options.busy_timeout_ms) {}
+
+  // Runs `op` with a pooled connection.
+  template <typename Op>
+  auto WithConnection(Op&& op) -> decltype(op(std::declval<Connection&>())) {
+    auto lease = pool.Acquire();
+    if (!lease) return Fail(lease.error());
+    return op(**lease);
+  }
+
+  // Removes the databases of deleted projects. Runs after the commit: the catalogue row is the
+  // truth, so a file that cannot be removed is an orphan to clean up, not a failed deletion.
+  void RemoveProjectFiles(const std::vector<std::string>& project_ids) const {
+    for (const auto& raw : project_ids) {
+      auto id = domain::Id::Parse(raw);
+      if (!id) continue;  // ids are checked by the schema; never build a path from anything else
+      const auto db = ProjectDatabasePath(path, *id);
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::error_code ignored;
+        std::filesystem::remove(db.string() + suffix, ignored);
+      }
+    }
+  }
+
+  std::filesystem::path path;
+  ConnectionPool pool;
+};
+
+SqliteCatalogueStore::SqliteCatalogueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteCatalogueStore::~SqliteCatalogueStore() = default;
+
+Result<std::unique_ptr<SqliteCatalogueStore>> SqliteCatalogueStore::Open(
+    const SqliteOptions& options) {
+  // Special names would give every pooled connection a database of its own.
+  if (options.path.empty() || options.path == ":memory:" || options.path.starts_with("file:")) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "The SQLite catalogue needs a file path (use memory:// for an in-memory store).");
+  }
+  const std::filesystem::path path(options.path);
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+      Error error = Error::Make(ErrorCode::kUnavailable,
+                                "Cannot create the directory of the SQLite catalogue.");
+      error.internal = path.parent_path().string() + ": " + ec.message();
+      return Fail(std::move(error));
+    }
+  }
+  auto impl = std::make_unique<Impl>(options);
+  if (auto wal = EnableWal(impl->pool, options.path); !wal) return Fail(wal.error());
+  return std::unique_ptr<SqliteCatalogueStore>(new SqliteCatalogueStore(std::move(impl)));
+}
+
+Result<MigrationReport> SqliteCatalogueStore::Migrate() {
+  const auto migrations = migrations::sqlite();
+  const int newest = migrations.empty() ? 0 : migrations.back().version;
+  return impl_->WithConnection([&](Connection& conn) -> Result<MigrationReport> {
+    auto current_version = [&]() -> Result<int> {
+      auto stmt = conn.Prepare(kCurrentVersion);
+      if (!stmt) return Fail(stmt.error());
+      auto row = stmt->Step();
+      if (!row) return Fail(row.error());
+      return static_cast<int>(stmt->Int(0));
+    };
+    MigrationReport report;
+    auto start = InTransaction(conn, kBeginImmediate, [&]() -> Result<int> {
+      if (auto created = conn.Exec(kCreateSchemaMigrations); !created) {
+        return Fail(created.error());
+      }
+      return current_version();
+    });
+    if (!start) return Fail(start.error());
+    report.from_version = report.to_version = *start;
+    if (*start > newest) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "The catalogue schema (version " + std::to_string(*start) +
+                      ") is newer than this build of Socle (version " + std::to_string(newest) +
+                      "); run a newer release.");
+    }
+    // One transaction per migration, with its schema_migrations row: a failure leaves the
+    // database at the last complete version. BEGIN IMMEDIATE serialises concurrent migrators
+    // (other processes included); each re-reads the version under the lock and skips what
+    // another one applied meanwhile.
+    for (const Migration& migration : migrations) {
+      if (migration.version <= report.to_version) continue;
+      const std::string sql(migration.sql);
+      auto applied = InTransaction(conn, kBeginImmediate, [&]() -> Result<bool> {
+        auto now = current_version();
+        if (!now) return Fail(now.error());
+        if (*now >= migration.version) return false;
+        if (auto ran = conn.Exec(sql.c_str()); !ran) return Fail(ran.error());
+        auto record = conn.Prepare(kRecordMigration);
+        if (!record) return Fail(record.error());
+        const auto applied_at = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+        auto recorded = record->Bind(std::int64_t{migration.version})
+                            .Bind(migration.name)
+                            .Bind(static_cast<std::int64_t>(applied_at))
+                            .Run();
+        if (!recorded) return Fail(recorded.error());
+        return true;
+      });
+      if (!applied) return Fail(applied.error());
+      if (*applied) report.applied.push_back(MigrationLabel(migration));
+      report.to_version = migration.version;
+    }
+    return report;
+  });
+}
+
+Result<void> SqliteCatalogueStore::Ping() {
+  return impl_->WithConnection([](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kPing);
+    if (!stmt) return Fail(stmt.error());
+    return stmt->Run();
+  });
+}
+
+Result<void> SqliteCatalogueStore::UpsertRegion(const domain::Region& region) {
+  return impl_->WithConnection([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      auto stmt = conn.Prepare(kUpsertRegion);
+      if (!stmt) return Fail(stmt.error());
+      return stmt->Bind(region.name.str()).Bind(region.store_url).Run();
+    });
+  });
+}
+
+Result<domain::Region> SqliteCatalogueStore::GetRegion(const domain::Slug& name) {
+  return impl_->WithConnection([&](Connection& conn) -> Result<domain::Region> {
+    auto stmt = conn.Prepare(kGetRegion);
+    if (!stmt) return Fail(stmt.error());
+    auto row = stmt->Bind(name.str()).Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return Fail(ErrorCode::kNotFound, "Region not found.");
+    return ReadRegion(*stmt, 0);
+  });
+}
+
+Result<std::vector<domain::Region>> SqliteCatalogueStore::ListRegions() {
+  return impl_->WithConnection([&](Connection& conn) -> Result<std::vector<domain::Region>> {
+    auto stmt = conn.Prepare(kListRegions);
+    if (!stmt) return Fail(stmt.error());
+    std::vector<domain::Region> out;
+    for (;;) {
+      auto row = stmt->Step();
+      if (!row) return Fail(row.error());
+      if (!*row) return out;
+      auto region = ReadRegion(*stmt, 0);
+      if (!region) return Fail(region.error());
+      out.push_back(std::move(*region));
+    }
+  });
+}
+
+Result<void> SqliteCatalogueStore::InsertOrganisation(const domain::Organisation& org) {
+  return impl_->WithConnection([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      auto stmt = conn.Prepare(kInsertOrganisation);
+      if (!stmt) return Fail(stmt.error());
+      auto done = stmt->Bind(org.id.str())
+                      .Bind(org.slug.str())
+                      .Bind(org.name.str())
+                      .Bind(org.region.str())
+                      .Bind(domain::ToString(org.tier))
+                      .Bind(org.created.unix_micros())
+                      .Bind(org.updated.unix_micros())
+                      .Run();
+      if (done) return {};
+      Error error = Conflict(std::move(done.error()), "organisations", "An organisation");
+      if (error.code == ErrorCode::kFailedPrecondition) {
+        error.message = "The organisation's region does not exist.";  // the region foreign key
+      }
+      return Fail(std::move(error));
+    });
+  });
+}
+
+Result<domain::Organisation> SqliteCatalogueStore::GetOrganisation(const domain::Slug& slug) {
+  return impl_->WithConnection([&](Connection& conn) -> Result<domain::Organisation> {
+    auto stmt = conn.Prepare(kGetOrganisation);
+    if (!stmt) return Fail(stmt.error());
+    auto row = stmt->Bind(slug.str()).Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    return ReadOrganisation(*stmt, 0);
+  });
+}
+
+Result<domain::PageOf<domain::Organisation>> SqliteCatalogueStore::ListOrganisations(
+    const domain::PageRequest& page) {
+  return impl_->WithConnection([&](Connection& conn) -> Result<domain::PageOf<domain::Organisation>> {
+    auto stmt = conn.Prepare(kListOrganisations);
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(page.per_page).Bind(page.Offset());
+    return ReadPage<domain::Organisation>(*stmt, page, ReadOrganisation);
+  });
+}
+
+Result<void> SqliteCatalogueStore::UpdateOrganisation(const domain::Organisation& org) {
+  return impl_->WithConnection([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      auto stmt = conn.Prepare(kUpdateOrganisation);
+      if (!stmt) return Fail(stmt.error());
+      auto done =
+          stmt->Bind(org.id.str()).Bind(org.name.str()).Bind(org.updated.unix_micros()).Run();
+      if (!done) return done;
+      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+      return {};
+    });
+  });
+}
+
+Result<std::int64_t> SqliteCatalogueStore::DeleteOrganisation(const domain::Id& org_id,
+                                                              DeleteMode mode) {
+  std::vector<std::string> project_ids;
+  auto deleted = impl_->WithConnection([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<std::int64_t> {
+      auto exists = conn.Prepare(kOrganisationExists);
+      if (!exists) return Fail(exists.error());
+      auto found = exists->Bind(org_id.str()).Step();
+      if (!found) return Fail(found.error());
+      if (!*found) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+
+      auto ids = conn.Prepare(kProjectIdsOfOrganisation);
+      if (!ids) return Fail(ids.error());
+      ids->Bind(org_id.str());
+      for (;;) {
+        auto row = ids->Step();
+        if (!row) return Fail(row.error());
+        if (!*row) break;
+        project_ids.emplace_back(ids->Text(0));
+      }
+      if (!project_ids.empty() && mode == DeleteMode::kRefuseIfProjects) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "The organisation still has projects; delete them first or force the "
+                    "deletion.");
+      }
+      for (std::string_view sql : {kDeleteProjectsOfOrganisation, kDeleteOrganisation}) {
+        auto stmt = conn.Prepare(sql);
+        if (!stmt) return Fail(stmt.error());
+        if (auto done = stmt->Bind(org_id.str()).Run(); !done) return Fail(done.error());
+      }
+      return static_cast<std::int64_t>(project_ids.size());
+    });
+  });
+  if (deleted) impl_->RemoveProjectFiles(project_ids);
+  return deleted;
+}
+
+Result<void> SqliteCatalogueStore::InsertProject(const domain::Project& project) {
+  return impl_->WithConnection([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      auto stmt = conn.Prepare(kInsertProject);
+      if (!stmt) return Fail(stmt.error());
+      auto done = stmt->Bind(project.id.str())
+                      .Bind(project.slug.str())
+                      .Bind(project.name.str())
+                      .Bind(project.org_id.str())
+                      .Bind(project.created.unix_micros())
+                      .Bind(project.updated.unix_micros())
+                      .Run();
+      if (done) return {};
+      Error error = Conflict(std::move(done.error()), "projects", "A project");
+      if (error.code == ErrorCode::kFailedPrecondition) {
+        // The only foreign key is the organisation, and the port names this case not_found.
+        error.code = ErrorCode::kNotFound;
+        error.message = "Organisation not found.";
+      }
+      return Fail(std::move(error));
+    });
+  });
+}
+
+Result<domain::Project> SqliteCatalogueStore::GetProject(const domain::Slug& slug) {
+  return impl_->WithConnection([&](Connection& conn) -> Result<domain::Project> {
+    auto stmt = conn.Prepare(kGetProject);
+    if (!stmt) return Fail(stmt.error());
+    auto row = stmt->Bind(slug.str()).Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return ReadProject(*stmt, 0);
+  });
+}
+
+Result<domain::PageOf<domain::Project>> SqliteCatalogueStore::ListProjects(
+    const std::optional<domain::Id>& org_id, const domain::PageRequest& page) {
+  return impl_->WithConnection([&](Connection& conn) -> Result<domain::PageOf<domain::Project>> {
+    auto stmt = conn.Prepare(org_id ? kListProjectsOfOrganisation : kListProjects);
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(page.per_page).Bind(page.Offset());
+    if (org_id) stmt->Bind(org_id->str());
+    return ReadPage<domain::Project>(*stmt, page, ReadProject);
+  });
+}
+
+Result<void> SqliteCatalogueStore::UpdateProject(const domain::Project& project) {
+  return impl_->WithConnection([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      auto stmt = conn.Prepare(kUpdateProject);
+      if (!stmt) return Fail(stmt.error());
+      auto done = stmt->Bind(project.id.str())
+                      .Bind(project.name.str())
+                      .Bind(project.updated.unix_micros())
+                      .Run();
+      if (!done) return done;
+      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+      return {};
+    });
+  });
+}
+
+Result<void> SqliteCatalogueStore::DeleteProject(const domain::Id& project_id) {
+  auto deleted = impl_->WithConnection([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      auto stmt = conn.Prepare(kDeleteProject);
+      if (!stmt) return Fail(stmt.error());
+      if (auto done = stmt->Bind(project_id.str()).Run(); !done) return done;
+      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+      return {};
+    });
+  });
+  if (deleted) impl_->RemoveProjectFiles({project_id.str()});
+  return deleted;
+}
+
+}  // namespace socle::adapters::sqlite
