@@ -1,0 +1,297 @@
+#include "socle/adapters/http/platform_api.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "socle/adapters/http/error_response.hpp"
+#include "socle/adapters/http/json_object_reader.hpp"
+#include "socle/adapters/http/json_writer.hpp"
+#include "socle/application/validation.hpp"
+#include "socle/domain/page.hpp"
+#include "socle/domain/slug.hpp"
+
+namespace socle::adapters::http {
+
+using domain::Error;
+using domain::ErrorCode;
+using domain::Result;
+
+namespace {
+
+constexpr std::string_view kOrgs = "/api/v1/orgs";
+constexpr std::string_view kProjects = "/api/v1/projects";
+
+// --- request parsing
+
+Result<std::int64_t> ParseWholeNumber(std::string_view text, std::string field) {
+  std::int64_t value = 0;
+  const bool digits_only =
+      !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      });
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (!digits_only || ec != std::errc() || end != text.data() + text.size()) {
+    return domain::Fail(
+        Error::Field(std::move(field), "validation_invalid_number", "Must be a whole number."));
+  }
+  return value;
+}
+
+// page and perPage, PocketBase's list parameters; both problems are reported together.
+Result<domain::PageRequest> ReadPage(const Request& request) {
+  application::FieldErrors errors;
+  std::optional<std::int64_t> page = domain::PageRequest{}.page;
+  std::optional<std::int64_t> per_page = domain::PageRequest{}.per_page;
+  if (auto text = request.Query("page")) page = errors.Take(ParseWholeNumber(*text, "page"));
+  if (auto text = request.Query("perPage")) {
+    per_page = errors.Take(ParseWholeNumber(*text, "perPage"));
+  }
+  if (!errors.empty()) return domain::Fail(errors.Release());
+  return domain::PageRequest::Make(*page, *per_page);
+}
+
+// The body of a POST or PATCH: JSON (an absent Content-Type is tolerated for curl users; any
+// other media type is refused so that a cross-site form post cannot reach a handler).
+Result<JsonValue> ReadJsonBody(const Request& request, const JsonLimits& limits) {
+  if (auto content_type = request.Header("content-type")) {
+    std::string media(content_type->substr(0, content_type->find(';')));
+    media.erase(std::remove_if(media.begin(), media.end(),
+                               [](unsigned char c) { return std::isspace(c) != 0; }),
+                media.end());
+    std::transform(media.begin(), media.end(), media.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (media != "application/json") {
+      return domain::Fail(ErrorCode::kInvalidArgument, "Content-Type must be application/json.");
+    }
+  }
+  return ParseJsonObject(request.body, limits);
+}
+
+Result<application::ForceDelete> ReadForce(const Request& request) {
+  auto text = request.Query("force");
+  if (!text || *text == "false" || *text == "0") return application::ForceDelete::kNo;
+  if (*text == "true" || *text == "1") return application::ForceDelete::kYes;
+  return domain::Fail(Error::Field("force", "validation_invalid_value", "Must be true or false."));
+}
+
+// A path parameter that is not a well-formed slug cannot name anything: answer as for an unknown
+// one rather than as a validation error about a field the client never sent.
+bool IsSlug(std::string_view text) { return domain::Slug::Parse(text).has_value(); }
+
+Response NotFound() { return ErrorResponse(404, ""); }
+
+// A unique-key collision, reported on the field the client chose.
+Error WithNotUnique(Error error) {
+  if (error.code == ErrorCode::kAlreadyExists && error.fields.empty()) {
+    error.fields.push_back(domain::FieldError{"slug", "validation_not_unique",
+                                              "The slug is already in use."});
+  }
+  return error;
+}
+
+// --- serialisation
+
+void WriteOrganisation(JsonWriter& w, const domain::Organisation& org) {
+  w.BeginObject();
+  w.Key("id").String(org.id.str());
+  w.Key("slug").String(org.slug.str());
+  w.Key("name").String(org.name.str());
+  w.Key("region").String(org.region.str());
+  w.Key("tier").String(domain::ToString(org.tier));
+  w.Key("created").String(org.created.ToApiString());
+  w.Key("updated").String(org.updated.ToApiString());
+  w.EndObject();
+}
+
+void WriteProject(JsonWriter& w, const domain::Project& project) {
+  w.BeginObject();
+  w.Key("id").String(project.id.str());
+  w.Key("slug").String(project.slug.str());
+  w.Key("name").String(project.name.str());
+  w.Key("org").String(project.org_slug.str());
+  w.Key("created").String(project.created.ToApiString());
+  w.Key("updated").String(project.updated.ToApiString());
+  w.EndObject();
+}
+
+template <typename T, typename WriteItem>
+Response PageResponse(const domain::PageOf<T>& page, WriteItem write_item) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("page").Int(page.page);
+  w.Key("perPage").Int(page.per_page);
+  w.Key("totalItems").Int(page.total_items);
+  w.Key("totalPages").Int(page.TotalPages());
+  w.Key("items").BeginArray();
+  for (const auto& item : page.items) write_item(w, item);
+  w.EndArray();
+  w.EndObject();
+  return Response::Json(200, std::move(w).Take());
+}
+
+template <typename T, typename WriteItem>
+Response ItemResponse(int status, const T& item, WriteItem write_item) {
+  JsonWriter w;
+  write_item(w, item);
+  return Response::Json(status, std::move(w).Take());
+}
+
+}  // namespace
+
+PlatformApi::PlatformApi(application::ManageOrganisations& organisations,
+                         application::ManageProjects& projects, JsonLimits limits)
+    : organisations_(organisations), projects_(projects), limits_(limits) {}
+
+Result<void> PlatformApi::Register(Router& router) {
+  struct Entry {
+    Method method;
+    std::string_view pattern;
+    Response (PlatformApi::*handler)(const Request&);
+  };
+  const Entry entries[] = {
+      {Method::kGet, "/api/v1/orgs", &PlatformApi::ListOrganisations},
+      {Method::kPost, "/api/v1/orgs", &PlatformApi::CreateOrganisation},
+      {Method::kGet, "/api/v1/orgs/{org}", &PlatformApi::GetOrganisation},
+      {Method::kPatch, "/api/v1/orgs/{org}", &PlatformApi::UpdateOrganisation},
+      {Method::kDelete, "/api/v1/orgs/{org}", &PlatformApi::DeleteOrganisation},
+      {Method::kGet, "/api/v1/orgs/{org}/projects", &PlatformApi::ListProjects},
+      {Method::kPost, "/api/v1/orgs/{org}/projects", &PlatformApi::CreateProject},
+      {Method::kGet, "/api/v1/projects/{project}", &PlatformApi::GetProject},
+      {Method::kPatch, "/api/v1/projects/{project}", &PlatformApi::UpdateProject},
+      {Method::kDelete, "/api/v1/projects/{project}", &PlatformApi::DeleteProject},
+  };
+  for (const auto& entry : entries) {
+    auto added = router.Add(entry.method, entry.pattern,
+                            [this, handler = entry.handler](const Request& request) {
+                              return (this->*handler)(request);
+                            });
+    if (!added) return added;
+  }
+  return {};
+}
+
+Response PlatformApi::ListOrganisations(const Request& request) {
+  auto page = ReadPage(request);
+  if (!page) return ErrorResponse(page.error());
+  auto result = organisations_.List(*page);
+  if (!result) return ErrorResponse(result.error());
+  return PageResponse(*result, WriteOrganisation);
+}
+
+Response PlatformApi::CreateOrganisation(const Request& request) {
+  auto body = ReadJsonBody(request, limits_);
+  if (!body) return ErrorResponse(body.error());
+  JsonObjectReader reader(*body, {"slug", "name", "region", "tier"});
+  application::CreateOrganisationInput input;
+  input.slug = reader.RequiredString("slug").value_or("");
+  input.name = reader.OptionalString("name");
+  input.region = reader.OptionalString("region");
+  input.tier = reader.OptionalString("tier");
+  if (auto checked = reader.Finish(); !checked) return ErrorResponse(checked.error());
+
+  auto org = organisations_.Create(input);
+  if (!org) return ErrorResponse(WithNotUnique(std::move(org.error())));
+  Response response = ItemResponse(201, *org, WriteOrganisation);
+  response.SetHeader("Location", std::string(kOrgs) + "/" + org->slug.str());
+  return response;
+}
+
+Response PlatformApi::GetOrganisation(const Request& request) {
+  const std::string_view slug = request.Param("org");
+  if (!IsSlug(slug)) return NotFound();
+  auto org = organisations_.Get(slug);
+  if (!org) return ErrorResponse(org.error());
+  return ItemResponse(200, *org, WriteOrganisation);
+}
+
+Response PlatformApi::UpdateOrganisation(const Request& request) {
+  const std::string_view slug = request.Param("org");
+  if (!IsSlug(slug)) return NotFound();
+  auto body = ReadJsonBody(request, limits_);
+  if (!body) return ErrorResponse(body.error());
+  JsonObjectReader reader(*body, {"name", "slug"});
+  if (reader.Has("slug")) {
+    reader.AddError("slug", "validation_immutable", "The slug cannot be changed.");
+  }
+  auto name = reader.OptionalString("name");
+  if (auto checked = reader.Finish(); !checked) return ErrorResponse(checked.error());
+
+  auto org = name ? organisations_.Rename(slug, *name) : organisations_.Get(slug);
+  if (!org) return ErrorResponse(org.error());
+  return ItemResponse(200, *org, WriteOrganisation);
+}
+
+Response PlatformApi::DeleteOrganisation(const Request& request) {
+  const std::string_view slug = request.Param("org");
+  if (!IsSlug(slug)) return NotFound();
+  auto force = ReadForce(request);
+  if (!force) return ErrorResponse(force.error());
+  auto deleted = organisations_.Delete(slug, *force);
+  if (!deleted) return ErrorResponse(deleted.error());
+  return Response::Empty(204);
+}
+
+Response PlatformApi::ListProjects(const Request& request) {
+  const std::string_view org = request.Param("org");
+  if (!IsSlug(org)) return NotFound();
+  auto page = ReadPage(request);
+  if (!page) return ErrorResponse(page.error());
+  auto result = projects_.List(std::string(org), *page);
+  if (!result) return ErrorResponse(result.error());
+  return PageResponse(*result, WriteProject);
+}
+
+Response PlatformApi::CreateProject(const Request& request) {
+  const std::string_view org = request.Param("org");
+  if (!IsSlug(org)) return NotFound();
+  auto body = ReadJsonBody(request, limits_);
+  if (!body) return ErrorResponse(body.error());
+  JsonObjectReader reader(*body, {"slug", "name"});
+  application::CreateProjectInput input;
+  input.org = std::string(org);
+  input.slug = reader.RequiredString("slug").value_or("");
+  input.name = reader.OptionalString("name");
+  if (auto checked = reader.Finish(); !checked) return ErrorResponse(checked.error());
+
+  auto project = projects_.Create(input);
+  if (!project) return ErrorResponse(WithNotUnique(std::move(project.error())));
+  Response response = ItemResponse(201, *project, WriteProject);
+  response.SetHeader("Location", std::string(kProjects) + "/" + project->slug.str());
+  return response;
+}
+
+Response PlatformApi::GetProject(const Request& request) {
+  const std::string_view slug = request.Param("project");
+  if (!IsSlug(slug)) return NotFound();
+  auto project = projects_.Get(slug);
+  if (!project) return ErrorResponse(project.error());
+  return ItemResponse(200, *project, WriteProject);
+}
+
+Response PlatformApi::UpdateProject(const Request& request) {
+  const std::string_view slug = request.Param("project");
+  if (!IsSlug(slug)) return NotFound();
+  auto body = ReadJsonBody(request, limits_);
+  if (!body) return ErrorResponse(body.error());
+  JsonObjectReader reader(*body, {"name", "slug"});
+  if (reader.Has("slug")) {
+    reader.AddError("slug", "validation_immutable", "The slug cannot be changed.");
+  }
+  auto name = reader.OptionalString("name");
+  if (auto checked = reader.Finish(); !checked) return ErrorResponse(checked.error());
+
+  auto project = name ? projects_.Rename(slug, *name) : projects_.Get(slug);
+  if (!project) return ErrorResponse(project.error());
+  return ItemResponse(200, *project, WriteProject);
+}
+
+Response PlatformApi::DeleteProject(const Request& request) {
+  const std::string_view slug = request.Param("project");
+  if (!IsSlug(slug)) return NotFound();
+  auto deleted = projects_.Delete(slug);
+  if (!deleted) return ErrorResponse(deleted.error());
+  return Response::Empty(204);
+}
+
+}  // namespace socle::adapters::http

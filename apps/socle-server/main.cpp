@@ -1,0 +1,172 @@
+// socle-server: the HTTP server's composition root. Reads the settings, opens and migrates the
+// store they name, wires the use cases to the real clock and random source, serves HTTP until
+// SIGTERM/SIGINT, and exits 0 after a graceful shutdown (1 when it cannot start, 2 on a usage
+// error).
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socle/adapters/config/load_settings.hpp"
+#include "socle/adapters/crypto/openssl_random_source.hpp"
+#include "socle/adapters/http/http_metrics.hpp"
+#include "socle/adapters/http/http_server.hpp"
+#include "socle/adapters/http/logger.hpp"
+#include "socle/adapters/http/operations_api.hpp"
+#include "socle/adapters/http/platform_api.hpp"
+#include "socle/adapters/http/router.hpp"
+#include "socle/adapters/store_url.hpp"
+#include "socle/adapters/system/system_clock.hpp"
+#include "socle/application/manage_organisations.hpp"
+#include "socle/application/manage_projects.hpp"
+#include "socle/apps/open_store.hpp"
+
+namespace {
+
+namespace config = socle::adapters::config;
+namespace http = socle::adapters::http;
+
+constexpr int kExitOk = 0;
+constexpr int kExitStartFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr std::string_view kVersion = SOCLE_VERSION;
+
+void PrintUsage(std::ostream& out) {
+  out << "Usage: socle-server [--http ADDR:PORT] [--data-dir DIR] [--database-url URL]\n"
+         "                    [--config FILE] [--log-level LEVEL] [options]\n"
+         "       socle-server --help | --version\n"
+         "\n"
+         "Serves the Socle platform API over HTTP until SIGTERM or SIGINT, then finishes the\n"
+         "requests in flight and exits 0. When ready it prints one line to stdout:\n"
+         "  socle-server listening on http://ADDR:PORT\n"
+         "\n"
+         "Options (flags > SOCLE_* environment > config file > defaults):\n"
+      << config::SettingsHelp();
+}
+
+// Every problem of a failed LoadSettings, one per line.
+void PrintSettingsError(const socle::domain::Error& error) {
+  std::cerr << "socle-server: " << error.message << "\n";
+  for (const auto& field : error.fields) {
+    if (error.message.find(field.message) == std::string::npos) {
+      std::cerr << "  " << field.field << ": " << field.message << "\n";
+    }
+  }
+  std::cerr << "Run 'socle-server --help' for usage.\n";
+}
+
+// The one place that reports a start-up failure: a structured log line for the log pipeline,
+// and a plain sentence for the person at the terminal.
+int StartFailed(http::Logger& logger, std::string_view what, const socle::domain::Error& error) {
+  logger.Error(what, {{"error", error.message}, {"code", socle::domain::ToString(error.code)},
+                      {"detail", error.internal}});
+  std::cerr << "socle-server: " << what << ": " << error.message << "\n";
+  return kExitStartFailed;
+}
+
+http::HttpServerOptions ServerOptions(const config::Settings& settings) {
+  http::HttpServerOptions options;
+  options.address = settings.http_address;
+  options.port = settings.http_port;
+  options.io_threads = settings.http_threads;
+  options.worker_threads = settings.worker_threads;
+  options.max_body_bytes = settings.max_body_bytes;
+  options.max_header_bytes = settings.max_header_bytes;
+  options.read_timeout = std::chrono::milliseconds(settings.read_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(settings.idle_timeout_ms);
+  options.shutdown_timeout = std::chrono::milliseconds(settings.shutdown_timeout_ms);
+  options.max_connections = settings.max_connections;
+  return options;
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // Help and version answer before anything that could fail (a broken config, a dead database).
+  for (const auto& arg : args) {
+    if (arg == "--") break;
+    if (arg == "--help" || arg == "-h") {
+      PrintUsage(std::cout);
+      return kExitOk;
+    }
+    if (arg == "--version") {
+      std::cout << "socle-server " << kVersion << "\n";
+      return kExitOk;
+    }
+  }
+
+  auto loaded = config::LoadSettings(args, config::SystemEnvironment());
+  if (!loaded) {
+    PrintSettingsError(loaded.error());
+    return kExitUsage;
+  }
+  if (!loaded->rest.empty()) {
+    std::cerr << "socle-server: unknown argument '" << loaded->rest.front() << "'\n"
+              << "Run 'socle-server --help' for usage.\n";
+    return kExitUsage;
+  }
+  const config::Settings& settings = loaded->settings;
+  auto level = http::ParseLogLevel(settings.log_level);
+  auto format = http::ParseLogFormat(settings.log_format);
+  if (!level || !format) {
+    PrintSettingsError(!level ? level.error() : format.error());
+    return kExitUsage;
+  }
+
+  socle::adapters::system::SystemClock clock;
+  socle::adapters::crypto::OpenSslRandomSource random;
+  http::Logger logger(*level, *format, clock, http::Logger::StderrSink());
+  logger.Info("socle-server starting",
+              {{"version", kVersion},
+               {"config_file", settings.config_file},
+               {"data_dir", settings.data_dir},
+               {"database", settings.database_url.empty()
+                                ? std::string("sqlite (data_dir)")
+                                : socle::adapters::StoreUrl::Redact(settings.database_url)}});
+
+  auto store = socle::apps::OpenCatalogueStore(settings);
+  if (!store) return StartFailed(logger, "cannot open the store", store.error());
+  auto migrated = (*store)->Migrate();
+  if (!migrated) return StartFailed(logger, "cannot migrate the store", migrated.error());
+  logger.Info("store migrated", {{"from_version", migrated->from_version},
+                                 {"to_version", migrated->to_version},
+                                 {"applied", Join(migrated->applied)}});
+
+  socle::application::ManageOrganisations organisations(**store, clock, random);
+  socle::application::ManageProjects projects(**store, clock, random);
+  http::HttpMetrics metrics(clock.Now());
+  http::JsonLimits json_limits;
+  json_limits.max_bytes = settings.max_body_bytes;
+  http::PlatformApi platform(organisations, projects, json_limits);
+  http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
+  http::Router router;
+  if (auto added = platform.Register(router); !added) {
+    return StartFailed(logger, "cannot register routes", added.error());
+  }
+  if (auto added = operations.Register(router); !added) {
+    return StartFailed(logger, "cannot register routes", added.error());
+  }
+
+  http::HttpServer server(ServerOptions(settings), router, logger, metrics, random);
+  server.ShutdownOnSignals();
+  if (auto started = server.Start(); !started) {
+    return StartFailed(logger, "cannot listen", started.error());
+  }
+  const bool ipv6 = settings.http_address.find(':') != std::string::npos;
+  std::cout << "socle-server listening on http://"
+            << (ipv6 ? "[" + settings.http_address + "]" : settings.http_address) << ":"
+            << server.port() << std::endl;  // flushed: scripts wait for this line
+
+  server.Wait();
+  logger.Info("socle-server stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Main(argc, argv); }
