@@ -8,33 +8,34 @@ namespace socle::adapters::config {
 
 /// Everything an executable can be configured with, resolved with the precedence
 /// flags > environment (SOCLE_*) > config file (socle.toml) > defaults.
-/// Plain data: only the composition roots in apps/ read it.
+/// Plain data: only the composition roots in apps/ read it. The flag, variable and file key of
+/// each field are listed by DescribeSettings() (and `socle help`, .env.example).
 struct Settings {
   // --- where to listen and where data lives
   std::string http_address = "127.0.0.1";  ///< --http ADDR:PORT, SOCLE_HTTP, [http] address
-  std::uint16_t http_port = 8090;
+  std::uint16_t http_port = 8090;          ///< the PORT of --http; 0 picks a free port
   std::string data_dir = "./socle_data";   ///< --data-dir, SOCLE_DATA_DIR, data_dir
   /// --database-url, SOCLE_DATABASE_URL(_FILE), [database] url. Empty means the embedded SQLite
-  /// store under data_dir.
+  /// store under data_dir. A secret: log it through StoreUrl::Redact only.
   std::string database_url;
-  std::size_t database_pool_size = 8;      ///< SOCLE_DATABASE_POOL_SIZE, [database] pool_size
+  std::size_t database_pool_size = 8;        ///< SOCLE_DATABASE_POOL_SIZE, [database] pool_size
   std::uint32_t database_timeout_ms = 5000;  ///< connect / busy / statement deadline
 
-  // --- HTTP server limits
-  std::size_t http_threads = 1;            ///< I/O threads running the Asio event loop
-  std::size_t worker_threads = 8;          ///< use-case workers (sized with the DB pool)
-  std::size_t max_body_bytes = 1 << 20;    ///< larger bodies get 413
-  std::size_t max_header_bytes = 16 << 10; ///< larger header blocks get 431
-  std::uint32_t read_timeout_ms = 15000;   ///< a request must arrive within this
-  std::uint32_t idle_timeout_ms = 60000;   ///< keep-alive connections idle longer are closed
+  // --- HTTP server limits ([http] table, SOCLE_HTTP_* variables, --http-* flags)
+  std::size_t http_threads = 1;               ///< I/O threads running the Asio event loop
+  std::size_t worker_threads = 8;             ///< use-case workers (sized with the DB pool)
+  std::size_t max_body_bytes = 1 << 20;       ///< larger bodies get 413
+  std::size_t max_header_bytes = 16 << 10;    ///< larger header blocks get 431
+  std::uint32_t read_timeout_ms = 15000;      ///< a request must arrive within this
+  std::uint32_t idle_timeout_ms = 60000;      ///< keep-alive connections idle longer are closed
   std::uint32_t shutdown_timeout_ms = 10000;  ///< in-flight requests get this long on SIGTERM
   std::size_t max_connections = 10000;
 
-  // --- logging
-  std::string log_level = "info";          ///< debug | info | warn | error
-  std::string log_format = "json";         ///< json | text
+  // --- logging ([log] table)
+  std::string log_level = "info";   ///< debug | info | warn | error
+  std::string log_format = "json";  ///< json | text
 
-  std::string config_file;                 ///< the file that was read, empty when none
+  std::string config_file;  ///< the file that was read, empty when none
 };
 
 }  // namespace socle::adapters::config

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace socle::adapters::cli {
+
+/// What a `socle` invocation asks for.
+enum class Verb {
+  kHelp,
+  kVersion,
+  kMigrate,
+  kOrgCreate,
+  kOrgList,
+  kOrgGet,
+  kOrgRename,
+  kOrgDelete,
+  kProjectCreate,
+  kProjectList,
+  kProjectGet,
+  kProjectRename,
+  kProjectDelete,
+};
+
+/// One parsed `socle` command line: plain data, validated for shape only (the use cases
+/// validate slugs, names and tiers).
+struct Command {
+  static constexpr std::int64_t kDefaultPerPage = 100;
+
+  Verb verb = Verb::kHelp;
+  std::string help_topic;                   ///< kHelp: "", "org" or "org create" ...
+  std::string slug;                         ///< The SLUG argument.
+  std::optional<std::string> name;          ///< --name, or the NAME argument of rename.
+  std::optional<std::string> region;        ///< --region
+  std::optional<std::string> tier;          ///< --tier
+  std::optional<std::string> org;           ///< --org
+  bool force = false;                       ///< --force
+  bool json = false;                        ///< --json: the HTTP API's JSON shapes on stdout.
+  std::int64_t page = 1;                    ///< --page, from 1.
+  std::int64_t per_page = kDefaultPerPage;  ///< --per-page
+
+  /// False for help and version, which must work without any store.
+  bool NeedsStore() const noexcept { return verb != Verb::kHelp && verb != Verb::kVersion; }
+};
+
+/// A command line that does not fit any command (exit status 2).
+struct UsageError {
+  std::string message;  ///< One sentence naming what is wrong.
+  std::string topic;    ///< The command whose usage to show ("org create"); empty: all.
+};
+
+/// Parses the arguments LoadSettings left over (settings flags already removed).
+/// Accepts `--flag value` and `--flag=value`; `--` makes every later argument positional;
+/// `--help`/`-h` anywhere asks for the help of the command named so far, `--version` for the
+/// version. Unknown commands and flags, missing or extra arguments are UsageErrors.
+std::expected<Command, UsageError> ParseCommand(std::span<const std::string> args);
+
+/// The help text of `topic` ("" for the overview, "org", "org create" ...); empty when there is
+/// no such command. Does not include the settings flags, which the caller appends.
+std::string HelpText(std::string_view topic);
+
+/// "Usage: socle org create SLUG [--name NAME] ..." for a command, or the general usage line.
+std::string UsageLine(std::string_view topic);
+
+}  // namespace socle::adapters::cli

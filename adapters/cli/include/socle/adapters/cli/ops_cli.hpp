@@ -1,0 +1,75 @@
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+
+#include "socle/adapters/cli/command.hpp"
+#include "socle/application/manage_organisations.hpp"
+#include "socle/application/manage_projects.hpp"
+#include "socle/application/ports/catalogue_store.hpp"
+#include "socle/domain/error.hpp"
+
+namespace socle::adapters::cli {
+
+/// Exit statuses of `socle`, the contract scripts rely on.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;  ///< Refused by a use case, or the store failed.
+inline constexpr int kExitUsage = 2;  ///< The command line (or a setting) is malformed.
+
+/// What store-backed commands run against, built by the composition root.
+struct CatalogueServices {
+  application::CatalogueStore& store;  ///< For `migrate`.
+  application::ManageOrganisations& organisations;
+  application::ManageProjects& projects;
+};
+
+/// The `socle` ops CLI's command layer: turns a parsed command into use-case calls and their
+/// results into text (aligned tables, `key: value` lines) or, with --json, into the HTTP API's
+/// JSON shapes. Results go to `out`; messages and errors to `err`. Holds no process state, so
+/// tests drive it with string streams.
+class OpsCli final {
+ public:
+  /// `settings_help` (the common settings flags, one per line) is shown by `socle help`.
+  OpsCli(std::ostream& out, std::ostream& err, std::string settings_help = {});
+
+  /// Parses the arguments the settings loader left; on a usage error prints it with the
+  /// command's usage line and returns nullopt (exit with kExitUsage).
+  std::optional<Command> Parse(std::span<const std::string> args);
+
+  /// Prints a configuration error (from LoadSettings); returns kExitUsage.
+  int ReportSettingsError(const domain::Error& error);
+
+  /// Prints a failure to open the store; returns kExitError.
+  int ReportStoreError(const domain::Error& error);
+
+  /// Runs `command`. `services` may be null only when !command.NeedsStore(). Commands other
+  /// than `migrate` first bring the store's schema up to date, silently. Returns the exit status.
+  int Execute(const Command& command, CatalogueServices* services);
+
+  /// Parse, then Execute: the whole invocation, for callers that already hold a store.
+  int Run(std::span<const std::string> args, CatalogueServices& services);
+
+ private:
+  int Fail(const domain::Error& error);
+  int Migrate(const Command& command, CatalogueServices& services);
+  int OrgCreate(const Command& command, CatalogueServices& services);
+  int OrgList(const Command& command, CatalogueServices& services);
+  int OrgGet(const Command& command, CatalogueServices& services);
+  int OrgRename(const Command& command, CatalogueServices& services);
+  int OrgDelete(const Command& command, CatalogueServices& services);
+  int ProjectCreate(const Command& command, CatalogueServices& services);
+  int ProjectList(const Command& command, CatalogueServices& services);
+  int ProjectGet(const Command& command, CatalogueServices& services);
+  int ProjectRename(const Command& command, CatalogueServices& services);
+  int ProjectDelete(const Command& command, CatalogueServices& services);
+  int ShowOrganisation(const Command& command, const domain::Organisation& org);
+  int ShowProject(const Command& command, const domain::Project& project);
+
+  std::ostream& out_;
+  std::ostream& err_;
+  std::string settings_help_;
+};
+
+}  // namespace socle::adapters::cli

@@ -1,0 +1,255 @@
+#include "setting_spec.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "socle/adapters/store_url.hpp"
+
+namespace socle::adapters::config {
+namespace {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+
+constexpr std::uint64_t kKiB = 1024;
+constexpr std::uint64_t kMiB = 1024 * kKiB;
+constexpr std::uint64_t kGiB = 1024 * kMiB;
+constexpr std::uint64_t kDayMs = 24ull * 60 * 60 * 1000;
+
+std::unexpected<domain::Error> Problem(std::string text) {
+  return Fail(ErrorCode::kInvalidArgument, std::move(text));
+}
+
+// Digits only: no sign, no spaces, no hex, so that "-1" or " 8" cannot slip through as
+// something else.
+Result<std::uint64_t> ParseDigits(std::string_view text) {
+  std::uint64_t value = 0;
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) {
+    return Problem("not a whole number");
+  }
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return Problem("too large");
+  return value;
+}
+
+std::string ShowSize(std::uint64_t bytes) {
+  if (bytes != 0 && bytes % kGiB == 0) return std::to_string(bytes / kGiB) + "GiB";
+  if (bytes != 0 && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + "MiB";
+  if (bytes != 0 && bytes % kKiB == 0) return std::to_string(bytes / kKiB) + "KiB";
+  return std::to_string(bytes);
+}
+
+std::string RangeText(std::uint64_t min, std::uint64_t max) {
+  return "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+}
+
+template <auto Member, std::uint64_t Min, std::uint64_t Max>
+Result<void> ApplyInteger(std::string_view text, Settings& settings) {
+  using Field = std::remove_reference_t<decltype(settings.*Member)>;
+  static_assert(Max <= std::numeric_limits<Field>::max());
+  auto value = ParseDigits(text);
+  if (!value || *value < Min || *value > Max) return Problem(RangeText(Min, Max));
+  settings.*Member = static_cast<Field>(*value);
+  return {};
+}
+
+template <auto Member>
+std::string ShowInteger(const Settings& settings) {
+  return std::to_string(settings.*Member);
+}
+
+// A byte count, plain or with a binary unit; decimal units (KB, MB) are refused rather than
+// guessed at.
+template <auto Member, std::uint64_t Min, std::uint64_t Max>
+Result<void> ApplySize(std::string_view text, Settings& settings) {
+  using Field = std::remove_reference_t<decltype(settings.*Member)>;
+  static_assert(Max <= std::numeric_limits<Field>::max());
+  auto fail = [] {
+    return Problem("must be a size from " + ShowSize(Min) + " to " + ShowSize(Max) +
+                   ", in bytes or with a unit KiB, MiB or GiB");
+  };
+  auto digits_end = text.find_first_not_of("0123456789");
+  std::string_view digits = text.substr(0, digits_end);
+  std::string_view unit = digits_end == std::string_view::npos ? "" : text.substr(digits_end);
+  std::uint64_t multiplier = 1;
+  if (unit == "KiB")
+    multiplier = kKiB;
+  else if (unit == "MiB")
+    multiplier = kMiB;
+  else if (unit == "GiB")
+    multiplier = kGiB;
+  else if (!unit.empty())
+    return fail();
+  auto value = ParseDigits(digits);
+  if (!value || *value > Max / multiplier) return fail();
+  std::uint64_t bytes = *value * multiplier;
+  if (bytes < Min) return fail();
+  settings.*Member = static_cast<Field>(bytes);
+  return {};
+}
+
+template <auto Member>
+std::string ShowSizeOf(const Settings& settings) {
+  return ShowSize(settings.*Member);
+}
+
+// ADDR:PORT, with IPv6 addresses in brackets as in URLs ([::1]:8090) so the last colon is
+// unambiguous. Port 0 asks the kernel for a free port (tests use it).
+Result<void> ApplyListen(std::string_view text, Settings& settings) {
+  constexpr std::string_view kShape = "must be ADDR:PORT, e.g. 127.0.0.1:8090 or [::1]:8090";
+  std::string_view address;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Problem(std::string(kShape));
+    }
+    address = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return Problem(std::string(kShape));
+    address = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (address.find(':') != std::string_view::npos) {
+      return Problem("an IPv6 address must be in brackets, e.g. [::1]:8090");
+    }
+  }
+  if (address.empty()) return Problem(std::string(kShape));
+  auto number = ParseDigits(port);
+  if (!number || *number > 65535) return Problem("the port must be a number from 0 to 65535");
+  settings.http_address = std::string(address);
+  settings.http_port = static_cast<std::uint16_t>(*number);
+  return {};
+}
+
+std::string ShowListen(const Settings& settings) {
+  std::string port = std::to_string(settings.http_port);
+  if (settings.http_address.find(':') != std::string::npos) {
+    return "[" + settings.http_address + "]:" + port;
+  }
+  return settings.http_address + ":" + port;
+}
+
+Result<void> ApplyDataDir(std::string_view text, Settings& settings) {
+  if (text.empty()) return Problem("must not be empty");
+  settings.data_dir = std::string(text);
+  return {};
+}
+
+Result<void> ApplyDatabaseUrl(std::string_view text, Settings& settings) {
+  if (!text.empty()) {
+    auto parsed = StoreUrl::Parse(text);
+    if (!parsed) {
+      const auto& error = parsed.error();
+      // StoreUrl words its messages as sentences; ours are clauses after "NAME: ".
+      std::string why = error.fields.empty() ? error.message : error.fields.front().message;
+      if (!why.empty() && why.front() >= 'A' && why.front() <= 'Z') why.front() += 'a' - 'A';
+      if (why.ends_with('.')) why.pop_back();
+      return Problem(std::move(why));
+    }
+  }
+  settings.database_url = std::string(text);
+  return {};
+}
+
+Result<void> ApplyLogLevel(std::string_view text, Settings& settings) {
+  if (text != "debug" && text != "info" && text != "warn" && text != "error") {
+    return Problem("must be one of debug, info, warn, error");
+  }
+  settings.log_level = std::string(text);
+  return {};
+}
+
+Result<void> ApplyLogFormat(std::string_view text, Settings& settings) {
+  if (text != "json" && text != "text") return Problem("must be json or text");
+  settings.log_format = std::string(text);
+  return {};
+}
+
+Result<void> ApplyConfigFile(std::string_view text, Settings& settings) {
+  if (text.empty()) return Problem("must not be empty");
+  settings.config_file = std::string(text);
+  return {};
+}
+
+template <auto Member>
+std::string ShowText(const Settings& settings) {
+  return settings.*Member;
+}
+
+// The config-file row is first: it is resolved before the file itself is read.
+constexpr std::array kSpecs = {
+    SettingSpec{"--config", "FILE", "SOCLE_CONFIG", "",
+                "TOML settings file (default: ./socle.toml when it exists).", ValueKind::kText,
+                false, &ApplyConfigFile, [](const Settings&) { return std::string(); }},
+    SettingSpec{"--data-dir", "DIR", "SOCLE_DATA_DIR", "data_dir",
+                "Directory of the embedded store and local files.", ValueKind::kText, false,
+                &ApplyDataDir, &ShowText<&Settings::data_dir>},
+    SettingSpec{"--database-url", "URL", "SOCLE_DATABASE_URL", "database.url",
+                "Catalogue store: sqlite://PATH, postgres://..., memory:// (default: SQLite "
+                "in the data directory).",
+                ValueKind::kText, true, &ApplyDatabaseUrl, &ShowText<&Settings::database_url>},
+    SettingSpec{"--database-pool-size", "N", "SOCLE_DATABASE_POOL_SIZE", "database.pool_size",
+                "Database connections kept open.", ValueKind::kNumber, false,
+                &ApplyInteger<&Settings::database_pool_size, 1, 1024>,
+                &ShowInteger<&Settings::database_pool_size>},
+    SettingSpec{"--database-timeout-ms", "MS", "SOCLE_DATABASE_TIMEOUT_MS", "database.timeout_ms",
+                "Deadline to connect, to wait for a lock or a pooled connection, and per "
+                "statement.",
+                ValueKind::kNumber, false, &ApplyInteger<&Settings::database_timeout_ms, 1, kDayMs>,
+                &ShowInteger<&Settings::database_timeout_ms>},
+    SettingSpec{"--http", "ADDR:PORT", "SOCLE_HTTP", "http.address",
+                "Address and port socle-server listens on (port 0: any free port).",
+                ValueKind::kText, false, &ApplyListen, &ShowListen},
+    SettingSpec{"--http-threads", "N", "SOCLE_HTTP_THREADS", "http.threads",
+                "Threads running the HTTP event loop.", ValueKind::kNumber, false,
+                &ApplyInteger<&Settings::http_threads, 1, 256>,
+                &ShowInteger<&Settings::http_threads>},
+    SettingSpec{"--http-workers", "N", "SOCLE_HTTP_WORKERS", "http.workers",
+                "Threads running requests against the store (size it with the pool).",
+                ValueKind::kNumber, false, &ApplyInteger<&Settings::worker_threads, 1, 1024>,
+                &ShowInteger<&Settings::worker_threads>},
+    SettingSpec{"--http-max-body-bytes", "SIZE", "SOCLE_HTTP_MAX_BODY_BYTES", "http.max_body_bytes",
+                "Largest request body accepted (larger: 413).", ValueKind::kNumber, false,
+                &ApplySize<&Settings::max_body_bytes, 1, kGiB>,
+                &ShowSizeOf<&Settings::max_body_bytes>},
+    SettingSpec{"--http-max-header-bytes", "SIZE", "SOCLE_HTTP_MAX_HEADER_BYTES",
+                "http.max_header_bytes", "Largest request header block accepted (larger: 431).",
+                ValueKind::kNumber, false, &ApplySize<&Settings::max_header_bytes, kKiB, kMiB>,
+                &ShowSizeOf<&Settings::max_header_bytes>},
+    SettingSpec{"--http-read-timeout-ms", "MS", "SOCLE_HTTP_READ_TIMEOUT_MS",
+                "http.read_timeout_ms", "Time allowed to receive a whole request.",
+                ValueKind::kNumber, false, &ApplyInteger<&Settings::read_timeout_ms, 1, kDayMs>,
+                &ShowInteger<&Settings::read_timeout_ms>},
+    SettingSpec{"--http-idle-timeout-ms", "MS", "SOCLE_HTTP_IDLE_TIMEOUT_MS",
+                "http.idle_timeout_ms", "Keep-alive connections idle longer are closed.",
+                ValueKind::kNumber, false, &ApplyInteger<&Settings::idle_timeout_ms, 1, kDayMs>,
+                &ShowInteger<&Settings::idle_timeout_ms>},
+    SettingSpec{"--http-shutdown-timeout-ms", "MS", "SOCLE_HTTP_SHUTDOWN_TIMEOUT_MS",
+                "http.shutdown_timeout_ms", "Time in-flight requests get to finish after SIGTERM.",
+                ValueKind::kNumber, false, &ApplyInteger<&Settings::shutdown_timeout_ms, 0, kDayMs>,
+                &ShowInteger<&Settings::shutdown_timeout_ms>},
+    SettingSpec{"--http-max-connections", "N", "SOCLE_HTTP_MAX_CONNECTIONS", "http.max_connections",
+                "Open connections beyond this are refused.", ValueKind::kNumber, false,
+                &ApplyInteger<&Settings::max_connections, 1, 1'000'000>,
+                &ShowInteger<&Settings::max_connections>},
+    SettingSpec{"--log-level", "LEVEL", "SOCLE_LOG_LEVEL", "log.level",
+                "Least severe log level written: debug, info, warn or error.", ValueKind::kText,
+                false, &ApplyLogLevel, &ShowText<&Settings::log_level>},
+    SettingSpec{"--log-format", "FORMAT", "SOCLE_LOG_FORMAT", "log.format",
+                "Log lines as json or text.", ValueKind::kText, false, &ApplyLogFormat,
+                &ShowText<&Settings::log_format>},
+};
+
+}  // namespace
+
+std::span<const SettingSpec> SettingSpecs() { return kSpecs; }
+
+const SettingSpec& ConfigFileSpec() { return kSpecs.front(); }
+
+}  // namespace socle::adapters::config

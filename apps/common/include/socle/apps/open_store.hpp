@@ -1,0 +1,20 @@
+#pragma once
+
+#include <memory>
+
+#include "socle/adapters/config/settings.hpp"
+#include "socle/application/ports/catalogue_store.hpp"
+#include "socle/domain/error.hpp"
+
+namespace socle::apps {
+
+/// Opens the catalogue store the settings name, shared by every executable's composition root.
+/// An empty database_url means SQLite at <data_dir>/catalogue.db, creating data_dir (mode
+/// 0700: it holds tenant data) when missing; otherwise sqlite://, postgres:// or memory://
+/// per StoreUrl::Parse. The pool size and the database timeout are passed on. Does not
+/// migrate. invalid_argument for a malformed URL, unavailable when the store cannot be opened
+/// or data_dir cannot be created; messages show the URL through StoreUrl::Redact only.
+domain::Result<std::unique_ptr<application::CatalogueStore>> OpenCatalogueStore(
+    const adapters::config::Settings& settings);
+
+}  // namespace socle::apps

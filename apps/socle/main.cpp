@@ -1,0 +1,54 @@
+// socle: the ops CLI's composition root. Reads the settings, opens the store the settings name,
+// wires the use cases to the real clock and random source, and hands over to the command layer.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "socle/adapters/cli/ops_cli.hpp"
+#include "socle/adapters/config/load_settings.hpp"
+#include "socle/adapters/crypto/openssl_random_source.hpp"
+#include "socle/adapters/system/system_clock.hpp"
+#include "socle/application/manage_organisations.hpp"
+#include "socle/application/manage_projects.hpp"
+#include "socle/apps/open_store.hpp"
+
+namespace {
+
+int Main(int argc, char** argv) {
+  namespace cli = socle::adapters::cli;
+  namespace config = socle::adapters::config;
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  cli::OpsCli ops(std::cout, std::cerr, config::SettingsHelp());
+
+  auto loaded = config::LoadSettings(args, config::SystemEnvironment());
+  if (!loaded) return ops.ReportSettingsError(loaded.error());
+
+  auto command = ops.Parse(loaded->rest);
+  if (!command) return cli::kExitUsage;
+  // Help and --version must answer even when the database is down or unconfigured.
+  if (!command->NeedsStore()) return ops.Execute(*command, nullptr);
+
+  auto store = socle::apps::OpenCatalogueStore(loaded->settings);
+  if (!store) return ops.ReportStoreError(store.error());
+
+  socle::adapters::system::SystemClock clock;
+  socle::adapters::crypto::OpenSslRandomSource random;
+  socle::application::ManageOrganisations organisations(**store, clock, random);
+  socle::application::ManageProjects projects(**store, clock, random);
+  cli::CatalogueServices services{**store, organisations, projects};
+  return ops.Execute(*command, &services);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int status = Main(argc, argv);
+  // A closed or full stdout (`socle org list | head -0`, a full disk) must not pass for success.
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "socle: cannot write the output\n";
+    return socle::adapters::cli::kExitError;
+  }
+  return status;
+}

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "child_process.hpp"
+
+namespace socle::testing {
+
+/// A fresh directory under the system temp directory, removed with everything in it.
+class TempDir final {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const noexcept { return path_; }
+  /// path() / name, as a string.
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Runs the `socle` binary under test.
+ProcessResult Socle(const std::vector<std::string>& args, const EnvVars& env = {});
+
+/// One HTTP exchange, made with curl (a Socle build dependency) so that the test does not
+/// depend on the server's own client code.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+HttpReply Http(const std::string& method, const std::string& url,
+               const std::string& json_body = "");
+
+/// A `socle-server` running on 127.0.0.1 on a free port, stopped and reaped on destruction.
+class RunningServer final {
+ public:
+  /// Starts it with `args` (after --http 127.0.0.1:0) and `env`, and waits (bounded) for its
+  /// "socle-server listening on http://ADDR:PORT" line; throws when it does not come.
+  RunningServer(const std::vector<std::string>& args, const EnvVars& env, const TempDir& logs);
+  /// "http://127.0.0.1:PORT"
+  const std::string& base_url() const noexcept { return base_url_; }
+  /// SIGTERM; the exit code, or nullopt when it had to be killed.
+  std::optional<int> Stop();
+  /// What the server wrote on stderr so far, for failure messages.
+  std::string Log() const;
+
+ private:
+  std::string log_file_;
+  std::unique_ptr<ChildProcess> process_;
+  std::string base_url_;
+};
+
+}  // namespace socle::testing
+
+namespace socle::testing {
+
+/// JSON checks on a whole document (parsed with simdjson, independent of Socle's own JSON
+/// code). Each throws std::runtime_error when `json` does not parse or lacks the member.
+std::string JsonString(const std::string& json, const char* key);
+std::int64_t JsonInt(const std::string& json, const char* key);
+/// The `key` member of every element of the "items" array of a page document.
+std::vector<std::string> JsonItems(const std::string& json, const char* key);
+
+}  // namespace socle::testing
