@@ -24,7 +24,8 @@ configure: deps
 build: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
-run: build
+run: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target socle-server socle
 	@echo "Starting socle-server on http://$(HTTP) (data in $(DATA_DIR)); Ctrl-C stops it."
 	@$(BUILD_DIR)/apps/socle-server/socle-server --http $(HTTP) --data-dir $(DATA_DIR)
 
@@ -38,7 +39,9 @@ fuzz:
 	@SOCLE_FUZZ_DEPS=1 scripts/install-deps.sh
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
-	@for f in build/fuzz/fuzz/*_fuzz; do echo "== $$f"; $$f -max_total_time=$${FUZZ_SECONDS:-30} -max_len=65536 tests/fuzz/corpus/$$(basename $$f) || exit 1; done
+	@for f in build/fuzz/fuzz/*_fuzz; do n=$$(basename $$f); echo "== $$n"; \
+	  mkdir -p build/fuzz/corpus/$$n && \
+	  $$f -max_total_time=$${FUZZ_SECONDS:-30} -max_len=65536 build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 clean:
 	@rm -rf build

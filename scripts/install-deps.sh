@@ -11,7 +11,7 @@ packages=(
   postgresql-15 sqlite3 curl
 )
 if [[ "${SOCLE_FUZZ_DEPS:-0}" == 1 ]]; then
-  packages+=(clang libclang-rt-14-dev)
+  packages+=(clang-19 libclang-rt-19-dev)
 fi
 
 missing=()
