@@ -9,12 +9,12 @@
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/http/json_parser.hpp"
-#include "socle/adapters/http/json_writer.hpp"
+#include "socle/adapters/json/json_writer.hpp"
 
 namespace {
 
 using socle::adapters::http::JsonValue;
-using socle::adapters::http::JsonWriter;
+using socle::adapters::json::JsonWriter;
 
 std::string Serialise(const JsonValue& value) {
   JsonWriter writer;

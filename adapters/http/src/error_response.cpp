@@ -4,9 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "socle/adapters/http/json_writer.hpp"
+#include "socle/adapters/json/json_writer.hpp"
 
 namespace socle::adapters::http {
+
+using json::JsonWriter;
 
 using domain::ErrorCode;
 

@@ -1,8 +1,10 @@
 #include "socle/adapters/http/json_value.hpp"
 
-#include "socle/adapters/http/json_writer.hpp"
+#include "socle/adapters/json/json_writer.hpp"
 
 namespace socle::adapters::http {
+
+using json::JsonWriter;
 
 JsonValue JsonValue::Bool(bool value) {
   JsonValue v;

@@ -2,9 +2,11 @@
 
 #include <cstdio>
 
-#include "socle/adapters/http/json_writer.hpp"
+#include "socle/adapters/json/json_writer.hpp"
 
 namespace socle::adapters::http {
+
+using json::JsonWriter;
 
 domain::Result<LogLevel> ParseLogLevel(std::string_view text) {
   if (text == "debug") return LogLevel::kDebug;

@@ -1,9 +1,11 @@
 #include "socle/adapters/http/operations_api.hpp"
 
 #include "socle/adapters/http/error_response.hpp"
-#include "socle/adapters/http/json_writer.hpp"
+#include "socle/adapters/json/json_writer.hpp"
 
 namespace socle::adapters::http {
+
+using json::JsonWriter;
 
 OperationsApi::OperationsApi(application::CatalogueStore& store, HttpMetrics& metrics,
                              application::Clock& clock, std::string version)

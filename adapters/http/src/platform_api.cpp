@@ -6,12 +6,15 @@
 
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
-#include "socle/adapters/http/json_writer.hpp"
+#include "socle/adapters/json/catalogue_json.hpp"
+#include "socle/adapters/json/json_writer.hpp"
 #include "socle/application/validation.hpp"
 #include "socle/domain/page.hpp"
 #include "socle/domain/slug.hpp"
 
 namespace socle::adapters::http {
+
+using json::JsonWriter;
 
 using domain::Error;
 using domain::ErrorCode;
@@ -90,50 +93,13 @@ Error WithNotUnique(Error error) {
   return error;
 }
 
-// --- serialisation
+// --- serialisation (shapes shared with the CLI in socle_adapter_json)
 
-void WriteOrganisation(JsonWriter& w, const domain::Organisation& org) {
-  w.BeginObject();
-  w.Key("id").String(org.id.str());
-  w.Key("slug").String(org.slug.str());
-  w.Key("name").String(org.name.str());
-  w.Key("region").String(org.region.str());
-  w.Key("tier").String(domain::ToString(org.tier));
-  w.Key("created").String(org.created.ToApiString());
-  w.Key("updated").String(org.updated.ToApiString());
-  w.EndObject();
-}
-
-void WriteProject(JsonWriter& w, const domain::Project& project) {
-  w.BeginObject();
-  w.Key("id").String(project.id.str());
-  w.Key("slug").String(project.slug.str());
-  w.Key("name").String(project.name.str());
-  w.Key("org").String(project.org_slug.str());
-  w.Key("created").String(project.created.ToApiString());
-  w.Key("updated").String(project.updated.ToApiString());
-  w.EndObject();
-}
-
-template <typename T, typename WriteItem>
-Response PageResponse(const domain::PageOf<T>& page, WriteItem write_item) {
+// A JSON response whose body one of the catalogue writers produces.
+template <typename T, typename Write>
+Response JsonResponse(int status, const T& value, Write write) {
   JsonWriter w;
-  w.BeginObject();
-  w.Key("page").Int(page.page);
-  w.Key("perPage").Int(page.per_page);
-  w.Key("totalItems").Int(page.total_items);
-  w.Key("totalPages").Int(page.TotalPages());
-  w.Key("items").BeginArray();
-  for (const auto& item : page.items) write_item(w, item);
-  w.EndArray();
-  w.EndObject();
-  return Response::Json(200, std::move(w).Take());
-}
-
-template <typename T, typename WriteItem>
-Response ItemResponse(int status, const T& item, WriteItem write_item) {
-  JsonWriter w;
-  write_item(w, item);
+  write(w, value);
   return Response::Json(status, std::move(w).Take());
 }
 
@@ -176,7 +142,7 @@ Response PlatformApi::ListOrganisations(const Request& request) {
   if (!page) return ErrorResponse(page.error());
   auto result = organisations_.List(*page);
   if (!result) return ErrorResponse(result.error());
-  return PageResponse(*result, WriteOrganisation);
+  return JsonResponse(200, *result, json::WriteOrganisationPage);
 }
 
 Response PlatformApi::CreateOrganisation(const Request& request) {
@@ -192,7 +158,7 @@ Response PlatformApi::CreateOrganisation(const Request& request) {
 
   auto org = organisations_.Create(input);
   if (!org) return ErrorResponse(WithNotUnique(std::move(org.error())));
-  Response response = ItemResponse(201, *org, WriteOrganisation);
+  Response response = JsonResponse(201, *org, json::WriteOrganisation);
   response.SetHeader("Location", std::string(kOrgs) + "/" + org->slug.str());
   return response;
 }
@@ -202,7 +168,7 @@ Response PlatformApi::GetOrganisation(const Request& request) {
   if (!IsSlug(slug)) return NotFound();
   auto org = organisations_.Get(slug);
   if (!org) return ErrorResponse(org.error());
-  return ItemResponse(200, *org, WriteOrganisation);
+  return JsonResponse(200, *org, json::WriteOrganisation);
 }
 
 Response PlatformApi::UpdateOrganisation(const Request& request) {
@@ -219,7 +185,7 @@ Response PlatformApi::UpdateOrganisation(const Request& request) {
 
   auto org = name ? organisations_.Rename(slug, *name) : organisations_.Get(slug);
   if (!org) return ErrorResponse(org.error());
-  return ItemResponse(200, *org, WriteOrganisation);
+  return JsonResponse(200, *org, json::WriteOrganisation);
 }
 
 Response PlatformApi::DeleteOrganisation(const Request& request) {
@@ -239,7 +205,7 @@ Response PlatformApi::ListProjects(const Request& request) {
   if (!page) return ErrorResponse(page.error());
   auto result = projects_.List(std::string(org), *page);
   if (!result) return ErrorResponse(result.error());
-  return PageResponse(*result, WriteProject);
+  return JsonResponse(200, *result, json::WriteProjectPage);
 }
 
 Response PlatformApi::CreateProject(const Request& request) {
@@ -256,7 +222,7 @@ Response PlatformApi::CreateProject(const Request& request) {
 
   auto project = projects_.Create(input);
   if (!project) return ErrorResponse(WithNotUnique(std::move(project.error())));
-  Response response = ItemResponse(201, *project, WriteProject);
+  Response response = JsonResponse(201, *project, json::WriteProject);
   response.SetHeader("Location", std::string(kProjects) + "/" + project->slug.str());
   return response;
 }
@@ -266,7 +232,7 @@ Response PlatformApi::GetProject(const Request& request) {
   if (!IsSlug(slug)) return NotFound();
   auto project = projects_.Get(slug);
   if (!project) return ErrorResponse(project.error());
-  return ItemResponse(200, *project, WriteProject);
+  return JsonResponse(200, *project, json::WriteProject);
 }
 
 Response PlatformApi::UpdateProject(const Request& request) {
@@ -283,7 +249,7 @@ Response PlatformApi::UpdateProject(const Request& request) {
 
   auto project = name ? projects_.Rename(slug, *name) : projects_.Get(slug);
   if (!project) return ErrorResponse(project.error());
-  return ItemResponse(200, *project, WriteProject);
+  return JsonResponse(200, *project, json::WriteProject);
 }
 
 Response PlatformApi::DeleteProject(const Request& request) {

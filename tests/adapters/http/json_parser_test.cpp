@@ -12,7 +12,7 @@
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/http/json_parser.hpp"
-#include "socle/adapters/http/json_writer.hpp"
+#include "socle/adapters/json/json_writer.hpp"
 
 using socle::adapters::http::HttpStatusFor;
 using socle::adapters::http::JsonLimits;

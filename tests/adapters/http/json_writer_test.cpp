@@ -5,9 +5,9 @@
 #include <string>
 
 #include "socle/adapters/http/json_parser.hpp"
-#include "socle/adapters/http/json_writer.hpp"
+#include "socle/adapters/json/json_writer.hpp"
 
-using socle::adapters::http::JsonWriter;
+using socle::adapters::json::JsonWriter;
 using socle::adapters::http::ParseJson;
 
 namespace {

@@ -7,9 +7,13 @@
 #include <utility>
 #include <vector>
 
+namespace socle::adapters::json {
+class JsonWriter;
+}  // namespace socle::adapters::json
+
 namespace socle::adapters::http {
 
-class JsonWriter;
+using json::JsonWriter;
 
 /// A parsed JSON value owned by Socle's own types, so that handlers never see the parser's
 /// (simdjson's) types. Objects keep their members in document order, duplicates included:

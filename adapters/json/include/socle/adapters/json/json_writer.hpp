@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace socle::adapters::http {
+namespace socle::adapters::json {
 
 /// Builds one JSON document into a string. It is the only place in Socle that turns values into
 /// JSON text, so that escaping is decided once: quotes, backslashes and every control character
@@ -56,4 +56,4 @@ class JsonWriter final {
   bool after_key_ = false;
 };
 
-}  // namespace socle::adapters::http
+}  // namespace socle::adapters::json

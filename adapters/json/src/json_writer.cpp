@@ -1,11 +1,11 @@
-#include "socle/adapters/http/json_writer.hpp"
+#include "socle/adapters/json/json_writer.hpp"
 
 #include <array>
 #include <cassert>
 #include <charconv>
 #include <cmath>
 
-namespace socle::adapters::http {
+namespace socle::adapters::json {
 
 namespace {
 
@@ -207,4 +207,4 @@ JsonWriter& JsonWriter::Raw(std::string_view json) {
   return *this;
 }
 
-}  // namespace socle::adapters::http
+}  // namespace socle::adapters::json

@@ -1,0 +1,52 @@
+#include "socle/adapters/json/catalogue_json.hpp"
+
+namespace socle::adapters::json {
+namespace {
+
+template <typename T, typename WriteItem>
+void WritePage(JsonWriter& w, const domain::PageOf<T>& page, WriteItem write_item) {
+  w.BeginObject();
+  w.Key("page").Int(page.page);
+  w.Key("perPage").Int(page.per_page);
+  w.Key("totalItems").Int(page.total_items);
+  w.Key("totalPages").Int(page.TotalPages());
+  w.Key("items").BeginArray();
+  for (const auto& item : page.items) write_item(w, item);
+  w.EndArray();
+  w.EndObject();
+}
+
+}  // namespace
+
+void WriteOrganisation(JsonWriter& w, const domain::Organisation& org) {
+  w.BeginObject();
+  w.Key("id").String(org.id.str());
+  w.Key("slug").String(org.slug.str());
+  w.Key("name").String(org.name.str());
+  w.Key("region").String(org.region.str());
+  w.Key("tier").String(domain::ToString(org.tier));
+  w.Key("created").String(org.created.ToApiString());
+  w.Key("updated").String(org.updated.ToApiString());
+  w.EndObject();
+}
+
+void WriteProject(JsonWriter& w, const domain::Project& project) {
+  w.BeginObject();
+  w.Key("id").String(project.id.str());
+  w.Key("slug").String(project.slug.str());
+  w.Key("name").String(project.name.str());
+  w.Key("org").String(project.org_slug.str());
+  w.Key("created").String(project.created.ToApiString());
+  w.Key("updated").String(project.updated.ToApiString());
+  w.EndObject();
+}
+
+void WriteOrganisationPage(JsonWriter& w, const domain::PageOf<domain::Organisation>& page) {
+  WritePage(w, page, WriteOrganisation);
+}
+
+void WriteProjectPage(JsonWriter& w, const domain::PageOf<domain::Project>& page) {
+  WritePage(w, page, WriteProject);
+}
+
+}  // namespace socle::adapters::json
