@@ -672,7 +672,6 @@ TEST_CASE("Shutdown closes connections still busy at the timeout", "[http][serve
   t.server().Wait();
 }
 
-#ifndef SOCLE_NO_JSONTESTSUITE
 TEST_CASE("Every JSONTestSuite n_ file sent as a body is a 400, never a 500",
           "[http][server][jsontestsuite]") {
   auto options = TestServerOptions();
@@ -696,4 +695,3 @@ TEST_CASE("Every JSONTestSuite n_ file sent as a body is a 400, never a 500",
     CHECK(ParseJsonObject(reply.body));
   }
 }
-#endif  // SOCLE_NO_JSONTESTSUITE
