@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "connection.hpp"
-#include "connection_pool.hpp"
+#include "socle/adapters/bounded_pool.hpp"
 #include "socle/adapters/migration.hpp"
 #include "socle/adapters/postgres/identifier.hpp"
 
@@ -249,17 +249,26 @@ Result<domain::PageOf<T>> ReadPage(const PgResult& r, const domain::PageRequest&
   return out;
 }
 
-// Runs `body` between BEGIN and COMMIT, rolling back when it fails. Should COMMIT or ROLLBACK
-// fail, the pool sees the open transaction and closes the connection.
+// Ends a transaction that failed, unless the connection is lost (the server then ends it) or
+// the failure already ended it (a COMMIT that failed usually has).
+void RollBack(Connection& conn) {
+  if (!conn.broken() && !conn.IsReusable()) (void)conn.Script(kRollback);
+}
+
+// Runs `body` between BEGIN and COMMIT, rolling back when it fails. Should the ROLLBACK fail
+// too, the pool finds the connection inside a transaction and closes it.
 template <typename Body>
 auto InTransaction(Connection& conn, Body&& body) -> decltype(body()) {
   if (auto begun = conn.Script(kBegin); !begun) return Fail(begun.error());
   auto result = body();
   if (!result) {
-    if (!conn.broken()) (void)conn.Script(kRollback);
+    RollBack(conn);
     return result;
   }
-  if (auto committed = conn.Script(kCommit); !committed) return Fail(committed.error());
+  if (auto committed = conn.Script(kCommit); !committed) {
+    RollBack(conn);
+    return Fail(committed.error());
+  }
   return result;
 }
 
@@ -281,10 +290,15 @@ std::string MigrationLabel(const Migration& migration) {
 }  // namespace
 
 struct PostgresCatalogueStore::Impl {
+  // A connection that broke, or that a failed ROLLBACK left inside a transaction, is closed
+  // rather than lent again, and so is one whose backend was terminated while it sat idle
+  // (IsReusable() reads what the server sent meanwhile).
   explicit Impl(const PostgresOptions& options)
-      : pool(ConnectionSettings{options.url, std::chrono::milliseconds(options.connect_timeout_ms),
-                                std::chrono::milliseconds(options.statement_timeout_ms)},
-             options.pool_size, std::chrono::milliseconds(options.acquire_timeout_ms)) {}
+      : settings{options.url, std::chrono::milliseconds(options.connect_timeout_ms),
+                 std::chrono::milliseconds(options.statement_timeout_ms)},
+        pool([this] { return Connection::Open(settings); },
+             [](Connection& conn) { return conn.IsReusable(); }, options.pool_size,
+             std::chrono::milliseconds(options.acquire_timeout_ms)) {}
 
   // Runs `op` on a pooled connection. A connection that died while idle in the pool (server
   // restart, pg_terminate_backend, a network cut the pool could not see) is lost on its first
@@ -305,7 +319,8 @@ struct PostgresCatalogueStore::Impl {
     }
   }
 
-  ConnectionPool pool;
+  const ConnectionSettings settings;  // of every pooled connection
+  BoundedPool<Connection> pool;
 };
 
 PostgresCatalogueStore::PostgresCatalogueStore(std::unique_ptr<Impl> impl)
@@ -328,7 +343,7 @@ Result<MigrationReport> PostgresCatalogueStore::Migrate() {
 
   // A dedicated connection: the advisory lock belongs to its session, which ends (releasing
   // the lock) however this function returns.
-  ConnectionSettings settings = impl_->pool.settings();
+  ConnectionSettings settings = impl_->settings;
   settings.statement_timeout = kMigrationStatementTimeout;
   auto opened = Connection::Open(settings);
   if (!opened) return Fail(opened.error());

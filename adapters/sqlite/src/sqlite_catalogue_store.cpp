@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "connection.hpp"
-#include "connection_pool.hpp"
+#include "socle/adapters/bounded_pool.hpp"
 #include "socle/adapters/migration.hpp"
 #include "socle/adapters/sqlite/project_database_path.hpp"
 
@@ -209,7 +209,7 @@ Error Conflict(Error error, std::string_view table, std::string_view what) {
 
 // Opens the first connection, which proves the file can be opened, and switches the file to
 // WAL (a persistent property of the file): readers then block neither the writer nor each other.
-Result<void> EnableWal(ConnectionPool& pool, const std::string& path) {
+Result<void> EnableWal(BoundedPool<Connection>& pool, const std::string& path) {
   auto lease = pool.Acquire();
   if (!lease) return Fail(lease.error());
   auto mode = (*lease)->Prepare(kJournalModeWal);
@@ -228,8 +228,16 @@ Result<void> EnableWal(ConnectionPool& pool, const std::string& path) {
 }  // namespace
 
 struct SqliteCatalogueStore::Impl {
+  // A transaction left open by a failed COMMIT or ROLLBACK would hold the write lock: such a
+  // connection is closed (which rolls back) rather than lent to the next caller. A caller waits
+  // for a connection as long as SQLite waits for a lock, the busy timeout.
   explicit Impl(const SqliteOptions& options)
-      : path(options.path), pool(options.path, options.pool_size, options.busy_timeout_ms) {}
+      : path(options.path),
+        pool([file = options.path, busy_timeout_ms = options.busy_timeout_ms] {
+               return Connection::Open(file, busy_timeout_ms);
+             },
+             [](Connection& conn) { return !conn.InTransaction(); }, options.pool_size,
+             std::chrono::milliseconds(options.busy_timeout_ms)) {}
 
   // Runs `op` with a pooled connection.
   template <typename Op>
@@ -254,7 +262,7 @@ struct SqliteCatalogueStore::Impl {
   }
 
   std::filesystem::path path;
-  ConnectionPool pool;
+  BoundedPool<Connection> pool;
 };
 
 SqliteCatalogueStore::SqliteCatalogueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,17 +1,15 @@
 #pragma once
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "socle/adapters/config/load_settings.hpp"
+#include "support/temp_dir.hpp"
 
 namespace socle::testing {
 
@@ -20,30 +18,26 @@ namespace socle::testing {
 class ScratchDir final {
  public:
   ScratchDir() : previous_(std::filesystem::current_path()) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "socle-config-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-    std::filesystem::current_path(path_);
+    std::filesystem::current_path(dir_.path());
   }
   ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::current_path(previous_, ec);
-    std::filesystem::remove_all(path_, ec);
+    std::error_code ignored;
+    std::filesystem::current_path(previous_, ignored);  // before dir_ is removed
   }
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
 
   /// Writes `content` to `name` inside the directory and returns its absolute path.
   std::string Write(const std::string& name, std::string_view content) const {
-    auto file = path_ / name;
+    auto file = dir_.path() / name;
     std::ofstream(file, std::ios::binary) << content;
     return file.string();
   }
-  const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& path() const { return dir_.path(); }
 
  private:
   std::filesystem::path previous_;
-  std::filesystem::path path_;
+  TempDir dir_;
 };
 
 // An environment made of a map, so that tests never see the real one.

@@ -1,14 +1,12 @@
 // PostgresCatalogueStore beyond the contract: migrations, SQLSTATE mapping, the pool, broken
 // connections, per-project schemas, bad URLs. Each case gets a throwaway database.
 #include <catch2/catch.hpp>
-#include <stdlib.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <future>
 #include <stdexcept>
@@ -21,6 +19,7 @@
 #include "socle/adapters/postgres/postgres_catalogue_store.hpp"
 #include "socle/adapters/postgres/sqlstate.hpp"
 #include "support/postgres_test_database.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace socle;
 using namespace socle::domain;
@@ -29,6 +28,7 @@ using adapters::postgres::PostgresOptions;
 using application::DeleteMode;
 using socle::testing::PostgresSession;
 using socle::testing::PostgresTestDatabase;
+using socle::testing::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
@@ -383,9 +383,8 @@ TEST_CASE("postgres: bad URLs and unreachable servers give clear errors", "[post
   }
   SECTION("a server that never answers costs the connect timeout, not a hang") {
     // A listening socket nobody accepts on: the kernel completes the connection, then silence.
-    std::string dir = (std::filesystem::temp_directory_path() / "socle-silent-XXXXXX").string();
-    REQUIRE(mkdtemp(dir.data()) != nullptr);
-    const std::string path = dir + "/.s.PGSQL.5432";
+    TempDir dir;
+    const std::string path = dir / ".s.PGSQL.5432";
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     REQUIRE(fd >= 0);
     sockaddr_un addr{};
@@ -397,10 +396,10 @@ TEST_CASE("postgres: bad URLs and unreachable servers give clear errors", "[post
 
     const auto start = std::chrono::steady_clock::now();
     auto store = PostgresCatalogueStore::Open(
-        {.url = "postgresql:///socle?host=" + dir + "&port=5432", .connect_timeout_ms = 300});
+        {.url = "postgresql:///socle?host=" + dir.path().string() + "&port=5432",
+         .connect_timeout_ms = 300});
     const auto waited = std::chrono::steady_clock::now() - start;
     close(fd);
-    std::filesystem::remove_all(dir);
     REQUIRE_FALSE(store);
     CHECK(store.error().code == ErrorCode::kUnavailable);
     CHECK(waited >= 250ms);

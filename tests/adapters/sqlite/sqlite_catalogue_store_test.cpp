@@ -1,7 +1,6 @@
 // SqliteCatalogueStore beyond the contract: migrations, error mapping, file handling, limits.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -16,34 +15,18 @@
 #include "socle/adapters/sqlite/project_database_path.hpp"
 #include "socle/adapters/sqlite/sqlite_catalogue_store.hpp"
 #include "socle/adapters/sqlite/sqlite_error.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace socle;
 using namespace socle::domain;
 using adapters::sqlite::SqliteCatalogueStore;
 using adapters::sqlite::SqliteOptions;
 using application::DeleteMode;
+using socle::testing::TempDir;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory for one test case, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "socle-sqlite-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // A raw sqlite3 handle, for looking at and tampering with the file behind the store's back.
 class RawDb {

@@ -1,23 +1,10 @@
 #include "harness.hpp"
 
-#include <stdlib.h>
-
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 namespace socle::testing {
-
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "socle-cli-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 ProcessResult Socle(const std::vector<std::string>& args, const EnvVars& env) {
   return RunProcess(SOCLE_BIN, args, env, std::chrono::seconds(60));

@@ -1,28 +1,13 @@
 #pragma once
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "child_process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace socle::testing {
-
-/// A fresh directory under the system temp directory, removed with everything in it.
-class TempDir final {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const noexcept { return path_; }
-  /// path() / name, as a string.
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// Runs the `socle` binary under test.
 ProcessResult Socle(const std::vector<std::string>& args, const EnvVars& env = {});
