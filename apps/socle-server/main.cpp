@@ -19,6 +19,7 @@
 #include "socle/adapters/system/system_clock.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_regions.hpp"
 #include "socle/apps/open_store.hpp"
 
 namespace {
@@ -139,10 +140,11 @@ int Main(int argc, char** argv) {
 
   socle::application::ManageOrganisations organisations(**store, clock, random);
   socle::application::ManageProjects projects(**store, clock, random);
+  socle::application::ManageRegions regions(**store);
   http::HttpMetrics metrics(clock.Now());
   http::JsonLimits json_limits;
   json_limits.max_bytes = settings.max_body_bytes;
-  http::PlatformApi platform(organisations, projects, json_limits);
+  http::PlatformApi platform(organisations, projects, regions, json_limits);
   http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
   http::Router router;
   if (auto added = platform.Register(router); !added) {

@@ -10,6 +10,7 @@
 #include "socle/adapters/system/system_clock.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_regions.hpp"
 #include "socle/apps/open_store.hpp"
 
 namespace {
@@ -36,7 +37,8 @@ int Main(int argc, char** argv) {
   socle::adapters::crypto::OpenSslRandomSource random;
   socle::application::ManageOrganisations organisations(**store, clock, random);
   socle::application::ManageProjects projects(**store, clock, random);
-  cli::CatalogueServices services{**store, organisations, projects};
+  socle::application::ManageRegions regions(**store);
+  cli::CatalogueServices services{**store, organisations, projects, regions};
   return ops.Execute(*command, &services);
 }
 

@@ -31,6 +31,18 @@ std::string ProjectPageJson(const domain::PageOf<domain::Project>& page) {
   return std::move(w).Take();
 }
 
+std::string RegionJson(const domain::Region& region) {
+  JsonWriter w;
+  json::WriteRegion(w, region);
+  return std::move(w).Take();
+}
+
+std::string RegionListJson(const std::vector<domain::Region>& regions) {
+  JsonWriter w;
+  json::WriteRegionList(w, regions);
+  return std::move(w).Take();
+}
+
 std::string MigrationJson(const application::MigrationReport& report) {
   JsonWriter w;
   w.BeginObject();

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/domain/page.hpp"
@@ -20,6 +21,10 @@ std::string ProjectJson(const domain::Project& project);
 /// {page, perPage, totalItems, totalPages, items: [...]}
 std::string OrganisationPageJson(const domain::PageOf<domain::Organisation>& page);
 std::string ProjectPageJson(const domain::PageOf<domain::Project>& page);
+/// {name, storeUrl}, the store URL's password redacted.
+std::string RegionJson(const domain::Region& region);
+/// {items: [{name, storeUrl}, ...]}
+std::string RegionListJson(const std::vector<domain::Region>& regions);
 /// {fromVersion, toVersion, applied: ["0001_catalogue", ...]}
 std::string MigrationJson(const application::MigrationReport& report);
 /// {slug, deleted: true[, projectsDeleted]} (the HTTP API answers deletes with no body).

@@ -19,6 +19,7 @@ enum FlagBit : unsigned {
   kForce = 1u << 4,
   kPage = 1u << 5,
   kPerPage = 1u << 6,
+  kStoreUrl = 1u << 7,
 };
 
 struct FlagSpec {
@@ -35,6 +36,7 @@ constexpr std::array kFlags = {
     FlagSpec{kForce, "--force", ""},
     FlagSpec{kPage, "--page", "N"},
     FlagSpec{kPerPage, "--per-page", "N"},
+    FlagSpec{kStoreUrl, "--store-url", "URL"},
 };
 
 // One row per command: the single description that drives parsing, usage lines and help.
@@ -90,9 +92,17 @@ constexpr std::array kCommands = {
                 "Change a project's display name (its slug never changes).", ""},
     CommandSpec{"project delete", Verb::kProjectDelete, "SLUG", 1, kNoFlags, kNoFlags,
                 "Delete a project and its data.", ""},
+    CommandSpec{"region list", Verb::kRegionList, "", 0, kNoFlags, kNoFlags,
+                "List regions, by name, with their store URLs (passwords hidden).", ""},
+    CommandSpec{"region set", Verb::kRegionSet, "NAME", 1, kStoreUrl, kStoreUrl,
+                "Define a region, or change its store URL.",
+                "  NAME               2-63 of a-z, 0-9 and '-', starting with a letter.\n"
+                "  --store-url URL    The PostgreSQL cluster to place its organisations in:\n"
+                "                     postgres://... or postgresql://... (empty only for\n"
+                "                     local, meaning this instance's own store).\n"},
 };
 
-constexpr std::array<std::string_view, 2> kGroups = {"org", "project"};
+constexpr std::array<std::string_view, 3> kGroups = {"org", "project", "region"};
 
 constexpr std::string_view kCommonOptions =
     "  --json             Print the result as JSON, in the HTTP API's shapes.\n"
@@ -327,6 +337,9 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
       case kOrg:
         command.org = value;
         break;
+      case kStoreUrl:
+        command.store_url = value;
+        break;
       case kForce:
         command.force = true;
         break;
@@ -381,7 +394,7 @@ std::string HelpText(std::string_view topic) {
   if (!group) {
     out +=
         "socle: operate a Socle platform from the command line: migrate the catalogue store,\n"
-        "manage organisations and projects.\n\n";
+        "manage regions, organisations and projects.\n\n";
   }
   out += UsageLine(topic) + "\n\nCommands:\n";
   for (const auto& spec : kCommands) {

@@ -1,6 +1,7 @@
 #include "socle/adapters/cli/ops_cli.hpp"
 
 #include "catalogue_json.hpp"
+#include "socle/domain/url.hpp"
 #include "text_table.hpp"
 
 namespace socle::adapters::cli {
@@ -12,6 +13,12 @@ constexpr std::string_view kVersion = SOCLE_VERSION;
 
 std::string Plural(std::int64_t count, std::string_view noun) {
   return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
+}
+
+// A region's store URL as text output shows it: password hidden, the empty URL named.
+std::string StoreUrlText(const domain::Region& region) {
+  if (region.store_url.empty()) return "(this instance's own store)";
+  return domain::RedactUrlPassword(region.store_url);
 }
 
 // A note on stderr when a list is cut to one page, so that a human does not take the page for
@@ -121,6 +128,10 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
       return ProjectRename(command, *services);
     case Verb::kProjectDelete:
       return ProjectDelete(command, *services);
+    case Verb::kRegionList:
+      return RegionList(command, *services);
+    case Verb::kRegionSet:
+      return RegionSet(command, *services);
     case Verb::kHelp:
     case Verb::kVersion:
     case Verb::kMigrate:
@@ -293,6 +304,34 @@ int OpsCli::ProjectDelete(const Command& command, CatalogueServices& services) {
   } else {
     out_ << "Deleted project " << command.slug << ".\n";
   }
+  return kExitOk;
+}
+
+int OpsCli::RegionList(const Command& command, CatalogueServices& services) {
+  auto regions = services.regions.List();
+  if (!regions) return Fail(regions.error());
+  if (command.json) {
+    out_ << RegionListJson(*regions) << "\n";
+    return kExitOk;
+  }
+  if (regions->empty()) {
+    out_ << "No regions.\n";
+    return kExitOk;
+  }
+  TextTable table({"NAME", "STORE URL"});
+  for (const auto& region : *regions) table.AddRow({region.name.str(), StoreUrlText(region)});
+  table.Print(out_);
+  return kExitOk;
+}
+
+int OpsCli::RegionSet(const Command& command, CatalogueServices& services) {
+  auto region = services.regions.Set(command.slug, command.store_url.value_or(""));
+  if (!region) return Fail(region.error());
+  if (command.json) {
+    out_ << RegionJson(*region) << "\n";
+    return kExitOk;
+  }
+  PrintFields(out_, {{"name", region->name.str()}, {"storeUrl", StoreUrlText(*region)}});
   return kExitOk;
 }
 

@@ -106,8 +106,9 @@ Response JsonResponse(int status, const T& value, Write write) {
 }  // namespace
 
 PlatformApi::PlatformApi(application::ManageOrganisations& organisations,
-                         application::ManageProjects& projects, JsonLimits limits)
-    : organisations_(organisations), projects_(projects), limits_(limits) {}
+                         application::ManageProjects& projects,
+                         application::ManageRegions& regions, JsonLimits limits)
+    : organisations_(organisations), projects_(projects), regions_(regions), limits_(limits) {}
 
 Result<void> PlatformApi::Register(Router& router) {
   struct Entry {
@@ -116,6 +117,7 @@ Result<void> PlatformApi::Register(Router& router) {
     Response (PlatformApi::*handler)(const Request&);
   };
   const Entry entries[] = {
+      {Method::kGet, "/api/v1/regions", &PlatformApi::ListRegions},
       {Method::kGet, "/api/v1/orgs", &PlatformApi::ListOrganisations},
       {Method::kPost, "/api/v1/orgs", &PlatformApi::CreateOrganisation},
       {Method::kGet, "/api/v1/orgs/{org}", &PlatformApi::GetOrganisation},
@@ -135,6 +137,12 @@ Result<void> PlatformApi::Register(Router& router) {
     if (!added) return added;
   }
   return {};
+}
+
+Response PlatformApi::ListRegions(const Request&) {
+  auto regions = regions_.List();
+  if (!regions) return ErrorResponse(regions.error());
+  return JsonResponse(200, *regions, json::WriteRegionList);
 }
 
 Response PlatformApi::ListOrganisations(const Request& request) {

@@ -1,5 +1,7 @@
 #include "socle/adapters/json/catalogue_json.hpp"
 
+#include "socle/domain/url.hpp"
+
 namespace socle::adapters::json {
 namespace {
 
@@ -38,6 +40,21 @@ void WriteProject(JsonWriter& w, const domain::Project& project) {
   w.Key("org").String(project.org_slug.str());
   w.Key("created").String(project.created.ToApiString());
   w.Key("updated").String(project.updated.ToApiString());
+  w.EndObject();
+}
+
+void WriteRegion(JsonWriter& w, const domain::Region& region) {
+  w.BeginObject();
+  w.Key("name").String(region.name.str());
+  w.Key("storeUrl").String(domain::RedactUrlPassword(region.store_url));
+  w.EndObject();
+}
+
+void WriteRegionList(JsonWriter& w, const std::vector<domain::Region>& regions) {
+  w.BeginObject();
+  w.Key("items").BeginArray();
+  for (const auto& region : regions) WriteRegion(w, region);
+  w.EndArray();
   w.EndObject();
 }
 

@@ -78,6 +78,34 @@ TEST_CASE("every command parses into its verb and arguments", "[cli]") {
   CHECK(Parsed({"project", "delete", "web"}).verb == Verb::kProjectDelete);
 }
 
+TEST_CASE("region commands parse into their verb, name and store URL", "[cli]") {
+  auto list = Parsed({"region", "list", "--json"});
+  CHECK(list.verb == Verb::kRegionList);
+  CHECK(list.json);
+  CHECK(list.NeedsStore());
+
+  auto set = Parsed({"region", "set", "eu-west", "--store-url", "postgres://u:pw@eu/socle"});
+  CHECK(set.verb == Verb::kRegionSet);
+  CHECK(set.slug == "eu-west");
+  CHECK(set.store_url == "postgres://u:pw@eu/socle");
+  // An empty store URL is a value like any other (the use case decides whether it is allowed).
+  CHECK(Parsed({"region", "set", "local", "--store-url="}).store_url == "");
+}
+
+TEST_CASE("malformed region command lines are usage errors", "[cli]") {
+  CHECK(UsageOf({"region"}) == "region|missing sub-command after socle region");
+  CHECK(UsageOf({"region", "delete", "eu"}) == "region|unknown command: socle region delete");
+  CHECK(UsageOf({"region", "set", "--store-url", "postgres://db"}) == "region set|missing NAME");
+  CHECK(UsageOf({"region", "set", "eu"}) == "region set|missing --store-url URL");
+  CHECK(UsageOf({"region", "set", "eu", "--store-url"}) ==
+        "region set|--store-url needs a value: --store-url URL");
+  CHECK(UsageOf({"region", "list", "eu"}) == "region list|unexpected argument \"eu\"");
+  CHECK(UsageOf({"region", "list", "--page", "2"}) ==
+        "region list|socle region list does not take --page");
+  CHECK(UsageOf({"org", "create", "acme", "--store-url", "postgres://db"}) ==
+        "org create|socle org create does not take --store-url");
+}
+
 TEST_CASE("flags may come before, between or after the arguments", "[cli]") {
   auto command = Parsed({"--json", "org", "--name", "A", "create", "acme"});
   CHECK(command.verb == Verb::kOrgCreate);
@@ -116,6 +144,9 @@ TEST_CASE("the help flag on every command asks for that command's help", "[cli]"
       {{"project", "get", "--help"}, "project get"},
       {{"project", "rename", "--help"}, "project rename"},
       {{"project", "delete", "--help"}, "project delete"},
+      {{"region", "--help"}, "region"},
+      {{"region", "list", "--help"}, "region list"},
+      {{"region", "set", "--help"}, "region set"},  // even without the required --store-url
       {{"org", "frobnicate", "--help"}, "org"},
       {{"nonsense", "--help", "--bogus"}, ""},
       {{"help"}, ""},
@@ -177,6 +208,8 @@ TEST_CASE("usage lines show each command's arguments and flags", "[cli]") {
   CHECK(UsageLine("project create") ==
         "Usage: socle project create SLUG [--name NAME] --org ORG [--json]");
   CHECK(UsageLine("org delete") == "Usage: socle org delete SLUG [--force] [--json]");
+  CHECK(UsageLine("region set") == "Usage: socle region set NAME --store-url URL [--json]");
+  CHECK(UsageLine("region list") == "Usage: socle region list [--json]");
   CHECK(UsageLine("org") == "Usage: socle org COMMAND [ARGUMENTS] [OPTIONS]");
   CHECK(UsageLine("") == "Usage: socle COMMAND [ARGUMENTS] [OPTIONS]");
 }
@@ -185,7 +218,8 @@ TEST_CASE("the overview lists every command and the exit statuses", "[cli]") {
   auto help = HelpText("");
   for (std::string_view command : {"migrate", "org create", "org list", "org get", "org rename",
                                    "org delete", "project create", "project list", "project get",
-                                   "project rename", "project delete", "socle help"}) {
+                                   "project rename", "project delete", "region list",
+                                   "region set", "socle help"}) {
     CHECK(help.find(command) != std::string::npos);
   }
   CHECK(help.find("Exit status: 0") != std::string::npos);
@@ -193,5 +227,8 @@ TEST_CASE("the overview lists every command and the exit statuses", "[cli]") {
   auto org = HelpText("org");
   CHECK(org.find("org create") != std::string::npos);
   CHECK(org.find("project create") == std::string::npos);
+  auto region = HelpText("region");
+  CHECK(region.find("region set NAME --store-url URL") != std::string::npos);
+  CHECK(region.find("org create") == std::string::npos);
   CHECK(HelpText("bogus").empty());
 }

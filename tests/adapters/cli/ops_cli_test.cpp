@@ -18,6 +18,7 @@ using socle::adapters::cli::kExitUsage;
 using socle::adapters::cli::OpsCli;
 using socle::application::ManageOrganisations;
 using socle::application::ManageProjects;
+using socle::application::ManageRegions;
 using socle::domain::ErrorCode;
 using socle::domain::Fail;
 using socle::domain::Result;
@@ -44,7 +45,8 @@ class Cli {
   socle::testing::SeededRandomSource random_;
   ManageOrganisations organisations_{store_, clock_, random_};
   ManageProjects projects_{store_, clock_, random_};
-  CatalogueServices services_{store_, organisations_, projects_};
+  ManageRegions regions_{store_};
+  CatalogueServices services_{store_, organisations_, projects_, regions_};
   std::ostringstream out_;
   std::ostringstream err_;
 };
@@ -376,6 +378,61 @@ TEST_CASE("project create refusals exit 1", "[cli]") {
   CHECK(Contains(cli.err(), "already exists"));
 }
 
+TEST_CASE("region set defines a region and shows its store URL without the password", "[cli]") {
+  Cli cli;
+  REQUIRE(cli.Run({"region", "set", "eu-west", "--store-url",
+                   "postgres://socle:s3cret@eu-db:5432/socle?password=s3cret"}) == kExitOk);
+  CHECK(cli.err().empty());
+  CHECK(cli.out() ==
+        "name:     eu-west\n"
+        "storeUrl: postgres://socle:***@eu-db:5432/socle?password=***\n");
+  // The store keeps the URL whole: it is the output that hides the password.
+  auto region = cli.store().GetRegion(*socle::domain::Slug::Parse("eu-west"));
+  REQUIRE(region);
+  CHECK(Contains(region->store_url, "s3cret"));
+
+  REQUIRE(cli.Run({"region", "set", "eu-west", "--json", "--store-url=postgresql://u:pw@eu-2/x"}) ==
+          kExitOk);
+  simdjson::dom::parser parser;
+  auto json = ParseJson(parser, cli.out());
+  CHECK(Keys(json) == std::set<std::string>{"name", "storeUrl"});
+  CHECK(Text(json, "name") == "eu-west");
+  CHECK(Text(json, "storeUrl") == "postgresql://u:***@eu-2/x");
+
+  REQUIRE(cli.Run({"org", "create", "acme", "--region", "eu-west"}) == kExitOk);
+  CHECK(Contains(cli.out(), "region:  eu-west\n"));
+}
+
+TEST_CASE("region list prints a table, or the API's list shape in JSON", "[cli]") {
+  Cli cli;
+  REQUIRE(cli.Run({"region", "set", "eu-west", "--store-url", "postgres://u:pw@eu-db/socle"}) ==
+          kExitOk);
+  REQUIRE(cli.Run({"region", "list"}) == kExitOk);
+  CHECK(cli.out() ==
+        "NAME     STORE URL\n"
+        "eu-west  postgres://u:***@eu-db/socle\n"
+        "local    (this instance's own store)\n");
+
+  REQUIRE(cli.Run({"region", "list", "--json"}) == kExitOk);
+  CHECK(cli.out() ==
+        "{\"items\":[{\"name\":\"eu-west\",\"storeUrl\":\"postgres://u:***@eu-db/socle\"},"
+        "{\"name\":\"local\",\"storeUrl\":\"\"}]}\n");
+}
+
+TEST_CASE("region set refusals exit 1 naming every bad field", "[cli]") {
+  Cli cli;
+  CHECK(cli.Run({"region", "set", "EU", "--store-url", "mysql://u:pw@db/x"}) == kExitError);
+  CHECK(cli.out().empty());
+  CHECK(Contains(cli.err(), "  name: "));
+  CHECK(Contains(cli.err(), "  storeUrl: Must start with postgres:// or postgresql://.\n"));
+  CHECK_FALSE(Contains(cli.err(), "pw"));
+
+  CHECK(cli.Run({"region", "set", "eu", "--store-url="}) == kExitError);
+  CHECK(Contains(cli.err(), "  storeUrl: Missing required value.\n"));
+  REQUIRE(cli.Run({"region", "list", "--json"}) == kExitOk);
+  CHECK_FALSE(Contains(cli.out(), "\"eu\""));
+}
+
 TEST_CASE("migrate reports the schema version", "[cli]") {
   Cli cli;
   REQUIRE(cli.Run({"migrate"}) == kExitOk);
@@ -465,12 +522,14 @@ TEST_CASE("a store that is down makes every command exit 1 with its message", "[
   socle::testing::SeededRandomSource random;
   ManageOrganisations organisations(store, clock, random);
   ManageProjects projects(store, clock, random);
-  CatalogueServices services{store, organisations, projects};
+  ManageRegions regions(store);
+  CatalogueServices services{store, organisations, projects, regions};
   std::ostringstream out, err;
   OpsCli cli(out, err);
   for (std::vector<std::string> args : {std::vector<std::string>{"migrate"},
                                         {"org", "list"},
                                         {"org", "create", "acme"},
+                                        {"region", "list"},
                                         {"project", "get", "web", "--json"}}) {
     INFO(args.front());
     out.str("");

@@ -11,6 +11,7 @@
 
 #include "http_test_client.hpp"
 #include "socle/adapters/http/json_parser.hpp"
+#include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "test_server.hpp"
 
 using socle::adapters::http::JsonValue;
@@ -183,6 +184,33 @@ TEST_CASE("/ready answers 503 while the store does not answer Ping", "[http][ser
            line.find("connection refused (10.0.0.1:5432)") != std::string::npos &&
            line.find("\"level\":\"error\"") != std::string::npos;
   }));
+}
+
+TEST_CASE("Regions are listed with their store URLs redacted, read-only",
+          "[http][server][platform]") {
+  socle::adapters::memory::MemoryCatalogueStore store;
+  REQUIRE(store.UpsertRegion(socle::domain::Region{
+      *socle::domain::Slug::Parse("eu-west"), "postgres://socle:s3cret@eu-db/socle"}));
+  TestServer t(TestServerOptions(), &store);
+  t.Start();
+  HttpTestClient client(t.port());
+
+  auto list = client.Send("GET", "/api/v1/regions");
+  REQUIRE(list.status == 200);
+  CHECK(list.body.find("s3cret") == std::string::npos);
+  JsonValue body = Json(list);
+  CHECK(body.members().size() == 1);
+  const auto& items = body.Find("items")->items();
+  REQUIRE(items.size() == 2);
+  CHECK(Str(items[0], "name") == "eu-west");
+  CHECK(Str(items[0], "storeUrl") == "postgres://socle:***@eu-db/socle");
+  CHECK(items[0].members().size() == 2);
+  CHECK(Str(items[1], "name") == "local");
+  CHECK(Str(items[1], "storeUrl").empty());
+
+  auto post = client.Send("POST", "/api/v1/regions", R"({"name":"x"})");
+  CHECK(post.status == 405);
+  CHECK(post.Header("allow") == "GET, HEAD");
 }
 
 TEST_CASE("Organisations: create, list, get, rename, delete", "[http][server][platform]") {

@@ -16,6 +16,7 @@
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_regions.hpp"
 #include "support/test_ports.hpp"
 
 namespace http = socle::adapters::http;
@@ -61,8 +62,9 @@ TEST_CASE("openapi.yaml documents exactly the routes the server registers", "[ht
   socle::testing::SeededRandomSource random;
   socle::application::ManageOrganisations organisations(store, clock, random);
   socle::application::ManageProjects projects(store, clock, random);
+  socle::application::ManageRegions regions(store);
   http::HttpMetrics metrics(clock.Now());
-  http::PlatformApi platform(organisations, projects, http::JsonLimits{});
+  http::PlatformApi platform(organisations, projects, regions, http::JsonLimits{});
   http::OperationsApi operations(store, metrics, clock, "test");
   http::Router router;
   REQUIRE(platform.Register(router));

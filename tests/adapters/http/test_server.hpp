@@ -15,6 +15,7 @@
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_regions.hpp"
 #include "support/test_ports.hpp"
 
 namespace socle::testing {
@@ -43,13 +44,14 @@ class TestServer {
       : store_(store != nullptr ? *store : memory_),
         organisations_(store_, clock_, random_),
         projects_(store_, clock_, random_),
+        regions_(store_),
         metrics_(clock_.Now()),
         logger_(adapters::http::LogLevel::kDebug, adapters::http::LogFormat::kJson, clock_,
                 [this](std::string_view line) {
                   std::lock_guard lock(log_mutex_);
                   log_lines_.emplace_back(line);
                 }),
-        platform_(organisations_, projects_),
+        platform_(organisations_, projects_, regions_),
         operations_(store_, metrics_, clock_, "0.0.0-test"),
         options_(std::move(options)) {
     if (!platform_.Register(router) || !operations_.Register(router)) {
@@ -90,6 +92,7 @@ class TestServer {
   SeededRandomSource random_;
   application::ManageOrganisations organisations_;
   application::ManageProjects projects_;
+  application::ManageRegions regions_;
   adapters::http::HttpMetrics metrics_;
   std::mutex log_mutex_;
   std::vector<std::string> log_lines_;

@@ -132,6 +132,35 @@ TEST_CASE("socle manages organisations and projects in the data directory", "[cl
   CHECK(JsonInt(empty.out, "totalItems") == 0);
 }
 
+TEST_CASE("socle defines regions and places organisations in them", "[cli][binary]") {
+  TempDir dir;
+  auto set = InDir(dir, {"region", "set", "eu-west", "--store-url",
+                         "postgres://socle:s3cret@eu-db:5432/socle", "--json"});
+  REQUIRE(set.exit_code == 0);
+  CHECK(JsonString(set.out, "name") == "eu-west");
+  CHECK(JsonString(set.out, "storeUrl") == "postgres://socle:***@eu-db:5432/socle");
+
+  auto created = InDir(dir, {"org", "create", "acme", "--region", "eu-west", "--json"});
+  REQUIRE(created.exit_code == 0);
+  CHECK(JsonString(created.out, "region") == "eu-west");
+
+  auto list = InDir(dir, {"region", "list"});
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out ==
+        "NAME     STORE URL\n"
+        "eu-west  postgres://socle:***@eu-db:5432/socle\n"
+        "local    (this instance's own store)\n");
+  auto json = InDir(dir, {"region", "list", "--json"});
+  REQUIRE(json.exit_code == 0);
+  CHECK(JsonItems(json.out, "name") == std::vector<std::string>{"eu-west", "local"});
+  CHECK_FALSE(Contains(json.out, "s3cret"));
+
+  auto bad = InDir(dir, {"region", "set", "us-east", "--store-url", "mysql://db/socle"});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.empty());
+  CHECK(Contains(bad.err, "  storeUrl: Must start with postgres:// or postgresql://."));
+}
+
 TEST_CASE("socle migrate reports the applied migrations once", "[cli][binary]") {
   TempDir dir;
   auto first = InDir(dir, {"migrate", "--json"});

@@ -20,7 +20,8 @@ struct StoreUrl {
   static domain::Result<StoreUrl> Parse(std::string_view url);
   /// The default store under a data directory: sqlite://<dir>/catalogue.db.
   static StoreUrl DefaultFor(std::string_view data_dir);
-  /// The URL with any password replaced by "***", for logs and messages.
+  /// The URL with any password replaced by "***", for logs and messages; see
+  /// domain::RedactUrlPassword, which it forwards to.
   static std::string Redact(std::string_view url);
 };
 

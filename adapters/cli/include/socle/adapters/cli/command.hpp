@@ -24,6 +24,8 @@ enum class Verb {
   kProjectGet,
   kProjectRename,
   kProjectDelete,
+  kRegionList,
+  kRegionSet,
 };
 
 /// One parsed `socle` command line: plain data, validated for shape only (the use cases
@@ -33,11 +35,12 @@ struct Command {
 
   Verb verb = Verb::kHelp;
   std::string help_topic;                   ///< kHelp: "", "org" or "org create" ...
-  std::string slug;                         ///< The SLUG argument.
+  std::string slug;                         ///< The SLUG argument (region set: the NAME).
   std::optional<std::string> name;          ///< --name, or the NAME argument of rename.
   std::optional<std::string> region;        ///< --region
   std::optional<std::string> tier;          ///< --tier
   std::optional<std::string> org;           ///< --org
+  std::optional<std::string> store_url;     ///< --store-url
   bool force = false;                       ///< --force
   bool json = false;                        ///< --json: the HTTP API's JSON shapes on stdout.
   std::int64_t page = 1;                    ///< --page, from 1.

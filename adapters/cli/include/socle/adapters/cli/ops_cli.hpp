@@ -8,6 +8,7 @@
 #include "socle/adapters/cli/command.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_regions.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/domain/error.hpp"
 
@@ -23,6 +24,7 @@ struct CatalogueServices {
   application::CatalogueStore& store;  ///< For `migrate`.
   application::ManageOrganisations& organisations;
   application::ManageProjects& projects;
+  application::ManageRegions& regions;
 };
 
 /// The `socle` ops CLI's command layer: turns a parsed command into use-case calls and their
@@ -64,6 +66,8 @@ class OpsCli final {
   int ProjectGet(const Command& command, CatalogueServices& services);
   int ProjectRename(const Command& command, CatalogueServices& services);
   int ProjectDelete(const Command& command, CatalogueServices& services);
+  int RegionList(const Command& command, CatalogueServices& services);
+  int RegionSet(const Command& command, CatalogueServices& services);
   int ShowOrganisation(const Command& command, const domain::Organisation& org);
   int ShowProject(const Command& command, const domain::Project& project);
 

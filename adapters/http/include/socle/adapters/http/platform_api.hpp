@@ -6,13 +6,15 @@
 #include "socle/adapters/http/router.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_regions.hpp"
 #include "socle/domain/error.hpp"
 
 namespace socle::adapters::http {
 
-/// The platform API's organisation and project endpoints under /api/v1. Each handler is thin:
-/// parse the request, call one use case, serialise the result or the error.
+/// The platform API's region, organisation and project endpoints under /api/v1. Each handler is
+/// thin: parse the request, call one use case, serialise the result or the error.
 ///
+///   GET    /api/v1/regions                                  → 200 {items} (store URLs redacted)
 ///   GET    /api/v1/orgs                     ?page&perPage   → 200 list
 ///   POST   /api/v1/orgs                     {slug, name?, region?, tier?} → 201 + Location
 ///   GET    /api/v1/orgs/{org}                               → 200
@@ -31,12 +33,14 @@ class PlatformApi final {
  public:
   /// The use cases must outlive the router the routes are registered on.
   PlatformApi(application::ManageOrganisations& organisations,
-              application::ManageProjects& projects, JsonLimits limits = {});
+              application::ManageProjects& projects, application::ManageRegions& regions,
+              JsonLimits limits = {});
 
   /// Adds the routes above to `router`; fails only on a route clash (a programming error).
   domain::Result<void> Register(Router& router);
 
  private:
+  Response ListRegions(const Request& request);
   Response ListOrganisations(const Request& request);
   Response CreateOrganisation(const Request& request);
   Response GetOrganisation(const Request& request);
@@ -50,6 +54,7 @@ class PlatformApi final {
 
   application::ManageOrganisations& organisations_;
   application::ManageProjects& projects_;
+  application::ManageRegions& regions_;
   JsonLimits limits_;
 };
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <vector>
+
 #include "socle/adapters/json/json_writer.hpp"
 #include "socle/domain/page.hpp"
 #include "socle/domain/tenancy.hpp"
@@ -13,6 +15,11 @@ namespace socle::adapters::json {
 void WriteOrganisation(JsonWriter& w, const domain::Organisation& org);
 /// {id, slug, name, org, created, updated}; org is the owning organisation's slug.
 void WriteProject(JsonWriter& w, const domain::Project& project);
+/// {name, storeUrl}; the store URL with its password redacted (domain::RedactUrlPassword),
+/// always: no output of Socle shows a region's password.
+void WriteRegion(JsonWriter& w, const domain::Region& region);
+/// {items: [...]}: regions are few, so their list is not paged.
+void WriteRegionList(JsonWriter& w, const std::vector<domain::Region>& regions);
 /// PocketBase's list shape {page, perPage, totalItems, totalPages, items: [...]}.
 void WriteOrganisationPage(JsonWriter& w, const domain::PageOf<domain::Organisation>& page);
 void WriteProjectPage(JsonWriter& w, const domain::PageOf<domain::Project>& page);
