@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
+#include <string>
 
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
@@ -69,6 +71,20 @@ Result<JsonValue> ReadJsonBody(const Request& request, const JsonLimits& limits)
     }
   }
   return ParseJsonObject(request.body, limits);
+}
+
+// A PATCH body of an organisation or a project: {name?}. The slug is immutable (it is in URLs
+// and audit records), so sending one is a field error rather than an unknown field.
+Result<std::optional<std::string>> ReadRename(const Request& request, const JsonLimits& limits) {
+  auto body = ReadJsonBody(request, limits);
+  if (!body) return domain::Fail(body.error());
+  JsonObjectReader reader(*body, {"name", "slug"});
+  if (reader.Has("slug")) {
+    reader.AddError("slug", "validation_immutable", "The slug cannot be changed.");
+  }
+  auto name = reader.OptionalString("name");
+  if (auto checked = reader.Finish(); !checked) return domain::Fail(checked.error());
+  return name;
 }
 
 Result<application::ForceDelete> ReadForce(const Request& request) {
@@ -182,16 +198,10 @@ Response PlatformApi::GetOrganisation(const Request& request) {
 Response PlatformApi::UpdateOrganisation(const Request& request) {
   const std::string_view slug = request.Param("org");
   if (!IsSlug(slug)) return NotFound();
-  auto body = ReadJsonBody(request, limits_);
-  if (!body) return ErrorResponse(body.error());
-  JsonObjectReader reader(*body, {"name", "slug"});
-  if (reader.Has("slug")) {
-    reader.AddError("slug", "validation_immutable", "The slug cannot be changed.");
-  }
-  auto name = reader.OptionalString("name");
-  if (auto checked = reader.Finish(); !checked) return ErrorResponse(checked.error());
+  auto name = ReadRename(request, limits_);
+  if (!name) return ErrorResponse(name.error());
 
-  auto org = name ? organisations_.Rename(slug, *name) : organisations_.Get(slug);
+  auto org = *name ? organisations_.Rename(slug, **name) : organisations_.Get(slug);
   if (!org) return ErrorResponse(org.error());
   return JsonResponse(200, *org, json::WriteOrganisation);
 }
@@ -246,16 +256,10 @@ Response PlatformApi::GetProject(const Request& request) {
 Response PlatformApi::UpdateProject(const Request& request) {
   const std::string_view slug = request.Param("project");
   if (!IsSlug(slug)) return NotFound();
-  auto body = ReadJsonBody(request, limits_);
-  if (!body) return ErrorResponse(body.error());
-  JsonObjectReader reader(*body, {"name", "slug"});
-  if (reader.Has("slug")) {
-    reader.AddError("slug", "validation_immutable", "The slug cannot be changed.");
-  }
-  auto name = reader.OptionalString("name");
-  if (auto checked = reader.Finish(); !checked) return ErrorResponse(checked.error());
+  auto name = ReadRename(request, limits_);
+  if (!name) return ErrorResponse(name.error());
 
-  auto project = name ? projects_.Rename(slug, *name) : projects_.Get(slug);
+  auto project = *name ? projects_.Rename(slug, **name) : projects_.Get(slug);
   if (!project) return ErrorResponse(project.error());
   return JsonResponse(200, *project, json::WriteProject);
 }
