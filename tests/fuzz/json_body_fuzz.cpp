@@ -8,7 +8,7 @@
 
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
-#include "socle/adapters/http/json_parser.hpp"
+#include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/json/json_writer.hpp"
 
 namespace {
@@ -18,7 +18,7 @@ using socle::adapters::json::JsonWriter;
 
 std::string Serialise(const JsonValue& value) {
   JsonWriter writer;
-  value.WriteTo(writer);
+  writer.Value(value);
   return std::move(writer).Take();
 }
 

@@ -207,4 +207,28 @@ JsonWriter& JsonWriter::Raw(std::string_view json) {
   return *this;
 }
 
+JsonWriter& JsonWriter::Value(const domain::JsonValue& value) {
+  using Type = domain::JsonValue::Type;
+  switch (value.type()) {
+    case Type::kNull: return Null();
+    case Type::kBool: return Bool(value.AsBool());
+    case Type::kNumber:
+      if (auto exact = value.AsInt64()) return Int(*exact);
+      return Double(value.AsDouble());
+    case Type::kString: return String(value.AsString());
+    case Type::kArray:
+      BeginArray();
+      for (const auto& item : value.items()) Value(item);
+      return EndArray();
+    case Type::kObject:
+      BeginObject();
+      for (const auto& [name, member] : value.members()) {
+        Key(name);
+        Value(member);
+      }
+      return EndObject();
+  }
+  return Null();
+}
+
 }  // namespace socle::adapters::json

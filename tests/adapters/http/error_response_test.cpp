@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "socle/adapters/http/error_response.hpp"
-#include "socle/adapters/http/json_parser.hpp"
+#include "socle/adapters/http/json_object_reader.hpp"
 
 using socle::adapters::http::ErrorResponse;
 using socle::adapters::http::HttpStatusFor;

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "http_test_client.hpp"
-#include "socle/adapters/http/json_parser.hpp"
+#include "socle/adapters/http/json_object_reader.hpp"
 #include "test_server.hpp"
 
 using socle::adapters::http::JsonValue;

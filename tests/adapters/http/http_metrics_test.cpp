@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "socle/adapters/http/http_metrics.hpp"
-#include "socle/adapters/http/json_parser.hpp"
+#include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/http/logger.hpp"
 #include "support/test_ports.hpp"
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "http_test_client.hpp"
-#include "socle/adapters/http/json_parser.hpp"
+#include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "test_server.hpp"
 

@@ -11,14 +11,13 @@
 
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
-#include "socle/adapters/http/json_parser.hpp"
 #include "socle/adapters/json/json_writer.hpp"
 
 using socle::adapters::http::HttpStatusFor;
 using socle::adapters::http::JsonLimits;
 using socle::adapters::http::JsonObjectReader;
 using socle::adapters::http::JsonValue;
-using socle::adapters::http::JsonWriter;
+using socle::adapters::json::JsonWriter;
 using socle::adapters::http::ParseJson;
 using socle::adapters::http::ParseJsonObject;
 using socle::domain::ErrorCode;
@@ -56,7 +55,7 @@ std::map<std::string, std::string> ReadExpectations(const fs::path& path) {
 
 std::string Serialise(const JsonValue& value) {
   JsonWriter w;
-  value.WriteTo(w);
+  w.Value(value);
   return std::move(w).Take();
 }
 

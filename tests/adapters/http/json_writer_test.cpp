@@ -4,7 +4,7 @@
 #include <limits>
 #include <string>
 
-#include "socle/adapters/http/json_parser.hpp"
+#include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/json/json_writer.hpp"
 
 using socle::adapters::json::JsonWriter;

@@ -6,10 +6,17 @@
 #include <string_view>
 #include <vector>
 
-#include "socle/adapters/http/json_value.hpp"
+#include "socle/adapters/json/json_parser.hpp"
+#include "socle/domain/json_value.hpp"
 #include "socle/domain/error.hpp"
 
 namespace socle::adapters::http {
+
+// JSON in the HTTP adapter is the domain's value type, parsed by the JSON adapter.
+using domain::JsonValue;
+using json::JsonLimits;
+using json::ParseJson;
+using json::ParseJsonObject;
 
 /// Reads the members of a JSON object request body against the fields an endpoint accepts and
 /// collects every problem as a PocketBase field error, so one answer lists all of them.

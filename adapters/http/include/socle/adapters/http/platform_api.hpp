@@ -1,6 +1,6 @@
 #pragma once
 
-#include "socle/adapters/http/json_parser.hpp"
+#include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/http/request.hpp"
 #include "socle/adapters/http/response.hpp"
 #include "socle/adapters/http/router.hpp"

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "socle/domain/json_value.hpp"
+
 namespace socle::adapters::json {
 
 /// Builds one JSON document into a string. It is the only place in Socle that turns values into
@@ -32,6 +34,8 @@ class JsonWriter final {
   JsonWriter& Double(double value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
+  /// Writes a whole JSON value (integers exactly, other numbers as Double()).
+  JsonWriter& Value(const domain::JsonValue& value);
   /// Inserts an already serialised JSON value verbatim. Precondition: `json` came from another
   /// JsonWriter (this keeps the "one serializer" rule while allowing composition).
   JsonWriter& Raw(std::string_view json);

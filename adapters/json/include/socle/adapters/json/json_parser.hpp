@@ -3,10 +3,12 @@
 #include <cstddef>
 #include <string_view>
 
-#include "socle/adapters/http/json_value.hpp"
+#include "socle/domain/json_value.hpp"
 #include "socle/domain/error.hpp"
 
-namespace socle::adapters::http {
+namespace socle::adapters::json {
+
+using domain::JsonValue;
 
 /// Limits applied to every JSON document a client sends.
 struct JsonLimits {
@@ -32,4 +34,4 @@ domain::Result<JsonValue> ParseJson(std::string_view text, const JsonLimits& lim
 /// ("The request body must be a JSON object.") for any other top-level value.
 domain::Result<JsonValue> ParseJsonObject(std::string_view text, const JsonLimits& limits = {});
 
-}  // namespace socle::adapters::http
+}  // namespace socle::adapters::json

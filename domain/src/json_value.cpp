@@ -1,10 +1,6 @@
-#include "socle/adapters/http/json_value.hpp"
+#include "socle/domain/json_value.hpp"
 
-#include "socle/adapters/json/json_writer.hpp"
-
-namespace socle::adapters::http {
-
-using json::JsonWriter;
+namespace socle::domain {
 
 JsonValue JsonValue::Bool(bool value) {
   JsonValue v;
@@ -56,32 +52,19 @@ const JsonValue* JsonValue::Find(std::string_view key) const noexcept {
   return nullptr;
 }
 
-void JsonValue::WriteTo(JsonWriter& writer) const {
-  switch (type_) {
-    case Type::kNull: writer.Null(); return;
-    case Type::kBool: writer.Bool(bool_); return;
-    case Type::kNumber:
-      if (integer_) {
-        writer.Int(*integer_);
-      } else {
-        writer.Double(number_);
-      }
-      return;
-    case Type::kString: writer.String(string_); return;
-    case Type::kArray:
-      writer.BeginArray();
-      for (const auto& item : items_) item.WriteTo(writer);
-      writer.EndArray();
-      return;
-    case Type::kObject:
-      writer.BeginObject();
-      for (const auto& [name, value] : members_) {
-        writer.Key(name);
-        value.WriteTo(writer);
-      }
-      writer.EndObject();
-      return;
+bool operator==(const JsonValue& a, const JsonValue& b) noexcept {
+  if (a.type_ != b.type_) return false;
+  switch (a.type_) {
+    case JsonValue::Type::kNull: return true;
+    case JsonValue::Type::kBool: return a.bool_ == b.bool_;
+    case JsonValue::Type::kNumber:
+      if (a.integer_ && b.integer_) return *a.integer_ == *b.integer_;
+      return a.number_ == b.number_;
+    case JsonValue::Type::kString: return a.string_ == b.string_;
+    case JsonValue::Type::kArray: return a.items_ == b.items_;
+    case JsonValue::Type::kObject: return a.members_ == b.members_;
   }
+  return false;
 }
 
 std::string_view JsonValue::TypeName(Type type) noexcept {
@@ -96,4 +79,4 @@ std::string_view JsonValue::TypeName(Type type) noexcept {
   return "value";
 }
 
-}  // namespace socle::adapters::http
+}  // namespace socle::domain

@@ -1,10 +1,10 @@
-#include "socle/adapters/http/json_parser.hpp"
+#include "socle/adapters/json/json_parser.hpp"
 
 #include <simdjson.h>
 
 #include <string>
 
-namespace socle::adapters::http {
+namespace socle::adapters::json {
 
 using domain::Error;
 using domain::ErrorCode;
@@ -160,4 +160,4 @@ Result<JsonValue> ParseJsonObject(std::string_view text, const JsonLimits& limit
   return value;
 }
 
-}  // namespace socle::adapters::http
+}  // namespace socle::adapters::json

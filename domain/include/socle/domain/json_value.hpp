@@ -7,16 +7,11 @@
 #include <utility>
 #include <vector>
 
-namespace socle::adapters::json {
-class JsonWriter;
-}  // namespace socle::adapters::json
+namespace socle::domain {
 
-namespace socle::adapters::http {
-
-using json::JsonWriter;
-
-/// A parsed JSON value owned by Socle's own types, so that handlers never see the parser's
-/// (simdjson's) types. Objects keep their members in document order, duplicates included:
+/// A JSON value owned by Socle's own types: request bodies once parsed (so that handlers never
+/// see the parser's types), record field values, and the request data rules read. Objects keep
+/// their members in document order, duplicates included:
 /// whether a duplicate key is acceptable is the request validator's decision, not the parser's.
 class JsonValue final {
  public:
@@ -50,8 +45,8 @@ class JsonValue final {
   /// The first member named `key`, or nullptr (also when this is not an object).
   const JsonValue* Find(std::string_view key) const noexcept;
 
-  /// Serialises this value through `writer`.
-  void WriteTo(JsonWriter& writer) const;
+  /// Deep equality; numbers compare by value (an integer equals the same double).
+  friend bool operator==(const JsonValue& a, const JsonValue& b) noexcept;
 
   /// The name of a type as API error messages spell it ("string", "object" ...).
   static std::string_view TypeName(Type type) noexcept;
@@ -66,4 +61,4 @@ class JsonValue final {
   std::vector<Member> members_;
 };
 
-}  // namespace socle::adapters::http
+}  // namespace socle::domain
