@@ -1,0 +1,162 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socle/domain/error.hpp"
+#include "socle/domain/timestamp.hpp"
+
+namespace socle::domain {
+
+/// What a collection is: a table of records (base), an identity table (auth, completed by the
+/// authentication work), or a read-only projection defined by a query (view).
+enum class CollectionType { kBase, kAuth, kView };
+
+/// "base", "auth", "view".
+std::string_view ToString(CollectionType type) noexcept;
+std::optional<CollectionType> ParseCollectionType(std::string_view text) noexcept;
+
+/// The field types of PocketBase ≥ 0.23, with the same names on the wire.
+enum class FieldType {
+  kText,      ///< UTF-8 string; min/max length in characters, optional regex pattern
+  kEditor,    ///< rich text (HTML); maxSize in bytes
+  kNumber,    ///< IEEE double; min/max, onlyInt
+  kBool,      ///< true/false
+  kEmail,     ///< e-mail address; onlyDomains / exceptDomains
+  kUrl,       ///< http(s) URL; onlyDomains / exceptDomains
+  kDate,      ///< instant, "YYYY-MM-DD HH:MM:SS.mmmZ" on the wire; min/max
+  kAutodate,  ///< instant set by the server on create and/or update; never from input
+  kSelect,    ///< one (maxSelect ≤ 1) or several of `values`
+  kJson,      ///< any JSON value; maxSize in bytes of its serialisation
+  kRelation,  ///< id(s) of records of `collectionId`; maxSelect, cascadeDelete
+  kFile,      ///< file name(s); metadata only until the storage work lands
+  kPassword,  ///< auth collections only: write-only hash (completed by the authentication work)
+};
+
+/// "text", "editor", "number" ... as PocketBase spells them.
+std::string_view ToString(FieldType type) noexcept;
+std::optional<FieldType> ParseFieldType(std::string_view text) noexcept;
+
+/// One field of a collection. The options live flat on the field, as in PocketBase's JSON; only
+/// the ones meaningful for `type` are used (the others keep their defaults and are not exported).
+struct Field {
+  /// Stable identity across renames ("text3208210256" in PocketBase exports, or generated).
+  std::string id;
+  /// The column name: [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes, unique case-insensitively.
+  std::string name;
+  FieldType type = FieldType::kText;
+  bool system = false;       ///< id, created, updated (and auth fields): cannot be removed
+  bool hidden = false;       ///< never returned by the records API, only usable in rules
+  bool presentable = false;  ///< shown by admin UIs as the record's label
+  bool required = false;     ///< the value must not be the type's zero value
+
+  // text: min/max length in Unicode characters (0 = no bound), regex pattern (ECMAScript
+  // syntax, matched against the whole value), autogeneratePattern for the id field.
+  // number: min/max value (nullopt = no bound). json/editor/file: max_size in bytes.
+  std::optional<double> min;
+  std::optional<double> max;
+  std::string pattern;
+  std::string autogenerate_pattern;
+  bool primary_key = false;  ///< the id field
+  bool only_int = false;     ///< number
+  std::vector<std::string> only_domains;    ///< email/url
+  std::vector<std::string> except_domains;  ///< email/url
+  std::string min_date;  ///< date: canonical instant or "" (no bound)
+  std::string max_date;  ///< date
+  bool on_create = false;  ///< autodate
+  bool on_update = false;  ///< autodate
+  std::vector<std::string> values;  ///< select
+  /// select/relation/file: at most this many items; ≤ 1 means a single value (a string on the
+  /// wire), more means an array.
+  std::int64_t max_select = 0;
+  std::int64_t min_select = 0;  ///< relation
+  std::int64_t max_size = 0;    ///< json/editor/file in bytes (0 = the default limit)
+  std::string collection_id;    ///< relation: the target collection's id
+  bool cascade_delete = false;  ///< relation: deleting the target deletes this record
+  std::vector<std::string> mime_types;  ///< file
+  std::vector<std::string> thumbs;      ///< file
+  bool protected_file = false;          ///< file ("protected" on the wire)
+  bool convert_urls = false;            ///< editor
+  std::int64_t cost = 0;                ///< password (bcrypt cost in PocketBase; kept for export)
+
+  /// True for select/relation/file fields holding several values (max_select > 1): stored and
+  /// returned as an array of strings.
+  bool IsMultiple() const noexcept;
+
+  friend bool operator==(const Field&, const Field&) = default;
+};
+
+/// One column of an index, as declared.
+struct IndexColumn {
+  std::string field;
+  bool descending = false;
+  friend bool operator==(const IndexColumn&, const IndexColumn&) = default;
+};
+
+/// An index declared on a collection. PocketBase declares them as SQL text
+/// ("CREATE UNIQUE INDEX `idx_x` ON `posts` (`title`)"); Socle parses that text into this
+/// structure (see ParseIndexSql) and builds each store's DDL from the structure only, so no
+/// text the caller wrote ever reaches a database.
+struct CollectionIndex {
+  std::string name;  ///< [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes, unique in the project
+  bool unique = false;
+  std::vector<IndexColumn> columns;
+  friend bool operator==(const CollectionIndex&, const CollectionIndex&) = default;
+};
+
+/// Parses PocketBase's index declaration: `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON
+/// table (column [ASC|DESC] [, ...])`, identifiers bare or quoted with `"`, '`' or [].
+/// invalid_argument naming the problem (a partial index's WHERE, expressions and COLLATE are
+/// refused). The table name is returned through `table` for the caller to check.
+Result<CollectionIndex> ParseIndexSql(std::string_view sql, std::string* table = nullptr);
+/// The declaration in PocketBase's spelling, for exports: CREATE UNIQUE INDEX `n` ON `t` (`a` DESC).
+std::string ToIndexSql(const CollectionIndex& index, std::string_view collection_name);
+
+/// The five API rules. nullopt: superusers only; "": everyone; otherwise a filter expression
+/// evaluated against the request (see domain/filter).
+struct CollectionRules {
+  std::optional<std::string> list;
+  std::optional<std::string> view;
+  std::optional<std::string> create;
+  std::optional<std::string> update;
+  std::optional<std::string> del;
+  friend bool operator==(const CollectionRules&, const CollectionRules&) = default;
+};
+
+/// A collection: its schema (fields), indexes and rules. For base and auth collections a real
+/// table with one typed column per field lives in the project's store.
+struct Collection {
+  /// Stable identity across renames: imported ids are kept ([A-Za-z0-9_], 1-64 bytes); new
+  /// collections get "pbc_" and 10 random digits, as PocketBase does.
+  std::string id;
+  /// The table name: [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes, unique in the project
+  /// case-insensitively, not starting with '_' unless system.
+  std::string name;
+  CollectionType type = CollectionType::kBase;
+  bool system = false;
+  /// Every field, system fields (id, created, updated) included, in declaration order.
+  std::vector<Field> fields;
+  std::vector<CollectionIndex> indexes;
+  CollectionRules rules;
+  /// view collections: the SELECT that defines them.
+  std::string view_query;
+  Timestamp created;
+  Timestamp updated;
+
+  /// The field named `name` (exact, case-sensitive match), or nullptr.
+  const Field* FindField(std::string_view name) const noexcept;
+  /// The index of the field named `name` in `fields`, or nullopt.
+  std::optional<std::size_t> FieldIndex(std::string_view name) const noexcept;
+  const Field* FindFieldById(std::string_view id) const noexcept;
+
+  friend bool operator==(const Collection&, const Collection&) = default;
+};
+
+/// The three system fields every base collection starts with, as PocketBase ≥ 0.23 declares
+/// them: id (text, primary key, 15 chars [a-z0-9]), created and updated (autodate).
+std::vector<Field> SystemFields();
+
+}  // namespace socle::domain

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "socle/domain/error.hpp"
+#include "socle/domain/filter/ast.hpp"
+#include "socle/domain/json_value.hpp"
+#include "socle/domain/record.hpp"
+#include "socle/domain/timestamp.hpp"
+
+namespace socle::domain::filter {
+
+/// Who is calling, for @request.auth.*: a record of an auth collection (the authentication work
+/// fills it), or nobody (a guest: every @request.auth.* is null/"").
+struct AuthIdentity {
+  const Collection* collection = nullptr;
+  Record record;
+};
+
+/// Everything a rule or filter may read about the request. Plain data: the HTTP adapter fills it.
+struct RequestContext {
+  std::string method = "GET";                   ///< @request.method
+  std::optional<AuthIdentity> auth;             ///< @request.auth.*
+  JsonValue body = JsonValue::Object({});       ///< @request.body.* (an object)
+  std::vector<std::pair<std::string, std::string>> query;    ///< @request.query.*
+  std::vector<std::pair<std::string, std::string>> headers;  ///< @request.headers.* (lower-case
+                                                             ///< names; '-' spelled '_')
+  Timestamp now;                                ///< @now, @todayStart ... (UTC)
+};
+
+/// How identifiers may be used.
+struct ResolveOptions {
+  /// Rules may read hidden fields; a client's filter and sort may not (unless superuser).
+  bool allow_hidden = false;
+  /// The stored record an update rule is checked against: needed by `:changed`, which is
+  /// otherwise refused. (Create rules have no stored record: `:changed` is then isset.)
+  const Record* current = nullptr;
+  /// Bounds on relation paths.
+  std::size_t max_hops = 6;
+  std::size_t max_joins = 8;
+};
+
+/// Resolves a syntax tree against `collection` of `schema` and the request: field paths to
+/// schema fields (relation hops, back-relations `x_via_y`, json paths), @collection joins, and
+/// every @request.* value and date macro to a literal; folds constant comparisons; coerces
+/// literals to the kind of the field they are compared with. invalid_argument naming the
+/// identifier and its position for an unknown field, collection or macro, a hidden field when
+/// not allowed, a modifier that does not apply to its operand, a literal that cannot be
+/// coerced (`views > "abc"`), comparing a field with a field of an incompatible kind, or too
+/// many hops or joins. Precondition: `collection` belongs to `schema`.
+Result<ResolvedFilter> Resolve(const Expr& expr, SchemaPtr schema, const Collection& collection,
+                               const RequestContext& request, const ResolveOptions& options = {});
+
+/// Parse() then Resolve().
+Result<ResolvedFilter> Compile(std::string_view text, SchemaPtr schema,
+                               const Collection& collection, const RequestContext& request,
+                               const ResolveOptions& options = {});
+
+/// `a && b`, their joins kept apart (an alias in one never meets the other's).
+/// Precondition: both resolved against the same schema and collection.
+ResolvedFilter And(ResolvedFilter a, ResolvedFilter b);
+
+/// Parses and resolves PocketBase's sort parameter: comma-separated field paths, `-` prefix for
+/// descending, `+` or nothing for ascending, `@random`; system fields and single-valued
+/// relation paths allowed (multi-valued paths are not sortable). invalid_argument naming the
+/// bad term. Empty text gives no terms.
+Result<std::vector<SortTerm>> ResolveSort(std::string_view text, SchemaPtr schema,
+                                          const Collection& collection,
+                                          const ResolveOptions& options = {});
+
+}  // namespace socle::domain::filter
