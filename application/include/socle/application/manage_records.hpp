@@ -1,0 +1,143 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socle/application/ports/clock.hpp"
+#include "socle/application/ports/project_store.hpp"
+#include "socle/application/ports/random_source.hpp"
+#include "socle/application/project_directory.hpp"
+#include "socle/domain/collection.hpp"
+#include "socle/domain/error.hpp"
+#include "socle/domain/filter/resolver.hpp"
+#include "socle/domain/json_value.hpp"
+#include "socle/domain/record.hpp"
+#include "socle/domain/record_input.hpp"
+
+namespace socle::application {
+
+/// Who is asking and what their request carries, for rules (@request.*). `request.now` is set
+/// by the use case from its clock.
+struct Caller {
+  /// Superusers bypass every rule and see hidden fields.
+  bool superuser = false;
+  domain::filter::RequestContext request;
+};
+
+/// The records API's bounds.
+struct RecordLimits {
+  std::int64_t max_per_page = 1000;
+  std::size_t max_expand_depth = 6;
+  std::size_t max_expand_paths = 32;
+  std::size_t max_batch_requests = 50;
+};
+
+/// GET /records parameters, as the client sent them (validated here).
+struct ListRecordsInput {
+  std::int64_t page = 1;
+  std::int64_t per_page = 30;
+  std::string sort;
+  std::string filter;
+  std::string expand;
+  bool skip_total = false;
+};
+
+/// A record with the records its relations expand to.
+struct ExpandedRecord {
+  const domain::Collection* collection = nullptr;  ///< points into the result's schema
+  domain::Record record;
+  struct Expansion {
+    std::string name;  ///< the relation field, or the back-relation "comments_via_post"
+    bool multiple = false;  ///< an array on the wire (else one object)
+    std::vector<ExpandedRecord> records;
+  };
+  std::vector<Expansion> expand;
+};
+
+/// One page of a list.
+struct RecordList {
+  domain::SchemaPtr schema;  ///< the snapshot every collection pointer points into
+  std::int64_t page = 1;
+  std::int64_t per_page = 30;
+  std::int64_t total_items = -1;  ///< -1 with skipTotal
+  std::int64_t total_pages = -1;
+  std::vector<ExpandedRecord> items;
+};
+
+/// One record as returned by view, create and update.
+struct RecordResult {
+  domain::SchemaPtr schema;
+  ExpandedRecord record;
+};
+
+/// A create or update body.
+struct RecordWriteInput {
+  domain::JsonValue body = domain::JsonValue::Object({});
+  domain::InputFormat format = domain::InputFormat::kJson;
+  std::string expand;  ///< expansions of the returned record
+};
+
+/// One operation of a batch.
+struct BatchOperation {
+  enum class Kind { kCreate, kUpdate, kUpsert, kDelete };
+  Kind kind = Kind::kCreate;
+  std::string collection;  ///< id or name
+  std::string id;          ///< update/delete; upsert: body id
+  RecordWriteInput input;
+};
+
+/// The result of one batch operation: the record written (nothing for a delete).
+struct BatchItemResult {
+  BatchOperation::Kind kind = BatchOperation::Kind::kCreate;
+  bool created = false;  ///< an upsert that created
+  std::optional<RecordResult> record;
+};
+
+/// Why a batch failed: the index of the operation and its error (nothing was written).
+struct BatchFailure {
+  std::size_t index = 0;
+  domain::Error error;
+};
+
+/// The records API's use cases (PocketBase's semantics): rules enforced for everyone but
+/// superusers — null rule: superusers only (permission_denied); "" everyone; otherwise a filter.
+/// List applies rule && filter in the store's WHERE; view answers not_found when the record is
+/// missing or the view rule hides it; create checks the create rule against the new values
+/// inside the write transaction; update and delete first require the record to be visible
+/// (view rule, else not_found), then their own rule (permission_denied). Relations are checked
+/// to exist; deletes cascade (cascadeDelete), clear optional references, or refuse when a
+/// required reference would dangle. Thread-safe.
+class ManageRecords final {
+ public:
+  ManageRecords(ProjectDirectory& projects, Clock& clock, RandomSource& random,
+                RecordLimits limits = {})
+      : projects_(projects), clock_(clock), random_(random), limits_(limits) {}
+
+  domain::Result<RecordList> List(std::string_view project, std::string_view collection,
+                                  const ListRecordsInput& input, Caller caller);
+  domain::Result<RecordResult> View(std::string_view project, std::string_view collection,
+                                    std::string_view id, std::string_view expand, Caller caller);
+  domain::Result<RecordResult> Create(std::string_view project, std::string_view collection,
+                                      RecordWriteInput input, Caller caller);
+  domain::Result<RecordResult> Update(std::string_view project, std::string_view collection,
+                                      std::string_view id, RecordWriteInput input, Caller caller);
+  domain::Result<void> Delete(std::string_view project, std::string_view collection,
+                              std::string_view id, Caller caller);
+  /// Runs every operation in one transaction, in order; the first failure rolls all back.
+  std::expected<std::vector<BatchItemResult>, BatchFailure> Batch(
+      std::string_view project, std::vector<BatchOperation> operations, Caller caller);
+
+  const RecordLimits& limits() const noexcept { return limits_; }
+
+ private:
+  ProjectDirectory& projects_;
+  Clock& clock_;
+  RandomSource& random_;
+  RecordLimits limits_;
+};
+
+}  // namespace socle::application

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "socle/application/ports/catalogue_store.hpp"
+#include "socle/application/ports/clock.hpp"
+#include "socle/application/ports/project_store.hpp"
+#include "socle/domain/error.hpp"
+#include "socle/domain/tenancy.hpp"
+
+namespace socle::application {
+
+/// Finds a project by slug together with its open store. Every data API request names its
+/// project, and a catalogue query per request would cost more than the request itself, so
+/// lookups are cached for `ttl` (a project deleted by another process is noticed within it).
+/// Thread-safe.
+class ProjectDirectory final {
+ public:
+  struct Entry {
+    domain::Project project;
+    std::shared_ptr<ProjectStore> store;
+  };
+
+  ProjectDirectory(CatalogueStore& catalogue, ProjectStores& stores, Clock& clock,
+                   std::chrono::milliseconds ttl = std::chrono::seconds(5))
+      : catalogue_(catalogue), stores_(stores), clock_(clock), ttl_(ttl) {}
+
+  /// The project named `slug` and its store. not_found for an unknown or malformed slug;
+  /// unavailable when the catalogue or the project's storage cannot be reached.
+  domain::Result<Entry> Find(std::string_view slug);
+  /// Drops the cached entry of this project and closes its store (after a delete).
+  void Forget(const domain::Project& project);
+
+ private:
+  struct Cached {
+    Entry entry;
+    domain::Timestamp fetched;
+  };
+  CatalogueStore& catalogue_;
+  ProjectStores& stores_;
+  Clock& clock_;
+  std::chrono::milliseconds ttl_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Cached> cache_;
+};
+
+}  // namespace socle::application
