@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 HTTP ?= 127.0.0.1:8090
 DATA_DIR ?= ./socle_data
 
-.PHONY: run test test-asan deps configure build fuzz clean help
+.PHONY: run test test-asan deps sdk-deps configure build fuzz clean help
 
 help:
 	@echo "make run        install missing packages, build, start socle-server on $(HTTP)"
@@ -29,7 +29,12 @@ run: configure
 	@echo "Starting socle-server on http://$(HTTP) (data in $(DATA_DIR)); Ctrl-C stops it."
 	@$(BUILD_DIR)/apps/socle-server/socle-server --http $(HTTP) --data-dir $(DATA_DIR)
 
-test: build
+# The PocketBase JS SDK the end-to-end tests drive (tests/sdk), from its lockfile.
+sdk-deps: deps
+	@[ -f tests/sdk/node_modules/pocketbase/package.json ] || \
+	  (cd tests/sdk && npm ci --no-audit --no-fund --prefer-offline)
+
+test: build sdk-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 test-asan:

@@ -14,6 +14,12 @@ if [[ "${SOCLE_FUZZ_DEPS:-0}" == 1 ]]; then
   packages+=(clang-19 libclang-rt-19-dev)
 fi
 
+# Node.js (>= 18) and npm run the PocketBase JS SDK tests (tests/sdk). One already on the PATH
+# (NodeSource, nvm) will do: Debian's npm package conflicts with NodeSource's nodejs.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -65,8 +65,24 @@ Result<Organisation> ManageOrganisations::Rename(std::string_view slug,
 Result<std::int64_t> ManageOrganisations::Delete(std::string_view slug, ForceDelete force) {
   auto org = Get(slug);
   if (!org) return Fail(org.error());
-  return store_.DeleteOrganisation(
+  // The projects a forced delete takes along, read first: the catalogue forgets them with it. A
+  // project created in between is released when its directory entry expires.
+  std::vector<domain::Project> doomed;
+  if (force == ForceDelete::kYes && directory_ != nullptr) {
+    domain::PageRequest request{1, domain::PageRequest::kMaxPerPage};
+    for (;;) {
+      auto page = store_.ListProjects(org->id, request);
+      if (!page) return Fail(page.error());
+      doomed.insert(doomed.end(), page->items.begin(), page->items.end());
+      if (page->items.empty() || request.page >= page->TotalPages()) break;
+      ++request.page;
+    }
+  }
+  auto deleted = store_.DeleteOrganisation(
       org->id, force == ForceDelete::kYes ? DeleteMode::kCascade : DeleteMode::kRefuseIfProjects);
+  if (!deleted) return deleted;
+  for (const auto& project : doomed) directory_->Forget(project);
+  return deleted;
 }
 
 }  // namespace socle::application

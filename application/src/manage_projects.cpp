@@ -64,7 +64,9 @@ Result<Project> ManageProjects::Rename(std::string_view slug, std::string_view n
 Result<void> ManageProjects::Delete(std::string_view slug) {
   auto project = Get(slug);
   if (!project) return Fail(project.error());
-  return store_.DeleteProject(project->id);
+  if (auto deleted = store_.DeleteProject(project->id); !deleted) return deleted;
+  if (directory_ != nullptr) directory_->Forget(*project);
+  return {};
 }
 
 }  // namespace socle::application

@@ -1,7 +1,7 @@
 // socle-server: the HTTP server's composition root. Reads the settings, opens and migrates the
-// store they name, wires the use cases to the real clock and random source, serves HTTP until
-// SIGTERM/SIGINT, and exits 0 after a graceful shutdown (1 when it cannot start, 2 on a usage
-// error).
+// catalogue store they name and opens the projects' stores beside it, wires the use cases to
+// the real clock and random source, serves HTTP until SIGTERM/SIGINT, and exits 0 after a
+// graceful shutdown (1 when it cannot start, 2 on a usage error).
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -14,12 +14,16 @@
 #include "socle/adapters/http/logger.hpp"
 #include "socle/adapters/http/operations_api.hpp"
 #include "socle/adapters/http/platform_api.hpp"
+#include "socle/adapters/http/project_data_api.hpp"
 #include "socle/adapters/http/router.hpp"
 #include "socle/adapters/store_url.hpp"
 #include "socle/adapters/system/system_clock.hpp"
+#include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
+#include "socle/application/project_directory.hpp"
 #include "socle/apps/open_store.hpp"
 
 namespace {
@@ -37,8 +41,9 @@ void PrintUsage(std::ostream& out) {
          "                    [--config FILE] [--log-level LEVEL] [options]\n"
          "       socle-server --help | --version\n"
          "\n"
-         "Serves the Socle platform API over HTTP until SIGTERM or SIGINT, then finishes the\n"
-         "requests in flight and exits 0. When ready it prints one line to stdout:\n"
+         "Serves the Socle platform API (/api/v1) and each project's data API (/p/PROJECT/api,\n"
+         "PocketBase-compatible) over HTTP until SIGTERM or SIGINT, then finishes the requests\n"
+         "in flight and exits 0. When ready it prints one line to stdout:\n"
          "  socle-server listening on http://ADDR:PORT\n"
          "\n"
          "Options (flags > SOCLE_* environment > config file > defaults):\n"
@@ -137,20 +142,35 @@ int Main(int argc, char** argv) {
   logger.Info("store migrated", {{"from_version", migrated->from_version},
                                  {"to_version", migrated->to_version},
                                  {"applied", Join(migrated->applied)}});
+  auto project_stores = socle::apps::OpenProjectStores(settings);
+  if (!project_stores) {
+    return StartFailed(logger, "cannot open the projects' stores", project_stores.error());
+  }
 
-  socle::application::ManageOrganisations organisations(**store, clock, random);
-  socle::application::ManageProjects projects(**store, clock, random);
+  socle::application::ProjectDirectory directory(**store, **project_stores, clock);
+  socle::application::ManageOrganisations organisations(**store, clock, random, &directory);
+  socle::application::ManageProjects projects(**store, clock, random, &directory);
   socle::application::ManageRegions regions(**store);
+  socle::application::ManageCollections collections(directory, clock, random);
+  socle::application::ManageRecords records(directory, clock, random);
   http::HttpMetrics metrics(clock.Now());
   http::JsonLimits json_limits;
   json_limits.max_bytes = settings.max_body_bytes;
   http::PlatformApi platform(organisations, projects, regions, json_limits);
   http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
+  // No request is a superuser's until authentication lands: the collection routes answer 401
+  // and records are served under their collections' rules only. There is deliberately no other
+  // way in (no flag, no header, no loopback exception).
+  http::ProjectDataApi project_data(collections, records,
+                                    [](const http::Request&) { return false; }, json_limits);
   http::Router router;
   if (auto added = platform.Register(router); !added) {
     return StartFailed(logger, "cannot register routes", added.error());
   }
   if (auto added = operations.Register(router); !added) {
+    return StartFailed(logger, "cannot register routes", added.error());
+  }
+  if (auto added = project_data.Register(router); !added) {
     return StartFailed(logger, "cannot register routes", added.error());
   }
 

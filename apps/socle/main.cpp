@@ -1,6 +1,8 @@
-// socle: the ops CLI's composition root. Reads the settings, opens the store the settings name,
+// socle: the ops CLI's composition root. Reads the settings, opens the stores the settings name,
 // wires the use cases to the real clock and random source, and hands over to the command layer.
 #include <iostream>
+#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -8,9 +10,12 @@
 #include "socle/adapters/config/load_settings.hpp"
 #include "socle/adapters/crypto/openssl_random_source.hpp"
 #include "socle/adapters/system/system_clock.hpp"
+#include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
+#include "socle/application/project_directory.hpp"
 #include "socle/apps/open_store.hpp"
 
 namespace {
@@ -18,9 +23,10 @@ namespace {
 int Main(int argc, char** argv) {
   namespace cli = socle::adapters::cli;
   namespace config = socle::adapters::config;
+  namespace application = socle::application;
 
   std::vector<std::string> args(argv + 1, argv + argc);
-  cli::OpsCli ops(std::cout, std::cerr, config::SettingsHelp());
+  cli::OpsCli ops(std::cout, std::cerr, config::SettingsHelp(), &std::cin);
 
   auto loaded = config::LoadSettings(args, config::SystemEnvironment());
   if (!loaded) return ops.ReportSettingsError(loaded.error());
@@ -32,13 +38,29 @@ int Main(int argc, char** argv) {
 
   auto store = socle::apps::OpenCatalogueStore(loaded->settings);
   if (!store) return ops.ReportStoreError(store.error());
+  // The projects' stores are needed by the collection commands; the catalogue commands use them
+  // only to release a deleted project's store, so they still work when these cannot be opened.
+  auto project_stores = socle::apps::OpenProjectStores(loaded->settings);
+  if (!project_stores && command->NeedsProjectStores()) {
+    return ops.ReportStoreError(project_stores.error());
+  }
 
   socle::adapters::system::SystemClock clock;
   socle::adapters::crypto::OpenSslRandomSource random;
-  socle::application::ManageOrganisations organisations(**store, clock, random);
-  socle::application::ManageProjects projects(**store, clock, random);
-  socle::application::ManageRegions regions(**store);
+  // Deleting a project (or an organisation with its projects) releases the project's store.
+  std::optional<application::ProjectDirectory> directory;
+  if (project_stores) directory.emplace(**store, **project_stores, clock);
+  application::ProjectDirectory* releases = directory ? &*directory : nullptr;
+  application::ManageOrganisations organisations(**store, clock, random, releases);
+  application::ManageProjects projects(**store, clock, random, releases);
+  application::ManageRegions regions(**store);
   cli::CatalogueServices services{**store, organisations, projects, regions};
+  if (!directory) return ops.Execute(*command, &services);
+
+  application::ManageCollections collections(*directory, clock, random);
+  application::ManageRecords records(*directory, clock, random);
+  cli::ProjectDataServices data{*directory, collections, records};
+  services.data = &data;
   return ops.Execute(*command, &services);
 }
 

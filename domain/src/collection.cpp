@@ -1,6 +1,7 @@
 #include "socle/domain/collection.hpp"
 
 #include <array>
+#include <cstddef>
 #include <utility>
 
 namespace socle::domain {
@@ -28,7 +29,219 @@ constexpr std::array<std::pair<FieldType, std::string_view>, 13> kFieldTypes{{
     {FieldType::kPassword, "password"},
 }};
 
+bool IsAsciiSpace(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool IsIdentStart(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+bool IsIdentChar(char c) noexcept { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// One token of an index declaration. Quoted identifiers are never keywords, so a column
+// literally named `desc` or "where" stays a column.
+struct IndexToken {
+  enum class Kind { kEnd, kWord, kQuoted, kPunct };
+  Kind kind = Kind::kEnd;
+  std::string text;  ///< the identifier (unquoted) or the punctuation character
+};
+
+// A small hand-written scanner over PocketBase's index declarations: SQLite's identifier
+// quoting rules ("x""y", `x``y`, [x]), whitespace and comments-free text. Anything it does not
+// understand is an error naming the offending text, never guessed at.
+class IndexScanner {
+ public:
+  explicit IndexScanner(std::string_view sql) : sql_(sql) {}
+
+  Result<IndexToken> Next() {
+    while (pos_ < sql_.size() && IsAsciiSpace(sql_[pos_])) ++pos_;
+    IndexToken token;
+    if (pos_ >= sql_.size()) return token;
+    const char c = sql_[pos_];
+    if (IsIdentStart(c)) {
+      std::size_t start = pos_;
+      while (pos_ < sql_.size() && IsIdentChar(sql_[pos_])) ++pos_;
+      token.kind = IndexToken::Kind::kWord;
+      token.text = std::string(sql_.substr(start, pos_ - start));
+      return token;
+    }
+    if (c == '"' || c == '`' || c == '[') {
+      const char close = c == '[' ? ']' : c;
+      ++pos_;
+      std::string text;
+      for (;;) {
+        if (pos_ >= sql_.size()) {
+          return Fail(ErrorCode::kInvalidArgument, "unterminated quoted identifier");
+        }
+        if (sql_[pos_] == close) {
+          // SQLite doubles the closing quote to escape it (not inside brackets).
+          if (close != ']' && pos_ + 1 < sql_.size() && sql_[pos_ + 1] == close) {
+            text += close;
+            pos_ += 2;
+            continue;
+          }
+          ++pos_;
+          break;
+        }
+        text += sql_[pos_++];
+      }
+      if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "empty quoted identifier");
+      token.kind = IndexToken::Kind::kQuoted;
+      token.text = std::move(text);
+      return token;
+    }
+    if (c == '(' || c == ')' || c == ',' || c == ';' || c == '.') {
+      ++pos_;
+      token.kind = IndexToken::Kind::kPunct;
+      token.text = std::string(1, c);
+      return token;
+    }
+    return Fail(ErrorCode::kInvalidArgument,
+                "unexpected character '" + std::string(1, c) + "' (expressions are not supported)");
+  }
+
+ private:
+  std::string_view sql_;
+  std::size_t pos_ = 0;
+};
+
+bool IsKeyword(const IndexToken& token, std::string_view keyword) noexcept {
+  return token.kind == IndexToken::Kind::kWord && EqualsIgnoringCase(token.text, keyword);
+}
+
+bool IsPunct(const IndexToken& token, char c) noexcept {
+  return token.kind == IndexToken::Kind::kPunct && token.text.size() == 1 && token.text[0] == c;
+}
+
+bool IsIdentifier(const IndexToken& token) noexcept {
+  return token.kind == IndexToken::Kind::kWord || token.kind == IndexToken::Kind::kQuoted;
+}
+
+std::string Describe(const IndexToken& token) {
+  switch (token.kind) {
+    case IndexToken::Kind::kEnd: return "the end of the text";
+    case IndexToken::Kind::kQuoted: return "\"" + token.text + "\"";
+    default: return "'" + token.text + "'";
+  }
+}
+
+Result<CollectionIndex> ParseIndexTokens(IndexScanner& scanner, std::string* table) {
+  auto next = [&]() { return scanner.Next(); };
+  auto expected = [](std::string_view what, const IndexToken& got) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "expected " + std::string(what) + " but found " + Describe(got));
+  };
+
+  CollectionIndex index;
+  auto token = next();
+  if (!token) return std::unexpected(token.error());
+  if (!IsKeyword(*token, "create")) return expected("CREATE", *token);
+  if (!(token = next())) return std::unexpected(token.error());
+  if (IsKeyword(*token, "unique")) {
+    index.unique = true;
+    if (!(token = next())) return std::unexpected(token.error());
+  }
+  if (!IsKeyword(*token, "index")) return expected("INDEX", *token);
+  if (!(token = next())) return std::unexpected(token.error());
+  if (IsKeyword(*token, "if")) {
+    if (!(token = next())) return std::unexpected(token.error());
+    if (!IsKeyword(*token, "not")) return expected("NOT", *token);
+    if (!(token = next())) return std::unexpected(token.error());
+    if (!IsKeyword(*token, "exists")) return expected("EXISTS", *token);
+    if (!(token = next())) return std::unexpected(token.error());
+  }
+  if (!IsIdentifier(*token)) return expected("the index name", *token);
+  index.name = token->text;
+  if (!(token = next())) return std::unexpected(token.error());
+  if (IsPunct(*token, '.')) {
+    return Fail(ErrorCode::kInvalidArgument, "schema-qualified index names are not supported");
+  }
+  if (!IsKeyword(*token, "on")) return expected("ON", *token);
+  if (!(token = next())) return std::unexpected(token.error());
+  if (!IsIdentifier(*token)) return expected("the table name", *token);
+  if (table != nullptr) *table = token->text;
+  if (!(token = next())) return std::unexpected(token.error());
+  if (!IsPunct(*token, '(')) return expected("'('", *token);
+
+  for (;;) {
+    if (!(token = next())) return std::unexpected(token.error());
+    if (!IsIdentifier(*token)) return expected("a column name", *token);
+    IndexColumn column{token->text, false};
+    if (!(token = next())) return std::unexpected(token.error());
+    if (IsPunct(*token, '(')) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "expressions are not supported in indexes, only column names");
+    }
+    if (IsKeyword(*token, "collate")) {
+      return Fail(ErrorCode::kInvalidArgument, "COLLATE is not supported in indexes");
+    }
+    if (IsKeyword(*token, "asc") || IsKeyword(*token, "desc")) {
+      column.descending = IsKeyword(*token, "desc");
+      if (!(token = next())) return std::unexpected(token.error());
+    }
+    index.columns.push_back(std::move(column));
+    if (IsPunct(*token, ',')) continue;
+    if (IsPunct(*token, ')')) break;
+    return expected("',' or ')'", *token);
+  }
+
+  if (!(token = next())) return std::unexpected(token.error());
+  if (IsKeyword(*token, "where")) {
+    return Fail(ErrorCode::kInvalidArgument, "partial indexes (WHERE) are not supported");
+  }
+  if (IsPunct(*token, ';')) {
+    if (!(token = next())) return std::unexpected(token.error());
+  }
+  if (token->kind != IndexToken::Kind::kEnd) return expected("the end of the declaration", *token);
+  return index;
+}
+
+void AppendQuotedIdentifier(std::string& out, std::string_view identifier) {
+  out += '`';
+  for (char c : identifier) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  out += '`';
+}
+
 }  // namespace
+
+Result<CollectionIndex> ParseIndexSql(std::string_view sql, std::string* table) {
+  IndexScanner scanner(sql);
+  auto parsed = ParseIndexTokens(scanner, table);
+  if (!parsed) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "Invalid CREATE INDEX declaration: " + parsed.error().message + ".");
+  }
+  return parsed;
+}
+
+std::string ToIndexSql(const CollectionIndex& index, std::string_view collection_name) {
+  std::string sql = index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+  AppendQuotedIdentifier(sql, index.name);
+  sql += " ON ";
+  AppendQuotedIdentifier(sql, collection_name);
+  sql += " (";
+  for (std::size_t i = 0; i < index.columns.size(); ++i) {
+    if (i > 0) sql += ", ";
+    AppendQuotedIdentifier(sql, index.columns[i].field);
+    if (index.columns[i].descending) sql += " DESC";
+  }
+  sql += ')';
+  return sql;
+}
 
 std::string_view ToString(CollectionType type) noexcept {
   for (const auto& [value, name] : kCollectionTypes) {

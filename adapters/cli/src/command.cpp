@@ -20,6 +20,10 @@ enum FlagBit : unsigned {
   kPage = 1u << 5,
   kPerPage = 1u << 6,
   kStoreUrl = 1u << 7,
+  kProject = 1u << 8,
+  kOut = 1u << 9,
+  kYes = 1u << 10,
+  kDeleteMissing = 1u << 11,
 };
 
 struct FlagSpec {
@@ -37,6 +41,10 @@ constexpr std::array kFlags = {
     FlagSpec{kPage, "--page", "N"},
     FlagSpec{kPerPage, "--per-page", "N"},
     FlagSpec{kStoreUrl, "--store-url", "URL"},
+    FlagSpec{kProject, "--project", "PROJECT"},
+    FlagSpec{kOut, "--out", "FILE"},
+    FlagSpec{kYes, "--yes", ""},
+    FlagSpec{kDeleteMissing, "--delete-missing", ""},
 };
 
 // One row per command: the single description that drives parsing, usage lines and help.
@@ -54,6 +62,9 @@ struct CommandSpec {
 constexpr std::string_view kPagingHelp =
     "  --page N           Page to show, from 1 (default 1).\n"
     "  --per-page N       Items per page, 1 to 1000 (default 100).\n";
+
+constexpr std::string_view kProjectHelp =
+    "  --project PROJECT  The project's slug (required).\n";
 
 constexpr std::array kCommands = {
     CommandSpec{"migrate", Verb::kMigrate, "", 0, kNoFlags, kNoFlags,
@@ -100,9 +111,38 @@ constexpr std::array kCommands = {
                 "  --store-url URL    The PostgreSQL cluster to place its organisations in:\n"
                 "                     postgres://... or postgresql://... (empty only for\n"
                 "                     local, meaning this instance's own store).\n"},
+    CommandSpec{"collection list", Verb::kCollectionList, "", 0, kProject, kProject,
+                "List a project's collections, in creation order.", kProjectHelp},
+    CommandSpec{"collection get", Verb::kCollectionGet, "NAME", 1, kProject, kProject,
+                "Show one collection: its rules, fields and indexes.",
+                "  NAME               The collection's name or id.\n"
+                "  --project PROJECT  The project's slug (required).\n"},
+    CommandSpec{"collection import", Verb::kCollectionImport, "FILE", 1,
+                kProject | kDeleteMissing, kProject,
+                "Create or update collections from a PocketBase collections export.",
+                "  FILE               A JSON array of collections, or {\"collections\": [...]}\n"
+                "                     (PocketBase's export format); - reads stdin. Collections\n"
+                "                     are matched by id, else by name; all are applied in one\n"
+                "                     schema change, or none when one is invalid.\n"
+                "  --project PROJECT  The project's slug (required).\n"
+                "  --delete-missing   Also delete the project's collections the file does not\n"
+                "                     name, with their records.\n"},
+    CommandSpec{"collection export", Verb::kCollectionExport, "", 0, kProject | kOut, kProject,
+                "Print a project's collections as PocketBase's JSON export (importable back).",
+                "  --project PROJECT  The project's slug (required).\n"
+                "  --out FILE         Write to FILE instead of stdout (replaced whole, or left\n"
+                "                     as it was when the export fails).\n"},
+    CommandSpec{"collection delete", Verb::kCollectionDelete, "NAME", 1, kProject | kYes,
+                kProject, "Delete a collection and its records.",
+                "  NAME               The collection's name or id.\n"
+                "  --project PROJECT  The project's slug (required).\n"
+                "  --yes              Confirm: without it nothing is deleted and the command\n"
+                "                     says how many records would go (exit 1).\n"},
+    CommandSpec{"collection history", Verb::kCollectionHistory, "", 0, kProject, kProject,
+                "List the changes made to a project's collections, oldest first.", kProjectHelp},
 };
 
-constexpr std::array<std::string_view, 3> kGroups = {"org", "project", "region"};
+constexpr std::array<std::string_view, 4> kGroups = {"org", "project", "region", "collection"};
 
 constexpr std::string_view kCommonOptions =
     "  --json             Print the result as JSON, in the HTTP API's shapes.\n"
@@ -340,8 +380,20 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
       case kStoreUrl:
         command.store_url = value;
         break;
+      case kProject:
+        command.project = value;
+        break;
+      case kOut:
+        command.out_file = value;
+        break;
       case kForce:
         command.force = true;
+        break;
+      case kYes:
+        command.yes = true;
+        break;
+      case kDeleteMissing:
+        command.delete_missing = true;
         break;
       case kPage: {
         auto page = ParseCount(value, domain::PageRequest::kMaxPage);
@@ -394,7 +446,7 @@ std::string HelpText(std::string_view topic) {
   if (!group) {
     out +=
         "socle: operate a Socle platform from the command line: migrate the catalogue store,\n"
-        "manage regions, organisations and projects.\n\n";
+        "manage regions, organisations, projects and their collections.\n\n";
   }
   out += UsageLine(topic) + "\n\nCommands:\n";
   for (const auto& spec : kCommands) {

@@ -1,6 +1,14 @@
 #include "socle/adapters/cli/ops_cli.hpp"
 
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
 #include "catalogue_json.hpp"
+#include "collection_output.hpp"
+#include "socle/adapters/json/collection_json.hpp"
+#include "socle/adapters/json/json_parser.hpp"
 #include "socle/domain/url.hpp"
 #include "text_table.hpp"
 
@@ -10,6 +18,18 @@ namespace {
 using domain::ErrorCode;
 
 constexpr std::string_view kVersion = SOCLE_VERSION;
+
+// Who the schema history records for changes made here: the operator at a terminal, as opposed
+// to a superuser through the API.
+constexpr std::string_view kActor = "cli";
+
+// The largest collections file `collection import` reads. PocketBase exports of large projects
+// run to a few hundred kilobytes; the bound keeps a wrong file (a dump, /dev/zero) from being
+// read whole into memory.
+constexpr std::size_t kMaxImportBytes = std::size_t{32} << 20;
+// Collections nest five levels deep (array, collection, fields, field, values); the parser's
+// default depth leaves ample room and still refuses a hostile document.
+constexpr std::size_t kMaxImportDepth = 64;
 
 std::string Plural(std::int64_t count, std::string_view noun) {
   return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
@@ -38,10 +58,113 @@ void NoteMorePages(std::ostream& err, const domain::PageOf<T>& page, std::string
   err << ".\n";
 }
 
+// What errno says, for messages about a local file.
+std::string SystemReason(int error) { return std::generic_category().message(error); }
+
+// Reads the collections file (`-`: `in`), at most kMaxImportBytes.
+domain::Result<std::string> ReadImportFile(const std::string& file, std::istream* in) {
+  std::ifstream opened;
+  std::istream* source = in;
+  const std::string shown = file == "-" ? "stdin" : file;
+  if (file == "-") {
+    if (in == nullptr) return domain::Fail(ErrorCode::kInvalidArgument, "Cannot read stdin here.");
+  } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+      return domain::Fail(ErrorCode::kInvalidArgument,
+                          "Cannot read " + file + ": it is a directory.");
+    }
+    opened.open(file, std::ios::binary);
+    if (!opened) {
+      return domain::Fail(ErrorCode::kInvalidArgument,
+                          "Cannot read " + file + ": " + SystemReason(errno) + ".");
+    }
+    source = &opened;
+  }
+  std::string text;
+  char buffer[65536];
+  while (*source) {
+    source->read(buffer, sizeof buffer);
+    text.append(buffer, static_cast<std::size_t>(source->gcount()));
+    if (text.size() > kMaxImportBytes) {
+      return domain::Fail(ErrorCode::kInvalidArgument,
+                          shown + " is larger than " + std::to_string(kMaxImportBytes >> 20) +
+                              " MiB; that is not a collections file.");
+    }
+  }
+  if (source->bad()) {
+    return domain::Fail(ErrorCode::kInvalidArgument, "Cannot read " + shown + ".");
+  }
+  return text;
+}
+
+// Replaces `file` with `content` through a temporary file and a rename, so that a failure
+// leaves what was there before rather than half an export.
+domain::Result<void> WriteFileWhole(const std::string& file, std::string_view content) {
+  const std::string temporary = file + ".partial";
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    return domain::Fail(ErrorCode::kUnavailable,
+                        "Cannot write " + temporary + ": " + SystemReason(errno) + ".");
+  }
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.close();
+  std::error_code ec;
+  if (!out) {
+    std::filesystem::remove(temporary, ec);
+    return domain::Fail(ErrorCode::kUnavailable, "Cannot write " + temporary + ".");
+  }
+  std::filesystem::rename(temporary, file, ec);
+  if (ec) {
+    std::string reason = ec.message();
+    std::filesystem::remove(temporary, ec);
+    return domain::Fail(ErrorCode::kUnavailable, "Cannot replace " + file + ": " + reason + ".");
+  }
+  return {};
+}
+
+// The collections of an import document: PocketBase's export (an array) or its import API's
+// body ({"collections": [...], "deleteMissing": ...}).
+struct ImportDocument {
+  std::vector<domain::Collection> collections;
+  bool asks_delete_missing = false;
+};
+
+domain::Result<ImportDocument> ReadImportDocument(const std::string& text,
+                                                  const std::string& shown) {
+  json::JsonLimits limits;
+  limits.max_bytes = kMaxImportBytes;
+  limits.max_depth = kMaxImportDepth;
+  auto parsed = json::ParseJson(text, limits);
+  if (!parsed) {
+    domain::Error error = std::move(parsed.error());
+    error.message = shown + " is not valid JSON: " + error.message;
+    return domain::Fail(std::move(error));
+  }
+  const domain::JsonValue* array = &*parsed;
+  ImportDocument document;
+  if (parsed->IsObject()) {
+    array = parsed->Find("collections");
+    const domain::JsonValue* delete_missing = parsed->Find("deleteMissing");
+    document.asks_delete_missing = delete_missing != nullptr &&
+                                   delete_missing->type() == domain::JsonValue::Type::kBool &&
+                                   delete_missing->AsBool();
+  }
+  if (array == nullptr || array->type() != domain::JsonValue::Type::kArray) {
+    return domain::Fail(ErrorCode::kInvalidArgument,
+                        shown + " must hold a JSON array of collections, or an object with a "
+                                "\"collections\" array.");
+  }
+  auto collections = json::ReadCollections(*array);
+  if (!collections) return domain::Fail(std::move(collections.error()));
+  document.collections = std::move(*collections);
+  return document;
+}
+
 }  // namespace
 
-OpsCli::OpsCli(std::ostream& out, std::ostream& err, std::string settings_help)
-    : out_(out), err_(err), settings_help_(std::move(settings_help)) {}
+OpsCli::OpsCli(std::ostream& out, std::ostream& err, std::string settings_help, std::istream* in)
+    : out_(out), err_(err), settings_help_(std::move(settings_help)), in_(in) {}
 
 std::optional<Command> OpsCli::Parse(std::span<const std::string> args) {
   auto command = ParseCommand(args);
@@ -132,6 +255,13 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
       return RegionList(command, *services);
     case Verb::kRegionSet:
       return RegionSet(command, *services);
+    case Verb::kCollectionList:
+    case Verb::kCollectionGet:
+    case Verb::kCollectionImport:
+    case Verb::kCollectionExport:
+    case Verb::kCollectionDelete:
+    case Verb::kCollectionHistory:
+      return CollectionCommand(command, *services);
     case Verb::kHelp:
     case Verb::kVersion:
     case Verb::kMigrate:
@@ -332,6 +462,169 @@ int OpsCli::RegionSet(const Command& command, CatalogueServices& services) {
     return kExitOk;
   }
   PrintFields(out_, {{"name", region->name.str()}, {"storeUrl", StoreUrlText(*region)}});
+  return kExitOk;
+}
+
+int OpsCli::CollectionCommand(const Command& command, CatalogueServices& services) {
+  if (services.data == nullptr) {
+    return Fail(domain::Error::Internal("the projects' stores are not available to this command"));
+  }
+  ProjectDataServices& data = *services.data;
+  switch (command.verb) {
+    case Verb::kCollectionList:
+      return CollectionList(command, data);
+    case Verb::kCollectionGet:
+      return CollectionGet(command, data);
+    case Verb::kCollectionImport:
+      return CollectionImport(command, data);
+    case Verb::kCollectionExport:
+      return CollectionExport(command, data);
+    case Verb::kCollectionDelete:
+      return CollectionDelete(command, data);
+    case Verb::kCollectionHistory:
+      return CollectionHistory(command, data);
+    default:
+      break;
+  }
+  return Fail(domain::Error::Internal("unhandled collection command"));
+}
+
+int OpsCli::CollectionList(const Command& command, ProjectDataServices& data) {
+  const std::string project = command.project.value_or("");
+  auto collections = data.collections.List(project);
+  if (!collections) return Fail(collections.error());
+  if (command.json) {
+    out_ << CollectionListJson(*collections) << "\n";
+    return kExitOk;
+  }
+  if (collections->empty()) {
+    out_ << "No collections.\n";
+    return kExitOk;
+  }
+  TextTable table({"NAME", "TYPE", "FIELDS", "ID", "UPDATED"});
+  for (const auto& collection : *collections) {
+    table.AddRow({collection.name, std::string(domain::ToString(collection.type)),
+                  std::to_string(collection.fields.size()), collection.id,
+                  collection.updated.ToApiString()});
+  }
+  table.Print(out_);
+  return kExitOk;
+}
+
+int OpsCli::CollectionGet(const Command& command, ProjectDataServices& data) {
+  const std::string project = command.project.value_or("");
+  auto collection = data.collections.Get(project, command.slug);
+  if (!collection) return Fail(collection.error());
+  if (command.json) {
+    out_ << CollectionJson(*collection) << "\n";
+    return kExitOk;
+  }
+  // The others name the targets of relation fields; without them the ids still say it.
+  auto all = data.collections.List(project);
+  PrintCollection(out_, *collection, all ? *all : std::vector<domain::Collection>{});
+  return kExitOk;
+}
+
+int OpsCli::CollectionImport(const Command& command, ProjectDataServices& data) {
+  const std::string project = command.project.value_or("");
+  const std::string shown = command.slug == "-" ? "stdin" : command.slug;
+  auto text = ReadImportFile(command.slug, in_);
+  if (!text) return Fail(text.error());
+  auto document = ReadImportDocument(*text, shown);
+  if (!document) return Fail(document.error());
+  if (document->asks_delete_missing && !command.delete_missing) {
+    err_ << "socle: note: " << shown
+         << " sets deleteMissing; only --delete-missing deletes collections, so none will be.\n";
+  }
+  auto report = data.collections.Import(project, std::move(document->collections),
+                                        command.delete_missing, std::string(kActor));
+  if (!report) return Fail(report.error());
+  if (command.json) {
+    out_ << ImportReportJson(*report) << "\n";
+    return kExitOk;
+  }
+  if (report->created.empty() && report->updated.empty() && report->deleted.empty()) {
+    out_ << "Nothing to change: the collections of project " << project << " already match "
+         << shown << ".\n";
+    return kExitOk;
+  }
+  out_ << "Imported " << shown << " into project " << project << ": " << report->created.size()
+       << " created, " << report->updated.size() << " updated, " << report->deleted.size()
+       << " deleted.\n";
+  TextTable table({"CHANGE", "COLLECTION"});
+  for (const auto& name : report->created) table.AddRow({"created", name});
+  for (const auto& name : report->updated) table.AddRow({"updated", name});
+  for (const auto& name : report->deleted) table.AddRow({"deleted", name});
+  table.Print(out_);
+  return kExitOk;
+}
+
+int OpsCli::CollectionExport(const Command& command, ProjectDataServices& data) {
+  const std::string project = command.project.value_or("");
+  auto collections = data.collections.List(project);
+  if (!collections) return Fail(collections.error());
+  std::string document = CollectionExportJson(*collections);
+  if (!command.out_file || *command.out_file == "-") {
+    out_ << document;
+    return kExitOk;
+  }
+  if (auto written = WriteFileWhole(*command.out_file, document); !written) {
+    return Fail(written.error());
+  }
+  // A message, not a result: stdout stays empty so that scripts can tell the two apart.
+  err_ << "Exported " << Plural(static_cast<std::int64_t>(collections->size()), "collection")
+       << " of project " << project << " to " << *command.out_file << ".\n";
+  return kExitOk;
+}
+
+int OpsCli::CollectionDelete(const Command& command, ProjectDataServices& data) {
+  const std::string project = command.project.value_or("");
+  auto collection = data.collections.Get(project, command.slug);
+  if (!collection) return Fail(collection.error());
+  if (!command.yes) {
+    // Never a prompt: scripts must not hang, and a person reads how much would go.
+    application::ListRecordsInput count;
+    count.per_page = 1;
+    application::Caller operator_caller;
+    operator_caller.superuser = true;
+    auto records = data.records.List(project, collection->id, count, operator_caller);
+    err_ << "socle: collection " << collection->name << " of project " << project;
+    if (records && records->total_items >= 0) {
+      err_ << " holds " << Plural(records->total_items, "record") << "; pass --yes to delete it"
+           << (records->total_items > 0 ? " with them" : "") << ".\n";
+    } else {
+      err_ << " would be deleted with its records; pass --yes to do so.\n";
+    }
+    return kExitError;
+  }
+  auto deleted = data.collections.Delete(project, collection->id, std::string(kActor));
+  if (!deleted) return Fail(deleted.error());
+  if (command.json) {
+    out_ << CollectionDeletedJson(*collection) << "\n";
+  } else {
+    out_ << "Deleted collection " << collection->name << " of project " << project << ".\n";
+  }
+  return kExitOk;
+}
+
+int OpsCli::CollectionHistory(const Command& command, ProjectDataServices& data) {
+  const std::string project = command.project.value_or("");
+  auto history = data.collections.History(project);
+  if (!history) return Fail(history.error());
+  if (command.json) {
+    out_ << HistoryJson(*history) << "\n";
+    return kExitOk;
+  }
+  if (history->empty()) {
+    out_ << "No changes.\n";
+    return kExitOk;
+  }
+  TextTable table({"VERSION", "AT", "ACTOR", "CHANGE", "COLLECTION"});
+  for (const auto& entry : *history) {
+    table.AddRow({std::to_string(entry.version), entry.at.ToApiString(), entry.actor,
+                  HistoryAction(entry), HistoryCollection(entry)});
+  }
+  table.Print(out_);
   return kExitOk;
 }
 

@@ -31,6 +31,8 @@ void TextTable::Print(std::ostream& out) const {
       line += row[i];
       if (i + 1 < row.size()) line += std::string(widths[i] - Width(row[i]) + 2, ' ');
     }
+    // Empty cells at the end of a row would otherwise leave the padding before them behind.
+    line.erase(line.find_last_not_of(' ') + 1);
     out << line << '\n';
   }
 }

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <iterator>
 #include <utility>
 
 #include "socle/adapters/postgres/sqlstate.hpp"
@@ -171,6 +172,52 @@ Result<PgResult> Connection::Execute(const Statement& statement, const Params& p
   return Await(statement.sql);
 }
 
+Result<PgResult> Connection::ExecuteCached(const std::string& sql, const Params& params,
+                                           std::uint64_t generation) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+
+  auto found = cache_.find(sql);
+  if (found != cache_.end() && found->second->generation != generation) {
+    Evict(found->second);
+    found = cache_.end();
+  }
+  CacheList::iterator entry;
+  if (found == cache_.end()) {
+    if (cache_.size() >= kStatementCacheCapacity) Evict(std::prev(lru_.end()));
+    std::string name = "socle_q" + std::to_string(++statements_prepared_);
+    // No parameter types: every $n carries an explicit cast in the text.
+    if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 0) {
+      return Fail(Lost(sql));
+    }
+    auto prepared = Await(sql);
+    if (!prepared) return Fail(prepared.error());
+    lru_.push_front(CachedStatement{sql, std::move(name), generation});
+    entry = lru_.begin();
+    cache_.emplace(entry->sql, entry);
+  } else {
+    entry = found->second;
+    lru_.splice(lru_.begin(), lru_, entry);
+  }
+  if (PQsendQueryPrepared(conn_, entry->name.c_str(), static_cast<int>(values.size()),
+                          values.data(), nullptr, nullptr, 0) == 0) {
+    return Fail(Lost(sql));
+  }
+  return Await(sql);
+}
+
+void Connection::Evict(CacheList::iterator entry) {
+  // The generated name is never reused, so a DEALLOCATE that cannot run (inside a failed
+  // transaction, on a lost connection) only leaves an unreachable statement until the
+  // session ends; the connection stays usable either way.
+  if (!broken_ && !InFailedTransaction()) {
+    (void)Script("DEALLOCATE " + entry->name);
+  }
+  cache_.erase(std::string_view(entry->sql));
+  lru_.erase(entry);
+}
+
 Result<PgResult> Connection::Script(const std::string& sql) {
   if (PQsendQuery(conn_, sql.c_str()) == 0) return Fail(Lost(sql));
   return Await(sql);
@@ -201,6 +248,7 @@ Result<PgResult> Connection::Await(std::string_view what) {
   std::optional<PgResult> last;
   std::optional<Error> failure;
   last_constraint_.clear();
+  last_sqlstate_.clear();
   for (;;) {
     while (PQisBusy(conn_) != 0) {
       const Ready ready = WaitSocket(conn_, POLLIN, deadline);
@@ -220,6 +268,7 @@ Result<PgResult> Connection::Await(std::string_view what) {
     const char* sqlstate = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
     const char* constraint = PQresultErrorField(raw, PG_DIAG_CONSTRAINT_NAME);
     if (constraint != nullptr) last_constraint_ = constraint;
+    if (sqlstate != nullptr) last_sqlstate_ = sqlstate;
     failure = ErrorFromSqlstate(sqlstate != nullptr ? sqlstate : "",
                                 Trimmed(PQresultErrorMessage(raw)) + " in: " + std::string(what));
   }

@@ -3,11 +3,14 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -32,6 +35,9 @@ class PgResult final {
  public:
   explicit PgResult(PGresult* result) noexcept : result_(result, &PQclear) {}
   int Rows() const noexcept { return PQntuples(result_.get()); }
+  int Columns() const noexcept { return PQnfields(result_.get()); }
+  /// The type OID of a column of the result.
+  unsigned int ColumnType(int column) const noexcept { return PQftype(result_.get(), column); }
   std::string_view Text(int row, int column) const noexcept;
   bool IsNull(int row, int column) const noexcept;
   /// Rows affected by an INSERT, UPDATE or DELETE.
@@ -63,6 +69,15 @@ class Connection final {
 
   /// Executes `statement` with `params`, preparing it on this connection on first use.
   domain::Result<PgResult> Execute(const Statement& statement, const Params& params = {});
+  /// Executes SQL text generated at run time from a schema (identifiers quoted by
+  /// QuoteIdentifier, every value bound to $n with an explicit cast), prepared on this
+  /// connection on first use under a generated name. Prepared statements stay in an LRU of
+  /// kStatementCacheCapacity entries keyed by the text; the least recently used one is
+  /// deallocated when a new one needs room. `generation` names the schema the text was built
+  /// for: an entry prepared under another generation is prepared again, since the result
+  /// types of the same text may have changed with the schema.
+  domain::Result<PgResult> ExecuteCached(const std::string& sql, const Params& params,
+                                         std::uint64_t generation);
   /// Runs SQL text with the simple protocol (several statements allowed): transaction control,
   /// migrations and DDL whose identifiers went through QuoteIdentifier. Never request input.
   domain::Result<PgResult> Script(const std::string& sql);
@@ -78,6 +93,18 @@ class Connection final {
   void ResetUsage() noexcept { round_trips_ = 0; }
   /// The constraint named by the last failed statement (PG_DIAG_CONSTRAINT_NAME), if any.
   const std::string& last_constraint() const noexcept { return last_constraint_; }
+  /// The SQLSTATE of the last failed statement, "" when libpq failed on its own side.
+  const std::string& last_sqlstate() const noexcept { return last_sqlstate_; }
+  /// Whether a statement failed inside the open transaction, which now refuses everything but
+  /// ROLLBACK (a COMMIT would silently roll back).
+  bool InFailedTransaction() const noexcept {
+    return PQtransactionStatus(conn_) == PQTRANS_INERROR;
+  }
+  /// How many statements ExecuteCached keeps prepared (for tests and diagnostics).
+  std::size_t cached_statements() const noexcept { return cache_.size(); }
+
+  /// The most statements ExecuteCached keeps prepared on one connection.
+  static constexpr std::size_t kStatementCacheCapacity = 256;
 
  private:
   Connection(PGconn* conn, std::chrono::milliseconds io_timeout) noexcept
@@ -85,12 +112,26 @@ class Connection final {
   domain::Result<PgResult> Await(std::string_view what);
   domain::Error Lost(std::string_view what);
 
+  // A statement prepared by ExecuteCached.
+  struct CachedStatement {
+    std::string sql;
+    std::string name;
+    std::uint64_t generation;
+  };
+  using CacheList = std::list<CachedStatement>;
+  // Forgets a cached statement, deallocating it on the server.
+  void Evict(CacheList::iterator entry);
+
   PGconn* conn_;
   std::chrono::milliseconds io_timeout_;  // 0: no client-side deadline
   std::unordered_set<std::string_view> prepared_;
   bool broken_ = false;
   int round_trips_ = 0;
   std::string last_constraint_;
+  std::string last_sqlstate_;
+  CacheList lru_;  // most recently used first
+  std::unordered_map<std::string_view, CacheList::iterator> cache_;  // keys view lru_'s sql
+  std::uint64_t statements_prepared_ = 0;  // numbers the generated statement names
 };
 
 }  // namespace socle::adapters::postgres

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -28,6 +29,7 @@ constexpr char kConnectionPragmas[] =
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_),
       stmt_(std::exchange(other.stmt_, nullptr)),
+      borrowed_(std::exchange(other.borrowed_, nullptr)),
       next_index_(other.next_index_),
       bind_error_(other.bind_error_) {}
 
@@ -35,6 +37,7 @@ Statement::~Statement() {
   if (stmt_ == nullptr) return;
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  if (borrowed_ != nullptr) *borrowed_ = false;
 }
 
 Statement& Statement::Bind(std::string_view text) {
@@ -52,6 +55,18 @@ Statement& Statement::Bind(std::string_view text) {
 Statement& Statement::Bind(std::int64_t value) {
   if (bind_error_ != 0) return *this;
   bind_error_ = sqlite3_bind_int64(stmt_, next_index_++, value);
+  return *this;
+}
+
+Statement& Statement::BindDouble(double value) {
+  if (bind_error_ != 0) return *this;
+  bind_error_ = sqlite3_bind_double(stmt_, next_index_++, value);
+  return *this;
+}
+
+Statement& Statement::BindNull() {
+  if (bind_error_ != 0) return *this;
+  bind_error_ = sqlite3_bind_null(stmt_, next_index_++);
   return *this;
 }
 
@@ -87,6 +102,18 @@ bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
+double Statement::Double(int column) const { return sqlite3_column_double(stmt_, column); }
+
+Statement::ColumnType Statement::Type(int column) const {
+  switch (sqlite3_column_type(stmt_, column)) {
+    case SQLITE_INTEGER: return ColumnType::kInteger;
+    case SQLITE_FLOAT: return ColumnType::kFloat;
+    case SQLITE_TEXT: return ColumnType::kText;
+    case SQLITE_BLOB: return ColumnType::kBlob;
+    default: return ColumnType::kNull;
+  }
+}
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
                                                      std::uint32_t busy_timeout_ms) {
   sqlite3* db = nullptr;
@@ -108,6 +135,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
 
 Connection::~Connection() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  for (auto& cached : cached_) sqlite3_finalize(cached.stmt);
   sqlite3_close_v2(db_);
 }
 
@@ -123,6 +151,51 @@ Result<Statement> Connection::Prepare(std::string_view sql) {
   }
   statements_.emplace(sql.data(), stmt);
   return Statement(db_, stmt);
+}
+
+Result<Statement> Connection::PrepareCached(std::string_view sql) {
+  if (auto found = cached_by_sql_.find(sql); found != cached_by_sql_.end()) {
+    cached_.splice(cached_.begin(), cached_, found->second);  // now the most recent
+    auto& entry = *found->second;
+    return Statement(db_, entry.stmt, &entry.borrowed);
+  }
+  if (sql.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    return Fail(ErrorFromSqlite(SQLITE_TOOBIG, "preparing a statement longer than 2 GiB"));
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return Fail(LastError("preparing: " + std::string(sql)));
+  }
+  cached_.push_front(CachedStatement{std::string(sql), stmt, false});
+  cached_by_sql_.emplace(cached_.front().sql, cached_.begin());
+  EvictCached();
+  auto& entry = cached_.front();
+  return Statement(db_, entry.stmt, &entry.borrowed);
+}
+
+void Connection::EvictCached() {
+  // The least recently used statements go first; one still borrowed (a caller holds it while
+  // preparing another) stays, so the cache may exceed its bound by what is in use at once. The
+  // front, just prepared for the caller, is never a candidate.
+  auto it = cached_.end();
+  while (cached_.size() > kCachedStatementLimit && std::prev(it) != cached_.begin()) {
+    --it;
+    if (it->borrowed) continue;
+    sqlite3_finalize(it->stmt);
+    cached_by_sql_.erase(it->sql);
+    it = cached_.erase(it);
+  }
+}
+
+void Connection::ForgetCachedIfStale(std::int64_t generation) {
+  if (generation == cached_generation_) return;
+  cached_generation_ = generation;
+  cached_by_sql_.clear();
+  for (auto& cached : cached_) sqlite3_finalize(cached.stmt);
+  cached_.clear();
 }
 
 Result<void> Connection::Exec(const char* sql) {
@@ -142,5 +215,9 @@ Error Connection::LastError(std::string_view what) const {
 bool Connection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 std::int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
+
+int Connection::LastErrorCode() const { return sqlite3_extended_errcode(db_); }
+
+std::string_view Connection::LastErrorMessage() const { return sqlite3_errmsg(db_); }
 
 }  // namespace socle::adapters::sqlite

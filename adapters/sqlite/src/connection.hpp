@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,7 +20,15 @@ namespace socle::adapters::sqlite {
 /// The destructor resets the statement, so it releases its read snapshot and can be reused.
 class Statement final {
  public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) noexcept : db_(db), stmt_(stmt) {}
+  /// The storage class of a column's value in the current row (sqlite3_column_type).
+  enum class ColumnType { kInteger, kFloat, kText, kBlob, kNull };
+
+  /// `borrowed`, when given, is set while this object lives: the statement cache of
+  /// Connection::PrepareCached never evicts a statement someone is using.
+  Statement(sqlite3* db, sqlite3_stmt* stmt, bool* borrowed = nullptr) noexcept
+      : db_(db), stmt_(stmt), borrowed_(borrowed) {
+    if (borrowed_ != nullptr) *borrowed_ = true;
+  }
   Statement(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -27,6 +37,9 @@ class Statement final {
 
   Statement& Bind(std::string_view text);
   Statement& Bind(std::int64_t value);
+  /// Named apart from Bind so that an int argument never becomes ambiguous between the two.
+  Statement& BindDouble(double value);
+  Statement& BindNull();
 
   /// true when a row is available, false when the statement is done; an error otherwise.
   domain::Result<bool> Step();
@@ -36,10 +49,13 @@ class Statement final {
   std::string_view Text(int column) const;
   std::int64_t Int(int column) const;
   bool IsNull(int column) const;
+  double Double(int column) const;
+  ColumnType Type(int column) const;
 
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool* borrowed_ = nullptr;
   int next_index_ = 1;
   int bind_error_ = 0;
 };
@@ -59,6 +75,18 @@ class Connection final {
 
   /// The cached statement for `sql`, prepared on first use.
   domain::Result<Statement> Prepare(std::string_view sql);
+  /// The cached statement for generated SQL (table and column names from a schema), keyed by
+  /// its text: a bounded LRU of kCachedStatementLimit statements, so a stream of distinct
+  /// filters cannot grow it without bound. A statement still borrowed is never evicted.
+  domain::Result<Statement> PrepareCached(std::string_view sql);
+  /// Finalizes the statements of PrepareCached when `generation` (a schema version) differs
+  /// from the one they were prepared under: SQL generated for an older schema is never reused.
+  /// Precondition: none of them is borrowed.
+  void ForgetCachedIfStale(std::int64_t generation);
+  /// How many statements PrepareCached holds (for tests and metrics).
+  std::size_t CachedCount() const noexcept { return cached_.size(); }
+  /// Runs SQL held in a string (generated DDL), as Exec.
+  domain::Result<void> Exec(const std::string& sql) { return Exec(sql.c_str()); }
   /// Runs constant SQL that may hold several statements (transaction control, migrations).
   domain::Result<void> Exec(const char* sql);
   /// The error for the connection's last failed call, with `what` as context for the logs.
@@ -67,11 +95,30 @@ class Connection final {
   bool InTransaction() const;
   /// Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t Changes() const;
+  /// The extended result code and message of the last failed call, read right after it (e.g.
+  /// which columns a UNIQUE constraint named), before anything else runs on the connection.
+  int LastErrorCode() const;
+  std::string_view LastErrorMessage() const;
+
+  static constexpr std::size_t kCachedStatementLimit = 256;
 
  private:
+  struct CachedStatement {
+    std::string sql;
+    sqlite3_stmt* stmt = nullptr;
+    bool borrowed = false;
+  };
+
   explicit Connection(sqlite3* db) noexcept : db_(db) {}
+  void EvictCached();
+
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  // PrepareCached: most recently used first; the map's keys view the list nodes' text, which
+  // never moves (std::list nodes are stable).
+  std::list<CachedStatement> cached_;
+  std::unordered_map<std::string_view, std::list<CachedStatement>::iterator> cached_by_sql_;
+  std::int64_t cached_generation_ = 0;
 };
 
 }  // namespace socle::adapters::sqlite

@@ -2,13 +2,17 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
 
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
+#include "socle/adapters/memory/memory_project_store.hpp"
 #include "socle/adapters/postgres/postgres_catalogue_store.hpp"
+#include "socle/adapters/postgres/postgres_project_store.hpp"
 #include "socle/adapters/sqlite/sqlite_catalogue_store.hpp"
+#include "socle/adapters/sqlite/sqlite_project_store.hpp"
 #include "socle/adapters/store_url.hpp"
 
 namespace socle::apps {
@@ -20,6 +24,11 @@ using domain::ErrorCode;
 using domain::Fail;
 using domain::Result;
 using StorePtr = std::unique_ptr<application::CatalogueStore>;
+using ProjectStoresPtr = std::unique_ptr<application::ProjectStores>;
+
+// Projects open at once each keep this many SQLite connections (readers run in parallel in
+// WAL mode); the catalogue's pool size bounds it too, so a small pool setting stays small.
+constexpr std::size_t kSqliteConnectionsPerProject = 4;
 
 // Creates `dir` and any missing parents owner-only. std::filesystem::create_directories
 // would create them with the umask's mode (often 0755) and leave a window before a chmod;
@@ -42,32 +51,60 @@ Result<void> CreatePrivateDirectories(const std::filesystem::path& dir) {
 }
 
 // The store's own message says what failed; the prefix says which store, without secrets.
-Error WithStore(Error error, std::string_view url) {
-  error.message = "Cannot open the catalogue store " + StoreUrl::Redact(url) + ": " + error.message;
+Error WithStore(Error error, std::string_view what, std::string_view url) {
+  error.message =
+      "Cannot open the " + std::string(what) + " " + StoreUrl::Redact(url) + ": " + error.message;
   return error;
 }
 
-template <typename Store>
-Result<StorePtr> Upcast(Result<std::unique_ptr<Store>> opened, std::string_view url) {
-  if (!opened) return Fail(WithStore(std::move(opened.error()), url));
-  return StorePtr(std::move(*opened));
+template <typename Pointer, typename Store>
+Result<Pointer> Upcast(Result<std::unique_ptr<Store>> opened, std::string_view what,
+                       std::string_view url) {
+  if (!opened) return Fail(WithStore(std::move(opened.error()), what, url));
+  return Pointer(std::move(*opened));
 }
+
+// The store the settings name, and the URL to show for it: an empty database_url is SQLite in
+// data_dir, created owner-only when missing.
+struct ResolvedUrl {
+  StoreUrl url;
+  std::string shown;
+};
+
+Result<ResolvedUrl> ResolveUrl(const adapters::config::Settings& settings, std::string_view what) {
+  if (settings.database_url.empty()) {
+    auto created = CreatePrivateDirectories(settings.data_dir);
+    if (!created) return Fail(std::move(created.error()));
+    ResolvedUrl resolved{StoreUrl::DefaultFor(settings.data_dir), ""};
+    resolved.shown = "sqlite://" + resolved.url.target;
+    return resolved;
+  }
+  auto parsed = StoreUrl::Parse(settings.database_url);
+  if (!parsed) return Fail(WithStore(std::move(parsed.error()), what, settings.database_url));
+  return ResolvedUrl{std::move(*parsed), settings.database_url};
+}
+
+adapters::postgres::PostgresOptions PostgresOptionsFor(const adapters::config::Settings& settings,
+                                                       std::string url) {
+  adapters::postgres::PostgresOptions options;
+  options.url = std::move(url);
+  options.pool_size = settings.database_pool_size;
+  options.connect_timeout_ms = settings.database_timeout_ms;
+  options.statement_timeout_ms = settings.database_timeout_ms;
+  options.acquire_timeout_ms = settings.database_timeout_ms;
+  return options;
+}
+
+constexpr std::string_view kCatalogue = "catalogue store";
+constexpr std::string_view kProjects = "projects' stores";
 
 }  // namespace
 
 Result<StorePtr> OpenCatalogueStore(const adapters::config::Settings& settings) {
-  StoreUrl url;
-  std::string shown_url = settings.database_url;
-  if (settings.database_url.empty()) {
-    auto created = CreatePrivateDirectories(settings.data_dir);
-    if (!created) return Fail(std::move(created.error()));
-    url = StoreUrl::DefaultFor(settings.data_dir);
-    shown_url = "sqlite://" + url.target;
-  } else {
-    auto parsed = StoreUrl::Parse(settings.database_url);
-    if (!parsed) return Fail(WithStore(std::move(parsed.error()), settings.database_url));
-    url = std::move(*parsed);
-  }
+  auto resolved = ResolveUrl(settings, kCatalogue);
+  if (!resolved) return Fail(std::move(resolved.error()));
+  const StoreUrl& url = resolved->url;
+  const std::string& shown_url = resolved->shown;
 
   switch (url.kind) {
     case StoreUrl::Kind::kSqlite: {
@@ -75,19 +112,43 @@ Result<StorePtr> OpenCatalogueStore(const adapters::config::Settings& settings) 
       options.path = url.target;
       options.pool_size = settings.database_pool_size;
       options.busy_timeout_ms = settings.database_timeout_ms;
-      return Upcast(adapters::sqlite::SqliteCatalogueStore::Open(options), shown_url);
+      return Upcast<StorePtr>(adapters::sqlite::SqliteCatalogueStore::Open(options), kCatalogue,
+                              shown_url);
     }
     case StoreUrl::Kind::kPostgres: {
-      adapters::postgres::PostgresOptions options;
-      options.url = url.target;
-      options.pool_size = settings.database_pool_size;
-      options.connect_timeout_ms = settings.database_timeout_ms;
-      options.statement_timeout_ms = settings.database_timeout_ms;
-      options.acquire_timeout_ms = settings.database_timeout_ms;
-      return Upcast(adapters::postgres::PostgresCatalogueStore::Open(options), shown_url);
+      auto options = PostgresOptionsFor(settings, url.target);
+      return Upcast<StorePtr>(adapters::postgres::PostgresCatalogueStore::Open(options), kCatalogue,
+                              shown_url);
     }
     case StoreUrl::Kind::kMemory:
       return StorePtr(std::make_unique<adapters::memory::MemoryCatalogueStore>());
+  }
+  return Fail(Error::Internal("unknown store kind"));
+}
+
+Result<ProjectStoresPtr> OpenProjectStores(const adapters::config::Settings& settings) {
+  auto resolved = ResolveUrl(settings, kProjects);
+  if (!resolved) return Fail(std::move(resolved.error()));
+  const StoreUrl& url = resolved->url;
+
+  switch (url.kind) {
+    case StoreUrl::Kind::kSqlite: {
+      // Beside the catalogue file, where the catalogue store removes a deleted project's file.
+      adapters::sqlite::SqliteProjectStoreOptions options;
+      options.data_dir = std::filesystem::path(url.target).parent_path().string();
+      if (options.data_dir.empty()) options.data_dir = ".";
+      options.pool_size = std::min(settings.database_pool_size, kSqliteConnectionsPerProject);
+      options.busy_timeout_ms = settings.database_timeout_ms;
+      return ProjectStoresPtr(std::make_unique<adapters::sqlite::SqliteProjectStores>(options));
+    }
+    case StoreUrl::Kind::kPostgres: {
+      // A pool of its own beside the catalogue's: project traffic cannot starve the catalogue.
+      auto options = PostgresOptionsFor(settings, url.target);
+      return Upcast<ProjectStoresPtr>(adapters::postgres::PostgresProjectStores::Connect(options),
+                                      kProjects, resolved->shown);
+    }
+    case StoreUrl::Kind::kMemory:
+      return ProjectStoresPtr(std::make_unique<adapters::memory::MemoryProjectStores>());
   }
   return Fail(Error::Internal("unknown store kind"));
 }

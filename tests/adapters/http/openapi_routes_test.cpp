@@ -12,10 +12,15 @@
 #include "socle/adapters/http/http_metrics.hpp"
 #include "socle/adapters/http/operations_api.hpp"
 #include "socle/adapters/http/platform_api.hpp"
+#include "socle/adapters/http/project_data_api.hpp"
 #include "socle/adapters/http/router.hpp"
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
+#include "socle/adapters/memory/memory_project_store.hpp"
+#include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_records.hpp"
+#include "socle/application/project_directory.hpp"
 #include "socle/application/manage_regions.hpp"
 #include "support/test_ports.hpp"
 
@@ -29,7 +34,7 @@ std::set<std::string> DocumentedOperations(const std::string& file) {
   std::ifstream in(file);
   REQUIRE(in.good());
   const std::regex path_line(R"(^  (/[^:]*):\s*$)");
-  const std::regex method_line(R"(^    (get|put|post|patch|delete):\s*$)");
+  const std::regex method_line(R"(^    (get|put|post|patch|delete|options):\s*$)");
   std::set<std::string> out;
   std::string line;
   std::string path;
@@ -66,9 +71,15 @@ TEST_CASE("openapi.yaml documents exactly the routes the server registers", "[ht
   http::HttpMetrics metrics(clock.Now());
   http::PlatformApi platform(organisations, projects, regions, http::JsonLimits{});
   http::OperationsApi operations(store, metrics, clock, "test");
+  socle::adapters::memory::MemoryProjectStores stores;
+  socle::application::ProjectDirectory directory(store, stores, clock);
+  socle::application::ManageCollections collections(directory, clock, random);
+  socle::application::ManageRecords records(directory, clock, random);
+  http::ProjectDataApi data(collections, records, [](const http::Request&) { return false; });
   http::Router router;
   REQUIRE(platform.Register(router));
   REQUIRE(operations.Register(router));
+  REQUIRE(data.Register(router));
 
   std::set<std::string> registered;
   for (const auto& route : router.routes()) {

@@ -108,4 +108,19 @@ std::vector<std::string> JsonItems(const std::string& json, const char* key) {
   return out;
 }
 
+std::string JsonStringAt(const std::string& json, const char* pointer) {
+  simdjson::dom::parser parser;
+  std::string_view value;
+  if (Root(parser, json).at_pointer(pointer).get(value) != simdjson::SUCCESS) {
+    throw std::runtime_error(std::string("no string at ") + pointer + " in " + json);
+  }
+  return std::string(value);
+}
+
+bool JsonHas(const std::string& json, const char* pointer) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element value;
+  return Root(parser, json).at_pointer(pointer).get(value) == simdjson::SUCCESS;
+}
+
 }  // namespace socle::testing

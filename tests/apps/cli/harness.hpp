@@ -50,5 +50,9 @@ std::string JsonString(const std::string& json, const char* key);
 std::int64_t JsonInt(const std::string& json, const char* key);
 /// The `key` member of every element of the "items" array of a page document.
 std::vector<std::string> JsonItems(const std::string& json, const char* key);
+/// The string at a JSON Pointer (RFC 6901), e.g. "/items/0/expand/author/name".
+std::string JsonStringAt(const std::string& json, const char* pointer);
+/// Whether the document has a value at the JSON Pointer.
+bool JsonHas(const std::string& json, const char* pointer);
 
 }  // namespace socle::testing

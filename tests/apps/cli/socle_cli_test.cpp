@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 
 #include "harness.hpp"
@@ -215,4 +216,51 @@ TEST_CASE("socle exits 1 when the data directory cannot be created", "[cli][bina
   auto result = Socle({"org", "list", "--data-dir", dir / "file/data"});
   CHECK(result.exit_code == 1);
   CHECK(Contains(result.err, "Cannot create the data directory"));
+}
+
+TEST_CASE("socle manages a project's collections in the data directory", "[cli][binary]") {
+  TempDir dir;
+  auto help = Socle({"--help"});
+  CHECK(Contains(help.out, "socle collection import FILE --project PROJECT [--delete-missing]"));
+  CHECK(InDir(dir, {"collection", "list"}).exit_code == 2);  // --project is required
+
+  REQUIRE(InDir(dir, {"org", "create", "acme"}).exit_code == 0);
+  REQUIRE(InDir(dir, {"project", "create", "web", "--org", "acme", "--json"}).exit_code == 0);
+  const std::string project_id =
+      JsonString(InDir(dir, {"project", "get", "web", "--json"}).out, "id");
+  const std::string file = dir / "collections.json";
+  std::ofstream(file) << R"([{"name": "notes", "type": "base", "listRule": "",
+      "fields": [{"name": "body", "type": "text", "required": true}]}])";
+
+  auto imported = InDir(dir, {"collection", "import", file, "--project", "web"});
+  REQUIRE(imported.exit_code == 0);
+  CHECK(Contains(imported.out, ": 1 created, 0 updated, 0 deleted.\n"));
+  // The project's records get a SQLite file of their own, owner-only.
+  struct stat info {};
+  REQUIRE(::stat((dir.path() / "data" / "projects" / (project_id + ".db")).c_str(), &info) == 0);
+  CHECK((info.st_mode & 0077) == 0);
+
+  auto shown = InDir(dir, {"collection", "get", "notes", "--project", "web"});
+  REQUIRE(shown.exit_code == 0);
+  CHECK(Contains(shown.out, "listRule:   (everyone)\n"));
+  CHECK(Contains(shown.out, "\nbody     text      yes\n"));
+
+  auto exported = InDir(dir, {"collection", "export", "--project", "web"});
+  REQUIRE(exported.exit_code == 0);
+  CHECK(exported.out.starts_with("[\n{\"id\":\"pbc_"));
+
+  auto refused = InDir(dir, {"collection", "delete", "notes", "--project", "web"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err ==
+        "socle: collection notes of project web holds 0 records; pass --yes to delete it.\n");
+  REQUIRE(InDir(dir, {"collection", "delete", "notes", "--project", "web", "--yes"}).exit_code ==
+          0);
+  auto history = InDir(dir, {"collection", "history", "--project", "web", "--json"});
+  REQUIRE(history.exit_code == 0);
+  CHECK(Contains(history.out, "\"action\":\"delete\""));
+
+  // Deleting the project removes its file.
+  REQUIRE(InDir(dir, {"project", "delete", "web"}).exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "data" / "projects" / (project_id + ".db")));
+  CHECK(InDir(dir, {"collection", "list", "--project", "web"}).exit_code == 1);
 }

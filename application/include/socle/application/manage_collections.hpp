@@ -57,6 +57,13 @@ class ManageCollections final {
   domain::Result<std::vector<SchemaHistoryEntry>> History(std::string_view project);
 
  private:
+  // Import; with create_only, a collection matching an existing one is an error instead of an
+  // update (Create).
+  domain::Result<ImportReport> Apply(std::string_view project,
+                                     std::vector<domain::Collection> collections,
+                                     bool delete_missing, bool create_only,
+                                     const std::string& actor);
+
   ProjectDirectory& projects_;
   Clock& clock_;
   RandomSource& random_;

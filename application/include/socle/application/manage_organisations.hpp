@@ -4,6 +4,7 @@
 #include <string>
 
 #include "socle/application/ports/catalogue_store.hpp"
+#include "socle/application/project_directory.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/ports/random_source.hpp"
 #include "socle/domain/error.hpp"
@@ -26,8 +27,11 @@ enum class ForceDelete { kNo, kYes };
 /// Use cases on organisations: create, list, get, rename, delete.
 class ManageOrganisations final {
  public:
-  ManageOrganisations(CatalogueStore& store, Clock& clock, RandomSource& random)
-      : store_(store), clock_(clock), random_(random) {}
+  /// With a directory, the stores of the projects a forced delete removes are released at once
+  /// (ProjectDirectory::Forget), so the data API stops serving them.
+  ManageOrganisations(CatalogueStore& store, Clock& clock, RandomSource& random,
+                      ProjectDirectory* directory = nullptr)
+      : store_(store), clock_(clock), random_(random), directory_(directory) {}
 
   /// Validates every field (all field errors reported at once: invalid_argument), checks the
   /// region exists (invalid_argument on "region") and stores it (already_exists on the slug).
@@ -46,6 +50,7 @@ class ManageOrganisations final {
   CatalogueStore& store_;
   Clock& clock_;
   RandomSource& random_;
+  ProjectDirectory* directory_;
 };
 
 }  // namespace socle::application

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "socle/application/ports/catalogue_store.hpp"
+#include "socle/application/project_directory.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/ports/random_source.hpp"
 #include "socle/domain/error.hpp"
@@ -22,8 +23,11 @@ struct CreateProjectInput {
 /// Use cases on projects: create, list, get, rename, delete.
 class ManageProjects final {
  public:
-  ManageProjects(CatalogueStore& store, Clock& clock, RandomSource& random)
-      : store_(store), clock_(clock), random_(random) {}
+  /// With a directory, a deleted project's store is released at once (ProjectDirectory::Forget),
+  /// so the data API stops serving it.
+  ManageProjects(CatalogueStore& store, Clock& clock, RandomSource& random,
+                 ProjectDirectory* directory = nullptr)
+      : store_(store), clock_(clock), random_(random), directory_(directory) {}
 
   /// Validates every field, resolves the organisation (not_found) and stores the project
   /// (already_exists when the slug is taken anywhere on the platform).
@@ -43,6 +47,7 @@ class ManageProjects final {
   CatalogueStore& store_;
   Clock& clock_;
   RandomSource& random_;
+  ProjectDirectory* directory_;
 };
 
 }  // namespace socle::application

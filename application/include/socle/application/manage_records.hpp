@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -79,6 +80,9 @@ struct RecordWriteInput {
   domain::JsonValue body = domain::JsonValue::Object({});
   domain::InputFormat format = domain::InputFormat::kJson;
   std::string expand;  ///< expansions of the returned record
+  /// Reads JSON text spelled in form values (see domain::RecordInputOptions::parse_json); the
+  /// adapter that parsed the body passes its parser. Empty: such values stay strings.
+  std::function<domain::Result<domain::JsonValue>(std::string_view)> parse_json;
 };
 
 /// One operation of a batch.
@@ -97,9 +101,10 @@ struct BatchItemResult {
   std::optional<RecordResult> record;
 };
 
-/// Why a batch failed: the index of the operation and its error (nothing was written).
+/// Why a batch failed (nothing was written): the operation that failed, or none when the batch
+/// as a whole was refused (unknown project, no operations, too many), and the error.
 struct BatchFailure {
-  std::size_t index = 0;
+  std::optional<std::size_t> index;
   domain::Error error;
 };
 
@@ -134,6 +139,20 @@ class ManageRecords final {
   const RecordLimits& limits() const noexcept { return limits_; }
 
  private:
+  struct Target;
+  domain::Result<Target> Open(std::string_view project, std::string_view collection);
+  // The steps of create, update and delete inside a write transaction (shared with batches).
+  domain::Result<domain::Record> CreateIn(RecordTransaction& tx, const Target& target,
+                                          const RecordWriteInput& input, const Caller& caller);
+  domain::Result<domain::Record> UpdateIn(RecordTransaction& tx, const Target& target,
+                                          std::string_view id, const RecordWriteInput& input,
+                                          const Caller& caller);
+  domain::Result<void> DeleteIn(RecordTransaction& tx, const Target& target, std::string_view id,
+                                const Caller& caller);
+  // The result of a write: the record and its expansions, read after commit.
+  domain::Result<RecordResult> Expanded(const Target& target, domain::Record record,
+                                        std::string_view expand, const Caller& caller);
+
   ProjectDirectory& projects_;
   Clock& clock_;
   RandomSource& random_;

@@ -53,8 +53,10 @@ struct Field {
   bool presentable = false;  ///< shown by admin UIs as the record's label
   bool required = false;     ///< the value must not be the type's zero value
 
-  // text: min/max length in Unicode characters (0 = no bound), regex pattern (ECMAScript
-  // syntax, matched against the whole value), autogeneratePattern for the id field.
+  // text: min/max length in Unicode characters (min 0 = no bound; max 0 = PocketBase's default
+  // of 5000), regex pattern (ECMAScript syntax, searched in the value as PocketBase's
+  // regexp.MatchString does: anchor it with ^...$ to match the whole value),
+  // autogeneratePattern for the id field.
   // number: min/max value (nullopt = no bound). json/editor/file: max_size in bytes.
   std::optional<double> min;
   std::optional<double> max;

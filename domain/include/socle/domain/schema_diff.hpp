@@ -33,8 +33,13 @@ struct CollectionDiff {
 };
 
 /// The diff from `before` to `after`; pointers point into the two arguments, which must outlive
-/// the result. Indexes are matched by name and recreated when their definition or the name of
-/// one of their columns changed (or the table was renamed).
+/// the result. Fields are matched by id: a field of `before` whose id is gone is removed, a
+/// field of `after` with a new id is added (even when it reuses a removed field's name), a
+/// matched field whose name changed is renamed, and one whose type or single/multiple state
+/// changed is retyped (see StorageClassOf; ValidateCollection decides which changes are
+/// allowed). Indexes are matched by name and recreated when their definition changed, when one
+/// of their columns is removed, renamed or retyped (SQLite cannot drop or rebuild an indexed
+/// column, PostgreSQL would drop the index with it), or when the table was renamed.
 CollectionDiff DiffCollections(const Collection& before, const Collection& after);
 
 /// Whether a store's column for `field` holds an array (multiple select/relation/file).

@@ -4,6 +4,7 @@
 
 #include "socle/adapters/config/settings.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
+#include "socle/application/ports/project_store.hpp"
 #include "socle/domain/error.hpp"
 
 namespace socle::apps {
@@ -15,6 +16,16 @@ namespace socle::apps {
 /// migrate. invalid_argument for a malformed URL, unavailable when the store cannot be opened
 /// or data_dir cannot be created; messages show the URL through StoreUrl::Redact only.
 domain::Result<std::unique_ptr<application::CatalogueStore>> OpenCatalogueStore(
+    const adapters::config::Settings& settings);
+
+/// Opens the projects' stores that go with the catalogue OpenCatalogueStore opens for the same
+/// settings: with SQLite, one database file per project beside the catalogue file
+/// (<dir>/projects/<project id>.db); with PostgreSQL, one schema per project in the same
+/// database; with memory://, projects in memory. Projects are opened on first use, not here.
+/// The pool size and the database timeout are passed on. invalid_argument for a malformed URL,
+/// unavailable when the stores cannot be set up or data_dir cannot be created; messages show
+/// the URL through StoreUrl::Redact only.
+domain::Result<std::unique_ptr<application::ProjectStores>> OpenProjectStores(
     const adapters::config::Settings& settings);
 
 }  // namespace socle::apps

@@ -38,6 +38,40 @@
 ///   (PocketBase: "abc" means "%abc%"). Only between strings; anything else is false for `~`.
 /// - Dates are canonical strings ("YYYY-MM-DD HH:MM:SS.mmmZ"), so their string order is their
 ///   time order; the empty date is "".
+///
+/// Precisions of the rules above (the evaluator implements exactly these):
+/// - null is never ordered: < <= > >= with null on either side (null vs null included) is false.
+/// - Numbers compare as IEEE doubles, exactly (an integer and the same double are equal).
+/// - A JSON array or object (a value read through a json field) equals nothing, not even an
+///   equal array, is never ordered, and is not a string for `~`.
+/// - `!~` is the negation of `~` for every pair: true when either side is not a string (null
+///   included), so `tags !~ "x"` holds for a record without tags.
+/// - `~` patterns have no escape character: a backslash is an ordinary character. `_` matches
+///   one UTF-8 character (code point), `%` any sequence of characters. ASCII letters match
+///   case-insensitively, every other byte exactly.
+/// - :lower lower-cases A-Z only; :length of a value that is not an array is 0 for null and "",
+///   1 otherwise.
+/// - geoDistance(lonA, latA, lonB, latB) (ResolvedOperand::Kind::kGeoDistance, only with
+///   ResolveOptions::enable_geo_distance) is the haversine distance in kilometres:
+///     φ1 = radians(latA), φ2 = radians(latB), Δφ = φ2 − φ1, Δλ = radians(lonB − lonA),
+///     a = sin²(Δφ/2) + cos φ1 · cos φ2 · sin²(Δλ/2),
+///     d = 2 · 6371 · asin(sqrt(min(1, a)))
+///   and null when an argument is null or not a number. (PostgreSQL and SQLite's math functions
+///   express it directly; radians(x) = x · π / 180.)
+///
+/// What Resolve() guarantees to the store compilers, for every Condition::kCompare it returns:
+/// - at least one operand is not a literal (two literals are folded to kTrue/kFalse), and
+///   kAnd/kOr never have constant or single children (they are simplified away);
+/// - left.value_kind == right.value_kind, or one operand is the null literal (value_kind
+///   kNull), or one is a kJson field operand and the other a literal of any kind (an array
+///   literal of mixed kinds then has value_kind kJson), or both are kJson fields;
+/// - ordering operators (< <= > >=) and `~`/`!~` never have a null literal operand (those
+///   comparisons are constant and folded); for `~`/`!~` every non-json operand is kString;
+/// - literals are null, bool, number, string or a non-empty array of those (an empty array is
+///   turned into the null literal, which means the same); no objects, no nested arrays;
+/// - a literal compared (= != < <= > >=) with a date field without modifier is a canonical
+///   date string or null (with `~` it is a text pattern, with :lower plain text);
+/// - ResolvedFilter::joins lists only the joins some operand uses.
 namespace socle::domain::filter {
 
 /// Comparison operators; the any-of (`?`) variants are Comparison::any.
@@ -83,7 +117,9 @@ struct Expr {
 // ---------------------------------------------------------------------------------------------
 // Resolved tree
 
-/// What an operand's values are, after resolution.
+/// What an operand's values are, after resolution. Text, date, select, relation and file
+/// values are kString; a json field's values are kJson (any JSON value, known only when
+/// read); a literal's kind is its value's (an array's: its items', ignoring nulls).
 enum class ValueKind { kNull, kBool, kNumber, kString, kJson };
 
 /// A modifier applied to a field operand.
@@ -116,7 +152,10 @@ struct CollectionJoin {
 
 /// A resolved leaf.
 struct ResolvedOperand {
-  enum class Kind { kLiteral, kField };
+  /// kGeoDistance: geoDistance(args[0..3]) as defined at the top of this file; each argument
+  /// is a number literal or a single-valued kField operand of value_kind kNumber or kJson.
+  /// Only produced when ResolveOptions::enable_geo_distance is set.
+  enum class Kind { kLiteral, kField, kGeoDistance };
   Kind kind = Kind::kLiteral;
 
   /// kLiteral: null, bool, number, string, or an array of those (a multi-valued literal, e.g.
@@ -140,6 +179,9 @@ struct ResolvedOperand {
   ValueKind value_kind = ValueKind::kNull;
   /// True when the operand yields a set (see the semantics above).
   bool multiple = false;
+
+  /// kGeoDistance: lonA, latA, lonB, latB.
+  std::vector<ResolvedOperand> args;
 };
 
 /// A resolved comparison.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -32,5 +33,22 @@ std::vector<JsonValue> OperandValues(const ResolvedOperand& operand, const Recor
 /// The order of sort keys: null first, then false < true, numbers, then strings bytewise.
 /// Negative, zero or positive like strcmp.
 int CompareForSort(const JsonValue& a, const JsonValue& b) noexcept;
+
+/// `left op right` for two single values, with the semantics of ast.hpp (null equals null and
+/// "", kinds never equal across, null never ordered, `~` only between strings).
+bool CompareValues(const JsonValue& left, CompareOp op, const JsonValue& right) noexcept;
+
+/// A whole comparison between two value sets (an empty set counts as {null}): some pair
+/// satisfies `op` when `any`, every pair otherwise.
+bool CompareSets(std::span<const JsonValue> left, CompareOp op, bool any,
+                 std::span<const JsonValue> right) noexcept;
+
+/// `subject ~ pattern`: ASCII case-insensitive; with a `%` in the pattern, `%` and `_` are
+/// wildcards (LIKE), otherwise the pattern is searched as a substring.
+bool LikeMatch(std::string_view subject, std::string_view pattern) noexcept;
+
+/// geoDistance(): the haversine distance in kilometres between two points given in degrees,
+/// with the formula spelled out in ast.hpp.
+double GeoDistanceKm(double lon_a, double lat_a, double lon_b, double lat_b) noexcept;
 
 }  // namespace socle::domain::filter

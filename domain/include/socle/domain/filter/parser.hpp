@@ -23,7 +23,8 @@ struct ParseLimits {
 /// a comment running to the end of the line. Empty text (only whitespace) is invalid_argument.
 /// invalid_argument with a message naming the problem and its byte position, e.g.
 /// "Invalid filter: expected an operator at position 6."; never throws, never recurses beyond
-/// limits.max_depth.
+/// limits.max_depth. Positions, here and in Resolve()'s errors, are 0-based byte offsets into
+/// the text (the end of the text for "unexpected end" errors).
 Result<Expr> Parse(std::string_view text, const ParseLimits& limits = {});
 
 }  // namespace socle::domain::filter

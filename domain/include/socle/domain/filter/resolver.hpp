@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,13 +37,24 @@ struct RequestContext {
 struct ResolveOptions {
   /// Rules may read hidden fields; a client's filter and sort may not (unless superuser).
   bool allow_hidden = false;
-  /// The stored record an update rule is checked against: needed by `:changed`, which is
-  /// otherwise refused. (Create rules have no stored record: `:changed` is then isset.)
+  /// The stored record an update rule is checked against, for `:changed`. Without one (a
+  /// create rule, or a filter) `@request.body.x:changed` means `@request.body.x:isset`.
   const Record* current = nullptr;
   /// Bounds on relation paths.
   std::size_t max_hops = 6;
   std::size_t max_joins = 8;
+  /// geoDistance(lonA, latA, lonB, latB) operands (ResolvedOperand::Kind::kGeoDistance). Off
+  /// until every store compiles them; when off, calling it is invalid_argument.
+  bool enable_geo_distance = false;
+  /// ResolveSort(): at most this many comma-separated terms.
+  std::size_t max_sort_terms = 32;
 };
+
+/// The value of a macro at `now` (UTC): @now @yesterday @tomorrow @todayStart @todayEnd
+/// @monthStart @monthEnd @yearStart @yearEnd as canonical date strings
+/// ("2024-05-01 09:30:00.000Z", the *End ones at .999), @second @minute @hour @day @month
+/// @year @weekday (0 = Sunday) as integers; nullopt for any other name.
+std::optional<JsonValue> MacroValue(std::string_view name, Timestamp now);
 
 /// Resolves a syntax tree against `collection` of `schema` and the request: field paths to
 /// schema fields (relation hops, back-relations `x_via_y`, json paths), @collection joins, and

@@ -26,6 +26,12 @@ enum class Verb {
   kProjectDelete,
   kRegionList,
   kRegionSet,
+  kCollectionList,
+  kCollectionGet,
+  kCollectionImport,
+  kCollectionExport,
+  kCollectionDelete,
+  kCollectionHistory,
 };
 
 /// One parsed `socle` command line: plain data, validated for shape only (the use cases
@@ -35,19 +41,31 @@ struct Command {
 
   Verb verb = Verb::kHelp;
   std::string help_topic;                   ///< kHelp: "", "org" or "org create" ...
-  std::string slug;                         ///< The SLUG argument (region set: the NAME).
+  /// The first positional argument: a SLUG; region set and collection get/delete: the NAME;
+  /// collection import: the FILE ("-" for stdin).
+  std::string slug;
   std::optional<std::string> name;          ///< --name, or the NAME argument of rename.
   std::optional<std::string> region;        ///< --region
   std::optional<std::string> tier;          ///< --tier
   std::optional<std::string> org;           ///< --org
   std::optional<std::string> store_url;     ///< --store-url
+  std::optional<std::string> project;       ///< --project (collection commands)
+  std::optional<std::string> out_file;      ///< --out FILE (collection export)
   bool force = false;                       ///< --force
+  bool yes = false;                         ///< --yes: confirms a destructive command
+  bool delete_missing = false;              ///< --delete-missing (collection import)
   bool json = false;                        ///< --json: the HTTP API's JSON shapes on stdout.
   std::int64_t page = 1;                    ///< --page, from 1.
   std::int64_t per_page = kDefaultPerPage;  ///< --per-page
 
   /// False for help and version, which must work without any store.
   bool NeedsStore() const noexcept { return verb != Verb::kHelp && verb != Verb::kVersion; }
+  /// True for the `collection` commands, which work in a project's own store.
+  bool NeedsProjectStores() const noexcept {
+    return verb == Verb::kCollectionList || verb == Verb::kCollectionGet ||
+           verb == Verb::kCollectionImport || verb == Verb::kCollectionExport ||
+           verb == Verb::kCollectionDelete || verb == Verb::kCollectionHistory;
+  }
 };
 
 /// A command line that does not fit any command (exit status 2).

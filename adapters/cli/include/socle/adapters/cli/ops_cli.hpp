@@ -1,15 +1,20 @@
 #pragma once
 
+#include <istream>
 #include <optional>
 #include <ostream>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "socle/adapters/cli/command.hpp"
+#include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
+#include "socle/application/project_directory.hpp"
 #include "socle/domain/error.hpp"
 
 namespace socle::adapters::cli {
@@ -19,12 +24,24 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;  ///< Refused by a use case, or the store failed.
 inline constexpr int kExitUsage = 2;  ///< The command line (or a setting) is malformed.
 
+/// What `collection` commands run against: the projects' own stores, built by the composition
+/// root next to the catalogue.
+struct ProjectDataServices {
+  /// Also released for each project a delete removes, so no store of a deleted project stays open.
+  application::ProjectDirectory& directory;
+  application::ManageCollections& collections;
+  application::ManageRecords& records;  ///< Counts what `collection delete` would remove.
+};
+
 /// What store-backed commands run against, built by the composition root.
 struct CatalogueServices {
   application::CatalogueStore& store;  ///< For `migrate`.
   application::ManageOrganisations& organisations;
   application::ManageProjects& projects;
   application::ManageRegions& regions;
+  /// Null when the projects' stores are not available: `collection` commands then fail (exit 1)
+  /// and the others work as before.
+  ProjectDataServices* data = nullptr;
 };
 
 /// The `socle` ops CLI's command layer: turns a parsed command into use-case calls and their
@@ -33,8 +50,10 @@ struct CatalogueServices {
 /// tests drive it with string streams.
 class OpsCli final {
  public:
-  /// `settings_help` (the common settings flags, one per line) is shown by `socle help`.
-  OpsCli(std::ostream& out, std::ostream& err, std::string settings_help = {});
+  /// `settings_help` (the common settings flags, one per line) is shown by `socle help`. `in`
+  /// is what `collection import -` reads; null refuses "-".
+  OpsCli(std::ostream& out, std::ostream& err, std::string settings_help = {},
+         std::istream* in = nullptr);
 
   /// Parses the arguments the settings loader left; on a usage error prints it with the
   /// command's usage line and returns nullopt (exit with kExitUsage).
@@ -68,12 +87,20 @@ class OpsCli final {
   int ProjectDelete(const Command& command, CatalogueServices& services);
   int RegionList(const Command& command, CatalogueServices& services);
   int RegionSet(const Command& command, CatalogueServices& services);
+  int CollectionCommand(const Command& command, CatalogueServices& services);
+  int CollectionList(const Command& command, ProjectDataServices& data);
+  int CollectionGet(const Command& command, ProjectDataServices& data);
+  int CollectionImport(const Command& command, ProjectDataServices& data);
+  int CollectionExport(const Command& command, ProjectDataServices& data);
+  int CollectionDelete(const Command& command, ProjectDataServices& data);
+  int CollectionHistory(const Command& command, ProjectDataServices& data);
   int ShowOrganisation(const Command& command, const domain::Organisation& org);
   int ShowProject(const Command& command, const domain::Project& project);
 
   std::ostream& out_;
   std::ostream& err_;
   std::string settings_help_;
+  std::istream* in_;
 };
 
 }  // namespace socle::adapters::cli

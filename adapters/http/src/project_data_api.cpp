@@ -1,0 +1,821 @@
+#include "socle/adapters/http/project_data_api.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "socle/adapters/http/error_response.hpp"
+#include "socle/adapters/http/request_target.hpp"
+#include "socle/adapters/json/collection_json.hpp"
+#include "socle/adapters/json/json_writer.hpp"
+#include "socle/adapters/json/record_json.hpp"
+#include "socle/domain/record_input.hpp"
+
+namespace socle::adapters::http {
+
+using json::ExpandRequest;
+using json::FieldSelection;
+using json::JsonWriter;
+using json::RecordViewer;
+
+using domain::Error;
+using domain::ErrorCode;
+using domain::FieldError;
+using domain::InputFormat;
+using domain::Result;
+
+namespace {
+
+constexpr std::string_view kBase = "/p/{project}/api";
+// PocketBase's answer when a superuser-only route is called without a superuser's token.
+constexpr std::string_view kSuperuserRequired =
+    "The request requires valid record authorization token.";
+// Who the schema history names for changes made through this API; the authentication work
+// will name the superuser.
+const std::string kActor = "superuser";
+// ManageRecords' not_found message for an unknown collection (PocketBase's).
+// PocketBase's collections list and records list bounds (tools/search).
+constexpr std::int64_t kDefaultPerPage = 30;
+constexpr std::int64_t kMaxPerPage = 1000;
+// PocketBase's default CORS configuration (apis/middlewares_cors.go).
+constexpr std::string_view kCorsMethods = "GET,HEAD,PUT,PATCH,POST,DELETE";
+
+// --- CORS
+
+bool HasOrigin(const Request& request) {
+  auto origin = request.Header("origin");
+  return origin && !origin->empty();
+}
+
+// Every answer: Vary: Origin, and Access-Control-Allow-Origin: * when the browser sent an
+// Origin (PocketBase's default, which holds no credentials: tokens travel in a header).
+Response WithCors(const Request& request, Response response) {
+  response.SetHeader("Vary", "Origin");
+  if (HasOrigin(request)) response.SetHeader("Access-Control-Allow-Origin", "*");
+  return response;
+}
+
+// OPTIONS: the preflight answer, echoing the requested headers as PocketBase does when no
+// header list is configured.
+Response Preflight(const Request& request) {
+  Response response = Response::Empty(204);
+  if (!HasOrigin(request)) {
+    response.SetHeader("Vary", "Origin");
+    return response;
+  }
+  // One Vary field: the server writes each header name once.
+  response.SetHeader("Vary",
+                     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
+  response.SetHeader("Access-Control-Allow-Origin", "*");
+  response.SetHeader("Access-Control-Allow-Methods", std::string(kCorsMethods));
+  auto headers = request.Header("access-control-request-headers");
+  if (headers && !headers->empty()) {
+    response.SetHeader("Access-Control-Allow-Headers", std::string(*headers));
+  }
+  return response;
+}
+
+// --- errors
+
+Response Unauthorized() { return ErrorResponse(401, kSuperuserRequired); }
+
+// The data API answers a unique-key collision as PocketBase does: 400 with a
+// validation_not_unique field error (the status table gives already_exists 409 for the
+// platform API), keyed by `unique_field` when the use case named none.
+Error AsDataError(Error error, std::string_view unique_field) {
+  if (error.code == ErrorCode::kAlreadyExists) {
+    error.code = ErrorCode::kInvalidArgument;
+    if (error.fields.empty()) {
+      error.fields.push_back(
+          FieldError{std::string(unique_field), "validation_not_unique", "Value must be unique."});
+    }
+  }
+  return error;
+}
+
+Response DataError(Error error, std::string_view unique_field = "id") {
+  return ErrorResponse(AsDataError(std::move(error), unique_field));
+}
+
+std::unexpected<Error> FieldFailure(std::string message, std::string field, std::string code,
+                                    std::string field_message) {
+  Error error = Error::Make(ErrorCode::kInvalidArgument, std::move(message));
+  error.fields.push_back(FieldError{std::move(field), std::move(code), std::move(field_message)});
+  return std::unexpected(std::move(error));
+}
+
+// --- query parameters
+
+// Go's strconv.Atoi, through which PocketBase reads page and perPage: an optional sign and
+// decimal digits.
+Result<std::int64_t> ParseInteger(std::string_view text, std::string name) {
+  std::string_view digits = text;
+  if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+    return FieldFailure("Invalid " + name + " parameter.", std::move(name),
+                        "validation_invalid_number", "Must be a whole number.");
+  }
+  return value;
+}
+
+// Go's strconv.ParseBool, through which PocketBase reads skipTotal.
+Result<bool> ParseBool(std::string_view text, std::string name) {
+  for (std::string_view yes : {"1", "t", "T", "true", "TRUE", "True"}) {
+    if (text == yes) return true;
+  }
+  for (std::string_view no : {"0", "f", "F", "false", "FALSE", "False"}) {
+    if (text == no) return false;
+  }
+  return FieldFailure("Invalid " + name + " parameter.", std::move(name),
+                      "validation_invalid_value", "Must be true or false.");
+}
+
+struct PageParameters {
+  std::int64_t page = 1;
+  std::int64_t per_page = kDefaultPerPage;
+  bool skip_total = false;
+};
+
+Result<PageParameters> ReadPageParameters(const Request& request) {
+  PageParameters out;
+  if (auto text = request.Query("page"); text && !text->empty()) {
+    auto page = ParseInteger(*text, "page");
+    if (!page) return std::unexpected(std::move(page.error()));
+    out.page = *page;
+  }
+  if (auto text = request.Query("perPage"); text && !text->empty()) {
+    auto per_page = ParseInteger(*text, "perPage");
+    if (!per_page) return std::unexpected(std::move(per_page.error()));
+    out.per_page = *per_page;
+  }
+  if (auto text = request.Query("skipTotal"); text && !text->empty()) {
+    auto skip = ParseBool(*text, "skipTotal");
+    if (!skip) return std::unexpected(std::move(skip.error()));
+    out.skip_total = *skip;
+  }
+  return out;
+}
+
+Result<FieldSelection> ReadFields(const Request& request) {
+  return FieldSelection::Parse(request.Query("fields").value_or(std::string_view{}));
+}
+
+// PocketBase lets only superusers name @collection.* or @request.* in a client filter or sort:
+// a guest could otherwise probe other collections through the timing or the result of a list.
+std::optional<Response> RefuseSuperuserOnlyFields(const Request& request) {
+  for (std::string_view parameter : {"filter", "sort"}) {
+    const std::string_view text = request.Query(parameter).value_or(std::string_view{});
+    for (std::string_view prefix : {"@collection.", "@request."}) {
+      if (text.find(prefix) != std::string_view::npos) {
+        return ErrorResponse(403, "Only superusers can filter by " + std::string(prefix));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// --- the caller
+
+application::Caller MakeCaller(const Request& request, bool superuser, JsonValue body) {
+  application::Caller caller;
+  caller.superuser = superuser;
+  caller.request.method = std::string(ToString(request.method));
+  caller.request.body = std::move(body);
+  caller.request.query = request.query;
+  caller.request.headers.reserve(request.headers.size());
+  for (const auto& [name, value] : request.headers) {
+    std::string key = name;  // already lower-case
+    std::replace(key.begin(), key.end(), '-', '_');
+    caller.request.headers.emplace_back(std::move(key), value);
+  }
+  return caller;
+}
+
+RecordViewer ViewerFor(bool superuser) {
+  RecordViewer viewer;
+  viewer.superuser = superuser;
+  return viewer;
+}
+
+// --- bodies
+
+// A form's fields as a JSON object, as PocketBase's form binding builds it: a key sent once is
+// a string, a repeated key an array of strings, and every "@jsonPayload" value (JSON objects the
+// SDK sends beside files) is merged over them member by member.
+Result<JsonValue> FormObject(const FormData& form, const JsonLimits& limits) {
+  if (!form.files.empty()) {
+    // Storing files is the file storage work's; accepting them meanwhile would record names of
+    // files that exist nowhere.
+    return FieldFailure("Failed to read the submitted data.", form.files.front().field,
+                        "validation_invalid_file", "File uploads are not supported yet.");
+  }
+  std::vector<std::pair<std::string, std::vector<std::string>>> grouped;
+  std::unordered_map<std::string_view, std::size_t> index;
+  std::vector<std::string_view> payloads;
+  for (const auto& [name, value] : form.fields) {
+    if (name == "@jsonPayload") {
+      payloads.push_back(value);
+      continue;
+    }
+    auto [it, inserted] = index.try_emplace(name, grouped.size());
+    if (inserted) grouped.emplace_back(name, std::vector<std::string>{});
+    grouped[it->second].second.push_back(value);
+  }
+  std::vector<JsonValue::Member> members;
+  members.reserve(grouped.size());
+  for (auto& [name, values] : grouped) {
+    if (values.size() == 1) {
+      members.emplace_back(std::move(name), JsonValue::String(std::move(values.front())));
+      continue;
+    }
+    std::vector<JsonValue> items;
+    items.reserve(values.size());
+    for (auto& value : values) items.push_back(JsonValue::String(std::move(value)));
+    members.emplace_back(std::move(name), JsonValue::Array(std::move(items)));
+  }
+  for (std::string_view payload : payloads) {
+    auto parsed = ParseJsonObject(payload, limits);
+    if (!parsed) {
+      return FieldFailure("Failed to read the submitted data.", "@jsonPayload",
+                          "validation_invalid_json", parsed.error().message);
+    }
+    for (const auto& [key, value] : parsed->members()) {
+      auto existing = std::find_if(members.begin(), members.end(),
+                                   [&](const JsonValue::Member& m) { return m.first == key; });
+      if (existing != members.end()) {
+        existing->second = value;
+      } else {
+        members.emplace_back(key, value);
+      }
+    }
+  }
+  return JsonValue::Object(std::move(members));
+}
+
+struct Body {
+  JsonValue value = JsonValue::Object({});
+  InputFormat format = InputFormat::kJson;
+};
+
+// A record (or batch) body: JSON, multipart/form-data or application/x-www-form-urlencoded, as
+// PocketBase reads them. An empty body is an empty object whatever its type; a body without a
+// Content-Type is read as JSON (curl users forget the header); any other type is refused.
+Result<Body> ReadBody(const Request& request, const JsonLimits& limits,
+                      const FormLimits& form_limits) {
+  Body out;
+  if (request.body.empty()) return out;
+  const std::string_view content_type =
+      request.Header("content-type").value_or(std::string_view{});
+  const std::string media = MediaType(content_type);
+  if (media.empty() || media == "application/json") {
+    auto parsed = ParseJsonObject(request.body, limits);
+    if (!parsed) return std::unexpected(std::move(parsed.error()));
+    out.value = std::move(*parsed);
+    return out;
+  }
+  Result<FormData> form = std::unexpected(Error{});
+  if (media == "multipart/form-data") {
+    auto boundary = MultipartBoundary(content_type);
+    if (!boundary) return std::unexpected(std::move(boundary.error()));
+    form = ParseMultipart(request.body, *boundary, form_limits);
+  } else if (media == "application/x-www-form-urlencoded") {
+    form = ParseUrlEncoded(request.body, form_limits);
+  } else {
+    return domain::Fail(ErrorCode::kInvalidArgument,
+                        "Unsupported Content-Type: send application/json, multipart/form-data "
+                        "or application/x-www-form-urlencoded.");
+  }
+  if (!form) return std::unexpected(std::move(form.error()));
+  auto object = FormObject(*form, limits);
+  if (!object) return std::unexpected(std::move(object.error()));
+  out.value = std::move(*object);
+  out.format = InputFormat::kForm;
+  return out;
+}
+
+// --- responses
+
+template <typename Write>
+Response JsonResponse(int status, Write write) {
+  JsonWriter w;
+  write(w);
+  return Response::Json(status, std::move(w).Take());
+}
+
+// A collection as the `fields` parameter selects it: collections are few and small, so the
+// selection goes through a parsed copy rather than a dedicated writer.
+void WriteCollectionSelected(JsonWriter& w, const domain::Collection& collection,
+                             const FieldSelection& fields) {
+  if (fields.root() == nullptr) {
+    json::WriteCollection(w, collection);
+    return;
+  }
+  JsonWriter whole;
+  json::WriteCollection(whole, collection);
+  JsonLimits own;
+  own.max_bytes = std::numeric_limits<std::size_t>::max();
+  auto parsed = ParseJson(whole.str(), own);
+  if (!parsed) {  // cannot happen: the writer's output is valid JSON
+    w.Raw(whole.str());
+    return;
+  }
+  json::WriteSelectedValue(w, *parsed,
+                           FieldSelection::Pick{FieldSelection::Pick::Kind::kNested, nullptr,
+                                                fields.root()});
+}
+
+template <typename RecordResultType>
+Response RecordResponse(const RecordResultType& result, const FieldSelection& fields,
+                        const ExpandRequest& expand, const RecordViewer& viewer) {
+  return JsonResponse(200, [&](JsonWriter& w) {
+    json::WriteRecord(w, result.record, fields.root(), &expand, viewer);
+  });
+}
+
+// --- batch
+
+// One batch request, read from {method, url, headers?, body?}.
+struct BatchEntry {
+  application::BatchOperation operation;
+  FieldSelection fields;
+  ExpandRequest expand;
+};
+
+// The failure of one operation in PocketBase's batch shape: 400, with the operation's own error
+// response under data.requests.<index>.response; nothing was written.
+Response BatchFailureResponse(std::size_t index, const Error& error) {
+  const Response inner = DataError(error);
+  Response response = JsonResponse(400, [&](JsonWriter& w) {
+    w.BeginObject();
+    w.Key("status").Int(400).Key("message").String("Batch transaction failed.");
+    w.Key("data").BeginObject().Key("requests").BeginObject();
+    w.Key(std::to_string(index)).BeginObject();
+    w.Key("code").String("batch_request_failed");
+    w.Key("message").String("Batch request failed.");
+    w.Key("response").Raw(inner.body);
+    w.EndObject().EndObject().EndObject().EndObject();
+  });
+  response.log_detail = inner.log_detail;
+  return response;
+}
+
+// Splits a batch URL "/api/collections/{c}/records[/{id}][?query]" (relative to the project,
+// as the SDK sends it) into its collection, id and query; nullopt for any other URL.
+struct BatchTarget {
+  std::string collection;
+  std::optional<std::string> id;
+  Request::Pairs query;
+};
+
+std::optional<BatchTarget> ParseBatchUrl(std::string_view url) {
+  const std::size_t question = url.find('?');
+  std::string_view path = url.substr(0, question);
+  constexpr std::string_view kPrefix = "/api/collections/";
+  if (!path.starts_with(kPrefix)) return std::nullopt;
+  path.remove_prefix(kPrefix.size());
+  std::vector<std::string_view> segments;
+  while (true) {
+    const std::size_t slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  if ((segments.size() != 2 && segments.size() != 3) || segments[1] != "records") {
+    return std::nullopt;
+  }
+  BatchTarget target;
+  auto collection = PercentDecode(segments[0], false);
+  if (!collection || collection->empty()) return std::nullopt;
+  target.collection = std::move(*collection);
+  if (segments.size() == 3) {
+    auto id = PercentDecode(segments[2], false);
+    if (!id || id->empty()) return std::nullopt;
+    target.id = std::move(*id);
+  }
+  if (question != std::string_view::npos) {
+    std::string_view query = url.substr(question + 1);
+    while (!query.empty()) {
+      const std::size_t amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+      if (pair.empty()) continue;
+      const std::size_t equals = pair.find('=');
+      auto name = PercentDecode(pair.substr(0, equals), true);
+      auto value = PercentDecode(
+          equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1), true);
+      if (!name || !value) return std::nullopt;
+      target.query.emplace_back(std::move(*name), std::move(*value));
+    }
+  }
+  return target;
+}
+
+std::string_view QueryValue(const Request::Pairs& query, std::string_view name) {
+  for (const auto& [key, value] : query) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+std::string Upper(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c);
+  });
+  return out;
+}
+
+}  // namespace
+
+ProjectDataApi::ProjectDataApi(application::ManageCollections& collections,
+                               application::ManageRecords& records, SuperuserCheck superuser,
+                               JsonLimits limits, FormLimits form_limits)
+    : collections_(collections),
+      records_(records),
+      superuser_(std::move(superuser)),
+      limits_(limits),
+      form_limits_(form_limits) {}
+
+Result<void> ProjectDataApi::Register(Router& router) {
+  struct Entry {
+    Method method;
+    std::string_view path;  // below /p/{project}/api
+    Response (ProjectDataApi::*handler)(const Request&);
+  };
+  const Entry entries[] = {
+      {Method::kGet, "/collections", &ProjectDataApi::ListCollections},
+      {Method::kPost, "/collections", &ProjectDataApi::CreateCollection},
+      {Method::kPut, "/collections/import", &ProjectDataApi::ImportCollections},
+      {Method::kGet, "/collections/{collection}", &ProjectDataApi::GetCollection},
+      {Method::kPatch, "/collections/{collection}", &ProjectDataApi::UpdateCollection},
+      {Method::kDelete, "/collections/{collection}", &ProjectDataApi::DeleteCollection},
+      {Method::kGet, "/collections/{collection}/records", &ProjectDataApi::ListRecords},
+      {Method::kPost, "/collections/{collection}/records", &ProjectDataApi::CreateRecord},
+      {Method::kGet, "/collections/{collection}/records/{id}", &ProjectDataApi::ViewRecord},
+      {Method::kPatch, "/collections/{collection}/records/{id}", &ProjectDataApi::UpdateRecord},
+      {Method::kDelete, "/collections/{collection}/records/{id}", &ProjectDataApi::DeleteRecord},
+      {Method::kPost, "/batch", &ProjectDataApi::Batch},
+  };
+  for (const auto& entry : entries) {
+    auto added = router.Add(entry.method, std::string(kBase) + std::string(entry.path),
+                            [this, handler = entry.handler](const Request& request) {
+                              return WithCors(request, (this->*handler)(request));
+                            });
+    if (!added) return added;
+  }
+  // Preflights: cheap and non-blocking, so answered on the I/O thread. The import path is
+  // covered by {collection}.
+  for (std::string_view path : {"/collections", "/collections/{collection}",
+                                "/collections/{collection}/records",
+                                "/collections/{collection}/records/{id}", "/batch"}) {
+    auto added = router.Add(Method::kOptions, std::string(kBase) + std::string(path), Preflight,
+                            Dispatch::kInline);
+    if (!added) return added;
+  }
+  return {};
+}
+
+// --- collections
+
+Response ProjectDataApi::ListCollections(const Request& request) {
+  if (!superuser_(request)) return Unauthorized();
+  for (std::string_view parameter : {"filter", "sort"}) {
+    if (auto text = request.Query(parameter); text && !text->empty()) {
+      return ErrorResponse(400, "Filtering and sorting collections is not supported yet (" +
+                                    std::string(parameter) + ").");
+    }
+  }
+  auto page = ReadPageParameters(request);
+  if (!page) return ErrorResponse(page.error());
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  auto all = collections_.List(request.Param("project"));
+  if (!all) return DataError(std::move(all.error()));
+
+  const std::int64_t per_page = page->per_page <= 0 ? kDefaultPerPage
+                                                    : std::min(page->per_page, kMaxPerPage);
+  const std::int64_t page_number = std::max<std::int64_t>(page->page, 1);
+  const auto total = static_cast<std::int64_t>(all->size());
+  const std::int64_t offset =
+      page_number - 1 > total / per_page ? total : std::min(total, (page_number - 1) * per_page);
+  const std::int64_t end = std::min(total, offset + per_page);
+  return JsonResponse(200, [&](JsonWriter& w) {
+    w.BeginObject();
+    w.Key("page").Int(page_number).Key("perPage").Int(per_page);
+    w.Key("totalItems").Int(page->skip_total ? -1 : total);
+    w.Key("totalPages").Int(page->skip_total ? -1 : (total + per_page - 1) / per_page);
+    w.Key("items").BeginArray();
+    for (std::int64_t i = offset; i < end; ++i) {
+      WriteCollectionSelected(w, (*all)[static_cast<std::size_t>(i)], *fields);
+    }
+    w.EndArray().EndObject();
+  });
+}
+
+Response ProjectDataApi::CreateCollection(const Request& request) {
+  if (!superuser_(request)) return Unauthorized();
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  auto draft = json::ReadCollection(body->value);
+  if (!draft) return ErrorResponse(draft.error());
+  auto created = collections_.Create(request.Param("project"), std::move(*draft), kActor);
+  if (!created) return DataError(std::move(created.error()), "name");
+  return JsonResponse(200, [&](JsonWriter& w) { WriteCollectionSelected(w, *created, *fields); });
+}
+
+Response ProjectDataApi::ImportCollections(const Request& request) {
+  if (!superuser_(request)) return Unauthorized();
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  const JsonValue* list = body->value.Find("collections");
+  if (list == nullptr || list->IsNull() ||
+      (list->type() == JsonValue::Type::kArray && list->items().empty())) {
+    return ErrorResponse(FieldFailure("Failed to import the collections.", "collections",
+                                      "validation_required", "Cannot be blank.")
+                             .error());
+  }
+  bool delete_missing = false;
+  const JsonValue* flag = body->value.Find("deleteMissing");
+  if (flag != nullptr && !flag->IsNull()) {
+    if (flag->type() != JsonValue::Type::kBool) {
+      return ErrorResponse(FieldFailure("Failed to import the collections.", "deleteMissing",
+                                        "validation_invalid_type", "Must be a boolean.")
+                               .error());
+    }
+    delete_missing = flag->AsBool();
+  }
+  auto collections = json::ReadCollections(*list);
+  if (!collections) return ErrorResponse(collections.error());
+  auto imported = collections_.Import(request.Param("project"), std::move(*collections),
+                                      delete_missing, kActor);
+  if (!imported) return DataError(std::move(imported.error()), "collections");
+  return Response::Empty(204);
+}
+
+Response ProjectDataApi::GetCollection(const Request& request) {
+  if (!superuser_(request)) return Unauthorized();
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  auto collection = collections_.Get(request.Param("project"), request.Param("collection"));
+  if (!collection) return DataError(std::move(collection.error()));
+  return JsonResponse(200,
+                      [&](JsonWriter& w) { WriteCollectionSelected(w, *collection, *fields); });
+}
+
+Response ProjectDataApi::UpdateCollection(const Request& request) {
+  if (!superuser_(request)) return Unauthorized();
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  const std::string_view project = request.Param("project");
+  const std::string_view name = request.Param("collection");
+  auto current = collections_.Get(project, name);
+  if (!current) return DataError(std::move(current.error()));
+
+  // PocketBase binds the body over the stored collection: members sent replace the stored
+  // ones, members not sent are kept.
+  JsonWriter stored;
+  json::WriteCollection(stored, *current);
+  JsonLimits own;
+  own.max_bytes = std::numeric_limits<std::size_t>::max();
+  auto merged = ParseJsonObject(stored.str(), own);
+  if (!merged) return ErrorResponse(Error::Internal("stored collection JSON does not parse"));
+  std::vector<JsonValue::Member> members = merged->members();
+  for (const auto& [key, value] : body->value.members()) {
+    auto existing = std::find_if(members.begin(), members.end(),
+                                 [&](const JsonValue::Member& m) { return m.first == key; });
+    if (existing != members.end()) {
+      existing->second = value;
+    } else {
+      members.emplace_back(key, value);
+    }
+  }
+  auto draft = json::ReadCollection(JsonValue::Object(std::move(members)));
+  if (!draft) return ErrorResponse(draft.error());
+  auto updated = collections_.Update(project, name, std::move(*draft), kActor);
+  if (!updated) return DataError(std::move(updated.error()), "name");
+  return JsonResponse(200, [&](JsonWriter& w) { WriteCollectionSelected(w, *updated, *fields); });
+}
+
+Response ProjectDataApi::DeleteCollection(const Request& request) {
+  if (!superuser_(request)) return Unauthorized();
+  auto deleted =
+      collections_.Delete(request.Param("project"), request.Param("collection"), kActor);
+  if (!deleted) return DataError(std::move(deleted.error()));
+  return Response::Empty(204);
+}
+
+// --- records
+
+Response ProjectDataApi::ListRecords(const Request& request) {
+  const bool superuser = superuser_(request);
+  auto page = ReadPageParameters(request);
+  if (!page) return ErrorResponse(page.error());
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  if (!superuser) {
+    if (auto refused = RefuseSuperuserOnlyFields(request)) return std::move(*refused);
+  }
+  application::ListRecordsInput input;
+  input.page = page->page;
+  input.per_page = page->per_page;
+  input.skip_total = page->skip_total;
+  input.sort = std::string(request.Query("sort").value_or(std::string_view{}));
+  input.filter = std::string(request.Query("filter").value_or(std::string_view{}));
+  input.expand = std::string(request.Query("expand").value_or(std::string_view{}));
+  auto list = records_.List(request.Param("project"), request.Param("collection"), input,
+                            MakeCaller(request, superuser, JsonValue::Object({})));
+  if (!list) return DataError(std::move(list.error()));
+  const ExpandRequest expand = ExpandRequest::Parse(input.expand);
+  const RecordViewer viewer = ViewerFor(superuser);
+  return JsonResponse(200, [&](JsonWriter& w) {
+    json::WriteRecordList(w, *list, fields->root(), &expand, viewer);
+  });
+}
+
+Response ProjectDataApi::ViewRecord(const Request& request) {
+  const bool superuser = superuser_(request);
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  const std::string_view expand_text = request.Query("expand").value_or(std::string_view{});
+  auto result = records_.View(request.Param("project"), request.Param("collection"),
+                              request.Param("id"), expand_text,
+                              MakeCaller(request, superuser, JsonValue::Object({})));
+  if (!result) return DataError(std::move(result.error()));
+  return RecordResponse(*result, *fields, ExpandRequest::Parse(expand_text), ViewerFor(superuser));
+}
+
+Response ProjectDataApi::CreateRecord(const Request& request) {
+  const bool superuser = superuser_(request);
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  application::RecordWriteInput input;
+  input.format = body->format;
+  input.expand = std::string(request.Query("expand").value_or(std::string_view{}));
+  application::Caller caller = MakeCaller(request, superuser, body->value);
+  input.body = std::move(body->value);
+  auto result = records_.Create(request.Param("project"), request.Param("collection"),
+                                std::move(input), std::move(caller));
+  if (!result) return DataError(std::move(result.error()));
+  return RecordResponse(*result, *fields,
+                        ExpandRequest::Parse(request.Query("expand").value_or(std::string_view{})),
+                        ViewerFor(superuser));
+}
+
+Response ProjectDataApi::UpdateRecord(const Request& request) {
+  const bool superuser = superuser_(request);
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  application::RecordWriteInput input;
+  input.format = body->format;
+  input.expand = std::string(request.Query("expand").value_or(std::string_view{}));
+  application::Caller caller = MakeCaller(request, superuser, body->value);
+  input.body = std::move(body->value);
+  auto result = records_.Update(request.Param("project"), request.Param("collection"),
+                                request.Param("id"), std::move(input), std::move(caller));
+  if (!result) return DataError(std::move(result.error()));
+  return RecordResponse(*result, *fields,
+                        ExpandRequest::Parse(request.Query("expand").value_or(std::string_view{})),
+                        ViewerFor(superuser));
+}
+
+Response ProjectDataApi::DeleteRecord(const Request& request) {
+  const bool superuser = superuser_(request);
+  auto deleted = records_.Delete(request.Param("project"), request.Param("collection"),
+                                 request.Param("id"),
+                                 MakeCaller(request, superuser, JsonValue::Object({})));
+  if (!deleted) return DataError(std::move(deleted.error()));
+  return Response::Empty(204);
+}
+
+// --- batch
+
+Response ProjectDataApi::Batch(const Request& request) {
+  const bool superuser = superuser_(request);
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+
+  // The request list itself: PocketBase validates it as a form before running anything.
+  constexpr std::string_view kInvalid = "Invalid batch request data.";
+  const JsonValue* requests = body->value.Find("requests");
+  if (requests != nullptr && !requests->IsNull() &&
+      requests->type() != JsonValue::Type::kArray) {
+    return ErrorResponse(FieldFailure("Failed to read the submitted batch data.", "requests",
+                                      "validation_invalid_type", "Must be an array.")
+                             .error());
+  }
+  if (requests == nullptr || requests->IsNull() || requests->items().empty()) {
+    return ErrorResponse(
+        FieldFailure(std::string(kInvalid), "requests", "validation_required", "Cannot be blank.")
+            .error());
+  }
+  const std::size_t max = records_.limits().max_batch_requests;
+  if (requests->items().size() > max) {
+    return ErrorResponse(FieldFailure(std::string(kInvalid), "requests",
+                                      "validation_length_too_long",
+                                      "The length must be no more than " + std::to_string(max) +
+                                          ".")
+                             .error());
+  }
+
+  std::vector<BatchEntry> entries;
+  entries.reserve(requests->items().size());
+  Error invalid = Error::Make(ErrorCode::kInvalidArgument, std::string(kInvalid));
+  for (std::size_t i = 0; i < requests->items().size(); ++i) {
+    const JsonValue& item = requests->items()[i];
+    const std::string prefix = "requests." + std::to_string(i);
+    if (!item.IsObject()) {
+      invalid.fields.push_back({prefix, "validation_invalid_type", "Must be an object."});
+      continue;
+    }
+    const JsonValue* method = item.Find("method");
+    const JsonValue* url = item.Find("url");
+    const JsonValue* item_body = item.Find("body");
+    const std::size_t before = invalid.fields.size();
+    if (method == nullptr || method->type() != JsonValue::Type::kString ||
+        method->AsString().empty()) {
+      invalid.fields.push_back({prefix + ".method", "validation_required", "Cannot be blank."});
+    }
+    if (url == nullptr || url->type() != JsonValue::Type::kString || url->AsString().empty()) {
+      invalid.fields.push_back({prefix + ".url", "validation_required", "Cannot be blank."});
+    }
+    if (item_body != nullptr && !item_body->IsNull() && !item_body->IsObject()) {
+      invalid.fields.push_back({prefix + ".body", "validation_invalid_type", "Must be an object."});
+    }
+    if (invalid.fields.size() != before) continue;
+
+    BatchEntry entry;
+    const std::string verb = Upper(method->AsString());
+    auto target = ParseBatchUrl(url->AsString());
+    using Kind = application::BatchOperation::Kind;
+    std::optional<Kind> kind;
+    if (target && !target->id && verb == "POST") kind = Kind::kCreate;
+    if (target && !target->id && verb == "PUT") kind = Kind::kUpsert;
+    if (target && target->id && verb == "PATCH") kind = Kind::kUpdate;
+    if (target && target->id && verb == "DELETE") kind = Kind::kDelete;
+    if (!kind) {
+      return BatchFailureResponse(
+          i, Error::Make(ErrorCode::kInvalidArgument,
+                         "Unsupported batch request action \"" + verb + " " + url->AsString() +
+                             "\": use POST, PUT, PATCH or DELETE on "
+                             "/api/collections/{collection}/records[/{id}]."));
+    }
+    auto fields = FieldSelection::Parse(QueryValue(target->query, "fields"));
+    if (!fields) return BatchFailureResponse(i, fields.error());
+    entry.fields = std::move(*fields);
+    entry.operation.kind = *kind;
+    entry.operation.collection = std::move(target->collection);
+    entry.operation.id = target->id.value_or("");
+    // Operation bodies are JSON even in a multipart batch (they travel in @jsonPayload).
+    entry.operation.input.format = InputFormat::kJson;
+    entry.operation.input.expand = std::string(QueryValue(target->query, "expand"));
+    entry.expand = ExpandRequest::Parse(entry.operation.input.expand);
+    if (item_body != nullptr && item_body->IsObject()) entry.operation.input.body = *item_body;
+    entries.push_back(std::move(entry));
+  }
+  if (!invalid.fields.empty()) return ErrorResponse(invalid);
+
+  std::vector<application::BatchOperation> operations;
+  operations.reserve(entries.size());
+  for (auto& entry : entries) operations.push_back(std::move(entry.operation));
+  auto results = records_.Batch(request.Param("project"), std::move(operations),
+                                MakeCaller(request, superuser, body->value));
+  if (!results) {
+    // A refusal of the batch as a whole (an unknown project ...) is a plain error response.
+    if (!results.error().index) return ErrorResponse(results.error().error);
+    return BatchFailureResponse(*results.error().index, results.error().error);
+  }
+  const RecordViewer viewer = ViewerFor(superuser);
+  return JsonResponse(200, [&](JsonWriter& w) {
+    w.BeginArray();
+    for (std::size_t i = 0; i < results->size(); ++i) {
+      const auto& item = (*results)[i];
+      w.BeginObject().Key("body");
+      if (item.record) {
+        json::WriteRecord(w, item.record->record, entries[i].fields.root(), &entries[i].expand,
+                          viewer);
+      } else {
+        w.Null();
+      }
+      w.Key("status").Int(item.record ? 200 : 204);
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
+}  // namespace socle::adapters::http

@@ -1,0 +1,1012 @@
+#include "socle/adapters/sqlite/sqlite_project_store.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "connection.hpp"
+#include "socle/adapters/bounded_pool.hpp"
+#include "socle/adapters/json/collection_json.hpp"
+#include "socle/adapters/json/json_parser.hpp"
+#include "socle/adapters/json/json_writer.hpp"
+#include "socle/adapters/sqlite/project_database_path.hpp"
+#include "socle/domain/schema_diff.hpp"
+#include "sqlite_filter_compiler.hpp"
+#include "sqlite_identifier.hpp"
+#include "sqlite_schema_ddl.hpp"
+#include "sqlite_value_codec.hpp"
+
+namespace socle::adapters::sqlite {
+
+using application::CollectionChange;
+using application::RecordPage;
+using application::RecordQuery;
+using application::RecordTransaction;
+using application::SchemaHistoryEntry;
+using domain::Collection;
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::JsonValue;
+using domain::Record;
+using domain::Result;
+using domain::SchemaPtr;
+using domain::StorageClass;
+using domain::filter::ResolvedFilter;
+
+namespace {
+
+// ---- SQL, as named constants; every value is bound (?n). -------------------------------------
+
+// The project's own bookkeeping. Names start with '_', which collection names cannot (system
+// collections aside, none of which is named so). One history row per collection change, so
+// the key is a sequence: one ApplySchema may record several changes under one version.
+constexpr char kBootstrap[] =
+    "CREATE TABLE IF NOT EXISTS \"_collections\" ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " position INTEGER NOT NULL,"
+    " definition TEXT NOT NULL) STRICT;"
+    "CREATE TABLE IF NOT EXISTS \"_schema_history\" ("
+    " seq INTEGER PRIMARY KEY,"
+    " version INTEGER NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " \"before\" TEXT NULL,"
+    " \"after\" TEXT NULL) STRICT;"
+    "CREATE TABLE IF NOT EXISTS \"_schema_version\" ("
+    " id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),"
+    " version INTEGER NOT NULL) STRICT;"
+    "INSERT OR IGNORE INTO \"_schema_version\" (id, version) VALUES (1, 0);";
+
+constexpr std::string_view kBegin = "BEGIN";
+constexpr std::string_view kBeginImmediate = "BEGIN IMMEDIATE";
+constexpr std::string_view kCommit = "COMMIT";
+constexpr std::string_view kRollback = "ROLLBACK";
+constexpr std::string_view kJournalModeWal = "PRAGMA journal_mode = WAL";
+
+constexpr std::string_view kSchemaVersion =
+    "SELECT version FROM \"_schema_version\" WHERE id = 1";
+constexpr std::string_view kSetSchemaVersion =
+    "UPDATE \"_schema_version\" SET version = ?1 WHERE id = 1";
+constexpr std::string_view kListCollections =
+    "SELECT definition FROM \"_collections\" ORDER BY position, id";
+constexpr std::string_view kCollectionExists = "SELECT 1 FROM \"_collections\" WHERE id = ?1";
+constexpr std::string_view kInsertCollection =
+    "INSERT INTO \"_collections\" (id, name, position, definition)"
+    " VALUES (?1, ?2, (SELECT coalesce(max(position), 0) + 1 FROM \"_collections\"), ?3)";
+constexpr std::string_view kUpdateCollection =
+    "UPDATE \"_collections\" SET name = ?2, definition = ?3 WHERE id = ?1";
+constexpr std::string_view kDeleteCollection = "DELETE FROM \"_collections\" WHERE id = ?1";
+constexpr std::string_view kInsertHistory =
+    "INSERT INTO \"_schema_history\" (version, at, actor, \"before\", \"after\")"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr std::string_view kListHistory =
+    "SELECT version, at, actor, \"before\", \"after\" FROM \"_schema_history\" ORDER BY seq";
+
+// The alias of the queried table in generated statements; the filter compiler's own aliases
+// (a1, a2 ..., j0, j1 ...) never collide with it.
+constexpr std::string_view kRoot = "t";
+
+// Stored definitions were written by this adapter; only the depth stays bounded on reading.
+constexpr json::JsonLimits kDefinitionLimits{
+    .max_depth = 64, .max_bytes = std::numeric_limits<std::size_t>::max()};
+
+Error Closed() {
+  return Error::Make(ErrorCode::kUnavailable, "The project's store is closed.");
+}
+
+Error NoTable(const Collection& collection) {
+  return Error::Make(ErrorCode::kFailedPrecondition,
+                     "The collection " + collection.name + " is a view; it has no records here.");
+}
+
+Result<void> RunConstant(Connection& conn, std::string_view sql) {
+  auto stmt = conn.Prepare(sql);
+  if (!stmt) return Fail(stmt.error());
+  return stmt->Run();
+}
+
+// Runs `body` between `begin` and COMMIT, rolling back when it or the commit fails. The
+// statements are prepared once per connection: transaction control is on every hot path.
+template <typename Body>
+auto InTransaction(Connection& conn, std::string_view begin, Body&& body) -> decltype(body()) {
+  if (auto started = RunConstant(conn, begin); !started) return Fail(started.error());
+  auto result = body();
+  if (!result) {
+    (void)RunConstant(conn, kRollback);  // the pool closes the connection if this fails too
+    return result;
+  }
+  if (auto committed = RunConstant(conn, kCommit); !committed) {
+    (void)RunConstant(conn, kRollback);
+    return Fail(committed.error());
+  }
+  return result;
+}
+
+std::string DefinitionJson(const Collection& collection) {
+  json::JsonWriter w;
+  json::WriteCollection(w, collection);
+  return std::move(w).Take();
+}
+
+Result<Collection> ReadDefinition(std::string_view text) {
+  auto parsed = json::ParseJson(text, kDefinitionLimits);
+  if (!parsed) {
+    return Fail(Error::Internal("a stored collection definition is not JSON: " +
+                                parsed.error().internal));
+  }
+  auto collection = json::ReadCollection(*parsed);
+  if (!collection) {
+    return Fail(Error::Internal("a stored collection definition is invalid: " +
+                                collection.error().message));
+  }
+  return collection;
+}
+
+Result<std::int64_t> ReadVersion(Connection& conn) {
+  auto stmt = conn.Prepare(kSchemaVersion);
+  if (!stmt) return Fail(stmt.error());
+  auto row = stmt->Step();
+  if (!row) return Fail(row.error());
+  if (!*row) return Fail(Error::Internal("the project's _schema_version row is missing"));
+  return stmt->Int(0);
+}
+
+Result<SchemaPtr> ReadSchema(Connection& conn) {
+  auto version = ReadVersion(conn);
+  if (!version) return Fail(version.error());
+  auto schema = std::make_shared<domain::ProjectSchema>();
+  schema->version = *version;
+  auto stmt = conn.Prepare(kListCollections);
+  if (!stmt) return Fail(stmt.error());
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return Fail(row.error());
+    if (!*row) break;
+    auto collection = ReadDefinition(stmt->Text(0));
+    if (!collection) return Fail(collection.error());
+    schema->collections.push_back(std::move(*collection));
+  }
+  return SchemaPtr(std::move(schema));
+}
+
+// ---- per-collection SQL, generated once per schema snapshot ----------------------------------
+
+struct CollectionSql {
+  std::vector<StorageClass> storage;  // per field, in field order (the SELECT's columns)
+  std::optional<std::size_t> id_index;
+  std::string select;      // SELECT t."id", ... FROM "posts" AS t
+  std::string get_by_id;   // ... WHERE t."id" = ?1
+  std::string matches;     // SELECT 1 FROM "posts" AS t WHERE t."id" = ?1
+  std::string count;       // SELECT count(*) FROM "posts" AS t
+  std::string first_page;  // select ORDER BY t."id" LIMIT ?1 OFFSET ?2 (no filter, no sort)
+  std::string insert;      // values in field order
+  std::string update;      // ?1 the id, then the other fields in field order
+  std::string remove;
+};
+
+CollectionSql BuildCollectionSql(const Collection& collection) {
+  CollectionSql sql;
+  const std::string table = QuoteIdentifier(collection.name);
+  const std::string root(kRoot);
+  const std::string id = root + ".\"id\"";
+  std::string columns;
+  std::string names;
+  std::string values;
+  std::string assignments;
+  int param = 2;
+  for (std::size_t i = 0; i < collection.fields.size(); ++i) {
+    const auto& field = collection.fields[i];
+    sql.storage.push_back(domain::StorageClassOf(field));
+    if (i > 0) {
+      columns += ", ";
+      names += ", ";
+      values += ", ";
+    }
+    columns += root + "." + QuoteIdentifier(field.name);
+    names += QuoteIdentifier(field.name);
+    values += "?" + std::to_string(i + 1);
+    if (field.name == "id") {
+      sql.id_index = i;
+      continue;
+    }
+    if (!assignments.empty()) assignments += ", ";
+    assignments += QuoteIdentifier(field.name) + " = ?" + std::to_string(param++);
+  }
+  if (assignments.empty()) assignments = "\"id\" = ?1";  // a collection of its id only
+  sql.select = "SELECT " + columns + " FROM " + table + " AS " + root;
+  sql.get_by_id = sql.select + " WHERE " + id + " = ?1";
+  sql.matches = "SELECT 1 FROM " + table + " AS " + root + " WHERE " + id + " = ?1";
+  sql.count = "SELECT count(*) FROM " + table + " AS " + root;
+  sql.first_page = sql.select + " ORDER BY " + id + " LIMIT ?1 OFFSET ?2";
+  sql.insert = "INSERT INTO " + table + " (" + names + ") VALUES (" + values + ")";
+  sql.update = "UPDATE " + table + " SET " + assignments + " WHERE \"id\" = ?1";
+  sql.remove = "DELETE FROM " + table + " WHERE \"id\" = ?1";
+  return sql;
+}
+
+// A schema and the SQL of its collections, replaced as a whole when the schema changes.
+struct Snapshot {
+  SchemaPtr schema;
+  std::vector<CollectionSql> sql;  // parallel to schema->collections
+
+  // The SQL of `collection` when it belongs to this snapshot (the precondition of every call);
+  // otherwise built into `scratch`, so a caller holding an older snapshot still gets SQL that
+  // matches the collection it passed (which fails cleanly if its table changed).
+  const CollectionSql& For(const Collection& collection,
+                           std::optional<CollectionSql>& scratch) const {
+    const auto& all = schema->collections;
+    if (!all.empty()) {
+      std::less<const Collection*> before;
+      const Collection* first = all.data();
+      const Collection* last = all.data() + all.size();
+      if (!before(&collection, first) && before(&collection, last)) {
+        return sql[static_cast<std::size_t>(&collection - first)];
+      }
+    }
+    scratch = BuildCollectionSql(collection);
+    return *scratch;
+  }
+};
+
+std::shared_ptr<const Snapshot> MakeSnapshot(SchemaPtr schema) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->sql.reserve(schema->collections.size());
+  for (const auto& collection : schema->collections) {
+    snapshot->sql.push_back(BuildCollectionSql(collection));
+  }
+  snapshot->schema = std::move(schema);
+  return snapshot;
+}
+
+// ---- records ---------------------------------------------------------------------------------
+
+Result<Record> ReadRecord(const Statement& row, const CollectionSql& sql) {
+  Record record;
+  record.values.reserve(sql.storage.size());
+  for (std::size_t i = 0; i < sql.storage.size(); ++i) {
+    auto value = ReadValue(row, static_cast<int>(i), sql.storage[i]);
+    if (!value) return Fail(value.error());
+    record.values.push_back(std::move(*value));
+  }
+  return record;
+}
+
+// The columns a UNIQUE violation names: "UNIQUE constraint failed: posts.a, posts.b".
+std::vector<std::string> ViolatedColumns(std::string_view message) {
+  std::vector<std::string> columns;
+  constexpr std::string_view kPrefix = "UNIQUE constraint failed: ";
+  const auto start = message.find(kPrefix);
+  if (start == std::string_view::npos) return columns;
+  message.remove_prefix(start + kPrefix.size());
+  while (!message.empty()) {
+    const auto comma = message.find(", ");
+    std::string_view item = message.substr(0, comma);
+    if (const auto dot = item.find('.'); dot != std::string_view::npos) {
+      item.remove_prefix(dot + 1);
+    }
+    columns.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    message.remove_prefix(comma + 2);
+  }
+  return columns;
+}
+
+// Gives a failed INSERT or UPDATE the port's meaning: a taken id is already_exists; a unique
+// index refusing the values is invalid_argument with one field error per column of the index.
+Error WriteError(const Connection& conn, const Collection& collection, Error error) {
+  const int code = conn.LastErrorCode();
+  if (code == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    error.code = ErrorCode::kAlreadyExists;
+    error.message = "A record with this id already exists.";
+    return error;
+  }
+  if (code != SQLITE_CONSTRAINT_UNIQUE) return error;
+  const auto columns = ViolatedColumns(conn.LastErrorMessage());
+  std::vector<std::string> fields = columns;
+  for (const auto& index : collection.indexes) {
+    if (!index.unique || index.columns.size() != columns.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      same &= SameIdentifier(index.columns[i].field, columns[i]);
+    }
+    if (!same) continue;
+    fields.clear();
+    for (const auto& column : index.columns) fields.push_back(column.field);
+    break;
+  }
+  Error out = Error::Make(ErrorCode::kInvalidArgument, "A value that must be unique is taken.");
+  out.internal = std::move(error.internal);
+  for (const auto& name : fields) {
+    const auto* field = [&]() -> const domain::Field* {
+      for (const auto& f : collection.fields) {
+        if (SameIdentifier(f.name, name)) return &f;
+      }
+      return nullptr;
+    }();
+    out.fields.push_back({field != nullptr ? field->name : name, "validation_not_unique",
+                          "Value must be unique."});
+  }
+  return out;
+}
+
+Result<std::optional<Record>> GetOn(Connection& conn, const Snapshot& snapshot,
+                                    const Collection& collection, std::string_view id,
+                                    const ResolvedFilter* where) {
+  if (!HasTable(collection)) return Fail(NoTable(collection));
+  std::optional<CollectionSql> scratch;
+  const CollectionSql& sql = snapshot.For(collection, scratch);
+  SqliteFilterCompiler compiler(std::string(kRoot), 2);
+  std::string text;
+  const std::string* statement = &sql.get_by_id;
+  if (where != nullptr) {
+    auto condition = compiler.Where(*where);
+    if (!condition) return Fail(condition.error());
+    if (condition->kind == SqlCondition::Kind::kFalse) return std::optional<Record>();
+    if (condition->kind == SqlCondition::Kind::kSql) {
+      text = sql.get_by_id + " AND (" + condition->sql + ")";
+      statement = &text;
+    }
+  }
+  auto stmt = conn.PrepareCached(*statement);
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(id);
+  BindParams(*stmt, compiler.params());
+  auto row = stmt->Step();
+  if (!row) return Fail(row.error());
+  if (!*row) return std::optional<Record>();
+  auto record = ReadRecord(*stmt, sql);
+  if (!record) return Fail(record.error());
+  return std::optional<Record>(std::move(*record));
+}
+
+// One page, and the total when asked. `in_transaction`: already inside one (a Write); else the
+// two statements run in a read transaction of their own, so the total matches the page.
+Result<RecordPage> QueryOn(Connection& conn, const Snapshot& snapshot,
+                           const Collection& collection, const RecordQuery& query,
+                           bool in_transaction) {
+  if (!HasTable(collection)) return Fail(NoTable(collection));
+  std::optional<CollectionSql> scratch;
+  const CollectionSql& sql = snapshot.For(collection, scratch);
+  const std::int64_t limit = std::max<std::int64_t>(query.limit, 0);
+  const std::int64_t offset = std::max<std::int64_t>(query.offset, 0);
+
+  SqliteFilterCompiler compiler(std::string(kRoot), 1);
+  SqlCondition where;
+  if (query.where != nullptr) {
+    auto compiled = compiler.Where(*query.where);
+    if (!compiled) return Fail(compiled.error());
+    where = std::move(*compiled);
+  }
+  RecordPage page;
+  page.total = query.count_total ? 0 : -1;
+  if (where.kind == SqlCondition::Kind::kFalse) return page;
+  const std::size_t where_params = compiler.params().size();
+
+  std::string page_text;
+  const std::string* page_sql = &sql.first_page;
+  if (where.kind == SqlCondition::Kind::kSql || !query.sort.empty()) {
+    std::string order = std::string(kRoot) + ".\"id\"";
+    if (!query.sort.empty()) {
+      auto compiled = compiler.OrderBy(query.sort);
+      if (!compiled) return Fail(compiled.error());
+      order = std::move(*compiled);
+    }
+    const int limit_param = compiler.next_param();
+    page_text = sql.select;
+    if (where.kind == SqlCondition::Kind::kSql) page_text += " WHERE " + where.sql;
+    page_text += " ORDER BY " + order + " LIMIT ?" + std::to_string(limit_param) + " OFFSET ?" +
+                 std::to_string(limit_param + 1);
+    page_sql = &page_text;
+  }
+
+  auto run = [&]() -> Result<RecordPage> {
+    if (limit > 0) {
+      auto stmt = conn.PrepareCached(*page_sql);
+      if (!stmt) return Fail(stmt.error());
+      BindParams(*stmt, compiler.params());
+      stmt->Bind(limit).Bind(offset);
+      page.items.reserve(static_cast<std::size_t>(std::min<std::int64_t>(limit, 1000)));
+      for (;;) {
+        auto row = stmt->Step();
+        if (!row) return Fail(row.error());
+        if (!*row) break;
+        auto record = ReadRecord(*stmt, sql);
+        if (!record) return Fail(record.error());
+        page.items.push_back(std::move(*record));
+      }
+    }
+    if (query.count_total) {
+      std::string count_text = sql.count;
+      if (where.kind == SqlCondition::Kind::kSql) count_text += " WHERE " + where.sql;
+      auto stmt = conn.PrepareCached(count_text);
+      if (!stmt) return Fail(stmt.error());
+      // Only the WHERE's parameters: the sort's come after them and are not in this statement.
+      BindParams(*stmt, compiler.params(), where_params);
+      auto row = stmt->Step();
+      if (!row) return Fail(row.error());
+      page.total = *row ? stmt->Int(0) : 0;
+    }
+    return std::move(page);
+  };
+  if (in_transaction || !query.count_total || limit == 0) return run();
+  return InTransaction(conn, kBegin, run);
+}
+
+Result<bool> MatchesOn(Connection& conn, const Snapshot& snapshot, const Collection& collection,
+                       std::string_view id, const ResolvedFilter& filter) {
+  if (!HasTable(collection)) return Fail(NoTable(collection));
+  std::optional<CollectionSql> scratch;
+  const CollectionSql& sql = snapshot.For(collection, scratch);
+  SqliteFilterCompiler compiler(std::string(kRoot), 2);
+  auto condition = compiler.Where(filter);
+  if (!condition) return Fail(condition.error());
+  if (condition->kind == SqlCondition::Kind::kFalse) return false;
+  std::string text = sql.matches;
+  if (condition->kind == SqlCondition::Kind::kSql) text += " AND (" + condition->sql + ")";
+  auto stmt = conn.PrepareCached(text);
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(id);
+  BindParams(*stmt, compiler.params());
+  return stmt->Step();
+}
+
+Result<void> CheckShape(const Collection& collection, const Record& record,
+                        const CollectionSql& sql) {
+  if (!HasTable(collection)) return Fail(NoTable(collection));
+  if (record.values.size() != collection.fields.size() || !sql.id_index) {
+    return Fail(Error::Internal("a record does not match the fields of " + collection.name));
+  }
+  return {};
+}
+
+Result<void> InsertOn(Connection& conn, const Snapshot& snapshot, const Collection& collection,
+                      const Record& record) {
+  std::optional<CollectionSql> scratch;
+  const CollectionSql& sql = snapshot.For(collection, scratch);
+  if (auto ok = CheckShape(collection, record, sql); !ok) return ok;
+  auto stmt = conn.PrepareCached(sql.insert);
+  if (!stmt) return Fail(stmt.error());
+  for (std::size_t i = 0; i < record.values.size(); ++i) {
+    if (auto bound = BindValue(*stmt, record.values[i], sql.storage[i]); !bound) return bound;
+  }
+  auto done = stmt->Run();
+  if (!done) return Fail(WriteError(conn, collection, std::move(done.error())));
+  return {};
+}
+
+Result<void> UpdateOn(Connection& conn, const Snapshot& snapshot, const Collection& collection,
+                      const Record& record) {
+  std::optional<CollectionSql> scratch;
+  const CollectionSql& sql = snapshot.For(collection, scratch);
+  if (auto ok = CheckShape(collection, record, sql); !ok) return ok;
+  auto stmt = conn.PrepareCached(sql.update);
+  if (!stmt) return Fail(stmt.error());
+  const std::size_t id = *sql.id_index;
+  if (auto bound = BindValue(*stmt, record.values[id], sql.storage[id]); !bound) return bound;
+  for (std::size_t i = 0; i < record.values.size(); ++i) {
+    if (i == id) continue;
+    if (auto bound = BindValue(*stmt, record.values[i], sql.storage[i]); !bound) return bound;
+  }
+  auto done = stmt->Run();
+  if (!done) return Fail(WriteError(conn, collection, std::move(done.error())));
+  if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Record not found.");
+  return {};
+}
+
+Result<void> DeleteOn(Connection& conn, const Snapshot& snapshot, const Collection& collection,
+                      std::string_view id) {
+  if (!HasTable(collection)) return Fail(NoTable(collection));
+  std::optional<CollectionSql> scratch;
+  const CollectionSql& sql = snapshot.For(collection, scratch);
+  auto stmt = conn.PrepareCached(sql.remove);
+  if (!stmt) return Fail(stmt.error());
+  if (auto done = stmt->Bind(id).Run(); !done) return done;
+  if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Record not found.");
+  return {};
+}
+
+// ---- schema changes --------------------------------------------------------------------------
+
+Result<void> ApplyChange(Connection& conn, const CollectionChange& change, std::int64_t version,
+                         const std::string& actor, domain::Timestamp at) {
+  const Collection* before = change.before ? &*change.before : nullptr;
+  const Collection* after = change.after ? &*change.after : nullptr;
+  if (before == nullptr && after == nullptr) {
+    return Fail(ErrorCode::kInvalidArgument, "A schema change needs a collection.");
+  }
+  if (before != nullptr && after != nullptr && before->id != after->id) {
+    return Fail(ErrorCode::kInvalidArgument, "A collection's id cannot change.");
+  }
+  const std::string& id = after != nullptr ? after->id : before->id;
+  bool stored = false;
+  {  // the statement is reset at the end of the block, before the DDL runs
+    auto exists = conn.Prepare(kCollectionExists);
+    if (!exists) return Fail(exists.error());
+    auto found = exists->Bind(id).Step();
+    if (!found) return Fail(found.error());
+    stored = *found;
+  }
+  if (before == nullptr && stored) {
+    return Fail(ErrorCode::kAlreadyExists, "A collection with this id already exists.");
+  }
+  if (before != nullptr && !stored) return Fail(ErrorCode::kNotFound, "Collection not found.");
+
+  const bool had_table = before != nullptr && HasTable(*before);
+  const bool has_table = after != nullptr && HasTable(*after);
+  Result<void> ddl;
+  if (had_table && has_table) {
+    ddl = AlterCollectionTable(conn, *before, *after);
+  } else if (had_table) {
+    ddl = DropCollectionTable(conn, *before);
+  } else if (has_table) {
+    ddl = CreateCollectionTable(conn, *after);
+  }
+  if (!ddl) return ddl;
+
+  const std::string after_json = after != nullptr ? DefinitionJson(*after) : std::string();
+  const std::string before_json = before != nullptr ? DefinitionJson(*before) : std::string();
+  {
+    auto stmt = conn.Prepare(after == nullptr    ? kDeleteCollection
+                             : before == nullptr ? kInsertCollection
+                                                 : kUpdateCollection);
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(id);
+    if (after != nullptr) stmt->Bind(after->name).Bind(after_json);
+    if (auto done = stmt->Run(); !done) return done;
+  }
+  auto history = conn.Prepare(kInsertHistory);
+  if (!history) return Fail(history.error());
+  history->Bind(version).Bind(at.unix_micros()).Bind(actor);
+  if (before != nullptr) {
+    history->Bind(before_json);
+  } else {
+    history->BindNull();
+  }
+  if (after != nullptr) {
+    history->Bind(after_json);
+  } else {
+    history->BindNull();
+  }
+  return history->Run();
+}
+
+// ---- files -----------------------------------------------------------------------------------
+
+// Creates `dir` and its missing parents owner-only: mkdir(2) with 0700 never exposes them, as
+// create_directories followed by a chmod would for a moment. Existing directories stay as
+// they are.
+Result<void> CreatePrivateDirectories(const std::filesystem::path& dir) {
+  std::filesystem::path built;
+  for (const auto& part : dir.lexically_normal()) {
+    built /= part;
+    if (part.empty() || part == "/" || part == "." || part == "..") continue;
+    if (::mkdir(built.c_str(), 0700) == 0) continue;
+    const int error = errno;
+    std::error_code ec;
+    if (error == EEXIST && std::filesystem::is_directory(built, ec)) continue;
+    Error out = Error::Make(ErrorCode::kUnavailable, "Cannot create the project's directory.");
+    out.internal = built.string() + ": " + std::generic_category().message(error);
+    return Fail(std::move(out));
+  }
+  return {};
+}
+
+// Creates the database file owner-only before SQLite opens it (SQLite would use 0644 less the
+// umask); its -wal and -shm files take the database file's mode. A symbolic link is refused.
+Result<void> CreatePrivateFile(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    Error out = Error::Make(ErrorCode::kUnavailable, "Cannot create the project's database.");
+    out.internal = path.string() + ": " + std::generic_category().message(errno);
+    return Fail(std::move(out));
+  }
+  ::close(fd);
+  return {};
+}
+
+// ---- the store -------------------------------------------------------------------------------
+
+class SqliteProjectStore final : public application::ProjectStore {
+ public:
+  static Result<std::shared_ptr<SqliteProjectStore>> Open(const std::filesystem::path& path,
+                                                          const SqliteProjectStoreOptions& options);
+
+  Result<SchemaPtr> Schema() override;
+  Result<SchemaPtr> ApplySchema(const std::vector<CollectionChange>& changes,
+                                std::int64_t expected_version, const std::string& actor,
+                                domain::Timestamp at) override;
+  Result<std::vector<SchemaHistoryEntry>> History() override;
+  Result<RecordPage> Query(const Collection& collection, const RecordQuery& query) override;
+  Result<std::optional<Record>> Get(const Collection& collection, std::string_view id,
+                                    const ResolvedFilter* where) override;
+  Result<void> Write(const std::function<Result<void>(RecordTransaction&)>& work) override;
+
+  /// Refuses new calls, waits for those in progress, then closes every connection.
+  /// Precondition: not called from inside a call on this store.
+  void Shutdown();
+
+ private:
+  // Counts a call in progress; refused once the store is shut down. The increment comes
+  // before the check, and Shutdown sets the flag before reading the count, so one of the two
+  // always sees the other (both are sequentially consistent).
+  class Call final {
+   public:
+    explicit Call(SqliteProjectStore& store) : store_(store) {
+      store_.active_.fetch_add(1);
+      open_ = !store_.closed_.load();
+    }
+    ~Call() {
+      if (store_.active_.fetch_sub(1) == 1) store_.active_.notify_all();
+    }
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+    explicit operator bool() const noexcept { return open_; }
+
+   private:
+    SqliteProjectStore& store_;
+    bool open_ = false;
+  };
+
+  class Transaction;
+
+  SqliteProjectStore(std::string path, const SqliteProjectStoreOptions& options);
+
+  // Runs `op(connection, snapshot)` with a pooled connection whose generated statements belong
+  // to the current schema version.
+  template <typename Op>
+  auto WithConnection(Op&& op)
+      -> decltype(op(std::declval<Connection&>(), std::declval<const Snapshot&>())) {
+    auto lease = pool_->Acquire();
+    if (!lease) return Fail(lease.error());
+    const auto snapshot = snapshot_.load();
+    (*lease)->ForgetCachedIfStale(snapshot->schema->version);
+    return op(**lease, *snapshot);
+  }
+
+  // As WithConnection, one writer of this process at a time: SQLite admits one writer per file
+  // anyway, and queueing here makes writers wait on a mutex rather than in SQLite's busy
+  // handler, which sleeps in growing steps. The busy timeout still arbitrates between
+  // processes (the CLI next to a running server).
+  template <typename Op>
+  auto WithWriter(Op&& op)
+      -> decltype(op(std::declval<Connection&>(), std::declval<const Snapshot&>())) {
+    std::lock_guard lock(writer_);
+    return WithConnection(std::forward<Op>(op));
+  }
+
+  const std::string path_;
+  std::unique_ptr<BoundedPool<Connection>> pool_;
+  std::mutex writer_;        // see WithWriter; also orders snapshot replacements
+  std::mutex shutdown_;      // one Shutdown at a time
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  std::atomic<int> active_{0};
+  std::atomic<bool> closed_{false};
+};
+
+// The RecordTransaction handed to Write's callback: every call runs on the writer's connection,
+// inside its transaction (SQLite's write lock is held from BEGIN IMMEDIATE, so rows read here
+// cannot change under the transaction).
+class SqliteProjectStore::Transaction final : public RecordTransaction {
+ public:
+  Transaction(Connection& conn, const Snapshot& snapshot) : conn_(conn), snapshot_(snapshot) {}
+
+  Result<std::optional<Record>> Find(const Collection& collection, std::string_view id) override {
+    return GetOn(conn_, snapshot_, collection, id, nullptr);
+  }
+  Result<RecordPage> Query(const Collection& collection, const RecordQuery& query) override {
+    return QueryOn(conn_, snapshot_, collection, query, /*in_transaction=*/true);
+  }
+  Result<bool> Matches(const Collection& collection, std::string_view id,
+                       const ResolvedFilter& filter) override {
+    return MatchesOn(conn_, snapshot_, collection, id, filter);
+  }
+  Result<void> Insert(const Collection& collection, const Record& record) override {
+    return InsertOn(conn_, snapshot_, collection, record);
+  }
+  Result<void> Update(const Collection& collection, const Record& record) override {
+    return UpdateOn(conn_, snapshot_, collection, record);
+  }
+  Result<void> Delete(const Collection& collection, std::string_view id) override {
+    return DeleteOn(conn_, snapshot_, collection, id);
+  }
+
+ private:
+  Connection& conn_;
+  const Snapshot& snapshot_;
+};
+
+SqliteProjectStore::SqliteProjectStore(std::string path, const SqliteProjectStoreOptions& options)
+    : path_(std::move(path)),
+      // A transaction left open by a failed COMMIT or ROLLBACK would hold the write lock: such
+      // a connection is closed (which rolls back) rather than lent again. A caller waits for a
+      // connection as long as SQLite waits for a lock.
+      pool_(std::make_unique<BoundedPool<Connection>>(
+          [file = path_, busy_timeout_ms = options.busy_timeout_ms] {
+            return Connection::Open(file, busy_timeout_ms);
+          },
+          [](Connection& conn) { return !conn.InTransaction(); }, options.pool_size,
+          std::chrono::milliseconds(options.busy_timeout_ms))) {}
+
+Result<std::shared_ptr<SqliteProjectStore>> SqliteProjectStore::Open(
+    const std::filesystem::path& path, const SqliteProjectStoreOptions& options) {
+  if (path.has_parent_path()) {
+    if (auto made = CreatePrivateDirectories(path.parent_path()); !made) {
+      return Fail(made.error());
+    }
+  }
+  if (auto made = CreatePrivateFile(path); !made) return Fail(made.error());
+  std::shared_ptr<SqliteProjectStore> store(new SqliteProjectStore(path.string(), options));
+
+  auto lease = store->pool_->Acquire();
+  if (!lease) return Fail(lease.error());
+  Connection& conn = **lease;
+  {
+    // WAL is a property of the file: readers then block neither the writer nor each other.
+    auto mode = conn.Prepare(kJournalModeWal);
+    if (!mode) return Fail(mode.error());
+    auto row = mode->Step();
+    if (!row) return Fail(row.error());
+    if (!*row || mode->Text(0) != "wal") {
+      Error error = Error::Make(ErrorCode::kUnavailable,
+                                "The project's database cannot use write-ahead logging.");
+      error.internal = path.string() + ": journal_mode is " + std::string(mode->Text(0));
+      return Fail(std::move(error));
+    }
+  }
+  std::lock_guard writer(store->writer_);
+  auto schema = InTransaction(conn, kBeginImmediate, [&]() -> Result<SchemaPtr> {
+    if (auto created = conn.Exec(kBootstrap); !created) return Fail(created.error());
+    return ReadSchema(conn);
+  });
+  if (!schema) return Fail(schema.error());
+  store->snapshot_.store(MakeSnapshot(std::move(*schema)));
+  return store;
+}
+
+void SqliteProjectStore::Shutdown() {
+  std::lock_guard lock(shutdown_);
+  closed_.store(true);
+  for (int active = active_.load(); active != 0; active = active_.load()) active_.wait(active);
+  pool_.reset();  // closes every connection: nothing holds a lease any more
+}
+
+Result<SchemaPtr> SqliteProjectStore::Schema() {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  return snapshot_.load()->schema;
+}
+
+Result<SchemaPtr> SqliteProjectStore::ApplySchema(const std::vector<CollectionChange>& changes,
+                                                  std::int64_t expected_version,
+                                                  const std::string& actor,
+                                                  domain::Timestamp at) {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  return WithWriter([&](Connection& conn, const Snapshot&) -> Result<SchemaPtr> {
+    auto schema = InTransaction(conn, kBeginImmediate, [&]() -> Result<SchemaPtr> {
+      auto version = ReadVersion(conn);
+      if (!version) return Fail(version.error());
+      if (*version != expected_version) {
+        return Fail(ErrorCode::kAborted, "The schema changed meanwhile; reload and retry.");
+      }
+      const std::int64_t next = *version + 1;
+      for (const auto& change : changes) {
+        if (auto applied = ApplyChange(conn, change, next, actor, at); !applied) {
+          return Fail(applied.error());
+        }
+      }
+      auto stmt = conn.Prepare(kSetSchemaVersion);
+      if (!stmt) return Fail(stmt.error());
+      if (auto set = stmt->Bind(next).Run(); !set) return Fail(set.error());
+      return ReadSchema(conn);
+    });
+    if (!schema) return schema;
+    // Replaced after the commit and before the writer lock is released: the next writer sees
+    // the new schema, and a failed change never shows.
+    snapshot_.store(MakeSnapshot(*schema));
+    return schema;
+  });
+}
+
+Result<std::vector<SchemaHistoryEntry>> SqliteProjectStore::History() {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  return WithConnection(
+      [&](Connection& conn, const Snapshot&) -> Result<std::vector<SchemaHistoryEntry>> {
+        auto stmt = conn.Prepare(kListHistory);
+        if (!stmt) return Fail(stmt.error());
+        std::vector<SchemaHistoryEntry> entries;
+        for (;;) {
+          auto row = stmt->Step();
+          if (!row) return Fail(row.error());
+          if (!*row) return entries;
+          SchemaHistoryEntry entry;
+          entry.version = stmt->Int(0);
+          entry.at = domain::Timestamp::FromUnixMicros(stmt->Int(1));
+          entry.actor = std::string(stmt->Text(2));
+          for (int column : {3, 4}) {
+            if (stmt->IsNull(column)) continue;
+            auto collection = ReadDefinition(stmt->Text(column));
+            if (!collection) return Fail(collection.error());
+            (column == 3 ? entry.change.before : entry.change.after) = std::move(*collection);
+          }
+          entries.push_back(std::move(entry));
+        }
+      });
+}
+
+Result<RecordPage> SqliteProjectStore::Query(const Collection& collection,
+                                             const RecordQuery& query) {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  return WithConnection([&](Connection& conn, const Snapshot& snapshot) {
+    return QueryOn(conn, snapshot, collection, query, /*in_transaction=*/false);
+  });
+}
+
+Result<std::optional<Record>> SqliteProjectStore::Get(const Collection& collection,
+                                                      std::string_view id,
+                                                      const ResolvedFilter* where) {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  return WithConnection([&](Connection& conn, const Snapshot& snapshot) {
+    return GetOn(conn, snapshot, collection, id, where);
+  });
+}
+
+Result<void> SqliteProjectStore::Write(
+    const std::function<Result<void>(RecordTransaction&)>& work) {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  return WithWriter([&](Connection& conn, const Snapshot& snapshot) -> Result<void> {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      // Another process (the CLI) may have changed the schema: the snapshot the caller used
+      // would write the wrong columns. Take the new one and let the caller retry with it.
+      auto version = ReadVersion(conn);
+      if (!version) return Fail(version.error());
+      if (*version != snapshot.schema->version) {
+        auto schema = ReadSchema(conn);
+        if (!schema) return Fail(schema.error());
+        snapshot_.store(MakeSnapshot(std::move(*schema)));
+        return Fail(ErrorCode::kAborted, "The schema changed meanwhile; reload and retry.");
+      }
+      Transaction transaction(conn, snapshot);
+      return work(transaction);
+    });
+  });
+}
+
+}  // namespace
+
+// ---- the stores ------------------------------------------------------------------------------
+
+struct SqliteProjectStores::Impl {
+  struct Entry {
+    std::mutex opening;  // one opener per project; the others wait for its result
+    std::shared_ptr<SqliteProjectStore> store;  // guarded by Impl::mutex
+    std::list<std::string>::iterator lru;       // valid while `store` is set
+  };
+
+  explicit Impl(SqliteProjectStoreOptions opts) : options(std::move(opts)) {}
+
+  // Closes the least recently used stores nobody holds while more than the bound are open.
+  // Called with `mutex` held; the stores are destroyed by the caller, outside the lock.
+  void Evict(std::vector<std::shared_ptr<SqliteProjectStore>>& evicted) {
+    auto it = lru.end();
+    while (lru.size() > options.max_open_projects && it != lru.begin()) {
+      --it;
+      auto found = entries.find(*it);
+      if (found == entries.end() || found->second->store.use_count() > 1) continue;
+      evicted.push_back(std::move(found->second->store));
+      entries.erase(found);
+      it = lru.erase(it);
+    }
+  }
+
+  const SqliteProjectStoreOptions options;
+  mutable std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<Entry>> entries;
+  std::list<std::string> lru;  // ids of the open stores, most recently used first
+};
+
+SqliteProjectStores::SqliteProjectStores(SqliteProjectStoreOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+SqliteProjectStores::~SqliteProjectStores() = default;
+
+Result<std::shared_ptr<application::ProjectStore>> SqliteProjectStores::Open(
+    const domain::Project& project) {
+  const std::string& id = project.id.str();
+  for (;;) {
+    std::shared_ptr<Impl::Entry> entry;
+    {
+      std::lock_guard lock(impl_->mutex);
+      auto& slot = impl_->entries[id];
+      if (!slot) slot = std::make_shared<Impl::Entry>();
+      if (slot->store) {
+        impl_->lru.splice(impl_->lru.begin(), impl_->lru, slot->lru);
+        return std::shared_ptr<application::ProjectStore>(slot->store);
+      }
+      entry = slot;
+    }
+
+    // One thread opens the file; the others wait here for it, without holding the map.
+    std::lock_guard opening(entry->opening);
+    {
+      std::lock_guard lock(impl_->mutex);
+      if (entry->store) return std::shared_ptr<application::ProjectStore>(entry->store);
+      auto found = impl_->entries.find(id);
+      // The opener before us failed, or Close ran: start over with a new entry.
+      if (found == impl_->entries.end() || found->second != entry) continue;
+    }
+    // ProjectDatabasePath takes the catalogue's path and uses its directory.
+    const auto path = ProjectDatabasePath(
+        std::filesystem::path(impl_->options.data_dir) / "catalogue.db", project.id);
+    auto opened = SqliteProjectStore::Open(path, impl_->options);
+
+    std::vector<std::shared_ptr<SqliteProjectStore>> evicted;  // closed outside the lock
+    bool closed_meanwhile = false;
+    {
+      std::lock_guard lock(impl_->mutex);
+      auto found = impl_->entries.find(id);
+      if (found == impl_->entries.end() || found->second != entry) {
+        closed_meanwhile = true;
+      } else if (!opened) {
+        impl_->entries.erase(found);
+      } else {
+        entry->store = *opened;
+        impl_->lru.push_front(id);
+        entry->lru = impl_->lru.begin();
+        impl_->Evict(evicted);
+      }
+    }
+    if (!opened) return Fail(opened.error());
+    if (closed_meanwhile) {
+      // The project was closed (deleted) while its file was being opened: do not hand out a
+      // store nobody can close any more.
+      (*opened)->Shutdown();
+      return Fail(ErrorCode::kUnavailable, "The project was closed while it was being opened.");
+    }
+    return std::shared_ptr<application::ProjectStore>(std::move(*opened));
+  }
+}
+
+void SqliteProjectStores::Close(const domain::Id& project_id) {
+  std::shared_ptr<SqliteProjectStore> store;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto found = impl_->entries.find(project_id.str());
+    if (found == impl_->entries.end()) return;
+    store = std::move(found->second->store);
+    if (store) impl_->lru.erase(found->second->lru);
+    impl_->entries.erase(found);
+  }
+  if (store) store->Shutdown();
+}
+
+std::size_t SqliteProjectStores::OpenCount() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->lru.size();
+}
+
+}  // namespace socle::adapters::sqlite

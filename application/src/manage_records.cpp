@@ -1,0 +1,853 @@
+#include "socle/application/manage_records.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+#include <span>
+#include <unordered_map>
+#include <utility>
+
+#include "socle/application/new_id.hpp"
+
+namespace socle::application {
+
+using domain::Collection;
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Field;
+using domain::FieldType;
+using domain::JsonValue;
+using domain::Record;
+using domain::Result;
+using domain::SchemaPtr;
+namespace filter = domain::filter;
+
+struct ManageRecords::Target {
+  ProjectDirectory::Entry entry;
+  SchemaPtr schema;
+  const Collection* collection = nullptr;
+};
+
+namespace {
+
+constexpr std::string_view kSuperusersOnly = "Only superusers can perform this action.";
+
+// One requested expansion and the ones nested under it ("author.team" → author{team}).
+struct ExpandNode {
+  std::string name;
+  std::vector<ExpandNode> children;
+};
+
+bool IsIdentifier(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// Parses PocketBase's expand parameter: comma-separated dot paths.
+Result<std::vector<ExpandNode>> ParseExpand(std::string_view text, const RecordLimits& limits) {
+  std::vector<ExpandNode> roots;
+  std::size_t paths = 0;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view path = text.substr(start, comma - start);
+    while (!path.empty() && path.front() == ' ') path.remove_prefix(1);
+    while (!path.empty() && path.back() == ' ') path.remove_suffix(1);
+    start = comma + 1;
+    if (path.empty()) {
+      if (comma == text.size()) break;
+      continue;
+    }
+    if (++paths > limits.max_expand_paths) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "Invalid expand: more than " + std::to_string(limits.max_expand_paths) +
+                      " paths.");
+    }
+    std::vector<ExpandNode>* level = &roots;
+    std::size_t depth = 0;
+    std::size_t part_start = 0;
+    while (part_start <= path.size()) {
+      std::size_t dot = path.find('.', part_start);
+      if (dot == std::string_view::npos) dot = path.size();
+      std::string_view name = path.substr(part_start, dot - part_start);
+      part_start = dot + 1;
+      if (!IsIdentifier(name)) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "Invalid expand: \"" + std::string(path) + "\" is not a relation path.");
+      }
+      if (++depth > limits.max_expand_depth) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "Invalid expand: \"" + std::string(path) + "\" is nested deeper than " +
+                        std::to_string(limits.max_expand_depth) + " levels.");
+      }
+      auto it = std::find_if(level->begin(), level->end(),
+                             [&](const ExpandNode& node) { return node.name == name; });
+      if (it == level->end()) {
+        level->push_back(ExpandNode{std::string(name), {}});
+        it = level->end() - 1;
+      }
+      level = &it->children;
+      if (dot == path.size()) break;
+    }
+    if (comma == text.size()) break;
+  }
+  return roots;
+}
+
+// A field operand of `collection`'s own field.
+filter::ResolvedOperand FieldOperand(const Collection& collection, const Field& field) {
+  filter::ResolvedOperand operand;
+  operand.kind = filter::ResolvedOperand::Kind::kField;
+  operand.collection = &collection;
+  operand.field = &field;
+  operand.multiple = field.IsMultiple();
+  switch (field.type) {
+    case FieldType::kNumber: operand.value_kind = filter::ValueKind::kNumber; break;
+    case FieldType::kBool: operand.value_kind = filter::ValueKind::kBool; break;
+    case FieldType::kJson: operand.value_kind = filter::ValueKind::kJson; break;
+    default: operand.value_kind = filter::ValueKind::kString; break;
+  }
+  return operand;
+}
+
+// `field ?= [values...]`: records whose field (or one of its items) is one of `values`.
+filter::ResolvedFilter AnyOf(const SchemaPtr& schema, const Collection& collection,
+                             const Field& field, const std::vector<std::string>& values) {
+  filter::ResolvedFilter out;
+  out.schema = schema;
+  out.collection = &collection;
+  out.condition.kind = filter::Condition::Kind::kCompare;
+  out.condition.compare.left = FieldOperand(collection, field);
+  std::vector<JsonValue> items;
+  items.reserve(values.size());
+  for (const auto& value : values) items.push_back(JsonValue::String(value));
+  out.condition.compare.right.kind = filter::ResolvedOperand::Kind::kLiteral;
+  out.condition.compare.right.literal = JsonValue::Array(std::move(items));
+  out.condition.compare.right.value_kind = filter::ValueKind::kString;
+  out.condition.compare.right.multiple = true;
+  out.condition.compare.op = filter::CompareOp::kEq;
+  out.condition.compare.any = true;
+  return out;
+}
+
+// The string values of a relation field's value ("" and [] give none).
+std::vector<std::string> Ids(const JsonValue& value) {
+  std::vector<std::string> ids;
+  if (value.type() == JsonValue::Type::kString) {
+    if (!value.AsString().empty()) ids.push_back(value.AsString());
+  } else if (value.type() == JsonValue::Type::kArray) {
+    for (const auto& item : value.items()) {
+      if (item.type() == JsonValue::Type::kString && !item.AsString().empty()) {
+        ids.push_back(item.AsString());
+      }
+    }
+  }
+  return ids;
+}
+
+// A rule resolved for `caller`; nullopt when the caller bypasses it (superuser, or "").
+// permission_denied when the rule is null (superusers only); invalid_argument (an internal
+// inconsistency: rules are validated when saved) when it does not resolve.
+Result<std::optional<filter::ResolvedFilter>> RuleFor(const std::optional<std::string>& rule,
+                                                      const SchemaPtr& schema,
+                                                      const Collection& collection,
+                                                      const Caller& caller,
+                                                      const Record* current = nullptr) {
+  if (caller.superuser) return std::optional<filter::ResolvedFilter>();
+  if (!rule) return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
+  if (rule->empty()) return std::optional<filter::ResolvedFilter>();
+  filter::ResolveOptions options;
+  options.allow_hidden = true;
+  options.current = current;
+  auto compiled = filter::Compile(*rule, schema, collection, caller.request, options);
+  if (!compiled) {
+    Error error = Error::Internal("the stored rule of " + collection.name +
+                                  " does not compile: " + compiled.error().message);
+    return std::unexpected(std::move(error));
+  }
+  return std::optional<filter::ResolvedFilter>(std::move(*compiled));
+}
+
+// Whether the caller may see records of `collection` at all (view rule not null), and the
+// filter they must satisfy.
+Result<std::optional<filter::ResolvedFilter>> ViewFilter(const SchemaPtr& schema,
+                                                         const Collection& collection,
+                                                         const Caller& caller) {
+  return RuleFor(collection.rules.view, schema, collection, caller);
+}
+
+// Checks that every id a relation field names exists (PocketBase's
+// validation_missing_rel_records).
+Result<void> CheckRelations(RecordTransaction& tx, const SchemaPtr& schema,
+                            const Collection& collection, const Record& record) {
+  std::vector<domain::FieldError> errors;
+  for (std::size_t i = 0; i < collection.fields.size(); ++i) {
+    const Field& field = collection.fields[i];
+    if (field.type != FieldType::kRelation) continue;
+    std::vector<std::string> ids = Ids(record.values[i]);
+    if (ids.empty()) continue;
+    const Collection* target = schema->FindById(field.collection_id);
+    const Field* id_field = target != nullptr ? target->FindField("id") : nullptr;
+    bool found_all = false;
+    if (target != nullptr && id_field != nullptr) {
+      const filter::ResolvedFilter where = AnyOf(schema, *target, *id_field, ids);
+      RecordQuery query;
+      query.where = &where;
+      query.limit = 0;
+      query.count_total = true;
+      auto page = tx.Query(*target, query);
+      if (!page) return std::unexpected(std::move(page.error()));
+      found_all = page->total == static_cast<std::int64_t>(ids.size());
+    }
+    if (!found_all) {
+      errors.push_back({field.name, "validation_missing_rel_records",
+                        "Failed to find all relation records with the provided ids."});
+    }
+  }
+  if (errors.empty()) return {};
+  Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to save the record.");
+  error.fields = std::move(errors);
+  return std::unexpected(std::move(error));
+}
+
+// Sets the autodate fields that change on update.
+void TouchUpdated(const Collection& collection, Record& record, domain::Timestamp now) {
+  for (std::size_t i = 0; i < collection.fields.size(); ++i) {
+    const Field& field = collection.fields[i];
+    if (field.type == FieldType::kAutodate && field.on_update) {
+      record.values[i] = JsonValue::String(now.ToApiString());
+    }
+  }
+}
+
+// Deletes a record after dealing with the records that refer to it: cascading where the
+// relation says so, removing the reference where it is optional, refusing where a required
+// reference would be left empty.
+Result<void> DeleteWithReferences(RecordTransaction& tx, const SchemaPtr& schema,
+                                  const Collection& collection, const std::string& id,
+                                  domain::Timestamp now,
+                                  std::set<std::pair<std::string, std::string>>& visited) {
+  if (!visited.emplace(collection.id, id).second) return {};
+  for (const auto& other : schema->collections) {
+    if (other.type == domain::CollectionType::kView) continue;
+    for (std::size_t f = 0; f < other.fields.size(); ++f) {
+      const Field& field = other.fields[f];
+      if (field.type != FieldType::kRelation || field.collection_id != collection.id) continue;
+      const filter::ResolvedFilter where = AnyOf(schema, other, field, {id});
+      RecordQuery query;
+      query.where = &where;
+      query.limit = std::numeric_limits<std::int64_t>::max();
+      query.count_total = false;
+      auto page = tx.Query(other, query);
+      if (!page) return std::unexpected(std::move(page.error()));
+      for (auto& referrer : page->items) {
+        const std::string& referrer_id = referrer.Id(other);
+        if (visited.contains({other.id, referrer_id})) continue;
+        if (field.cascade_delete) {
+          if (auto done = DeleteWithReferences(tx, schema, other, referrer_id, now, visited); !done) {
+            return done;
+          }
+          continue;
+        }
+        JsonValue& value = referrer.values[f];
+        if (value.type() == JsonValue::Type::kArray) {
+          std::vector<JsonValue> kept;
+          for (const auto& item : value.items()) {
+            if (!(item.type() == JsonValue::Type::kString && item.AsString() == id)) {
+              kept.push_back(item);
+            }
+          }
+          value = JsonValue::Array(std::move(kept));
+        } else {
+          value = JsonValue::String("");
+        }
+        if (field.required && domain::IsZeroValue(value)) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      "The record cannot be deleted because it is part of a required reference "
+                      "in another record (" + other.name + "." + field.name + ").");
+        }
+        TouchUpdated(other, referrer, now);
+        if (auto done = tx.Update(other, referrer); !done) return done;
+      }
+    }
+  }
+  return tx.Delete(collection, id);
+}
+
+// The collection a requested expansion leads to from `collection`: a relation field's target,
+// or, for a back-relation "comments_via_post", the referring collection (with that field
+// through *back_field). invalid_argument naming it otherwise.
+Result<const Collection*> ExpansionTarget(const SchemaPtr& schema, const Collection& collection,
+                                          const std::string& name, const Caller& caller,
+                                          const Field** back_field) {
+  *back_field = nullptr;
+  const Field* field = collection.FindField(name);
+  const Collection* target = nullptr;
+  if (field != nullptr && field->type == FieldType::kRelation &&
+      (!field->hidden || caller.superuser)) {
+    target = schema->FindById(field->collection_id);
+  } else if (auto via = name.find("_via_"); field == nullptr && via != std::string::npos) {
+    target = schema->Find(name.substr(0, via));
+    if (target != nullptr) {
+      const Field* back = target->FindField(name.substr(via + 5));
+      if (back != nullptr && back->type == FieldType::kRelation &&
+          back->collection_id == collection.id && (!back->hidden || caller.superuser)) {
+        *back_field = back;
+      } else {
+        target = nullptr;
+      }
+    }
+  }
+  if (target == nullptr) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "Invalid expand: \"" + name + "\" is not a relation of " + collection.name + ".");
+  }
+  return target;
+}
+
+// Checks every requested expansion against the schema, whether or not there are records to
+// expand, so that a bad expand is refused the same way on an empty page.
+Result<void> ValidateExpand(const SchemaPtr& schema, const Collection& collection,
+                            const std::vector<ExpandNode>& nodes, const Caller& caller) {
+  for (const auto& node : nodes) {
+    const Field* back_field = nullptr;
+    auto target = ExpansionTarget(schema, collection, node.name, caller, &back_field);
+    if (!target) return std::unexpected(std::move(target.error()));
+    if (auto valid = ValidateExpand(schema, **target, node.children, caller); !valid) return valid;
+  }
+  return {};
+}
+
+// Expands `nodes` on `records` of `collection`, level by level: one query per relation and
+// level, whatever the number of records.
+Result<void> ExpandLevel(ProjectStore& store, const SchemaPtr& schema,
+                         const Collection& collection, const std::vector<ExpandedRecord*>& records,
+                         const std::vector<ExpandNode>& nodes, const Caller& caller) {
+  if (records.empty()) return {};
+  for (const auto& node : nodes) {
+    const Field* back_field = nullptr;
+    auto resolved = ExpansionTarget(schema, collection, node.name, caller, &back_field);
+    if (!resolved) return std::unexpected(std::move(resolved.error()));
+    const Collection* target = *resolved;
+    const Field* field = back_field == nullptr ? collection.FindField(node.name) : nullptr;
+    auto view = ViewFilter(schema, *target, caller);
+    if (!view) {
+      if (view.error().code == ErrorCode::kPermissionDenied) continue;  // not expandable for them
+      return std::unexpected(std::move(view.error()));
+    }
+    std::vector<std::string> wanted;
+    if (back_field == nullptr) {
+      const auto index = static_cast<std::size_t>(field - collection.fields.data());
+      for (const ExpandedRecord* record : records) {
+        for (auto& id : Ids(record->record.values[index])) wanted.push_back(std::move(id));
+      }
+    } else {
+      for (const ExpandedRecord* record : records) wanted.push_back(record->record.Id(collection));
+    }
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    if (wanted.empty()) continue;
+
+    const Field* match_field = back_field != nullptr ? back_field : target->FindField("id");
+    filter::ResolvedFilter where = AnyOf(schema, *target, *match_field, wanted);
+    if (*view) where = filter::And(std::move(where), std::move(**view));
+    RecordQuery query;
+    query.where = &where;
+    query.limit = back_field != nullptr ? 1000 : static_cast<std::int64_t>(wanted.size());
+    query.count_total = false;
+    if (back_field != nullptr) {
+      auto sort = filter::ResolveSort("created", schema, *target);
+      if (sort) query.sort = std::move(*sort);
+    }
+    auto page = store.Query(*target, query);
+    if (!page) return std::unexpected(std::move(page.error()));
+
+    std::vector<ExpandedRecord*> next;
+    if (back_field == nullptr) {
+      std::unordered_map<std::string, const Record*> by_id;
+      for (const auto& found : page->items) by_id.emplace(found.Id(*target), &found);
+      const auto index = static_cast<std::size_t>(field - collection.fields.data());
+      for (ExpandedRecord* record : records) {
+        ExpandedRecord::Expansion expansion{node.name, field->IsMultiple(), {}};
+        for (const auto& id : Ids(record->record.values[index])) {
+          auto it = by_id.find(id);
+          if (it != by_id.end()) expansion.records.push_back(ExpandedRecord{target, *it->second, {}});
+        }
+        if (!expansion.records.empty()) record->expand.push_back(std::move(expansion));
+      }
+    } else {
+      const auto index = static_cast<std::size_t>(back_field - target->fields.data());
+      for (ExpandedRecord* record : records) {
+        const std::string& id = record->record.Id(collection);
+        ExpandedRecord::Expansion expansion{node.name, true, {}};
+        for (const auto& found : page->items) {
+          const auto ids = Ids(found.values[index]);
+          if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+            expansion.records.push_back(ExpandedRecord{target, found, {}});
+          }
+        }
+        if (!expansion.records.empty()) record->expand.push_back(std::move(expansion));
+      }
+    }
+    if (node.children.empty()) continue;
+    for (ExpandedRecord* record : records) {
+      for (auto& expansion : record->expand) {
+        if (expansion.name != node.name) continue;
+        for (auto& child : expansion.records) next.push_back(&child);
+      }
+    }
+    if (auto done = ExpandLevel(store, schema, *target, next, node.children, caller); !done) {
+      return done;
+    }
+  }
+  return {};
+}
+
+// A value for a text field's autogeneratePattern. Patterns of the shape PocketBase uses,
+// "[<class>]{n}" (e.g. the id field's "[a-z0-9]{15}"), are generated uniformly from the class;
+// any other pattern gets a fresh 15-character id, which the field's validation then checks.
+std::string Autogenerate(const Field& field, RandomSource& random) {
+  const std::string& pattern = field.autogenerate_pattern;
+  std::string alphabet;
+  std::size_t length = 0;
+  if (pattern.size() > 4 && pattern.front() == '[') {
+    const std::size_t close = pattern.find(']');
+    const std::size_t brace = close == std::string::npos ? close : close + 1;
+    if (brace != std::string::npos && brace < pattern.size() && pattern[brace] == '{' &&
+        pattern.back() == '}') {
+      for (std::size_t i = 1; i < close; ++i) {
+        if (i + 2 < close && pattern[i + 1] == '-') {
+          for (char c = pattern[i]; c <= pattern[i + 2]; ++c) alphabet.push_back(c);
+          i += 2;
+        } else {
+          alphabet.push_back(pattern[i]);
+        }
+      }
+      for (std::size_t i = brace + 1; i + 1 < pattern.size(); ++i) {
+        const char c = pattern[i];
+        if (c < '0' || c > '9' || length > 1000) {
+          length = 0;
+          break;
+        }
+        length = length * 10 + static_cast<std::size_t>(c - '0');
+      }
+    }
+  }
+  if (alphabet.empty() || length == 0) return NewId(random).str();
+  std::string out;
+  std::uint8_t byte = 0;
+  const std::size_t limit = 256 - 256 % alphabet.size();  // rejection keeps it uniform
+  while (out.size() < length) {
+    random.Fill(std::span<std::uint8_t>(&byte, 1));
+    if (byte < limit) out.push_back(alphabet[byte % alphabet.size()]);
+  }
+  return out;
+}
+
+domain::RecordInputOptions InputOptions(const RecordWriteInput& input, const Caller& caller,
+                                        RandomSource& random) {
+  domain::RecordInputOptions options;
+  options.format = input.format;
+  options.now = caller.request.now;
+  options.parse_json = input.parse_json;
+  options.autogenerate = [&random](const Field& field) { return Autogenerate(field, random); };
+  return options;
+}
+
+// A write that failed with aborted met a concurrent change (of the schema, made by another
+// process, or a serialisation conflict): it is replanned against the current schema a few times.
+constexpr int kWriteAttempts = 3;
+bool Retryable(const Error& error, int attempt) {
+  return error.code == ErrorCode::kAborted && attempt < kWriteAttempts;
+}
+
+Error ReadOnly(const Collection& collection) {
+  return Error::Make(ErrorCode::kInvalidArgument,
+                     "The collection " + collection.name + " is a view: its records are read-only.");
+}
+
+}  // namespace
+
+Result<ManageRecords::Target> ManageRecords::Open(std::string_view project,
+                                                  std::string_view collection) {
+  auto entry = projects_.Find(project);
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  auto schema = entry->store->Schema();
+  if (!schema) return std::unexpected(std::move(schema.error()));
+  const Collection* found = (*schema)->Find(collection);
+  if (found == nullptr) return Fail(ErrorCode::kNotFound, "Missing collection context.");
+  return Target{std::move(*entry), std::move(*schema), found};
+}
+
+Result<RecordList> ManageRecords::List(std::string_view project, std::string_view collection,
+                                       const ListRecordsInput& input, Caller caller) {
+  caller.request.now = clock_.Now();
+  auto target = Open(project, collection);
+  if (!target) return std::unexpected(std::move(target.error()));
+  const Collection& coll = *target->collection;
+
+  auto rule = RuleFor(coll.rules.list, target->schema, coll, caller);
+  if (!rule) return std::unexpected(std::move(rule.error()));
+
+  std::optional<filter::ResolvedFilter> where = std::move(*rule);
+  if (!input.filter.empty()) {
+    filter::ResolveOptions options;
+    options.allow_hidden = caller.superuser;
+    auto user = filter::Compile(input.filter, target->schema, coll, caller.request, options);
+    if (!user) return std::unexpected(std::move(user.error()));
+    where = where ? filter::And(std::move(*where), std::move(*user)) : std::move(*user);
+  }
+  filter::ResolveOptions sort_options;
+  sort_options.allow_hidden = caller.superuser;
+  auto sort = filter::ResolveSort(input.sort, target->schema, coll, sort_options);
+  if (!sort) return std::unexpected(std::move(sort.error()));
+  auto expand = ParseExpand(input.expand, limits_);
+  if (!expand) return std::unexpected(std::move(expand.error()));
+  if (auto valid = ValidateExpand(target->schema, coll, *expand, caller); !valid) {
+    return std::unexpected(std::move(valid.error()));
+  }
+
+  RecordList list;
+  list.schema = target->schema;
+  list.page = std::max<std::int64_t>(input.page, 1);
+  list.per_page = input.per_page <= 0 ? 30 : std::min(input.per_page, limits_.max_per_page);
+  RecordQuery query;
+  query.where = where ? &*where : nullptr;
+  query.sort = std::move(*sort);
+  const std::int64_t max_page = std::numeric_limits<std::int64_t>::max() / list.per_page;
+  query.offset = (std::min(list.page, max_page) - 1) * list.per_page;
+  query.limit = list.per_page;
+  query.count_total = !input.skip_total;
+  auto page = target->entry.store->Query(coll, query);
+  if (!page) return std::unexpected(std::move(page.error()));
+
+  if (!input.skip_total) {
+    list.total_items = page->total;
+    list.total_pages = (page->total + list.per_page - 1) / list.per_page;
+  }
+  list.items.reserve(page->items.size());
+  for (auto& record : page->items) list.items.push_back(ExpandedRecord{&coll, std::move(record), {}});
+  if (!expand->empty()) {
+    std::vector<ExpandedRecord*> roots;
+    for (auto& item : list.items) roots.push_back(&item);
+    auto done = ExpandLevel(*target->entry.store, target->schema, coll, roots, *expand, caller);
+    if (!done) return std::unexpected(std::move(done.error()));
+  }
+  return list;
+}
+
+Result<RecordResult> ManageRecords::View(std::string_view project, std::string_view collection,
+                                         std::string_view id, std::string_view expand,
+                                         Caller caller) {
+  caller.request.now = clock_.Now();
+  auto target = Open(project, collection);
+  if (!target) return std::unexpected(std::move(target.error()));
+  const Collection& coll = *target->collection;
+  auto rule = RuleFor(coll.rules.view, target->schema, coll, caller);
+  if (!rule) return std::unexpected(std::move(rule.error()));
+  auto found = target->entry.store->Get(coll, id, *rule ? &**rule : nullptr);
+  if (!found) return std::unexpected(std::move(found.error()));
+  if (!*found) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+  return Expanded(*target, std::move(**found), expand, caller);
+}
+
+Result<RecordResult> ManageRecords::Expanded(const Target& target, Record record,
+                                             std::string_view expand, const Caller& caller) {
+  RecordResult result;
+  result.schema = target.schema;
+  result.record = ExpandedRecord{target.collection, std::move(record), {}};
+  auto nodes = ParseExpand(expand, limits_);
+  if (!nodes) return std::unexpected(std::move(nodes.error()));
+  if (auto valid = ValidateExpand(target.schema, *target.collection, *nodes, caller); !valid) {
+    return std::unexpected(std::move(valid.error()));
+  }
+  if (!nodes->empty()) {
+    auto done = ExpandLevel(*target.entry.store, target.schema, *target.collection,
+                            {&result.record}, *nodes, caller);
+    if (!done) return std::unexpected(std::move(done.error()));
+  }
+  return result;
+}
+
+Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& target,
+                                       const RecordWriteInput& input, const Caller& caller) {
+  const Collection& coll = *target.collection;
+  if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
+  if (!caller.superuser && !coll.rules.create) {
+    return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
+  }
+  const domain::RecordInputOptions options = InputOptions(input, caller, random_);
+  auto record = domain::ApplyRecordInput(coll, domain::EmptyRecord(coll), input.body, true, options);
+  if (!record) return std::unexpected(std::move(record.error()));
+  auto id_index = coll.FieldIndex("id");
+  if (!id_index) return std::unexpected(Error::Internal("collection without an id field"));
+  if (record->values[*id_index].AsString().empty()) {
+    record->values[*id_index] = JsonValue::String(NewId(random_).str());
+  }
+  if (auto valid = CheckRelations(tx, target.schema, coll, *record); !valid) {
+    return std::unexpected(std::move(valid.error()));
+  }
+  if (auto inserted = tx.Insert(coll, *record); !inserted) {
+    if (inserted.error().code == ErrorCode::kAlreadyExists) {
+      return std::unexpected(Error::Field("id", "validation_invalid_id",
+                                          "The model id is invalid or already exists."));
+    }
+    return std::unexpected(std::move(inserted.error()));
+  }
+  auto rule = RuleFor(coll.rules.create, target.schema, coll, caller);
+  if (!rule) return std::unexpected(std::move(rule.error()));
+  if (*rule) {
+    auto allowed = tx.Matches(coll, record->Id(coll), **rule);
+    if (!allowed) return std::unexpected(std::move(allowed.error()));
+    if (!*allowed) {
+      return Fail(ErrorCode::kPermissionDenied, "The create rule does not allow this record.");
+    }
+  }
+  return record;
+}
+
+Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& target,
+                                       std::string_view id, const RecordWriteInput& input,
+                                       const Caller& caller) {
+  const Collection& coll = *target.collection;
+  if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
+  if (!caller.superuser && !coll.rules.update) {
+    return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
+  }
+  auto current = tx.Find(coll, id);
+  if (!current) return std::unexpected(std::move(current.error()));
+  if (!*current) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+  if (!caller.superuser) {
+    auto view = ViewFilter(target.schema, coll, caller);
+    if (!view) {
+      if (view.error().code == ErrorCode::kPermissionDenied) {
+        return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+      }
+      return std::unexpected(std::move(view.error()));
+    }
+    if (*view) {
+      auto visible = tx.Matches(coll, id, **view);
+      if (!visible) return std::unexpected(std::move(visible.error()));
+      if (!*visible) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+    }
+    auto rule = RuleFor(coll.rules.update, target.schema, coll, caller, &**current);
+    if (!rule) return std::unexpected(std::move(rule.error()));
+    if (*rule) {
+      auto allowed = tx.Matches(coll, id, **rule);
+      if (!allowed) return std::unexpected(std::move(allowed.error()));
+      if (!*allowed) {
+        return Fail(ErrorCode::kPermissionDenied, "The update rule does not allow this change.");
+      }
+    }
+  }
+  const domain::RecordInputOptions options = InputOptions(input, caller, random_);
+  auto record = domain::ApplyRecordInput(coll, **current, input.body, false, options);
+  if (!record) return std::unexpected(std::move(record.error()));
+  if (auto valid = CheckRelations(tx, target.schema, coll, *record); !valid) {
+    return std::unexpected(std::move(valid.error()));
+  }
+  if (auto updated = tx.Update(coll, *record); !updated) {
+    return std::unexpected(std::move(updated.error()));
+  }
+  return record;
+}
+
+Result<void> ManageRecords::DeleteIn(RecordTransaction& tx, const Target& target,
+                                     std::string_view id, const Caller& caller) {
+  const Collection& coll = *target.collection;
+  if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
+  if (!caller.superuser && !coll.rules.del) {
+    return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
+  }
+  auto current = tx.Find(coll, id);
+  if (!current) return std::unexpected(std::move(current.error()));
+  if (!*current) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+  if (!caller.superuser) {
+    auto view = ViewFilter(target.schema, coll, caller);
+    if (!view) {
+      if (view.error().code == ErrorCode::kPermissionDenied) {
+        return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+      }
+      return std::unexpected(std::move(view.error()));
+    }
+    if (*view) {
+      auto visible = tx.Matches(coll, id, **view);
+      if (!visible) return std::unexpected(std::move(visible.error()));
+      if (!*visible) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+    }
+    auto rule = RuleFor(coll.rules.del, target.schema, coll, caller, &**current);
+    if (!rule) return std::unexpected(std::move(rule.error()));
+    if (*rule) {
+      auto allowed = tx.Matches(coll, id, **rule);
+      if (!allowed) return std::unexpected(std::move(allowed.error()));
+      if (!*allowed) {
+        return Fail(ErrorCode::kPermissionDenied, "The delete rule does not allow this.");
+      }
+    }
+  }
+  std::set<std::pair<std::string, std::string>> visited;
+  return DeleteWithReferences(tx, target.schema, coll, std::string(id), caller.request.now,
+                              visited);
+}
+
+Result<RecordResult> ManageRecords::Create(std::string_view project, std::string_view collection,
+                                           RecordWriteInput input, Caller caller) {
+  caller.request.now = clock_.Now();
+  caller.request.method = "POST";
+  caller.request.body = input.body;
+  for (int attempt = 1;; ++attempt) {
+    auto target = Open(project, collection);
+    if (!target) return std::unexpected(std::move(target.error()));
+    std::optional<Record> created;
+    auto done = target->entry.store->Write([&](RecordTransaction& tx) -> Result<void> {
+      auto record = CreateIn(tx, *target, input, caller);
+      if (!record) return std::unexpected(std::move(record.error()));
+      created = std::move(*record);
+      return {};
+    });
+    if (!done && Retryable(done.error(), attempt)) continue;
+    if (!done) return std::unexpected(std::move(done.error()));
+    return Expanded(*target, std::move(*created), input.expand, caller);
+  }
+}
+
+Result<RecordResult> ManageRecords::Update(std::string_view project, std::string_view collection,
+                                           std::string_view id, RecordWriteInput input,
+                                           Caller caller) {
+  caller.request.now = clock_.Now();
+  caller.request.method = "PATCH";
+  caller.request.body = input.body;
+  for (int attempt = 1;; ++attempt) {
+    auto target = Open(project, collection);
+    if (!target) return std::unexpected(std::move(target.error()));
+    std::optional<Record> updated;
+    auto done = target->entry.store->Write([&](RecordTransaction& tx) -> Result<void> {
+      auto record = UpdateIn(tx, *target, id, input, caller);
+      if (!record) return std::unexpected(std::move(record.error()));
+      updated = std::move(*record);
+      return {};
+    });
+    if (!done && Retryable(done.error(), attempt)) continue;
+    if (!done) return std::unexpected(std::move(done.error()));
+    return Expanded(*target, std::move(*updated), input.expand, caller);
+  }
+}
+
+Result<void> ManageRecords::Delete(std::string_view project, std::string_view collection,
+                                   std::string_view id, Caller caller) {
+  caller.request.now = clock_.Now();
+  caller.request.method = "DELETE";
+  for (int attempt = 1;; ++attempt) {
+    auto target = Open(project, collection);
+    if (!target) return std::unexpected(std::move(target.error()));
+    auto done = target->entry.store->Write(
+        [&](RecordTransaction& tx) { return DeleteIn(tx, *target, id, caller); });
+    if (!done && Retryable(done.error(), attempt)) continue;
+    return done;
+  }
+}
+
+std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
+    std::string_view project, std::vector<BatchOperation> operations, Caller caller) {
+  caller.request.now = clock_.Now();
+  if (operations.empty()) {
+    return std::unexpected(BatchFailure{
+        std::nullopt, Error::Field("requests", "validation_required", "Cannot be blank.")});
+  }
+  if (operations.size() > limits_.max_batch_requests) {
+    return std::unexpected(BatchFailure{
+        std::nullopt, Error::Field("requests", "validation_length_too_long",
+                        "The batch holds more than " + std::to_string(limits_.max_batch_requests) +
+                            " requests.")});
+  }
+  // One attempt; a concurrent schema change (aborted) replans the whole batch.
+  auto attempt_batch = [&]() -> std::expected<std::vector<BatchItemResult>, BatchFailure> {
+    auto entry = projects_.Find(project);
+    if (!entry) return std::unexpected(BatchFailure{std::nullopt, std::move(entry.error())});
+    auto schema = entry->store->Schema();
+    if (!schema) return std::unexpected(BatchFailure{std::nullopt, std::move(schema.error())});
+
+    std::vector<Target> targets;
+    for (std::size_t i = 0; i < operations.size(); ++i) {
+      const Collection* found = (*schema)->Find(operations[i].collection);
+      if (found == nullptr) {
+        return std::unexpected(
+            BatchFailure{i, Error::Make(ErrorCode::kNotFound, "Missing collection context.")});
+      }
+      targets.push_back(Target{*entry, *schema, found});
+    }
+
+    std::vector<BatchItemResult> results(operations.size());
+    std::vector<std::optional<Record>> written(operations.size());
+    std::size_t failed_at = 0;
+    auto done = entry->store->Write([&](RecordTransaction& tx) -> Result<void> {
+      for (std::size_t i = 0; i < operations.size(); ++i) {
+        failed_at = i;
+        BatchOperation& op = operations[i];
+        Caller step = caller;
+        step.request.body = op.input.body;
+        results[i].kind = op.kind;
+        BatchOperation::Kind kind = op.kind;
+        if (kind == BatchOperation::Kind::kUpsert) {
+          const JsonValue* id = op.input.body.Find("id");
+          std::string wanted = id != nullptr && id->type() == JsonValue::Type::kString
+                                   ? id->AsString()
+                                   : op.id;
+          kind = BatchOperation::Kind::kCreate;
+          if (!wanted.empty()) {
+            auto existing = tx.Find(*targets[i].collection, wanted);
+            if (!existing) return std::unexpected(std::move(existing.error()));
+            if (*existing) {
+              kind = BatchOperation::Kind::kUpdate;
+              op.id = wanted;
+            }
+          }
+          results[i].created = kind == BatchOperation::Kind::kCreate;
+        }
+        switch (kind) {
+          case BatchOperation::Kind::kCreate: {
+            step.request.method = "POST";
+            auto record = CreateIn(tx, targets[i], op.input, step);
+            if (!record) return std::unexpected(std::move(record.error()));
+            written[i] = std::move(*record);
+            break;
+          }
+          case BatchOperation::Kind::kUpdate: {
+            step.request.method = "PATCH";
+            auto record = UpdateIn(tx, targets[i], op.id, op.input, step);
+            if (!record) return std::unexpected(std::move(record.error()));
+            written[i] = std::move(*record);
+            break;
+          }
+          case BatchOperation::Kind::kDelete: {
+            step.request.method = "DELETE";
+            if (auto deleted = DeleteIn(tx, targets[i], op.id, step); !deleted) return deleted;
+            break;
+          }
+          case BatchOperation::Kind::kUpsert: break;  // resolved above
+        }
+      }
+      return {};
+    });
+    if (!done) return std::unexpected(BatchFailure{failed_at, std::move(done.error())});
+
+    for (std::size_t i = 0; i < operations.size(); ++i) {
+      if (!written[i]) continue;
+      auto result = Expanded(targets[i], std::move(*written[i]), operations[i].input.expand, caller);
+      if (!result) return std::unexpected(BatchFailure{i, std::move(result.error())});
+      results[i].record = std::move(*result);
+    }
+    return results;
+  };
+  for (int attempt = 1;; ++attempt) {
+    auto outcome = attempt_batch();
+    if (!outcome && Retryable(outcome.error().error, attempt)) continue;
+    return outcome;
+  }
+}
+
+}  // namespace socle::application

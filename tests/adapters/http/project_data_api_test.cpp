@@ -1,0 +1,696 @@
+// The project data API end to end: the in-process server on port 0, the real use cases over the
+// memory stores, one project "shop" of organisation "acme". Superusers are recognised by a test
+// header; the production check (always false) is exercised separately.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "http_test_client.hpp"
+#include "socle/adapters/http/json_object_reader.hpp"
+#include "socle/adapters/http/project_data_api.hpp"
+#include "socle/adapters/memory/memory_catalogue_store.hpp"
+#include "socle/adapters/memory/memory_project_store.hpp"
+#include "socle/application/manage_collections.hpp"
+#include "socle/application/manage_organisations.hpp"
+#include "socle/application/manage_projects.hpp"
+#include "socle/application/manage_records.hpp"
+#include "socle/application/project_directory.hpp"
+#include "support/test_ports.hpp"
+#include "test_server.hpp"
+
+namespace http = socle::adapters::http;
+namespace application = socle::application;
+using socle::adapters::http::JsonValue;
+using socle::adapters::http::ParseJson;
+using socle::testing::Fetch;
+using socle::testing::HttpReply;
+
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+const Headers kSuperuser = {{"X-Test-Superuser", "yes"}};
+
+bool TestSuperuserCheck(const http::Request& request) {
+  return request.Header("x-test-superuser") == "yes";
+}
+
+// The wired server. Members are declared in construction order: the server references the
+// catalogue, the API the use cases.
+struct DataServer {
+  explicit DataServer(http::SuperuserCheck check = TestSuperuserCheck)
+      : api(collections, records, std::move(check)) {
+    REQUIRE(orgs.Create({"acme", std::nullopt, std::nullopt, std::nullopt}));
+    REQUIRE(projects.Create({"shop", "acme", std::nullopt}));
+    REQUIRE(api.Register(server.router));
+    server.Start();
+  }
+
+  static application::RecordLimits Limits() {
+    application::RecordLimits limits;
+    limits.max_batch_requests = 3;
+    return limits;
+  }
+  static http::HttpServerOptions Options() {
+    http::HttpServerOptions options = socle::testing::TestServerOptions();
+    options.max_body_bytes = std::size_t{1} << 20;
+    return options;
+  }
+
+  HttpReply Send(std::string_view method, std::string_view target, std::string body = {},
+                 Headers headers = {}) {
+    return Fetch(server.port(), method, target, std::move(body), std::move(headers));
+  }
+  HttpReply AsSuperuser(std::string_view method, std::string_view target, std::string body = {},
+                        Headers headers = {}) {
+    headers.insert(headers.end(), kSuperuser.begin(), kSuperuser.end());
+    return Send(method, target, std::move(body), std::move(headers));
+  }
+
+  socle::adapters::memory::MemoryCatalogueStore catalogue;
+  socle::adapters::memory::MemoryProjectStores stores;
+  socle::testing::ManualClock clock;
+  socle::testing::SeededRandomSource random;
+  application::ManageOrganisations orgs{catalogue, clock, random};
+  application::ManageProjects projects{catalogue, clock, random};
+  application::ProjectDirectory directory{catalogue, stores, clock};
+  application::ManageCollections collections{directory, clock, random};
+  application::ManageRecords records{directory, clock, random, Limits()};
+  http::ProjectDataApi api;
+  socle::testing::TestServer server{Options(), &catalogue};
+};
+
+JsonValue Json(const HttpReply& reply) {
+  INFO(reply.body);
+  auto parsed = ParseJson(reply.body);
+  REQUIRE(parsed);
+  return *parsed;
+}
+
+// The value at a path of member names (array items by index), or nullptr.
+const JsonValue* At(const JsonValue& value, std::initializer_list<std::string_view> path) {
+  const JsonValue* current = &value;
+  for (std::string_view key : path) {
+    if (current->type() == JsonValue::Type::kArray) {
+      const std::size_t index = std::stoul(std::string(key));
+      if (index >= current->items().size()) return nullptr;
+      current = &current->items()[index];
+    } else {
+      current = current->Find(key);
+    }
+    if (current == nullptr) return nullptr;
+  }
+  return current;
+}
+
+std::string Text(const JsonValue& value, std::initializer_list<std::string_view> path) {
+  const JsonValue* found = At(value, path);
+  if (found == nullptr) return "<missing>";
+  if (found->type() != JsonValue::Type::kString) return "<not a string>";
+  return found->AsString();
+}
+
+std::int64_t Number(const JsonValue& value, std::initializer_list<std::string_view> path) {
+  const JsonValue* found = At(value, path);
+  REQUIRE(found != nullptr);
+  REQUIRE(found->AsInt64());
+  return *found->AsInt64();
+}
+
+std::vector<std::string> Keys(const JsonValue& object) {
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : object.members()) keys.push_back(key);
+  return keys;
+}
+
+constexpr std::string_view kPosts = "/p/shop/api/collections/posts/records";
+
+// users {name, secret (hidden)}; posts {title (required), views, published, author → users,
+// tags (multi select)} with list/view rules open to published posts and create open, update and
+// delete open to everyone, so that the tests can exercise guests.
+struct Blog : DataServer {
+  Blog() {
+    auto users = AsSuperuser("POST", "/p/shop/api/collections", R"({
+      "name": "users", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+      "deleteRule": "",
+      "fields": [{"name": "name", "type": "text"},
+                 {"name": "secret", "type": "text", "hidden": true}]})");
+    INFO(users.body);
+    REQUIRE(users.status == 200);
+    users_id = Text(Json(users), {"id"});
+    auto posts = AsSuperuser("POST", "/p/shop/api/collections", R"({
+      "name": "posts", "listRule": "published = true", "viewRule": "published = true",
+      "createRule": "", "updateRule": "", "deleteRule": "",
+      "fields": [{"name": "title", "type": "text", "required": true},
+                 {"name": "views", "type": "number"},
+                 {"name": "published", "type": "bool"},
+                 {"name": "author", "type": "relation", "maxSelect": 1,
+                  "collectionId": ")" + users_id + R"("},
+                 {"name": "tags", "type": "select", "maxSelect": 3,
+                  "values": ["a", "b", "c"]}]})");
+    INFO(posts.body);
+    REQUIRE(posts.status == 200);
+  }
+
+  // Creates a record as a superuser; returns its id.
+  std::string Create(std::string_view collection, const std::string& body) {
+    auto reply = AsSuperuser("POST", "/p/shop/api/collections/" + std::string(collection) +
+                                         "/records",
+                             body);
+    INFO(reply.body);
+    REQUIRE(reply.status == 200);
+    return Text(Json(reply), {"id"});
+  }
+
+  std::int64_t Count(std::string_view collection) {
+    auto reply = AsSuperuser("GET", "/p/shop/api/collections/" + std::string(collection) +
+                                        "/records?perPage=1");
+    REQUIRE(reply.status == 200);
+    return Number(Json(reply), {"totalItems"});
+  }
+
+  std::string users_id;
+};
+
+std::string Multipart(const std::vector<std::pair<std::string, std::string>>& fields,
+                      std::string_view file_field = {}) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    body += "--B0undary\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value +
+            "\r\n";
+  }
+  if (!file_field.empty()) {
+    body += "--B0undary\r\nContent-Disposition: form-data; name=\"" + std::string(file_field) +
+            "\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n";
+  }
+  return body + "--B0undary--\r\n";
+}
+
+const Headers kMultipart = {{"Content-Type", "multipart/form-data; boundary=B0undary"}};
+
+}  // namespace
+
+// --- collections
+
+TEST_CASE("collection routes refuse everyone with the production superuser check",
+          "[http][data][collections]") {
+  DataServer t([](const http::Request&) { return false; });
+  for (auto [method, target] : std::initializer_list<std::pair<std::string_view, std::string_view>>{
+           {"GET", "/p/shop/api/collections"},
+           {"POST", "/p/shop/api/collections"},
+           {"PUT", "/p/shop/api/collections/import"},
+           {"GET", "/p/shop/api/collections/posts"},
+           {"PATCH", "/p/shop/api/collections/posts"},
+           {"DELETE", "/p/shop/api/collections/posts"}}) {
+    INFO(method << " " << target);
+    // The test header opens nothing here: there is no back door.
+    auto reply = t.Send(method, target, method == "GET" || method == "DELETE" ? "" : "{}",
+                        kSuperuser);
+    CHECK(reply.status == 401);
+    CHECK(reply.body ==
+          R"({"status":401,"message":"The request requires valid record authorization token.",)"
+          R"("data":{}})");
+  }
+}
+
+TEST_CASE("superusers manage collections", "[http][data][collections]") {
+  DataServer t;
+  CHECK(t.Send("GET", "/p/shop/api/collections").status == 401);
+
+  auto created = t.AsSuperuser("POST", "/p/shop/api/collections",
+                               R"({"name":"notes","fields":[{"name":"body","type":"text"}]})");
+  INFO(created.body);
+  REQUIRE(created.status == 200);
+  const JsonValue note = Json(created);
+  CHECK(Text(note, {"name"}) == "notes");
+  CHECK(Text(note, {"id"}).starts_with("pbc_"));
+  CHECK(Text(note, {"fields", "0", "name"}) == "id");  // system fields added
+  CHECK(At(note, {"listRule"})->IsNull());              // superusers only by default
+
+  SECTION("list, in PocketBase's page shape") {
+    auto list = t.AsSuperuser("GET", "/p/shop/api/collections?perPage=10");
+    REQUIRE(list.status == 200);
+    const JsonValue page = Json(list);
+    CHECK(Keys(page) ==
+          std::vector<std::string>{"page", "perPage", "totalItems", "totalPages", "items"});
+    CHECK(Number(page, {"totalItems"}) == 1);
+    CHECK(Text(page, {"items", "0", "name"}) == "notes");
+    CHECK(Number(Json(t.AsSuperuser("GET", "/p/shop/api/collections?page=2&perPage=1")),
+                 {"page"}) == 2);
+    CHECK(Json(t.AsSuperuser("GET", "/p/shop/api/collections?page=2&perPage=1"))
+              .Find("items")
+              ->items()
+              .empty());
+    CHECK(Keys(*At(Json(t.AsSuperuser("GET", "/p/shop/api/collections?fields=name")),
+                   {"items", "0"})) == std::vector<std::string>{"name"});
+    auto filtered = t.AsSuperuser("GET", "/p/shop/api/collections?filter=name%3D%27notes%27");
+    CHECK(filtered.status == 400);
+    CHECK(t.AsSuperuser("GET", "/p/shop/api/collections?page=x").status == 400);
+  }
+  SECTION("view by name or id") {
+    CHECK(t.AsSuperuser("GET", "/p/shop/api/collections/notes").status == 200);
+    CHECK(t.AsSuperuser("GET", "/p/shop/api/collections/" + Text(note, {"id"})).status == 200);
+    CHECK(t.AsSuperuser("GET", "/p/shop/api/collections/nope").status == 404);
+    CHECK(t.AsSuperuser("GET", "/p/nope/api/collections/notes").status == 404);
+  }
+  SECTION("update merges the body over the stored definition") {
+    auto updated = t.AsSuperuser("PATCH", "/p/shop/api/collections/notes", R"({"listRule":""})");
+    INFO(updated.body);
+    REQUIRE(updated.status == 200);
+    const JsonValue after = Json(updated);
+    CHECK(Text(after, {"listRule"}).empty());
+    CHECK(Text(after, {"fields", "1", "name"}) == "body");  // fields not sent are kept
+    auto renamed = t.AsSuperuser("PATCH", "/p/shop/api/collections/notes", R"({"name":"memos"})");
+    REQUIRE(renamed.status == 200);
+    CHECK(t.AsSuperuser("GET", "/p/shop/api/collections/memos").status == 200);
+    auto invalid = t.AsSuperuser("PATCH", "/p/shop/api/collections/memos", R"({"name":"a b"})");
+    CHECK(invalid.status == 400);
+    CHECK(At(Json(invalid), {"data", "name", "code"}) != nullptr);
+    CHECK(t.AsSuperuser("PATCH", "/p/shop/api/collections/nope", "{}").status == 404);
+    CHECK(t.AsSuperuser("PATCH", "/p/shop/api/collections/memos", "{bad").status == 400);
+  }
+  SECTION("a second collection with the same name is PocketBase's 400, not 409") {
+    auto duplicate = t.AsSuperuser("POST", "/p/shop/api/collections", R"({"name":"notes"})");
+    CHECK(duplicate.status == 400);
+    CHECK(!Json(duplicate).Find("data")->members().empty());
+  }
+  SECTION("bodies that are not collections are refused") {
+    CHECK(t.AsSuperuser("POST", "/p/shop/api/collections", R"({"name":5})").status == 400);
+    CHECK(t.AsSuperuser("POST", "/p/shop/api/collections", "[]").status == 400);
+    CHECK(t.AsSuperuser("POST", "/p/shop/api/collections", "x=1",
+                        {{"Content-Type", "text/plain"}})
+              .status == 400);
+  }
+  SECTION("delete") {
+    CHECK(t.AsSuperuser("DELETE", "/p/shop/api/collections/notes").status == 204);
+    CHECK(t.AsSuperuser("GET", "/p/shop/api/collections/notes").status == 404);
+    CHECK(t.AsSuperuser("DELETE", "/p/shop/api/collections/notes").status == 404);
+  }
+  SECTION("import") {
+    auto imported = t.AsSuperuser("PUT", "/p/shop/api/collections/import",
+                                  R"({"collections":[{"name":"tags","fields":[]}],
+                                      "deleteMissing":true})");
+    INFO(imported.body);
+    CHECK(imported.status == 204);
+    CHECK(t.AsSuperuser("GET", "/p/shop/api/collections/tags").status == 200);
+    CHECK(t.AsSuperuser("GET", "/p/shop/api/collections/notes").status == 404);  // deleted
+
+    auto empty = t.AsSuperuser("PUT", "/p/shop/api/collections/import", R"({"collections":[]})");
+    CHECK(empty.status == 400);
+    CHECK(Text(Json(empty), {"data", "collections", "code"}) == "validation_required");
+    auto flag = t.AsSuperuser("PUT", "/p/shop/api/collections/import",
+                              R"({"collections":[{"name":"x"}],"deleteMissing":"yes"})");
+    CHECK(flag.status == 400);
+    CHECK(Text(Json(flag), {"data", "deleteMissing", "code"}) == "validation_invalid_type");
+    auto bad = t.AsSuperuser("PUT", "/p/shop/api/collections/import",
+                             R"({"collections":[{"name":7}]})");
+    CHECK(bad.status == 400);
+  }
+}
+
+// --- records
+
+TEST_CASE("records are created, read, listed, updated and deleted", "[http][data][records]") {
+  Blog t;
+  auto created = t.Send("POST", std::string(kPosts),
+                        R"({"title":"Hello","views":3,"published":true,"tags":["a","b"]})");
+  INFO(created.body);
+  REQUIRE(created.status == 200);
+  const JsonValue post = Json(created);
+  const std::string id = Text(post, {"id"});
+  CHECK(Keys(post) == std::vector<std::string>{"collectionId", "collectionName", "id", "title",
+                                               "views", "published", "author", "tags", "created",
+                                               "updated"});
+  CHECK(Text(post, {"collectionName"}) == "posts");
+  CHECK(Number(post, {"views"}) == 3);
+  CHECK(Text(post, {"tags", "1"}) == "b");
+
+  auto view = t.Send("GET", std::string(kPosts) + "/" + id);
+  REQUIRE(view.status == 200);
+  CHECK(Json(view) == post);
+  CHECK(t.Send("GET", std::string(kPosts) + "/" + id + "?fields=id,title").body ==
+        R"({"id":")" + id + R"(","title":"Hello"})");
+
+  t.Create("posts", R"({"title":"Second","views":1,"published":true})");
+  t.Create("posts", R"({"title":"Draft","views":9,"published":false})");
+
+  auto list = t.Send("GET", std::string(kPosts) + "?sort=-views&perPage=1");
+  REQUIRE(list.status == 200);
+  const JsonValue page = Json(list);
+  CHECK(Number(page, {"totalItems"}) == 2);  // the draft is hidden by the list rule
+  CHECK(Number(page, {"totalPages"}) == 2);
+  CHECK(Number(page, {"perPage"}) == 1);
+  CHECK(Text(page, {"items", "0", "title"}) == "Hello");
+  auto filtered = Json(t.Send("GET", std::string(kPosts) + "?filter=views%3C2&skipTotal=1"));
+  CHECK(Number(filtered, {"totalItems"}) == -1);
+  REQUIRE(filtered.Find("items")->items().size() == 1);
+  CHECK(Text(filtered, {"items", "0", "title"}) == "Second");
+  CHECK(Number(Json(t.AsSuperuser("GET", std::string(kPosts))), {"totalItems"}) == 3);
+
+  auto updated = t.Send("PATCH", std::string(kPosts) + "/" + id, R"({"views+":2})");
+  INFO(updated.body);
+  REQUIRE(updated.status == 200);
+  CHECK(Number(Json(updated), {"views"}) == 5);
+
+  CHECK(t.Send("DELETE", std::string(kPosts) + "/" + id).status == 204);
+  CHECK(t.Send("GET", std::string(kPosts) + "/" + id).status == 404);
+  CHECK(t.Send("DELETE", std::string(kPosts) + "/" + id).status == 404);
+}
+
+TEST_CASE("form bodies are read as PocketBase reads them", "[http][data][records]") {
+  Blog t;
+  SECTION("multipart values are strings, @jsonPayload values typed") {
+    auto created = t.Send("POST", std::string(kPosts),
+                          Multipart({{"title", "From a form"},
+                                     {"views", "7"},
+                                     {"published", "true"},
+                                     {"tags", "a"},
+                                     {"tags", "c"},
+                                     {"@jsonPayload", R"({"title":"From JSON"})"}}),
+                          kMultipart);
+    INFO(created.body);
+    REQUIRE(created.status == 200);
+    const JsonValue post = Json(created);
+    CHECK(Text(post, {"title"}) == "From JSON");  // the payload wins
+    CHECK(Number(post, {"views"}) == 7);
+    CHECK(At(post, {"published"})->AsBool());
+    CHECK(Text(post, {"tags", "1"}) == "c");
+  }
+  SECTION("urlencoded") {
+    auto created = t.Send("POST", std::string(kPosts), "title=Url+encoded&views=2",
+                          {{"Content-Type", "application/x-www-form-urlencoded"}});
+    INFO(created.body);
+    REQUIRE(created.status == 200);
+    CHECK(Text(Json(created), {"title"}) == "Url encoded");
+  }
+  SECTION("files are refused until file storage exists") {
+    auto upload = t.Send("POST", std::string(kPosts), Multipart({{"title", "x"}}, "doc"),
+                         kMultipart);
+    CHECK(upload.status == 400);
+    CHECK(Text(Json(upload), {"data", "doc", "code"}) == "validation_invalid_file");
+    CHECK(t.Count("posts") == 0);
+  }
+  SECTION("malformed bodies") {
+    CHECK(t.Send("POST", std::string(kPosts), "{\"title\":", {}).status == 400);
+    CHECK(t.Send("POST", std::string(kPosts), "[1]").status == 400);
+    auto plain = t.Send("POST", std::string(kPosts), "title", {{"Content-Type", "text/plain"}});
+    CHECK(plain.status == 400);
+    CHECK(Text(Json(plain), {"message"}).starts_with("Unsupported Content-Type"));
+    CHECK(t.Send("POST", std::string(kPosts), "--x--", {{"Content-Type", "multipart/form-data"}})
+              .status == 400);
+    auto broken = t.Send("POST", std::string(kPosts), "--B0undary\r\nno end", kMultipart);
+    CHECK(broken.status == 400);
+    CHECK(Text(Json(broken), {"message"}).starts_with("Malformed form body"));
+    auto payload = t.Send("POST", std::string(kPosts),
+                          Multipart({{"@jsonPayload", "[1]"}}), kMultipart);
+    CHECK(payload.status == 400);
+    CHECK(Text(Json(payload), {"data", "@jsonPayload", "code"}) == "validation_invalid_json");
+    CHECK(t.Count("posts") == 0);
+  }
+  SECTION("an empty body is an empty object") {
+    auto empty = t.Send("POST", std::string(kPosts), "", {{"Content-Type", "text/plain"}});
+    CHECK(empty.status == 400);  // validation: title is required, not a body error
+    CHECK(Text(Json(empty), {"data", "title", "code"}) == "validation_required");
+  }
+}
+
+TEST_CASE("records API errors have PocketBase's statuses and shapes", "[http][data][errors]") {
+  Blog t;
+  const std::string id = t.Create("posts", R"({"title":"Hidden","published":false})");
+
+  SECTION("unknown or malformed project, unknown collection") {
+    CHECK(t.Send("GET", "/p/nope/api/collections/posts/records").status == 404);
+    CHECK(t.Send("GET", "/p/NOT_A_SLUG!/api/collections/posts/records").status == 404);
+    auto missing = t.Send("GET", "/p/shop/api/collections/nope/records");
+    CHECK(missing.status == 404);
+    CHECK(Text(Json(missing), {"message"}) == "Missing collection context.");
+    CHECK(t.Send("POST", "/p/shop/api/collections/nope/records", "{}").status == 404);
+  }
+  SECTION("bad query parameters name the problem") {
+    for (std::string_view query : {"filter=title%3D%3D", "filter=nope%3D1", "sort=nope",
+                                   "fields=a..b", "fields=title:bogus(1)",
+                                   "page=abc", "perPage=1.5", "skipTotal=maybe"}) {
+      INFO(query);
+      auto reply = t.Send("GET", std::string(kPosts) + "?" + std::string(query));
+      CHECK(reply.status == 400);
+      CHECK_FALSE(Text(Json(reply), {"message"}).empty());
+    }
+    CHECK(Text(Json(t.Send("GET", std::string(kPosts) + "?page=abc")), {"data", "page", "code"}) ==
+          "validation_invalid_number");
+    // An unknown relation is refused once there is a record to expand (the superuser sees one).
+    CHECK(t.AsSuperuser("GET", std::string(kPosts) + "?expand=nope").status == 400);
+    CHECK(t.AsSuperuser("GET", std::string(kPosts) + "/" + id + "?expand=nope").status == 400);
+  }
+  SECTION("guests may not filter by @request or @collection") {
+    auto reply = t.Send("GET", std::string(kPosts) + "?filter=%40request.method%3D%22GET%22");
+    CHECK(reply.status == 403);
+    CHECK(Text(Json(reply), {"message"}) == "Only superusers can filter by @request.");
+    CHECK(t.Send("GET", std::string(kPosts) + "?sort=@collection.users.name").status == 403);
+    CHECK(t.AsSuperuser("GET", std::string(kPosts) + "?filter=%40request.method%3D%22GET%22")
+              .status == 200);
+  }
+  SECTION("a record the view rule hides is not found; a null rule is superusers only") {
+    CHECK(t.Send("GET", std::string(kPosts) + "/" + id).status == 404);
+    CHECK(t.AsSuperuser("GET", std::string(kPosts) + "/" + id).status == 200);
+    REQUIRE(t.AsSuperuser("PATCH", "/p/shop/api/collections/posts", R"({"createRule":null})")
+                .status == 200);
+    auto forbidden = t.Send("POST", std::string(kPosts), R"({"title":"x"})");
+    CHECK(forbidden.status == 403);
+    CHECK(Text(Json(forbidden), {"message"}) == "Only superusers can perform this action.");
+  }
+  SECTION("validation errors are keyed by field") {
+    auto invalid = t.Send("POST", std::string(kPosts), R"({"views":"many","tags":["zzz"]})");
+    CHECK(invalid.status == 400);
+    const JsonValue body = Json(invalid);
+    CHECK(Text(body, {"data", "title", "code"}) == "validation_required");
+    CHECK(Text(body, {"data", "tags", "code"}) == "validation_invalid_value");
+    auto dangling =
+        t.Send("POST", std::string(kPosts), R"({"title":"x","author":"nobody12345678"})");
+    CHECK(dangling.status == 400);
+    CHECK(Text(Json(dangling), {"data", "author", "code"}) == "validation_missing_rel_records");
+  }
+  SECTION("a taken id is PocketBase's 400") {
+    auto again = t.AsSuperuser("POST", std::string(kPosts),
+                               R"({"id":")" + id + R"(","title":"Twin"})");
+    CHECK(again.status == 400);
+    CHECK_FALSE(Json(again).Find("data")->members().empty());
+  }
+}
+
+TEST_CASE("hidden fields and expansions", "[http][data][expand]") {
+  Blog t;
+  const std::string ann = t.Create("users", R"({"name":"Ann","secret":"s3"})");
+  const std::string post =
+      t.Create("posts", R"({"title":"Hi","published":true,"author":")" + ann + R"("})");
+
+  auto guest = Json(t.Send("GET", "/p/shop/api/collections/users/records/" + ann));
+  CHECK(guest.Find("secret") == nullptr);
+  auto superuser = Json(t.AsSuperuser("GET", "/p/shop/api/collections/users/records/" + ann));
+  CHECK(Text(superuser, {"secret"}) == "s3");
+  CHECK(t.Send("GET", "/p/shop/api/collections/users/records?filter=secret%3D%22s3%22").status ==
+        400);  // hidden fields are not filterable by guests
+
+  auto expanded = Json(t.Send("GET", std::string(kPosts) + "/" + post + "?expand=author"));
+  CHECK(Text(expanded, {"expand", "author", "name"}) == "Ann");
+  CHECK(At(expanded, {"expand", "author", "secret"}) == nullptr);
+  auto picked = t.Send("GET", std::string(kPosts) + "/" + post +
+                                  "?expand=author&fields=title,expand.author.name");
+  CHECK(picked.body == R"({"title":"Hi","expand":{"author":{"name":"Ann"}}})");
+  auto listed = Json(t.Send("GET", std::string(kPosts) + "?expand=author"));
+  CHECK(Text(listed, {"items", "0", "expand", "author", "id"}) == ann);
+  auto back = Json(t.Send("GET", "/p/shop/api/collections/users/records/" + ann +
+                                     "?expand=posts_via_author"));
+  CHECK(Text(back, {"expand", "posts_via_author", "0", "title"}) == "Hi");
+
+  auto excerpt = t.Send("GET", std::string(kPosts) + "/" + post + "?fields=title:excerpt(1,true)");
+  CHECK(excerpt.body == R"({"title":"H..."})");
+}
+
+// --- batch
+
+TEST_CASE("batches run in one transaction", "[http][data][batch]") {
+  Blog t;
+  const std::string existing = t.Create("posts", R"({"title":"Old","published":true})");
+
+  SECTION("success: one result per request, in order") {
+    auto reply = t.Send("POST", "/p/shop/api/batch", R"({"requests":[
+      {"method":"POST","url":"/api/collections/posts/records?fields=title","body":{"title":"New"}},
+      {"method":"PATCH","url":"/api/collections/posts/records/)" + existing + R"(",
+       "body":{"title":"Renamed","published":true}},
+      {"method":"DELETE","url":"/api/collections/posts/records/)" + existing + R"("}]})");
+    INFO(reply.body);
+    REQUIRE(reply.status == 200);
+    const JsonValue results = Json(reply);
+    REQUIRE(results.items().size() == 3);
+    CHECK(Keys(results.items()[0]) == std::vector<std::string>{"body", "status"});
+    CHECK(Number(results, {"0", "status"}) == 200);
+    CHECK(Keys(*At(results, {"0", "body"})) == std::vector<std::string>{"title"});
+    CHECK(Text(results, {"1", "body", "title"}) == "Renamed");
+    CHECK(Number(results, {"2", "status"}) == 204);
+    CHECK(At(results, {"2", "body"})->IsNull());
+    CHECK(t.Count("posts") == 1);
+  }
+  SECTION("upsert creates or updates by body id") {
+    auto reply = t.Send("POST", "/p/shop/api/batch", R"({"requests":[
+      {"method":"PUT","url":"/api/collections/posts/records",
+       "body":{"id":")" + existing + R"(","title":"Upserted","published":true}},
+      {"method":"PUT","url":"/api/collections/posts/records","body":{"title":"Brand new"}}]})");
+    INFO(reply.body);
+    REQUIRE(reply.status == 200);
+    CHECK(Text(Json(reply), {"0", "body", "id"}) == existing);
+    CHECK(t.Count("posts") == 2);
+  }
+  SECTION("failure: PocketBase's shape, and nothing written") {
+    auto reply = t.Send("POST", "/p/shop/api/batch", R"({"requests":[
+      {"method":"POST","url":"/api/collections/posts/records","body":{"title":"Kept?"}},
+      {"method":"POST","url":"/api/collections/posts/records","body":{"views":1}}]})");
+    CHECK(reply.status == 400);
+    const JsonValue body = Json(reply);
+    CHECK(Text(body, {"message"}) == "Batch transaction failed.");
+    const JsonValue* failed = At(body, {"data", "requests", "1"});
+    REQUIRE(failed != nullptr);
+    CHECK(Text(*failed, {"code"}) == "batch_request_failed");
+    CHECK(Text(*failed, {"message"}) == "Batch request failed.");
+    CHECK(Number(*failed, {"response", "status"}) == 400);
+    CHECK(Text(*failed, {"response", "data", "title", "code"}) == "validation_required");
+    CHECK(t.Count("posts") == 1);  // the first create was rolled back
+  }
+  SECTION("an unknown collection or action fails its request") {
+    auto missing = Json(t.Send("POST", "/p/shop/api/batch", R"({"requests":[
+      {"method":"POST","url":"/api/collections/nope/records","body":{}}]})"));
+    CHECK(Number(missing, {"data", "requests", "0", "response", "status"}) == 404);
+    auto action = t.Send("POST", "/p/shop/api/batch", R"({"requests":[
+      {"method":"POST","url":"/api/collections/posts/records","body":{"title":"a"}},
+      {"method":"GET","url":"/api/collections/posts/records"}]})");
+    CHECK(action.status == 400);
+    CHECK(Text(Json(action), {"data", "requests", "1", "code"}) == "batch_request_failed");
+    auto fields = Json(t.Send("POST", "/p/shop/api/batch", R"({"requests":[
+      {"method":"POST","url":"/api/collections/posts/records?fields=a..b","body":{}}]})"));
+    CHECK(Number(fields, {"data", "requests", "0", "response", "status"}) == 400);
+    CHECK(t.Count("posts") == 1);
+  }
+  SECTION("the request list is validated first") {
+    auto empty = t.Send("POST", "/p/shop/api/batch", R"({"requests":[]})");
+    CHECK(empty.status == 400);
+    CHECK(Text(Json(empty), {"data", "requests", "code"}) == "validation_required");
+    CHECK(Text(Json(t.Send("POST", "/p/shop/api/batch", "{}")), {"data", "requests", "code"}) ==
+          "validation_required");
+    std::string four = R"({"requests":[)";
+    for (int i = 0; i < 4; ++i) {
+      four += std::string(i ? "," : "") +
+              R"({"method":"POST","url":"/api/collections/posts/records","body":{"title":"x"}})";
+    }
+    auto too_many = t.Send("POST", "/p/shop/api/batch", four + "]}");
+    CHECK(too_many.status == 400);
+    CHECK(Text(Json(too_many), {"data", "requests", "code"}) == "validation_length_too_long");
+    auto malformed = t.Send("POST", "/p/shop/api/batch",
+                            R"({"requests":[{"url":"/api/collections/posts/records"},5]})");
+    CHECK(malformed.status == 400);
+    CHECK(Text(Json(malformed), {"data", "requests.0.method", "code"}) == "validation_required");
+    CHECK(Text(Json(malformed), {"data", "requests.1", "code"}) == "validation_invalid_type");
+    CHECK(t.Send("POST", "/p/shop/api/batch", R"({"requests":{}})").status == 400);
+    CHECK(t.Count("posts") == 1);
+  }
+  SECTION("the SDK's multipart batch") {
+    auto reply = t.Send(
+        "POST", "/p/shop/api/batch",
+        Multipart({{"@jsonPayload",
+                    R"({"requests":[{"method":"POST","url":"/api/collections/posts/records",)"
+                    R"("body":{"title":"Via SDK","views":2}}]})"}}),
+        kMultipart);
+    INFO(reply.body);
+    REQUIRE(reply.status == 200);
+    CHECK(Number(Json(reply), {"0", "body", "views"}) == 2);
+  }
+  SECTION("an unknown project is a plain 404") {
+    auto reply = t.Send("POST", "/p/nope/api/batch", R"({"requests":[
+      {"method":"POST","url":"/api/collections/posts/records","body":{}}]})");
+    CHECK(reply.status == 404);
+    CHECK(Json(reply).Find("data")->members().empty());
+  }
+}
+
+// --- CORS
+
+TEST_CASE("the data API answers CORS as PocketBase does by default", "[http][data][cors]") {
+  Blog t;
+  auto preflight = t.Send("OPTIONS", std::string(kPosts), {},
+                          {{"Origin", "https://app.example"},
+                           {"Access-Control-Request-Method", "POST"},
+                           {"Access-Control-Request-Headers", "content-type,authorization"}});
+  CHECK(preflight.status == 204);
+  CHECK(preflight.Header("access-control-allow-origin") == "*");
+  CHECK(preflight.Header("access-control-allow-methods") == "GET,HEAD,PUT,PATCH,POST,DELETE");
+  CHECK(preflight.Header("access-control-allow-headers") == "content-type,authorization");
+  CHECK(preflight.Header("vary").starts_with("Origin"));
+
+  auto bare = t.Send("OPTIONS", "/p/shop/api/batch");
+  CHECK(bare.status == 204);
+  CHECK_FALSE(bare.HasHeader("access-control-allow-origin"));
+
+  auto simple = t.Send("GET", std::string(kPosts), {}, {{"Origin", "https://app.example"}});
+  CHECK(simple.status == 200);
+  CHECK(simple.Header("access-control-allow-origin") == "*");
+  CHECK(simple.Header("vary") == "Origin");
+  auto error = t.Send("GET", "/p/shop/api/collections/nope/records", {}, {{"Origin", "x://y"}});
+  CHECK(error.status == 404);
+  CHECK(error.Header("access-control-allow-origin") == "*");  // errors are readable too
+  CHECK_FALSE(t.Send("GET", std::string(kPosts)).HasHeader("access-control-allow-origin"));
+  for (std::string_view path : {"/p/shop/api/collections", "/p/shop/api/collections/import",
+                                "/p/shop/api/collections/posts"}) {
+    CHECK(t.Send("OPTIONS", path, {}, {{"Origin", "https://app.example"}}).status == 204);
+  }
+}
+
+// --- documentation
+
+// The /p/ operations of docs/api/openapi.yaml and the routes the data API registers must match
+// (OPTIONS preflights included), so an undocumented route or a stale document fails here.
+TEST_CASE("openapi.yaml documents exactly the data API's routes", "[http][data][openapi]") {
+  socle::adapters::memory::MemoryCatalogueStore catalogue;
+  socle::adapters::memory::MemoryProjectStores stores;
+  socle::testing::ManualClock clock;
+  socle::testing::SeededRandomSource random;
+  application::ProjectDirectory directory(catalogue, stores, clock);
+  application::ManageCollections collections(directory, clock, random);
+  application::ManageRecords records(directory, clock, random);
+  http::ProjectDataApi api(collections, records, TestSuperuserCheck);
+  http::Router router;
+  REQUIRE(api.Register(router));
+  std::set<std::string> registered;
+  for (const auto& route : router.routes()) {
+    registered.insert(std::string(http::ToString(route->method)) + " " + route->pattern);
+  }
+
+  std::ifstream in(SOCLE_OPENAPI_FILE);
+  REQUIRE(in.good());
+  const std::regex path_line(R"(^  (/p/[^:]*):\s*$)");
+  const std::regex other_path(R"(^  /.*:\s*$)");
+  const std::regex method_line(R"(^    (get|put|post|patch|delete|options):\s*$)");
+  std::set<std::string> documented;
+  std::string path;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, path_line)) {
+      path = m[1];
+    } else if (std::regex_match(line, other_path)) {
+      path.clear();
+    } else if (!path.empty() && std::regex_match(line, m, method_line)) {
+      std::string method = m[1];
+      std::transform(method.begin(), method.end(), method.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      documented.insert(method + " " + path);
+    }
+  }
+  CHECK(registered.size() == 17);
+  CHECK(documented == registered);
+}
