@@ -530,8 +530,15 @@ class RecordInput {
   }
 
   Result<void> Validate() {
-    for (std::size_t i = 0; i < c_.fields.size(); ++i)
+    for (std::size_t i = 0; i < c_.fields.size(); ++i) {
+      // A NUL character has no place in text, and PostgreSQL cannot store one in a text
+      // column: refused the same way whatever the store (json values keep theirs, escaped).
+      if (c_.fields[i].type != FieldType::kJson && HoldsNul(record_.values[i])) {
+        AddError(c_.fields[i], "validation_invalid_value", "Must not contain NUL characters.");
+        continue;
+      }
       ValidateField(c_.fields[i], record_.values[i]);
+    }
     if (errors_.empty()) return {};
     Error error =
         Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
@@ -541,6 +548,18 @@ class RecordInput {
 
  private:
   enum class Op { kPrepend, kAppend, kSubtract };
+
+  static bool HoldsNul(const JsonValue& value) noexcept {
+    if (value.type() == JsonValue::Type::kString) {
+      return value.AsString().find('\0') != std::string::npos;
+    }
+    if (value.type() == JsonValue::Type::kArray) {
+      for (const auto& item : value.items()) {
+        if (HoldsNul(item)) return true;
+      }
+    }
+    return false;
+  }
 
   void AddError(const Field& field, std::string_view code, std::string message) {
     for (const auto& existing : errors_) {

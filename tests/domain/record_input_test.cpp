@@ -525,3 +525,20 @@ TEST_CASE("NormalizeDateInput", "[domain][record_input]") {
   CHECK_FALSE(NormalizeDateInput("01/05/2024"));
   CHECK_FALSE(NormalizeDateInput(""));
 }
+
+TEST_CASE("ApplyRecordInput refuses NUL characters in text, keeps them in json",
+          "[domain][record_input]") {
+  const Collection c = Posts();
+  const std::string nul("a\0b", 3);
+  auto refused = Create(c, Obj({{"title", S("fine")}, {"body", S(nul)},
+                                {"authors", Strings({"aaaaaaaaaaaaaaa", nul})}}));
+  REQUIRE_FALSE(refused);
+  const auto errors = Errors(refused);
+  CHECK(errors.at("body") == "validation_invalid_value");
+  CHECK(errors.at("authors") == "validation_invalid_value");
+  CHECK_FALSE(errors.contains("title"));
+
+  auto kept = Create(c, Obj({{"title", S("fine")}, {"meta", Obj({{"k", S(nul)}})}}));
+  REQUIRE(kept);
+  CHECK(Get(c, *kept, "meta") == Obj({{"k", S(nul)}}));
+}
