@@ -11,6 +11,7 @@
 
 #include "connection.hpp"
 #include "socle/adapters/bounded_pool.hpp"
+#include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/adapters/migration.hpp"
 #include "socle/adapters/sqlite/project_database_path.hpp"
 
@@ -96,6 +97,15 @@ constexpr std::string_view kListProjectsOfOrganisation =
 constexpr std::string_view kUpdateProject =
     "UPDATE projects SET name = ?2, updated = ?3 WHERE id = ?1";
 constexpr std::string_view kDeleteProject = "DELETE FROM projects WHERE id = ?1";
+
+constexpr std::string_view kProjectExists = "SELECT 1 FROM projects WHERE id = ?1";
+// One row per existing project: its settings, or NULL when it has none (no row: no project).
+constexpr std::string_view kGetProjectSettings =
+    "SELECT s.value FROM projects AS p"
+    " LEFT JOIN project_settings AS s ON s.project_id = p.id WHERE p.id = ?1";
+constexpr std::string_view kPutProjectSettings =
+    "INSERT INTO project_settings (project_id, value, updated) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (project_id) DO UPDATE SET value = excluded.value, updated = excluded.updated";
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -576,6 +586,42 @@ Result<void> SqliteCatalogueStore::DeleteProject(const domain::Id& project_id) {
   });
   if (deleted) impl_->RemoveProjectFiles({project_id.str()});
   return deleted;
+}
+
+Result<std::optional<domain::ProjectSettings>> SqliteCatalogueStore::GetProjectSettings(
+    const domain::Id& project_id) {
+  return impl_->WithConnection(
+      [&](Connection& conn) -> Result<std::optional<domain::ProjectSettings>> {
+        auto stmt = conn.Prepare(kGetProjectSettings);
+        if (!stmt) return Fail(stmt.error());
+        auto row = stmt->Bind(project_id.str()).Step();
+        if (!row) return Fail(row.error());
+        if (!*row) return Fail(ErrorCode::kNotFound, "Project not found.");
+        if (stmt->IsNull(0)) return std::optional<domain::ProjectSettings>();
+        auto settings = json::ProjectSettingsFromText(stmt->Text(0));
+        if (!settings) return Fail(settings.error());
+        return std::optional<domain::ProjectSettings>(std::move(*settings));
+      });
+}
+
+Result<void> SqliteCatalogueStore::PutProjectSettings(const domain::Id& project_id,
+                                                      const domain::ProjectSettings& settings,
+                                                      domain::Timestamp at) {
+  const std::string value = json::ProjectSettingsText(settings);
+  return impl_->WithWriter([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      // Checked under the write lock, so the project cannot go in between; the foreign key
+      // would refuse the row too, but with a code shared by every constraint.
+      auto exists = conn.Prepare(kProjectExists);
+      if (!exists) return Fail(exists.error());
+      auto found = exists->Bind(project_id.str()).Step();
+      if (!found) return Fail(found.error());
+      if (!*found) return Fail(ErrorCode::kNotFound, "Project not found.");
+      auto stmt = conn.Prepare(kPutProjectSettings);
+      if (!stmt) return Fail(stmt.error());
+      return stmt->Bind(project_id.str()).Bind(value).Bind(at.unix_micros()).Run();
+    });
+  });
 }
 
 }  // namespace socle::adapters::sqlite

@@ -153,6 +153,7 @@ struct SqliteFilterCompiler::Operand {
   Term term;
   std::string subquery;
   std::string alias;
+  bool single_row = false;  // the subquery yields at most one row (single relations only)
 };
 
 // Where a field operand's values come from: FROM items and conditions correlated to the
@@ -509,6 +510,7 @@ Result<SqliteFilterCompiler::Operand> SqliteFilterCompiler::CompileOperand(
   if (source->kind == Kind::kDynamic) out.term.type = out.alias + ".k";
   out.term.kind = source->kind;
   out.term.nullable = true;
+  out.single_row = !source->multiple;
   return out;
 }
 
@@ -637,6 +639,10 @@ Result<SqlCondition> SqliteFilterCompiler::Comparison(
   SqlCondition condition = pair(l.term, r.term);
   const bool left_set = !l.subquery.empty();
   const bool right_set = !r.subquery.empty();
+  // Sets of at most one row (paths through single relations) hold one value, or none, which
+  // counts as null: "some pair" and "every pair" are then the same, and the EXISTS form is the
+  // one SQLite turns into a plain join.
+  const bool any = comparison.any || ((!left_set || l.single_row) && (!right_set || r.single_row));
   if (!left_set && !right_set) return condition;
   // A constant pair holds for every pair, and there is always at least one pair (an empty set
   // counts as {null}).
@@ -650,8 +656,8 @@ Result<SqlCondition> SqliteFilterCompiler::Comparison(
   static const JsonValue kNull;
   null_term.literal = &kNull;
   auto decided_without_null = [&](const SqlCondition& with_null) {
-    return comparison.any ? with_null.kind == SqlCondition::Kind::kFalse
-                          : with_null.kind == SqlCondition::Kind::kTrue;
+    return any ? with_null.kind == SqlCondition::Kind::kFalse
+               : with_null.kind == SqlCondition::Kind::kTrue;
   };
   bool pad = false;
   if (left_set) pad |= !decided_without_null(pair(null_term, r.term));
@@ -672,9 +678,7 @@ Result<SqlCondition> SqliteFilterCompiler::Comparison(
       from += "(" + set->subquery + ") AS " + set->alias;
     }
   }
-  if (comparison.any) {
-    return Sql("EXISTS (SELECT 1 FROM " + from + " WHERE " + condition.sql + ")");
-  }
+  if (any) return Sql("EXISTS (SELECT 1 FROM " + from + " WHERE " + condition.sql + ")");
   return Sql("NOT EXISTS (SELECT 1 FROM " + from + " WHERE NOT " + condition.sql + ")");
 }
 

@@ -793,7 +793,22 @@ void SqliteProjectStore::Shutdown() {
 Result<SchemaPtr> SqliteProjectStore::Schema() {
   Call call(*this);
   if (!call) return Fail(Closed());
-  return snapshot_.load()->schema;
+  // Another process (the CLI, a second server) may have changed the schema: the stored version
+  // is one indexed read away, so every request starts from the current schema. The snapshot is
+  // re-read only when the version moved.
+  return WithConnection([&](Connection& conn, const Snapshot& snapshot) -> Result<SchemaPtr> {
+    auto version = ReadVersion(conn);
+    if (!version) return Fail(version.error());
+    if (*version == snapshot.schema->version) return snapshot.schema;
+    auto schema = ReadSchema(conn);
+    if (!schema) return Fail(schema.error());
+    // Publish it unless a newer one was published meanwhile (by ApplySchema or another reader).
+    auto current = snapshot_.load();
+    while (current->schema->version < (*schema)->version &&
+           !snapshot_.compare_exchange_weak(current, MakeSnapshot(*schema))) {
+    }
+    return *schema;
+  });
 }
 
 Result<SchemaPtr> SqliteProjectStore::ApplySchema(const std::vector<CollectionChange>& changes,

@@ -333,7 +333,8 @@ TEST_CASE("sqlite project: Close releases the file and refuses later calls",
   const fs::path file = DatabaseOf(dir, kProject);
   auto store = OpenStore(stores, kProject);
   SchemaPtr schema =
-      Create(*store, {MakeCollection("pbc_notes", "notes", {MakeField("f_t", "t", FieldType::kText)})});
+      Create(*store, {MakeCollection("pbc_notes", "notes",
+                                     {MakeField("f_t", "t", FieldType::kText)})});
   All(*store, *schema->Find("notes"));
   CHECK(OpenHandles(file) > 0);
   CHECK(stores.OpenCount() == 1);
@@ -362,7 +363,8 @@ TEST_CASE("sqlite project: Close waits for the calls in progress", "[sqlite][pro
   SqliteProjectStores stores({.data_dir = dir.path().string()});
   auto store = OpenStore(stores, kProject);
   SchemaPtr schema =
-      Create(*store, {MakeCollection("pbc_notes", "notes", {MakeField("f_t", "t", FieldType::kText)})});
+      Create(*store, {MakeCollection("pbc_notes", "notes",
+                                     {MakeField("f_t", "t", FieldType::kText)})});
   const Collection& notes = *schema->Find("notes");
 
   std::atomic<bool> close_returned{false};
@@ -558,7 +560,8 @@ TEST_CASE("sqlite project: view collections are recorded without a table",
   TempDir dir;
   SqliteProjectStores stores({.data_dir = dir.path().string()});
   auto store = OpenStore(stores, kProject);
-  Collection view = MakeCollection("pbc_view", "summary", {MakeField("f_t", "t", FieldType::kText)});
+  Collection view =
+      MakeCollection("pbc_view", "summary", {MakeField("f_t", "t", FieldType::kText)});
   view.type = CollectionType::kView;
   view.view_query = "SELECT id, t FROM notes";
   SchemaPtr schema = Create(*store, {view});
@@ -695,14 +698,15 @@ TEST_CASE("sqlite project: retyping a column converts every row, beyond one batc
 
 // ---- writes ----------------------------------------------------------------------------------
 
-TEST_CASE("sqlite project: unique violations name the index's fields; a taken id exists",
+TEST_CASE("sqlite project: unique violations name the index's fields, a taken id already exists",
           "[sqlite][project][errors]") {
   TempDir dir;
   SqliteProjectStores stores({.data_dir = dir.path().string()});
   auto store = OpenStore(stores, kProject);
   Collection people = MakeCollection(
       "pbc_people", "people",
-      {MakeField("f_first", "first", FieldType::kText), MakeField("f_last", "last", FieldType::kText),
+      {MakeField("f_first", "first", FieldType::kText),
+       MakeField("f_last", "last", FieldType::kText),
        MakeField("f_mail", "mail", FieldType::kEmail)});
   people.indexes.push_back(
       CollectionIndex{"idx_people_name", true, {{"first", false}, {"last", true}}});
@@ -715,7 +719,8 @@ TEST_CASE("sqlite project: unique violations name the index's fields; a taken id
 
   auto write = [&](auto&& work) { return store->Write(work); };
   auto name = write([&](RecordTransaction& tx) {
-    return tx.Insert(c, Make(c, "p3", {{"first", S("Ada")}, {"last", S("L")}, {"mail", S("c@x.io")}}));
+    return tx.Insert(
+        c, Make(c, "p3", {{"first", S("Ada")}, {"last", S("L")}, {"mail", S("c@x.io")}}));
   });
   REQUIRE_FALSE(name.has_value());
   CHECK(name.error().code == ErrorCode::kInvalidArgument);
@@ -783,6 +788,29 @@ TEST_CASE("sqlite project: a schema changed by another process makes a write ret
   const Collection& fresh = *current->Find("notes");
   Insert(*store, fresh, {Make(fresh, "r1", {{"title", S("x")}})});
   CHECK(*GetOne(*other, fresh, "r1").Get(fresh, "title") == S("x"));
+}
+
+TEST_CASE("sqlite project: a schema changed by another process is seen by the next read",
+          "[sqlite][project][concurrency]") {
+  TempDir dir;
+  SqliteProjectStores here({.data_dir = dir.path().string()});
+  SqliteProjectStores there({.data_dir = dir.path().string()});
+  auto store = OpenStore(here, kProject);
+  Collection notes =
+      MakeCollection("pbc_notes", "notes", {MakeField("f_t", "t", FieldType::kText)});
+  Create(*store, {notes});
+  auto other = OpenStore(there, kProject);
+  // A rule-only change: no DDL, only the stored definition and the version move.
+  Collection ruled = notes;
+  ruled.rules.list = "t != ''";
+  Apply(*other, {{notes, ruled}});
+
+  auto seen = store->Schema();
+  REQUIRE(seen.has_value());
+  CHECK((*seen)->version == 2);
+  CHECK((*seen)->Find("notes")->rules.list == std::optional<std::string>("t != ''"));
+  // The refreshed snapshot is kept: asking again gives the same one.
+  CHECK(*store->Schema() == *seen);
 }
 
 // ---- the filter compiler ---------------------------------------------------------------------
@@ -935,7 +963,8 @@ struct Places {
          {Make(places, "paris",
                {{"title", S("Paris 100%")}, {"pattern", S("%ar%")}, {"lon", D(2.3522)},
                 {"lat", D(48.8566)}, {"data", JsonValue::Object({{"0", N(5)}, {"k", S("x")}})},
-                {"tags", Strings({"a", "b"})}, {"owner", S("ann")}, {"fans", Strings({"bob", "cyd"})}}),
+                {"tags", Strings({"a", "b"})}, {"owner", S("ann")},
+                {"fans", Strings({"bob", "cyd"})}}),
           Make(places, "lyon",
                {{"title", S("Lyon_a\\b")}, {"pattern", S("a\\b")}, {"lon", D(4.8357)},
                 {"lat", D(45.764)}, {"data", JsonValue::Array({N(5), S("y")})},
@@ -1105,7 +1134,8 @@ TEST_CASE("sqlite project: compiled filters bind every value", "[sqlite][project
   const std::string injection = "'); DROP TABLE places; --";
 
   flt::ResolvedFilter filter =
-      p.Filter("places", Cmp(FieldOf(s, "places", "title"), flt::CompareOp::kEq, Lit(S(injection))));
+      p.Filter("places",
+               Cmp(FieldOf(s, "places", "title"), flt::CompareOp::kEq, Lit(S(injection))));
   adapters::sqlite::SqliteFilterCompiler compiler("t", 1);
   auto where = compiler.Where(filter);
   REQUIRE(where.has_value());
