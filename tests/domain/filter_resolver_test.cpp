@@ -521,8 +521,10 @@ TEST_CASE("Resolve joins @collection rows by alias", "[domain][filter][resolver]
                  "more than 1 @collection joins"));
 }
 
-TEST_CASE("Resolve: geoDistance when enabled", "[domain][filter][resolver]") {
+TEST_CASE("Resolve: geoDistance, on by default", "[domain][filter][resolver]") {
   Env env;
+  CHECK(ResolveOptions{}.enable_geo_distance);
+  env.options.enable_geo_distance = false;
   CHECK(Contains(env.Err("geoDistance(views, views, 1, 2) < 5"),
                  "the function geoDistance is not enabled"));
   CHECK(Contains(env.Err("strftime(\"%Y\", created) = \"2024\""),

@@ -43,9 +43,9 @@ struct ResolveOptions {
   /// Bounds on relation paths.
   std::size_t max_hops = 6;
   std::size_t max_joins = 8;
-  /// geoDistance(lonA, latA, lonB, latB) operands (ResolvedOperand::Kind::kGeoDistance). Off
-  /// until every store compiles them; when off, calling it is invalid_argument.
-  bool enable_geo_distance = false;
+  /// geoDistance(lonA, latA, lonB, latB) operands (ResolvedOperand::Kind::kGeoDistance); every
+  /// store compiles them. When off, calling it is invalid_argument.
+  bool enable_geo_distance = true;
   /// ResolveSort(): at most this many comma-separated terms.
   std::size_t max_sort_terms = 32;
 };
