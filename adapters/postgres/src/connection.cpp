@@ -37,10 +37,11 @@ std::string Trimmed(const char* text) {
 // exists, skipping", a FATAL seen while idle) are not actionable: they must not reach stderr.
 void IgnoreNotice(void*, const char*) {}
 
-enum class Ready { kYes, kTimedOut, kFailed };
+enum class Ready { kYes, kTimedOut, kFailed, kInterrupted };
 
-// Waits until the socket is ready for `events` or the deadline passes (no deadline: max()).
-Ready WaitSocket(PGconn* conn, short events, Clock::time_point deadline) {
+// Waits until the socket is ready for `events` or the deadline passes (no deadline: max()),
+// or `interrupt_fd` (unless -1) becomes readable.
+Ready WaitSocket(PGconn* conn, short events, Clock::time_point deadline, int interrupt_fd) {
   const int fd = PQsocket(conn);
   if (fd < 0) return Ready::kFailed;
   for (;;) {
@@ -50,9 +51,12 @@ Ready WaitSocket(PGconn* conn, short events, Clock::time_point deadline) {
       if (left <= 0) return Ready::kTimedOut;
       timeout_ms = left > 60'000 ? 60'000 : static_cast<int>(left);
     }
-    pollfd pfd{fd, events, 0};
-    int n = poll(&pfd, 1, timeout_ms);
-    if (n > 0) return Ready::kYes;
+    pollfd pfds[2] = {{fd, events, 0}, {interrupt_fd, POLLIN, 0}};
+    const int n = poll(pfds, interrupt_fd < 0 ? 1 : 2, timeout_ms);
+    if (n > 0) {
+      if (interrupt_fd >= 0 && pfds[1].revents != 0) return Ready::kInterrupted;
+      return Ready::kYes;
+    }
     if (n < 0 && errno != EINTR) return Ready::kFailed;
   }
 }
@@ -101,8 +105,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionSettings& s
     return Fail(ConnectError(settings, ErrorCode::kResourceExhausted, "out of memory"));
   }
   std::unique_ptr<Connection> conn(new Connection(
-      raw, settings.statement_timeout.count() == 0 ? std::chrono::milliseconds(0)
-                                                   : settings.statement_timeout + kClientGrace));
+      raw,
+      settings.statement_timeout.count() == 0 ? std::chrono::milliseconds(0)
+                                              : settings.statement_timeout + kClientGrace,
+      settings.interrupt_fd));
   PQsetNoticeProcessor(raw, &IgnoreNotice, nullptr);
   if (PQstatus(raw) == CONNECTION_BAD) {
     return Fail(ConnectError(settings, ErrorCode::kUnavailable, Trimmed(PQerrorMessage(raw))));
@@ -116,9 +122,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionSettings& s
       return Fail(ConnectError(settings, ErrorCode::kUnavailable, Trimmed(PQerrorMessage(raw))));
     }
     const short events = state == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-    switch (WaitSocket(raw, events, deadline)) {
+    switch (WaitSocket(raw, events, deadline, settings.interrupt_fd)) {
       case Ready::kYes:
         break;
+      case Ready::kInterrupted:
+        return Fail(ConnectError(settings, ErrorCode::kUnavailable, "interrupted (shutting down)"));
       case Ready::kTimedOut:
         return Fail(ConnectError(settings, ErrorCode::kUnavailable,
                                  "no answer within " +
@@ -235,13 +243,20 @@ Result<PgResult> Connection::Await(std::string_view what) {
                      std::string(what);
     return error;
   };
+  auto interrupted = [&] {
+    broken_ = true;  // the answer was not read: the connection's state is unknown
+    Error error = Error::Make(ErrorCode::kUnavailable, "The database connection was closed.");
+    error.internal = "interrupted (shutting down): " + std::string(what);
+    return error;
+  };
   // Non-blocking mode: the query may not have left the buffer yet.
   for (;;) {
     const int flushed = PQflush(conn_);
     if (flushed == 0) break;
     if (flushed < 0) return Fail(Lost(what));
-    const Ready ready = WaitSocket(conn_, POLLIN | POLLOUT, deadline);
+    const Ready ready = WaitSocket(conn_, POLLIN | POLLOUT, deadline, interrupt_fd_);
     if (ready == Ready::kTimedOut) return Fail(timed_out());
+    if (ready == Ready::kInterrupted) return Fail(interrupted());
     if (ready == Ready::kFailed || PQconsumeInput(conn_) == 0) return Fail(Lost(what));
   }
   // Collect every result (a script yields one per statement); the first error wins.
@@ -251,8 +266,9 @@ Result<PgResult> Connection::Await(std::string_view what) {
   last_sqlstate_.clear();
   for (;;) {
     while (PQisBusy(conn_) != 0) {
-      const Ready ready = WaitSocket(conn_, POLLIN, deadline);
+      const Ready ready = WaitSocket(conn_, POLLIN, deadline, interrupt_fd_);
       if (ready == Ready::kTimedOut) return Fail(timed_out());
+      if (ready == Ready::kInterrupted) return Fail(interrupted());
       if (ready == Ready::kFailed || PQconsumeInput(conn_) == 0) return Fail(Lost(what));
     }
     PGresult* raw = PQgetResult(conn_);
@@ -282,6 +298,31 @@ Result<PgResult> Connection::Await(std::string_view what) {
 Error Connection::Lost(std::string_view what) {
   broken_ = true;
   return ErrorFromSqlstate("", Trimmed(PQerrorMessage(conn_)) + " in: " + std::string(what));
+}
+
+Result<std::vector<Notification>> Connection::TakeNotifications() {
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) return Fail(Lost("waiting for notifications"));
+  // Drain the socket without blocking: libpq marks the connection bad when it reads EOF (a
+  // terminated backend announces itself with an error message, then closes). Bounded, so that
+  // a flood of notifications cannot keep the caller here: what is left is read next time.
+  for (int i = 0; i < 16; ++i) {
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    if (pfd.fd < 0) return Fail(Lost("waiting for notifications"));
+    const int n = poll(&pfd, 1, 0);
+    if (n == 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+      return Fail(Lost("waiting for notifications"));
+    }
+  }
+  std::vector<Notification> notifications;
+  while (PGnotify* notify = PQnotifies(conn_)) {
+    notifications.push_back(Notification{notify->relname != nullptr ? notify->relname : "",
+                                         notify->extra != nullptr ? notify->extra : ""});
+    PQfreemem(notify);
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) return Fail(Lost("waiting for notifications"));
+  return notifications;
 }
 
 bool Connection::IsReusable() {

@@ -53,6 +53,16 @@ struct ConnectionSettings {
   std::chrono::milliseconds connect_timeout{5000};
   /// Server-side statement_timeout; 0 disables it and the client-side deadline with it.
   std::chrono::milliseconds statement_timeout{5000};
+  /// A descriptor that becomes readable when whoever owns the connection is shutting down
+  /// (-1: none). Every wait on the socket, the handshake's included, also watches it and gives
+  /// up at once, so that a thread blocked on a slow server can be stopped promptly.
+  int interrupt_fd = -1;
+};
+
+/// A notification received on a connection that LISTENs on `channel`.
+struct Notification {
+  std::string channel;
+  std::string payload;
 };
 
 /// One libpq connection in non-blocking mode: every round trip waits on the socket with a
@@ -82,6 +92,15 @@ class Connection final {
   /// migrations and DDL whose identifiers went through QuoteIdentifier. Never request input.
   domain::Result<PgResult> Script(const std::string& sql);
 
+  /// Reads what the server sent meanwhile, without blocking, and returns the notifications
+  /// received since the last call (those that arrived during other round trips included).
+  /// unavailable when the connection is lost.
+  domain::Result<std::vector<Notification>> TakeNotifications();
+  /// The connection's socket, to wait on with poll() beside other descriptors; -1 when closed.
+  int socket() const noexcept { return PQsocket(conn_); }
+  /// The process id of the server backend serving this connection.
+  int backend_pid() const noexcept { return PQbackendPID(conn_); }
+
   /// Whether the connection is idle, outside any transaction and still connected. Reads what
   /// the server sent meanwhile without blocking, so a backend that was terminated while the
   /// connection sat in the pool is noticed before it is lent out.
@@ -107,8 +126,8 @@ class Connection final {
   static constexpr std::size_t kStatementCacheCapacity = 256;
 
  private:
-  Connection(PGconn* conn, std::chrono::milliseconds io_timeout) noexcept
-      : conn_(conn), io_timeout_(io_timeout) {}
+  Connection(PGconn* conn, std::chrono::milliseconds io_timeout, int interrupt_fd) noexcept
+      : conn_(conn), io_timeout_(io_timeout), interrupt_fd_(interrupt_fd) {}
   domain::Result<PgResult> Await(std::string_view what);
   domain::Error Lost(std::string_view what);
 
@@ -124,6 +143,7 @@ class Connection final {
 
   PGconn* conn_;
   std::chrono::milliseconds io_timeout_;  // 0: no client-side deadline
+  int interrupt_fd_;                      // -1: none (see ConnectionSettings::interrupt_fd)
   std::unordered_set<std::string_view> prepared_;
   bool broken_ = false;
   int round_trips_ = 0;

@@ -1,12 +1,21 @@
 #include "socle/adapters/postgres/postgres_project_store.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -109,6 +118,23 @@ constexpr std::string_view kBumpVersion = "UPDATE @s._schema_version SET version
 constexpr std::string_view kHistory =
     "SELECT version, (extract(epoch FROM at) * 1000000)::int8, actor, before, after"
     " FROM @s._schema_history ORDER BY version, seq";
+
+// The channel of schema change notifications, sent by ApplySchema inside its transaction (so
+// delivered when, and only if, it commits) with the payload "<project id>:<new version>".
+// Notifications are per database, like the projects' schemas.
+constexpr char kSchemaChannel[] = "socle_schema";
+constexpr Statement kNotifySchemaChange{"", "SELECT pg_catalog.pg_notify($1::text, $2::text)",
+                                        2};
+constexpr char kListenSchemaChanges[] = "LISTEN socle_schema";  // kSchemaChannel
+// The listening connection is idle for long stretches: a round trip this often proves that the
+// server still answers (a vanished host closes nothing), within the connection's deadline.
+constexpr std::chrono::milliseconds kListenerHeartbeat{10'000};
+constexpr char kHeartbeat[] = "SELECT 1";
+// Reconnection delays after the listening connection is lost: doubled after each failure (or
+// a connection that was lost again soon), up to the last.
+constexpr std::chrono::milliseconds kReconnectFirst{50};
+constexpr std::chrono::milliseconds kReconnectMost{5'000};
+constexpr std::chrono::milliseconds kStableListener{30'000};
 
 // A schema change may rewrite a large table: it runs on a connection of its own whose
 // statements may take this long. It gives up on a table lock after kSchemaLockTimeout rather
@@ -518,6 +544,8 @@ void RollBack(Connection& conn) {
   if (!conn.broken() && !conn.IsReusable()) (void)conn.Script(kRollback);
 }
 
+class PostgresProjectStore;
+
 }  // namespace
 
 // ---- shared state ----------------------------------------------------------------------------
@@ -544,19 +572,27 @@ struct PostgresProjectStores::Shared {
   // Starts above kInternalGeneration.
   std::atomic<std::uint64_t> generations{kInternalGeneration};
 
+  // Marks the open store of `project_id` stale when `version` (nullopt: unknown) is newer
+  // than its snapshot: it reloads the snapshot on next use.
+  void SchemaChanged(std::string_view project_id, std::optional<std::int64_t> version);
+  // Marks every open store stale (schema change notifications may have been missed).
+  void AllSchemasMayHaveChanged();
+
   // The open stores; a store is created once, under its entry's mutex, so that opening one
   // project never waits for another's.
   struct Entry {
     std::mutex mutex;
     std::shared_ptr<ProjectStore> store;
+    // The store as the schema listener reaches it, set (under Shared::mutex, not the entry's:
+    // the listener must not wait for a store being opened) before the store loads its first
+    // snapshot, so that a change committed meanwhile is not missed.
+    std::weak_ptr<PostgresProjectStore> watched;
   };
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<Entry>, std::less<>> entries;
 };
 
 namespace {
-
-class PostgresProjectStore;
 
 // One transaction of ProjectStore::Write on its connection.
 class PostgresRecordTransaction final : public RecordTransaction {
@@ -602,8 +638,9 @@ class PostgresRecordTransaction final : public RecordTransaction {
 class PostgresProjectStore final : public ProjectStore {
  public:
   PostgresProjectStore(std::shared_ptr<PostgresProjectStores::Shared> shared,
-                       std::string sql_schema, std::string schema_name)
+                       std::string project_id, std::string sql_schema, std::string schema_name)
       : shared_(std::move(shared)),
+        project_id_(std::move(project_id)),
         sql_schema_(std::move(sql_schema)),
         schema_name_(std::move(schema_name)),
         load_schema_(Expand(kLoadSchema, sql_schema_)),
@@ -618,6 +655,9 @@ class PostgresProjectStore final : public ProjectStore {
   Result<void> Initialise() {
     return Run([&](Connection& conn, const Snapshot*) -> Result<void> {
       if (auto ready = EnsureStorage(conn); !ready) return Fail(ready.error());
+      // This load sees every change committed before it, so a notification that arrived since
+      // the store was registered with the listener is accounted for.
+      stale_.store(false);
       auto loaded = Load(conn);
       if (!loaded) return Fail(loaded.error());
       Install(std::move(*loaded));
@@ -625,7 +665,23 @@ class PostgresProjectStore final : public ProjectStore {
     });
   }
 
-  Result<SchemaPtr> Schema() override { return Current()->schema; }
+  Result<SchemaPtr> Schema() override {
+    if (!stale_.load()) return Current()->schema;  // the hot path: one atomic load
+    return Run([](Connection&, const Snapshot* snapshot) -> Result<SchemaPtr> {
+      return snapshot->schema;
+    });
+  }
+
+  // Called by the schema listener: another process committed schema `version` (nullopt:
+  // perhaps, notifications were missed). Marks the snapshot stale unless it is that version
+  // already (this process's own changes come back too), so that the next call reloads it.
+  void MarkStale(std::optional<std::int64_t> version) {
+    if (version) {
+      SnapshotPtr current = Current();
+      if (current != nullptr && *version <= current->schema->version) return;
+    }
+    stale_.store(true);
+  }
 
   Result<SchemaPtr> ApplySchema(const std::vector<CollectionChange>& changes,
                                 std::int64_t expected_version, const std::string& actor,
@@ -683,15 +739,19 @@ class PostgresProjectStore final : public ProjectStore {
   template <typename Op>
   auto Run(Op&& op) -> decltype(op(std::declval<Connection&>(), nullptr)) {
     for (int attempt = 1;; ++attempt) {
-      SnapshotPtr snapshot = Current();
       auto lease = shared_->pool.Acquire();
       if (!lease) return Fail(lease.error());
       Connection& conn = **lease;
       conn.ResetUsage();
+      auto fresh = Fresh(conn);
+      if (!fresh) {
+        if (attempt == 1 && LostBeforeAnyEffect(conn, fresh.error())) continue;
+        return Fail(fresh.error());
+      }
+      SnapshotPtr snapshot = std::move(*fresh);
       auto result = op(conn, snapshot.get());
       if (result) return result;
-      const bool lost_before_any_effect = conn.broken() && conn.round_trips() == 0 &&
-                                          result.error().code == ErrorCode::kUnavailable;
+      const bool lost_before_any_effect = LostBeforeAnyEffect(conn, result.error());
       const bool stale =
           IsStaleSchema(conn.last_sqlstate(), result.error()) || IsStaleSnapshot(result.error());
       if (attempt == 1 && lost_before_any_effect) continue;
@@ -703,9 +763,34 @@ class PostgresProjectStore final : public ProjectStore {
     }
   }
 
+  static bool LostBeforeAnyEffect(const Connection& conn, const Error& error) {
+    return conn.broken() && conn.round_trips() == 0 && error.code == ErrorCode::kUnavailable;
+  }
+
   SnapshotPtr Current() const {
     std::lock_guard lock(mutex_);
     return snapshot_;
+  }
+
+  // The current snapshot, reloaded on `conn` first when the listener marked it stale; null
+  // before Initialise loaded one. Callers take their pooled connection before this (never
+  // the other way round), so that reloading cannot wait for a connection held by a caller
+  // waiting here.
+  Result<SnapshotPtr> Fresh(Connection& conn) {
+    if (!stale_.load()) return Current();
+    std::lock_guard reloading(reload_);  // one reload at a time; the others wait for it
+    SnapshotPtr current = Current();
+    if (!stale_.load() || current == nullptr) return current;
+    // Cleared before loading: a notification that comes during the load marks the store
+    // stale again, and one that came before is for a change the load sees.
+    stale_.store(false);
+    auto loaded = Load(conn);
+    if (!loaded) {
+      stale_.store(true);
+      return Fail(loaded.error());
+    }
+    Install(std::move(*loaded));
+    return Current();
   }
 
   // Replaces the snapshot with a newer one (not with an equal one: its statements are
@@ -759,6 +844,7 @@ class PostgresProjectStore final : public ProjectStore {
                               domain::Timestamp at);
 
   std::shared_ptr<PostgresProjectStores::Shared> shared_;
+  const std::string project_id_;
   const std::string sql_schema_;   // "p_x", quoted
   const std::string schema_name_;  // p_x
   const std::string load_schema_;
@@ -771,7 +857,9 @@ class PostgresProjectStore final : public ProjectStore {
 
   mutable std::mutex mutex_;  // guards snapshot_
   SnapshotPtr snapshot_;
-  std::mutex schema_change_;  // one schema change of this process at a time
+  std::atomic<bool> stale_{false};  // another process changed the schema: reload before use
+  std::mutex reload_;               // one reload of a stale snapshot at a time
+  std::mutex schema_change_;        // one schema change of this process at a time
 };
 
 // ---- ProjectStore ----------------------------------------------------------------------------
@@ -875,11 +963,16 @@ Result<RecordPage> PostgresProjectStore::QueryOn(Connection& conn, const Snapsho
 Result<void> PostgresProjectStore::Write(
     const std::function<Result<void>(RecordTransaction&)>& work) {
   for (int attempt = 1;; ++attempt) {
-    SnapshotPtr snapshot = Current();
     auto lease = shared_->pool.Acquire();
     if (!lease) return Fail(lease.error());
     Connection& conn = **lease;
     conn.ResetUsage();
+    auto fresh = Fresh(conn);
+    if (!fresh) {
+      if (attempt == 1 && LostBeforeAnyEffect(conn, fresh.error())) continue;
+      return Fail(fresh.error());
+    }
+    SnapshotPtr snapshot = std::move(*fresh);
     if (auto begun = conn.Script(kBegin); !begun) {
       // Lost while idle in the pool, before anything took effect: once more on a fresh one.
       if (attempt == 1 && conn.broken() && conn.round_trips() == 0) continue;
@@ -1036,6 +1129,10 @@ Result<SnapshotPtr> PostgresProjectStore::ApplyOn(Connection& conn,
   }
   auto bumped = conn.Execute(Statement{"", bump_version_.c_str(), 0});
   if (!bumped) return Fail(bumped.error());
+  // Queued with the transaction: other processes hear of the change when it commits.
+  auto notified = conn.Execute(kNotifySchemaChange,
+                               {kSchemaChannel, project_id_ + ":" + std::to_string(version)});
+  if (!notified) return Fail(notified.error());
 
   auto schema = std::make_shared<domain::ProjectSchema>();
   schema->collections = std::move(collections);
@@ -1212,11 +1309,172 @@ Result<void> PostgresRecordTransaction::Delete(const Collection& collection, std
 
 }  // namespace
 
+// ---- schema change notifications ------------------------------------------------------------
+
+void PostgresProjectStores::Shared::SchemaChanged(std::string_view project_id,
+                                                  std::optional<std::int64_t> version) {
+  std::shared_ptr<PostgresProjectStore> store;
+  {
+    std::lock_guard lock(mutex);
+    auto found = entries.find(project_id);
+    if (found == entries.end()) return;  // not open here: it loads its schema when opened
+    store = found->second->watched.lock();
+  }
+  if (store != nullptr) store->MarkStale(version);
+}
+
+void PostgresProjectStores::Shared::AllSchemasMayHaveChanged() {
+  std::vector<std::shared_ptr<PostgresProjectStore>> stores;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& [id, entry] : entries) {
+      if (auto store = entry->watched.lock()) stores.push_back(std::move(store));
+    }
+  }
+  for (const auto& store : stores) store->MarkStale(std::nullopt);
+}
+
+// Listens for the schema changes of other processes on a connection of its own, with a thread
+// that waits on its socket and on an eventfd that the destructor signals: every wait (the
+// connection's handshake and round trips included) ends at once on shutdown.
+struct PostgresProjectStores::Listener {
+  // Opens the listening connection and starts the thread. unavailable when the server cannot
+  // be reached; resource_exhausted when the thread or its wake-up descriptor cannot be made.
+  static Result<std::unique_ptr<Listener>> Start(Shared& shared) {
+    const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd < 0) {
+      return Fail(Error::Make(ErrorCode::kResourceExhausted,
+                              "Cannot listen for schema changes: no eventfd."));
+    }
+    std::unique_ptr<Listener> listener(new Listener(shared, wake_fd));
+    auto conn = listener->Listen();
+    if (!conn) return Fail(conn.error());
+    listener->backend_pid_.store((*conn)->backend_pid());
+    try {
+      listener->thread_ = std::thread([self = listener.get(), first = std::move(*conn)]() mutable {
+        self->Run(std::move(first));
+      });
+    } catch (const std::system_error& e) {
+      return Fail(Error::Make(ErrorCode::kResourceExhausted,
+                              std::string("Cannot start the schema listener: ") + e.what()));
+    }
+    return listener;
+  }
+
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  ~Listener() {
+    stopping_.store(true);
+    // The counter stays non-zero, so every later wait on the descriptor ends at once too. A
+    // failed write (counter overflow, impossible here) would leave the thread to notice
+    // stopping_ at its next timeout.
+    (void)eventfd_write(wake_fd_, 1);
+    if (thread_.joinable()) thread_.join();
+    close(wake_fd_);
+  }
+
+  int backend_pid() const noexcept { return backend_pid_.load(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  Listener(Shared& shared, int wake_fd) : shared_(shared), wake_fd_(wake_fd) {}
+
+  // A new connection that LISTENs on the channel, its waits interruptible by wake_fd_.
+  Result<std::unique_ptr<Connection>> Listen() {
+    ConnectionSettings settings = shared_.settings;
+    settings.interrupt_fd = wake_fd_;
+    auto conn = Connection::Open(settings);
+    if (!conn) return Fail(conn.error());
+    if (auto listening = (*conn)->Script(kListenSchemaChanges); !listening) {
+      return Fail(listening.error());
+    }
+    return std::move(*conn);
+  }
+
+  void Run(std::unique_ptr<Connection> conn) {
+    auto delay = kReconnectFirst;
+    for (;;) {
+      const auto since = Clock::now();
+      Serve(*conn);
+      conn.reset();
+      backend_pid_.store(0);
+      if (stopping_.load()) return;
+      if (Clock::now() - since >= kStableListener) delay = kReconnectFirst;
+      while (conn == nullptr) {
+        if (!Sleep(delay)) return;
+        delay = std::min(delay * 2, kReconnectMost);
+        auto opened = Listen();
+        if (opened) conn = std::move(*opened);
+      }
+      backend_pid_.store(conn->backend_pid());
+      // Changes committed while nobody listened went unannounced.
+      shared_.AllSchemasMayHaveChanged();
+    }
+  }
+
+  // Hands on the notifications that arrive on `conn` until it is lost or the listener stops.
+  void Serve(Connection& conn) {
+    auto heartbeat = Clock::now() + kListenerHeartbeat;
+    while (!stopping_.load()) {
+      // Also those that arrived during LISTEN or the heartbeat, which libpq read and queued.
+      auto received = conn.TakeNotifications();
+      if (!received) return;
+      for (const Notification& notification : *received) Dispatch(notification);
+
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(heartbeat - Clock::now()).count();
+      pollfd fds[2] = {{conn.socket(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+      const int ready = left <= 0 ? 0 : poll(fds, 2, static_cast<int>(left));
+      if (ready < 0 && errno != EINTR) return;
+      if (ready != 0) continue;  // data (or a signal, or the wake-up): look again
+      // Nothing for a while: make sure the server is still there.
+      if (auto alive = conn.Script(kHeartbeat); !alive) return;
+      heartbeat = Clock::now() + kListenerHeartbeat;
+    }
+  }
+
+  // Waits for `delay` unless the listener stops first; false when it stops.
+  bool Sleep(std::chrono::milliseconds delay) {
+    pollfd fd{wake_fd_, POLLIN, 0};
+    const auto until = Clock::now() + delay;
+    while (!stopping_.load()) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+      if (left <= 0) return true;
+      if (poll(&fd, 1, static_cast<int>(left)) < 0 && errno != EINTR) return !stopping_.load();
+    }
+    return false;
+  }
+
+  void Dispatch(const Notification& notification) {
+    if (notification.channel != kSchemaChannel) return;
+    // "<project id>:<version>"; anything else on the channel is not ours to interpret, but a
+    // project id without a readable version still means that project changed.
+    const std::string_view payload = notification.payload;
+    const auto colon = payload.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return;
+    const std::string_view text = payload.substr(colon + 1);
+    std::int64_t version = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+    std::optional<std::int64_t> known;
+    if (ec == std::errc() && end == text.data() + text.size()) known = version;
+    shared_.SchemaChanged(payload.substr(0, colon), known);
+  }
+
+  Shared& shared_;  // outlives the listener: PostgresProjectStores destroys the listener first
+  const int wake_fd_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> backend_pid_{0};
+  std::thread thread_;
+};
+
 // ---- ProjectStores ---------------------------------------------------------------------------
 
 PostgresProjectStores::PostgresProjectStores(std::shared_ptr<Shared> shared)
     : shared_(std::move(shared)) {}
 PostgresProjectStores::~PostgresProjectStores() {
+  listener_.reset();  // first: it reaches the stores through shared_
   // The stores hold the shared state that lists them: forgetting them breaks the cycle, and
   // the pool closes when the last store still in a caller's hands goes.
   std::map<std::string, std::shared_ptr<Shared::Entry>, std::less<>> entries;
@@ -1227,13 +1485,23 @@ PostgresProjectStores::~PostgresProjectStores() {
 }
 
 Result<std::unique_ptr<PostgresProjectStores>> PostgresProjectStores::Connect(
-    const PostgresOptions& options) {
+    const PostgresOptions& options, SchemaWatch watch) {
   auto shared = std::make_shared<Shared>(options);
   {
     auto first = shared->pool.Acquire();  // a bad URL or an unreachable server fails here
     if (!first) return Fail(first.error());
   }
-  return std::unique_ptr<PostgresProjectStores>(new PostgresProjectStores(std::move(shared)));
+  std::unique_ptr<PostgresProjectStores> stores(new PostgresProjectStores(std::move(shared)));
+  if (watch == SchemaWatch::kListen) {
+    auto listener = Listener::Start(*stores->shared_);
+    if (!listener) return Fail(listener.error());
+    stores->listener_ = std::move(*listener);
+  }
+  return stores;
+}
+
+int PostgresProjectStores::schema_listener_pid() const noexcept {
+  return listener_ != nullptr ? listener_->backend_pid() : 0;
 }
 
 Result<std::shared_ptr<ProjectStore>> PostgresProjectStores::Open(const domain::Project& project) {
@@ -1249,7 +1517,13 @@ Result<std::shared_ptr<ProjectStore>> PostgresProjectStores::Open(const domain::
   const std::string schema_name = ProjectSchemaName(project.id);
   auto quoted = QuoteIdentifier(schema_name);
   if (!quoted) return Fail(quoted.error());
-  auto store = std::make_shared<PostgresProjectStore>(shared_, std::move(*quoted), schema_name);
+  auto store = std::make_shared<PostgresProjectStore>(shared_, project.id.str(),
+                                                      std::move(*quoted), schema_name);
+  {
+    // Watched before its first load (see Entry::watched).
+    std::lock_guard lock(shared_->mutex);
+    entry->watched = store;
+  }
   if (auto ready = store->Initialise(); !ready) {
     Error error = std::move(ready.error());
     if (error.code == ErrorCode::kInternal) {

@@ -1,7 +1,8 @@
 // PostgresProjectStores beyond the ProjectStore contract: the project's own schema and its
 // internal tables, the DDL of each kind of schema change, value conversions, unique indexes,
-// bound values, statement caching, another process's stale snapshot, concurrent writers, and
-// the round trip of dates, text arrays and JSON. Each case gets a throwaway database.
+// bound values, statement caching, another process's stale snapshot (announced by a
+// notification, or found out on an error), concurrent writers, and the round trip of dates,
+// text arrays and JSON. Each case gets a throwaway database.
 #include "socle/adapters/postgres/postgres_project_store.hpp"
 
 #include <atomic>
@@ -83,8 +84,11 @@ struct Fixture {
     Must(catalogue->InsertProject(project), "project");
   }
 
-  std::unique_ptr<PostgresProjectStores> Connect(std::size_t pool_size = 4) const {
-    return Must(PostgresProjectStores::Connect({.url = db.url(), .pool_size = pool_size}),
+  std::unique_ptr<PostgresProjectStores> Connect(
+      std::size_t pool_size = 4,
+      PostgresProjectStores::SchemaWatch watch = PostgresProjectStores::SchemaWatch::kListen)
+      const {
+    return Must(PostgresProjectStores::Connect({.url = db.url(), .pool_size = pool_size}, watch),
                 "connect");
   }
 
@@ -215,6 +219,22 @@ bool TableExists(const Fixture& f, const std::string& table) {
              "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = $1 AND"
              " tablename = $2",
              {f.schema, table}) == "1";
+}
+
+// Polls `check` until it holds, for at most 5 seconds; whether it held. Another process's
+// schema change reaches a store asynchronously, but promptly.
+bool Eventually(const std::function<bool()>& check) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    if (check()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+// Whether `store`'s schema has reached `version`.
+bool HasVersion(ProjectStore& store, std::int64_t version) {
+  return Must(store.Schema(), "schema")->version >= version;
 }
 
 bool IndexExists(const Fixture& f, const std::string& index) {
@@ -770,7 +790,10 @@ TEST_CASE("postgres project store: a stale snapshot of another process is reload
   auto schema_v1 = Create(*a, v1);
   Insert(*a, v1, {Make(v1, "p1", {{"title", S("Hello")}, {"views", N(3)}})});
 
-  auto b = Must(f.Connect(1)->Open(f.project), "open b");
+  // b does not listen for notifications: this pins the second line of defence, a statement
+  // failing on the stale snapshot.
+  auto b = Must(f.Connect(1, PostgresProjectStores::SchemaWatch::kOnErrorOnly)->Open(f.project),
+                "open b");
   const SchemaPtr b_v1 = Must(b->Schema(), "b schema");
   REQUIRE(b_v1->version == 1);
   const Collection& b_posts = b_v1->collections[0];
@@ -826,6 +849,131 @@ TEST_CASE("postgres project store: a stale snapshot of another process is reload
   CHECK(Must(b->Schema(), "b schema")->version == 4);
   CHECK(*GetRecord(*b, notes, "n1").Get(notes, "text") == S("hi"));
   CHECK(Must(b->Schema(), "b schema")->version == 5);
+}
+
+TEST_CASE("postgres project store: another process's schema changes are announced",
+          "[postgres][project][notify]") {
+  Fixture f;
+  // Two "processes" on one database, each with its pool and its listener.
+  auto process_a = f.Connect();
+  auto process_b = f.Connect();
+  CHECK(process_a->schema_listener_pid() != 0);
+  CHECK(process_b->schema_listener_pid() != process_a->schema_listener_pid());
+  auto a = Must(process_a->Open(f.project), "open a");
+  auto b = Must(process_b->Open(f.project), "open b");
+  REQUIRE(Must(b->Schema(), "b schema")->version == 0);
+
+  // A new collection: b has it without any statement failing first.
+  Collection v1 = Posts();
+  Create(*a, v1);
+  REQUIRE(Eventually([&] { return HasVersion(*b, 1); }));
+  SchemaPtr b_schema = Must(b->Schema(), "b schema");
+  REQUIRE(b_schema->Find("posts") != nullptr);
+  CHECK(*b_schema->Find("posts") == v1);
+
+  // A new field (a column added): b writes it, where a stale snapshot would drop the value.
+  Collection v2 = v1;
+  v2.fields.push_back(MakeField("summary", FieldType::kText));
+  Change(*a, v1, v2);
+  REQUIRE(Eventually([&] { return HasVersion(*b, 2); }));
+  b_schema = Must(b->Schema(), "b schema");
+  const Collection& b_posts = *b_schema->Find("posts");
+  REQUIRE(b_posts.FieldIndex("summary").has_value());
+  Insert(*b, b_posts, {Make(b_posts, "p1", {{"title", S("Hi")}, {"summary", S("Short")}})});
+  CHECK(ValueOf(*a, v2, "p1", "summary") == S("Short"));
+
+  // A rule alone (no DDL: no statement of b could fail on it): b enforces it all the same.
+  Collection v3 = v2;
+  v3.rules.list = "views > 1";
+  Change(*a, v2, v3);
+  REQUIRE(Eventually([&] { return HasVersion(*b, 3); }));
+  b_schema = Must(b->Schema(), "b schema");
+  CHECK(b_schema->Find("posts")->rules.list == std::optional<std::string>("views > 1"));
+
+  // A collection deleted: gone from b's schema.
+  Apply(*a, {CollectionChange{v3, std::nullopt}});
+  REQUIRE(Eventually([&] { return HasVersion(*b, 4); }));
+  CHECK(Must(b->Schema(), "b schema")->Find("posts") == nullptr);
+
+  // Changes b made come back to a the same way; b's own notification leaves b as it is.
+  Create(*b, v1);
+  REQUIRE(Eventually([&] { return HasVersion(*a, 5); }));
+  CHECK(Must(a->Schema(), "a schema")->Find("posts") != nullptr);
+  CHECK(Must(b->Schema(), "b schema")->version == 5);
+}
+
+TEST_CASE("postgres project store: a lost schema listener reconnects and catches up",
+          "[postgres][project][notify]") {
+  Fixture f;
+  auto process_a = f.Connect();
+  auto process_b = f.Connect();
+  auto a = Must(process_a->Open(f.project), "open a");
+  auto b = Must(process_b->Open(f.project), "open b");
+  Collection v1 = Posts();
+  Create(*a, v1);
+  REQUIRE(Eventually([&] { return HasVersion(*b, 1); }));
+
+  socle::testing::PostgresSession admin(f.db.url());
+  // Terminates b's listening backend and waits until it is gone.
+  auto kill_listener = [&] {
+    const int pid = process_b->schema_listener_pid();
+    REQUIRE(pid != 0);
+    REQUIRE(admin.Value("SELECT pg_catalog.pg_terminate_backend($1::int4, 5000)",
+                        {std::to_string(pid)}) == "t");
+    return pid;
+  };
+
+  SECTION("a change nobody announced while the listener was down is picked up") {
+    // Written straight into the internal tables, without a notification: exactly what b
+    // misses when a change commits while its listener is disconnected.
+    const std::string changed = admin.Value(
+        "WITH c AS (UPDATE p_proj00000000001._collections SET definition ="
+        " replace(definition, '\"listRule\":null', '\"listRule\":\"views > 1\"')"
+        " WHERE definition LIKE '%\"listRule\":null%' RETURNING 1),"
+        " v AS (UPDATE p_proj00000000001._schema_version SET version = version + 1 RETURNING 1)"
+        " SELECT (SELECT count(*) FROM c)::text || '/' || (SELECT count(*) FROM v)::text");
+    REQUIRE(changed == "1/1");
+    CHECK(Must(b->Schema(), "b schema")->version == 1);  // nothing told b
+    const int old_pid = kill_listener();
+    REQUIRE(Eventually([&] { return HasVersion(*b, 2); }));
+    CHECK(Must(b->Schema(), "b schema")->collections[0].rules.list ==
+          std::optional<std::string>("views > 1"));
+    CHECK(Eventually([&] {
+      const int pid = process_b->schema_listener_pid();
+      return pid != 0 && pid != old_pid;
+    }));
+  }
+
+  SECTION("a change applied right after the listener died is picked up") {
+    kill_listener();
+    Collection v2 = v1;
+    v2.rules.create = "title != ''";
+    Change(*a, v1, v2);
+    REQUIRE(Eventually([&] { return HasVersion(*b, 2); }));
+    CHECK(Must(b->Schema(), "b schema")->collections[0].rules.create ==
+          std::optional<std::string>("title != ''"));
+    // And notifications flow again on the new connection.
+    REQUIRE(Eventually([&] { return process_b->schema_listener_pid() != 0; }));
+    Collection v3 = v2;
+    v3.rules.create = std::nullopt;
+    Change(*a, v2, v3);
+    REQUIRE(Eventually([&] { return HasVersion(*b, 3); }));
+    CHECK(Must(b->Schema(), "b schema")->collections[0].rules.create == std::nullopt);
+  }
+
+  SECTION("shutting down is prompt, also while reconnecting") {
+    using std::chrono::steady_clock;
+    auto started = steady_clock::now();
+    process_a.reset();  // idle, waiting for notifications
+    CHECK(steady_clock::now() - started < std::chrono::seconds(1));
+    kill_listener();
+    started = steady_clock::now();
+    process_b.reset();  // waiting to reconnect, or reconnecting
+    CHECK(steady_clock::now() - started < std::chrono::seconds(1));
+    // The stores still in hand keep answering.
+    CHECK(Must(b->Schema(), "b schema")->version == 1);
+    CHECK(Must(a->Get(v1, "nothing", nullptr), "get") == std::nullopt);
+  }
 }
 
 TEST_CASE("postgres project store: concurrent writers", "[postgres][project]") {

@@ -18,16 +18,38 @@ namespace socle::adapters::postgres {
 /// One bounded connection pool serves every project. Statements are generated from the schema
 /// (identifiers quoted, values bound), cached per collection in the project's schema snapshot
 /// and prepared once per connection. Each project's schema is held in memory and replaced when
-/// ApplySchema commits; a process whose snapshot another process made stale notices it when a
-/// statement names a table or column that no longer exists, reloads it and retries once.
-/// Thread-safe.
+/// ApplySchema commits.
+///
+/// Other processes on the same database (the CLI, other servers) learn of a change at once:
+/// ApplySchema sends a notification on the channel `socle_schema` (payload "<project id>:<new
+/// version>") that PostgreSQL delivers when, and only if, the change commits. Each
+/// PostgresProjectStores listens on one connection of its own, outside the pool, with one
+/// thread; a notification marks the named project's store stale, and its next call reloads the
+/// snapshot before answering. When that connection is lost, the thread reconnects with backoff
+/// and, as notifications may have been missed meanwhile, marks every open store stale. As a
+/// second line of defence, a statement that names a table or column that no longer exists
+/// makes the store reload its snapshot and retry once. Thread-safe.
 class PostgresProjectStores final : public application::ProjectStores {
  public:
+  /// How a process learns that another process changed a project's schema.
+  enum class SchemaWatch {
+    /// LISTEN for the notification every schema change sends (one more connection and a
+    /// thread), and reload on a statement that fails on a stale snapshot.
+    kListen,
+    /// Only reload on a statement that fails on a stale snapshot: for short-lived processes
+    /// (one command of the CLI) that need no connection and thread of their own for it.
+    kOnErrorOnly,
+  };
+
   /// Connects the first pooled connection, so that a bad URL or an unreachable server fails
   /// here: unavailable, or invalid_argument for a malformed URL. `options.pool_size` bounds the
-  /// connections of all projects together.
+  /// pooled connections of all projects together; with SchemaWatch::kListen one more
+  /// connection listens for schema changes (connected here too, so that no change committed
+  /// after Connect returns goes unnoticed), and ApplySchema opens one while it runs.
   static domain::Result<std::unique_ptr<PostgresProjectStores>> Connect(
-      const PostgresOptions& options);
+      const PostgresOptions& options, SchemaWatch watch = SchemaWatch::kListen);
+  /// Stops the listening thread (promptly: its waits are interrupted) and forgets the stores;
+  /// stores still in callers' hands keep working, reloading only on errors from then on.
   ~PostgresProjectStores() override;
 
   /// The store of `project`, created on first use: its schema and internal tables are created
@@ -37,13 +59,19 @@ class PostgresProjectStores final : public application::ProjectStores {
       const domain::Project& project) override;
   void Close(const domain::Id& project_id) override;
 
+  /// The server process id of the connection listening for schema changes; 0 while it
+  /// reconnects, or without SchemaWatch::kListen (diagnostics and tests).
+  int schema_listener_pid() const noexcept;
+
   /// Internal: the pool and state the stores handed out share, kept alive by each of them so
   /// that a store may outlive this object.
   struct Shared;
 
  private:
+  struct Listener;
   explicit PostgresProjectStores(std::shared_ptr<Shared> shared);
   std::shared_ptr<Shared> shared_;
+  std::unique_ptr<Listener> listener_;  // null without SchemaWatch::kListen
 };
 
 }  // namespace socle::adapters::postgres
