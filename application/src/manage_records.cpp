@@ -753,17 +753,49 @@ Result<void> ManageRecords::Delete(std::string_view project, std::string_view co
 
 std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
     std::string_view project, std::vector<BatchOperation> operations, Caller caller) {
+  // The project's batch settings, read for every batch: batches are rare and heavy, and a value
+  // cached here could outlive a change made through another server. Without settings wired,
+  // the defaults apply with this use case's own request bound.
+  domain::BatchSettings batch;
+  std::size_t max_requests = limits_.max_batch_requests;
+  if (settings_ != nullptr) {
+    auto settings = settings_->Get(project);
+    if (!settings) return std::unexpected(BatchFailure{std::nullopt, std::move(settings.error())});
+    batch = settings->batch;
+    if (batch.max_requests > 0) max_requests = static_cast<std::size_t>(batch.max_requests);
+  }
+  if (!batch.enabled) {
+    return std::unexpected(BatchFailure{
+        std::nullopt,
+        Error::Make(ErrorCode::kPermissionDenied, "Batch requests are not allowed.")});
+  }
   caller.request.now = clock_.Now();
+  // PocketBase bounds every batch transaction in time (3 s when the setting is 0). The bound is
+  // checked before each operation and before the commit: an operation under way is bounded by
+  // the store's own statement deadline instead.
+  // (Capped so that the deadline's arithmetic cannot overflow: a century is no bound anyway.)
+  constexpr std::int64_t kLongestTimeoutSeconds = std::int64_t{100} * 366 * 24 * 3600;
+  const std::int64_t timeout_seconds =
+      batch.timeout > 0 ? std::min(batch.timeout, kLongestTimeoutSeconds) : 3;
+  const std::int64_t deadline = caller.request.now.unix_micros() + timeout_seconds * 1'000'000;
   if (operations.empty()) {
     return std::unexpected(BatchFailure{
         std::nullopt, Error::Field("requests", "validation_required", "Cannot be blank.")});
   }
-  if (operations.size() > limits_.max_batch_requests) {
+  if (operations.size() > max_requests) {
     return std::unexpected(BatchFailure{
         std::nullopt, Error::Field("requests", "validation_length_too_long",
-                        "The batch holds more than " + std::to_string(limits_.max_batch_requests) +
-                            " requests.")});
+                                   "The batch holds more than " + std::to_string(max_requests) +
+                                       " requests.")});
   }
+  bool timed_out = false;
+  auto past_deadline = [&]() -> Result<void> {
+    if (clock_.Now().unix_micros() <= deadline) return {};
+    timed_out = true;
+    return Fail(ErrorCode::kDeadlineExceeded,
+                "The batch took longer than its " + std::to_string(timeout_seconds) +
+                    "-second timeout; nothing was written.");
+  };
   // One attempt; a concurrent schema change (aborted) replans the whole batch.
   auto attempt_batch = [&]() -> std::expected<std::vector<BatchItemResult>, BatchFailure> {
     auto entry = projects_.Find(project);
@@ -787,6 +819,7 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
     auto done = entry->store->Write([&](RecordTransaction& tx) -> Result<void> {
       for (std::size_t i = 0; i < operations.size(); ++i) {
         failed_at = i;
+        if (auto in_time = past_deadline(); !in_time) return in_time;
         BatchOperation& op = operations[i];
         Caller step = caller;
         step.request.body = op.input.body;
@@ -831,8 +864,12 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
           case BatchOperation::Kind::kUpsert: break;  // resolved above
         }
       }
-      return {};
+      return past_deadline();
     });
+    // A timeout is the batch's, not the operation's that happened to come next.
+    if (!done && timed_out) {
+      return std::unexpected(BatchFailure{std::nullopt, std::move(done.error())});
+    }
     if (!done) return std::unexpected(BatchFailure{failed_at, std::move(done.error())});
 
     for (std::size_t i = 0; i < operations.size(); ++i) {

@@ -23,6 +23,7 @@
 #include "socle/application/manage_projects.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
+#include "socle/application/manage_settings.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/apps/open_store.hpp"
 
@@ -152,16 +153,18 @@ int Main(int argc, char** argv) {
   socle::application::ManageProjects projects(**store, clock, random, &directory);
   socle::application::ManageRegions regions(**store);
   socle::application::ManageCollections collections(directory, clock, random);
-  socle::application::ManageRecords records(directory, clock, random);
+  socle::application::ManageSettings project_settings(directory, **store, clock);
+  // Batches follow each project's settings (enabled, maxRequests, timeout), read per batch.
+  socle::application::ManageRecords records(directory, clock, random, {}, &project_settings);
   http::HttpMetrics metrics(clock.Now());
   http::JsonLimits json_limits;
   json_limits.max_bytes = settings.max_body_bytes;
   http::PlatformApi platform(organisations, projects, regions, json_limits);
   http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
-  // No request is a superuser's until authentication lands: the collection routes answer 401
-  // and records are served under their collections' rules only. There is deliberately no other
-  // way in (no flag, no header, no loopback exception).
-  http::ProjectDataApi project_data(collections, records,
+  // No request is a superuser's until authentication lands: the collection and settings routes
+  // answer 401 and records are served under their collections' rules only. There is
+  // deliberately no other way in (no flag, no header, no loopback exception).
+  http::ProjectDataApi project_data(collections, records, project_settings,
                                     [](const http::Request&) { return false; }, json_limits);
   http::Router router;
   if (auto added = platform.Register(router); !added) {

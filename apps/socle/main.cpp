@@ -15,6 +15,7 @@
 #include "socle/application/manage_projects.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
+#include "socle/application/manage_settings.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/apps/open_store.hpp"
 
@@ -38,8 +39,9 @@ int Main(int argc, char** argv) {
 
   auto store = socle::apps::OpenCatalogueStore(loaded->settings);
   if (!store) return ops.ReportStoreError(store.error());
-  // The projects' stores are needed by the collection commands; the catalogue commands use them
-  // only to release a deleted project's store, so they still work when these cannot be opened.
+  // The projects' stores are needed by the collection and settings commands; the catalogue
+  // commands use them only to release a deleted project's store, so they still work when these
+  // cannot be opened.
   auto project_stores = socle::apps::OpenProjectStores(loaded->settings);
   if (!project_stores && command->NeedsProjectStores()) {
     return ops.ReportStoreError(project_stores.error());
@@ -58,8 +60,9 @@ int Main(int argc, char** argv) {
   if (!directory) return ops.Execute(*command, &services);
 
   application::ManageCollections collections(*directory, clock, random);
-  application::ManageRecords records(*directory, clock, random);
-  cli::ProjectDataServices data{*directory, collections, records};
+  application::ManageSettings settings(*directory, **store, clock);
+  application::ManageRecords records(*directory, clock, random, {}, &settings);
+  cli::ProjectDataServices data{*directory, collections, records, &settings};
   services.data = &data;
   return ops.Execute(*command, &services);
 }

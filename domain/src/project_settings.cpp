@@ -93,6 +93,7 @@ bool IsRateLimitLabel(std::string_view label) {
 // A host of an http(s) URL: a DNS name or IPv4 address ([A-Za-z0-9.-], not starting or ending
 // with '.' or '-'), or a bracketed IPv6 address; then an optional port of 1 to 5 digits.
 bool IsUrlAuthority(std::string_view authority) {
+  if (authority.empty()) return false;
   std::string_view host = authority;
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {

@@ -332,3 +332,102 @@ TEST_CASE("contract: the use cases run end to end on the store", "[contract][cat
   CHECK(orgs.Delete("acme", application::ForceDelete::kYes).value() == 1);
   CHECK(projects.Get("shop").error().code == ErrorCode::kNotFound);
 }
+
+// --- project settings
+
+namespace {
+
+// Settings that differ from the defaults in every group and member, with text that tests the
+// stores' escaping and numbers beyond 32 bits.
+ProjectSettings Changed() {
+  ProjectSettings settings;
+  settings.meta.app_name = "Boutique \xc3\xa9t\xc3\xa9 \"quoted\" \\ 'x'";
+  settings.meta.app_url = "https://shop.example.com/p/shop";
+  settings.meta.sender_name = "Shop";
+  settings.meta.sender_address = "noreply@shop.example.com";
+  settings.meta.hide_controls = true;
+  settings.batch.enabled = false;
+  settings.batch.max_requests = 7;
+  settings.batch.timeout = 9;
+  settings.batch.max_body_size = 5'000'000'000;
+  settings.rate_limits.enabled = true;
+  settings.rate_limits.rules = {RateLimitRule{"POST /api/batch", 1, 2, "@guest"},
+                                RateLimitRule{"users:create", 3, 4, "@auth"}};
+  settings.trusted_proxy.headers = {"X-Forwarded-For", "CF-Connecting-IP"};
+  settings.trusted_proxy.use_leftmost_ip = true;
+  return settings;
+}
+
+}  // namespace
+
+TEST_CASE("contract: project settings are absent until put, then round-trip whole",
+          "[contract][catalogue][settings]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto org = Org("aaaaaaaaaaaaaa1", "acme");
+  REQUIRE(store.InsertOrganisation(org));
+  auto shop = Proj("ppppppppppppp01", "shop", org);
+  auto blog = Proj("ppppppppppppp02", "blog", org);
+  REQUIRE(store.InsertProject(shop));
+  REQUIRE(store.InsertProject(blog));
+
+  auto never = store.GetProjectSettings(shop.id);
+  REQUIRE(never);
+  CHECK_FALSE(never->has_value());
+
+  REQUIRE(store.PutProjectSettings(shop.id, Changed(), T(1'800'000'000'000'001)));
+  auto got = store.GetProjectSettings(shop.id);
+  REQUIRE(got);
+  REQUIRE(got->has_value());
+  CHECK(**got == Changed());
+  // Empty lists and defaults survive too, and a put replaces the whole value.
+  ProjectSettings bare;
+  bare.rate_limits.rules.clear();
+  REQUIRE(store.PutProjectSettings(shop.id, bare, T(1'800'000'000'000'002)));
+  auto replaced = ut->other().GetProjectSettings(shop.id);
+  REQUIRE(replaced);
+  REQUIRE(replaced->has_value());
+  CHECK(**replaced == bare);
+  // Per project: the other one still has none.
+  auto other_project = store.GetProjectSettings(blog.id);
+  REQUIRE(other_project);
+  CHECK_FALSE(other_project->has_value());
+}
+
+TEST_CASE("contract: settings of an unknown project are not_found",
+          "[contract][catalogue][settings]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  CHECK(store.GetProjectSettings(I("nnnnnnnnnnnnnn1")).error().code == ErrorCode::kNotFound);
+  CHECK(store.PutProjectSettings(I("nnnnnnnnnnnnnn1"), Changed(), T(1)).error().code ==
+        ErrorCode::kNotFound);
+}
+
+TEST_CASE("contract: settings go with their project and its organisation",
+          "[contract][catalogue][settings]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto org = Org("aaaaaaaaaaaaaa1", "acme");
+  REQUIRE(store.InsertOrganisation(org));
+  auto shop = Proj("ppppppppppppp01", "shop", org);
+  auto blog = Proj("ppppppppppppp02", "blog", org);
+  REQUIRE(store.InsertProject(shop));
+  REQUIRE(store.InsertProject(blog));
+  REQUIRE(store.PutProjectSettings(shop.id, Changed(), T(1)));
+  REQUIRE(store.PutProjectSettings(blog.id, Changed(), T(1)));
+
+  REQUIRE(store.DeleteProject(shop.id));
+  CHECK(store.GetProjectSettings(shop.id).error().code == ErrorCode::kNotFound);
+  // A project created again with the same id starts from the defaults.
+  REQUIRE(store.InsertProject(shop));
+  auto fresh = store.GetProjectSettings(shop.id);
+  REQUIRE(fresh);
+  CHECK_FALSE(fresh->has_value());
+
+  REQUIRE(store.DeleteOrganisation(org.id, DeleteMode::kCascade));
+  REQUIRE(store.InsertOrganisation(org));
+  REQUIRE(store.InsertProject(blog));
+  auto after_cascade = store.GetProjectSettings(blog.id);
+  REQUIRE(after_cascade);
+  CHECK_FALSE(after_cascade->has_value());
+}

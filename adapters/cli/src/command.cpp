@@ -140,9 +140,23 @@ constexpr std::array kCommands = {
                 "                     says how many records would go (exit 1).\n"},
     CommandSpec{"collection history", Verb::kCollectionHistory, "", 0, kProject, kProject,
                 "List the changes made to a project's collections, oldest first.", kProjectHelp},
+    CommandSpec{"settings get", Verb::kSettingsGet, "", 0, kProject, kProject,
+                "Show a project's settings (PocketBase's /api/settings).",
+                "  --project PROJECT  The project's slug (required).\n"
+                "With --json: PocketBase's settings document, which settings set reads back.\n"},
+    CommandSpec{"settings set", Verb::kSettingsSet, "FILE", 1, kProject, kProject,
+                "Change a project's settings from a JSON patch.",
+                "  FILE               A JSON object in PocketBase's settings shape; - reads\n"
+                "                     stdin. Its members are merged over the current settings\n"
+                "                     as PATCH /api/settings merges them:\n"
+                "                     {\"batch\": {\"maxRequests\": 20}} changes that value only;\n"
+                "                     a list is replaced whole. The result is validated whole\n"
+                "                     and stored, or nothing changes.\n"
+                "  --project PROJECT  The project's slug (required).\n"},
 };
 
-constexpr std::array<std::string_view, 4> kGroups = {"org", "project", "region", "collection"};
+constexpr std::array<std::string_view, 5> kGroups = {"org", "project", "region", "collection",
+                                                     "settings"};
 
 constexpr std::string_view kCommonOptions =
     "  --json             Print the result as JSON, in the HTTP API's shapes.\n"
@@ -446,7 +460,7 @@ std::string HelpText(std::string_view topic) {
   if (!group) {
     out +=
         "socle: operate a Socle platform from the command line: migrate the catalogue store,\n"
-        "manage regions, organisations, projects and their collections.\n\n";
+        "manage regions, organisations, projects, their collections and settings.\n\n";
   }
   out += UsageLine(topic) + "\n\nCommands:\n";
   for (const auto& spec : kCommands) {

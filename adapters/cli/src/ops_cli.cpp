@@ -9,6 +9,7 @@
 #include "collection_output.hpp"
 #include "socle/adapters/json/collection_json.hpp"
 #include "socle/adapters/json/json_parser.hpp"
+#include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/domain/url.hpp"
 #include "text_table.hpp"
 
@@ -30,6 +31,9 @@ constexpr std::size_t kMaxImportBytes = std::size_t{32} << 20;
 // Collections nest five levels deep (array, collection, fields, field, values); the parser's
 // default depth leaves ample room and still refuses a hostile document.
 constexpr std::size_t kMaxImportDepth = 64;
+// The largest settings file `settings set` reads: a settings document is a few kilobytes even
+// with many rate limit rules.
+constexpr std::size_t kMaxSettingsBytes = std::size_t{1} << 20;
 
 std::string Plural(std::int64_t count, std::string_view noun) {
   return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
@@ -61,8 +65,10 @@ void NoteMorePages(std::ostream& err, const domain::PageOf<T>& page, std::string
 // What errno says, for messages about a local file.
 std::string SystemReason(int error) { return std::generic_category().message(error); }
 
-// Reads the collections file (`-`: `in`), at most kMaxImportBytes.
-domain::Result<std::string> ReadImportFile(const std::string& file, std::istream* in) {
+// Reads an input file (`-`: `in`), at most `max_bytes`; `what` names what it should hold
+// ("a collections file") for the message about a larger one.
+domain::Result<std::string> ReadInputFile(const std::string& file, std::istream* in,
+                                          std::size_t max_bytes, std::string_view what) {
   std::ifstream opened;
   std::istream* source = in;
   const std::string shown = file == "-" ? "stdin" : file;
@@ -86,10 +92,10 @@ domain::Result<std::string> ReadImportFile(const std::string& file, std::istream
   while (*source) {
     source->read(buffer, sizeof buffer);
     text.append(buffer, static_cast<std::size_t>(source->gcount()));
-    if (text.size() > kMaxImportBytes) {
+    if (text.size() > max_bytes) {
       return domain::Fail(ErrorCode::kInvalidArgument,
-                          shown + " is larger than " + std::to_string(kMaxImportBytes >> 20) +
-                              " MiB; that is not a collections file.");
+                          shown + " is larger than " + std::to_string(max_bytes >> 20) +
+                              " MiB; that is not " + std::string(what) + ".");
     }
   }
   if (source->bad()) {
@@ -159,6 +165,27 @@ domain::Result<ImportDocument> ReadImportDocument(const std::string& text,
   if (!collections) return domain::Fail(std::move(collections.error()));
   document.collections = std::move(*collections);
   return document;
+}
+
+std::string YesNo(bool value) { return value ? "true" : "false"; }
+
+// A settings file's JSON object (`settings set`).
+domain::Result<domain::JsonValue> ReadSettingsDocument(const std::string& text,
+                                                       const std::string& shown) {
+  json::JsonLimits limits;
+  limits.max_bytes = kMaxSettingsBytes;
+  auto parsed = json::ParseJson(text, limits);
+  if (!parsed) {
+    domain::Error error = std::move(parsed.error());
+    error.message = shown + " is not valid JSON: " + error.message;
+    return domain::Fail(std::move(error));
+  }
+  if (!parsed->IsObject()) {
+    return domain::Fail(ErrorCode::kInvalidArgument,
+                        shown + " must hold a JSON object of settings groups ({\"meta\": {...}, "
+                                "\"batch\": {...}, ...}).");
+  }
+  return std::move(*parsed);
 }
 
 }  // namespace
@@ -262,6 +289,9 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
     case Verb::kCollectionDelete:
     case Verb::kCollectionHistory:
       return CollectionCommand(command, *services);
+    case Verb::kSettingsGet:
+    case Verb::kSettingsSet:
+      return SettingsCommand(command, *services);
     case Verb::kHelp:
     case Verb::kVersion:
     case Verb::kMigrate:
@@ -528,7 +558,7 @@ int OpsCli::CollectionGet(const Command& command, ProjectDataServices& data) {
 int OpsCli::CollectionImport(const Command& command, ProjectDataServices& data) {
   const std::string project = command.project.value_or("");
   const std::string shown = command.slug == "-" ? "stdin" : command.slug;
-  auto text = ReadImportFile(command.slug, in_);
+  auto text = ReadInputFile(command.slug, in_, kMaxImportBytes, "a collections file");
   if (!text) return Fail(text.error());
   auto document = ReadImportDocument(*text, shown);
   if (!document) return Fail(document.error());
@@ -626,6 +656,87 @@ int OpsCli::CollectionHistory(const Command& command, ProjectDataServices& data)
   }
   table.Print(out_);
   return kExitOk;
+}
+
+int OpsCli::SettingsCommand(const Command& command, CatalogueServices& services) {
+  if (services.data == nullptr || services.data->settings == nullptr) {
+    return Fail(
+        domain::Error::Internal("the projects' settings are not available to this command"));
+  }
+  if (command.verb == Verb::kSettingsGet) return SettingsGet(command, *services.data->settings);
+  return SettingsSet(command, *services.data->settings);
+}
+
+int OpsCli::ShowSettings(const Command& command, const domain::ProjectSettings& settings) {
+  if (command.json) {
+    out_ << json::ProjectSettingsText(settings) << "\n";
+    return kExitOk;
+  }
+  const auto& meta = settings.meta;
+  const auto& batch = settings.batch;
+  const auto& limits = settings.rate_limits;
+  const auto& proxy = settings.trusted_proxy;
+  std::string headers;
+  for (const auto& header : proxy.headers) headers += (headers.empty() ? "" : ", ") + header;
+  // PocketBase's keys, so that what is read here can be written back with settings set.
+  PrintFields(out_, {{"meta.appName", meta.app_name},
+                     {"meta.appURL", meta.app_url},
+                     {"meta.senderName", meta.sender_name},
+                     {"meta.senderAddress", meta.sender_address},
+                     {"meta.hideControls", YesNo(meta.hide_controls)},
+                     {"batch.enabled", YesNo(batch.enabled)},
+                     {"batch.maxRequests", std::to_string(batch.max_requests)},
+                     {"batch.timeout", std::to_string(batch.timeout) + " s"},
+                     {"batch.maxBodySize", batch.max_body_size == 0
+                                               ? std::string("0 (the server's body limit)")
+                                               : std::to_string(batch.max_body_size) + " bytes"},
+                     {"rateLimits.enabled",
+                      YesNo(limits.enabled) + " (stored; not enforced yet)"},
+                     {"trustedProxy.headers", headers.empty() ? "(none)" : headers},
+                     {"trustedProxy.useLeftmostIP", YesNo(proxy.use_leftmost_ip)}});
+  if (limits.rules.empty()) {
+    out_ << "\nNo rate limit rules.\n";
+    return kExitOk;
+  }
+  out_ << "\nRate limit rules:\n";
+  TextTable table({"LABEL", "AUDIENCE", "MAX REQUESTS", "PER"});
+  for (const auto& rule : limits.rules) {
+    table.AddRow({rule.label, rule.audience.empty() ? "(all)" : rule.audience,
+                  std::to_string(rule.max_requests), std::to_string(rule.duration) + " s"});
+  }
+  table.Print(out_);
+  return kExitOk;
+}
+
+int OpsCli::SettingsGet(const Command& command, application::ManageSettings& settings) {
+  auto current = settings.Get(command.project.value_or(""));
+  if (!current) return Fail(current.error());
+  return ShowSettings(command, *current);
+}
+
+int OpsCli::SettingsSet(const Command& command, application::ManageSettings& settings) {
+  const std::string project = command.project.value_or("");
+  const std::string shown = command.slug == "-" ? "stdin" : command.slug;
+  auto text = ReadInputFile(command.slug, in_, kMaxSettingsBytes, "a settings file");
+  if (!text) return Fail(text.error());
+  auto patch = ReadSettingsDocument(*text, shown);
+  if (!patch) return Fail(patch.error());
+  // PATCH /api/settings' semantics: the file's members over the current settings.
+  auto current = settings.Get(project);
+  if (!current) return Fail(current.error());
+  auto patched = json::PatchProjectSettings(*current, *patch);
+  if (!patched) return Fail(patched.error());
+  auto updated = settings.Update(project, std::move(*patched));
+  if (!updated) {
+    domain::Error error = std::move(updated.error());
+    if (error.code == ErrorCode::kInvalidArgument) {
+      error.message = "The settings of project " + project + " were not changed: " +
+                      "the result would be invalid.";
+    }
+    return Fail(error);
+  }
+  if (!command.json) err_ << "Updated the settings of project " << project << ".\n";
+  return ShowSettings(command, *updated);
 }
 
 }  // namespace socle::adapters::cli

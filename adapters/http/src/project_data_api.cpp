@@ -13,6 +13,7 @@
 #include "socle/adapters/http/request_target.hpp"
 #include "socle/adapters/json/collection_json.hpp"
 #include "socle/adapters/json/json_writer.hpp"
+#include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/adapters/json/record_json.hpp"
 #include "socle/domain/record_input.hpp"
 
@@ -331,6 +332,18 @@ void WriteCollectionSelected(JsonWriter& w, const domain::Collection& collection
                                                 fields.root()});
 }
 
+// Settings as the `fields` parameter selects them (PocketBase applies it to every JSON answer).
+void WriteSettingsSelected(JsonWriter& w, const domain::ProjectSettings& settings,
+                           const FieldSelection& fields) {
+  if (fields.root() == nullptr) {
+    json::WriteProjectSettings(w, settings);
+    return;
+  }
+  json::WriteSelectedValue(w, json::ProjectSettingsValue(settings),
+                           FieldSelection::Pick{FieldSelection::Pick::Kind::kNested, nullptr,
+                                                fields.root()});
+}
+
 template <typename RecordResultType>
 Response RecordResponse(const RecordResultType& result, const FieldSelection& fields,
                         const ExpandRequest& expand, const RecordViewer& viewer) {
@@ -435,10 +448,22 @@ std::string Upper(std::string_view text) {
 }  // namespace
 
 ProjectDataApi::ProjectDataApi(application::ManageCollections& collections,
+                               application::ManageRecords& records,
+                               application::ManageSettings& settings, SuperuserCheck superuser,
+                               JsonLimits limits, FormLimits form_limits)
+    : collections_(collections),
+      records_(records),
+      settings_(&settings),
+      superuser_(std::move(superuser)),
+      limits_(limits),
+      form_limits_(form_limits) {}
+
+ProjectDataApi::ProjectDataApi(application::ManageCollections& collections,
                                application::ManageRecords& records, SuperuserCheck superuser,
                                JsonLimits limits, FormLimits form_limits)
     : collections_(collections),
       records_(records),
+      settings_(nullptr),
       superuser_(std::move(superuser)),
       limits_(limits),
       form_limits_(form_limits) {}
@@ -462,6 +487,8 @@ Result<void> ProjectDataApi::Register(Router& router) {
       {Method::kPatch, "/collections/{collection}/records/{id}", &ProjectDataApi::UpdateRecord},
       {Method::kDelete, "/collections/{collection}/records/{id}", &ProjectDataApi::DeleteRecord},
       {Method::kPost, "/batch", &ProjectDataApi::Batch},
+      {Method::kGet, "/settings", &ProjectDataApi::GetSettings},
+      {Method::kPatch, "/settings", &ProjectDataApi::UpdateSettings},
   };
   for (const auto& entry : entries) {
     auto added = router.Add(entry.method, std::string(kBase) + std::string(entry.path),
@@ -474,7 +501,8 @@ Result<void> ProjectDataApi::Register(Router& router) {
   // covered by {collection}.
   for (std::string_view path : {"/collections", "/collections/{collection}",
                                 "/collections/{collection}/records",
-                                "/collections/{collection}/records/{id}", "/batch"}) {
+                                "/collections/{collection}/records/{id}", "/batch",
+                                "/settings"}) {
     auto added = router.Add(Method::kOptions, std::string(kBase) + std::string(path), Preflight,
                             Dispatch::kInline);
     if (!added) return added;
@@ -706,6 +734,23 @@ Response ProjectDataApi::DeleteRecord(const Request& request) {
 
 Response ProjectDataApi::Batch(const Request& request) {
   const bool superuser = superuser_(request);
+  // The project's batch settings come first, as in PocketBase: a disabled batch is refused
+  // whatever its body, and the body limit applies before the body is read.
+  std::size_t max = records_.limits().max_batch_requests;
+  if (settings_ != nullptr) {
+    auto settings = settings_->Get(request.Param("project"));
+    if (!settings) return DataError(std::move(settings.error()));
+    const domain::BatchSettings& batch = settings->batch;
+    if (!batch.enabled) {
+      return ErrorResponse(
+          Error::Make(ErrorCode::kPermissionDenied, "Batch requests are not allowed."));
+    }
+    if (batch.max_body_size > 0 &&
+        request.body.size() > static_cast<std::uint64_t>(batch.max_body_size)) {
+      return ErrorResponse(413, "");
+    }
+    if (batch.max_requests > 0) max = static_cast<std::size_t>(batch.max_requests);
+  }
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
 
@@ -723,7 +768,6 @@ Response ProjectDataApi::Batch(const Request& request) {
         FieldFailure(std::string(kInvalid), "requests", "validation_required", "Cannot be blank.")
             .error());
   }
-  const std::size_t max = records_.limits().max_batch_requests;
   if (requests->items().size() > max) {
     return ErrorResponse(FieldFailure(std::string(kInvalid), "requests",
                                       "validation_length_too_long",
@@ -816,6 +860,44 @@ Response ProjectDataApi::Batch(const Request& request) {
     }
     w.EndArray();
   });
+}
+
+// --- settings
+
+Response ProjectDataApi::GetSettings(const Request& request) {
+  if (!superuser_(request)) return Unauthorized();
+  if (settings_ == nullptr) return ErrorResponse(404, "");
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  auto settings = settings_->Get(request.Param("project"));
+  if (!settings) return DataError(std::move(settings.error()));
+  return JsonResponse(200, [&](JsonWriter& w) { WriteSettingsSelected(w, *settings, *fields); });
+}
+
+Response ProjectDataApi::UpdateSettings(const Request& request) {
+  if (!superuser_(request)) return Unauthorized();
+  if (settings_ == nullptr) return ErrorResponse(404, "");
+  auto fields = ReadFields(request);
+  if (!fields) return ErrorResponse(fields.error());
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  const std::string_view project = request.Param("project");
+  // PocketBase decodes the body over the current settings: groups and members sent replace
+  // the stored ones, the others are kept. Two concurrent PATCHes each apply over what they
+  // read; the later one wins whole.
+  auto current = settings_->Get(project);
+  if (!current) return DataError(std::move(current.error()));
+  auto patched = json::PatchProjectSettings(*current, body->value);
+  if (!patched) return ErrorResponse(patched.error());
+  auto updated = settings_->Update(project, std::move(*patched));
+  if (!updated) {
+    Error error = std::move(updated.error());
+    if (error.code == ErrorCode::kInvalidArgument) {
+      error.message = "An error occurred while saving the new settings.";  // PocketBase's
+    }
+    return DataError(std::move(error));
+  }
+  return JsonResponse(200, [&](JsonWriter& w) { WriteSettingsSelected(w, *updated, *fields); });
 }
 
 }  // namespace socle::adapters::http

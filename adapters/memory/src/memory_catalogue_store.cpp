@@ -112,6 +112,9 @@ Result<std::int64_t> MemoryCatalogueStore::DeleteOrganisation(const domain::Id& 
     return Fail(ErrorCode::kFailedPrecondition,
                 "The organisation still has projects; delete them first or force the deletion.");
   }
+  for (const auto& [slug, project] : projects_) {
+    if (project.org_id == org_id) settings_.erase(project.id);
+  }
   std::erase_if(projects_, owned);
   orgs_.erase(org);
   return count;
@@ -164,6 +167,30 @@ Result<void> MemoryCatalogueStore::DeleteProject(const domain::Id& project_id) {
   std::lock_guard lock(mutex_);
   auto removed = std::erase_if(projects_, [&](const auto& kv) { return kv.second.id == project_id; });
   if (removed == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+  settings_.erase(project_id);
+  return {};
+}
+
+bool MemoryCatalogueStore::HasProject(const domain::Id& project_id) const {
+  return std::any_of(projects_.begin(), projects_.end(),
+                     [&](const auto& kv) { return kv.second.id == project_id; });
+}
+
+Result<std::optional<domain::ProjectSettings>> MemoryCatalogueStore::GetProjectSettings(
+    const domain::Id& project_id) {
+  std::lock_guard lock(mutex_);
+  if (!HasProject(project_id)) return Fail(ErrorCode::kNotFound, "Project not found.");
+  auto it = settings_.find(project_id);
+  if (it == settings_.end()) return std::optional<domain::ProjectSettings>();
+  return std::optional<domain::ProjectSettings>(it->second);
+}
+
+Result<void> MemoryCatalogueStore::PutProjectSettings(const domain::Id& project_id,
+                                                      const domain::ProjectSettings& settings,
+                                                      domain::Timestamp) {
+  std::lock_guard lock(mutex_);
+  if (!HasProject(project_id)) return Fail(ErrorCode::kNotFound, "Project not found.");
+  settings_.insert_or_assign(project_id, settings);
   return {};
 }
 

@@ -8,6 +8,7 @@
 
 #include "connection.hpp"
 #include "socle/adapters/bounded_pool.hpp"
+#include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/adapters/migration.hpp"
 #include "socle/adapters/postgres/identifier.hpp"
 
@@ -147,6 +148,21 @@ constexpr Statement kUpdateProject{
     "UPDATE socle.projects SET name = $2::text, updated = $3::timestamptz WHERE id = $1::text", 3};
 constexpr Statement kDeleteProject{
     "socle_delete_project", "DELETE FROM socle.projects WHERE id = $1::text", 1};
+
+// One row per existing project: its settings, or NULL when it has none (no row: no project).
+constexpr Statement kGetProjectSettings{
+    "socle_get_project_settings",
+    "SELECT s.value::text FROM socle.projects AS p"
+    " LEFT JOIN socle.project_settings AS s ON s.project_id = p.id WHERE p.id = $1::text",
+    1};
+// Writes nothing (0 rows) when the project does not exist; one statement, hence atomic and
+// idempotent (see Impl::Run).
+constexpr Statement kPutProjectSettings{
+    "socle_put_project_settings",
+    "INSERT INTO socle.project_settings (project_id, value, updated)"
+    " SELECT p.id, $2::jsonb, $3::timestamptz FROM socle.projects AS p WHERE p.id = $1::text"
+    " ON CONFLICT (project_id) DO UPDATE SET value = EXCLUDED.value, updated = EXCLUDED.updated",
+    3};
 
 // DDL cannot take parameters: the one varying part, the schema name, is built from a
 // validated Id and goes through QuoteIdentifier.
@@ -583,6 +599,41 @@ Result<void> PostgresCatalogueStore::DeleteProject(const domain::Id& project_id)
       if (auto dropped = conn.Script(*drop); !dropped) return Fail(dropped.error());
       return {};
     });
+  });
+}
+
+Result<std::optional<domain::ProjectSettings>> PostgresCatalogueStore::GetProjectSettings(
+    const domain::Id& project_id) {
+  return impl_->Run([&](Connection& conn) -> Result<std::optional<domain::ProjectSettings>> {
+    auto rows = conn.Execute(kGetProjectSettings, {project_id.str()});
+    if (!rows) return Fail(rows.error());
+    if (rows->Rows() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+    if (rows->IsNull(0, 0)) return std::optional<domain::ProjectSettings>();
+    auto settings = json::ProjectSettingsFromText(rows->Text(0, 0));
+    if (!settings) return Fail(settings.error());
+    return std::optional<domain::ProjectSettings>(std::move(*settings));
+  });
+}
+
+Result<void> PostgresCatalogueStore::PutProjectSettings(const domain::Id& project_id,
+                                                        const domain::ProjectSettings& settings,
+                                                        domain::Timestamp at) {
+  const std::string value = json::ProjectSettingsText(settings);
+  return impl_->Run([&](Connection& conn) -> Result<void> {  // idempotent
+    auto done = conn.Execute(kPutProjectSettings, {project_id.str(), value, at.ToIso8601()});
+    if (!done) {
+      Error error = std::move(done.error());
+      // The project was deleted between the statement's read and its insert: the foreign key
+      // caught it.
+      if (error.code == ErrorCode::kFailedPrecondition &&
+          conn.last_constraint() == "project_settings_project_fkey") {
+        error.code = ErrorCode::kNotFound;
+        error.message = "Project not found.";
+      }
+      return Fail(std::move(error));
+    }
+    if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return {};
   });
 }
 

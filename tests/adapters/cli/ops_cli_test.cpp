@@ -133,6 +133,14 @@ class UnavailableStore final : public socle::application::CatalogueStore {
   }
   Result<void> UpdateProject(const socle::domain::Project&) override { return Down<void>(); }
   Result<void> DeleteProject(const socle::domain::Id&) override { return Down<void>(); }
+  Result<std::optional<socle::domain::ProjectSettings>> GetProjectSettings(
+      const socle::domain::Id&) override {
+    return Down<std::optional<socle::domain::ProjectSettings>>();
+  }
+  Result<void> PutProjectSettings(const socle::domain::Id&, const socle::domain::ProjectSettings&,
+                                  socle::domain::Timestamp) override {
+    return Down<void>();
+  }
 };
 
 }  // namespace

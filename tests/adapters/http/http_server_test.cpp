@@ -124,6 +124,15 @@ class UnreachableStore final : public socle::application::CatalogueStore {
   }
   Result UpdateProject(const socle::domain::Project& p) override { return inner_.UpdateProject(p); }
   Result DeleteProject(const socle::domain::Id& id) override { return inner_.DeleteProject(id); }
+  socle::domain::Result<std::optional<socle::domain::ProjectSettings>> GetProjectSettings(
+      const socle::domain::Id& id) override {
+    return inner_.GetProjectSettings(id);
+  }
+  Result PutProjectSettings(const socle::domain::Id& id,
+                            const socle::domain::ProjectSettings& settings,
+                            socle::domain::Timestamp at) override {
+    return inner_.PutProjectSettings(id, settings, at);
+  }
 
  private:
   socle::adapters::memory::MemoryCatalogueStore inner_;

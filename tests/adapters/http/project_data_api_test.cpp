@@ -691,6 +691,170 @@ TEST_CASE("openapi.yaml documents exactly the data API's routes", "[http][data][
       documented.insert(method + " " + path);
     }
   }
-  CHECK(registered.size() == 17);
+  CHECK(registered.size() == 20);
   CHECK(documented == registered);
+}
+
+// --- settings
+
+namespace {
+
+// The data API wired with the settings use case, as socle-server wires it.
+struct SettingsServer {
+  explicit SettingsServer(http::SuperuserCheck check = TestSuperuserCheck)
+      : api(collections, records, settings, std::move(check)) {
+    REQUIRE(orgs.Create({"acme", std::nullopt, std::nullopt, std::nullopt}));
+    REQUIRE(projects.Create({"shop", "acme", std::nullopt}));
+    REQUIRE(api.Register(server.router));
+    server.Start();
+  }
+
+  HttpReply Send(std::string_view method, std::string_view target, std::string body = {},
+                 Headers headers = {}) {
+    return Fetch(server.port(), method, target, std::move(body), std::move(headers));
+  }
+  HttpReply AsSuperuser(std::string_view method, std::string_view target, std::string body = {}) {
+    return Send(method, target, std::move(body), kSuperuser);
+  }
+  // A batch of `count` creates in the notes collection.
+  HttpReply BatchOf(int count) {
+    std::string body = R"({"requests":[)";
+    for (int i = 0; i < count; ++i) {
+      body += std::string(i ? "," : "") +
+              R"({"method":"POST","url":"/api/collections/notes/records","body":{"text":"n"}})";
+    }
+    return Send("POST", "/p/shop/api/batch", body + "]}");
+  }
+
+  socle::adapters::memory::MemoryCatalogueStore catalogue;
+  socle::adapters::memory::MemoryProjectStores stores;
+  socle::testing::ManualClock clock;
+  socle::testing::SeededRandomSource random;
+  application::ManageOrganisations orgs{catalogue, clock, random};
+  application::ManageProjects projects{catalogue, clock, random};
+  application::ProjectDirectory directory{catalogue, stores, clock};
+  application::ManageCollections collections{directory, clock, random};
+  application::ManageSettings settings{directory, catalogue, clock};
+  application::ManageRecords records{directory, clock, random, {}, &settings};
+  http::ProjectDataApi api;
+  socle::testing::TestServer server{socle::testing::TestServerOptions(), &catalogue};
+};
+
+}  // namespace
+
+TEST_CASE("settings routes refuse everyone with the production superuser check",
+          "[http][data][settings]") {
+  SettingsServer t([](const http::Request&) { return false; });
+  for (auto method : {"GET", "PATCH"}) {
+    auto reply = t.Send(method, "/p/shop/api/settings",
+                        std::string_view(method) == "PATCH" ? R"({"meta":{"appName":"X"}})" : "",
+                        kSuperuser);
+    INFO(method);
+    CHECK(reply.status == 401);
+    CHECK(Text(Json(reply), {"message"}) ==
+          "The request requires valid record authorization token.");
+  }
+  CHECK(t.settings.Get("shop").value().meta.app_name == "Acme");  // nothing changed
+  CHECK(t.Send("OPTIONS", "/p/shop/api/settings", {}, {{"Origin", "https://app.example"}})
+            .status == 204);
+}
+
+TEST_CASE("superusers read and patch the project's settings", "[http][data][settings]") {
+  SettingsServer t;
+
+  auto initial = t.AsSuperuser("GET", "/p/shop/api/settings");
+  INFO(initial.body);
+  REQUIRE(initial.status == 200);
+  const JsonValue defaults = Json(initial);
+  CHECK(Keys(defaults) == std::vector<std::string>{"meta", "rateLimits", "trustedProxy", "batch"});
+  CHECK(Text(defaults, {"meta", "appName"}) == "Acme");
+  CHECK(At(defaults, {"batch", "enabled"})->AsBool());
+  CHECK(Number(defaults, {"batch", "maxRequests"}) == 50);
+  CHECK(At(defaults, {"rateLimits", "rules"})->items().size() == 4);
+  CHECK(At(defaults, {"trustedProxy", "headers"})->items().empty());
+
+  SECTION("members sent replace, the others stay, unknown groups are ignored") {
+    auto patched = t.AsSuperuser("PATCH", "/p/shop/api/settings", R"({
+      "meta": {"appName": "Shop", "appURL": "https://shop.example.com"},
+      "batch": {"maxRequests": 2},
+      "trustedProxy": {"headers": ["X-Forwarded-For"]},
+      "smtp": {"enabled": true, "password": "secret"}})");
+    INFO(patched.body);
+    REQUIRE(patched.status == 200);
+    const JsonValue body = Json(patched);
+    CHECK(Text(body, {"meta", "appName"}) == "Shop");
+    CHECK(Text(body, {"meta", "senderName"}) == "Support");
+    CHECK(Number(body, {"batch", "maxRequests"}) == 2);
+    CHECK(At(body, {"batch", "enabled"})->AsBool());
+    CHECK(body.Find("smtp") == nullptr);
+    CHECK(Json(t.AsSuperuser("GET", "/p/shop/api/settings")) == body);
+    CHECK(patched.body.find("secret") == std::string::npos);
+  }
+  SECTION("fields selects, as on every PocketBase answer") {
+    auto reply = t.AsSuperuser("GET", "/p/shop/api/settings?fields=batch.enabled,meta.appName");
+    REQUIRE(reply.status == 200);
+    CHECK(reply.body == R"({"meta":{"appName":"Acme"},"batch":{"enabled":true}})");
+  }
+  SECTION("invalid settings: PocketBase's message, every bad field, nothing stored") {
+    auto refused = t.AsSuperuser("PATCH", "/p/shop/api/settings", R"({
+      "meta": {"appName": "", "appURL": "nope"},
+      "rateLimits": {"rules": [{"label": "bad label!", "maxRequests": 0, "duration": 1}]}})");
+    CHECK(refused.status == 400);
+    const JsonValue body = Json(refused);
+    CHECK(Text(body, {"message"}) == "An error occurred while saving the new settings.");
+    CHECK(Text(body, {"data", "meta.appName", "code"}) == "validation_required");
+    CHECK(Text(body, {"data", "meta.appURL", "code"}) == "validation_is_url");
+    CHECK(Text(body, {"data", "rateLimits.rules.0.label", "code"}) == "validation_match_invalid");
+    CHECK(Text(body, {"data", "rateLimits.rules.0.maxRequests", "code"}) ==
+          "validation_required");
+    CHECK(Json(t.AsSuperuser("GET", "/p/shop/api/settings")) == defaults);
+
+    auto mistyped = t.AsSuperuser("PATCH", "/p/shop/api/settings",
+                                  R"({"batch": {"maxRequests": "ten"}})");
+    CHECK(mistyped.status == 400);
+    CHECK(Text(Json(mistyped), {"message"}) ==
+          "An error occurred while loading the submitted data.");
+    CHECK(Text(Json(mistyped), {"data", "batch.maxRequests", "code"}) ==
+          "validation_invalid_type");
+    CHECK(t.AsSuperuser("PATCH", "/p/shop/api/settings", "[1]").status == 400);
+  }
+  SECTION("an unknown project is 404") {
+    CHECK(t.AsSuperuser("GET", "/p/nope/api/settings").status == 404);
+    CHECK(t.AsSuperuser("PATCH", "/p/nope/api/settings", "{}").status == 404);
+  }
+}
+
+TEST_CASE("batches follow the project's settings", "[http][data][settings][batch]") {
+  SettingsServer t;
+  REQUIRE(t.AsSuperuser("POST", "/p/shop/api/collections",
+                        R"({"name":"notes","createRule":"","listRule":"",)"
+                        R"("fields":[{"name":"text","type":"text"}]})")
+              .status == 200);
+  auto patch = [&](std::string body) {
+    auto reply = t.AsSuperuser("PATCH", "/p/shop/api/settings", std::move(body));
+    INFO(reply.body);
+    REQUIRE(reply.status == 200);
+  };
+
+  CHECK(t.BatchOf(4).status == 200);  // enabled by default
+  patch(R"({"batch": {"maxRequests": 2}})");
+  auto too_many = t.BatchOf(3);
+  CHECK(too_many.status == 400);
+  CHECK(Text(Json(too_many), {"data", "requests", "message"}) ==
+        "The length must be no more than 2.");
+  CHECK(t.BatchOf(2).status == 200);
+
+  patch(R"({"batch": {"maxBodySize": 150}})");
+  CHECK(t.BatchOf(1).status == 200);
+  auto large = t.BatchOf(2);
+  CHECK(large.status == 413);
+
+  patch(R"({"batch": {"enabled": false}})");
+  for (std::string body : {std::string(R"({"requests":[]})"), std::string("not even JSON")}) {
+    auto refused = t.Send("POST", "/p/shop/api/batch", body);
+    CHECK(refused.status == 403);
+    CHECK(Text(Json(refused), {"message"}) == "Batch requests are not allowed.");
+  }
+  auto list = t.Send("GET", "/p/shop/api/collections/notes/records?perPage=1");
+  CHECK(Number(Json(list), {"totalItems"}) == 7);  // 4 + 2 + 1
 }

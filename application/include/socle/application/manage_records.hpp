@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "socle/application/manage_settings.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/ports/project_store.hpp"
 #include "socle/application/ports/random_source.hpp"
@@ -118,9 +119,16 @@ struct BatchFailure {
 /// required reference would dangle. Thread-safe.
 class ManageRecords final {
  public:
+  /// `settings`, when given, supplies each project's batch settings (enabled, maxRequests,
+  /// timeout), read per batch; without it batches run with the defaults and
+  /// `limits.max_batch_requests`. It must outlive this object.
   ManageRecords(ProjectDirectory& projects, Clock& clock, RandomSource& random,
-                RecordLimits limits = {})
-      : projects_(projects), clock_(clock), random_(random), limits_(limits) {}
+                RecordLimits limits = {}, ManageSettings* settings = nullptr)
+      : projects_(projects),
+        clock_(clock),
+        random_(random),
+        limits_(limits),
+        settings_(settings) {}
 
   domain::Result<RecordList> List(std::string_view project, std::string_view collection,
                                   const ListRecordsInput& input, Caller caller);
@@ -133,6 +141,10 @@ class ManageRecords final {
   domain::Result<void> Delete(std::string_view project, std::string_view collection,
                               std::string_view id, Caller caller);
   /// Runs every operation in one transaction, in order; the first failure rolls all back.
+  /// Refused as a whole (BatchFailure without index): permission_denied "Batch requests are
+  /// not allowed." when the project's settings disable batches; invalid_argument for no
+  /// operation or more than the project's batch.maxRequests (0: limits().max_batch_requests);
+  /// deadline_exceeded when the batch outlives batch.timeout; not_found for an unknown project.
   std::expected<std::vector<BatchItemResult>, BatchFailure> Batch(
       std::string_view project, std::vector<BatchOperation> operations, Caller caller);
 
@@ -157,6 +169,7 @@ class ManageRecords final {
   Clock& clock_;
   RandomSource& random_;
   RecordLimits limits_;
+  ManageSettings* settings_;
 };
 
 }  // namespace socle::application

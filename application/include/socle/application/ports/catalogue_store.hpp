@@ -6,7 +6,9 @@
 
 #include "socle/domain/error.hpp"
 #include "socle/domain/page.hpp"
+#include "socle/domain/project_settings.hpp"
 #include "socle/domain/tenancy.hpp"
+#include "socle/domain/timestamp.hpp"
 
 namespace socle::application {
 
@@ -70,8 +72,21 @@ class CatalogueStore {
       const std::optional<domain::Id>& org_id, const domain::PageRequest& page) = 0;
   /// Replaces the mutable fields (name, updated) of the project with project.id; not_found.
   virtual domain::Result<void> UpdateProject(const domain::Project& project) = 0;
-  /// Deletes the project with this id and its data; not_found.
+  /// Deletes the project with this id and its data (its settings included); not_found.
   virtual domain::Result<void> DeleteProject(const domain::Id& project_id) = 0;
+
+  // A project's settings live beside its catalogue row: they are small, read rarely (by a
+  // batch, by the settings routes) and go with the project when it is deleted.
+
+  /// The project's settings as last stored, or nullopt when they were never set (the caller
+  /// then uses the defaults). not_found when the project does not exist.
+  virtual domain::Result<std::optional<domain::ProjectSettings>> GetProjectSettings(
+      const domain::Id& project_id) = 0;
+  /// Stores `settings` as the project's whole settings (replacing any), as of `at`; does not
+  /// validate them. not_found when the project does not exist.
+  virtual domain::Result<void> PutProjectSettings(const domain::Id& project_id,
+                                                  const domain::ProjectSettings& settings,
+                                                  domain::Timestamp at) = 0;
 };
 
 }  // namespace socle::application

@@ -32,6 +32,8 @@ enum class Verb {
   kCollectionExport,
   kCollectionDelete,
   kCollectionHistory,
+  kSettingsGet,
+  kSettingsSet,
 };
 
 /// One parsed `socle` command line: plain data, validated for shape only (the use cases
@@ -42,14 +44,14 @@ struct Command {
   Verb verb = Verb::kHelp;
   std::string help_topic;                   ///< kHelp: "", "org" or "org create" ...
   /// The first positional argument: a SLUG; region set and collection get/delete: the NAME;
-  /// collection import: the FILE ("-" for stdin).
+  /// collection import and settings set: the FILE ("-" for stdin).
   std::string slug;
   std::optional<std::string> name;          ///< --name, or the NAME argument of rename.
   std::optional<std::string> region;        ///< --region
   std::optional<std::string> tier;          ///< --tier
   std::optional<std::string> org;           ///< --org
   std::optional<std::string> store_url;     ///< --store-url
-  std::optional<std::string> project;       ///< --project (collection commands)
+  std::optional<std::string> project;       ///< --project (collection and settings commands)
   std::optional<std::string> out_file;      ///< --out FILE (collection export)
   bool force = false;                       ///< --force
   bool yes = false;                         ///< --yes: confirms a destructive command
@@ -60,11 +62,13 @@ struct Command {
 
   /// False for help and version, which must work without any store.
   bool NeedsStore() const noexcept { return verb != Verb::kHelp && verb != Verb::kVersion; }
-  /// True for the `collection` commands, which work in a project's own store.
+  /// True for the `collection` and `settings` commands, which find their project through the
+  /// projects' stores.
   bool NeedsProjectStores() const noexcept {
     return verb == Verb::kCollectionList || verb == Verb::kCollectionGet ||
            verb == Verb::kCollectionImport || verb == Verb::kCollectionExport ||
-           verb == Verb::kCollectionDelete || verb == Verb::kCollectionHistory;
+           verb == Verb::kCollectionDelete || verb == Verb::kCollectionHistory ||
+           verb == Verb::kSettingsGet || verb == Verb::kSettingsSet;
   }
 };
 

@@ -13,6 +13,7 @@
 #include "socle/application/manage_projects.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
+#include "socle/application/manage_settings.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/domain/error.hpp"
@@ -24,13 +25,15 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;  ///< Refused by a use case, or the store failed.
 inline constexpr int kExitUsage = 2;  ///< The command line (or a setting) is malformed.
 
-/// What `collection` commands run against: the projects' own stores, built by the composition
-/// root next to the catalogue.
+/// What `collection` and `settings` commands run against: the projects' own stores, built by
+/// the composition root next to the catalogue.
 struct ProjectDataServices {
   /// Also released for each project a delete removes, so no store of a deleted project stays open.
   application::ProjectDirectory& directory;
   application::ManageCollections& collections;
   application::ManageRecords& records;  ///< Counts what `collection delete` would remove.
+  /// For `settings`; null: those commands fail (exit 1).
+  application::ManageSettings* settings = nullptr;
 };
 
 /// What store-backed commands run against, built by the composition root.
@@ -94,6 +97,10 @@ class OpsCli final {
   int CollectionExport(const Command& command, ProjectDataServices& data);
   int CollectionDelete(const Command& command, ProjectDataServices& data);
   int CollectionHistory(const Command& command, ProjectDataServices& data);
+  int SettingsCommand(const Command& command, CatalogueServices& services);
+  int SettingsGet(const Command& command, application::ManageSettings& settings);
+  int SettingsSet(const Command& command, application::ManageSettings& settings);
+  int ShowSettings(const Command& command, const domain::ProjectSettings& settings);
   int ShowOrganisation(const Command& command, const domain::Organisation& org);
   int ShowProject(const Command& command, const domain::Project& project);
 

@@ -9,6 +9,7 @@
 #include "socle/adapters/http/router.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_records.hpp"
+#include "socle/application/manage_settings.hpp"
 #include "socle/domain/error.hpp"
 
 namespace socle::adapters::http {
@@ -35,11 +36,15 @@ using SuperuserCheck = std::function<bool(const Request&)>;
 ///   PATCH  /p/{project}/api/collections/{collection}/records/{id}     → 200 record
 ///   DELETE /p/{project}/api/collections/{collection}/records/{id}     → 204
 ///   POST   /p/{project}/api/batch                             {requests: [...]} → 200 [...]
+///   GET    /p/{project}/api/settings                          ?fields → 200 settings
+///   PATCH  /p/{project}/api/settings                          members merged over them → 200
 ///   OPTIONS on each of these paths: CORS preflight (204)
 ///
-/// The collection routes are for superusers only (401 otherwise). Every answer carries
-/// PocketBase's default CORS headers (Access-Control-Allow-Origin: * for requests with an
-/// Origin). Errors have PocketBase's shape, statuses come from ErrorResponse's one table, except
+/// The collection and settings routes are for superusers only (401 otherwise). A batch first
+/// reads the project's settings: disabled batches are 403, a body over batch.maxBodySize 413,
+/// more than batch.maxRequests requests 400 (the records use case enforces the same again).
+/// Every answer carries PocketBase's default CORS headers (Access-Control-Allow-Origin: * for
+/// requests with an Origin). Errors have PocketBase's shape, statuses come from ErrorResponse's one table, except
 /// that a unique-key collision (already_exists) is PocketBase's 400 validation_not_unique here
 /// rather than the platform API's 409. See docs/api/records.md and docs/api/compatibility.md.
 ///
@@ -47,6 +52,11 @@ using SuperuserCheck = std::function<bool(const Request&)>;
 class ProjectDataApi final {
  public:
   /// The use cases and the check must outlive the router the routes are registered on.
+  ProjectDataApi(application::ManageCollections& collections,
+                 application::ManageRecords& records, application::ManageSettings& settings,
+                 SuperuserCheck superuser, JsonLimits limits = {}, FormLimits form_limits = {});
+  /// Without the settings use case (an embedding that keeps none): /api/settings answers 404
+  /// as an unknown route would, and batches are bounded by the records use case alone.
   ProjectDataApi(application::ManageCollections& collections,
                  application::ManageRecords& records, SuperuserCheck superuser,
                  JsonLimits limits = {}, FormLimits form_limits = {});
@@ -67,9 +77,12 @@ class ProjectDataApi final {
   Response UpdateRecord(const Request& request);
   Response DeleteRecord(const Request& request);
   Response Batch(const Request& request);
+  Response GetSettings(const Request& request);
+  Response UpdateSettings(const Request& request);
 
   application::ManageCollections& collections_;
   application::ManageRecords& records_;
+  application::ManageSettings* settings_;  // null: see the second constructor
   SuperuserCheck superuser_;
   JsonLimits limits_;
   FormLimits form_limits_;

@@ -32,12 +32,22 @@ class MemoryCatalogueStore final : public application::CatalogueStore {
       const std::optional<domain::Id>& org_id, const domain::PageRequest& page) override;
   domain::Result<void> UpdateProject(const domain::Project& project) override;
   domain::Result<void> DeleteProject(const domain::Id& project_id) override;
+  domain::Result<std::optional<domain::ProjectSettings>> GetProjectSettings(
+      const domain::Id& project_id) override;
+  domain::Result<void> PutProjectSettings(const domain::Id& project_id,
+                                          const domain::ProjectSettings& settings,
+                                          domain::Timestamp at) override;
 
  private:
+  // Whether a project with this id exists. Precondition: mutex_ held.
+  bool HasProject(const domain::Id& project_id) const;
+
   std::mutex mutex_;
   std::map<domain::Slug, domain::Region> regions_;
   std::map<domain::Slug, domain::Organisation> orgs_;   // by slug: list order
   std::map<domain::Slug, domain::Project> projects_;    // by slug: list order
+  // Settings of the projects that have some; erased with their project.
+  std::map<domain::Id, domain::ProjectSettings> settings_;
 };
 
 }  // namespace socle::adapters::memory

@@ -45,6 +45,11 @@ class PostgresCatalogueStore final : public application::CatalogueStore {
       const std::optional<domain::Id>& org_id, const domain::PageRequest& page) override;
   domain::Result<void> UpdateProject(const domain::Project& project) override;
   domain::Result<void> DeleteProject(const domain::Id& project_id) override;
+  domain::Result<std::optional<domain::ProjectSettings>> GetProjectSettings(
+      const domain::Id& project_id) override;
+  domain::Result<void> PutProjectSettings(const domain::Id& project_id,
+                                          const domain::ProjectSettings& settings,
+                                          domain::Timestamp at) override;
 
  private:
   struct Impl;
