@@ -355,6 +355,18 @@ Result<ImportReport> ManageCollections::Apply(std::string_view project,
         }
       }
       CheckRules(*resolved, candidate, prefix, errors);
+      // A collection may not take a name another collection gives up in the same change (a
+      // swap or a chain of renames): stores rename tables one at a time. Two changes do it.
+      if (matched[i] != nullptr && !EqualsIgnoringAsciiCase(matched[i]->name, resolved->name)) {
+        for (const auto& existing : current.collections) {
+          if (existing.id != resolved->id &&
+              EqualsIgnoringAsciiCase(existing.name, resolved->name)) {
+            errors.push_back({prefix + "name", "validation_collection_name_taken_in_change",
+                              "The name " + resolved->name + " is still used by another "
+                              "collection in this change; rename in two steps."});
+          }
+        }
+      }
     }
     // Collections that would disappear must not be the target of a remaining relation.
     std::vector<CollectionChange> changes;

@@ -42,7 +42,9 @@ int Main(int argc, char** argv) {
   // The projects' stores are needed by the collection and settings commands; the catalogue
   // commands use them only to release a deleted project's store, so they still work when these
   // cannot be opened.
-  auto project_stores = socle::apps::OpenProjectStores(loaded->settings);
+  // One command, then exit: no need to listen for other processes' schema changes.
+  auto project_stores =
+      socle::apps::OpenProjectStores(loaded->settings, socle::apps::SchemaChanges::kIgnore);
   if (!project_stores && command->NeedsProjectStores()) {
     return ops.ReportStoreError(project_stores.error());
   }

@@ -149,3 +149,24 @@ TEST_CASE("import creates, migrates and deletes in one change", "[application][c
   CHECK(HasFieldError(refused.error(), "collections.1.name"));
   CHECK(w.collections.List("shop")->size() == 2);
 }
+
+TEST_CASE("import refuses names swapped within one change", "[application][collections]") {
+  DataWorld w;
+  Collection a = w.MustCreate(NewCollection("alpha", {}));
+  Collection b = w.MustCreate(NewCollection("beta", {}));
+  a.name = "beta";
+  b.name = "alpha";
+  auto refused = w.collections.Import("shop", {a, b}, false, "test");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kInvalidArgument);
+  CHECK(HasFieldError(refused.error(), "collections.0.name"));
+  CHECK(w.collections.Get("shop", a.id)->name == "alpha");
+  // In two steps it works.
+  Collection gamma = a;
+  gamma.name = "gamma";
+  REQUIRE(w.collections.Import("shop", {gamma}, false, "test"));
+  REQUIRE(w.collections.Import("shop", {b}, false, "test"));
+  a.name = "beta";
+  REQUIRE(w.collections.Import("shop", {a}, false, "test"));
+  CHECK(w.collections.Get("shop", b.id)->name == "alpha");
+}

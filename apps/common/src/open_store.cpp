@@ -126,7 +126,8 @@ Result<StorePtr> OpenCatalogueStore(const adapters::config::Settings& settings) 
   return Fail(Error::Internal("unknown store kind"));
 }
 
-Result<ProjectStoresPtr> OpenProjectStores(const adapters::config::Settings& settings) {
+Result<ProjectStoresPtr> OpenProjectStores(const adapters::config::Settings& settings,
+                                          SchemaChanges changes) {
   auto resolved = ResolveUrl(settings, kProjects);
   if (!resolved) return Fail(std::move(resolved.error()));
   const StoreUrl& url = resolved->url;
@@ -144,8 +145,12 @@ Result<ProjectStoresPtr> OpenProjectStores(const adapters::config::Settings& set
     case StoreUrl::Kind::kPostgres: {
       // A pool of its own beside the catalogue's: project traffic cannot starve the catalogue.
       auto options = PostgresOptionsFor(settings, url.target);
-      return Upcast<ProjectStoresPtr>(adapters::postgres::PostgresProjectStores::Connect(options),
-                                      kProjects, resolved->shown);
+      const auto watch = changes == SchemaChanges::kListen
+                             ? adapters::postgres::PostgresProjectStores::SchemaWatch::kListen
+                             : adapters::postgres::PostgresProjectStores::SchemaWatch::kOnErrorOnly;
+      return Upcast<ProjectStoresPtr>(
+          adapters::postgres::PostgresProjectStores::Connect(options, watch), kProjects,
+          resolved->shown);
     }
     case StoreUrl::Kind::kMemory:
       return ProjectStoresPtr(std::make_unique<adapters::memory::MemoryProjectStores>());

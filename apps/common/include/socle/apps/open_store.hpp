@@ -25,7 +25,12 @@ domain::Result<std::unique_ptr<application::CatalogueStore>> OpenCatalogueStore(
 /// The pool size and the database timeout are passed on. invalid_argument for a malformed URL,
 /// unavailable when the stores cannot be set up or data_dir cannot be created; messages show
 /// the URL through StoreUrl::Redact only.
+/// How a process follows schema changes made by other processes (PostgreSQL only; SQLite reads
+/// the stored version on every request). A long-running server listens for them; a short-lived
+/// process (the CLI) does not need the extra connection and thread.
+enum class SchemaChanges { kListen, kIgnore };
+
 domain::Result<std::unique_ptr<application::ProjectStores>> OpenProjectStores(
-    const adapters::config::Settings& settings);
+    const adapters::config::Settings& settings, SchemaChanges changes = SchemaChanges::kListen);
 
 }  // namespace socle::apps
