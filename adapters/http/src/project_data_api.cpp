@@ -120,8 +120,10 @@ Result<std::int64_t> ParseInteger(std::string_view text, std::string name) {
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
-    return FieldFailure("Invalid " + name + " parameter.", std::move(name),
-                        "validation_invalid_number", "Must be a whole number.");
+    // The message is built first: arguments are evaluated in no set order, and `name` moves.
+    std::string message = "Invalid " + name + " parameter.";
+    return FieldFailure(std::move(message), std::move(name), "validation_invalid_number",
+                        "Must be a whole number.");
   }
   return value;
 }
@@ -134,8 +136,9 @@ Result<bool> ParseBool(std::string_view text, std::string name) {
   for (std::string_view no : {"0", "f", "F", "false", "FALSE", "False"}) {
     if (text == no) return false;
   }
-  return FieldFailure("Invalid " + name + " parameter.", std::move(name),
-                      "validation_invalid_value", "Must be true or false.");
+  std::string message = "Invalid " + name + " parameter.";
+  return FieldFailure(std::move(message), std::move(name), "validation_invalid_value",
+                      "Must be true or false.");
 }
 
 struct PageParameters {

@@ -445,6 +445,10 @@ TEST_CASE("records API errors have PocketBase's statuses and shapes", "[http][da
     }
     CHECK(Text(Json(t.Send("GET", std::string(kPosts) + "?page=abc")), {"data", "page", "code"}) ==
           "validation_invalid_number");
+    CHECK(Text(Json(t.Send("GET", std::string(kPosts) + "?perPage=abc")), {"message"}) ==
+          "Invalid perPage parameter.");
+    CHECK(Text(Json(t.Send("GET", std::string(kPosts) + "?skipTotal=maybe")), {"message"}) ==
+          "Invalid skipTotal parameter.");
     // An unknown relation is refused once there is a record to expand (the superuser sees one).
     CHECK(t.AsSuperuser("GET", std::string(kPosts) + "?expand=nope").status == 400);
     CHECK(t.AsSuperuser("GET", std::string(kPosts) + "/" + id + "?expand=nope").status == 400);
