@@ -610,6 +610,43 @@ Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& targ
   return record;
 }
 
+namespace {
+
+// The record an update or a delete is about, once the caller may touch it: not_found when it
+// is missing or the view rule hides it from them, permission_denied when `rule` (checked
+// against the stored record) refuses. Superusers pass.
+Result<Record> FindWritable(RecordTransaction& tx, const SchemaPtr& schema,
+                            const Collection& coll, std::string_view id,
+                            const std::optional<std::string>& rule_text, const Caller& caller,
+                            std::string_view refusal) {
+  auto current = tx.Find(coll, id);
+  if (!current) return std::unexpected(std::move(current.error()));
+  if (!*current) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+  if (caller.superuser) return std::move(**current);
+  auto view = ViewFilter(schema, coll, caller);
+  if (!view) {
+    if (view.error().code == ErrorCode::kPermissionDenied) {
+      return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+    }
+    return std::unexpected(std::move(view.error()));
+  }
+  if (*view) {
+    auto visible = tx.Matches(coll, id, **view);
+    if (!visible) return std::unexpected(std::move(visible.error()));
+    if (!*visible) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+  }
+  auto rule = RuleFor(rule_text, schema, coll, caller, &**current);
+  if (!rule) return std::unexpected(std::move(rule.error()));
+  if (*rule) {
+    auto allowed = tx.Matches(coll, id, **rule);
+    if (!allowed) return std::unexpected(std::move(allowed.error()));
+    if (!*allowed) return Fail(ErrorCode::kPermissionDenied, std::string(refusal));
+  }
+  return std::move(**current);
+}
+
+}  // namespace
+
 Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& target,
                                        std::string_view id, const RecordWriteInput& input,
                                        const Caller& caller) {
@@ -618,34 +655,11 @@ Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& targ
   if (!caller.superuser && !coll.rules.update) {
     return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
   }
-  auto current = tx.Find(coll, id);
+  auto current = FindWritable(tx, target.schema, coll, id, coll.rules.update, caller,
+                              "The update rule does not allow this change.");
   if (!current) return std::unexpected(std::move(current.error()));
-  if (!*current) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
-  if (!caller.superuser) {
-    auto view = ViewFilter(target.schema, coll, caller);
-    if (!view) {
-      if (view.error().code == ErrorCode::kPermissionDenied) {
-        return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
-      }
-      return std::unexpected(std::move(view.error()));
-    }
-    if (*view) {
-      auto visible = tx.Matches(coll, id, **view);
-      if (!visible) return std::unexpected(std::move(visible.error()));
-      if (!*visible) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
-    }
-    auto rule = RuleFor(coll.rules.update, target.schema, coll, caller, &**current);
-    if (!rule) return std::unexpected(std::move(rule.error()));
-    if (*rule) {
-      auto allowed = tx.Matches(coll, id, **rule);
-      if (!allowed) return std::unexpected(std::move(allowed.error()));
-      if (!*allowed) {
-        return Fail(ErrorCode::kPermissionDenied, "The update rule does not allow this change.");
-      }
-    }
-  }
   const domain::RecordInputOptions options = InputOptions(input, caller, random_);
-  auto record = domain::ApplyRecordInput(coll, **current, input.body, false, options);
+  auto record = domain::ApplyRecordInput(coll, std::move(*current), input.body, false, options);
   if (!record) return std::unexpected(std::move(record.error()));
   if (auto valid = CheckRelations(tx, target.schema, coll, *record); !valid) {
     return std::unexpected(std::move(valid.error()));
@@ -663,32 +677,9 @@ Result<void> ManageRecords::DeleteIn(RecordTransaction& tx, const Target& target
   if (!caller.superuser && !coll.rules.del) {
     return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
   }
-  auto current = tx.Find(coll, id);
+  auto current = FindWritable(tx, target.schema, coll, id, coll.rules.del, caller,
+                              "The delete rule does not allow this.");
   if (!current) return std::unexpected(std::move(current.error()));
-  if (!*current) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
-  if (!caller.superuser) {
-    auto view = ViewFilter(target.schema, coll, caller);
-    if (!view) {
-      if (view.error().code == ErrorCode::kPermissionDenied) {
-        return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
-      }
-      return std::unexpected(std::move(view.error()));
-    }
-    if (*view) {
-      auto visible = tx.Matches(coll, id, **view);
-      if (!visible) return std::unexpected(std::move(visible.error()));
-      if (!*visible) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
-    }
-    auto rule = RuleFor(coll.rules.del, target.schema, coll, caller, &**current);
-    if (!rule) return std::unexpected(std::move(rule.error()));
-    if (*rule) {
-      auto allowed = tx.Matches(coll, id, **rule);
-      if (!allowed) return std::unexpected(std::move(allowed.error()));
-      if (!*allowed) {
-        return Fail(ErrorCode::kPermissionDenied, "The delete rule does not allow this.");
-      }
-    }
-  }
   std::set<std::pair<std::string, std::string>> visited;
   return DeleteWithReferences(tx, target.schema, coll, std::string(id), caller.request.now,
                               visited);
