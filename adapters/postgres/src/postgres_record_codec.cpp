@@ -20,9 +20,6 @@ using domain::StorageClass;
 
 namespace {
 
-// 2^53: beyond it not every integer is a double, so such values stay Number.
-constexpr double kMaxExactInteger = 9007199254740992.0;
-
 // Stored JSON was accepted once under the request limits; reading it back must not refuse it,
 // whatever limits applied when it was written (a conversion may also have built it).
 constexpr json::JsonLimits kStoredJsonLimits{.max_depth = 1024, .max_bytes = std::size_t{1} << 30};
@@ -57,36 +54,6 @@ std::string CompactJson(const JsonValue& value) {
   return std::move(writer).Take();
 }
 
-// The shortest text of a number; integral values within ±2^53 as integers.
-std::string NumberText(const JsonValue& number) {
-  if (auto exact = number.AsInt64()) return std::to_string(*exact);
-  if (auto exact = CanonicalNumber(number.AsDouble()).AsInt64()) return std::to_string(*exact);
-  return FormatDouble(number.AsDouble());
-}
-
-// The text a single value reads as in a text column.
-std::string ToText(const JsonValue& value) {
-  switch (value.type()) {
-    case JsonValue::Type::kNull: return "";
-    case JsonValue::Type::kBool: return value.AsBool() ? "true" : "false";
-    case JsonValue::Type::kNumber: return NumberText(value);
-    case JsonValue::Type::kString: return value.AsString();
-    case JsonValue::Type::kArray:
-    case JsonValue::Type::kObject: return CompactJson(value);
-  }
-  return "";
-}
-
-JsonValue TextToNumber(std::string_view text) {
-  double parsed = 0;
-  const char* end = text.data() + text.size();
-  auto [stop, ec] = std::from_chars(text.data(), end, parsed);
-  if (text.empty() || ec != std::errc() || stop != end || !std::isfinite(parsed)) {
-    return JsonValue::Integer(0);
-  }
-  return CanonicalNumber(parsed);
-}
-
 // "YYYY-MM-DD HH:MM:SS[.f{1,6}]+00" (ISO output at UTC) as "YYYY-MM-DD HH:MM:SS.mmmZ",
 // the fraction truncated to milliseconds as the canonical form is.
 std::optional<std::string> CanonicalDate(std::string_view text) {
@@ -109,67 +76,7 @@ std::optional<std::string> CanonicalDate(std::string_view text) {
 
 }  // namespace
 
-JsonValue ConvertValue(const JsonValue& value, StorageClass from, StorageClass to) {
-  if (from == to) return value;
-  if (to == StorageClass::kJson) {
-    // The empty date means "no date": JSON's null. Anything else as it is.
-    if (from == StorageClass::kDate && value.type() == JsonValue::Type::kString &&
-        value.AsString().empty()) {
-      return JsonValue::Null();
-    }
-    return value;
-  }
-  if (from == StorageClass::kJson && to == StorageClass::kTextArray &&
-      value.type() == JsonValue::Type::kArray) {
-    std::vector<JsonValue> items;
-    items.reserve(value.items().size());
-    for (const auto& item : value.items()) items.push_back(JsonValue::String(ToText(item)));
-    return JsonValue::Array(std::move(items));
-  }
-  if (from == StorageClass::kTextArray) {
-    const bool has_first = value.type() == JsonValue::Type::kArray && !value.items().empty();
-    return ConvertValue(has_first ? value.items().front() : JsonValue::String(""),
-                        StorageClass::kText, to);
-  }
-  switch (to) {
-    case StorageClass::kText: return JsonValue::String(ToText(value));
-    case StorageClass::kNumber:
-      switch (value.type()) {
-        case JsonValue::Type::kBool: return JsonValue::Integer(value.AsBool() ? 1 : 0);
-        case JsonValue::Type::kNumber: return CanonicalNumber(value.AsDouble());
-        default: return TextToNumber(ToText(value));
-      }
-    case StorageClass::kBool:
-      switch (value.type()) {
-        case JsonValue::Type::kBool: return value;
-        case JsonValue::Type::kNumber: return JsonValue::Bool(value.AsDouble() != 0);
-        default: {
-          const std::string text = ToText(value);
-          return JsonValue::Bool(text == "true" || text == "1");
-        }
-      }
-    case StorageClass::kDate: {
-      auto parsed = domain::Timestamp::Parse(ToText(value));
-      return JsonValue::String(parsed ? parsed->ToApiString() : std::string());
-    }
-    case StorageClass::kTextArray: {
-      std::string text = ToText(value);
-      if (text.empty()) return JsonValue::Array({});
-      std::vector<JsonValue> items;
-      items.push_back(JsonValue::String(std::move(text)));
-      return JsonValue::Array(std::move(items));
-    }
-    case StorageClass::kJson: return value;
-  }
-  return value;
-}
 
-JsonValue CanonicalNumber(double value) {
-  if (std::trunc(value) == value && std::fabs(value) <= kMaxExactInteger) {
-    return JsonValue::Integer(static_cast<std::int64_t>(value));
-  }
-  return JsonValue::Number(value);
-}
 
 std::string FormatDouble(double value) {
   std::array<char, 32> buffer{};

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "socle/adapters/json/stored_value.hpp"
 #include "socle/domain/collection.hpp"
 #include "socle/domain/error.hpp"
 #include "socle/domain/json_value.hpp"
@@ -14,9 +15,9 @@
 // text format of libpq, per storage class (see postgres_schema_ddl.hpp for the column types).
 namespace socle::adapters::postgres {
 
-/// The canonical number: an integral value within ±2^53 as JsonValue::Integer, any other as
-/// JsonValue::Number (record.hpp's rule, identical in every store).
-domain::JsonValue CanonicalNumber(double value);
+// The canonical number and the retype conversion table are shared with the other stores.
+using json::CanonicalNumber;
+using json::ConvertValue;
 
 /// The shortest text that reads back as the same double ("12", "12.5", "1e+21").
 std::string FormatDouble(double value);
@@ -50,16 +51,6 @@ domain::Result<std::optional<std::string>> EncodeValue(const domain::Field& fiel
 /// internal error when the text is not what this adapter writes.
 domain::Result<domain::JsonValue> DecodeValue(domain::StorageClass storage, std::string_view text,
                                               bool null_column);
-
-/// `value`, a value of a column of class `from`, converted for a column of class `to` by the
-/// retype rules every store shares (see project_store_spec): text-ish to number when the whole
-/// text is a finite number (else 0), number to text in shortest form, text to bool for "true"
-/// and "1", number to bool when not 0, bool to number 1/0, text to date when it parses (else
-/// ""), anything to json as it is (the empty date as null), json to text unquoted for strings
-/// and compact JSON otherwise (null ""), single to multiple [] for "" else [value], a JSON
-/// array to multiple item by item, multiple to single its first item or "".
-domain::JsonValue ConvertValue(const domain::JsonValue& value, domain::StorageClass from,
-                               domain::StorageClass to);
 
 /// Whether `text` can be bound as a text parameter: PostgreSQL text cannot hold NUL, and libpq
 /// would cut the value short at the first one.

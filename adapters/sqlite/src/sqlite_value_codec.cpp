@@ -29,8 +29,6 @@ namespace {
 constexpr json::JsonLimits kStoredJsonLimits{.max_depth = 256,
                                              .max_bytes = std::numeric_limits<std::size_t>::max()};
 
-// 2^53: the largest magnitude below which every integer is exactly a double.
-constexpr double kMaxExactInteger = 9007199254740992.0;
 
 Error Malformed(std::string_view what) {
   return Error::Internal("a stored value is malformed: " + std::string(what));
@@ -76,42 +74,6 @@ std::string ToText(const JsonValue& value, StorageClass from) {
   return "";
 }
 
-// The whole text as a finite number, else 0.
-JsonValue TextToNumber(std::string_view text) {
-  double parsed = 0;
-  const char* end = text.data() + text.size();
-  auto [stop, ec] = std::from_chars(text.data(), end, parsed);
-  if (text.empty() || ec != std::errc() || stop != end || !std::isfinite(parsed)) {
-    return JsonValue::Integer(0);
-  }
-  return CanonicalNumber(parsed);
-}
-
-JsonValue ToNumber(const JsonValue& value, StorageClass from) {
-  switch (value.type()) {
-    case JsonValue::Type::kBool: return JsonValue::Integer(value.AsBool() ? 1 : 0);
-    case JsonValue::Type::kNumber: return CanonicalNumber(value.AsDouble());
-    case JsonValue::Type::kString: return TextToNumber(value.AsString());
-    default: return TextToNumber(ToText(value, from));
-  }
-}
-
-JsonValue ToBool(const JsonValue& value, StorageClass from) {
-  switch (value.type()) {
-    case JsonValue::Type::kBool: return value;
-    case JsonValue::Type::kNumber: return JsonValue::Bool(value.AsDouble() != 0);
-    default: {
-      const std::string text = ToText(value, from);
-      return JsonValue::Bool(text == "true" || text == "1");
-    }
-  }
-}
-
-JsonValue ToDate(const JsonValue& value, StorageClass from) {
-  auto parsed = domain::Timestamp::Parse(ToText(value, from));
-  return JsonValue::String(parsed ? parsed->ToApiString() : std::string());
-}
-
 // Arrays of strings as this adapter writes them (JsonWriter, compact) and without a backslash
 // (so without escapes): split in place, sparing a JSON parser per row on the list path. nullopt
 // for anything else, which the full parser reads.
@@ -152,12 +114,6 @@ std::string_view ColumnDeclaration(StorageClass storage) {
   return "TEXT NOT NULL DEFAULT ''";
 }
 
-JsonValue CanonicalNumber(double value) {
-  if (std::trunc(value) == value && std::fabs(value) <= kMaxExactInteger) {
-    return JsonValue::Integer(static_cast<std::int64_t>(value));
-  }
-  return JsonValue::Number(value);
-}
 
 Result<JsonValue> ReadValue(const Statement& row, int column, StorageClass storage) {
   switch (storage) {
@@ -222,47 +178,5 @@ Result<void> BindValue(Statement& stmt, const JsonValue& value, StorageClass sto
   return Fail(Mismatch(storage, value));
 }
 
-JsonValue ConvertValue(const JsonValue& value, StorageClass from, StorageClass to) {
-  if (from == to) return value;
-  if (to == StorageClass::kJson) {
-    // Anything becomes JSON as it is (an array stays an array), except the empty date, which
-    // means "no date": JSON's null.
-    if (from == StorageClass::kDate && value.type() == JsonValue::Type::kString &&
-        value.AsString().empty()) {
-      return JsonValue::Null();
-    }
-    return value;
-  }
-  if (from == StorageClass::kJson && to == StorageClass::kTextArray &&
-      value.type() == JsonValue::Type::kArray) {
-    // A JSON array becomes the list of its items as text.
-    std::vector<JsonValue> items;
-    items.reserve(value.items().size());
-    for (const auto& item : value.items()) items.push_back(JsonValue::String(ToText(item, from)));
-    return JsonValue::Array(std::move(items));
-  }
-  if (from == StorageClass::kTextArray) {
-    // Multiple → single: the first item, then as a single text value.
-    JsonValue first = value.type() == JsonValue::Type::kArray && !value.items().empty()
-                          ? value.items().front()
-                          : JsonValue::String("");
-    return ConvertValue(first, StorageClass::kText, to);
-  }
-  switch (to) {
-    case StorageClass::kText: return JsonValue::String(ToText(value, from));
-    case StorageClass::kNumber: return ToNumber(value, from);
-    case StorageClass::kBool: return ToBool(value, from);
-    case StorageClass::kDate: return ToDate(value, from);
-    case StorageClass::kTextArray: {
-      std::string text = ToText(value, from);
-      if (text.empty()) return JsonValue::Array({});
-      std::vector<JsonValue> items;
-      items.push_back(JsonValue::String(std::move(text)));
-      return JsonValue::Array(std::move(items));
-    }
-    case StorageClass::kJson: return value;
-  }
-  return value;
-}
 
 }  // namespace socle::adapters::sqlite

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "connection.hpp"
+#include "socle/adapters/json/stored_value.hpp"
 #include "socle/domain/error.hpp"
 #include "socle/domain/json_value.hpp"
 #include "socle/domain/schema_diff.hpp"
@@ -29,16 +30,8 @@ domain::Result<domain::JsonValue> ReadValue(const Statement& row, int column,
 domain::Result<void> BindValue(Statement& stmt, const domain::JsonValue& value,
                                domain::StorageClass storage);
 
-/// A number in its canonical form: integral values within ±2^53 as Integer, others as Number.
-domain::JsonValue CanonicalNumber(double value);
-
-/// `value`, held by a field of storage class `from`, converted for a field of class `to` by the
-/// rules every store applies when a field changes type (text-ish → number when the whole text
-/// is a finite number, else 0; number → shortest decimal text; bool ↔ "true"/"false", 1/0;
-/// text → date when it parses; anything → json, the empty date as null; json → text unquoted
-/// for strings, compact JSON otherwise, "" for null; single → multiple [] or [value], a JSON
-/// array its items as text; multiple → single its first item).
-domain::JsonValue ConvertValue(const domain::JsonValue& value, domain::StorageClass from,
-                               domain::StorageClass to);
+// The canonical number and the retype conversion table are shared with the other stores.
+using json::CanonicalNumber;
+using json::ConvertValue;
 
 }  // namespace socle::adapters::sqlite
