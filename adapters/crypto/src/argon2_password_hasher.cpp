@@ -12,72 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "base64.hpp"
+
 namespace socle::adapters::crypto {
 namespace {
 
 using domain::ErrorCode;
 using domain::Fail;
-
-constexpr std::string_view kAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-// The PHC format uses standard base64 without padding.
-std::string EncodeBase64(std::span<const std::uint8_t> bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) |
-                            std::uint32_t{bytes[i + 2]};
-    out += kAlphabet[(n >> 18) & 63U];
-    out += kAlphabet[(n >> 12) & 63U];
-    out += kAlphabet[(n >> 6) & 63U];
-    out += kAlphabet[n & 63U];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const std::uint32_t n = std::uint32_t{bytes[i]} << 16;
-    out += kAlphabet[(n >> 18) & 63U];
-    out += kAlphabet[(n >> 12) & 63U];
-  } else if (rest == 2) {
-    const std::uint32_t n = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8);
-    out += kAlphabet[(n >> 18) & 63U];
-    out += kAlphabet[(n >> 12) & 63U];
-    out += kAlphabet[(n >> 6) & 63U];
-  }
-  return out;
-}
-
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Strict decoding: no padding, no foreign characters, and unused trailing bits must be zero, so
-// that each byte string has exactly one accepted spelling.
-std::optional<std::vector<std::uint8_t>> DecodeBase64(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::vector<std::uint8_t> out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const int v = Base64Value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>((acc >> bits) & 0xFFU));
-    }
-  }
-  if ((acc & ((1U << bits) - 1U)) != 0) return std::nullopt;
-  return out;
-}
 
 struct Phc {
   argon2_type type = Argon2_id;
@@ -146,8 +87,8 @@ domain::Result<Phc> ParsePhc(std::string_view text) {
   }
   const std::size_t dollar = text.find('$');
   if (dollar == std::string_view::npos) return malformed();
-  auto salt = DecodeBase64(text.substr(0, dollar));
-  auto hash = DecodeBase64(text.substr(dollar + 1));
+  auto salt = DecodeBase64(text.substr(0, dollar), Base64Alphabet::kStandard);
+  auto hash = DecodeBase64(text.substr(dollar + 1), Base64Alphabet::kStandard);
   if (!salt || !hash || salt->size() < Argon2PasswordHasher::kMinSaltLength ||
       salt->size() > Argon2PasswordHasher::kMaxSaltLength ||
       hash->size() < Argon2PasswordHasher::kMinHashLength ||
@@ -204,8 +145,8 @@ domain::Result<std::string> Argon2PasswordHasher::Hash(std::string_view password
   if (rc != ARGON2_OK) return Fail(LibraryError(rc));
   std::string phc = "$argon2id$v=19$m=" + std::to_string(policy_.memory_kib) +
                     ",t=" + std::to_string(policy_.iterations) +
-                    ",p=" + std::to_string(policy_.parallelism) + "$" + EncodeBase64(salt) + "$" +
-                    EncodeBase64(tag);
+                    ",p=" + std::to_string(policy_.parallelism) + "$" + EncodeBase64(salt, Base64Alphabet::kStandard) + "$" +
+                    EncodeBase64(tag, Base64Alphabet::kStandard);
   OPENSSL_cleanse(tag.data(), tag.size());
   return phc;
 }

@@ -9,6 +9,7 @@
 #include <set>
 #include <utility>
 
+#include "base64.hpp"
 #include "socle/adapters/json/json_parser.hpp"
 #include "socle/adapters/json/json_writer.hpp"
 #include "socle/domain/json_value.hpp"
@@ -47,30 +48,8 @@ struct MdCtxDeleter {
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
-constexpr std::string_view kBase64UrlAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 std::string Base64UrlEncode(std::span<const std::uint8_t> bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) |
-                            std::uint32_t{bytes[i + 2]};
-    out += kBase64UrlAlphabet[(n >> 18) & 63];
-    out += kBase64UrlAlphabet[(n >> 12) & 63];
-    out += kBase64UrlAlphabet[(n >> 6) & 63];
-    out += kBase64UrlAlphabet[n & 63];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    std::uint32_t n = std::uint32_t{bytes[i]} << 16;
-    if (rest == 2) n |= std::uint32_t{bytes[i + 1]} << 8;
-    out += kBase64UrlAlphabet[(n >> 18) & 63];
-    out += kBase64UrlAlphabet[(n >> 12) & 63];
-    if (rest == 2) out += kBase64UrlAlphabet[(n >> 6) & 63];
-  }
-  return out;
+  return EncodeBase64(bytes, Base64Alphabet::kUrl);
 }
 
 std::string Base64UrlEncode(std::string_view text) {
@@ -78,36 +57,12 @@ std::string Base64UrlEncode(std::string_view text) {
       std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
-int Base64UrlValue(char c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-// Strict base64url as JWS requires (RFC 7515 section 2): its alphabet only, no padding, no
-// whitespace, and the unused low bits of the last character zero, so each byte string has
-// exactly one accepted spelling and a token cannot be altered without changing its bytes.
+// Strict base64url as JWS requires (RFC 7515 section 2), so that a token cannot be altered
+// without changing its bytes.
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const int value = Base64UrlValue(c);
-    if (value < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
-  }
-  if ((buffer & ((std::uint32_t{1} << bits) - 1)) != 0) return std::nullopt;
-  return out;
+  auto bytes = DecodeBase64(text, Base64Alphabet::kUrl);
+  if (!bytes) return std::nullopt;
+  return std::string(bytes->begin(), bytes->end());
 }
 
 std::span<const std::uint8_t> Bytes(std::string_view text) {
