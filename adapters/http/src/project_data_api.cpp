@@ -304,6 +304,18 @@ Result<Body> ReadBody(const Request& request, const JsonLimits& limits,
   return out;
 }
 
+// The write input of a create or an update: the body as read (JSON or form), the expansions of
+// the answer, and the JSON reader for form values that spell JSON (a json field, or a list
+// given as ["a","b"] in one form value), as PocketBase reads them.
+application::RecordWriteInput WriteInput(const Request& request, Body body) {
+  application::RecordWriteInput input;
+  input.format = body.format;
+  input.body = std::move(body.value);
+  input.expand = std::string(request.Query("expand").value_or(std::string_view{}));
+  input.parse_json = [](std::string_view text) { return ParseJson(text); };
+  return input;
+}
+
 // --- responses
 
 template <typename Write>
@@ -692,16 +704,12 @@ Response ProjectDataApi::CreateRecord(const Request& request) {
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
-  application::RecordWriteInput input;
-  input.format = body->format;
-  input.expand = std::string(request.Query("expand").value_or(std::string_view{}));
   application::Caller caller = MakeCaller(request, superuser, body->value);
-  input.body = std::move(body->value);
+  application::RecordWriteInput input = WriteInput(request, std::move(*body));
   auto result = records_.Create(request.Param("project"), request.Param("collection"),
                                 std::move(input), std::move(caller));
   if (!result) return DataError(std::move(result.error()));
-  return RecordResponse(*result, *fields,
-                        ExpandRequest::Parse(request.Query("expand").value_or(std::string_view{})),
+  return RecordResponse(*result, *fields, ExpandRequest::Parse(request.Query("expand").value_or(std::string_view{})),
                         ViewerFor(superuser));
 }
 
@@ -711,16 +719,12 @@ Response ProjectDataApi::UpdateRecord(const Request& request) {
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
-  application::RecordWriteInput input;
-  input.format = body->format;
-  input.expand = std::string(request.Query("expand").value_or(std::string_view{}));
   application::Caller caller = MakeCaller(request, superuser, body->value);
-  input.body = std::move(body->value);
+  application::RecordWriteInput input = WriteInput(request, std::move(*body));
   auto result = records_.Update(request.Param("project"), request.Param("collection"),
                                 request.Param("id"), std::move(input), std::move(caller));
   if (!result) return DataError(std::move(result.error()));
-  return RecordResponse(*result, *fields,
-                        ExpandRequest::Parse(request.Query("expand").value_or(std::string_view{})),
+  return RecordResponse(*result, *fields, ExpandRequest::Parse(request.Query("expand").value_or(std::string_view{})),
                         ViewerFor(superuser));
 }
 

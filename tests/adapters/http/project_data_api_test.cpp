@@ -384,6 +384,15 @@ TEST_CASE("form bodies are read as PocketBase reads them", "[http][data][records
     CHECK(At(post, {"published"})->AsBool());
     CHECK(Text(post, {"tags", "1"}) == "c");
   }
+  SECTION("a form value spelling a JSON list fills a multiple field") {
+    auto created = t.Send("POST", std::string(kPosts),
+                          Multipart({{"title", "Listed"}, {"tags", R"(["a","b"])"}}), kMultipart);
+    INFO(created.body);
+    REQUIRE(created.status == 200);
+    const JsonValue post = Json(created);
+    CHECK(Text(post, {"tags", "0"}) == "a");
+    CHECK(Text(post, {"tags", "1"}) == "b");
+  }
   SECTION("urlencoded") {
     auto created = t.Send("POST", std::string(kPosts), "title=Url+encoded&views=2",
                           {{"Content-Type", "application/x-www-form-urlencoded"}});
