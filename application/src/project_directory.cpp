@@ -15,7 +15,7 @@ Result<ProjectDirectory::Entry> ProjectDirectory::Find(std::string_view slug) {
   const auto ttl_micros = std::chrono::duration_cast<std::chrono::microseconds>(ttl_).count();
   {
     std::lock_guard lock(mutex_);
-    auto it = cache_.find(std::string(slug));
+    auto it = cache_.find(slug);
     if (it != cache_.end()) {
       if (now.unix_micros() - it->second.fetched.unix_micros() < ttl_micros) return it->second.entry;
       cache_.erase(it);

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,7 +48,14 @@ class ProjectDirectory final {
   Clock& clock_;
   std::chrono::milliseconds ttl_;
   std::mutex mutex_;
-  std::unordered_map<std::string, Cached> cache_;
+  // Looked up by string_view on every request: a transparent hash spares a string per lookup.
+  struct SlugHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view slug) const noexcept {
+      return std::hash<std::string_view>{}(slug);
+    }
+  };
+  std::unordered_map<std::string, Cached, SlugHash, std::equal_to<>> cache_;
 };
 
 }  // namespace socle::application
