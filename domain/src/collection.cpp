@@ -52,7 +52,7 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) noexcept {
 // One token of an index declaration. Quoted identifiers are never keywords, so a column
 // literally named `desc` or "where" stays a column.
 struct IndexToken {
-  enum class Kind { kEnd, kWord, kQuoted, kPunct };
+  enum class Kind { kEnd, kWord, kQuoted, kPunct, kString };
   Kind kind = Kind::kEnd;
   std::string text;  ///< the identifier (unquoted) or the punctuation character
 };
@@ -107,6 +107,24 @@ class IndexScanner {
       token.text = std::string(1, c);
       return token;
     }
+    // The comparison of a partial index's condition ("!=" or "<>").
+    if ((c == '!' || c == '<') && pos_ + 1 < sql_.size() &&
+        sql_[pos_ + 1] == (c == '!' ? '=' : '>')) {
+      pos_ += 2;
+      token.kind = IndexToken::Kind::kPunct;
+      token.text = "!=";
+      return token;
+    }
+    if (c == '\'') {
+      std::size_t end = sql_.find('\'', pos_ + 1);
+      if (end == std::string_view::npos) {
+        return Fail(ErrorCode::kInvalidArgument, "unterminated string literal");
+      }
+      token.kind = IndexToken::Kind::kString;
+      token.text = std::string(sql_.substr(pos_ + 1, end - pos_ - 1));
+      pos_ = end + 1;
+      return token;
+    }
     return Fail(ErrorCode::kInvalidArgument,
                 "unexpected character '" + std::string(1, c) + "' (expressions are not supported)");
   }
@@ -132,6 +150,7 @@ std::string Describe(const IndexToken& token) {
   switch (token.kind) {
     case IndexToken::Kind::kEnd: return "the end of the text";
     case IndexToken::Kind::kQuoted: return "\"" + token.text + "\"";
+    case IndexToken::Kind::kString: return "'" + token.text + "' (a string)";
     default: return "'" + token.text + "'";
   }
 }
@@ -198,7 +217,27 @@ Result<CollectionIndex> ParseIndexTokens(IndexScanner& scanner, std::string* tab
 
   if (!(token = next())) return std::unexpected(token.error());
   if (IsKeyword(*token, "where")) {
-    return Fail(ErrorCode::kInvalidArgument, "partial indexes (WHERE) are not supported");
+    // Only conjunctions of `column != ''`: what PocketBase's auth collections declare, and
+    // a condition every store can express and the memory store can check.
+    for (;;) {
+      if (!(token = next())) return std::unexpected(token.error());
+      if (!IsIdentifier(*token)) return expected("a column name in WHERE", *token);
+      std::string column = token->text;
+      if (!(token = next())) return std::unexpected(token.error());
+      if (token->kind != IndexToken::Kind::kPunct || token->text != "!=") {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "partial indexes support only WHERE column != '' conditions");
+      }
+      if (!(token = next())) return std::unexpected(token.error());
+      if (token->kind != IndexToken::Kind::kString || !token->text.empty()) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "partial indexes support only WHERE column != '' conditions");
+      }
+      index.where_not_empty.push_back(std::move(column));
+      if (!(token = next())) return std::unexpected(token.error());
+      if (IsKeyword(*token, "and")) continue;
+      break;
+    }
   }
   if (IsPunct(*token, ';')) {
     if (!(token = next())) return std::unexpected(token.error());
@@ -240,6 +279,11 @@ std::string ToIndexSql(const CollectionIndex& index, std::string_view collection
     if (index.columns[i].descending) sql += " DESC";
   }
   sql += ')';
+  for (std::size_t i = 0; i < index.where_not_empty.size(); ++i) {
+    sql += i == 0 ? " WHERE " : " AND ";
+    AppendQuotedIdentifier(sql, index.where_not_empty[i]);
+    sql += " != ''";
+  }
   return sql;
 }
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "socle/domain/schema_diff.hpp"
+
 namespace socle::domain {
 namespace {
 
@@ -610,10 +612,21 @@ class CollectionValidator {
           }
         }
       }
+      for (const std::string& column : index.where_not_empty) {
+        const Field* field = c_.FindField(column);
+        if (field == nullptr) {
+          problems_.Add(key, "validation_missing_field",
+                        "Invalid or missing field " + column + ".");
+        } else if (StorageClassOf(*field) != StorageClass::kText) {
+          problems_.Add(key, "validation_invalid_index_expression",
+                        "The condition column " + column + " must hold text.");
+        }
+      }
       for (std::size_t j = 0; j < i; ++j) {
         if (EqualsIgnoringCase(c_.indexes[j].name, index.name)) {
           problems_.Add(key, "validation_duplicated_index_name", "The index name already exists.");
-        } else if (c_.indexes[j].unique == index.unique && c_.indexes[j].columns == index.columns) {
+        } else if (c_.indexes[j].unique == index.unique && c_.indexes[j].columns == index.columns &&
+                   c_.indexes[j].where_not_empty == index.where_not_empty) {
           problems_.Add(key, "validation_duplicated_index_definition",
                         "The index definition already exists.");
         }
@@ -673,3 +686,4 @@ Result<void> ValidateCollection(const Collection& c, const Collection* before,
 }
 
 }  // namespace socle::domain
+

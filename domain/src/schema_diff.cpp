@@ -22,8 +22,11 @@ bool StorageChanged(const Field& before, const Field& after) noexcept {
 // the index with the column.
 bool TouchesChangedColumn(const CollectionIndex& index, const Collection& before,
                           const Collection& after) noexcept {
-  for (const auto& column : index.columns) {
-    const Field* old_field = before.FindField(column.field);
+  std::vector<std::string_view> names;
+  for (const auto& column : index.columns) names.push_back(column.field);
+  for (const auto& column : index.where_not_empty) names.push_back(column);
+  for (std::string_view name : names) {
+    const Field* old_field = before.FindField(name);
     if (old_field == nullptr) return true;
     const Field* new_field = after.FindFieldById(old_field->id);
     if (new_field == nullptr || new_field->name != old_field->name ||

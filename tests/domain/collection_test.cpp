@@ -37,6 +37,15 @@ TEST_CASE("ParseIndexSql reads PocketBase's index declarations", "[domain][colle
     CHECK(index->name == "i`x");
     CHECK(index->columns[0].field == "a\"b");
   }
+  SECTION("a partial index over non-empty values, as PocketBase's auth collections declare") {
+    auto index = ParseIndexSql(
+        "CREATE UNIQUE INDEX `idx_email__pb_users_auth_` ON `users` (`email`) WHERE `email` != ''");
+    REQUIRE(index);
+    CHECK(index->where_not_empty == std::vector<std::string>{"email"});
+    auto two = ParseIndexSql("CREATE INDEX i ON t (a, b) WHERE a <> '' and \"b\" != '';");
+    REQUIRE(two);
+    CHECK(two->where_not_empty == std::vector<std::string>{"a", "b"});
+  }
   SECTION("a quoted keyword is an identifier") {
     auto index = ParseIndexSql("CREATE INDEX idx ON t (`desc`, \"where\")");
     REQUIRE(index);
@@ -51,8 +60,17 @@ TEST_CASE("ParseIndexSql refuses what Socle cannot build portably", "[domain][co
     std::string message_part;
   };
   for (const auto& c : {
-           Case{"CREATE UNIQUE INDEX `idx_email` ON `users` (`email`) WHERE `email` != ''",
-                "partial indexes (WHERE)"},
+           Case{"CREATE UNIQUE INDEX i ON users (email) WHERE email = ''",
+                "unexpected character '='"},
+           Case{"CREATE UNIQUE INDEX i ON users (email) WHERE email != email",
+                "only WHERE column != '' conditions"},
+           Case{"CREATE UNIQUE INDEX i ON users (email) WHERE email != 'x'",
+                "only WHERE column != '' conditions"},
+           Case{"CREATE UNIQUE INDEX i ON users (email) WHERE email != ''' OR 1",
+                "unterminated string literal"},
+           Case{"CREATE UNIQUE INDEX i ON users (email) WHERE email != '' OR a != ''",
+                "expected the end of the declaration"},
+           Case{"CREATE UNIQUE INDEX i ON users (email) WHERE", "expected a column name in WHERE"},
            Case{"CREATE INDEX i ON t (lower(title))", "expressions are not supported"},
            Case{"CREATE INDEX i ON t (title COLLATE NOCASE)", "COLLATE is not supported"},
            Case{"CREATE INDEX i ON t (a + b)", "unexpected character '+'"},
@@ -81,15 +99,16 @@ TEST_CASE("ParseIndexSql refuses what Socle cannot build portably", "[domain][co
 
 TEST_CASE("ToIndexSql writes PocketBase's spelling and reads back the same",
           "[domain][collection][index]") {
-  CollectionIndex index{"idx_a", true, {{"title", false}, {"created", true}}};
+  CollectionIndex index{"idx_a", true, {{"title", false}, {"created", true}}, {}};
   CHECK(ToIndexSql(index, "posts") ==
         "CREATE UNIQUE INDEX `idx_a` ON `posts` (`title`, `created` DESC)");
-  CHECK(ToIndexSql(CollectionIndex{"i", false, {{"x", false}}}, "t") ==
+  CHECK(ToIndexSql(CollectionIndex{"i", false, {{"x", false}}, {}}, "t") ==
         "CREATE INDEX `i` ON `t` (`x`)");
 
   for (const auto& original :
-       {index, CollectionIndex{"we`ird", false, {{"a`b", true}}},
-        CollectionIndex{"i", false, {{"a", false}, {"b", false}, {"c", true}}}}) {
+       {index, CollectionIndex{"we`ird", false, {{"a`b", true}}, {}},
+        CollectionIndex{"e", true, {{"email", false}}, {"email", "o`k"}},
+        CollectionIndex{"i", false, {{"a", false}, {"b", false}, {"c", true}}, {}}}) {
     std::string table;
     auto parsed = ParseIndexSql(ToIndexSql(original, "my`table"), &table);
     REQUIRE(parsed);

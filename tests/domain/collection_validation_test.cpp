@@ -82,8 +82,8 @@ TEST_CASE("ValidateCollection accepts a well-formed collection",
   cover.thumbs = {"100x100", "0x50t", "50x0f"};
   c.fields.push_back(cover);
   c.fields.push_back(MakeField("f9", "_private", FieldType::kJson));
-  c.indexes.push_back(CollectionIndex{"idx_title", true, {{"title", false}}});
-  c.indexes.push_back(CollectionIndex{"idx_multi", false, {{"views", true}, {"title", false}}});
+  c.indexes.push_back(CollectionIndex{"idx_title", true, {{"title", false}}, {}});
+  c.indexes.push_back(CollectionIndex{"idx_multi", false, {{"views", true}, {"title", false}}, {}});
 
   auto result = ValidateCollection(c, nullptr, schema);
   INFO((result ? std::string()
@@ -495,20 +495,20 @@ TEST_CASE("ValidateCollection allows only convertible type changes",
 TEST_CASE("ValidateCollection checks indexes", "[domain][collection_validation]") {
   ProjectSchema schema;
   Collection users = Base("pbc_users", "users");
-  users.indexes.push_back(CollectionIndex{"idx_shared", false, {{"id", false}}});
+  users.indexes.push_back(CollectionIndex{"idx_shared", false, {{"id", false}}, {}});
   schema.collections.push_back(users);
 
   Collection c = Base("pbc_1", "posts");
   c.fields.push_back(MakeField("t", "title", FieldType::kText));
   c.indexes = {
-      CollectionIndex{"idx_ok", true, {{"title", false}}},                       // 0
-      CollectionIndex{"1bad", false, {{"title", false}}},                        // 1
-      CollectionIndex{"idx_empty", false, {}},                                   // 2
-      CollectionIndex{"idx_missing", false, {{"nope", false}}},                  // 3
-      CollectionIndex{"idx_twice", false, {{"title", false}, {"title", true}}},  // 4
-      CollectionIndex{"IDX_OK", false, {{"created", false}}},                    // 5
-      CollectionIndex{"idx_same", true, {{"title", false}}},                     // 6
-      CollectionIndex{"IDX_SHARED", false, {{"created", true}}},                 // 7
+      CollectionIndex{"idx_ok", true, {{"title", false}}, {}},                       // 0
+      CollectionIndex{"1bad", false, {{"title", false}}, {}},                        // 1
+      CollectionIndex{"idx_empty", false, {}, {}},                                   // 2
+      CollectionIndex{"idx_missing", false, {{"nope", false}}, {}},                  // 3
+      CollectionIndex{"idx_twice", false, {{"title", false}, {"title", true}}, {}},  // 4
+      CollectionIndex{"IDX_OK", false, {{"created", false}}, {}},                    // 5
+      CollectionIndex{"idx_same", true, {{"title", false}}, {}},                     // 6
+      CollectionIndex{"IDX_SHARED", false, {{"created", true}}, {}},                 // 7
   };
   auto result = ValidateCollection(c, nullptr, schema);
   CHECK(Errors(result) == ErrorMap{
@@ -533,7 +533,7 @@ TEST_CASE("ValidateCollection: view collections", "[domain][collection_validatio
   SECTION("a query is required; fields need valid unique names only") {
     v.fields.push_back(MakeField("a", "total", FieldType::kNumber));
     v.fields.push_back(MakeField("b", "Total", FieldType::kJson));
-    v.indexes.push_back(CollectionIndex{"idx", false, {{"total", false}}});
+    v.indexes.push_back(CollectionIndex{"idx", false, {{"total", false}}, {}});
     CHECK(Errors(ValidateCollection(v, nullptr, schema)) ==
           ErrorMap{{"viewQuery", "validation_required"},
                    {"fields.1.name", "validation_duplicated_field_name"},
@@ -549,7 +549,7 @@ TEST_CASE("ValidateCollection reports every problem at once", "[domain][collecti
   ProjectSchema schema;
   Collection c = Base("bad id", "bad-name");
   c.fields.push_back(MakeField("x", "expand", FieldType::kText));
-  c.indexes.push_back(CollectionIndex{"i", false, {{"nope", false}}});
+  c.indexes.push_back(CollectionIndex{"i", false, {{"nope", false}}, {}});
   auto result = ValidateCollection(c, nullptr, schema);
   REQUIRE_FALSE(result);
   CHECK(result.error().code == ErrorCode::kInvalidArgument);

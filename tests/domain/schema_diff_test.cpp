@@ -25,8 +25,8 @@ Collection Posts() {
   c.fields.push_back(MakeField("f_title", "title", FieldType::kText));
   c.fields.push_back(MakeField("f_views", "views", FieldType::kNumber));
   c.fields.push_back(MakeField("f_tags", "tags", FieldType::kSelect, 1));
-  c.indexes.push_back(CollectionIndex{"idx_title", true, {{"title", false}}});
-  c.indexes.push_back(CollectionIndex{"idx_views", false, {{"views", true}}});
+  c.indexes.push_back(CollectionIndex{"idx_title", true, {{"title", false}}, {}});
+  c.indexes.push_back(CollectionIndex{"idx_views", false, {{"views", true}}, {}});
   return c;
 }
 
@@ -58,7 +58,7 @@ TEST_CASE("DiffCollections: fields are matched by id", "[domain][schema_diff]") 
   after.fields[3].name = "headline";                                        // rename
   after.fields.erase(after.fields.begin() + 4);                             // remove views
   after.fields.push_back(MakeField("f_body", "body", FieldType::kEditor));  // add
-  after.indexes = {CollectionIndex{"idx_title", true, {{"headline", false}}}};
+  after.indexes = {CollectionIndex{"idx_title", true, {{"headline", false}}, {}}};
 
   auto diff = DiffCollections(before, after);
   CHECK_FALSE(diff.Empty());
@@ -123,7 +123,7 @@ TEST_CASE("DiffCollections: index changes", "[domain][schema_diff]") {
   auto after = Posts();
   after.indexes[0].unique = false;                                                // changed
   after.indexes.erase(after.indexes.begin() + 1);                                 // removed
-  after.indexes.push_back(CollectionIndex{"idx_new", false, {{"tags", false}}});  // added
+  after.indexes.push_back(CollectionIndex{"idx_new", false, {{"tags", false}}, {}});  // added
   auto diff = DiffCollections(before, after);
   CHECK(Names(diff.dropped_indexes) == std::vector<std::string>{"idx_title", "idx_views"});
   CHECK(Names(diff.created_indexes) == std::vector<std::string>{"idx_title", "idx_new"});

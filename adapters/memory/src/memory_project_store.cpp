@@ -256,8 +256,20 @@ Result<void> CheckUnique(const Collection& collection, const Table& table, const
     for (const auto& column : index.columns) {
       if (auto position = collection.FieldIndex(column.field)) columns.push_back(*position);
     }
+    // A partial index (WHERE field != '') holds only the records whose condition fields are
+    // not empty: the others never collide.
+    std::vector<std::size_t> conditions;
+    for (const auto& column : index.where_not_empty) {
+      if (auto position = collection.FieldIndex(column)) conditions.push_back(*position);
+    }
+    auto indexed = [&](const Record& r) {
+      return std::none_of(conditions.begin(), conditions.end(), [&](std::size_t c) {
+        return r.values[c].type() == JsonValue::Type::kString && r.values[c].AsString().empty();
+      });
+    };
+    if (!indexed(record)) continue;
     for (const auto& [other_id, other] : table) {
-      if (other_id == id) continue;
+      if (other_id == id || !indexed(other)) continue;
       const bool same = std::all_of(columns.begin(), columns.end(), [&](std::size_t c) {
         return other.values[c] == record.values[c];
       });

@@ -74,6 +74,15 @@ Result<DdlStatement> CreateIndex(const std::string& table, const Collection& col
   sql += *name + " ON " + table + " (" + columns + ")";
   // An empty date is NULL here but '' in SQLite, where two of them collide in a unique index.
   if (index.unique && has_date) sql += " NULLS NOT DISTINCT";
+  for (std::size_t i = 0; i < index.where_not_empty.size(); ++i) {
+    const Field* field = IndexedField(collection, index.where_not_empty[i]);
+    if (field == nullptr || domain::StorageClassOf(*field) != StorageClass::kText) {
+      return Fail(IndexError(position, "The index condition names a field that is not text."));
+    }
+    auto quoted = SqlName(field->name);
+    if (!quoted) return Fail(quoted.error());
+    sql += (i == 0 ? " WHERE " : " AND ") + *quoted + " <> ''";
+  }
   return DdlStatement{std::move(sql), position, std::nullopt};
 }
 

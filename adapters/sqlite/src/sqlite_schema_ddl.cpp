@@ -39,6 +39,9 @@ bool Touches(const CollectionIndex& index, std::string_view field_name) {
   for (const auto& column : index.columns) {
     if (SameIdentifier(column.field, field_name)) return true;
   }
+  for (const auto& column : index.where_not_empty) {
+    if (SameIdentifier(column, field_name)) return true;
+  }
   return false;
 }
 
@@ -206,6 +209,11 @@ std::string CreateIndexSql(const CollectionIndex& index, std::string_view table)
     if (index.columns[i].descending) sql += " DESC";
   }
   sql += ')';
+  for (std::size_t i = 0; i < index.where_not_empty.size(); ++i) {
+    sql += i == 0 ? " WHERE " : " AND ";
+    AppendIdentifier(sql, index.where_not_empty[i]);
+    sql += " != ''";
+  }
   return sql;
 }
 

@@ -123,7 +123,7 @@ TEST_CASE("ReadCollection reads PocketBase's export shape", "[adapters][json][co
   CHECK(images.thumbs == std::vector<std::string>{"100x100"});
   CHECK(c->FindField("updated")->on_update);
   REQUIRE(c->indexes.size() == 1);
-  CHECK(c->indexes[0] == CollectionIndex{"idx_title", true, {{"title", false}}});
+  CHECK(c->indexes[0] == CollectionIndex{"idx_title", true, {{"title", false}}, {}});
 
   // It validates once its relation target exists (the import's final set).
   ProjectSchema schema;

@@ -368,7 +368,7 @@ TEST_CASE("postgres project store: each kind of schema change keeps the data",
   v2.fields[*v2.FieldIndex("title")].name = "heading";
   v2.fields.erase(v2.fields.begin() + static_cast<std::ptrdiff_t>(*v2.FieldIndex("flag")));
   v2.fields.push_back(MakeField("extra", FieldType::kNumber));
-  v2.indexes.push_back(CollectionIndex{"idx_heading", true, {{"heading", false}}});
+  v2.indexes.push_back(CollectionIndex{"idx_heading", true, {{"heading", false}}, {}});
   schema = Change(*store, v1, v2);
   CHECK(schema->version == 2);
   CHECK_FALSE(TableExists(f, "posts"));
@@ -431,7 +431,7 @@ TEST_CASE("postgres project store: mixed-case names are folded to lower case",
   // takes lower case only); the definitions keep their spelling.
   Collection v1 =
       MakeCollection("pbc_blog", "BlogPosts", {MakeField("firstName", FieldType::kText)});
-  v1.indexes.push_back(CollectionIndex{"IDX_First", true, {{"firstName", false}}});
+  v1.indexes.push_back(CollectionIndex{"IDX_First", true, {{"firstName", false}}, {}});
   auto schema = Create(*store, v1);
   CHECK(TableExists(f, "blogposts"));
   CHECK(IndexExists(f, "idx_first"));
@@ -465,8 +465,8 @@ TEST_CASE("postgres project store: a refused schema change changes nothing",
   // A unique index over duplicates, after another change in the same call.
   Collection v2 = v1;
   v2.fields.push_back(MakeField("extra", FieldType::kText));
-  v2.indexes.push_back(CollectionIndex{"idx_plain", false, {{"views", false}}});
-  v2.indexes.push_back(CollectionIndex{"idx_title", true, {{"title", false}}});
+  v2.indexes.push_back(CollectionIndex{"idx_plain", false, {{"views", false}}, {}});
+  v2.indexes.push_back(CollectionIndex{"idx_title", true, {{"title", false}}, {}});
   Collection other = MakeCollection("pbc_other", "other", {});
   auto refused = store->ApplySchema(
       {CollectionChange{std::nullopt, other}, CollectionChange{v1, v2}}, 1, "test", At(1));
@@ -601,9 +601,9 @@ TEST_CASE("postgres project store: unique indexes refuse duplicates as field err
   Fixture f;
   auto store = Must(f.Connect()->Open(f.project), "open");
   Collection posts = Posts();
-  posts.indexes.push_back(CollectionIndex{"idx_title", true, {{"title", false}}});
-  posts.indexes.push_back(CollectionIndex{"idx_pair", true, {{"views", false}, {"data", true}}});
-  posts.indexes.push_back(CollectionIndex{"idx_when", true, {{"when", false}}});
+  posts.indexes.push_back(CollectionIndex{"idx_title", true, {{"title", false}}, {}});
+  posts.indexes.push_back(CollectionIndex{"idx_pair", true, {{"views", false}, {"data", true}}, {}});
+  posts.indexes.push_back(CollectionIndex{"idx_when", true, {{"when", false}}, {}});
   Create(*store, posts);
   Insert(*store, posts,
          {Make(posts, "p1",

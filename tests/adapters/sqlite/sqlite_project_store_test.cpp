@@ -443,8 +443,8 @@ TEST_CASE("sqlite project: every kind of schema change keeps the data",
        MakeField("f_n", "n", FieldType::kNumber), MakeField("f_gone", "gone", FieldType::kText),
        Multi(MakeField("f_tags", "tags", FieldType::kSelect)),
        MakeField("f_rowid", "rowid", FieldType::kText)});
-  before.indexes.push_back(CollectionIndex{"idx_notes_a", true, {{"a", false}}});
-  before.indexes.push_back(CollectionIndex{"idx_notes_n", false, {{"n", true}}});
+  before.indexes.push_back(CollectionIndex{"idx_notes_a", true, {{"a", false}}, {}});
+  before.indexes.push_back(CollectionIndex{"idx_notes_n", false, {{"n", true}}, {}});
   SchemaPtr schema = Create(*store, {before});
   Insert(*store, *schema->Find("notes"),
          {Make(before, "r1",
@@ -463,9 +463,9 @@ TEST_CASE("sqlite project: every kind of schema change keeps the data",
   after.fields[after.FieldIndex("n").value()].type = FieldType::kText;
   std::erase_if(after.fields, [](const Field& f) { return f.name == "gone"; });
   after.fields.push_back(MakeField("f_new", "fresh", FieldType::kBool));
-  after.indexes = {CollectionIndex{"idx_notes_a", true, {{"b", false}}},
-                   CollectionIndex{"idx_notes_n", false, {{"n", true}}},
-                   CollectionIndex{"idx_notes_fresh", false, {{"fresh", false}, {"a", false}}}};
+  after.indexes = {CollectionIndex{"idx_notes_a", true, {{"b", false}}, {}},
+                   CollectionIndex{"idx_notes_n", false, {{"n", true}}, {}},
+                   CollectionIndex{"idx_notes_fresh", false, {{"fresh", false}, {"a", false}}, {}}};
   schema = Apply(*store, {{before, after}});
   const Collection& notes = *schema->Find("Notes");
   CHECK(notes.name == "Notes");
@@ -532,8 +532,8 @@ TEST_CASE("sqlite project: a failed schema change rolls everything back",
   Collection after = before;
   after.name = "renamed";
   after.fields[after.FieldIndex("n").value()].type = FieldType::kText;
-  after.indexes.push_back(CollectionIndex{"idx_a", false, {{"n", false}}});
-  after.indexes.push_back(CollectionIndex{"idx_unique_a", true, {{"a", false}}});
+  after.indexes.push_back(CollectionIndex{"idx_a", false, {{"n", false}}, {}});
+  after.indexes.push_back(CollectionIndex{"idx_unique_a", true, {{"a", false}}, {}});
   auto failed = store->ApplySchema({{std::nullopt, other}, {before, after}}, schema->version,
                                    "test", T(5));
   REQUIRE_FALSE(failed.has_value());
@@ -709,8 +709,8 @@ TEST_CASE("sqlite project: unique violations name the index's fields, a taken id
        MakeField("f_last", "last", FieldType::kText),
        MakeField("f_mail", "mail", FieldType::kEmail)});
   people.indexes.push_back(
-      CollectionIndex{"idx_people_name", true, {{"first", false}, {"last", true}}});
-  people.indexes.push_back(CollectionIndex{"idx_people_mail", true, {{"mail", false}}});
+      CollectionIndex{"idx_people_name", true, {{"first", false}, {"last", true}}, {}});
+  people.indexes.push_back(CollectionIndex{"idx_people_mail", true, {{"mail", false}}, {}});
   SchemaPtr schema = Create(*store, {people});
   const Collection& c = *schema->Find("people");
   Insert(*store, c,

@@ -106,15 +106,20 @@ struct CollectionIndex {
   std::string name;  ///< [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes, unique in the project
   bool unique = false;
   std::vector<IndexColumn> columns;
+  /// A partial index: only rows whose text fields named here are not empty are indexed
+  /// (PocketBase's `WHERE email != ''`, so that many records may leave an optional unique
+  /// field empty). The only partial form supported; the fields must be stored as text.
+  std::vector<std::string> where_not_empty;
   friend bool operator==(const CollectionIndex&, const CollectionIndex&) = default;
 };
 
 /// Parses PocketBase's index declaration: `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON
-/// table (column [ASC|DESC] [, ...])`, identifiers bare or quoted with `"`, '`' or [].
-/// invalid_argument naming the problem (a partial index's WHERE, expressions and COLLATE are
-/// refused). The table name is returned through `table` for the caller to check.
+/// table (column [ASC|DESC] [, ...]) [WHERE column != '' [AND column != '' ...]]`,
+/// identifiers bare or quoted with `"`, '`' or [], `<>` accepted for `!=`. invalid_argument
+/// naming the problem (any other WHERE condition, expressions and COLLATE are refused). The table name is returned through `table` for the caller to check.
 Result<CollectionIndex> ParseIndexSql(std::string_view sql, std::string* table = nullptr);
-/// The declaration in PocketBase's spelling, for exports: CREATE UNIQUE INDEX `n` ON `t` (`a` DESC).
+/// The declaration in PocketBase's spelling, for exports: CREATE UNIQUE INDEX `n` ON `t` (`a` DESC)
+/// [WHERE `a` != ''].
 std::string ToIndexSql(const CollectionIndex& index, std::string_view collection_name);
 
 /// The five API rules. nullopt: superusers only; "": everyone; otherwise a filter expression
