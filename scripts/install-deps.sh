@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpq-dev libsimdjson-dev libargon2-dev libssl-dev libfmt-dev libsqlite3-dev
-  libtomlplusplus-dev catch2
+  libtomlplusplus-dev catch2 john-data
   postgresql-15 sqlite3 curl
 )
 if [[ "${SOCLE_FUZZ_DEPS:-0}" == 1 ]]; then

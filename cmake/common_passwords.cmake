@@ -1,0 +1,140 @@
+# The common-password list compiled into the domain library (socle::domain::CommonPasswords).
+#
+# The list is Openwall's password.lst (public domain, about 3,500 entries, most common first),
+# which Debian ships in the package john-data as /usr/share/john/password.lst. It is read at
+# build time, so no binary looks for it at run time.
+#
+# This file has two roles:
+#   include(common_passwords) + socle_embed_common_passwords(<target>)
+#       finds the list at configure time (configuring fails, naming the package, when it is
+#       missing) and adds a build step that generates the C++ source into <target>;
+#   cmake -DLIST=<password.lst> -DOUT=<file.cpp> -P common_passwords.cmake
+#       the build step itself: writes the source.
+#
+# What the source holds: every entry of 4 or more characters (shorter ones cannot pass any
+# sensible minimum length, and keeping 4 leaves the policy's minimum configurable), ASCII
+# lower-cased (the check ignores ASCII case), without duplicates, sorted by byte so that
+# std::ranges::binary_search works on it. "#!comment:" lines are skipped, and so are entries
+# holding anything but printable ASCII (there are none in the Openwall list; lower-casing
+# anything else would need Unicode case folding).
+
+set(SOCLE_COMMON_PASSWORDS_MIN_LENGTH 4)
+
+if(NOT CMAKE_SCRIPT_MODE_FILE)
+  # socle_embed_common_passwords(<target>)
+  function(socle_embed_common_passwords target)
+    set(script "${CMAKE_CURRENT_FUNCTION_LIST_FILE}")
+    find_file(SOCLE_COMMON_PASSWORDS_FILE password.lst
+      PATHS /usr/share/john /usr/local/share/john
+      NO_DEFAULT_PATH
+      DOC "Openwall's common-password list (Debian package john-data)")
+    if(NOT SOCLE_COMMON_PASSWORDS_FILE)
+      message(FATAL_ERROR "The common-password list /usr/share/john/password.lst was not found. "
+        "It comes with the Debian package john-data: run scripts/install-deps.sh (or "
+        "apt-get install john-data), or point -DSOCLE_COMMON_PASSWORDS_FILE=<file> at a list "
+        "in the same format (one password per line).")
+    endif()
+    set(out "${CMAKE_CURRENT_BINARY_DIR}/generated/common_passwords.cpp")
+    add_custom_command(
+      OUTPUT "${out}"
+      COMMAND ${CMAKE_COMMAND} "-DLIST=${SOCLE_COMMON_PASSWORDS_FILE}" "-DOUT=${out}"
+              -P "${script}"
+      DEPENDS "${SOCLE_COMMON_PASSWORDS_FILE}" "${script}"
+      COMMENT "Embedding the common-password list"
+      VERBATIM)
+    target_sources(${target} PRIVATE "${out}")
+  endfunction()
+  return()
+endif()
+
+# Script mode: generate the source.
+cmake_policy(VERSION 3.25)
+if(NOT DEFINED LIST OR NOT DEFINED OUT)
+  message(FATAL_ERROR
+    "usage: cmake -DLIST=<password.lst> -DOUT=<file.cpp> -P common_passwords.cmake")
+endif()
+if(NOT EXISTS "${LIST}")
+  message(FATAL_ERROR "The common-password list ${LIST} does not exist (Debian package john-data).")
+endif()
+
+file(READ "${LIST}" content)
+string(REPLACE "\r" "" content "${content}")
+# A leading newline lets the first line match the comment pattern like every other line.
+string(REGEX REPLACE "\n#!comment:[^\n]*" "\n" content "\n${content}")
+# Entries with a byte outside printable ASCII are emptied, hence dropped below.
+string(REGEX REPLACE "[^\n]*[^\n -~][^\n]*" "" content "${content}")
+string(TOLOWER "${content}" content)
+
+# CMake lists are split on ';' and bracket-aware, and passwords hold both. Every printable
+# character c is therefore carried as the byte c + 128 until the list has been sorted: no
+# list syntax is made of those bytes, and adding the same offset to every character keeps the
+# byte order that list(SORT) compares (unsigned, like std::string_view's operator<).
+foreach(code RANGE 32 126)
+  string(ASCII ${code} plain)
+  math(EXPR shifted_code "${code} + 128")
+  string(ASCII ${shifted_code} shifted)
+  string(REPLACE "${plain}" "${shifted}" content "${content}")
+endforeach()
+
+string(REPLACE "\n" ";" lines "${content}")
+set(entries "")
+foreach(line IN LISTS lines)
+  string(LENGTH "${line}" length)
+  if(length GREATER_EQUAL SOCLE_COMMON_PASSWORDS_MIN_LENGTH)
+    list(APPEND entries "${line}")
+  endif()
+endforeach()
+list(REMOVE_DUPLICATES entries)
+list(SORT entries COMPARE STRING)
+list(LENGTH entries count)
+if(count EQUAL 0)
+  message(FATAL_ERROR "The common-password list ${LIST} has no entry of "
+    "${SOCLE_COMMON_PASSWORDS_MIN_LENGTH} or more printable ASCII characters.")
+endif()
+
+# Back to plain characters, escaped for a C++ string literal.
+list(JOIN entries "\n" body)
+foreach(code RANGE 32 126)
+  string(ASCII ${code} plain)
+  math(EXPR shifted_code "${code} + 128")
+  string(ASCII ${shifted_code} shifted)
+  if(plain STREQUAL "\\" OR plain STREQUAL "\"" OR plain STREQUAL "?")
+    # '?' is escaped so that no "??x" can read as a trigraph to an older compiler.
+    set(plain "\\${plain}")
+  endif()
+  string(REPLACE "${shifted}" "${plain}" body "${body}")
+endforeach()
+string(REPLACE "\n" "\",\n    \"" body "${body}")
+
+set(min_length ${SOCLE_COMMON_PASSWORDS_MIN_LENGTH})
+file(WRITE "${OUT}.tmp" "// Generated by cmake/common_passwords.cmake from ${LIST}; do not edit.
+// ${count} entries: Openwall's common passwords of ${min_length} or more characters,
+// ASCII lower-case, without duplicates, sorted by byte.
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <span>
+#include <string_view>
+
+#include \"socle/domain/password_policy.hpp\"
+
+namespace socle::domain {
+namespace {
+
+constexpr std::array<std::string_view, ${count}> kCommonPasswords = {
+    \"${body}\",
+};
+
+// IsCommonPassword binary-searches this table: refuse to build one it cannot search.
+static_assert(std::ranges::adjacent_find(kCommonPasswords, std::ranges::greater_equal{}) ==
+                  kCommonPasswords.end(),
+              \"the common-password table must be sorted and free of duplicates\");
+
+}  // namespace
+
+std::span<const std::string_view> CommonPasswords() noexcept { return kCommonPasswords; }
+
+}  // namespace socle::domain
+")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
+file(REMOVE "${OUT}.tmp")
