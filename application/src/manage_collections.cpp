@@ -65,6 +65,44 @@ std::string NewFieldId(RandomSource& random, const Collection& collection, const
   }
 }
 
+// Puts an auth collection's own system fields in place, after id as PocketBase orders them. A
+// field the draft declares with the right type keeps the options it was given (a longer minimum
+// password, allowed e-mail domains) but not its identity flags: the system fields are always
+// system, and password and tokenKey always hidden and required. A field of the wrong type is
+// left for validation to report. The unique indexes sign-in relies on are added when missing.
+void CompleteAuth(Collection& draft) {
+  std::size_t position = 1;
+  for (const auto& system : domain::AuthSystemFields()) {
+    auto it = std::find_if(draft.fields.begin(), draft.fields.end(),
+                           [&](const Field& f) { return f.name == system.name; });
+    if (it == draft.fields.end()) {
+      position = std::min(position, draft.fields.size());
+      draft.fields.insert(draft.fields.begin() + static_cast<std::ptrdiff_t>(position), system);
+      ++position;
+      continue;
+    }
+    if (it->type != system.type) continue;
+    if (it->id.empty()) it->id = system.id;
+    it->system = true;
+    it->hidden = it->hidden || system.hidden;
+    it->required = it->required || system.required;
+    if (system.name == "tokenKey") {
+      it->autogenerate_pattern = system.autogenerate_pattern;
+      it->min = system.min;
+      it->max = system.max;
+    }
+    if (system.name == "password" && it->min.value_or(0) < 8) it->min = system.min;
+    position = static_cast<std::size_t>(it - draft.fields.begin()) + 1;
+  }
+  for (const auto& needed : domain::AuthSystemIndexes(draft.id)) {
+    const std::string& column = needed.columns.front().field;
+    const bool present = std::any_of(draft.indexes.begin(), draft.indexes.end(), [&](const auto& i) {
+      return i.unique && i.columns.size() == 1 && i.columns.front().field == column;
+    });
+    if (!present) draft.indexes.push_back(needed);
+  }
+}
+
 // Gives every field of `draft` an id: the id of the field of `before` with the same name when
 // the draft omitted it (so that hand-written definitions keep their data), else a new one.
 // Puts the system fields in place with their fixed definitions.
@@ -89,6 +127,7 @@ void CompleteFields(Collection& draft, const Collection* before, RandomSource& r
       draft.fields.push_back(system);
     }
   }
+  if (draft.type == domain::CollectionType::kAuth) CompleteAuth(draft);
   for (auto& field : draft.fields) {
     if (field.id.empty()) field.id = NewFieldId(random, draft, field);
   }
@@ -107,7 +146,13 @@ void CheckRules(const Collection& collection, const domain::SchemaPtr& schema,
   }};
   const Collection* resolved = schema->FindById(collection.id);
   if (resolved == nullptr) return;
-  for (const auto& [name, rule] : rules) {
+  std::vector<std::pair<const char*, const std::optional<std::string>*>> checked(rules.begin(),
+                                                                                 rules.end());
+  if (collection.type == domain::CollectionType::kAuth) {
+    checked.emplace_back("authRule", &collection.auth.auth_rule);
+    checked.emplace_back("manageRule", &collection.auth.manage_rule);
+  }
+  for (const auto& [name, rule] : checked) {
     if (!rule->has_value() || (*rule)->empty()) continue;
     if (collection.type == domain::CollectionType::kView && std::string_view(name) != "listRule" &&
         std::string_view(name) != "viewRule") {

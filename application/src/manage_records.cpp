@@ -29,6 +29,13 @@ struct ManageRecords::Target {
   const Collection* collection = nullptr;
 };
 
+struct ManageRecords::PasswordPlan {
+  bool auth = false;          ///< the target is an auth collection
+  bool manager = false;       ///< update: the caller manages the stored record
+  std::string new_hash;       ///< the new password's hash; "" when none was given
+  std::string verified_hash;  ///< the stored hash oldPassword was checked against
+};
+
 namespace {
 
 constexpr std::string_view kSuperusersOnly = "Only superusers can perform this action.";
@@ -458,6 +465,67 @@ domain::RecordInputOptions InputOptions(const RecordWriteInput& input, const Cal
   return options;
 }
 
+// A body member read as PocketBase's cast.ToString reads it: strings as they are, numbers and
+// booleans spelled out, a form's repeated key by its last value, anything else "".
+std::string BodyString(const JsonValue& body, std::string_view key) {
+  const JsonValue* value = body.Find(key);
+  if (value == nullptr) return {};
+  if (value->type() == JsonValue::Type::kArray && !value->items().empty()) {
+    value = &value->items().back();
+  }
+  switch (value->type()) {
+    case JsonValue::Type::kString: return value->AsString();
+    case JsonValue::Type::kBool: return value->AsBool() ? "true" : "false";
+    case JsonValue::Type::kNumber:
+      if (auto integer = value->AsInt64()) return std::to_string(*integer);
+      return {};
+    default: return {};
+  }
+}
+
+// The field a body key names, modifiers ("+tags", "tags+", "tags-") removed.
+std::string_view KeyField(std::string_view key) {
+  if (!key.empty() && key.front() == '+') key.remove_prefix(1);
+  if (!key.empty() && (key.back() == '+' || key.back() == '-')) key.remove_suffix(1);
+  return key;
+}
+
+// The body without the keys of hidden fields, unless the caller is a superuser: hidden fields
+// (an auth record's tokenKey among them) are written by superusers only. The auth password is
+// hidden too but is how a password is set, so it stays.
+JsonValue WritableBody(const Collection& coll, const JsonValue& body, const Caller& caller) {
+  if (caller.superuser || !body.IsObject()) return body;
+  const bool any_hidden = std::any_of(coll.fields.begin(), coll.fields.end(),
+                                      [](const Field& f) { return f.hidden; });
+  if (!any_hidden) return body;
+  std::vector<std::pair<std::string, JsonValue>> members;
+  for (const auto& [key, value] : body.members()) {
+    const Field* field = coll.FindField(KeyField(key));
+    const bool password = coll.type == domain::CollectionType::kAuth && field != nullptr &&
+                          field->type == FieldType::kPassword;
+    if (field != nullptr && field->hidden && !password) continue;
+    members.emplace_back(key, value);
+  }
+  return JsonValue::Object(std::move(members));
+}
+
+Error InvalidData(std::vector<domain::FieldError> fields) {
+  Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
+  error.fields = std::move(fields);
+  return error;
+}
+
+const JsonValue* ValueOf(const Collection& coll, const Record& record, std::string_view name) {
+  auto index = coll.FieldIndex(name);
+  return index && *index < record.values.size() ? &record.values[*index] : nullptr;
+}
+
+bool SameValue(const Collection& coll, const Record& a, const Record& b, std::string_view name) {
+  const JsonValue* x = ValueOf(coll, a, name);
+  const JsonValue* y = ValueOf(coll, b, name);
+  return x == nullptr || y == nullptr || *x == *y;
+}
+
 // A write that failed with aborted met a concurrent change (of the schema, made by another
 // process, or a serialisation conflict): it is replanned against the current schema a few times.
 constexpr int kWriteAttempts = 3;
@@ -573,15 +641,123 @@ Result<RecordResult> ManageRecords::Expanded(const Target& target, Record record
   return result;
 }
 
+Result<ManageRecords::PasswordPlan> ManageRecords::PlanPasswords(const Target& target,
+                                                                 std::string_view id,
+                                                                 const RecordWriteInput& input,
+                                                                 const Caller& caller) {
+  PasswordPlan plan;
+  const Collection& coll = *target.collection;
+  if (coll.type != domain::CollectionType::kAuth) return plan;
+  plan.auth = true;
+  const bool creating = id.empty();
+  const std::string password = BodyString(input.body, "password");
+  const std::string confirm = BodyString(input.body, "passwordConfirm");
+  const std::string old = BodyString(input.body, "oldPassword");
+  auto password_index = coll.FieldIndex("password");
+  if (!password_index) return Fail(Error::Internal("auth collection without a password field"));
+
+  std::optional<Record> stored;
+  if (!creating) {
+    auto found = target.entry.store->Get(coll, id, nullptr);
+    if (!found) return std::unexpected(std::move(found.error()));
+    // A missing record is the update's to report (404, after its own checks).
+    if (!*found) return plan;
+    stored = std::move(*found);
+    plan.manager = caller.superuser;
+    if (!plan.manager && coll.auth.manage_rule && caller.request.auth) {
+      auto rule = RuleFor(coll.auth.manage_rule, target.schema, coll, caller, &*stored);
+      if (!rule) return std::unexpected(std::move(rule.error()));
+      if (!*rule) {
+        plan.manager = true;
+      } else {
+        auto managed = target.entry.store->Get(coll, id, &**rule);
+        if (!managed) return std::unexpected(std::move(managed.error()));
+        plan.manager = managed->has_value();
+      }
+    }
+  }
+
+  std::vector<domain::FieldError> errors;
+  if ((creating || !confirm.empty() || !old.empty()) && password.empty()) {
+    errors.push_back({"password", "validation_required", "Cannot be blank."});
+  }
+  if ((creating || !password.empty() || !old.empty()) && confirm.empty()) {
+    errors.push_back({"passwordConfirm", "validation_required", "Cannot be blank."});
+  } else if (confirm != password) {
+    errors.push_back({"passwordConfirm", "validation_values_mismatch", "Values don't match."});
+  }
+  if (!creating && !plan.manager && (!password.empty() || !confirm.empty())) {
+    bool matches = false;
+    const JsonValue& hash = stored->values[*password_index];
+    if (!old.empty() && passwords_.hasher != nullptr &&
+        hash.type() == JsonValue::Type::kString && !hash.AsString().empty()) {
+      auto verified = passwords_.hasher->Verify(old, hash.AsString());
+      matches = verified && *verified;
+      if (matches) plan.verified_hash = hash.AsString();
+    }
+    if (!matches) {
+      errors.push_back(
+          {"oldPassword", "validation_invalid_old_password", "Missing or invalid old password."});
+    }
+  }
+  if (!password.empty() && errors.empty()) {
+    domain::PasswordPolicy policy = passwords_.policy;
+    const Field& field = coll.fields[*password_index];
+    if (field.min && *field.min > static_cast<double>(policy.min_length)) {
+      policy.min_length = static_cast<std::size_t>(*field.min);
+    }
+    if (field.max && *field.max > 0 && *field.max < static_cast<double>(policy.max_length)) {
+      policy.max_length = static_cast<std::size_t>(*field.max);
+    }
+    // What a guesser tries first: the account's own identifiers.
+    std::vector<std::string> parts;
+    for (const auto& name : coll.auth.identity_fields) {
+      std::string value = BodyString(input.body, name);
+      if (value.empty() && stored) {
+        if (const JsonValue* v = ValueOf(coll, *stored, name);
+            v != nullptr && v->type() == JsonValue::Type::kString) {
+          value = v->AsString();
+        }
+      }
+      if (!value.empty()) parts.push_back(std::move(value));
+    }
+    std::vector<std::string_view> views(parts.begin(), parts.end());
+    if (auto ok = domain::CheckPassword(password, policy, views); !ok) {
+      for (auto& field_error : ok.error().fields) errors.push_back(std::move(field_error));
+      if (ok.error().fields.empty()) {
+        errors.push_back({"password", "validation_invalid_password", ok.error().message});
+      }
+    }
+  }
+  if (!errors.empty()) return std::unexpected(InvalidData(std::move(errors)));
+  if (!password.empty()) {
+    if (passwords_.hasher == nullptr) {
+      return Fail(ErrorCode::kFailedPrecondition, "Passwords cannot be set here.");
+    }
+    auto hash = passwords_.hasher->Hash(password);
+    if (!hash) return std::unexpected(std::move(hash.error()));
+    plan.new_hash = std::move(*hash);
+  }
+  return plan;
+}
+
 Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& target,
-                                       const RecordWriteInput& input, const Caller& caller) {
+                                       const RecordWriteInput& input, const Caller& caller,
+                                       const PasswordPlan& plan) {
   const Collection& coll = *target.collection;
   if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
   if (!caller.superuser && !coll.rules.create) {
     return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
   }
   const domain::RecordInputOptions options = InputOptions(input, caller, random_);
-  auto record = domain::ApplyRecordInput(coll, domain::EmptyRecord(coll), input.body, true, options);
+  Record base = domain::EmptyRecord(coll);
+  if (plan.auth && !plan.new_hash.empty()) {
+    if (auto index = coll.FieldIndex("password")) {
+      base.values[*index] = JsonValue::String(plan.new_hash);
+    }
+  }
+  const JsonValue body = WritableBody(coll, input.body, caller);
+  auto record = domain::ApplyRecordInput(coll, std::move(base), body, true, options);
   if (!record) return std::unexpected(std::move(record.error()));
   auto id_index = coll.FieldIndex("id");
   if (!id_index) return std::unexpected(Error::Internal("collection without an id field"));
@@ -605,6 +781,27 @@ Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& targ
     if (!allowed) return std::unexpected(std::move(allowed.error()));
     if (!*allowed) {
       return Fail(ErrorCode::kPermissionDenied, "The create rule does not allow this record.");
+    }
+  }
+  // A new auth record starts unverified unless its creator manages the collection's records.
+  const JsonValue* verified = plan.auth ? ValueOf(coll, *record, "verified") : nullptr;
+  if (verified != nullptr && verified->type() == JsonValue::Type::kBool && verified->AsBool() &&
+      !caller.superuser) {
+    bool manager = false;
+    if (coll.auth.manage_rule && caller.request.auth) {
+      auto manage = RuleFor(coll.auth.manage_rule, target.schema, coll, caller);
+      if (!manage) return std::unexpected(std::move(manage.error()));
+      if (!*manage) {
+        manager = true;
+      } else {
+        auto matches = tx.Matches(coll, record->Id(coll), **manage);
+        if (!matches) return std::unexpected(std::move(matches.error()));
+        manager = *matches;
+      }
+    }
+    if (!manager) {
+      return std::unexpected(
+          InvalidData({{"verified", "validation_values_mismatch", "Values don't match."}}));
     }
   }
   return record;
@@ -649,7 +846,7 @@ Result<Record> FindWritable(RecordTransaction& tx, const SchemaPtr& schema,
 
 Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& target,
                                        std::string_view id, const RecordWriteInput& input,
-                                       const Caller& caller) {
+                                       const Caller& caller, const PasswordPlan& plan) {
   const Collection& coll = *target.collection;
   if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
   if (!caller.superuser && !coll.rules.update) {
@@ -659,8 +856,44 @@ Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& targ
                               "The update rule does not allow this change.");
   if (!current) return std::unexpected(std::move(current.error()));
   const domain::RecordInputOptions options = InputOptions(input, caller, random_);
-  auto record = domain::ApplyRecordInput(coll, std::move(*current), input.body, false, options);
+  const JsonValue body = WritableBody(coll, input.body, caller);
+  std::optional<Record> before;
+  if (plan.auth) {
+    // The old password was checked against this hash before the transaction: a password
+    // changed meanwhile invalidates that check.
+    const JsonValue* hash = ValueOf(coll, *current, "password");
+    const bool unchecked = !plan.new_hash.empty() && !plan.manager && plan.verified_hash.empty();
+    if (unchecked || (!plan.verified_hash.empty() &&
+                      (hash == nullptr || hash->type() != JsonValue::Type::kString ||
+                       hash->AsString() != plan.verified_hash))) {
+      return std::unexpected(InvalidData({{"oldPassword", "validation_invalid_old_password",
+                                           "Missing or invalid old password."}}));
+    }
+    before = *current;
+  }
+  auto record = domain::ApplyRecordInput(coll, std::move(*current), body, false, options);
   if (!record) return std::unexpected(std::move(record.error()));
+  if (plan.auth) {
+    std::vector<domain::FieldError> errors;
+    for (std::string_view name : {"email", "verified"}) {
+      if (!plan.manager && !SameValue(coll, *before, *record, name)) {
+        errors.push_back({std::string(name), "validation_values_mismatch", "Values don't match."});
+      }
+    }
+    if (!errors.empty()) return std::unexpected(InvalidData(std::move(errors)));
+    const bool email_changed = !SameValue(coll, *before, *record, "email");
+    if (!plan.new_hash.empty()) {
+      if (auto index = coll.FieldIndex("password")) {
+        record->values[*index] = JsonValue::String(plan.new_hash);
+      }
+    }
+    // A new password or e-mail revokes every token issued so far.
+    if (!plan.new_hash.empty() || email_changed) {
+      if (auto index = coll.FieldIndex("tokenKey")) {
+        record->values[*index] = JsonValue::String(Autogenerate(coll.fields[*index], random_));
+      }
+    }
+  }
   if (auto valid = CheckRelations(tx, target.schema, coll, *record); !valid) {
     return std::unexpected(std::move(valid.error()));
   }
@@ -693,9 +926,11 @@ Result<RecordResult> ManageRecords::Create(std::string_view project, std::string
   for (int attempt = 1;; ++attempt) {
     auto target = Open(project, collection);
     if (!target) return std::unexpected(std::move(target.error()));
+    auto plan = PlanPasswords(*target, {}, input, caller);
+    if (!plan) return std::unexpected(std::move(plan.error()));
     std::optional<Record> created;
     auto done = target->entry.store->Write([&](RecordTransaction& tx) -> Result<void> {
-      auto record = CreateIn(tx, *target, input, caller);
+      auto record = CreateIn(tx, *target, input, caller, *plan);
       if (!record) return std::unexpected(std::move(record.error()));
       created = std::move(*record);
       return {};
@@ -715,9 +950,11 @@ Result<RecordResult> ManageRecords::Update(std::string_view project, std::string
   for (int attempt = 1;; ++attempt) {
     auto target = Open(project, collection);
     if (!target) return std::unexpected(std::move(target.error()));
+    auto plan = PlanPasswords(*target, id, input, caller);
+    if (!plan) return std::unexpected(std::move(plan.error()));
     std::optional<Record> updated;
     auto done = target->entry.store->Write([&](RecordTransaction& tx) -> Result<void> {
-      auto record = UpdateIn(tx, *target, id, input, caller);
+      auto record = UpdateIn(tx, *target, id, input, caller, *plan);
       if (!record) return std::unexpected(std::move(record.error()));
       updated = std::move(*record);
       return {};
@@ -803,6 +1040,33 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
       }
       targets.push_back(Target{*entry, *schema, found});
     }
+    // Passwords are checked and hashed before the transaction, never inside it. An upsert is
+    // planned as the update it becomes when its record exists now.
+    std::vector<PasswordPlan> plans(operations.size());
+    for (std::size_t i = 0; i < operations.size(); ++i) {
+      const BatchOperation& op = operations[i];
+      if (targets[i].collection->type != domain::CollectionType::kAuth ||
+          op.kind == BatchOperation::Kind::kDelete) {
+        continue;
+      }
+      Caller step = caller;
+      step.request.body = op.input.body;
+      std::string id = op.kind == BatchOperation::Kind::kUpdate ? op.id : std::string();
+      if (op.kind == BatchOperation::Kind::kUpsert) {
+        const JsonValue* wanted = op.input.body.Find("id");
+        std::string upsert_id = wanted != nullptr && wanted->type() == JsonValue::Type::kString
+                                    ? wanted->AsString()
+                                    : op.id;
+        if (!upsert_id.empty()) {
+          auto existing = entry->store->Get(*targets[i].collection, upsert_id, nullptr);
+          if (!existing) return std::unexpected(BatchFailure{i, std::move(existing.error())});
+          if (*existing) id = upsert_id;
+        }
+      }
+      auto plan = PlanPasswords(targets[i], id, op.input, step);
+      if (!plan) return std::unexpected(BatchFailure{i, std::move(plan.error())});
+      plans[i] = std::move(*plan);
+    }
 
     std::vector<BatchItemResult> results(operations.size());
     std::vector<std::optional<Record>> written(operations.size());
@@ -835,14 +1099,14 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
         switch (kind) {
           case BatchOperation::Kind::kCreate: {
             step.request.method = "POST";
-            auto record = CreateIn(tx, targets[i], op.input, step);
+            auto record = CreateIn(tx, targets[i], op.input, step, plans[i]);
             if (!record) return std::unexpected(std::move(record.error()));
             written[i] = std::move(*record);
             break;
           }
           case BatchOperation::Kind::kUpdate: {
             step.request.method = "PATCH";
-            auto record = UpdateIn(tx, targets[i], op.id, op.input, step);
+            auto record = UpdateIn(tx, targets[i], op.id, op.input, step, plans[i]);
             if (!record) return std::unexpected(std::move(record.error()));
             written[i] = std::move(*record);
             break;

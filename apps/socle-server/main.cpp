@@ -2,8 +2,13 @@
 // catalogue store they name and opens the projects' stores beside it, wires the use cases to
 // the real clock and random source, serves HTTP until SIGTERM/SIGINT, and exits 0 after a
 // graceful shutdown (1 when it cannot start, 2 on a usage error).
+#include <array>
+#include <condition_variable>
+#include <cstdint>
 #include <iostream>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -16,16 +21,21 @@
 #include "socle/adapters/http/platform_api.hpp"
 #include "socle/adapters/http/project_data_api.hpp"
 #include "socle/adapters/http/router.hpp"
+#include "socle/adapters/http/setup_api.hpp"
 #include "socle/adapters/store_url.hpp"
 #include "socle/adapters/system/system_clock.hpp"
+#include "socle/application/authenticate.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
 #include "socle/application/manage_settings.hpp"
+#include "socle/application/manage_superusers.hpp"
 #include "socle/application/project_directory.hpp"
+#include "socle/apps/open_auth.hpp"
 #include "socle/apps/open_store.hpp"
+#include "socle/domain/login_throttle.hpp"
 
 namespace {
 
@@ -148,6 +158,12 @@ int Main(int argc, char** argv) {
     return StartFailed(logger, "cannot open the projects' stores", project_stores.error());
   }
 
+  auto auth = socle::apps::OpenAuth(settings, **project_stores, clock, random);
+  if (!auth) return StartFailed(logger, "cannot set up authentication", auth.error());
+  socle::application::ManageSuperusers superusers(*auth->platform, *auth->hasher, clock, random);
+  auto throttle = socle::domain::LoginThrottle::Create({});
+  if (!throttle) return StartFailed(logger, "cannot set up sign-in throttling", throttle.error());
+
   socle::application::ProjectDirectory directory(**store, **project_stores, clock);
   socle::application::ManageOrganisations organisations(**store, clock, random, &directory);
   socle::application::ManageProjects projects(**store, clock, random, &directory);
@@ -155,17 +171,22 @@ int Main(int argc, char** argv) {
   socle::application::ManageCollections collections(directory, clock, random);
   socle::application::ManageSettings project_settings(directory, **store, clock);
   // Batches follow each project's settings (enabled, maxRequests, timeout), read per batch.
-  socle::application::ManageRecords records(directory, clock, random, {}, &project_settings);
+  socle::application::PasswordSettings passwords;
+  passwords.hasher = auth->hasher.get();
+  socle::application::ManageRecords records(directory, clock, random, {}, &project_settings,
+                                            passwords);
+  socle::application::Authenticate authenticate(directory, *auth->platform, *auth->signer,
+                                                *auth->hasher, clock, random, *throttle);
   http::HttpMetrics metrics(clock.Now());
   http::JsonLimits json_limits;
   json_limits.max_bytes = settings.max_body_bytes;
   http::PlatformApi platform(organisations, projects, regions, json_limits);
   http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
-  // No request is a superuser's until authentication lands: the collection and settings routes
-  // answer 401 and records are served under their collections' rules only. There is
-  // deliberately no other way in (no flag, no header, no loopback exception).
+  // Every request is identified by its token (Authorization header) and nothing else: there
+  // is deliberately no other way in (no flag, no header, no loopback exception).
   http::ProjectDataApi project_data(collections, records, project_settings,
-                                    [](const http::Request&) { return false; }, json_limits);
+                                    http::TokenIdentifier(authenticate), json_limits);
+  project_data.ServeAuthentication(authenticate, *auth->signer);
   http::Router router;
   if (auto added = platform.Register(router); !added) {
     return StartFailed(logger, "cannot register routes", added.error());
@@ -174,6 +195,24 @@ int Main(int argc, char** argv) {
     return StartFailed(logger, "cannot register routes", added.error());
   }
   if (auto added = project_data.Register(router); !added) {
+    return StartFailed(logger, "cannot register routes", added.error());
+  }
+  // A fresh installation has no superuser: a one-time link, valid for an hour, creates the
+  // first one (or `socle superuser upsert` does).
+  std::string setup_token;
+  {
+    std::array<std::uint8_t, 32> bytes{};
+    random.Fill(bytes);
+    static constexpr std::string_view kHex = "0123456789abcdef";
+    for (std::uint8_t b : bytes) {
+      setup_token += kHex[b >> 4];
+      setup_token += kHex[b & 15];
+    }
+  }
+  http::SetupApi setup(superusers, clock, setup_token,
+                       socle::domain::Timestamp::FromUnixMicros(clock.Now().unix_micros() +
+                                                                3'600'000'000LL));
+  if (auto added = setup.Register(router); !added) {
     return StartFailed(logger, "cannot register routes", added.error());
   }
 
@@ -187,7 +226,32 @@ int Main(int argc, char** argv) {
             << (ipv6 ? "[" + settings.http_address + "]" : settings.http_address) << ":"
             << server.port() << std::endl;  // flushed: scripts wait for this line
 
+  if (auto count = superusers.Count(); count && *count == 0) {
+    // On stderr: stdout carries the one ready line scripts wait for.
+    const std::string link = "http://" +
+                             (ipv6 ? "[" + settings.http_address + "]" : settings.http_address) +
+                             ":" + std::to_string(server.port()) + "/_/setup?token=" + setup_token;
+    std::cerr << "No superuser exists yet. Create the first one within the hour at\n  " << link
+              << "\nor with: socle superuser upsert EMAIL PASSWORD" << std::endl;
+  }
+
+  // Keys rotated by another process (socle keys rotate) reach this one within a minute.
+  std::mutex reload_mutex;
+  std::condition_variable_any reload_wake;
+  std::jthread key_reloader([&](std::stop_token stop) {
+    std::unique_lock lock(reload_mutex);
+    while (!reload_wake.wait_for(lock, stop, std::chrono::seconds(60), [] { return false; })) {
+      if (stop.stop_requested()) return;
+      if (auto reloaded = auth->keys->Load(); !reloaded) {
+        logger.Error("cannot reload the token signing keys",
+                     {{"error", reloaded.error().message}, {"detail", reloaded.error().internal}});
+      }
+    }
+  });
+
   server.Wait();
+  key_reloader.request_stop();
+  key_reloader.join();
   logger.Info("socle-server stopped");
   return kExitOk;
 }

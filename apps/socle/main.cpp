@@ -17,6 +17,7 @@
 #include "socle/application/manage_regions.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/project_directory.hpp"
+#include "socle/apps/open_auth.hpp"
 #include "socle/apps/open_store.hpp"
 
 namespace {
@@ -66,6 +67,13 @@ int Main(int argc, char** argv) {
   application::ManageRecords records(*directory, clock, random, {}, &settings);
   cli::ProjectDataServices data{*directory, collections, records, &settings};
   services.data = &data;
+  if (!command->NeedsAuth()) return ops.Execute(*command, &services);
+
+  auto auth = socle::apps::OpenAuth(loaded->settings, **project_stores, clock, random);
+  if (!auth) return ops.ReportStoreError(auth.error());
+  application::ManageSuperusers superusers(*auth->platform, *auth->hasher, clock, random);
+  cli::AuthServices auth_services{superusers, *auth->keys};
+  services.auth = &auth_services;
   return ops.Execute(*command, &services);
 }
 

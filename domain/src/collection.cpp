@@ -377,3 +377,90 @@ std::vector<Field> SystemFields() {
 }
 
 }  // namespace socle::domain
+
+namespace socle::domain {
+namespace {
+
+MailTemplate Template(std::string subject, std::string_view action, std::string_view path,
+                      std::string_view button, std::string_view ignore) {
+  std::string body = "<p>Hello,</p>\n<p>" + std::string(action) +
+                     "</p>\n<p><a class=\"btn\" href=\"{APP_URL}/_/#/auth/" + std::string(path) +
+                     "/{TOKEN}\" target=\"_blank\" rel=\"noopener\">" + std::string(button) +
+                     "</a></p>\n";
+  if (!ignore.empty()) body += "<p><i>" + std::string(ignore) + "</i></p>\n";
+  body += "<p>Thanks,<br/>\n{APP_NAME} team</p>";
+  return {std::move(subject), std::move(body)};
+}
+
+}  // namespace
+
+AuthOptions DefaultAuthOptions() {
+  AuthOptions options;
+  options.verification_template =
+      Template("Verify your {APP_NAME} email",
+               "Thank you for joining {APP_NAME}. Follow the link below to verify your email "
+               "address.",
+               "confirm-verification", "Verify", "");
+  options.reset_password_template =
+      Template("Reset your {APP_NAME} password",
+               "Follow the link below to choose a new password.", "confirm-password-reset",
+               "Reset password", "If you did not ask to reset your password, ignore this email.");
+  options.confirm_email_change_template =
+      Template("Confirm your {APP_NAME} new email address",
+               "Follow the link below to confirm your new email address.",
+               "confirm-email-change", "Confirm new email",
+               "If you did not ask to change your email address, ignore this email.");
+  return options;
+}
+
+std::vector<Field> AuthSystemFields() {
+  Field password;
+  password.id = "password901924565";
+  password.name = "password";
+  password.type = FieldType::kPassword;
+  password.system = true;
+  password.hidden = true;
+  password.required = true;
+  password.min = 8;
+
+  Field token_key;
+  token_key.id = "text2504183744";
+  token_key.name = "tokenKey";
+  token_key.type = FieldType::kText;
+  token_key.system = true;
+  token_key.hidden = true;
+  token_key.required = true;
+  token_key.min = 30;
+  token_key.max = 60;
+  token_key.autogenerate_pattern = "[a-zA-Z0-9]{50}";
+
+  Field email;
+  email.id = "email3885137012";
+  email.name = "email";
+  email.type = FieldType::kEmail;
+  email.system = true;
+  email.required = true;
+
+  Field visibility;
+  visibility.id = "bool1547992806";
+  visibility.name = "emailVisibility";
+  visibility.type = FieldType::kBool;
+  visibility.system = true;
+
+  Field verified;
+  verified.id = "bool256245529";
+  verified.name = "verified";
+  verified.type = FieldType::kBool;
+  verified.system = true;
+
+  return {std::move(password), std::move(token_key), std::move(email), std::move(visibility),
+          std::move(verified)};
+}
+
+std::vector<CollectionIndex> AuthSystemIndexes(std::string_view collection_id) {
+  const std::string suffix(collection_id);
+  return {CollectionIndex{"idx_tokenKey_" + suffix, true, {{"tokenKey", false}}, {}},
+          CollectionIndex{"idx_email_" + suffix, true, {{"email", false}}, {"email"}}};
+}
+
+}  // namespace socle::domain

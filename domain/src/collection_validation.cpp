@@ -1,5 +1,6 @@
 #include "socle/domain/collection_validation.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -199,6 +200,7 @@ class CollectionValidator {
     CheckFieldIdentities();
     for (std::size_t i = 0; i < c_.fields.size(); ++i) CheckFieldOptions(i);
     CheckIndexes();
+    if (c_.type == CollectionType::kAuth) CheckAuth();
     return problems_.Finish();
   }
 
@@ -307,6 +309,95 @@ class CollectionValidator {
     }
   }
 
+  // Auth collections: their system fields with the types PocketBase gives them, identity
+  // fields backed by unique indexes, token lifetimes within bounds. Password fields belong to
+  // auth collections only (checked in CheckFieldOptions for the others).
+  void CheckAuth() {
+    for (const Field& system : AuthSystemFields()) {
+      const Field* field = c_.FindField(system.name);
+      if (field == nullptr || field->type != system.type || !field->system) {
+        problems_.Add("fields", "validation_missing_system_field",
+                      "Missing or invalid system \"" + system.name + "\" field.");
+        continue;
+      }
+      if ((system.hidden && !field->hidden) || (system.required && !field->required)) {
+        problems_.Add("fields", "validation_invalid_system_field",
+                      "The system \"" + system.name + "\" field must stay " +
+                          (system.hidden ? "hidden and required." : "required."));
+      }
+    }
+    const Field* password = c_.FindField("password");
+    if (password != nullptr && password->type == FieldType::kPassword &&
+        password->min.value_or(0) < 8) {
+      problems_.Add("fields", "validation_invalid_system_field",
+                    "The password field's min length must be at least 8.");
+    }
+    std::size_t passwords = 0;
+    for (const Field& field : c_.fields) passwords += field.type == FieldType::kPassword ? 1 : 0;
+    if (passwords > 1) {
+      problems_.Add("fields", "validation_invalid_system_field",
+                    "An auth collection has exactly one password field.");
+    }
+
+    const AuthOptions& auth = c_.auth;
+    if (auth.password_auth && auth.identity_fields.empty()) {
+      problems_.Add("passwordAuth.identityFields", kRequired, std::string(kRequiredMessage));
+    }
+    for (std::size_t i = 0; i < auth.identity_fields.size(); ++i) {
+      const std::string key = "passwordAuth.identityFields." + std::to_string(i);
+      const std::string& name = auth.identity_fields[i];
+      const Field* field = c_.FindField(name);
+      if (field == nullptr || field->type == FieldType::kPassword ||
+          StorageClassOf(*field) != StorageClass::kText || field->hidden) {
+        problems_.Add(key, "validation_invalid_identity_field",
+                      "The identity field must be a visible text-like field.");
+        continue;
+      }
+      const bool unique = std::any_of(c_.indexes.begin(), c_.indexes.end(), [&](const auto& index) {
+        return index.unique && index.columns.size() == 1 && index.columns[0].field == name;
+      });
+      if (!unique) {
+        problems_.Add(key, "validation_missing_unique_constraint",
+                      "The identity field must have a UNIQUE index.");
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (auth.identity_fields[j] == name) {
+          problems_.Add(key, "validation_duplicated_identity_field", "Duplicated identity field.");
+        }
+      }
+    }
+    const std::array<std::pair<const char*, std::int64_t>, 5> durations{{
+        {"authToken.duration", auth.auth_token_duration},
+        {"passwordResetToken.duration", auth.password_reset_token_duration},
+        {"emailChangeToken.duration", auth.email_change_token_duration},
+        {"verificationToken.duration", auth.verification_token_duration},
+        {"fileToken.duration", auth.file_token_duration},
+    }};
+    for (const auto& [key, seconds] : durations) {
+      if (seconds < kMinTokenDuration || seconds > kMaxTokenDuration) {
+        problems_.Add(key, "validation_out_of_range",
+                      "Must be between " + std::to_string(kMinTokenDuration) + " and " +
+                          std::to_string(kMaxTokenDuration) + " seconds.");
+      }
+    }
+    const std::array<std::pair<const char*, const MailTemplate*>, 3> templates{{
+        {"verificationTemplate", &auth.verification_template},
+        {"resetPasswordTemplate", &auth.reset_password_template},
+        {"confirmEmailChangeTemplate", &auth.confirm_email_change_template},
+    }};
+    for (const auto& [key, tmpl] : templates) {
+      if (tmpl->subject.empty()) {
+        problems_.Add(std::string(key) + ".subject", kRequired, std::string(kRequiredMessage));
+      } else if (tmpl->subject.find_first_of("\r\n") != std::string::npos) {
+        problems_.Add(std::string(key) + ".subject", "validation_invalid_subject",
+                      "The subject must be one line.");
+      }
+      if (tmpl->body.empty()) {
+        problems_.Add(std::string(key) + ".body", kRequired, std::string(kRequiredMessage));
+      }
+    }
+  }
+
   // Ids and names of every field, for every collection type.
   void CheckFieldIdentities() {
     for (std::size_t i = 0; i < c_.fields.size(); ++i) {
@@ -368,6 +459,10 @@ class CollectionValidator {
                     "The primary key must be named \"id\".");
     }
 
+    if (field.type == FieldType::kPassword && c_.type != CollectionType::kAuth) {
+      problems_.Add(FieldKey(i, "type"), "validation_invalid_field_type",
+                    "Password fields belong to auth collections only.");
+    }
     switch (field.type) {
       case FieldType::kText:
       case FieldType::kPassword: CheckText(i, field); break;

@@ -165,6 +165,8 @@ TEST_CASE("ValidateCollection: type and system flag never change",
   Collection after = before;
   after.type = CollectionType::kAuth;
   after.system = true;
+  for (const auto& field : AuthSystemFields()) after.fields.push_back(field);
+  after.indexes = AuthSystemIndexes(after.id);
   CHECK(Errors(ValidateCollection(after, &before, schema)) ==
         ErrorMap{{"type", "validation_collection_type_change"},
                  {"system", "validation_collection_system_flag_change"}});
@@ -256,9 +258,11 @@ TEST_CASE("ValidateCollection checks field ids and names", "[domain][collection_
   SECTION("auth collections reserve passwordConfirm and oldPassword") {
     Collection auth = Base("pbc_2", "members");
     auth.type = CollectionType::kAuth;
+    for (const auto& field : AuthSystemFields()) auth.fields.push_back(field);
+    auth.indexes = AuthSystemIndexes(auth.id);
     auth.fields.push_back(MakeField("f1", "oldPassword", FieldType::kText));
     CHECK(Errors(ValidateCollection(auth, nullptr, schema)) ==
-          ErrorMap{{"fields.3.name", "validation_reserved_field_name"}});
+          ErrorMap{{"fields.8.name", "validation_reserved_field_name"}});
   }
 }
 
@@ -557,4 +561,67 @@ TEST_CASE("ValidateCollection reports every problem at once", "[domain][collecti
                                    {"name", "validation_match_invalid"},
                                    {"fields.3.name", "validation_not_in_invalid"},
                                    {"indexes.0", "validation_missing_field"}});
+}
+
+TEST_CASE("ValidateCollection checks what makes an auth collection one",
+          "[domain][collection_validation][auth]") {
+  ProjectSchema schema;
+  auto make = [] {
+    Collection auth = Base("pbc_users", "users");
+    auth.type = CollectionType::kAuth;
+    for (const auto& field : AuthSystemFields()) auth.fields.push_back(field);
+    auth.indexes = AuthSystemIndexes(auth.id);
+    return auth;
+  };
+  SECTION("the complete definition is valid") { CHECK(ValidateCollection(make(), nullptr, schema)); }
+  SECTION("every auth system field is required, with its type and flags") {
+    Collection auth = make();
+    std::erase_if(auth.fields, [](const Field& f) { return f.name == "tokenKey"; });
+    auth.indexes.erase(auth.indexes.begin());
+    CHECK(Errors(ValidateCollection(auth, nullptr, schema)) ==
+          ErrorMap{{"fields", "validation_missing_system_field"}});
+    Collection retyped = make();
+    retyped.fields[*retyped.FieldIndex("verified")].type = FieldType::kText;
+    CHECK(Errors(ValidateCollection(retyped, nullptr, schema)).contains("fields"));
+    Collection shown = make();
+    shown.fields[*shown.FieldIndex("password")].hidden = false;
+    CHECK(Errors(ValidateCollection(shown, nullptr, schema)) ==
+          ErrorMap{{"fields", "validation_invalid_system_field"}});
+    Collection weak = make();
+    weak.fields[*weak.FieldIndex("password")].min = 4;
+    CHECK(Errors(ValidateCollection(weak, nullptr, schema)) ==
+          ErrorMap{{"fields", "validation_invalid_system_field"}});
+  }
+  SECTION("identity fields exist, hold text and have a unique index") {
+    Collection auth = make();
+    auth.fields.push_back(MakeField("f_user", "username", FieldType::kText));
+    auth.auth.identity_fields = {"email", "username", "nope", "verified"};
+    CHECK(Errors(ValidateCollection(auth, nullptr, schema)) ==
+          ErrorMap{{"passwordAuth.identityFields.1", "validation_missing_unique_constraint"},
+                   {"passwordAuth.identityFields.2", "validation_invalid_identity_field"},
+                   {"passwordAuth.identityFields.3", "validation_invalid_identity_field"}});
+    auth.auth.identity_fields = {"email", "username"};
+    auth.indexes.push_back(CollectionIndex{"idx_username", true, {{"username", false}}, {}});
+    CHECK(ValidateCollection(auth, nullptr, schema));
+    auth.auth.identity_fields = {};
+    CHECK(Errors(ValidateCollection(auth, nullptr, schema)) ==
+          ErrorMap{{"passwordAuth.identityFields", "validation_required"}});
+  }
+  SECTION("token lifetimes and mail templates") {
+    Collection auth = make();
+    auth.auth.auth_token_duration = 5;
+    auth.auth.file_token_duration = kMaxTokenDuration + 1;
+    auth.auth.verification_template.subject = "two\nlines";
+    auth.auth.reset_password_template.body.clear();
+    CHECK(Errors(ValidateCollection(auth, nullptr, schema)) ==
+          ErrorMap{{"authToken.duration", "validation_out_of_range"},
+                   {"fileToken.duration", "validation_out_of_range"},
+                   {"verificationTemplate.subject", "validation_invalid_subject"},
+                   {"resetPasswordTemplate.body", "validation_required"}});
+  }
+  SECTION("password fields belong to auth collections") {
+    Collection base = Base("pbc_posts", "posts");
+    base.fields.push_back(MakeField("f_pw", "secret", FieldType::kPassword));
+    CHECK(Errors(ValidateCollection(base, nullptr, schema)).contains("fields.3.type"));
+  }
 }

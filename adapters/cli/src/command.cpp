@@ -153,10 +153,24 @@ constexpr std::array kCommands = {
                 "                     a list is replaced whole. The result is validated whole\n"
                 "                     and stored, or nothing changes.\n"
                 "  --project PROJECT  The project's slug (required).\n"},
+    CommandSpec{"superuser upsert", Verb::kSuperuserUpsert, "EMAIL PASSWORD", 2, kNoFlags,
+                kNoFlags, "Create a superuser, or give an existing one a new password.",
+                "  EMAIL              The superuser's e-mail address (their sign-in identity).\n"
+                "  PASSWORD           At least 8 characters, not a common password; - reads it\n"
+                "                     from the first line of stdin (keeps it out of the shell's\n"
+                "                     history and the process list). A new password signs the\n"
+                "                     superuser out everywhere.\n"},
+    CommandSpec{"keys list", Verb::kKeysList, "", 0, kNoFlags, kNoFlags,
+                "List the token signing keys, newest (signing) first.",
+                "Retired keys keep verifying the tokens they signed for 30 days.\n"},
+    CommandSpec{"keys rotate", Verb::kKeysRotate, "", 0, kNoFlags, kNoFlags,
+                "Add a new token signing key, which signs from now on.",
+                "Older keys keep verifying for 30 days; running servers pick the new key up\n"
+                "within a minute. Public keys: GET /.well-known/jwks.json.\n"},
 };
 
-constexpr std::array<std::string_view, 5> kGroups = {"org", "project", "region", "collection",
-                                                     "settings"};
+constexpr std::array<std::string_view, 7> kGroups = {"org",      "project",   "region", "collection",
+                                                     "settings", "superuser", "keys"};
 
 constexpr std::string_view kCommonOptions =
     "  --json             Print the result as JSON, in the HTTP API's shapes.\n"

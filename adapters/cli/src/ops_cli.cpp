@@ -292,6 +292,10 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
     case Verb::kSettingsGet:
     case Verb::kSettingsSet:
       return SettingsCommand(command, *services);
+    case Verb::kSuperuserUpsert:
+    case Verb::kKeysList:
+    case Verb::kKeysRotate:
+      return AuthCommand(command, *services);
     case Verb::kHelp:
     case Verb::kVersion:
     case Verb::kMigrate:
@@ -653,6 +657,61 @@ int OpsCli::CollectionHistory(const Command& command, ProjectDataServices& data)
   for (const auto& entry : *history) {
     table.AddRow({std::to_string(entry.version), entry.at.ToApiString(), entry.actor,
                   HistoryAction(entry), HistoryCollection(entry)});
+  }
+  table.Print(out_);
+  return kExitOk;
+}
+
+int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
+  if (services.auth == nullptr) {
+    return Fail(domain::Error::Internal("authentication is not available to this command"));
+  }
+  AuthServices& auth = *services.auth;
+  if (command.verb == Verb::kSuperuserUpsert) {
+    std::string password = command.name.value_or("");
+    if (password == "-") {
+      if (in_ == nullptr || !std::getline(*in_, password)) {
+        return Fail(domain::Error::Make(ErrorCode::kInvalidArgument,
+                                        "No password on the first line of stdin."));
+      }
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+    }
+    auto done = auth.superusers.Upsert(command.slug, password);
+    if (!done) return Fail(done.error());
+    if (command.json) {
+      out_ << "{\"id\":\"" << done->id << "\",\"created\":" << (done->created ? "true" : "false")
+           << "}\n";
+    } else {
+      out_ << (done->created ? "Created superuser " : "Changed the password of superuser ")
+           << command.slug << " (" << done->id << ").\n";
+    }
+    return kExitOk;
+  }
+  if (command.verb == Verb::kKeysRotate) {
+    auto kid = auth.keys.Rotate();
+    if (!kid) return Fail(kid.error());
+    out_ << (command.json ? "{\"kid\":\"" + *kid + "\"}" : "New signing key " + *kid + ".")
+         << "\n";
+    return kExitOk;
+  }
+  auto keys = auth.keys.List();
+  if (!keys) return Fail(keys.error());
+  if (command.json) {
+    out_ << "[";
+    for (std::size_t i = 0; i < keys->size(); ++i) {
+      const auto& key = (*keys)[i];
+      out_ << (i ? "," : "") << "{\"kid\":\"" << key.kid << "\",\"created\":\""
+           << key.created.ToApiString() << "\",\"current\":" << (key.current ? "true" : "false")
+           << ",\"retiresAt\":\"" << (key.current ? "" : key.retires_at.ToApiString()) << "\"}";
+    }
+    out_ << "]\n";
+    return kExitOk;
+  }
+  TextTable table({"KID", "CREATED", "STATUS"});
+  for (const auto& key : *keys) {
+    table.AddRow({key.kid, key.created.ToApiString(),
+                  key.current ? std::string("signing")
+                              : "verifies until " + key.retires_at.ToApiString()});
   }
   table.Print(out_);
   return kExitOk;

@@ -40,7 +40,7 @@ class Problems final {
       if (!message.empty()) message += '\n';
       message += line;
     }
-    return Error{ErrorCode::kInvalidArgument, std::move(message), {}, std::move(fields_)};
+    return Error{ErrorCode::kInvalidArgument, std::move(message), {}, std::move(fields_), 0};
   }
 
  private:

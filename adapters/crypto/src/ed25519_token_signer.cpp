@@ -1,6 +1,7 @@
 #include "socle/adapters/crypto/ed25519_token_signer.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <array>
 #include <limits>
@@ -194,9 +195,42 @@ Result<void> Ed25519TokenSigner::Insert(std::string kid, std::shared_ptr<const K
   return {};
 }
 
-Result<void> Ed25519TokenSigner::AddKey(std::string kid,
-                                        std::span<const std::uint8_t> private_key) {
-  if (!ValidKeyId(kid)) return Fail(ErrorCode::kInvalidArgument, "The key id is not valid.");
+Result<void> Ed25519TokenSigner::ReplaceKeys(const std::vector<KeyMaterial>& keys,
+                                             std::string_view current_kid) {
+  std::map<std::string, std::shared_ptr<const Key>, std::less<>> ring;
+  for (const auto& material : keys) {
+    if (!ValidKeyId(material.kid)) {
+      return Fail(ErrorCode::kInvalidArgument, "The key id is not valid.");
+    }
+    if (ring.contains(material.kid)) {
+      return Fail(ErrorCode::kInvalidArgument, "A key id appears twice.");
+    }
+    auto key = MakeKey(std::span(reinterpret_cast<const std::uint8_t*>(material.seed.data()),
+                                 material.seed.size()));
+    if (!key) return Fail(std::move(key.error()));
+    ring.emplace(material.kid, std::move(*key));
+  }
+  if (!current_kid.empty() && !ring.contains(current_kid)) {
+    return Fail(ErrorCode::kInvalidArgument, "The current key is not among the keys.");
+  }
+  std::unique_lock lock(mutex_);
+  ring_ = std::move(ring);
+  current_ = std::string(current_kid);
+  return {};
+}
+
+std::string Ed25519TokenSigner::Bind(std::string_view secret) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  std::string input = "socle-token-key";
+  input.push_back('\0');
+  input.append(secret);
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
+  OPENSSL_cleanse(input.data(), input.size());
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
+}
+
+Result<std::shared_ptr<const Ed25519TokenSigner::Key>> Ed25519TokenSigner::MakeKey(
+    std::span<const std::uint8_t> private_key) {
   if (private_key.size() != kKeySize) {
     return Fail(ErrorCode::kInvalidArgument, "An Ed25519 private key is 32 bytes.");
   }
@@ -210,7 +244,15 @@ Result<void> Ed25519TokenSigner::AddKey(std::string kid,
     return Fail(domain::Error::Internal("OpenSSL refused an Ed25519 private key"));
   }
   key->can_sign = true;
-  return Insert(std::move(kid), std::move(key), true);
+  return std::shared_ptr<const Key>(std::move(key));
+}
+
+Result<void> Ed25519TokenSigner::AddKey(std::string kid,
+                                        std::span<const std::uint8_t> private_key) {
+  if (!ValidKeyId(kid)) return Fail(ErrorCode::kInvalidArgument, "The key id is not valid.");
+  auto made = MakeKey(private_key);
+  if (!made) return Fail(std::move(made.error()));
+  return Insert(std::move(kid), std::move(*made), true);
 }
 
 Result<void> Ed25519TokenSigner::AddVerifyOnlyKey(std::string kid,
@@ -316,6 +358,7 @@ Result<std::string> Ed25519TokenSigner::Sign(const domain::TokenClaims& claims) 
   payload.Key("iat").Int(UnixSeconds(claims.iat));
   payload.Key("exp").Int(UnixSeconds(claims.exp));
   if (claims.nbf) payload.Key("nbf").Int(UnixSeconds(*claims.nbf));
+  if (!claims.key_binding.empty()) payload.Key("tkh").String(claims.key_binding);
   payload.EndObject();
 
   std::string token = Base64UrlEncode(header.str());
@@ -398,6 +441,11 @@ Result<domain::TokenClaims> Ed25519TokenSigner::Verify(std::string_view token) {
     auto at = TimeClaim(*nbf, "nbf");
     if (!at) return Fail(std::move(at.error()));
     claims.nbf = *at;
+  }
+  if (payload->Find("tkh") != nullptr) {
+    auto binding = StringClaim(*payload, "tkh");
+    if (!binding) return Fail(std::move(binding.error()));
+    claims.key_binding = std::move(*binding);
   }
   return claims;
 }

@@ -80,6 +80,9 @@ Response ErrorResponse(const domain::Error& error) {
   std::string_view message = error.message.empty() ? DefaultMessage(status) : error.message;
   Response response = Build(status, message, error.fields);
   response.log_detail = error.internal;
+  if (error.retry_after_seconds > 0) {
+    response.SetHeader("Retry-After", std::to_string(error.retry_after_seconds));
+  }
   return response;
 }
 

@@ -187,9 +187,8 @@ std::optional<Response> RefuseSuperuserOnlyFields(const Request& request) {
 
 // --- the caller
 
-application::Caller MakeCaller(const Request& request, bool superuser, JsonValue body) {
-  application::Caller caller;
-  caller.superuser = superuser;
+application::Caller MakeCaller(const Request& request, application::Caller caller,
+                               JsonValue body) {
   caller.request.method = std::string(ToString(request.method));
   caller.request.body = std::move(body);
   caller.request.query = request.query;
@@ -202,9 +201,18 @@ application::Caller MakeCaller(const Request& request, bool superuser, JsonValue
   return caller;
 }
 
-RecordViewer ViewerFor(bool superuser) {
+// What the caller may see of auth records: everything as a superuser, their own e-mail as a
+// record of an auth collection. Points into `caller`, which must outlive the viewer.
+RecordViewer ViewerFor(const application::Caller& caller) {
   RecordViewer viewer;
-  viewer.superuser = superuser;
+  viewer.superuser = caller.superuser;
+  if (caller.request.auth && caller.request.auth->collection != nullptr) {
+    viewer.auth_collection_id = caller.request.auth->collection->id;
+    if (auto index = caller.request.auth->collection->FieldIndex("id")) {
+      const JsonValue& id = caller.request.auth->record.values[*index];
+      if (id.type() == JsonValue::Type::kString) viewer.auth_record_id = id.AsString();
+    }
+  }
   return viewer;
 }
 
@@ -464,24 +472,138 @@ std::string Upper(std::string_view text) {
 
 ProjectDataApi::ProjectDataApi(application::ManageCollections& collections,
                                application::ManageRecords& records,
-                               application::ManageSettings& settings, SuperuserCheck superuser,
+                               application::ManageSettings& settings, CallerIdentifier identify,
                                JsonLimits limits, FormLimits form_limits)
     : collections_(collections),
       records_(records),
       settings_(&settings),
-      superuser_(std::move(superuser)),
+      identify_(std::move(identify)),
       limits_(limits),
       form_limits_(form_limits) {}
 
 ProjectDataApi::ProjectDataApi(application::ManageCollections& collections,
-                               application::ManageRecords& records, SuperuserCheck superuser,
+                               application::ManageRecords& records, CallerIdentifier identify,
                                JsonLimits limits, FormLimits form_limits)
     : collections_(collections),
       records_(records),
       settings_(nullptr),
-      superuser_(std::move(superuser)),
+      identify_(std::move(identify)),
       limits_(limits),
       form_limits_(form_limits) {}
+
+CallerIdentifier SuperusersBy(SuperuserCheck check) {
+  return [check = std::move(check)](const Request& request) -> Result<application::Caller> {
+    application::Caller caller;
+    caller.superuser = check(request);
+    return caller;
+  };
+}
+
+std::string_view PresentedToken(const Request& request) {
+  std::string_view value = request.Header("authorization").value_or(std::string_view{});
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  constexpr std::string_view kBearer = "bearer ";
+  if (value.size() > kBearer.size()) {
+    bool bearer = true;
+    for (std::size_t i = 0; i < kBearer.size(); ++i) {
+      const char c = value[i] >= 'A' && value[i] <= 'Z' ? static_cast<char>(value[i] - 'A' + 'a')
+                                                         : value[i];
+      bearer = bearer && c == kBearer[i];
+    }
+    if (bearer) {
+      value.remove_prefix(kBearer.size());
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    }
+  }
+  return value;
+}
+
+CallerIdentifier TokenIdentifier(application::Authenticate& authenticate) {
+  return [&authenticate](const Request& request) -> Result<application::Caller> {
+    const std::string_view token = PresentedToken(request);
+    if (token.empty()) return application::Caller{};
+    return authenticate.Identify(request.Param("project"), token);
+  };
+}
+
+void ProjectDataApi::ServeAuthentication(application::Authenticate& authenticate,
+                                         TokenSigner& signer) {
+  authenticate_ = &authenticate;
+  signer_ = &signer;
+}
+
+namespace {
+
+void WriteAuthResult(JsonWriter& w, const application::AuthResult& result) {
+  // The record is shown to its owner: its own e-mail included, hidden fields not.
+  RecordViewer viewer;
+  viewer.auth_collection_id = result.record.record.collection->id;
+  const std::string id = result.record.record.record.Id(*result.record.record.collection);
+  viewer.auth_record_id = id;
+  w.BeginObject();
+  w.Key("token").String(result.token);
+  w.Key("record");
+  json::WriteRecord(w, result.record.record, nullptr, nullptr, viewer);
+  w.EndObject();
+}
+
+std::string BodyText(const JsonValue& body, std::string_view key) {
+  const JsonValue* value = body.Find(key);
+  if (value == nullptr) return {};
+  if (value->type() == JsonValue::Type::kArray && !value->items().empty()) {
+    value = &value->items().back();
+  }
+  return value->type() == JsonValue::Type::kString ? value->AsString() : std::string();
+}
+
+}  // namespace
+
+Response ProjectDataApi::AuthWithPassword(const Request& request) {
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  application::ClientInfo client;
+  client.address = request.client_address;
+  client.user_agent = std::string(request.Header("user-agent").value_or(std::string_view{}));
+  auto result = authenticate_->WithPassword(
+      request.Param("project"), request.Param("collection"), BodyText(body->value, "identity"),
+      BodyText(body->value, "password"), BodyText(body->value, "identityField"), client);
+  if (!result) return DataError(std::move(result.error()));
+  return JsonResponse(200, [&](JsonWriter& w) { WriteAuthResult(w, *result); });
+}
+
+Response ProjectDataApi::AuthRefresh(const Request& request) {
+  auto identified = identify_(request);
+  if (!identified) return DataError(std::move(identified.error()));
+  auto result = authenticate_->Refresh(request.Param("project"), request.Param("collection"),
+                                       *identified);
+  if (!result) return DataError(std::move(result.error()));
+  return JsonResponse(200, [&](JsonWriter& w) { WriteAuthResult(w, *result); });
+}
+
+Response ProjectDataApi::AuthMethods(const Request& request) {
+  auto methods = authenticate_->Methods(request.Param("project"), request.Param("collection"));
+  if (!methods) return DataError(std::move(methods.error()));
+  return JsonResponse(200, [&](JsonWriter& w) {
+    w.BeginObject();
+    w.Key("password").BeginObject().Key("enabled").Bool(methods->password);
+    w.Key("identityFields").BeginArray();
+    for (const auto& field : methods->identity_fields) w.String(field);
+    w.EndArray().EndObject();
+    w.Key("oauth2").BeginObject().Key("enabled").Bool(false);
+    w.Key("providers").BeginArray().EndArray().EndObject();
+    w.Key("mfa").BeginObject().Key("enabled").Bool(false).Key("duration").Int(0).EndObject();
+    w.Key("otp").BeginObject().Key("enabled").Bool(false).Key("duration").Int(0).EndObject();
+    w.EndObject();
+  });
+}
+
+std::optional<Response> ProjectDataApi::RequireSuperuser(const Request& request) const {
+  auto identified = identify_(request);
+  if (!identified) return DataError(std::move(identified.error()));
+  if (!identified->superuser) return Unauthorized();
+  return std::nullopt;
+}
 
 Result<void> ProjectDataApi::Register(Router& router) {
   struct Entry {
@@ -505,7 +627,31 @@ Result<void> ProjectDataApi::Register(Router& router) {
       {Method::kGet, "/settings", &ProjectDataApi::GetSettings},
       {Method::kPatch, "/settings", &ProjectDataApi::UpdateSettings},
   };
-  for (const auto& entry : entries) {
+  std::vector<Entry> all(std::begin(entries), std::end(entries));
+  std::vector<std::string_view> preflights = {"/collections", "/collections/{collection}",
+                                              "/collections/{collection}/records",
+                                              "/collections/{collection}/records/{id}", "/batch",
+                                              "/settings"};
+  if (authenticate_ != nullptr) {
+    all.push_back({Method::kPost, "/collections/{collection}/auth-with-password",
+                   &ProjectDataApi::AuthWithPassword});
+    all.push_back(
+        {Method::kPost, "/collections/{collection}/auth-refresh", &ProjectDataApi::AuthRefresh});
+    all.push_back(
+        {Method::kGet, "/collections/{collection}/auth-methods", &ProjectDataApi::AuthMethods});
+    for (std::string_view path : {"/collections/{collection}/auth-with-password",
+                                  "/collections/{collection}/auth-refresh",
+                                  "/collections/{collection}/auth-methods"}) {
+      preflights.push_back(path);
+    }
+    auto jwks = router.Add(Method::kGet, "/.well-known/jwks.json", [this](const Request& request) {
+      Response response = Response::Json(200, signer_->PublicJwks());
+      response.SetHeader("Cache-Control", "public, max-age=300");
+      return WithCors(request, std::move(response));
+    });
+    if (!jwks) return jwks;
+  }
+  for (const auto& entry : all) {
     auto added = router.Add(entry.method, std::string(kBase) + std::string(entry.path),
                             [this, handler = entry.handler](const Request& request) {
                               return WithCors(request, (this->*handler)(request));
@@ -514,10 +660,7 @@ Result<void> ProjectDataApi::Register(Router& router) {
   }
   // Preflights: cheap and non-blocking, so answered on the I/O thread. The import path is
   // covered by {collection}.
-  for (std::string_view path : {"/collections", "/collections/{collection}",
-                                "/collections/{collection}/records",
-                                "/collections/{collection}/records/{id}", "/batch",
-                                "/settings"}) {
+  for (std::string_view path : preflights) {
     auto added = router.Add(Method::kOptions, std::string(kBase) + std::string(path), Preflight,
                             Dispatch::kInline);
     if (!added) return added;
@@ -528,7 +671,7 @@ Result<void> ProjectDataApi::Register(Router& router) {
 // --- collections
 
 Response ProjectDataApi::ListCollections(const Request& request) {
-  if (!superuser_(request)) return Unauthorized();
+  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
   for (std::string_view parameter : {"filter", "sort"}) {
     if (auto text = request.Query(parameter); text && !text->empty()) {
       return ErrorResponse(400, "Filtering and sorting collections is not supported yet (" +
@@ -563,7 +706,7 @@ Response ProjectDataApi::ListCollections(const Request& request) {
 }
 
 Response ProjectDataApi::CreateCollection(const Request& request) {
-  if (!superuser_(request)) return Unauthorized();
+  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
@@ -576,7 +719,7 @@ Response ProjectDataApi::CreateCollection(const Request& request) {
 }
 
 Response ProjectDataApi::ImportCollections(const Request& request) {
-  if (!superuser_(request)) return Unauthorized();
+  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
   const JsonValue* list = body->value.Find("collections");
@@ -605,7 +748,7 @@ Response ProjectDataApi::ImportCollections(const Request& request) {
 }
 
 Response ProjectDataApi::GetCollection(const Request& request) {
-  if (!superuser_(request)) return Unauthorized();
+  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
   auto collection = collections_.Get(request.Param("project"), request.Param("collection"));
@@ -615,7 +758,7 @@ Response ProjectDataApi::GetCollection(const Request& request) {
 }
 
 Response ProjectDataApi::UpdateCollection(const Request& request) {
-  if (!superuser_(request)) return Unauthorized();
+  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
@@ -651,7 +794,7 @@ Response ProjectDataApi::UpdateCollection(const Request& request) {
 }
 
 Response ProjectDataApi::DeleteCollection(const Request& request) {
-  if (!superuser_(request)) return Unauthorized();
+  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
   auto deleted =
       collections_.Delete(request.Param("project"), request.Param("collection"), kActor);
   if (!deleted) return DataError(std::move(deleted.error()));
@@ -661,7 +804,9 @@ Response ProjectDataApi::DeleteCollection(const Request& request) {
 // --- records
 
 Response ProjectDataApi::ListRecords(const Request& request) {
-  const bool superuser = superuser_(request);
+  auto identified = identify_(request);
+  if (!identified) return DataError(std::move(identified.error()));
+  const bool superuser = identified->superuser;
   auto page = ReadPageParameters(request);
   if (!page) return ErrorResponse(page.error());
   auto fields = ReadFields(request);
@@ -677,62 +822,66 @@ Response ProjectDataApi::ListRecords(const Request& request) {
   input.filter = std::string(request.Query("filter").value_or(std::string_view{}));
   input.expand = std::string(request.Query("expand").value_or(std::string_view{}));
   auto list = records_.List(request.Param("project"), request.Param("collection"), input,
-                            MakeCaller(request, superuser, JsonValue::Object({})));
+                            MakeCaller(request, *identified, JsonValue::Object({})));
   if (!list) return DataError(std::move(list.error()));
   const ExpandRequest expand = ExpandRequest::Parse(input.expand);
-  const RecordViewer viewer = ViewerFor(superuser);
+  const RecordViewer viewer = ViewerFor(*identified);
   return JsonResponse(200, [&](JsonWriter& w) {
     json::WriteRecordList(w, *list, fields->root(), &expand, viewer);
   });
 }
 
 Response ProjectDataApi::ViewRecord(const Request& request) {
-  const bool superuser = superuser_(request);
+  auto identified = identify_(request);
+  if (!identified) return DataError(std::move(identified.error()));
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
   const std::string_view expand_text = request.Query("expand").value_or(std::string_view{});
   auto result = records_.View(request.Param("project"), request.Param("collection"),
                               request.Param("id"), expand_text,
-                              MakeCaller(request, superuser, JsonValue::Object({})));
+                              MakeCaller(request, *identified, JsonValue::Object({})));
   if (!result) return DataError(std::move(result.error()));
-  return RecordResponse(*result, *fields, ExpandRequest::Parse(expand_text), ViewerFor(superuser));
+  return RecordResponse(*result, *fields, ExpandRequest::Parse(expand_text), ViewerFor(*identified));
 }
 
 Response ProjectDataApi::CreateRecord(const Request& request) {
-  const bool superuser = superuser_(request);
+  auto identified = identify_(request);
+  if (!identified) return DataError(std::move(identified.error()));
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
-  application::Caller caller = MakeCaller(request, superuser, body->value);
+  application::Caller caller = MakeCaller(request, *identified, body->value);
   application::RecordWriteInput input = WriteInput(request, std::move(*body));
   auto result = records_.Create(request.Param("project"), request.Param("collection"),
                                 std::move(input), std::move(caller));
   if (!result) return DataError(std::move(result.error()));
   return RecordResponse(*result, *fields, ExpandRequest::Parse(request.Query("expand").value_or(std::string_view{})),
-                        ViewerFor(superuser));
+                        ViewerFor(*identified));
 }
 
 Response ProjectDataApi::UpdateRecord(const Request& request) {
-  const bool superuser = superuser_(request);
+  auto identified = identify_(request);
+  if (!identified) return DataError(std::move(identified.error()));
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
-  application::Caller caller = MakeCaller(request, superuser, body->value);
+  application::Caller caller = MakeCaller(request, *identified, body->value);
   application::RecordWriteInput input = WriteInput(request, std::move(*body));
   auto result = records_.Update(request.Param("project"), request.Param("collection"),
                                 request.Param("id"), std::move(input), std::move(caller));
   if (!result) return DataError(std::move(result.error()));
   return RecordResponse(*result, *fields, ExpandRequest::Parse(request.Query("expand").value_or(std::string_view{})),
-                        ViewerFor(superuser));
+                        ViewerFor(*identified));
 }
 
 Response ProjectDataApi::DeleteRecord(const Request& request) {
-  const bool superuser = superuser_(request);
+  auto identified = identify_(request);
+  if (!identified) return DataError(std::move(identified.error()));
   auto deleted = records_.Delete(request.Param("project"), request.Param("collection"),
                                  request.Param("id"),
-                                 MakeCaller(request, superuser, JsonValue::Object({})));
+                                 MakeCaller(request, *identified, JsonValue::Object({})));
   if (!deleted) return DataError(std::move(deleted.error()));
   return Response::Empty(204);
 }
@@ -740,7 +889,8 @@ Response ProjectDataApi::DeleteRecord(const Request& request) {
 // --- batch
 
 Response ProjectDataApi::Batch(const Request& request) {
-  const bool superuser = superuser_(request);
+  auto identified = identify_(request);
+  if (!identified) return DataError(std::move(identified.error()));
   // The project's batch settings come first, as in PocketBase: a disabled batch is refused
   // whatever its body, and the body limit applies before the body is read.
   std::size_t max = records_.limits().max_batch_requests;
@@ -844,13 +994,13 @@ Response ProjectDataApi::Batch(const Request& request) {
   operations.reserve(entries.size());
   for (auto& entry : entries) operations.push_back(std::move(entry.operation));
   auto results = records_.Batch(request.Param("project"), std::move(operations),
-                                MakeCaller(request, superuser, body->value));
+                                MakeCaller(request, *identified, body->value));
   if (!results) {
     // A refusal of the batch as a whole (an unknown project ...) is a plain error response.
     if (!results.error().index) return ErrorResponse(results.error().error);
     return BatchFailureResponse(*results.error().index, results.error().error);
   }
-  const RecordViewer viewer = ViewerFor(superuser);
+  const RecordViewer viewer = ViewerFor(*identified);
   return JsonResponse(200, [&](JsonWriter& w) {
     w.BeginArray();
     for (std::size_t i = 0; i < results->size(); ++i) {
@@ -872,7 +1022,7 @@ Response ProjectDataApi::Batch(const Request& request) {
 // --- settings
 
 Response ProjectDataApi::GetSettings(const Request& request) {
-  if (!superuser_(request)) return Unauthorized();
+  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
   if (settings_ == nullptr) return ErrorResponse(404, "");
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
@@ -882,7 +1032,7 @@ Response ProjectDataApi::GetSettings(const Request& request) {
 }
 
 Response ProjectDataApi::UpdateSettings(const Request& request) {
-  if (!superuser_(request)) return Unauthorized();
+  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
   if (settings_ == nullptr) return ErrorResponse(404, "");
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());

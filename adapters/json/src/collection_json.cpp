@@ -123,6 +123,9 @@ class MemberReader {
   MemberReader(const JsonValue& object, std::string prefix, std::vector<FieldError>& errors)
       : object_(object), prefix_(std::move(prefix)), errors_(errors) {}
 
+  /// Whether the member is present, null included.
+  bool Has(std::string_view key) const { return object_.Find(key) != nullptr; }
+
   const JsonValue* Get(std::string_view key) const {
     const JsonValue* value = object_.Find(key);
     return value != nullptr && !value->IsNull() ? value : nullptr;
@@ -353,6 +356,64 @@ std::optional<Field> ReadField(const JsonValue& json, const std::string& prefix,
   return field;
 }
 
+// The auth options of a PocketBase ≥ 0.23 collection, over `auth` (which holds the defaults
+// for absent members). Sign-in methods Socle does not offer (OAuth2, MFA, OTP) are refused when
+// enabled rather than silently ignored; the new-device alert is accepted and not sent.
+void ReadAuthOptions(MemberReader& reader, const std::string& prefix,
+                     std::vector<FieldError>& errors, domain::AuthOptions& auth) {
+  // An absent authRule keeps the default (anyone with an account); null disables sign-in.
+  if (reader.Has("authRule")) auth.auth_rule = reader.Rule("authRule");
+  auth.manage_rule = reader.Rule("manageRule");
+  auto object = [&](std::string_view key) -> const JsonValue* {
+    const JsonValue* value = reader.Get(key);
+    if (value == nullptr) return nullptr;
+    if (!value->IsObject()) {
+      reader.Error(key, "validation_invalid_type", "Must be an object.");
+      return nullptr;
+    }
+    return value;
+  };
+  if (const JsonValue* password = object("passwordAuth")) {
+    MemberReader inner(*password, prefix + "passwordAuth.", errors);
+    if (inner.Get("enabled") != nullptr) auth.password_auth = inner.Bool("enabled");
+    if (inner.Get("identityFields") != nullptr) auth.identity_fields = inner.Strings("identityFields");
+  }
+  const std::array<std::pair<std::string_view, std::int64_t*>, 5> durations{{
+      {"authToken", &auth.auth_token_duration},
+      {"passwordResetToken", &auth.password_reset_token_duration},
+      {"emailChangeToken", &auth.email_change_token_duration},
+      {"verificationToken", &auth.verification_token_duration},
+      {"fileToken", &auth.file_token_duration},
+  }};
+  for (const auto& [key, target] : durations) {
+    if (const JsonValue* token = object(key)) {
+      MemberReader inner(*token, prefix + std::string(key) + ".", errors);
+      if (inner.Get("duration") != nullptr) *target = inner.Integer("duration");
+    }
+  }
+  const std::array<std::pair<std::string_view, domain::MailTemplate*>, 3> templates{{
+      {"verificationTemplate", &auth.verification_template},
+      {"resetPasswordTemplate", &auth.reset_password_template},
+      {"confirmEmailChangeTemplate", &auth.confirm_email_change_template},
+  }};
+  for (const auto& [key, target] : templates) {
+    if (const JsonValue* tmpl = object(key)) {
+      MemberReader inner(*tmpl, prefix + std::string(key) + ".", errors);
+      if (inner.Get("subject") != nullptr) target->subject = inner.String("subject");
+      if (inner.Get("body") != nullptr) target->body = inner.String("body");
+    }
+  }
+  for (std::string_view key : {"oauth2", "mfa", "otp"}) {
+    if (const JsonValue* method = object(key)) {
+      MemberReader inner(*method, prefix + std::string(key) + ".", errors);
+      if (inner.Bool("enabled")) {
+        inner.Error("enabled", "validation_not_supported",
+                    "This sign-in method is not supported; set enabled to false.");
+      }
+    }
+  }
+}
+
 domain::Result<Collection> ReadCollectionWithPrefix(const JsonValue& json,
                                                     const std::string& prefix) {
   std::vector<FieldError> errors;
@@ -434,11 +495,66 @@ domain::Result<Collection> ReadCollectionWithPrefix(const JsonValue& json,
     }
   }
 
+  if (c.type == CollectionType::kAuth) {
+    if (legacy) {
+      // PocketBase < 0.23 kept the manage rule among the options; the rest of its auth options
+      // (allowEmailAuth ...) have no 0.23 counterpart that Socle stores.
+      if (const JsonValue* options = reader.Get("options"); options != nullptr && options->IsObject()) {
+        MemberReader option_reader(*options, prefix + "options.", errors);
+        c.auth.manage_rule = option_reader.Rule("manageRule");
+      }
+    } else {
+      ReadAuthOptions(reader, prefix, errors, c.auth);
+    }
+  }
+
   if (!errors.empty()) return finish();
   return c;
 }
 
 }  // namespace
+
+// PocketBase's auth members; the sign-in methods Socle does not offer are written disabled so
+// that exports import into PocketBase unchanged.
+void WriteAuthOptions(JsonWriter& w, const domain::AuthOptions& auth) {
+  WriteRule(w, "authRule", auth.auth_rule);
+  WriteRule(w, "manageRule", auth.manage_rule);
+  w.Key("authAlert").BeginObject().Key("enabled").Bool(false);
+  w.Key("emailTemplate").BeginObject().Key("subject").String("").Key("body").String("");
+  w.EndObject().EndObject();
+  w.Key("oauth2").BeginObject().Key("enabled").Bool(false);
+  w.Key("mappedFields").BeginObject().Key("id").String("").Key("name").String("");
+  w.Key("username").String("").Key("avatarURL").String("").EndObject();
+  w.Key("providers").BeginArray().EndArray().EndObject();
+  w.Key("passwordAuth").BeginObject().Key("enabled").Bool(auth.password_auth);
+  w.Key("identityFields").BeginArray();
+  for (const auto& field : auth.identity_fields) w.String(field);
+  w.EndArray().EndObject();
+  w.Key("mfa").BeginObject().Key("enabled").Bool(false).Key("duration").Int(1800);
+  w.Key("rule").String("").EndObject();
+  w.Key("otp").BeginObject().Key("enabled").Bool(false).Key("duration").Int(180);
+  w.Key("length").Int(8).Key("emailTemplate").BeginObject().Key("subject").String("");
+  w.Key("body").String("").EndObject().EndObject();
+  const std::array<std::pair<std::string_view, std::int64_t>, 5> durations{{
+      {"authToken", auth.auth_token_duration},
+      {"passwordResetToken", auth.password_reset_token_duration},
+      {"emailChangeToken", auth.email_change_token_duration},
+      {"verificationToken", auth.verification_token_duration},
+      {"fileToken", auth.file_token_duration},
+  }};
+  for (const auto& [key, seconds] : durations) {
+    w.Key(key).BeginObject().Key("duration").Int(seconds).EndObject();
+  }
+  const std::array<std::pair<std::string_view, const domain::MailTemplate*>, 3> templates{{
+      {"verificationTemplate", &auth.verification_template},
+      {"resetPasswordTemplate", &auth.reset_password_template},
+      {"confirmEmailChangeTemplate", &auth.confirm_email_change_template},
+  }};
+  for (const auto& [key, tmpl] : templates) {
+    w.Key(key).BeginObject().Key("subject").String(tmpl->subject);
+    w.Key("body").String(tmpl->body).EndObject();
+  }
+}
 
 void WriteCollection(JsonWriter& w, const domain::Collection& collection) {
   w.BeginObject();
@@ -458,6 +574,7 @@ void WriteCollection(JsonWriter& w, const domain::Collection& collection) {
   for (const auto& index : collection.indexes) w.String(domain::ToIndexSql(index, collection.name));
   w.EndArray();
   if (collection.type == CollectionType::kView) w.Key("viewQuery").String(collection.view_query);
+  if (collection.type == CollectionType::kAuth) WriteAuthOptions(w, collection.auth);
   w.Key("created").String(ApiDate(collection.created));
   w.Key("updated").String(ApiDate(collection.updated));
   w.EndObject();

@@ -75,7 +75,8 @@ TEST_CASE("openapi.yaml documents exactly the routes the server registers", "[ht
   socle::application::ProjectDirectory directory(store, stores, clock);
   socle::application::ManageCollections collections(directory, clock, random);
   socle::application::ManageRecords records(directory, clock, random);
-  http::ProjectDataApi data(collections, records, [](const http::Request&) { return false; });
+  http::ProjectDataApi data(collections, records,
+                           http::SuperusersBy([](const http::Request&) { return false; }));
   http::Router router;
   REQUIRE(platform.Register(router));
   REQUIRE(operations.Register(router));

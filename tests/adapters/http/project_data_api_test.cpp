@@ -47,7 +47,7 @@ bool TestSuperuserCheck(const http::Request& request) {
 // catalogue, the API the use cases.
 struct DataServer {
   explicit DataServer(http::SuperuserCheck check = TestSuperuserCheck)
-      : api(collections, records, std::move(check)) {
+      : api(collections, records, http::SuperusersBy(std::move(check))) {
     REQUIRE(orgs.Create({"acme", std::nullopt, std::nullopt, std::nullopt}));
     REQUIRE(projects.Create({"shop", "acme", std::nullopt}));
     REQUIRE(api.Register(server.router));
@@ -675,7 +675,7 @@ TEST_CASE("openapi.yaml documents exactly the data API's routes", "[http][data][
   application::ProjectDirectory directory(catalogue, stores, clock);
   application::ManageCollections collections(directory, clock, random);
   application::ManageRecords records(directory, clock, random);
-  http::ProjectDataApi api(collections, records, TestSuperuserCheck);
+  http::ProjectDataApi api(collections, records, http::SuperusersBy(TestSuperuserCheck));
   http::Router router;
   REQUIRE(api.Register(router));
   std::set<std::string> registered;
@@ -715,7 +715,7 @@ namespace {
 // The data API wired with the settings use case, as socle-server wires it.
 struct SettingsServer {
   explicit SettingsServer(http::SuperuserCheck check = TestSuperuserCheck)
-      : api(collections, records, settings, std::move(check)) {
+      : api(collections, records, settings, http::SuperusersBy(std::move(check))) {
     REQUIRE(orgs.Create({"acme", std::nullopt, std::nullopt, std::nullopt}));
     REQUIRE(projects.Create({"shop", "acme", std::nullopt}));
     REQUIRE(api.Register(server.router));

@@ -262,11 +262,15 @@ TEST_CASE("ReadCollection fills defaults and is strict on types", "[adapters][js
     REQUIRE_FALSE(c);
     CHECK(c.error().fields.at(0).code == "validation_invalid_type");
   }
-  SECTION("PocketBase's partial index on auth emails is refused, not silently changed") {
+  SECTION("PocketBase's partial index on auth emails is read; other conditions are refused") {
     auto c = ReadCollection(Parse(
         R"({"name":"users","type":"auth","indexes":["CREATE UNIQUE INDEX `idx_email` ON `users` (`email`) WHERE `email` != ''"]})"));
-    REQUIRE_FALSE(c);
-    CHECK(Errors(c.error()) ==
+    REQUIRE(c);
+    CHECK(c->indexes.at(0).where_not_empty == std::vector<std::string>{"email"});
+    auto refused = ReadCollection(Parse(
+        R"({"name":"users","type":"auth","indexes":["CREATE UNIQUE INDEX `idx_email` ON `users` (`email`) WHERE `verified` = 1"]})"));
+    REQUIRE_FALSE(refused);
+    CHECK(Errors(refused.error()) ==
           std::map<std::string, std::string>{{"indexes.0", "validation_invalid_index_expression"}});
   }
 }
@@ -329,4 +333,58 @@ TEST_CASE("ReadCollections reads an import file", "[adapters][json][collection]"
   auto not_array = ReadCollections(Parse(R"({"name":"a"})"));
   REQUIRE_FALSE(not_array);
   CHECK(not_array.error().fields.at(0).field == "collections");
+}
+
+TEST_CASE("Auth options round trip in PocketBase's shape", "[adapters][json][collection][auth]") {
+  auto c = ReadCollection(Parse(R"({
+    "id": "_pb_users_auth_", "name": "users", "type": "auth",
+    "authRule": "verified = true", "manageRule": null,
+    "authAlert": {"enabled": true, "emailTemplate": {"subject": "s", "body": "b"}},
+    "oauth2": {"enabled": false, "providers": []},
+    "passwordAuth": {"enabled": true, "identityFields": ["email", "username"]},
+    "mfa": {"enabled": false, "duration": 1800, "rule": ""},
+    "otp": {"enabled": false, "duration": 180, "length": 8},
+    "authToken": {"duration": 1209600, "secret": "ignored"},
+    "passwordResetToken": {"duration": 900},
+    "verificationTemplate": {"subject": "Verify {APP_NAME}", "body": "<p>{TOKEN}</p>"}
+  })"));
+  REQUIRE(c);
+  CHECK(c->auth.auth_rule == std::optional<std::string>("verified = true"));
+  CHECK_FALSE(c->auth.manage_rule);
+  CHECK(c->auth.identity_fields == std::vector<std::string>{"email", "username"});
+  CHECK(c->auth.auth_token_duration == 1209600);
+  CHECK(c->auth.password_reset_token_duration == 900);
+  CHECK(c->auth.verification_token_duration == 259200);  // absent: the default
+  CHECK(c->auth.verification_template.subject == "Verify {APP_NAME}");
+  CHECK(c->auth.reset_password_template == DefaultAuthOptions().reset_password_template);
+
+  JsonWriter w;
+  WriteCollection(w, *c);
+  auto again = ReadCollection(Parse(w.str()));
+  REQUIRE(again);
+  CHECK(again->auth == c->auth);
+
+  SECTION("a null authRule disables sign-in; an absent one keeps the default") {
+    auto disabled = ReadCollection(Parse(R"({"name":"u","type":"auth","authRule":null})"));
+    REQUIRE(disabled);
+    CHECK_FALSE(disabled->auth.auth_rule);
+    auto absent = ReadCollection(Parse(R"({"name":"u","type":"auth"})"));
+    REQUIRE(absent);
+    CHECK(absent->auth.auth_rule == std::optional<std::string>(""));
+  }
+  SECTION("sign-in methods Socle does not offer are refused when enabled") {
+    auto refused = ReadCollection(
+        Parse(R"({"name":"u","type":"auth","oauth2":{"enabled":true},"otp":{"enabled":true}})"));
+    REQUIRE_FALSE(refused);
+    CHECK(Errors(refused.error()) ==
+          std::map<std::string, std::string>{{"oauth2.enabled", "validation_not_supported"},
+                                             {"otp.enabled", "validation_not_supported"}});
+  }
+  SECTION("wrong types are field errors") {
+    auto wrong = ReadCollection(Parse(
+        R"({"name":"u","type":"auth","authToken":{"duration":"long"},"passwordAuth":[]})"));
+    REQUIRE_FALSE(wrong);
+    CHECK(Errors(wrong.error()).contains("authToken.duration"));
+    CHECK(Errors(wrong.error()).contains("passwordAuth"));
+  }
 }

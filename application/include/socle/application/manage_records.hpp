@@ -10,6 +10,7 @@
 
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/ports/clock.hpp"
+#include "socle/application/ports/password_hasher.hpp"
 #include "socle/application/ports/project_store.hpp"
 #include "socle/application/ports/random_source.hpp"
 #include "socle/application/project_directory.hpp"
@@ -17,6 +18,7 @@
 #include "socle/domain/error.hpp"
 #include "socle/domain/filter/resolver.hpp"
 #include "socle/domain/json_value.hpp"
+#include "socle/domain/password_policy.hpp"
 #include "socle/domain/record.hpp"
 #include "socle/domain/record_input.hpp"
 
@@ -28,6 +30,8 @@ struct Caller {
   /// Superusers bypass every rule and see hidden fields.
   bool superuser = false;
   domain::filter::RequestContext request;
+  /// Keeps alive the schema `request.auth->collection` points into.
+  domain::SchemaPtr auth_schema;
 };
 
 /// The records API's bounds.
@@ -109,6 +113,16 @@ struct BatchFailure {
   domain::Error error;
 };
 
+/// How the records API treats the passwords of auth collections' records.
+struct PasswordSettings {
+  /// Hashes new passwords and checks old ones. Without one, writing a password is refused
+  /// (failed_precondition): an embedding without authentication has no auth records.
+  PasswordHasher* hasher = nullptr;
+  /// Checked for every new password; the collection's password field may raise min_length
+  /// (its min) and lower max_length (its max).
+  domain::PasswordPolicy policy;
+};
+
 /// The records API's use cases (PocketBase's semantics): rules enforced for everyone but
 /// superusers — null rule: superusers only (permission_denied); "" everyone; otherwise a filter.
 /// List applies rule && filter in the store's WHERE; view answers not_found when the record is
@@ -116,19 +130,32 @@ struct BatchFailure {
 /// inside the write transaction; update and delete first require the record to be visible
 /// (view rule, else not_found), then their own rule (permission_denied). Relations are checked
 /// to exist; deletes cascade (cascadeDelete), clear optional references, or refuse when a
-/// required reference would dangle. Thread-safe.
+/// required reference would dangle. Hidden fields are written by superusers only (their keys
+/// are dropped from anyone else's body, as PocketBase does).
+///
+/// Auth collections, as PocketBase's record upsert form: `password` with `passwordConfirm`
+/// (required on create, and whenever one of password, passwordConfirm, oldPassword is given),
+/// `oldPassword` required to change a password unless the caller manages the record (a
+/// superuser, or the collection's manageRule holds for them on the record); a new password is
+/// checked against PasswordSettings::policy, hashed before the write transaction starts (the
+/// hash costs tens of milliseconds and must not hold the store's write lock) and replaces
+/// tokenKey, which revokes every token issued for the record. E-mail and verified change only
+/// for managers (a new record is created unverified unless a manager says otherwise); a changed
+/// e-mail also replaces tokenKey. Thread-safe.
 class ManageRecords final {
  public:
   /// `settings`, when given, supplies each project's batch settings (enabled, maxRequests,
   /// timeout), read per batch; without it batches run with the defaults and
   /// `limits.max_batch_requests`. It must outlive this object.
   ManageRecords(ProjectDirectory& projects, Clock& clock, RandomSource& random,
-                RecordLimits limits = {}, ManageSettings* settings = nullptr)
+                RecordLimits limits = {}, ManageSettings* settings = nullptr,
+                PasswordSettings passwords = {})
       : projects_(projects),
         clock_(clock),
         random_(random),
         limits_(limits),
-        settings_(settings) {}
+        settings_(settings),
+        passwords_(std::move(passwords)) {}
 
   domain::Result<RecordList> List(std::string_view project, std::string_view collection,
                                   const ListRecordsInput& input, Caller caller);
@@ -152,13 +179,19 @@ class ManageRecords final {
 
  private:
   struct Target;
+  struct PasswordPlan;
   domain::Result<Target> Open(std::string_view project, std::string_view collection);
+  // The password part of a write to an auth collection, decided and hashed before the write
+  // transaction; `id` is empty for a create.
+  domain::Result<PasswordPlan> PlanPasswords(const Target& target, std::string_view id,
+                                             const RecordWriteInput& input, const Caller& caller);
   // The steps of create, update and delete inside a write transaction (shared with batches).
   domain::Result<domain::Record> CreateIn(RecordTransaction& tx, const Target& target,
-                                          const RecordWriteInput& input, const Caller& caller);
+                                          const RecordWriteInput& input, const Caller& caller,
+                                          const PasswordPlan& plan);
   domain::Result<domain::Record> UpdateIn(RecordTransaction& tx, const Target& target,
                                           std::string_view id, const RecordWriteInput& input,
-                                          const Caller& caller);
+                                          const Caller& caller, const PasswordPlan& plan);
   domain::Result<void> DeleteIn(RecordTransaction& tx, const Target& target, std::string_view id,
                                 const Caller& caller);
   // The result of a write: the record and its expansions, read after commit.
@@ -170,6 +203,7 @@ class ManageRecords final {
   RandomSource& random_;
   RecordLimits limits_;
   ManageSettings* settings_;
+  PasswordSettings passwords_;
 };
 
 }  // namespace socle::application

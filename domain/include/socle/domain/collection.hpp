@@ -11,8 +11,8 @@
 
 namespace socle::domain {
 
-/// What a collection is: a table of records (base), an identity table (auth, completed by the
-/// authentication work), or a read-only projection defined by a query (view).
+/// What a collection is: a table of records (base), an identity table (auth: records that can
+/// sign in), or a read-only projection defined by a query (view).
 enum class CollectionType { kBase, kAuth, kView };
 
 /// "base", "auth", "view".
@@ -33,7 +33,7 @@ enum class FieldType {
   kJson,      ///< any JSON value; maxSize in bytes of its serialisation
   kRelation,  ///< id(s) of records of `collectionId`; maxSelect, cascadeDelete
   kFile,      ///< file name(s); metadata only until the storage work lands
-  kPassword,  ///< auth collections only: write-only hash (completed by the authentication work)
+  kPassword,  ///< auth collections only: write-only Argon2id hash (PHC string)
 };
 
 /// "text", "editor", "number" ... as PocketBase spells them.
@@ -133,6 +133,48 @@ struct CollectionRules {
   friend bool operator==(const CollectionRules&, const CollectionRules&) = default;
 };
 
+/// An e-mail an auth collection sends (verification, password reset, e-mail change), with
+/// PocketBase's placeholders: {APP_NAME}, {APP_URL}, {TOKEN}, {RECORD:<field>}.
+struct MailTemplate {
+  std::string subject;
+  std::string body;  ///< HTML
+  friend bool operator==(const MailTemplate&, const MailTemplate&) = default;
+};
+
+/// What makes an auth collection one: who may sign in and how, how long its tokens live, and
+/// the e-mails it sends. Ignored for other collection types. Names and defaults are
+/// PocketBase's (≥ 0.23).
+struct AuthOptions {
+  /// Checked against the record after its password was verified, before a token is issued:
+  /// "" anyone with an account, nullopt nobody (sign-in disabled), else a filter such as
+  /// `verified = true`.
+  std::optional<std::string> auth_rule = std::string();
+  /// Who may manage other records of the collection as a superuser would (change their
+  /// e-mail, password without the old one, verified flag): nullopt superusers only.
+  std::optional<std::string> manage_rule;
+  bool password_auth = true;  ///< passwordAuth.enabled
+  /// passwordAuth.identityFields: the fields an identity is looked up in, in order; each
+  /// needs a unique index.
+  std::vector<std::string> identity_fields = {"email"};
+  // Token lifetimes in seconds.
+  std::int64_t auth_token_duration = 604800;              ///< 7 days
+  std::int64_t password_reset_token_duration = 1800;      ///< 30 minutes
+  std::int64_t email_change_token_duration = 1800;        ///< 30 minutes
+  std::int64_t verification_token_duration = 259200;      ///< 3 days
+  std::int64_t file_token_duration = 180;                 ///< 3 minutes
+  MailTemplate verification_template;
+  MailTemplate reset_password_template;
+  MailTemplate confirm_email_change_template;
+  friend bool operator==(const AuthOptions&, const AuthOptions&) = default;
+};
+
+/// PocketBase's default auth options (with its default e-mail templates).
+AuthOptions DefaultAuthOptions();
+
+/// The smallest and largest token lifetime an auth collection may set, in seconds.
+inline constexpr std::int64_t kMinTokenDuration = 10;
+inline constexpr std::int64_t kMaxTokenDuration = 10LL * 365 * 24 * 3600;
+
 /// A collection: its schema (fields), indexes and rules. For base and auth collections a real
 /// table with one typed column per field lives in the project's store.
 struct Collection {
@@ -150,6 +192,8 @@ struct Collection {
   CollectionRules rules;
   /// view collections: the SELECT that defines them.
   std::string view_query;
+  /// auth collections: sign-in, token and e-mail options.
+  AuthOptions auth = DefaultAuthOptions();
   Timestamp created;
   Timestamp updated;
 
@@ -165,5 +209,18 @@ struct Collection {
 /// The three system fields every base collection starts with, as PocketBase ≥ 0.23 declares
 /// them: id (text, primary key, 15 chars [a-z0-9]), created and updated (autodate).
 std::vector<Field> SystemFields();
+
+/// The fields an auth collection has besides SystemFields(), as PocketBase declares them:
+/// password (hidden, write-only hash), tokenKey (hidden secret whose change revokes every
+/// token of the record), email, emailVisibility, verified.
+std::vector<Field> AuthSystemFields();
+
+/// The unique indexes an auth collection needs: tokenKey, and email where not empty.
+std::vector<CollectionIndex> AuthSystemIndexes(std::string_view collection_id);
+
+/// The id and name of the platform's superusers collection, the same as PocketBase's so that
+/// its SDKs recognise a superuser's token.
+inline constexpr std::string_view kSuperusersCollectionId = "pbc_3142635823";
+inline constexpr std::string_view kSuperusersCollectionName = "_superusers";
 
 }  // namespace socle::domain

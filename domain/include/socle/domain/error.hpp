@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -42,10 +43,13 @@ struct Error {
   std::string message;
   std::string internal;
   std::vector<FieldError> fields;
+  /// For resource_exhausted and unavailable: seconds after which a retry may succeed (0:
+  /// unknown). The HTTP adapter sends it as Retry-After.
+  std::int64_t retry_after_seconds = 0;
 
   /// Builds an error with a client-safe message.
   static Error Make(ErrorCode code, std::string message) {
-    return Error{code, std::move(message), {}, {}};
+    return Error{code, std::move(message), {}, {}, 0};
   }
   /// Builds an invalid_argument error pointing at one field.
   static Error Field(std::string field, std::string field_code, std::string message);

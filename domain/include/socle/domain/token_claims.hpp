@@ -20,6 +20,10 @@ struct TokenClaims {
   Timestamp iat;              ///< Issued at.
   Timestamp exp;              ///< Expires at.
   std::optional<Timestamp> nbf;  ///< Not valid before, when set.
+  /// Binds the token to a secret of its subject (an auth record's tokenKey, see
+  /// TokenSigner::Bind): when the secret changes, tokens minted before stop matching. "" for
+  /// tokens without one.
+  std::string key_binding;
 
   friend bool operator==(const TokenClaims&, const TokenClaims&) = default;
 };

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "socle/domain/error.hpp"
 #include "socle/domain/token_claims.hpp"
@@ -29,6 +30,26 @@ class TokenSigner {
 
   /// Returns the id of the key Sign uses now, or "" when there is none. Never fails.
   virtual std::string CurrentKeyId() = 0;
+
+  /// One key of the ring as the platform stores it: its id and its 32-byte private seed
+  /// (RFC 8032), raw bytes.
+  struct KeyMaterial {
+    std::string kid;
+    std::string seed;
+  };
+  /// Replaces the whole ring at once with `keys`, signing with `current_kid` from now on (""
+  /// for none: verification only). invalid_argument for a malformed key or id, or a
+  /// current_kid not among the keys; the ring is unchanged then.
+  virtual domain::Result<void> ReplaceKeys(const std::vector<KeyMaterial>& keys,
+                                           std::string_view current_kid) = 0;
+
+  /// The ring's public keys as a JSON Web Key Set, for /.well-known/jwks.json.
+  virtual std::string PublicJwks() const = 0;
+
+  /// A short, one-way binding of `secret` (an auth record's tokenKey) for
+  /// TokenClaims::key_binding: equal secrets give equal bindings, and a binding reveals
+  /// nothing usable about its secret.
+  virtual std::string Bind(std::string_view secret) = 0;
 };
 
 }  // namespace socle::application

@@ -34,6 +34,9 @@ enum class Verb {
   kCollectionHistory,
   kSettingsGet,
   kSettingsSet,
+  kSuperuserUpsert,
+  kKeysList,
+  kKeysRotate,
 };
 
 /// One parsed `socle` command line: plain data, validated for shape only (the use cases
@@ -68,7 +71,11 @@ struct Command {
     return verb == Verb::kCollectionList || verb == Verb::kCollectionGet ||
            verb == Verb::kCollectionImport || verb == Verb::kCollectionExport ||
            verb == Verb::kCollectionDelete || verb == Verb::kCollectionHistory ||
-           verb == Verb::kSettingsGet || verb == Verb::kSettingsSet;
+           verb == Verb::kSettingsGet || verb == Verb::kSettingsSet || NeedsAuth();
+  }
+  /// True for the `superuser` and `keys` commands, which work on the platform store.
+  bool NeedsAuth() const noexcept {
+    return verb == Verb::kSuperuserUpsert || verb == Verb::kKeysList || verb == Verb::kKeysRotate;
   }
 };
 

@@ -14,6 +14,8 @@
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
 #include "socle/application/manage_settings.hpp"
+#include "socle/application/manage_signing_keys.hpp"
+#include "socle/application/manage_superusers.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/domain/error.hpp"
@@ -36,6 +38,12 @@ struct ProjectDataServices {
   application::ManageSettings* settings = nullptr;
 };
 
+/// What `superuser` and `keys` commands run against: the platform store's use cases.
+struct AuthServices {
+  application::ManageSuperusers& superusers;
+  application::ManageSigningKeys& keys;
+};
+
 /// What store-backed commands run against, built by the composition root.
 struct CatalogueServices {
   application::CatalogueStore& store;  ///< For `migrate`.
@@ -45,6 +53,8 @@ struct CatalogueServices {
   /// Null when the projects' stores are not available: `collection` commands then fail (exit 1)
   /// and the others work as before.
   ProjectDataServices* data = nullptr;
+  /// Null when authentication could not be set up: `superuser` and `keys` commands then fail.
+  AuthServices* auth = nullptr;
 };
 
 /// The `socle` ops CLI's command layer: turns a parsed command into use-case calls and their
@@ -98,6 +108,7 @@ class OpsCli final {
   int CollectionDelete(const Command& command, ProjectDataServices& data);
   int CollectionHistory(const Command& command, ProjectDataServices& data);
   int SettingsCommand(const Command& command, CatalogueServices& services);
+  int AuthCommand(const Command& command, CatalogueServices& services);
   int SettingsGet(const Command& command, application::ManageSettings& settings);
   int SettingsSet(const Command& command, application::ManageSettings& settings);
   int ShowSettings(const Command& command, const domain::ProjectSettings& settings);

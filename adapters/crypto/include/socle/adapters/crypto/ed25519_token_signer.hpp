@@ -56,11 +56,15 @@ class Ed25519TokenSigner final : public application::TokenSigner {
 
   /// The ring's public keys as a JSON Web Key Set (RFC 7517 section 5, OKP keys of RFC 8037
   /// with kid, use "sig" and alg "EdDSA"), in key id order, for /.well-known/jwks.json.
-  std::string PublicJwks() const;
+  std::string PublicJwks() const override;
 
   domain::Result<std::string> Sign(const domain::TokenClaims& claims) override;
   domain::Result<domain::TokenClaims> Verify(std::string_view token) override;
   std::string CurrentKeyId() override;
+  domain::Result<void> ReplaceKeys(const std::vector<KeyMaterial>& keys,
+                                   std::string_view current_kid) override;
+  /// base64url of the first 16 bytes of SHA-256("socle-token-key\0" + secret).
+  std::string Bind(std::string_view secret) override;
 
   /// The raw Ed25519 signature of `message` with the current key (what Sign applies to the JWS
   /// signing input); exposed for test vectors. failed_precondition without a current key;
@@ -75,6 +79,7 @@ class Ed25519TokenSigner final : public application::TokenSigner {
 
  private:
   struct Key;  // holds the crypto library's key object, kept out of this header
+  static domain::Result<std::shared_ptr<const Key>> MakeKey(std::span<const std::uint8_t> seed);
 
   domain::Result<void> Insert(std::string kid, std::shared_ptr<const Key> key, bool make_current);
 

@@ -1,12 +1,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 
 #include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/http/multipart.hpp"
 #include "socle/adapters/http/request.hpp"
 #include "socle/adapters/http/response.hpp"
 #include "socle/adapters/http/router.hpp"
+#include "socle/application/authenticate.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_settings.hpp"
@@ -14,11 +16,26 @@
 
 namespace socle::adapters::http {
 
-/// Decides whether a request is made by a superuser of the project it names. Until the
-/// authentication work lands, the composition root passes one that always answers false, so
-/// that the collection routes answer 401 to everyone and records are served under their rules
-/// only.
+/// Who makes a request to the project it names: the caller its credentials prove (a
+/// superuser, a record of one of the project's auth collections, or a guest when it presents
+/// none), or an error when it presents credentials that do not hold (unauthenticated: 401).
+/// The composition root passes AuthApi::Identifier().
+using CallerIdentifier = std::function<domain::Result<application::Caller>(const Request&)>;
+
+/// Decides whether a request is made by a superuser, for embeddings without authentication
+/// records (tests): SuperusersBy wraps one into a CallerIdentifier whose callers are
+/// superusers or guests.
 using SuperuserCheck = std::function<bool(const Request&)>;
+CallerIdentifier SuperusersBy(SuperuserCheck check);
+
+/// The token a request presents: `Authorization: Bearer <token>`, or the bare token the
+/// PocketBase SDKs send (`Authorization: <token>`); "" when there is none.
+std::string_view PresentedToken(const Request& request);
+
+/// Identifies callers by their token through `authenticate` (a guest without one).
+CallerIdentifier TokenIdentifier(application::Authenticate& authenticate);
+
+using application::TokenSigner;
 
 /// The project data API: PocketBase's HTTP contract under /p/{project}/api, so that the
 /// official SDKs work unchanged with baseUrl = http://host/p/{project}.
@@ -54,12 +71,21 @@ class ProjectDataApi final {
   /// The use cases and the check must outlive the router the routes are registered on.
   ProjectDataApi(application::ManageCollections& collections,
                  application::ManageRecords& records, application::ManageSettings& settings,
-                 SuperuserCheck superuser, JsonLimits limits = {}, FormLimits form_limits = {});
+                 CallerIdentifier identify, JsonLimits limits = {}, FormLimits form_limits = {});
   /// Without the settings use case (an embedding that keeps none): /api/settings answers 404
   /// as an unknown route would, and batches are bounded by the records use case alone.
   ProjectDataApi(application::ManageCollections& collections,
-                 application::ManageRecords& records, SuperuserCheck superuser,
+                 application::ManageRecords& records, CallerIdentifier identify,
                  JsonLimits limits = {}, FormLimits form_limits = {});
+
+  /// Serves sign-in for the project's auth collections and `_superusers` as well:
+  ///   POST /p/{project}/api/collections/{collection}/auth-with-password
+  ///        {identity, password, identityField?} → 200 {token, record}
+  ///   POST /p/{project}/api/collections/{collection}/auth-refresh   → 200 {token, record}
+  ///   GET  /p/{project}/api/collections/{collection}/auth-methods   → 200 {password, oauth2, mfa, otp}
+  ///   GET  /.well-known/jwks.json                                   → the token keys (JWKS)
+  /// Call before Register. `authenticate` must outlive the router.
+  void ServeAuthentication(application::Authenticate& authenticate, TokenSigner& signer);
 
   /// Adds the routes above to `router`; fails only on a route clash (a programming error).
   domain::Result<void> Register(Router& router);
@@ -78,12 +104,20 @@ class ProjectDataApi final {
   Response DeleteRecord(const Request& request);
   Response Batch(const Request& request);
   Response GetSettings(const Request& request);
+  Response AuthWithPassword(const Request& request);
+  Response AuthRefresh(const Request& request);
+  Response AuthMethods(const Request& request);
   Response UpdateSettings(const Request& request);
 
   application::ManageCollections& collections_;
   application::ManageRecords& records_;
   application::ManageSettings* settings_;  // null: see the second constructor
-  SuperuserCheck superuser_;
+  // 401 unless the request proves a superuser.
+  std::optional<Response> RequireSuperuser(const Request& request) const;
+
+  CallerIdentifier identify_;
+  application::Authenticate* authenticate_ = nullptr;
+  TokenSigner* signer_ = nullptr;
   JsonLimits limits_;
   FormLimits form_limits_;
 };

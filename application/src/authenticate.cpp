@@ -1,0 +1,355 @@
+#include "socle/application/authenticate.hpp"
+
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "socle/application/new_id.hpp"
+#include "socle/domain/token_claims.hpp"
+
+namespace socle::application {
+
+using domain::Collection;
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::JsonValue;
+using domain::Record;
+using domain::Result;
+using domain::SchemaPtr;
+namespace filter = domain::filter;
+
+/// The auth collection a request names and the store and schema it lives in: the project's,
+/// or the platform's for `_superusers`.
+struct Authenticate::Realm {
+  std::string project_id;
+  std::shared_ptr<ProjectStore> store;
+  SchemaPtr schema;
+  const Collection* collection = nullptr;
+  bool superusers = false;
+};
+
+namespace {
+
+constexpr std::string_view kFailed = "Failed to authenticate.";
+constexpr std::string_view kBadToken = "The request requires valid record authorization token.";
+
+Error Unauthenticated(std::string detail) {
+  Error error = Error::Make(ErrorCode::kUnauthenticated, std::string(kBadToken));
+  error.internal = std::move(detail);
+  return error;
+}
+
+std::string Text(const Collection& c, const Record& r, std::string_view name) {
+  auto index = c.FieldIndex(name);
+  if (!index || *index >= r.values.size() || r.values[*index].type() != JsonValue::Type::kString) {
+    return {};
+  }
+  return r.values[*index].AsString();
+}
+
+// Compares two short strings without an early exit on the first difference.
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^
+                                              static_cast<unsigned char>(b[i])));
+  }
+  return diff == 0;
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool IsSuperusers(std::string_view collection) {
+  return collection == domain::kSuperusersCollectionName ||
+         collection == domain::kSuperusersCollectionId;
+}
+
+}  // namespace
+
+Authenticate::Authenticate(ProjectDirectory& projects, PlatformStore& platform,
+                           TokenSigner& signer, PasswordHasher& hasher, Clock& clock,
+                           RandomSource& random, domain::LoginThrottle& throttle,
+                           AuthenticateOptions options)
+    : projects_(projects),
+      platform_(platform),
+      signer_(signer),
+      hasher_(hasher),
+      clock_(clock),
+      random_(random),
+      throttle_(throttle),
+      options_(std::move(options)) {
+  // A hash of a random password under the current policy: verifying against it costs what
+  // verifying a real account costs.
+  std::array<std::uint8_t, 16> bytes{};
+  random_.Fill(bytes);
+  std::string password(bytes.begin(), bytes.end());
+  if (auto hash = hasher_.Hash(password)) dummy_hash_ = std::move(*hash);
+}
+
+std::string Authenticate::Audience(const domain::Project& project) {
+  return "project:" + project.id.str();
+}
+
+Result<Authenticate::Realm> Authenticate::Find(std::string_view project,
+                                               std::string_view collection) {
+  auto entry = projects_.Find(project);
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  Realm realm;
+  realm.project_id = entry->project.id.str();
+  if (IsSuperusers(collection)) {
+    auto store = platform_.Store();
+    if (!store) return std::unexpected(std::move(store.error()));
+    realm.store = std::move(*store);
+    realm.superusers = true;
+  } else {
+    realm.store = entry->store;
+  }
+  auto schema = realm.store->Schema();
+  if (!schema) return std::unexpected(std::move(schema.error()));
+  realm.schema = std::move(*schema);
+  realm.collection = realm.superusers ? realm.schema->FindById(domain::kSuperusersCollectionId)
+                                      : realm.schema->Find(collection);
+  if (realm.collection == nullptr || realm.collection->type != domain::CollectionType::kAuth) {
+    return Fail(ErrorCode::kNotFound, "Missing or invalid auth collection context.");
+  }
+  return realm;
+}
+
+Result<bool> Authenticate::PassesAuthRule(const Realm& realm, const Record& record) {
+  const auto& rule = realm.collection->auth.auth_rule;
+  if (!rule) return false;  // null: nobody signs in
+  if (rule->empty()) return true;
+  filter::RequestContext request;
+  request.method = "POST";
+  request.now = clock_.Now();
+  request.auth = filter::AuthIdentity{realm.collection, record};
+  filter::ResolveOptions resolve;
+  resolve.allow_hidden = true;
+  auto compiled = filter::Compile(*rule, realm.schema, *realm.collection, request, resolve);
+  if (!compiled) {
+    return Fail(Error::Internal("the authRule of " + realm.collection->name +
+                                " does not compile: " + compiled.error().message));
+  }
+  auto found = realm.store->Get(*realm.collection, record.Id(*realm.collection), &*compiled);
+  if (!found) return std::unexpected(std::move(found.error()));
+  return found->has_value();
+}
+
+Result<AuthResult> Authenticate::Issue(const Realm& realm, Record record) {
+  const Collection& coll = *realm.collection;
+  const domain::Timestamp now = clock_.Now();
+  domain::TokenClaims claims;
+  claims.iss = options_.issuer;
+  claims.sub = record.Id(coll);
+  claims.aud = "project:" + realm.project_id;
+  claims.jti = NewId(random_).str() + NewId(random_).str();
+  claims.collection_id = coll.id;
+  claims.type = "auth";
+  claims.iat = now;
+  claims.exp = domain::Timestamp::FromUnixMicros(now.unix_micros() +
+                                                 coll.auth.auth_token_duration * 1'000'000);
+  claims.key_binding = signer_.Bind(Text(coll, record, "tokenKey"));
+  auto token = signer_.Sign(claims);
+  if (!token) return std::unexpected(std::move(token.error()));
+  AuthResult result;
+  result.token = std::move(*token);
+  result.record.schema = realm.schema;
+  result.record.record.collection = realm.collection;
+  result.record.record.record = std::move(record);
+  return result;
+}
+
+void Authenticate::VerifyDummy(std::string_view password) {
+  if (!dummy_hash_.empty()) (void)hasher_.Verify(password, dummy_hash_);
+}
+
+Result<AuthResult> Authenticate::WithPassword(std::string_view project,
+                                              std::string_view collection,
+                                              std::string_view identity,
+                                              std::string_view password,
+                                              std::string_view identity_field,
+                                              const ClientInfo& client) {
+  auto realm = Find(project, collection);
+  if (!realm) return std::unexpected(std::move(realm.error()));
+  const Collection& coll = *realm->collection;
+  const domain::Timestamp now = clock_.Now();
+
+  // Throttled by what was typed, whether or not it names an account.
+  const std::string identity_key =
+      "id:" + realm->project_id + "/" + coll.id + "/" + Lower(identity);
+  const std::string address_key = "ip:" + client.address;
+  for (const std::string* key : {&identity_key, &address_key}) {
+    const domain::LoginThrottleStatus status = throttle_.Check(*key, now);
+    if (status.locked) {
+      Error error = Error::Make(ErrorCode::kResourceExhausted,
+                                "Too many failed attempts; try again later.");
+      error.retry_after_seconds = std::max<std::int64_t>(1, status.retry_after.count());
+      return std::unexpected(std::move(error));
+    }
+  }
+  auto failed = [&](std::string detail) {
+    throttle_.RecordFailure(identity_key, now);
+    throttle_.RecordFailure(address_key, now);
+    Error error = Error::Make(ErrorCode::kInvalidArgument, std::string(kFailed));
+    error.internal = std::move(detail);
+    return std::unexpected(std::move(error));
+  };
+  if (identity.empty() || password.empty()) {
+    Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to authenticate.");
+    if (identity.empty()) error.fields.push_back({"identity", "validation_required", "Cannot be blank."});
+    if (password.empty()) error.fields.push_back({"password", "validation_required", "Cannot be blank."});
+    return std::unexpected(std::move(error));
+  }
+  if (!coll.auth.password_auth) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "The collection is not configured to allow password authentication.");
+  }
+
+  std::vector<std::string> fields;
+  if (!identity_field.empty()) {
+    bool known = false;
+    for (const auto& field : coll.auth.identity_fields) known |= field == identity_field;
+    if (!known) {
+      return std::unexpected(Error::Field("identityField", "validation_in_invalid",
+                                          "Must be one of the collection's identity fields."));
+    }
+    fields.emplace_back(identity_field);
+  } else {
+    fields = coll.auth.identity_fields;
+  }
+
+  std::optional<Record> found;
+  filter::RequestContext lookup;
+  lookup.body = JsonValue::Object({{"identity", JsonValue::String(std::string(identity))}});
+  filter::ResolveOptions resolve;
+  resolve.allow_hidden = true;
+  for (const auto& field : fields) {
+    // The identity reaches the query as a value of the request, never as filter text.
+    auto where = filter::Compile(field + " = @request.body.identity", realm->schema, coll,
+                                 lookup, resolve);
+    if (!where) return Fail(Error::Internal("identity lookup: " + where.error().message));
+    RecordQuery query;
+    query.where = &*where;
+    query.limit = 1;
+    query.count_total = false;
+    auto page = realm->store->Query(coll, query);
+    if (!page) return std::unexpected(std::move(page.error()));
+    if (!page->items.empty()) {
+      found = std::move(page->items.front());
+      break;
+    }
+  }
+  if (!found) {
+    VerifyDummy(password);
+    return failed("unknown identity");
+  }
+  const std::string hash = Text(coll, *found, "password");
+  auto verified = hash.empty() ? Result<bool>(false) : hasher_.Verify(password, hash);
+  if (!verified) {
+    if (verified.error().code == ErrorCode::kInvalidArgument) return failed("unusable stored hash");
+    return std::unexpected(std::move(verified.error()));
+  }
+  if (!*verified) return failed("wrong password");
+  auto allowed = PassesAuthRule(*realm, *found);
+  if (!allowed) return std::unexpected(std::move(allowed.error()));
+  if (!*allowed) return failed("the authRule refused the record");
+
+  throttle_.RecordSuccess(identity_key, now);
+  // A hash made under an older, weaker policy is replaced now that the password is known. The
+  // tokenKey stays: the password did not change. Best effort: signing in does not depend on it.
+  if (hasher_.NeedsRehash(hash)) {
+    if (auto fresh = hasher_.Hash(password)) {
+      const std::string id = found->Id(coll);
+      (void)realm->store->Write([&](RecordTransaction& tx) -> Result<void> {
+        auto current = tx.Find(coll, id);
+        if (!current || !*current || Text(coll, **current, "password") != hash) return {};
+        auto index = coll.FieldIndex("password");
+        if (!index) return {};
+        (*current)->values[*index] = JsonValue::String(*fresh);
+        return tx.Update(coll, **current);
+      });
+    }
+  }
+  return Issue(*realm, std::move(*found));
+}
+
+Result<AuthResult> Authenticate::Refresh(std::string_view project, std::string_view collection,
+                                         const Caller& caller) {
+  if (!caller.request.auth || caller.request.auth->collection == nullptr) {
+    return std::unexpected(Unauthenticated("auth-refresh without an identity"));
+  }
+  auto realm = Find(project, collection);
+  if (!realm) return std::unexpected(std::move(realm.error()));
+  if (caller.request.auth->collection->id != realm->collection->id) {
+    return Fail(ErrorCode::kPermissionDenied,
+                "The token does not belong to a record of this collection.");
+  }
+  const std::string id = caller.request.auth->record.Id(*caller.request.auth->collection);
+  auto current = realm->store->Get(*realm->collection, id, nullptr);
+  if (!current) return std::unexpected(std::move(current.error()));
+  if (!*current) return std::unexpected(Unauthenticated("the record is gone"));
+  auto allowed = PassesAuthRule(*realm, **current);
+  if (!allowed) return std::unexpected(std::move(allowed.error()));
+  if (!*allowed) return Fail(ErrorCode::kPermissionDenied, "The authRule does not allow this record.");
+  return Issue(*realm, std::move(**current));
+}
+
+Result<AuthMethods> Authenticate::Methods(std::string_view project, std::string_view collection) {
+  auto realm = Find(project, collection);
+  if (!realm) return std::unexpected(std::move(realm.error()));
+  AuthMethods methods;
+  methods.password = realm->collection->auth.password_auth;
+  methods.identity_fields = realm->collection->auth.identity_fields;
+  return methods;
+}
+
+Result<Caller> Authenticate::Identify(std::string_view project, std::string_view token) {
+  auto claims = signer_.Verify(token);
+  if (!claims) return std::unexpected(Unauthenticated(claims.error().internal));
+  auto entry = projects_.Find(project);
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  domain::VerifyPolicy policy;
+  policy.expected_aud = Audience(entry->project);
+  policy.expected_iss = options_.issuer;
+  policy.max_skew = options_.max_skew;
+  if (auto valid = domain::CheckClaims(*claims, policy, clock_.Now()); !valid) {
+    return std::unexpected(Unauthenticated(valid.error().internal));
+  }
+  if (claims->type != "auth") return std::unexpected(Unauthenticated("not an auth token"));
+
+  const bool superuser = claims->collection_id == domain::kSuperusersCollectionId;
+  std::shared_ptr<ProjectStore> store = entry->store;
+  if (superuser) {
+    auto platform = platform_.Store();
+    if (!platform) return std::unexpected(std::move(platform.error()));
+    store = std::move(*platform);
+  }
+  auto schema = store->Schema();
+  if (!schema) return std::unexpected(std::move(schema.error()));
+  const Collection* coll = (*schema)->FindById(claims->collection_id);
+  if (coll == nullptr || coll->type != domain::CollectionType::kAuth) {
+    return std::unexpected(Unauthenticated("unknown auth collection"));
+  }
+  auto record = store->Get(*coll, claims->sub, nullptr);
+  if (!record) return std::unexpected(std::move(record.error()));
+  if (!*record) return std::unexpected(Unauthenticated("unknown record"));
+  if (claims->key_binding.empty() ||
+      !ConstantTimeEquals(claims->key_binding, signer_.Bind(Text(*coll, **record, "tokenKey")))) {
+    return std::unexpected(Unauthenticated("the record's tokenKey changed"));
+  }
+  Caller caller;
+  caller.superuser = superuser;
+  caller.request.auth = filter::AuthIdentity{coll, std::move(**record)};
+  caller.auth_schema = std::move(*schema);
+  return caller;
+}
+
+}  // namespace socle::application

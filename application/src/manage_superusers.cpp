@@ -1,0 +1,119 @@
+#include "socle/application/manage_superusers.hpp"
+
+#include <utility>
+#include <vector>
+
+#include "socle/application/new_id.hpp"
+#include "socle/domain/email.hpp"
+#include "socle/domain/filter/resolver.hpp"
+
+namespace socle::application {
+
+using domain::Collection;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::JsonValue;
+using domain::Record;
+using domain::Result;
+
+namespace {
+
+constexpr std::string_view kTokenKeyAlphabet =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+// 50 characters drawn uniformly (rejection sampling) from [a-zA-Z0-9], as the collection's
+// autogeneratePattern describes.
+std::string NewTokenKey(RandomSource& random) {
+  std::string key;
+  while (key.size() < 50) {
+    std::uint8_t bytes[64];
+    random.Fill(bytes);
+    for (std::uint8_t b : bytes) {
+      if (b >= 248) continue;  // 248 = 62 * 4: keeps every character equally likely
+      key.push_back(kTokenKeyAlphabet[b % kTokenKeyAlphabet.size()]);
+      if (key.size() == 50) break;
+    }
+  }
+  return key;
+}
+
+}  // namespace
+
+Result<SuperuserUpsert> ManageSuperusers::Upsert(std::string_view email_text,
+                                                 std::string_view password) {
+  auto email = domain::Email::Parse(email_text);
+  if (!email) {
+    return Fail(domain::Error::Field("email", "validation_is_email", "Must be a valid email address."));
+  }
+  const std::string address(email_text);
+  std::string_view parts[] = {address};
+  if (auto ok = domain::CheckPassword(password, policy_, parts); !ok) {
+    return std::unexpected(std::move(ok.error()));
+  }
+  auto hash = hasher_.Hash(password);
+  if (!hash) return std::unexpected(std::move(hash.error()));
+
+  auto store = platform_.Store();
+  if (!store) return std::unexpected(std::move(store.error()));
+  auto schema = (*store)->Schema();
+  if (!schema) return std::unexpected(std::move(schema.error()));
+  const Collection* coll = (*schema)->FindById(domain::kSuperusersCollectionId);
+  if (coll == nullptr) return Fail(domain::Error::Internal("the superusers collection is missing"));
+
+  domain::filter::RequestContext lookup;
+  lookup.body = JsonValue::Object({{"email", JsonValue::String(address)}});
+  domain::filter::ResolveOptions resolve;
+  resolve.allow_hidden = true;
+  auto where = domain::filter::Compile("email = @request.body.email", *schema, *coll, lookup, resolve);
+  if (!where) return Fail(domain::Error::Internal(where.error().message));
+
+  SuperuserUpsert result;
+  const std::string now = clock_.Now().ToApiString();
+  auto written = (*store)->Write([&](RecordTransaction& tx) -> Result<void> {
+    RecordQuery query;
+    query.where = &*where;
+    query.limit = 1;
+    query.count_total = false;
+    auto page = tx.Query(*coll, query);
+    if (!page) return std::unexpected(std::move(page.error()));
+    auto set = [&](Record& record, std::string_view name, JsonValue value) {
+      if (auto index = coll->FieldIndex(name)) record.values[*index] = std::move(value);
+    };
+    if (!page->items.empty()) {
+      Record record = std::move(page->items.front());
+      set(record, "password", JsonValue::String(*hash));
+      set(record, "tokenKey", JsonValue::String(NewTokenKey(random_)));
+      set(record, "updated", JsonValue::String(now));
+      result = {record.Id(*coll), false};
+      return tx.Update(*coll, record);
+    }
+    Record record = domain::EmptyRecord(*coll);
+    result = {NewId(random_).str(), true};
+    set(record, "id", JsonValue::String(result.id));
+    set(record, "email", JsonValue::String(address));
+    set(record, "password", JsonValue::String(*hash));
+    set(record, "tokenKey", JsonValue::String(NewTokenKey(random_)));
+    set(record, "verified", JsonValue::Bool(true));
+    set(record, "created", JsonValue::String(now));
+    set(record, "updated", JsonValue::String(now));
+    return tx.Insert(*coll, record);
+  });
+  if (!written) return std::unexpected(std::move(written.error()));
+  return result;
+}
+
+Result<std::int64_t> ManageSuperusers::Count() {
+  auto store = platform_.Store();
+  if (!store) return std::unexpected(std::move(store.error()));
+  auto schema = (*store)->Schema();
+  if (!schema) return std::unexpected(std::move(schema.error()));
+  const Collection* coll = (*schema)->FindById(domain::kSuperusersCollectionId);
+  if (coll == nullptr) return Fail(domain::Error::Internal("the superusers collection is missing"));
+  RecordQuery query;
+  query.limit = 0;
+  auto page = (*store)->Query(*coll, query);
+  if (!page) return std::unexpected(std::move(page.error()));
+  return page->total;
+}
+
+}  // namespace socle::application

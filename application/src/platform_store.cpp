@@ -1,0 +1,111 @@
+#include "socle/application/platform_store.hpp"
+
+#include <utility>
+#include <vector>
+
+namespace socle::application {
+
+using domain::Collection;
+using domain::CollectionType;
+using domain::Field;
+using domain::FieldType;
+using domain::Result;
+
+const domain::Project& PlatformStore::Project() {
+  static const domain::Project project = [] {
+    domain::Project p{domain::Id::Parse("platform0000000").value(),
+                      domain::Slug::Parse("platform").value(),
+                      domain::DisplayName::Parse("Platform").value(),
+                      domain::Id::Parse("platform0000000").value(),
+                      domain::Slug::Parse("platform").value(),
+                      {},
+                      {}};
+    return p;
+  }();
+  return project;
+}
+
+Collection PlatformStore::SuperusersCollection() {
+  Collection c;
+  c.id = std::string(domain::kSuperusersCollectionId);
+  c.name = std::string(domain::kSuperusersCollectionName);
+  c.type = CollectionType::kAuth;
+  c.system = true;
+  std::vector<Field> fields = domain::SystemFields();
+  std::vector<Field> auth = domain::AuthSystemFields();
+  fields.insert(fields.begin() + 1, auth.begin(), auth.end());
+  c.fields = std::move(fields);
+  c.indexes = domain::AuthSystemIndexes(c.id);
+  // Every rule null: superusers manage superusers. A superuser's token lives one day.
+  c.auth.auth_token_duration = 86400;
+  return c;
+}
+
+Collection PlatformStore::SigningKeysCollection() {
+  Collection c;
+  c.id = "pbc_signing_keys";
+  c.name = "_signingKeys";
+  c.system = true;
+  std::vector<Field> fields = domain::SystemFields();
+  Field kid;
+  kid.id = "text_kid";
+  kid.name = "kid";
+  kid.type = FieldType::kText;
+  kid.system = true;
+  kid.required = true;
+  kid.max = 64;
+  Field seed;
+  seed.id = "text_sealed_seed";
+  seed.name = "sealedSeed";
+  seed.type = FieldType::kText;
+  seed.system = true;
+  seed.hidden = true;
+  seed.required = true;
+  seed.max = 1000;
+  fields.insert(fields.begin() + 1, {kid, seed});
+  c.fields = std::move(fields);
+  c.indexes.push_back(domain::CollectionIndex{"idx_signing_keys_kid", true, {{"kid", false}}, {}});
+  return c;
+}
+
+Result<void> PlatformStore::EnsureSystemCollections(ProjectStore& store) {
+  const std::vector<Collection> wanted = {SuperusersCollection(), SigningKeysCollection()};
+  // Another process may be doing the same: a version conflict means it got there first, and
+  // the next round sees its work.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto schema = store.Schema();
+    if (!schema) return std::unexpected(std::move(schema.error()));
+    std::vector<CollectionChange> changes;
+    for (const auto& collection : wanted) {
+      const Collection* existing = (*schema)->FindById(collection.id);
+      if (existing == nullptr) {
+        Collection created = collection;
+        created.created = clock_.Now();
+        created.updated = created.created;
+        changes.push_back({std::nullopt, std::move(created)});
+      }
+    }
+    if (changes.empty()) return {};
+    auto applied = store.ApplySchema(changes, (*schema)->version, "system", clock_.Now());
+    if (applied) return {};
+    if (applied.error().code != domain::ErrorCode::kAborted) {
+      return std::unexpected(std::move(applied.error()));
+    }
+  }
+  return domain::Fail(domain::ErrorCode::kAborted,
+                      "The platform store's schema kept changing while it was being prepared.");
+}
+
+Result<std::shared_ptr<ProjectStore>> PlatformStore::Store() {
+  std::lock_guard lock(mutex_);
+  if (store_) return store_;
+  auto store = stores_.Open(Project());
+  if (!store) return std::unexpected(std::move(store.error()));
+  if (auto ready = EnsureSystemCollections(**store); !ready) {
+    return std::unexpected(std::move(ready.error()));
+  }
+  store_ = std::move(*store);
+  return store_;
+}
+
+}  // namespace socle::application
