@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 HTTP ?= 127.0.0.1:8090
 DATA_DIR ?= ./socle_data
 
-.PHONY: run test test-asan deps sdk-deps configure build fuzz clean help
+.PHONY: run test test-asan deps sdk-deps smtp-deps configure build fuzz clean help
 
 help:
 	@echo "make run        install missing packages, build, start socle-server on $(HTTP)"
@@ -34,7 +34,13 @@ sdk-deps: deps
 	@[ -f tests/sdk/node_modules/pocketbase/package.json ] || \
 	  (cd tests/sdk && npm ci --no-audit --no-fund --prefer-offline)
 
-test: build sdk-deps
+# The SMTP receiver and mail parser the mail adapter's tests use (tests/support/smtp).
+smtp-deps: deps
+	@[ -f tests/support/smtp/node_modules/smtp-server/package.json ] && \
+	  [ -f tests/support/smtp/node_modules/mailparser/package.json ] || \
+	  (cd tests/support/smtp && npm ci --no-audit --no-fund --prefer-offline)
+
+test: build sdk-deps smtp-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 test-asan:

@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpq-dev libsimdjson-dev libargon2-dev libssl-dev libfmt-dev libsqlite3-dev
   libtomlplusplus-dev catch2 john-data
-  postgresql-15 sqlite3 curl
+  postgresql-15 sqlite3 curl openssl ca-certificates
 )
 if [[ "${SOCLE_FUZZ_DEPS:-0}" == 1 ]]; then
   packages+=(clang-19 libclang-rt-19-dev)
