@@ -663,6 +663,33 @@ Result<ManageRecords::PasswordPlan> ManageRecords::PlanPasswords(const Target& t
     // A missing record is the update's to report (404, after its own checks).
     if (!*found) return plan;
     stored = std::move(*found);
+    // An old password is checked only for a caller who may update the record at all:
+    // otherwise its answer would tell a stranger whether a guess was right (or whether the id
+    // exists). The same checks run again inside the write transaction.
+    const bool touches_password = !password.empty() || !confirm.empty() || !old.empty();
+    if (touches_password && !caller.superuser) {
+      const Error hidden = Error::Make(ErrorCode::kNotFound, "The requested resource wasn't found.");
+      auto view = ViewFilter(target.schema, coll, caller);
+      if (!view) {
+        if (view.error().code == ErrorCode::kPermissionDenied) return std::unexpected(hidden);
+        return std::unexpected(std::move(view.error()));
+      }
+      if (*view) {
+        auto visible = target.entry.store->Get(coll, id, &**view);
+        if (!visible) return std::unexpected(std::move(visible.error()));
+        if (!*visible) return std::unexpected(hidden);
+      }
+      if (!coll.rules.update) return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
+      auto rule = RuleFor(coll.rules.update, target.schema, coll, caller, &*stored);
+      if (!rule) return std::unexpected(std::move(rule.error()));
+      if (*rule) {
+        auto allowed = target.entry.store->Get(coll, id, &**rule);
+        if (!allowed) return std::unexpected(std::move(allowed.error()));
+        if (!*allowed) {
+          return Fail(ErrorCode::kPermissionDenied, "The update rule does not allow this change.");
+        }
+      }
+    }
     plan.manager = caller.superuser;
     if (!plan.manager && coll.auth.manage_rule && caller.request.auth) {
       auto rule = RuleFor(coll.auth.manage_rule, target.schema, coll, caller, &*stored);

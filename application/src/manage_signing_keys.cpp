@@ -55,7 +55,8 @@ Result<std::vector<ManageSigningKeys::Stored>> ManageSigningKeys::ReadAll() {
     if (created) stored.created = *created;
     out.push_back(std::move(stored));
   }
-  // Newest first; the key id breaks ties (it starts with its creation time).
+  // Newest first. The stored time has millisecond precision; the key id, which starts with
+  // the creation time in microseconds, orders keys made within one millisecond.
   std::sort(out.begin(), out.end(), [](const Stored& a, const Stored& b) {
     if (a.created != b.created) return b.created < a.created;
     return b.kid < a.kid;
@@ -63,39 +64,50 @@ Result<std::vector<ManageSigningKeys::Stored>> ManageSigningKeys::ReadAll() {
   return out;
 }
 
-Result<std::vector<SigningKeyInfo>> ManageSigningKeys::List() {
-  auto stored = ReadAll();
-  if (!stored) return std::unexpected(std::move(stored.error()));
+namespace {
+
+// The keys as listed, from one read of the store (newest first).
+template <typename StoredKeys>
+std::vector<SigningKeyInfo> Describe(const StoredKeys& stored, std::chrono::seconds retention) {
   std::vector<SigningKeyInfo> out;
-  for (std::size_t i = 0; i < stored->size(); ++i) {
-    SigningKeyInfo info{(*stored)[i].kid, (*stored)[i].created, i == 0, {}};
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    SigningKeyInfo info{stored[i].kid, stored[i].created, i == 0, {}};
     if (i > 0) {
       info.retires_at = domain::Timestamp::FromUnixMicros(
-          (*stored)[i - 1].created.unix_micros() +
-          std::chrono::duration_cast<std::chrono::microseconds>(retention_).count());
+          stored[i - 1].created.unix_micros() +
+          std::chrono::duration_cast<std::chrono::microseconds>(retention).count());
     }
     out.push_back(std::move(info));
   }
   return out;
 }
 
+}  // namespace
+
+Result<std::vector<SigningKeyInfo>> ManageSigningKeys::List() {
+  auto stored = ReadAll();
+  if (!stored) return std::unexpected(std::move(stored.error()));
+  return Describe(*stored, retention_);
+}
+
 Result<std::vector<SigningKeyInfo>> ManageSigningKeys::Load() {
-  auto listed = List();
-  if (!listed) return std::unexpected(std::move(listed.error()));
-  if (listed->empty()) {
+  auto stored = ReadAll();
+  if (!stored) return std::unexpected(std::move(stored.error()));
+  if (stored->empty()) {
     auto created = Rotate();
     if (!created) return std::unexpected(std::move(created.error()));
     return List();
   }
-  auto stored = ReadAll();
-  if (!stored) return std::unexpected(std::move(stored.error()));
+  // Everything below works from this one read: another process rotating meanwhile is seen
+  // at the next Load.
+  const std::vector<SigningKeyInfo> listed = Describe(*stored, retention_);
   const domain::Timestamp now = clock_.Now();
   std::vector<TokenSigner::KeyMaterial> ring;
   std::vector<std::string> expired;
   std::vector<SigningKeyInfo> kept;
   for (std::size_t i = 0; i < stored->size(); ++i) {
     const Stored& key = (*stored)[i];
-    const SigningKeyInfo& info = (*listed)[i];
+    const SigningKeyInfo& info = listed[i];
     if (!info.current && info.retires_at < now) {
       expired.push_back(key.record_id);
       continue;
@@ -145,10 +157,25 @@ Result<std::string> ManageSigningKeys::Rotate() {
   const Collection* keys = (*schema)->Find("_signingKeys");
   if (keys == nullptr) return Fail(domain::Error::Internal("the signing keys collection is missing"));
 
+  // The stored keys must open with this process's master key before a new one joins them: a
+  // key sealed under another master key would leave a ring no server could load.
+  auto current = ReadAll();
+  if (!current) return std::unexpected(std::move(current.error()));
+  for (const auto& key : *current) {
+    auto opened = sealer_.Open(key.sealed, Context(key.kid));
+    if (!opened) {
+      domain::Error error = std::move(opened.error());
+      error.message = "The stored signing keys do not open with this master key; no key was added.";
+      return std::unexpected(std::move(error));
+    }
+  }
+
   const domain::Timestamp now = clock_.Now();
-  // "k" + creation second + random suffix: readable, sortable, unique across processes.
-  const std::string kid = "k" + std::to_string(now.unix_micros() / 1'000'000) + "-" +
-                          NewId(random_).str().substr(0, 8);
+  // "k" + creation time in microseconds (16 digits, so that key ids sort as their creation
+  // times do) + a random suffix: readable, ordered, unique across processes.
+  std::string micros = std::to_string(now.unix_micros());
+  if (micros.size() < 16) micros.insert(0, 16 - micros.size(), '0');
+  const std::string kid = "k" + micros + "-" + NewId(random_).str().substr(0, 8);
   std::array<std::uint8_t, 32> seed{};
   random_.Fill(seed);
   auto sealed = sealer_.Seal(std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size()),
