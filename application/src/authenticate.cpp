@@ -94,6 +94,14 @@ Authenticate::Authenticate(ProjectDirectory& projects, PlatformStore& platform,
   if (auto hash = hasher_.Hash(password)) dummy_hash_ = std::move(*hash);
 }
 
+domain::LoginThrottleOptions AddressThrottleOptions() {
+  domain::LoginThrottleOptions options;
+  options.quick_login_check = std::chrono::milliseconds(0);
+  options.exponential_after = 20;
+  options.failure_factor = 100;
+  return options;
+}
+
 std::string Authenticate::Audience(const domain::Project& project) {
   return "project:" + project.id.str();
 }
@@ -186,8 +194,11 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
   const std::string identity_key =
       "id:" + realm->project_id + "/" + coll.id + "/" + Lower(identity);
   const std::string address_key = "ip:" + client.address;
-  for (const std::string* key : {&identity_key, &address_key}) {
-    const domain::LoginThrottleStatus status = throttle_.Check(*key, now);
+  domain::LoginThrottle& addresses =
+      options_.address_throttle != nullptr ? *options_.address_throttle : throttle_;
+  for (auto [throttle, key] : {std::pair{&throttle_, &identity_key},
+                               std::pair{&addresses, &address_key}}) {
+    const domain::LoginThrottleStatus status = throttle->Check(*key, now);
     if (status.locked) {
       Error error = Error::Make(ErrorCode::kResourceExhausted,
                                 "Too many failed attempts; try again later.");
@@ -197,7 +208,7 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
   }
   auto failed = [&](std::string detail) {
     throttle_.RecordFailure(identity_key, now);
-    throttle_.RecordFailure(address_key, now);
+    addresses.RecordFailure(address_key, now);
     Error error = Error::Make(ErrorCode::kInvalidArgument, std::string(kFailed));
     error.internal = std::move(detail);
     return std::unexpected(std::move(error));

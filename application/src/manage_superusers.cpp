@@ -16,29 +16,6 @@ using domain::JsonValue;
 using domain::Record;
 using domain::Result;
 
-namespace {
-
-constexpr std::string_view kTokenKeyAlphabet =
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-// 50 characters drawn uniformly (rejection sampling) from [a-zA-Z0-9], as the collection's
-// autogeneratePattern describes.
-std::string NewTokenKey(RandomSource& random) {
-  std::string key;
-  while (key.size() < 50) {
-    std::uint8_t bytes[64];
-    random.Fill(bytes);
-    for (std::uint8_t b : bytes) {
-      if (b >= 248) continue;  // 248 = 62 * 4: keeps every character equally likely
-      key.push_back(kTokenKeyAlphabet[b % kTokenKeyAlphabet.size()]);
-      if (key.size() == 50) break;
-    }
-  }
-  return key;
-}
-
-}  // namespace
-
 Result<SuperuserUpsert> ManageSuperusers::Upsert(std::string_view email_text,
                                                  std::string_view password) {
   auto email = domain::Email::Parse(email_text);

@@ -1,6 +1,7 @@
 #include "socle/application/new_id.hpp"
 
 #include <array>
+#include <string_view>
 
 namespace socle::application {
 
@@ -15,6 +16,22 @@ domain::Id NewId(RandomSource& random) {
     }
     return buffer[used++];
   });
+}
+
+std::string NewTokenKey(RandomSource& random) {
+  static constexpr std::string_view kAlphabet =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string key;
+  std::array<std::uint8_t, 64> bytes{};
+  while (key.size() < 50) {
+    random.Fill(bytes);
+    for (std::uint8_t b : bytes) {
+      // 248 = 62 * 4: rejecting the bytes above keeps every character equally likely.
+      if (b >= 248 || key.size() == 50) continue;
+      key.push_back(kAlphabet[b % kAlphabet.size()]);
+    }
+  }
+  return key;
 }
 
 }  // namespace socle::application

@@ -4,6 +4,8 @@
 // graceful shutdown (1 when it cannot start, 2 on a usage error).
 #include <array>
 #include <condition_variable>
+#include <filesystem>
+#include <memory>
 #include <cstdint>
 #include <iostream>
 #include <mutex>
@@ -22,8 +24,13 @@
 #include "socle/adapters/http/project_data_api.hpp"
 #include "socle/adapters/http/router.hpp"
 #include "socle/adapters/http/setup_api.hpp"
+#include "socle/adapters/mail/file_mailer.hpp"
+#include "socle/adapters/mail/queued_mailer.hpp"
+#include "socle/adapters/mail/smtp_mailer.hpp"
+#include "socle/adapters/mail/smtp_options.hpp"
 #include "socle/adapters/store_url.hpp"
 #include "socle/adapters/system/system_clock.hpp"
+#include "socle/application/account_emails.hpp"
 #include "socle/application/authenticate.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisations.hpp"
@@ -163,6 +170,11 @@ int Main(int argc, char** argv) {
   socle::application::ManageSuperusers superusers(*auth->platform, *auth->hasher, clock, random);
   auto throttle = socle::domain::LoginThrottle::Create({});
   if (!throttle) return StartFailed(logger, "cannot set up sign-in throttling", throttle.error());
+  auto address_throttle =
+      socle::domain::LoginThrottle::Create(socle::application::AddressThrottleOptions());
+  if (!address_throttle) {
+    return StartFailed(logger, "cannot set up sign-in throttling", address_throttle.error());
+  }
 
   socle::application::ProjectDirectory directory(**store, **project_stores, clock);
   socle::application::ManageOrganisations organisations(**store, clock, random, &directory);
@@ -175,8 +187,37 @@ int Main(int argc, char** argv) {
   passwords.hasher = auth->hasher.get();
   socle::application::ManageRecords records(directory, clock, random, {}, &project_settings,
                                             passwords);
+  socle::application::AuthenticateOptions authenticate_options;
+  authenticate_options.address_throttle = &*address_throttle;
   socle::application::Authenticate authenticate(directory, *auth->platform, *auth->signer,
-                                                *auth->hasher, clock, random, *throttle);
+                                                *auth->hasher, clock, random, *throttle,
+                                                authenticate_options);
+
+  // Mail: SMTP when configured, else .eml files under the data directory; either way sent from
+  // a queue so that no request waits for it.
+  std::unique_ptr<socle::application::Mailer> delivery;
+  if (!settings.smtp_url.empty()) {
+    auto options = socle::adapters::mail::ParseSmtpUrl(settings.smtp_url);
+    if (!options) return StartFailed(logger, "invalid SMTP URL", options.error());
+    auto smtp = socle::adapters::mail::SmtpMailer::Create(*options, clock, random);
+    if (!smtp) return StartFailed(logger, "cannot set up SMTP", smtp.error());
+    logger.Info("mail goes over SMTP",
+                {{"smtp", socle::adapters::mail::RedactedSmtpUrl(*options)}});
+    delivery = std::move(*smtp);
+  } else {
+    const auto folder = std::filesystem::path(settings.data_dir) / "mail";
+    logger.Info("mail is written to files", {{"directory", folder.string()}});
+    delivery = std::make_unique<socle::adapters::mail::FileMailer>(folder, clock, random);
+  }
+  socle::adapters::mail::QueuedMailer mailer(
+      *delivery, [&logger](const socle::application::MailMessage& message,
+                           const socle::domain::Error& error) {
+        logger.Error("cannot send an e-mail", {{"subject", message.subject},
+                                               {"error", error.message},
+                                               {"detail", error.internal}});
+      });
+  socle::application::AccountEmails emails(directory, *auth->platform, project_settings,
+                                           *auth->signer, *auth->hasher, mailer, clock, random);
   http::HttpMetrics metrics(clock.Now());
   http::JsonLimits json_limits;
   json_limits.max_bytes = settings.max_body_bytes;
@@ -186,7 +227,7 @@ int Main(int argc, char** argv) {
   // is deliberately no other way in (no flag, no header, no loopback exception).
   http::ProjectDataApi project_data(collections, records, project_settings,
                                     http::TokenIdentifier(authenticate), json_limits);
-  project_data.ServeAuthentication(authenticate, *auth->signer);
+  project_data.ServeAuthentication(authenticate, *auth->signer, &emails);
   http::Router router;
   if (auto added = platform.Register(router); !added) {
     return StartFailed(logger, "cannot register routes", added.error());

@@ -6,8 +6,10 @@
 # Prepares a store of its own (a temporary data directory; for postgres, a throwaway database
 # of the private test cluster whose URL is in the file $SOCLE_TEST_PG_URL_FILE), creates an
 # organisation and a project with the `socle` CLI, imports SDK_DIR/fixtures/collections.json
-# with `socle collection import`, starts socle-server on a free loopback port, runs
-# `node --test` with SOCLE_URL=http://127.0.0.1:PORT/p/<project>, then stops the server and
+# with `socle collection import`, creates a superuser with `socle superuser upsert`, starts
+# socle-server on a free loopback port, runs `node --test` with
+# SOCLE_URL=http://127.0.0.1:PORT/p/<project> and the superuser's credentials in
+# SOCLE_SUPERUSER_EMAIL / SOCLE_SUPERUSER_PASSWORD, then stops the server and
 # removes everything it created. Exits with node's status (1 on a failed setup).
 set -euo pipefail
 
@@ -92,6 +94,9 @@ run_socle() {
 run_socle org create sdk --name "SDK tests" >/dev/null
 run_socle project create "$project" --org sdk >/dev/null
 run_socle collection import "$sdk_dir/fixtures/collections.json" --project "$project"
+superuser_email=sdk-admin@example.com
+superuser_password="sdk-$RANDOM$RANDOM-admin-pass"
+run_socle superuser upsert "$superuser_email" "$superuser_password" >/dev/null
 
 "$server_bin" --http 127.0.0.1:0 "${store_args[@]}" >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
@@ -111,7 +116,8 @@ echo "run_sdk_test: socle-server on $url ($store), project $project"
 # node --test runs each file in a process of its own; the SDK comes from SDK_DIR/node_modules.
 cd "$sdk_dir"
 status=0
-SOCLE_URL="$url/p/$project" "$node" --test ./*.test.mjs || status=$?
+SOCLE_URL="$url/p/$project" SOCLE_SUPERUSER_EMAIL="$superuser_email" \
+  SOCLE_SUPERUSER_PASSWORD="$superuser_password" "$node" --test ./*.test.mjs || status=$?
 
 # The data went where the store setting said, not to a default.
 if [[ "$store" == postgres ]]; then

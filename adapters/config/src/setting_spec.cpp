@@ -177,6 +177,14 @@ Result<void> ApplyConfigFile(std::string_view text, Settings& settings) {
   return {};
 }
 
+// A value checked where it is used (the master key by the crypto adapter, the SMTP URL by the
+// mail adapter), which report problems without echoing it.
+template <auto Member>
+Result<void> ApplyText(std::string_view text, Settings& settings) {
+  settings.*Member = std::string(text);
+  return {};
+}
+
 template <auto Member>
 std::string ShowText(const Settings& settings) {
   return settings.*Member;
@@ -238,6 +246,16 @@ constexpr std::array kSpecs = {
                 "Open connections beyond this are refused.", ValueKind::kNumber, false,
                 &ApplyInteger<&Settings::max_connections, 1, 1'000'000>,
                 &ShowInteger<&Settings::max_connections>},
+    SettingSpec{"--master-key", "BASE64", "SOCLE_MASTER_KEY", "security.master_key",
+                "Key sealing secrets at rest: base64 of 32 bytes (default: the file "
+                "master.key in the data directory, created on first use).",
+                ValueKind::kText, true, &ApplyText<&Settings::master_key>,
+                &ShowText<&Settings::master_key>},
+    SettingSpec{"--smtp-url", "URL", "SOCLE_SMTP_URL", "mail.smtp_url",
+                "Outgoing mail: smtp://USER:PASSWORD@HOST:PORT or smtps://... (default: .eml "
+                "files in the data directory's mail folder).",
+                ValueKind::kText, true, &ApplyText<&Settings::smtp_url>,
+                &ShowText<&Settings::smtp_url>},
     SettingSpec{"--log-level", "LEVEL", "SOCLE_LOG_LEVEL", "log.level",
                 "Least severe log level written: debug, info, warn or error.", ValueKind::kText,
                 false, &ApplyLogLevel, &ShowText<&Settings::log_level>},

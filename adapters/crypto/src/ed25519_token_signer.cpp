@@ -359,6 +359,8 @@ Result<std::string> Ed25519TokenSigner::Sign(const domain::TokenClaims& claims) 
   payload.Key("exp").Int(UnixSeconds(claims.exp));
   if (claims.nbf) payload.Key("nbf").Int(UnixSeconds(*claims.nbf));
   if (!claims.key_binding.empty()) payload.Key("tkh").String(claims.key_binding);
+  if (!claims.email.empty()) payload.Key("email").String(claims.email);
+  if (!claims.new_email.empty()) payload.Key("newEmail").String(claims.new_email);
   payload.EndObject();
 
   std::string token = Base64UrlEncode(header.str());
@@ -442,10 +444,13 @@ Result<domain::TokenClaims> Ed25519TokenSigner::Verify(std::string_view token) {
     if (!at) return Fail(std::move(at.error()));
     claims.nbf = *at;
   }
-  if (payload->Find("tkh") != nullptr) {
-    auto binding = StringClaim(*payload, "tkh");
-    if (!binding) return Fail(std::move(binding.error()));
-    claims.key_binding = std::move(*binding);
+  for (auto [name, field] : {std::pair{"tkh", &claims.key_binding},
+                             std::pair{"email", &claims.email},
+                             std::pair{"newEmail", &claims.new_email}}) {
+    if (payload->Find(name) == nullptr) continue;
+    auto value = StringClaim(*payload, name);
+    if (!value) return Fail(std::move(value.error()));
+    *field = std::move(*value);
   }
   return claims;
 }

@@ -528,9 +528,10 @@ CallerIdentifier TokenIdentifier(application::Authenticate& authenticate) {
 }
 
 void ProjectDataApi::ServeAuthentication(application::Authenticate& authenticate,
-                                         TokenSigner& signer) {
+                                         TokenSigner& signer, application::AccountEmails* emails) {
   authenticate_ = &authenticate;
   signer_ = &signer;
+  emails_ = emails;
 }
 
 namespace {
@@ -598,6 +599,66 @@ Response ProjectDataApi::AuthMethods(const Request& request) {
   });
 }
 
+// --- the flows that go through e-mail: 204 whatever happened to the mail itself
+
+Response ProjectDataApi::RequestPasswordReset(const Request& request) {
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  auto done = emails_->RequestPasswordReset(request.Param("project"), request.Param("collection"),
+                                            BodyText(body->value, "email"));
+  if (!done) return DataError(std::move(done.error()));
+  return Response::Empty(204);
+}
+
+Response ProjectDataApi::ConfirmPasswordReset(const Request& request) {
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  auto done = emails_->ConfirmPasswordReset(
+      request.Param("project"), request.Param("collection"), BodyText(body->value, "token"),
+      BodyText(body->value, "password"), BodyText(body->value, "passwordConfirm"));
+  if (!done) return DataError(std::move(done.error()));
+  return Response::Empty(204);
+}
+
+Response ProjectDataApi::RequestVerification(const Request& request) {
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  auto done = emails_->RequestVerification(request.Param("project"), request.Param("collection"),
+                                           BodyText(body->value, "email"));
+  if (!done) return DataError(std::move(done.error()));
+  return Response::Empty(204);
+}
+
+Response ProjectDataApi::ConfirmVerification(const Request& request) {
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  auto done = emails_->ConfirmVerification(request.Param("project"), request.Param("collection"),
+                                           BodyText(body->value, "token"));
+  if (!done) return DataError(std::move(done.error()));
+  return Response::Empty(204);
+}
+
+Response ProjectDataApi::RequestEmailChange(const Request& request) {
+  auto identified = identify_(request);
+  if (!identified) return DataError(std::move(identified.error()));
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  auto done = emails_->RequestEmailChange(request.Param("project"), request.Param("collection"),
+                                          *identified, BodyText(body->value, "newEmail"));
+  if (!done) return DataError(std::move(done.error()));
+  return Response::Empty(204);
+}
+
+Response ProjectDataApi::ConfirmEmailChange(const Request& request) {
+  auto body = ReadBody(request, limits_, form_limits_);
+  if (!body) return ErrorResponse(body.error());
+  auto done = emails_->ConfirmEmailChange(request.Param("project"), request.Param("collection"),
+                                          BodyText(body->value, "token"),
+                                          BodyText(body->value, "password"));
+  if (!done) return DataError(std::move(done.error()));
+  return Response::Empty(204);
+}
+
 std::optional<Response> ProjectDataApi::RequireSuperuser(const Request& request) const {
   auto identified = identify_(request);
   if (!identified) return DataError(std::move(identified.error()));
@@ -643,6 +704,26 @@ Result<void> ProjectDataApi::Register(Router& router) {
                                   "/collections/{collection}/auth-refresh",
                                   "/collections/{collection}/auth-methods"}) {
       preflights.push_back(path);
+    }
+    if (emails_ != nullptr) {
+      const Entry flows[] = {
+          {Method::kPost, "/collections/{collection}/request-password-reset",
+           &ProjectDataApi::RequestPasswordReset},
+          {Method::kPost, "/collections/{collection}/confirm-password-reset",
+           &ProjectDataApi::ConfirmPasswordReset},
+          {Method::kPost, "/collections/{collection}/request-verification",
+           &ProjectDataApi::RequestVerification},
+          {Method::kPost, "/collections/{collection}/confirm-verification",
+           &ProjectDataApi::ConfirmVerification},
+          {Method::kPost, "/collections/{collection}/request-email-change",
+           &ProjectDataApi::RequestEmailChange},
+          {Method::kPost, "/collections/{collection}/confirm-email-change",
+           &ProjectDataApi::ConfirmEmailChange},
+      };
+      for (const auto& flow : flows) {
+        all.push_back(flow);
+        preflights.push_back(flow.path);
+      }
     }
     auto jwks = router.Add(Method::kGet, "/.well-known/jwks.json", [this](const Request& request) {
       Response response = Response::Json(200, signer_->PublicJwks());

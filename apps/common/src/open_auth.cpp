@@ -1,6 +1,5 @@
 #include "socle/apps/open_auth.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <utility>
 
@@ -24,9 +23,7 @@ domain::Result<Auth> OpenAuth(const adapters::config::Settings& settings,
   auth.hasher = std::make_unique<crypto::Argon2PasswordHasher>(std::move(*hasher));
 
   crypto::MasterKeySource source;
-  if (const char* value = std::getenv("SOCLE_MASTER_KEY"); value != nullptr) {
-    source.environment_value = value;
-  }
+  if (!settings.master_key.empty()) source.environment_value = settings.master_key;
   std::error_code ignored;
   std::filesystem::create_directories(settings.data_dir, ignored);
   source.file = std::filesystem::path(settings.data_dir) / "master.key";

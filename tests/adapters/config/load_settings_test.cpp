@@ -353,6 +353,14 @@ TEST_CASE("NAME_FILE gives a variable's value from a file, minus one trailing ne
     REQUIRE(loaded);
     CHECK(loaded->settings.database_url == "postgres://socle:s3cret@db/socle");
   }
+  SECTION("the master key and the SMTP URL, secrets both") {
+    auto key = dir.Write("key", "c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzISE=\n");
+    auto loaded = Load({"--smtp-url", "smtps://mailer:pw@mail.example.com"},
+                       {{"SOCLE_MASTER_KEY_FILE", key}});
+    REQUIRE(loaded);
+    CHECK(loaded->settings.master_key == "c2VjcmV0LWtleS1vZi10aGlydHktdHdvLWJ5dGVzISE=");
+    CHECK(loaded->settings.smtp_url == "smtps://mailer:pw@mail.example.com");
+  }
   SECTION("only one newline goes, CRLF counting as one") {
     auto file = dir.Write("dir", "/data\r\n\n");
     auto loaded = Load({}, {{"SOCLE_DATA_DIR_FILE", file}});
@@ -417,7 +425,7 @@ TEST_CASE("the settings table has one unique spelling per setting", "[config]") 
     CHECK(envs.insert(s.env).second);
     if (!s.toml_key.empty()) CHECK(keys.insert(s.toml_key).second);
   }
-  CHECK(flags.size() == 16);
+  CHECK(flags.size() == 18);
 }
 
 TEST_CASE("the documented defaults read back as the defaults", "[config]") {

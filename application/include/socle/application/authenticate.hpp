@@ -41,7 +41,16 @@ struct AuthenticateOptions {
   std::string issuer = "socle";
   /// Tolerated clock difference between the servers of one deployment.
   std::chrono::seconds max_skew{30};
+  /// Throttles failures per client address, with options more tolerant than an identity's
+  /// (many people share one NAT address; see AddressThrottleOptions). Null: the identity
+  /// throttle counts addresses too.
+  domain::LoginThrottle* address_throttle = nullptr;
 };
+
+/// The address throttle's options: no quick-failure lock (two people behind one address may
+/// mistype within a second), the exponential delay from the 20th failure, Keycloak's linear
+/// lock every 100 failures.
+domain::LoginThrottleOptions AddressThrottleOptions();
 
 /// Signs records of auth collections in and recognises their tokens, for the project data
 /// API: PocketBase's auth-with-password, auth-refresh and auth-methods, and the token check

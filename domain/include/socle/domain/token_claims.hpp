@@ -24,6 +24,10 @@ struct TokenClaims {
   /// TokenSigner::Bind): when the secret changes, tokens minted before stop matching. "" for
   /// tokens without one.
   std::string key_binding;
+  /// One-time tokens sent by e-mail: the address the token was sent to ("email") and, for an
+  /// e-mail change, the address to change to ("newEmail"). "" when absent.
+  std::string email;
+  std::string new_email;
 
   friend bool operator==(const TokenClaims&, const TokenClaims&) = default;
 };

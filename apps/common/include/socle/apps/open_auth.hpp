@@ -17,7 +17,7 @@ namespace socle::apps {
 
 /// The authentication machinery every executable wires the same way: the platform store (on
 /// the same ProjectStores as the projects), Argon2id password hashing at Socle's policy, the
-/// master key that seals secrets at rest (SOCLE_MASTER_KEY when set, else <data_dir>/master.key,
+/// master key that seals secrets at rest (the master_key setting when set, else <data_dir>/master.key,
 /// created on first use with mode 0600) and the Ed25519 token signer with its keys loaded from
 /// the platform store (the first key is created when there is none).
 struct Auth {

@@ -31,6 +31,15 @@ struct Settings {
   std::uint32_t shutdown_timeout_ms = 10000;  ///< in-flight requests get this long on SIGTERM
   std::size_t max_connections = 10000;
 
+  // --- secrets and mail
+  /// --master-key, SOCLE_MASTER_KEY(_FILE), [security] master_key: base64 of 32 bytes that
+  /// seal secrets at rest (token signing keys). Empty: <data_dir>/master.key, created on first
+  /// use. A secret: never logged.
+  std::string master_key;
+  /// --smtp-url, SOCLE_SMTP_URL(_FILE), [mail] smtp_url: where e-mail goes (smtp://...,
+  /// smtps://...). Empty: each message is written as a .eml file under <data_dir>/mail. A
+  /// secret (it may hold a password): log it redacted only.
+  std::string smtp_url;
   // --- logging ([log] table)
   std::string log_level = "info";   ///< debug | info | warn | error
   std::string log_format = "json";  ///< json | text

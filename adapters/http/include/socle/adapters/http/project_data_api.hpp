@@ -8,6 +8,7 @@
 #include "socle/adapters/http/request.hpp"
 #include "socle/adapters/http/response.hpp"
 #include "socle/adapters/http/router.hpp"
+#include "socle/application/account_emails.hpp"
 #include "socle/application/authenticate.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_records.hpp"
@@ -84,8 +85,14 @@ class ProjectDataApi final {
   ///   POST /p/{project}/api/collections/{collection}/auth-refresh   → 200 {token, record}
   ///   GET  /p/{project}/api/collections/{collection}/auth-methods   → 200 {password, oauth2, mfa, otp}
   ///   GET  /.well-known/jwks.json                                   → the token keys (JWKS)
-  /// Call before Register. `authenticate` must outlive the router.
-  void ServeAuthentication(application::Authenticate& authenticate, TokenSigner& signer);
+  /// and, with `emails`, the flows that go through e-mail (each → 204):
+  ///   POST .../request-password-reset {email}   POST .../confirm-password-reset
+  ///        {token, password, passwordConfirm}
+  ///   POST .../request-verification {email}     POST .../confirm-verification {token}
+  ///   POST .../request-email-change {newEmail}  POST .../confirm-email-change {token, password}
+  /// Call before Register. The objects must outlive the router.
+  void ServeAuthentication(application::Authenticate& authenticate, TokenSigner& signer,
+                           application::AccountEmails* emails = nullptr);
 
   /// Adds the routes above to `router`; fails only on a route clash (a programming error).
   domain::Result<void> Register(Router& router);
@@ -107,6 +114,12 @@ class ProjectDataApi final {
   Response AuthWithPassword(const Request& request);
   Response AuthRefresh(const Request& request);
   Response AuthMethods(const Request& request);
+  Response RequestPasswordReset(const Request& request);
+  Response ConfirmPasswordReset(const Request& request);
+  Response RequestVerification(const Request& request);
+  Response ConfirmVerification(const Request& request);
+  Response RequestEmailChange(const Request& request);
+  Response ConfirmEmailChange(const Request& request);
   Response UpdateSettings(const Request& request);
 
   application::ManageCollections& collections_;
@@ -118,6 +131,7 @@ class ProjectDataApi final {
   CallerIdentifier identify_;
   application::Authenticate* authenticate_ = nullptr;
   TokenSigner* signer_ = nullptr;
+  application::AccountEmails* emails_ = nullptr;
   JsonLimits limits_;
   FormLimits form_limits_;
 };
