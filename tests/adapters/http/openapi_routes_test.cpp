@@ -14,6 +14,15 @@
 #include "socle/adapters/http/platform_api.hpp"
 #include "socle/adapters/http/project_data_api.hpp"
 #include "socle/adapters/http/router.hpp"
+#include "socle/adapters/http/setup_api.hpp"
+#include "socle/adapters/crypto/argon2_password_hasher.hpp"
+#include "socle/adapters/crypto/ed25519_token_signer.hpp"
+#include "socle/adapters/mail/file_mailer.hpp"
+#include "socle/application/account_emails.hpp"
+#include "socle/application/authenticate.hpp"
+#include "socle/application/manage_settings.hpp"
+#include "socle/application/manage_superusers.hpp"
+#include "socle/application/platform_store.hpp"
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "socle/adapters/memory/memory_project_store.hpp"
 #include "socle/application/manage_collections.hpp"
@@ -77,10 +86,27 @@ TEST_CASE("openapi.yaml documents exactly the routes the server registers", "[ht
   socle::application::ManageRecords records(directory, clock, random);
   http::ProjectDataApi data(collections, records,
                            http::SuperusersBy([](const http::Request&) { return false; }));
+  // Authentication as socle-server wires it, so that its routes are checked too.
+  socle::application::PlatformStore platform_store(stores, clock);
+  auto hasher = socle::adapters::crypto::Argon2PasswordHasher::Create({}, random);
+  REQUIRE(hasher);
+  socle::adapters::crypto::Ed25519TokenSigner signer;
+  auto throttle = socle::domain::LoginThrottle::Create({});
+  REQUIRE(throttle);
+  socle::application::Authenticate authenticate(directory, platform_store, signer, *hasher, clock,
+                                                random, *throttle);
+  socle::application::ManageSettings settings(directory, store, clock);
+  socle::adapters::mail::FileMailer mailer("unused-mail-directory", clock, random);
+  socle::application::AccountEmails emails(directory, platform_store, settings, signer, *hasher,
+                                           mailer, clock, random);
+  data.ServeAuthentication(authenticate, signer, &emails);
+  socle::application::ManageSuperusers superusers(platform_store, *hasher, clock, random);
+  http::SetupApi setup(superusers, clock, "token", clock.Now());
   http::Router router;
   REQUIRE(platform.Register(router));
   REQUIRE(operations.Register(router));
   REQUIRE(data.Register(router));
+  REQUIRE(setup.Register(router));
 
   std::set<std::string> registered;
   for (const auto& route : router.routes()) {
