@@ -750,7 +750,7 @@ int OpsCli::ShowSettings(const Command& command, const domain::ProjectSettings& 
                                                ? std::string("0 (the server's body limit)")
                                                : std::to_string(batch.max_body_size) + " bytes"},
                      {"rateLimits.enabled",
-                      YesNo(limits.enabled) + " (stored; not enforced yet)"},
+                      YesNo(limits.enabled)},
                      {"trustedProxy.headers", headers.empty() ? "(none)" : headers},
                      {"trustedProxy.useLeftmostIP", YesNo(proxy.use_leftmost_ip)}});
   if (limits.rules.empty()) {

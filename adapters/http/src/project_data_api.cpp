@@ -659,6 +659,100 @@ Response ProjectDataApi::ConfirmEmailChange(const Request& request) {
   return Response::Empty(204);
 }
 
+// --- rate limits
+
+namespace {
+
+constexpr auto kRulesTtl = std::chrono::seconds(5);
+
+// PocketBase's action tags for the route `route` (below /p/{project}/api) and `method`.
+std::vector<std::string_view> RouteActions(std::string_view route, Method method) {
+  if (route == "/collections/{collection}/records") {
+    return {method == Method::kPost ? "create" : "list"};
+  }
+  if (route == "/collections/{collection}/records/{id}") {
+    if (method == Method::kGet) return {"view"};
+    return {method == Method::kDelete ? "delete" : "update"};
+  }
+  static constexpr std::pair<std::string_view, std::string_view> kAuth[] = {
+      {"/collections/{collection}/auth-refresh", "authRefresh"},
+      {"/collections/{collection}/auth-methods", "listAuthMethods"},
+      {"/collections/{collection}/request-password-reset", "requestPasswordReset"},
+      {"/collections/{collection}/confirm-password-reset", "confirmPasswordReset"},
+      {"/collections/{collection}/request-verification", "requestVerification"},
+      {"/collections/{collection}/confirm-verification", "confirmVerification"},
+      {"/collections/{collection}/request-email-change", "requestEmailChange"},
+      {"/collections/{collection}/confirm-email-change", "confirmEmailChange"},
+  };
+  if (route == "/collections/{collection}/auth-with-password") return {"authWithPassword", "auth"};
+  for (const auto& [path, action] : kAuth) {
+    if (route == path) return {action};
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<domain::RateLimitRule> ProjectDataApi::RateLimitRules(std::string_view project) {
+  if (settings_ == nullptr) return {};
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(rules_mutex_);
+    auto it = rules_cache_.find(std::string(project));
+    if (it != rules_cache_.end() && now - it->second.fetched < kRulesTtl) return it->second.rules;
+  }
+  // An unknown project or an unreadable store: no limit here, the handler answers for it.
+  auto settings = settings_->Get(project);
+  std::vector<domain::RateLimitRule> rules;
+  if (settings && settings->rate_limits.enabled) rules = settings->rate_limits.rules;
+  std::lock_guard lock(rules_mutex_);
+  // Bounded: a flood of unknown project names must not grow the cache without end.
+  if (rules_cache_.size() >= 10000) rules_cache_.clear();
+  rules_cache_[std::string(project)] = CachedRules{rules, now};
+  return rules;
+}
+
+std::optional<Response> ProjectDataApi::RateLimited(const Request& request,
+                                                    std::string_view route, Method method) {
+  const std::string_view project = request.Param("project");
+  const std::vector<domain::RateLimitRule> rules = RateLimitRules(project);
+  if (rules.empty()) return std::nullopt;
+  const std::string_view token = PresentedToken(request);
+  domain::RateLimitRequest described;
+  described.method = ToString(method);
+  // The path below the project, as PocketBase's rules name paths ("/api/collections/...").
+  const std::string prefix = "/p/" + std::string(project);
+  described.path = std::string_view(request.path).substr(
+      request.path.starts_with(prefix) ? prefix.size() : 0);
+  described.collection = request.Param("collection");
+  described.actions = RouteActions(route, method);
+  described.authenticated = !token.empty();
+  const domain::RateLimitRule* rule = domain::FindRateLimitRule(rules, described);
+  if (rule == nullptr) return std::nullopt;
+  domain::BucketSpec spec = domain::BucketSpec::For(*rule);
+  // A rule on a collection's actions counts each collection and route apart, as PocketBase's.
+  const std::string scope = std::string(project) + "|" + rule->label + "|" + rule->audience + "|" +
+                            (described.collection.empty()
+                                 ? std::string()
+                                 : std::string(described.collection) + std::string(route));
+  const auto now = domain::Timestamp::FromUnixMicros(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  std::int64_t retry = 0;
+  auto take = [&](const std::string& key) {
+    const domain::RateLimitDecision decision = limiter_.Take(key, spec, now);
+    if (!decision.allowed) retry = std::max<std::int64_t>(retry, decision.retry_after.count());
+    return decision.allowed;
+  };
+  bool allowed = take(scope + "|ip:" + request.client_address);
+  if (!token.empty()) allowed = take(scope + "|token:" + std::string(token)) && allowed;
+  if (allowed) return std::nullopt;
+  Error error = Error::Make(ErrorCode::kResourceExhausted, "Too Many Requests.");
+  error.retry_after_seconds = std::max<std::int64_t>(retry, 1);
+  return ErrorResponse(error);
+}
+
 std::optional<Response> ProjectDataApi::RequireSuperuser(const Request& request) const {
   auto identified = identify_(request);
   if (!identified) return DataError(std::move(identified.error()));
@@ -734,8 +828,11 @@ Result<void> ProjectDataApi::Register(Router& router) {
   }
   for (const auto& entry : all) {
     auto added = router.Add(entry.method, std::string(kBase) + std::string(entry.path),
-                            [this, handler = entry.handler](const Request& request) {
-                              return WithCors(request, (this->*handler)(request));
+                            [this, entry](const Request& request) {
+                              if (auto limited = RateLimited(request, entry.path, entry.method)) {
+                                return WithCors(request, std::move(*limited));
+                              }
+                              return WithCors(request, (this->*entry.handler)(request));
                             });
     if (!added) return added;
   }
@@ -1134,6 +1231,11 @@ Response ProjectDataApi::UpdateSettings(const Request& request) {
       error.message = "An error occurred while saving the new settings.";  // PocketBase's
     }
     return DataError(std::move(error));
+  }
+  {
+    // This server applies new rate limits at once; others within the cache's few seconds.
+    std::lock_guard lock(rules_mutex_);
+    rules_cache_.erase(std::string(project));
   }
   return JsonResponse(200, [&](JsonWriter& w) { WriteSettingsSelected(w, *updated, *fields); });
 }

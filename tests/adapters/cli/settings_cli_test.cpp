@@ -128,7 +128,7 @@ TEST_CASE("settings get shows the defaults, as text and as JSON", "[cli][setting
   CHECK(Contains(t.out(), "meta.appName:               Acme\n"));
   CHECK(Contains(t.out(), "batch.enabled:              true\n"));
   CHECK(Contains(t.out(), "batch.maxRequests:          50\n"));
-  CHECK(Contains(t.out(), "rateLimits.enabled:         false (stored; not enforced yet)\n"));
+  CHECK(Contains(t.out(), "rateLimits.enabled:         false\n"));
   CHECK(Contains(t.out(), "/api/batch  (all)     3             1 s\n"));
 
   REQUIRE(t.Run({"settings", "get", "--project", "web", "--json"}) == kExitOk);

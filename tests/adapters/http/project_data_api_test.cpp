@@ -877,3 +877,46 @@ TEST_CASE("batches follow the project's settings", "[http][data][settings][batch
   auto list = t.Send("GET", "/p/shop/api/collections/notes/records?perPage=1");
   CHECK(Number(Json(list), {"totalItems"}) == 7);  // 4 + 2 + 1
 }
+
+TEST_CASE("the project's rate limit rules are enforced, per address and per token",
+          "[http][data][settings][ratelimit]") {
+  SettingsServer t;
+  REQUIRE(t.AsSuperuser("POST", "/p/shop/api/collections",
+                        R"({"name":"notes","createRule":"","listRule":"",)"
+                        R"("fields":[{"name":"text","type":"text"}]})")
+              .status == 200);
+  auto create = [&](Headers headers = {}) {
+    return t.Send("POST", "/p/shop/api/collections/notes/records", R"({"text":"n"})",
+                  std::move(headers));
+  };
+  // Disabled (the default): nothing is limited.
+  for (int i = 0; i < 5; ++i) CHECK(create().status == 200);
+
+  auto patched = t.AsSuperuser("PATCH", "/p/shop/api/settings", R"({"rateLimits": {
+      "enabled": true,
+      "rules": [{"label": "notes:create", "maxRequests": 2, "duration": 60},
+                {"label": "/api/", "maxRequests": 1000, "duration": 1}]}})");
+  INFO(patched.body);
+  REQUIRE(patched.status == 200);
+
+  CHECK(create().status == 200);
+  CHECK(create().status == 200);
+  auto limited = create();
+  CHECK(limited.status == 429);
+  CHECK(Text(Json(limited), {"message"}) == "Too Many Requests.");
+  auto retry = std::find_if(limited.headers.begin(), limited.headers.end(),
+                            [](const auto& h) { return h.first == "retry-after"; });
+  REQUIRE(retry != limited.headers.end());
+  CHECK(std::stoi(retry->second) >= 1);
+  CHECK(std::stoi(retry->second) <= 60);
+  // Other routes fall under their own rule: listing is not limited by the create rule.
+  CHECK(t.Send("GET", "/p/shop/api/collections/notes/records").status == 200);
+  // A request with a token has a bucket of its own per token, and still the address's: the
+  // address is spent, so it is limited too.
+  CHECK(create({{"Authorization", "some-token"}}).status == 429);
+
+  // Turned off again: no limit.
+  REQUIRE(t.AsSuperuser("PATCH", "/p/shop/api/settings", R"({"rateLimits": {"enabled": false}})")
+              .status == 200);
+  CHECK(create().status == 200);
+}

@@ -14,6 +14,14 @@
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/domain/error.hpp"
+#include "socle/domain/project_settings.hpp"
+#include "socle/domain/rate_limiter.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace socle::adapters::http {
 
@@ -58,7 +66,10 @@ using application::TokenSigner;
 ///   PATCH  /p/{project}/api/settings                          members merged over them → 200
 ///   OPTIONS on each of these paths: CORS preflight (204)
 ///
-/// The collection and settings routes are for superusers only (401 otherwise). A batch first
+/// The collection and settings routes are for superusers only (401 otherwise). When the
+/// project's `rateLimits` settings are enabled, every route is limited by PocketBase's rules
+/// (the most specific rule for the request's labels and audience), per client address and per
+/// presented token: one request too many is 429 with Retry-After. A batch first
 /// reads the project's settings: disabled batches are 403, a body over batch.maxBodySize 413,
 /// more than batch.maxRequests requests 400 (the records use case enforces the same again).
 /// Every answer carries PocketBase's default CORS headers (Access-Control-Allow-Origin: * for
@@ -127,6 +138,22 @@ class ProjectDataApi final {
   application::ManageSettings* settings_;  // null: see the second constructor
   // 401 unless the request proves a superuser.
   std::optional<Response> RequireSuperuser(const Request& request) const;
+
+  // The project's rate limit rules (PocketBase's rateLimits settings), read through a cache of
+  // a few seconds: a request must not cost a settings query.
+  std::vector<domain::RateLimitRule> RateLimitRules(std::string_view project);
+  // 429 with Retry-After when the project's rules say the request is one too many, counted
+  // per client address and, for requests presenting a token, per token as well.
+  std::optional<Response> RateLimited(const Request& request, std::string_view route,
+                                      Method method);
+
+  struct CachedRules {
+    std::vector<domain::RateLimitRule> rules;  // empty: limits disabled
+    std::chrono::steady_clock::time_point fetched;
+  };
+  std::mutex rules_mutex_;
+  std::unordered_map<std::string, CachedRules> rules_cache_;
+  domain::RateLimiter limiter_;
 
   CallerIdentifier identify_;
   application::Authenticate* authenticate_ = nullptr;
