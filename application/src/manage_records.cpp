@@ -36,9 +36,27 @@ struct ManageRecords::PasswordPlan {
   std::string verified_hash;  ///< the stored hash oldPassword was checked against
 };
 
+bool Caller::Permits(const Collection& collection, std::string_view action) const {
+  if (!scopes) return true;
+  auto same_name = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+      if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+  };
+  return std::any_of(scopes->begin(), scopes->end(), [&](const ApiKeyScope& scope) {
+    return (scope.collection == "*" || scope.collection == collection.id ||
+            same_name(scope.collection, collection.name)) &&
+           scope.action == action;
+  });
+}
+
 namespace {
 
 constexpr std::string_view kSuperusersOnly = "Only superusers can perform this action.";
+constexpr std::string_view kOutOfScope = "The API key does not allow this action on this collection.";
 
 // One requested expansion and the ones nested under it ("author.team" → author{team}).
 struct ExpandNode {
@@ -341,6 +359,7 @@ Result<void> ExpandLevel(ProjectStore& store, const SchemaPtr& schema,
     if (!resolved) return std::unexpected(std::move(resolved.error()));
     const Collection* target = *resolved;
     const Field* field = back_field == nullptr ? collection.FindField(node.name) : nullptr;
+    if (!caller.Permits(*target, "view")) continue;  // not expandable with this API key
     auto view = ViewFilter(schema, *target, caller);
     if (!view) {
       if (view.error().code == ErrorCode::kPermissionDenied) continue;  // not expandable for them
@@ -557,6 +576,7 @@ Result<RecordList> ManageRecords::List(std::string_view project, std::string_vie
   auto target = Open(project, collection);
   if (!target) return std::unexpected(std::move(target.error()));
   const Collection& coll = *target->collection;
+  if (!caller.Permits(coll, "list")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
 
   auto rule = RuleFor(coll.rules.list, target->schema, coll, caller);
   if (!rule) return std::unexpected(std::move(rule.error()));
@@ -615,6 +635,7 @@ Result<RecordResult> ManageRecords::View(std::string_view project, std::string_v
   auto target = Open(project, collection);
   if (!target) return std::unexpected(std::move(target.error()));
   const Collection& coll = *target->collection;
+  if (!caller.Permits(coll, "view")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
   auto rule = RuleFor(coll.rules.view, target->schema, coll, caller);
   if (!rule) return std::unexpected(std::move(rule.error()));
   auto found = target->entry.store->Get(coll, id, *rule ? &**rule : nullptr);
@@ -773,6 +794,7 @@ Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& targ
                                        const PasswordPlan& plan) {
   const Collection& coll = *target.collection;
   if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
+  if (!caller.Permits(coll, "create")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
   if (!caller.superuser && !coll.rules.create) {
     return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
   }
@@ -876,6 +898,7 @@ Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& targ
                                        const Caller& caller, const PasswordPlan& plan) {
   const Collection& coll = *target.collection;
   if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
+  if (!caller.Permits(coll, "update")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
   if (!caller.superuser && !coll.rules.update) {
     return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
   }
@@ -934,6 +957,7 @@ Result<void> ManageRecords::DeleteIn(RecordTransaction& tx, const Target& target
                                      std::string_view id, const Caller& caller) {
   const Collection& coll = *target.collection;
   if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
+  if (!caller.Permits(coll, "delete")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
   if (!caller.superuser && !coll.rules.del) {
     return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
   }

@@ -68,8 +68,47 @@ Collection PlatformStore::SigningKeysCollection() {
   return c;
 }
 
+Collection PlatformStore::ApiKeysCollection() {
+  Collection c;
+  c.id = "pbc_api_keys";
+  c.name = "_apiKeys";
+  c.system = true;
+  auto field = [](std::string id, std::string name, FieldType type) {
+    Field f;
+    f.id = std::move(id);
+    f.name = std::move(name);
+    f.type = type;
+    f.system = true;
+    return f;
+  };
+  std::vector<Field> fields = domain::SystemFields();
+  Field project = field("text_key_project", "project", FieldType::kText);
+  project.required = true;
+  Field name = field("text_key_name", "name", FieldType::kText);
+  name.required = true;
+  name.max = 100;
+  Field prefix = field("text_key_prefix", "prefix", FieldType::kText);
+  prefix.required = true;
+  Field binding = field("text_key_binding", "binding", FieldType::kText);
+  binding.required = true;
+  binding.hidden = true;
+  Field scopes = field("json_key_scopes", "scopes", FieldType::kJson);
+  Field expires = field("date_key_expires", "expires", FieldType::kDate);
+  Field revoked = field("date_key_revoked", "revoked", FieldType::kDate);
+  Field last_used = field("date_key_last_used", "lastUsed", FieldType::kDate);
+  Field uses = field("number_key_uses", "uses", FieldType::kNumber);
+  uses.only_int = true;
+  fields.insert(fields.begin() + 1,
+                {project, name, prefix, binding, scopes, expires, revoked, last_used, uses});
+  c.fields = std::move(fields);
+  c.indexes.push_back(domain::CollectionIndex{"idx_api_keys_prefix", true, {{"prefix", false}}, {}});
+  c.indexes.push_back(domain::CollectionIndex{"idx_api_keys_project", false, {{"project", false}}, {}});
+  return c;
+}
+
 Result<void> PlatformStore::EnsureSystemCollections(ProjectStore& store) {
-  const std::vector<Collection> wanted = {SuperusersCollection(), SigningKeysCollection()};
+  const std::vector<Collection> wanted = {SuperusersCollection(), SigningKeysCollection(),
+                                          ApiKeysCollection()};
   // Another process may be doing the same: a version conflict means it got there first, and
   // the next round sees its work.
   for (int attempt = 0; attempt < 5; ++attempt) {

@@ -32,6 +32,7 @@
 #include "socle/adapters/system/system_clock.hpp"
 #include "socle/application/account_emails.hpp"
 #include "socle/application/authenticate.hpp"
+#include "socle/application/manage_api_keys.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
@@ -225,8 +226,10 @@ int Main(int argc, char** argv) {
   http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
   // Every request is identified by its token (Authorization header) and nothing else: there
   // is deliberately no other way in (no flag, no header, no loopback exception).
+  socle::application::ManageApiKeys api_keys(directory, *auth->platform, *auth->signer, clock,
+                                             random);
   http::ProjectDataApi project_data(collections, records, project_settings,
-                                    http::TokenIdentifier(authenticate), json_limits);
+                                    http::TokenIdentifier(authenticate, &api_keys), json_limits);
   project_data.ServeAuthentication(authenticate, *auth->signer, &emails);
   http::Router router;
   if (auto added = platform.Register(router); !added) {
@@ -276,13 +279,18 @@ int Main(int argc, char** argv) {
               << "\nor with: socle superuser upsert EMAIL PASSWORD" << std::endl;
   }
 
-  // Keys rotated by another process (socle keys rotate) reach this one within a minute.
+  // Every minute: keys rotated by another process (socle keys rotate) reach this one, and the
+  // API keys' counted uses are written.
   std::mutex reload_mutex;
   std::condition_variable_any reload_wake;
   std::jthread key_reloader([&](std::stop_token stop) {
     std::unique_lock lock(reload_mutex);
     while (!reload_wake.wait_for(lock, stop, std::chrono::seconds(60), [] { return false; })) {
       if (stop.stop_requested()) return;
+      if (auto flushed = api_keys.Flush(); !flushed) {
+        logger.Error("cannot record API key use",
+                     {{"error", flushed.error().message}, {"detail", flushed.error().internal}});
+      }
       if (auto reloaded = auth->keys->Load(); !reloaded) {
         logger.Error("cannot reload the token signing keys",
                      {{"error", reloaded.error().message}, {"detail", reloaded.error().internal}});
@@ -293,6 +301,7 @@ int Main(int argc, char** argv) {
   server.Wait();
   key_reloader.request_stop();
   key_reloader.join();
+  (void)api_keys.Flush();  // the last minute's uses
   logger.Info("socle-server stopped");
   return kExitOk;
 }

@@ -72,7 +72,8 @@ int Main(int argc, char** argv) {
   auto auth = socle::apps::OpenAuth(loaded->settings, **project_stores, clock, random);
   if (!auth) return ops.ReportStoreError(auth.error());
   application::ManageSuperusers superusers(*auth->platform, *auth->hasher, clock, random);
-  cli::AuthServices auth_services{superusers, *auth->keys};
+  application::ManageApiKeys api_keys(*directory, *auth->platform, *auth->signer, clock, random);
+  cli::AuthServices auth_services{superusers, *auth->keys, &api_keys};
   services.auth = &auth_services;
   return ops.Execute(*command, &services);
 }

@@ -24,6 +24,8 @@ enum FlagBit : unsigned {
   kOut = 1u << 9,
   kYes = 1u << 10,
   kDeleteMissing = 1u << 11,
+  kScope = 1u << 12,
+  kExpires = 1u << 13,
 };
 
 struct FlagSpec {
@@ -45,6 +47,8 @@ constexpr std::array kFlags = {
     FlagSpec{kOut, "--out", "FILE"},
     FlagSpec{kYes, "--yes", ""},
     FlagSpec{kDeleteMissing, "--delete-missing", ""},
+    FlagSpec{kScope, "--scope", "SCOPE"},
+    FlagSpec{kExpires, "--expires", "DATE"},
 };
 
 // One row per command: the single description that drives parsing, usage lines and help.
@@ -167,10 +171,28 @@ constexpr std::array kCommands = {
                 "Add a new token signing key, which signs from now on.",
                 "Older keys keep verifying for 30 days; running servers pick the new key up\n"
                 "within a minute. Public keys: GET /.well-known/jwks.json.\n"},
+    CommandSpec{"apikey create", Verb::kApiKeyCreate, "NAME", 1, kProject | kScope | kExpires,
+                kProject | kScope, "Create an API key for a project's data API; shown once.",
+                "  NAME               What the key is for (1-100 characters).\n"
+                "  --project PROJECT  The project's slug (required).\n"
+                "  --scope SCOPE      COLLECTION:ACTION, repeatable (at least one): ACTION is\n"
+                "                     list, view, create, update, delete, read (list and view),\n"
+                "                     write (create, update, delete) or all; COLLECTION a name\n"
+                "                     or * for every collection. Within its scopes the key acts\n"
+                "                     as a superuser; it never manages collections or settings.\n"
+                "  --expires DATE     When the key stops working (YYYY-MM-DD or an instant).\n"
+                "Send it as 'Authorization: Bearer sk_...' or 'X-API-Key: sk_...'.\n"},
+    CommandSpec{"apikey list", Verb::kApiKeyList, "", 0, kProject, kProject,
+                "List a project's API keys (never their secrets).", kProjectHelp},
+    CommandSpec{"apikey revoke", Verb::kApiKeyRevoke, "ID", 1, kProject, kProject,
+                "Revoke an API key: it stops working at once.",
+                "  ID                 The key's id (see apikey list).\n"
+                "  --project PROJECT  The project's slug (required).\n"},
 };
 
-constexpr std::array<std::string_view, 7> kGroups = {"org",      "project",   "region", "collection",
-                                                     "settings", "superuser", "keys"};
+constexpr std::array<std::string_view, 8> kGroups = {"org",      "project",   "region",
+                                                     "collection", "settings", "superuser",
+                                                     "keys",     "apikey"};
 
 constexpr std::string_view kCommonOptions =
     "  --json             Print the result as JSON, in the HTTP API's shapes.\n"
@@ -410,6 +432,12 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
         break;
       case kProject:
         command.project = value;
+        break;
+      case kScope:
+        command.scopes.push_back(value);  // repeatable: every one counts
+        break;
+      case kExpires:
+        command.expires = value;
         break;
       case kOut:
         command.out_file = value;

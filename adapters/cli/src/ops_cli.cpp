@@ -295,6 +295,9 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
     case Verb::kSuperuserUpsert:
     case Verb::kKeysList:
     case Verb::kKeysRotate:
+    case Verb::kApiKeyCreate:
+    case Verb::kApiKeyList:
+    case Verb::kApiKeyRevoke:
       return AuthCommand(command, *services);
     case Verb::kHelp:
     case Verb::kVersion:
@@ -667,6 +670,13 @@ int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
     return Fail(domain::Error::Internal("authentication is not available to this command"));
   }
   AuthServices& auth = *services.auth;
+  if (command.verb == Verb::kApiKeyCreate || command.verb == Verb::kApiKeyList ||
+      command.verb == Verb::kApiKeyRevoke) {
+    if (auth.api_keys == nullptr) {
+      return Fail(domain::Error::Internal("API keys are not available to this command"));
+    }
+    return ApiKeyCommand(command, *auth.api_keys);
+  }
   if (command.verb == Verb::kSuperuserUpsert) {
     std::string password = command.name.value_or("");
     if (password == "-") {
@@ -712,6 +722,73 @@ int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
     table.AddRow({key.kid, key.created.ToApiString(),
                   key.current ? std::string("signing")
                               : "verifies until " + key.retires_at.ToApiString()});
+  }
+  table.Print(out_);
+  return kExitOk;
+}
+
+int OpsCli::ApiKeyCommand(const Command& command, application::ManageApiKeys& keys) {
+  const std::string project = command.project.value_or("");
+  if (command.verb == Verb::kApiKeyRevoke) {
+    auto revoked = keys.Revoke(project, command.slug);
+    if (!revoked) return Fail(revoked.error());
+    if (!command.json) out_ << "Revoked API key " << command.slug << ".\n";
+    return kExitOk;
+  }
+  if (command.verb == Verb::kApiKeyCreate) {
+    std::optional<domain::Timestamp> expires;
+    if (command.expires) {
+      std::string text = *command.expires;
+      if (text.size() == 10) text += " 00:00:00Z";  // a day: its first instant, UTC
+      auto parsed = domain::Timestamp::Parse(text);
+      if (!parsed) {
+        return Fail(domain::Error::Field("expires", "validation_invalid_date",
+                                         "Give a date (YYYY-MM-DD) or an instant "
+                                         "(YYYY-MM-DD HH:MM:SSZ)."));
+      }
+      expires = *parsed;
+    }
+    auto made = keys.Create(project, command.slug, command.scopes, expires);
+    if (!made) return Fail(made.error());
+    if (command.json) {
+      out_ << "{\"id\":\"" << made->info.id << "\",\"key\":\"" << made->secret << "\"}\n";
+    } else {
+      out_ << made->secret << "\n";
+      err_ << "API key " << made->info.id << " (" << made->info.name
+           << ") created. The key above is shown only now: store it where the client keeps "
+              "secrets.\n";
+    }
+    return kExitOk;
+  }
+  auto listed = keys.List(project);
+  if (!listed) return Fail(listed.error());
+  auto when = [](const std::optional<domain::Timestamp>& t) {
+    return t ? t->ToApiString() : std::string("-");
+  };
+  if (command.json) {
+    out_ << "[";
+    for (std::size_t i = 0; i < listed->size(); ++i) {
+      const auto& key = (*listed)[i];
+      out_ << (i ? "," : "") << "{\"id\":\"" << key.id << "\",\"prefix\":\"" << key.prefix
+           << "\",\"uses\":" << key.uses << ",\"revoked\":" << (key.revoked ? "true" : "false")
+           << "}";
+    }
+    out_ << "]\n";
+    return kExitOk;
+  }
+  if (listed->empty()) {
+    out_ << "No API keys.\n";
+    return kExitOk;
+  }
+  TextTable table({"ID", "NAME", "PREFIX", "SCOPES", "EXPIRES", "LAST USED", "USES", "STATUS"});
+  for (const auto& key : *listed) {
+    std::string scopes;
+    for (const auto& scope : application::ManageApiKeys::ScopeText(key.scopes)) {
+      scopes += (scopes.empty() ? "" : " ") + scope;
+    }
+    table.AddRow({key.id, key.name, key.prefix + "…", scopes, when(key.expires),
+                  when(key.last_used), std::to_string(key.uses),
+                  key.revoked ? "revoked " + key.revoked->ToApiString() : std::string("active")});
   }
   table.Print(out_);
   return kExitOk;

@@ -519,10 +519,20 @@ std::string_view PresentedToken(const Request& request) {
   return value;
 }
 
-CallerIdentifier TokenIdentifier(application::Authenticate& authenticate) {
-  return [&authenticate](const Request& request) -> Result<application::Caller> {
-    const std::string_view token = PresentedToken(request);
+CallerIdentifier TokenIdentifier(application::Authenticate& authenticate,
+                                 application::ManageApiKeys* api_keys) {
+  return [&authenticate, api_keys](const Request& request) -> Result<application::Caller> {
+    std::string_view token = PresentedToken(request);
+    const std::string_view header_key =
+        request.Header("x-api-key").value_or(std::string_view{});
+    if (token.empty()) token = header_key;
     if (token.empty()) return application::Caller{};
+    if (token.starts_with("sk_")) {
+      if (api_keys == nullptr) {
+        return domain::Fail(ErrorCode::kUnauthenticated, "The API key is not valid.");
+      }
+      return api_keys->Identify(request.Param("project"), token);
+    }
     return authenticate.Identify(request.Param("project"), token);
   };
 }
@@ -756,6 +766,10 @@ std::optional<Response> ProjectDataApi::RateLimited(const Request& request,
 std::optional<Response> ProjectDataApi::RequireSuperuser(const Request& request) const {
   auto identified = identify_(request);
   if (!identified) return DataError(std::move(identified.error()));
+  if (identified->scopes) {
+    return ErrorResponse(403, "API keys cannot manage collections or settings; sign in as a "
+                              "superuser.");
+  }
   if (!identified->superuser) return Unauthorized();
   return std::nullopt;
 }

@@ -24,6 +24,14 @@
 
 namespace socle::application {
 
+/// One permission of an API key: an action ("list", "view", "create", "update", "delete")
+/// on a collection (its name or id, or "*" for every collection).
+struct ApiKeyScope {
+  std::string collection;
+  std::string action;
+  friend bool operator==(const ApiKeyScope&, const ApiKeyScope&) = default;
+};
+
 /// Who is asking and what their request carries, for rules (@request.*). `request.now` is set
 /// by the use case from its clock.
 struct Caller {
@@ -32,6 +40,16 @@ struct Caller {
   domain::filter::RequestContext request;
   /// Keeps alive the schema `request.auth->collection` points into.
   domain::SchemaPtr auth_schema;
+  /// Set for an API key: the key acts as a superuser (rules bypassed, hidden fields seen) for
+  /// these actions only; anything else is permission_denied, and expansions into collections
+  /// it may not view are left out.
+  std::optional<std::vector<ApiKeyScope>> scopes;
+  /// The API key's id, for the records of who did what.
+  std::string api_key_id;
+
+  /// Whether the caller may perform `action` on `collection` as far as API key scopes go
+  /// (always true for callers without scopes; rules are checked separately).
+  bool Permits(const domain::Collection& collection, std::string_view action) const;
 };
 
 /// The records API's bounds.

@@ -13,7 +13,7 @@
 namespace socle::application {
 
 /// The platform's own records: superusers (the `_superusers` auth collection, as in PocketBase
-/// ≥ 0.23) and the token signing keys (`_signingKeys`). They live in a store laid out like a
+/// ≥ 0.23), the token signing keys (`_signingKeys`) and the projects' API keys (`_apiKeys`). They live in a store laid out like a
 /// project's, opened through the same ProjectStores under a reserved project id, so that every
 /// store adapter (memory, SQLite, PostgreSQL) keeps them with the guarantees it gives records,
 /// and the records machinery (rules, hashing, unique indexes) applies to them unchanged.
@@ -36,6 +36,9 @@ class PlatformStore final {
   static domain::Collection SuperusersCollection();
   /// The signing keys collection: kid, the sealed private seed (hidden), created.
   static domain::Collection SigningKeysCollection();
+  /// The projects' API keys: project id, name, prefix (unique), the key's one-way binding
+  /// (hidden), scopes, expiry, revocation, last use and use count.
+  static domain::Collection ApiKeysCollection();
 
  private:
   domain::Result<void> EnsureSystemCollections(ProjectStore& store);

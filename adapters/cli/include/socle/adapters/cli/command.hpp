@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace socle::adapters::cli {
@@ -37,6 +38,9 @@ enum class Verb {
   kSuperuserUpsert,
   kKeysList,
   kKeysRotate,
+  kApiKeyCreate,
+  kApiKeyList,
+  kApiKeyRevoke,
 };
 
 /// One parsed `socle` command line: plain data, validated for shape only (the use cases
@@ -56,6 +60,8 @@ struct Command {
   std::optional<std::string> store_url;     ///< --store-url
   std::optional<std::string> project;       ///< --project (collection and settings commands)
   std::optional<std::string> out_file;      ///< --out FILE (collection export)
+  std::vector<std::string> scopes;          ///< --scope, repeatable (apikey create)
+  std::optional<std::string> expires;       ///< --expires DATE (apikey create)
   bool force = false;                       ///< --force
   bool yes = false;                         ///< --yes: confirms a destructive command
   bool delete_missing = false;              ///< --delete-missing (collection import)
@@ -75,7 +81,8 @@ struct Command {
   }
   /// True for the `superuser` and `keys` commands, which work on the platform store.
   bool NeedsAuth() const noexcept {
-    return verb == Verb::kSuperuserUpsert || verb == Verb::kKeysList || verb == Verb::kKeysRotate;
+    return verb == Verb::kSuperuserUpsert || verb == Verb::kKeysList || verb == Verb::kKeysRotate ||
+           verb == Verb::kApiKeyCreate || verb == Verb::kApiKeyList || verb == Verb::kApiKeyRevoke;
   }
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "socle/adapters/cli/command.hpp"
+#include "socle/application/manage_api_keys.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
@@ -42,6 +43,7 @@ struct ProjectDataServices {
 struct AuthServices {
   application::ManageSuperusers& superusers;
   application::ManageSigningKeys& keys;
+  application::ManageApiKeys* api_keys = nullptr;  ///< for `apikey`; null: those fail
 };
 
 /// What store-backed commands run against, built by the composition root.
@@ -109,6 +111,7 @@ class OpsCli final {
   int CollectionHistory(const Command& command, ProjectDataServices& data);
   int SettingsCommand(const Command& command, CatalogueServices& services);
   int AuthCommand(const Command& command, CatalogueServices& services);
+  int ApiKeyCommand(const Command& command, application::ManageApiKeys& keys);
   int SettingsGet(const Command& command, application::ManageSettings& settings);
   int SettingsSet(const Command& command, application::ManageSettings& settings);
   int ShowSettings(const Command& command, const domain::ProjectSettings& settings);

@@ -10,6 +10,7 @@
 #include "socle/adapters/http/router.hpp"
 #include "socle/application/account_emails.hpp"
 #include "socle/application/authenticate.hpp"
+#include "socle/application/manage_api_keys.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_settings.hpp"
@@ -41,8 +42,10 @@ CallerIdentifier SuperusersBy(SuperuserCheck check);
 /// PocketBase SDKs send (`Authorization: <token>`); "" when there is none.
 std::string_view PresentedToken(const Request& request);
 
-/// Identifies callers by their token through `authenticate` (a guest without one).
-CallerIdentifier TokenIdentifier(application::Authenticate& authenticate);
+/// Identifies callers by their token through `authenticate` (a guest without one), and, with
+/// `api_keys`, API keys: `Authorization: Bearer sk_…` or `X-API-Key: sk_…`.
+CallerIdentifier TokenIdentifier(application::Authenticate& authenticate,
+                                 application::ManageApiKeys* api_keys = nullptr);
 
 using application::TokenSigner;
 

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "socle/application/manage_records.hpp"
+#include "socle/application/platform_store.hpp"
+#include "socle/application/ports/clock.hpp"
+#include "socle/application/ports/random_source.hpp"
+#include "socle/application/ports/token_signer.hpp"
+#include "socle/application/project_directory.hpp"
+#include "socle/domain/error.hpp"
+#include "socle/domain/timestamp.hpp"
+
+namespace socle::application {
+
+/// An API key as listed: never its secret.
+struct ApiKeyInfo {
+  std::string id;
+  std::string name;
+  std::string prefix;  ///< the key's first 12 characters, to tell keys apart ("sk_3kq9…")
+  std::vector<ApiKeyScope> scopes;
+  std::optional<domain::Timestamp> expires;
+  std::optional<domain::Timestamp> revoked;
+  std::optional<domain::Timestamp> last_used;
+  std::int64_t uses = 0;
+  domain::Timestamp created;
+};
+
+/// A key just made: its description and the secret, shown this once.
+struct NewApiKey {
+  ApiKeyInfo info;
+  std::string secret;
+};
+
+/// Machine-to-machine keys of a project's data API: `sk_` and 256 random bits (base64url),
+/// given once at creation and stored as a one-way binding (TokenSigner::Bind) with the first
+/// 12 characters as a prefix to find and show it. A key acts as a superuser within its scopes
+/// (see ApiKeyScope; "posts:read" is list and view, "posts:write" create, update and delete,
+/// "*:…" every collection); it never manages collections or settings. Keys expire when told
+/// to and can be revoked; last use and use count are kept in memory and written by Flush (the
+/// server calls it every minute), never with a write per request. Keys live in the platform
+/// store (`_apiKeys`), out of reach of the records API. Thread-safe.
+class ManageApiKeys final {
+ public:
+  ManageApiKeys(ProjectDirectory& projects, PlatformStore& platform, TokenSigner& signer,
+                Clock& clock, RandomSource& random)
+      : projects_(projects), platform_(platform), signer_(signer), clock_(clock), random_(random) {}
+
+  /// Parses "collection:action" scopes (action list, view, create, update, delete, read =
+  /// list + view, write = create + update + delete, all). invalid_argument with a field error
+  /// "scopes.N" for a malformed one, or "scopes" when there is none.
+  static domain::Result<std::vector<ApiKeyScope>> ParseScopes(const std::vector<std::string>& text);
+  /// The scopes written back in their shortest spelling, for display.
+  static std::vector<std::string> ScopeText(const std::vector<ApiKeyScope>& scopes);
+
+  /// invalid_argument for an empty or too long name ("name"), bad scopes, or an expiry in the
+  /// past ("expires"); not_found for an unknown project.
+  domain::Result<NewApiKey> Create(std::string_view project, std::string_view name,
+                                   const std::vector<std::string>& scopes,
+                                   std::optional<domain::Timestamp> expires);
+  domain::Result<std::vector<ApiKeyInfo>> List(std::string_view project);
+  /// not_found for a key of another project or none; revoking twice is fine.
+  domain::Result<void> Revoke(std::string_view project, std::string_view id);
+
+  /// The caller a key proves for `project`. unauthenticated, with one client-safe message, for
+  /// a malformed, unknown, revoked or expired key, or one of another project.
+  domain::Result<Caller> Identify(std::string_view project, std::string_view key);
+
+  /// Writes the uses counted since the last Flush. Best effort: counts are kept for the next
+  /// try when the store cannot be written.
+  domain::Result<void> Flush();
+
+ private:
+  struct Usage {
+    std::int64_t uses = 0;
+    domain::Timestamp last_used;
+  };
+  domain::Result<const domain::Collection*> Keys(std::shared_ptr<ProjectStore>& store,
+                                                 domain::SchemaPtr& schema);
+
+  ProjectDirectory& projects_;
+  PlatformStore& platform_;
+  TokenSigner& signer_;
+  Clock& clock_;
+  RandomSource& random_;
+  std::mutex usage_mutex_;
+  std::unordered_map<std::string, Usage> usage_;
+};
+
+}  // namespace socle::application

@@ -1,0 +1,342 @@
+#include "socle/application/manage_api_keys.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "socle/application/new_id.hpp"
+#include "socle/domain/collection_validation.hpp"
+#include "socle/domain/filter/resolver.hpp"
+
+namespace socle::application {
+
+using domain::Collection;
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::JsonValue;
+using domain::Record;
+using domain::Result;
+namespace filter = domain::filter;
+
+namespace {
+
+constexpr std::string_view kKeyPrefix = "sk_";
+constexpr std::size_t kShownPrefix = 12;
+constexpr std::size_t kMaxKeyLength = 200;
+constexpr std::string_view kBadKey = "The API key is not valid.";
+constexpr std::array<std::string_view, 5> kActions = {"list", "view", "create", "update", "delete"};
+
+Error BadKey(std::string detail) {
+  Error error = Error::Make(ErrorCode::kUnauthenticated, std::string(kBadKey));
+  error.internal = std::move(detail);
+  return error;
+}
+
+std::string Text(const Collection& c, const Record& r, std::string_view name) {
+  auto index = c.FieldIndex(name);
+  if (!index || r.values[*index].type() != JsonValue::Type::kString) return {};
+  return r.values[*index].AsString();
+}
+
+std::optional<domain::Timestamp> Time(const Collection& c, const Record& r, std::string_view name) {
+  const std::string text = Text(c, r, name);
+  if (text.empty()) return std::nullopt;
+  auto parsed = domain::Timestamp::Parse(text);
+  if (!parsed) return std::nullopt;
+  return *parsed;
+}
+
+void Set(const Collection& c, Record& r, std::string_view name, JsonValue value) {
+  if (auto index = c.FieldIndex(name)) r.values[*index] = std::move(value);
+}
+
+ApiKeyInfo Describe(const Collection& c, const Record& r) {
+  ApiKeyInfo info;
+  info.id = r.Id(c);
+  info.name = Text(c, r, "name");
+  info.prefix = Text(c, r, "prefix");
+  if (auto index = c.FieldIndex("scopes"); index && r.values[*index].type() == JsonValue::Type::kArray) {
+    std::vector<std::string> text;
+    for (const auto& item : r.values[*index].items()) {
+      if (item.type() == JsonValue::Type::kString) text.push_back(item.AsString());
+    }
+    if (auto parsed = ManageApiKeys::ParseScopes(text)) info.scopes = std::move(*parsed);
+  }
+  info.expires = Time(c, r, "expires");
+  info.revoked = Time(c, r, "revoked");
+  info.last_used = Time(c, r, "lastUsed");
+  if (auto index = c.FieldIndex("uses")) {
+    if (auto uses = r.values[*index].AsInt64()) info.uses = *uses;
+  }
+  if (auto created = Time(c, r, "created")) info.created = *created;
+  return info;
+}
+
+}  // namespace
+
+Result<std::vector<ApiKeyScope>> ManageApiKeys::ParseScopes(const std::vector<std::string>& text) {
+  if (text.empty()) {
+    return Fail(Error::Field("scopes", "validation_required", "Give at least one scope."));
+  }
+  std::vector<ApiKeyScope> scopes;
+  std::vector<domain::FieldError> errors;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::string& scope = text[i];
+    const std::size_t colon = scope.rfind(':');
+    const std::string collection = colon == std::string::npos ? "" : scope.substr(0, colon);
+    const std::string action = colon == std::string::npos ? "" : scope.substr(colon + 1);
+    std::vector<std::string_view> actions;
+    if (action == "read") {
+      actions = {"list", "view"};
+    } else if (action == "write") {
+      actions = {"create", "update", "delete"};
+    } else if (action == "all") {
+      actions.assign(kActions.begin(), kActions.end());
+    } else if (std::find(kActions.begin(), kActions.end(), action) != kActions.end()) {
+      actions = {action};
+    }
+    const bool collection_ok = collection == "*" || domain::IsValidIdentifier(collection);
+    if (!collection_ok || actions.empty()) {
+      errors.push_back({"scopes." + std::to_string(i), "validation_invalid_scope",
+                        "A scope is COLLECTION:ACTION, with COLLECTION a name or *, and ACTION one "
+                        "of list, view, create, update, delete, read, write, all."});
+      continue;
+    }
+    for (std::string_view one : actions) {
+      ApiKeyScope parsed{collection, std::string(one)};
+      if (std::find(scopes.begin(), scopes.end(), parsed) == scopes.end()) scopes.push_back(parsed);
+    }
+  }
+  if (!errors.empty()) {
+    Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
+    error.fields = std::move(errors);
+    return std::unexpected(std::move(error));
+  }
+  return scopes;
+}
+
+std::vector<std::string> ManageApiKeys::ScopeText(const std::vector<ApiKeyScope>& scopes) {
+  std::vector<std::string> out;
+  for (const auto& scope : scopes) out.push_back(scope.collection + ":" + scope.action);
+  return out;
+}
+
+Result<const Collection*> ManageApiKeys::Keys(std::shared_ptr<ProjectStore>& store,
+                                              domain::SchemaPtr& schema) {
+  auto opened = platform_.Store();
+  if (!opened) return std::unexpected(std::move(opened.error()));
+  store = std::move(*opened);
+  auto read = store->Schema();
+  if (!read) return std::unexpected(std::move(read.error()));
+  schema = std::move(*read);
+  const Collection* keys = schema->FindById("pbc_api_keys");
+  if (keys == nullptr) return Fail(Error::Internal("the API keys collection is missing"));
+  return keys;
+}
+
+Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_view name,
+                                        const std::vector<std::string>& scope_text,
+                                        std::optional<domain::Timestamp> expires) {
+  auto entry = projects_.Find(project);
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  std::vector<domain::FieldError> errors;
+  if (name.empty() || name.size() > 100) {
+    errors.push_back({"name", "validation_length_out_of_range",
+                      "The name is 1 to 100 characters long."});
+  }
+  const domain::Timestamp now = clock_.Now();
+  if (expires && *expires <= now) {
+    errors.push_back({"expires", "validation_min_date_constraint", "Must be in the future."});
+  }
+  auto scopes = ParseScopes(scope_text);
+  if (!scopes) {
+    for (auto& field : scopes.error().fields) errors.push_back(std::move(field));
+  }
+  if (!errors.empty()) {
+    Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
+    error.fields = std::move(errors);
+    return std::unexpected(std::move(error));
+  }
+
+  std::shared_ptr<ProjectStore> store;
+  domain::SchemaPtr schema;
+  auto keys = Keys(store, schema);
+  if (!keys) return std::unexpected(std::move(keys.error()));
+  const Collection& c = **keys;
+
+  NewApiKey made;
+  made.secret = std::string(kKeyPrefix) + NewTokenKey(random_);
+  Record record = domain::EmptyRecord(c);
+  made.info.id = NewId(random_).str();
+  made.info.name = std::string(name);
+  made.info.prefix = made.secret.substr(0, kShownPrefix);
+  made.info.scopes = *scopes;
+  made.info.expires = expires;
+  made.info.created = now;
+  std::vector<JsonValue> scope_values;
+  for (const auto& text : ScopeText(*scopes)) scope_values.push_back(JsonValue::String(text));
+  Set(c, record, "id", JsonValue::String(made.info.id));
+  Set(c, record, "project", JsonValue::String(entry->project.id.str()));
+  Set(c, record, "name", JsonValue::String(made.info.name));
+  Set(c, record, "prefix", JsonValue::String(made.info.prefix));
+  Set(c, record, "binding", JsonValue::String(signer_.Bind(made.secret)));
+  Set(c, record, "scopes", JsonValue::Array(std::move(scope_values)));
+  Set(c, record, "expires", JsonValue::String(expires ? expires->ToApiString() : ""));
+  Set(c, record, "uses", JsonValue::Integer(0));
+  Set(c, record, "created", JsonValue::String(now.ToApiString()));
+  Set(c, record, "updated", JsonValue::String(now.ToApiString()));
+  auto written = store->Write([&](RecordTransaction& tx) { return tx.Insert(c, record); });
+  if (!written) return std::unexpected(std::move(written.error()));
+  return made;
+}
+
+Result<std::vector<ApiKeyInfo>> ManageApiKeys::List(std::string_view project) {
+  auto entry = projects_.Find(project);
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  std::shared_ptr<ProjectStore> store;
+  domain::SchemaPtr schema;
+  auto keys = Keys(store, schema);
+  if (!keys) return std::unexpected(std::move(keys.error()));
+  filter::RequestContext request;
+  request.body = JsonValue::Object({{"project", JsonValue::String(entry->project.id.str())}});
+  filter::ResolveOptions resolve;
+  resolve.allow_hidden = true;
+  auto where = filter::Compile("project = @request.body.project", schema, **keys, request, resolve);
+  if (!where) return Fail(Error::Internal(where.error().message));
+  RecordQuery query;
+  query.where = &*where;
+  query.limit = 1000;
+  query.count_total = false;
+  query.sort = {};
+  auto page = store->Query(**keys, query);
+  if (!page) return std::unexpected(std::move(page.error()));
+  std::vector<ApiKeyInfo> out;
+  for (const auto& record : page->items) out.push_back(Describe(**keys, record));
+  std::sort(out.begin(), out.end(),
+            [](const ApiKeyInfo& a, const ApiKeyInfo& b) { return a.created < b.created; });
+  return out;
+}
+
+Result<void> ManageApiKeys::Revoke(std::string_view project, std::string_view id) {
+  auto entry = projects_.Find(project);
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  std::shared_ptr<ProjectStore> store;
+  domain::SchemaPtr schema;
+  auto keys = Keys(store, schema);
+  if (!keys) return std::unexpected(std::move(keys.error()));
+  const Collection& c = **keys;
+  const std::string now = clock_.Now().ToApiString();
+  return store->Write([&](RecordTransaction& tx) -> Result<void> {
+    auto found = tx.Find(c, id);
+    if (!found) return std::unexpected(std::move(found.error()));
+    if (!*found || Text(c, **found, "project") != entry->project.id.str()) {
+      return Fail(ErrorCode::kNotFound, "The API key was not found.");
+    }
+    if (!Text(c, **found, "revoked").empty()) return {};
+    Record record = std::move(**found);
+    Set(c, record, "revoked", JsonValue::String(now));
+    Set(c, record, "updated", JsonValue::String(now));
+    return tx.Update(c, record);
+  });
+}
+
+Result<Caller> ManageApiKeys::Identify(std::string_view project, std::string_view key) {
+  if (!key.starts_with(kKeyPrefix) || key.size() <= kShownPrefix || key.size() > kMaxKeyLength) {
+    return std::unexpected(BadKey("malformed key"));
+  }
+  auto entry = projects_.Find(project);
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  std::shared_ptr<ProjectStore> store;
+  domain::SchemaPtr schema;
+  auto keys = Keys(store, schema);
+  if (!keys) return std::unexpected(std::move(keys.error()));
+  const Collection& c = **keys;
+  filter::RequestContext request;
+  request.body = JsonValue::Object({{"prefix", JsonValue::String(std::string(key.substr(0, kShownPrefix)))}});
+  filter::ResolveOptions resolve;
+  resolve.allow_hidden = true;
+  auto where = filter::Compile("prefix = @request.body.prefix", schema, c, request, resolve);
+  if (!where) return Fail(Error::Internal(where.error().message));
+  RecordQuery query;
+  query.where = &*where;
+  query.limit = 1;
+  query.count_total = false;
+  auto page = store->Query(c, query);
+  if (!page) return std::unexpected(std::move(page.error()));
+  if (page->items.empty()) return std::unexpected(BadKey("unknown prefix"));
+  const Record& record = page->items.front();
+  // Compared in constant time: the binding is a hash, but its prefix must not leak either.
+  const std::string expected = Text(c, record, "binding");
+  const std::string given = signer_.Bind(key);
+  unsigned char diff = expected.size() == given.size() ? 0 : 1;
+  for (std::size_t i = 0; i < std::min(expected.size(), given.size()); ++i) {
+    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(expected[i]) ^
+                                              static_cast<unsigned char>(given[i])));
+  }
+  if (diff != 0) return std::unexpected(BadKey("wrong secret"));
+  if (Text(c, record, "project") != entry->project.id.str()) {
+    return std::unexpected(BadKey("a key of another project"));
+  }
+  const ApiKeyInfo info = Describe(c, record);
+  const domain::Timestamp now = clock_.Now();
+  if (info.revoked) return std::unexpected(BadKey("revoked"));
+  if (info.expires && *info.expires <= now) return std::unexpected(BadKey("expired"));
+  {
+    std::lock_guard lock(usage_mutex_);
+    Usage& usage = usage_[info.id];
+    ++usage.uses;
+    usage.last_used = now;
+  }
+  Caller caller;
+  caller.superuser = true;
+  caller.scopes = info.scopes;
+  caller.api_key_id = info.id;
+  return caller;
+}
+
+Result<void> ManageApiKeys::Flush() {
+  std::unordered_map<std::string, Usage> pending;
+  {
+    std::lock_guard lock(usage_mutex_);
+    pending.swap(usage_);
+  }
+  if (pending.empty()) return {};
+  std::shared_ptr<ProjectStore> store;
+  domain::SchemaPtr schema;
+  auto keys = Keys(store, schema);
+  auto give_back = [&] {
+    std::lock_guard lock(usage_mutex_);
+    for (auto& [id, usage] : pending) {
+      Usage& kept = usage_[id];
+      kept.uses += usage.uses;
+      kept.last_used = std::max(kept.last_used, usage.last_used);
+    }
+  };
+  if (!keys) {
+    give_back();
+    return std::unexpected(std::move(keys.error()));
+  }
+  const Collection& c = **keys;
+  auto written = store->Write([&](RecordTransaction& tx) -> Result<void> {
+    for (const auto& [id, usage] : pending) {
+      auto found = tx.Find(c, id);
+      if (!found) return std::unexpected(std::move(found.error()));
+      if (!*found) continue;  // deleted meanwhile
+      Record record = std::move(**found);
+      std::int64_t uses = 0;
+      if (auto index = c.FieldIndex("uses")) uses = record.values[*index].AsInt64().value_or(0);
+      Set(c, record, "uses", JsonValue::Integer(uses + usage.uses));
+      Set(c, record, "lastUsed", JsonValue::String(usage.last_used.ToApiString()));
+      if (auto done = tx.Update(c, record); !done) return done;
+    }
+    return {};
+  });
+  if (!written) {
+    give_back();
+    return std::unexpected(std::move(written.error()));
+  }
+  return {};
+}
+
+}  // namespace socle::application
