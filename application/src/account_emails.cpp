@@ -131,8 +131,10 @@ std::string PlainText(std::string_view html) {
     }
     out += c;
   }
-  for (auto [from, to] : {std::pair{"&amp;", "&"}, std::pair{"&lt;", "<"}, std::pair{"&gt;", ">"},
-                          std::pair{"&quot;", "\""}, std::pair{"&#39;", "'"}}) {
+  // "&amp;" last: decoding it first would decode an escaped "&lt;" twice.
+  for (auto [from, to] : {std::pair{"&lt;", "<"}, std::pair{"&gt;", ">"},
+                          std::pair{"&quot;", "\""}, std::pair{"&#39;", "'"},
+                          std::pair{"&amp;", "&"}}) {
     ReplaceAll(out, from, to);
   }
   return out;
@@ -295,8 +297,11 @@ Result<void> AccountEmails::RequestPasswordReset(std::string_view project,
   auto token = Mint(*realm, **record, kPasswordReset,
                     realm->collection->auth.password_reset_token_duration, email, "");
   if (!token) return std::unexpected(std::move(token.error()));
-  return Send(*realm, project, realm->collection->auth.reset_password_template, **record, email,
-              *token);
+  // A mailer's refusal (a full queue) must not answer differently from an unknown address:
+  // that would tell who has an account. The mailer reports its own failures.
+  (void)Send(*realm, project, realm->collection->auth.reset_password_template, **record, email,
+             *token);
+  return {};
 }
 
 Result<void> AccountEmails::ConfirmPasswordReset(std::string_view project,
@@ -369,8 +374,9 @@ Result<void> AccountEmails::RequestVerification(std::string_view project,
   auto token = Mint(*realm, **record, kVerification,
                     realm->collection->auth.verification_token_duration, email, "");
   if (!token) return std::unexpected(std::move(token.error()));
-  return Send(*realm, project, realm->collection->auth.verification_template, **record, email,
-              *token);
+  (void)Send(*realm, project, realm->collection->auth.verification_template, **record, email,
+             *token);  // as for a reset: no answer that depends on the account
+  return {};
 }
 
 Result<void> AccountEmails::ConfirmVerification(std::string_view project,
@@ -445,6 +451,20 @@ Result<void> AccountEmails::ConfirmEmailChange(std::string_view project,
   const Collection& coll = *realm->collection;
   if (verified->claims.new_email.empty() || !domain::Email::Parse(verified->claims.new_email)) {
     return std::unexpected(InvalidToken("no new address"));
+  }
+  // The password is the last barrier for someone holding a stolen session and a mailbox of
+  // their own: a few tries per record per quarter hour, not an unthrottled oracle.
+  domain::BucketSpec tries;
+  tries.max_requests = 5;
+  tries.duration = std::chrono::minutes(15);
+  const auto allowed = resends_.Take("confirm-email-change:" + realm->project_id + "/" +
+                                         coll.id + "/" + verified->record.Id(coll),
+                                     tries, clock_.Now());
+  if (!allowed.allowed) {
+    Error error = Error::Make(ErrorCode::kResourceExhausted,
+                              "Too many failed attempts; try again later.");
+    error.retry_after_seconds = std::max<std::int64_t>(1, allowed.retry_after.count());
+    return std::unexpected(std::move(error));
   }
   const std::string hash = Text(coll, verified->record, "password");
   auto matches = hash.empty() || password.empty() ? Result<bool>(false)

@@ -1,5 +1,7 @@
 #include "socle/adapters/http/project_data_api.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -574,7 +576,7 @@ Response ProjectDataApi::AuthWithPassword(const Request& request) {
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
   application::ClientInfo client;
-  client.address = request.client_address;
+  client.address = ClientAddress(request);
   client.user_agent = std::string(request.Header("user-agent").value_or(std::string_view{}));
   auto result = authenticate_->WithPassword(
       request.Param("project"), request.Param("collection"), BodyText(body->value, "identity"),
@@ -703,29 +705,79 @@ std::vector<std::string_view> RouteActions(std::string_view route, Method method
 
 }  // namespace
 
-std::vector<domain::RateLimitRule> ProjectDataApi::RateLimitRules(std::string_view project) {
+ProjectDataApi::RequestSettings ProjectDataApi::SettingsFor(std::string_view project) {
   if (settings_ == nullptr) return {};
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(rules_mutex_);
     auto it = rules_cache_.find(std::string(project));
-    if (it != rules_cache_.end() && now - it->second.fetched < kRulesTtl) return it->second.rules;
+    if (it != rules_cache_.end() && now - it->second.fetched < kRulesTtl) {
+      return it->second.settings;
+    }
   }
-  // An unknown project or an unreadable store: no limit here, the handler answers for it.
+  // An unknown project or an unreadable store: no limit and no proxy here; the handler
+  // answers for the project.
   auto settings = settings_->Get(project);
-  std::vector<domain::RateLimitRule> rules;
-  if (settings && settings->rate_limits.enabled) rules = settings->rate_limits.rules;
+  RequestSettings out;
+  if (settings) {
+    if (settings->rate_limits.enabled) out.rules = settings->rate_limits.rules;
+    out.trusted_proxy = settings->trusted_proxy;
+  }
   std::lock_guard lock(rules_mutex_);
   // Bounded: a flood of unknown project names must not grow the cache without end.
   if (rules_cache_.size() >= 10000) rules_cache_.clear();
-  rules_cache_[std::string(project)] = CachedRules{rules, now};
-  return rules;
+  rules_cache_[std::string(project)] = CachedRules{out, now};
+  return out;
+}
+
+namespace {
+
+// Whether `text` is an IPv4 or IPv6 address.
+bool IsIpAddress(std::string_view text) {
+  if (text.empty() || text.size() > 45) return false;
+  const std::string copy(text);
+  unsigned char buffer[16];
+  return inet_pton(AF_INET, copy.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, copy.c_str(), buffer) == 1;
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+std::string ProjectDataApi::ClientAddress(const Request& request) {
+  const RequestSettings settings = SettingsFor(request.Param("project"));
+  for (const auto& header : settings.trusted_proxy.headers) {
+    std::string lower = header;
+    for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    const auto value = request.Header(lower);
+    if (!value || value->empty()) continue;
+    // A list ("client, proxy1, proxy2"): the rightmost entry is the one the trusted proxy
+    // added; the leftmost is what the client claimed, trusted only when told to.
+    std::vector<std::string_view> entries;
+    std::string_view rest = *value;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      entries.push_back(Trim(rest.substr(0, comma)));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    if (entries.empty()) continue;
+    const std::string_view chosen =
+        settings.trusted_proxy.use_leftmost_ip ? entries.front() : entries.back();
+    if (IsIpAddress(chosen)) return std::string(chosen);
+  }
+  return request.client_address;
 }
 
 std::optional<Response> ProjectDataApi::RateLimited(const Request& request,
                                                     std::string_view route, Method method) {
   const std::string_view project = request.Param("project");
-  const std::vector<domain::RateLimitRule> rules = RateLimitRules(project);
+  const std::vector<domain::RateLimitRule> rules = SettingsFor(project).rules;
   if (rules.empty()) return std::nullopt;
   const std::string_view token = PresentedToken(request);
   domain::RateLimitRequest described;
@@ -755,7 +807,7 @@ std::optional<Response> ProjectDataApi::RateLimited(const Request& request,
     if (!decision.allowed) retry = std::max<std::int64_t>(retry, decision.retry_after.count());
     return decision.allowed;
   };
-  bool allowed = take(scope + "|ip:" + request.client_address);
+  bool allowed = take(scope + "|ip:" + ClientAddress(request));
   if (!token.empty()) allowed = take(scope + "|token:" + std::string(token)) && allowed;
   if (allowed) return std::nullopt;
   Error error = Error::Make(ErrorCode::kResourceExhausted, "Too Many Requests.");

@@ -50,7 +50,10 @@ void QueuedMailer::Run(std::stop_token stop) {
     application::MailMessage message;
     {
       std::unique_lock lock(mutex_);
-      if (!wake_.wait(lock, stop, [this] { return !queue_.empty(); })) return;
+      // Once stopped, what is left is the destructor's to report, not this thread's to send.
+      if (!wake_.wait(lock, stop, [this] { return !queue_.empty(); }) || stop.stop_requested()) {
+        return;
+      }
       message = std::move(queue_.front());
       queue_.pop_front();
       sending_ = true;

@@ -920,3 +920,31 @@ TEST_CASE("the project's rate limit rules are enforced, per address and per toke
               .status == 200);
   CHECK(create().status == 200);
 }
+
+TEST_CASE("behind a trusted proxy, limits count the address the proxy reports",
+          "[http][data][settings][ratelimit]") {
+  SettingsServer t;
+  REQUIRE(t.AsSuperuser("POST", "/p/shop/api/collections",
+                        R"({"name":"notes","createRule":"","listRule":"",)"
+                        R"("fields":[{"name":"text","type":"text"}]})")
+              .status == 200);
+  auto patched = t.AsSuperuser("PATCH", "/p/shop/api/settings", R"({
+      "trustedProxy": {"headers": ["X-Forwarded-For"], "useLeftmostIP": false},
+      "rateLimits": {"enabled": true,
+                     "rules": [{"label": "notes:create", "maxRequests": 1, "duration": 60}]}})");
+  INFO(patched.body);
+  REQUIRE(patched.status == 200);
+  auto create = [&](std::string forwarded) {
+    return t.Send("POST", "/p/shop/api/collections/notes/records", R"({"text":"n"})",
+                  {{"X-Forwarded-For", std::move(forwarded)}});
+  };
+  // The rightmost entry is the one the proxy added: what the client claims on its left
+  // changes nothing.
+  CHECK(create("6.6.6.6, 203.0.113.7").status == 200);
+  CHECK(create("9.9.9.9, 203.0.113.7").status == 429);
+  CHECK(create("203.0.113.8").status == 200);  // another client behind the proxy
+  // A value that is not an address falls back to the connection's address, which has not
+  // been counted yet.
+  CHECK(create("not-an-address").status == 200);
+  CHECK(create("also-not").status == 429);
+}

@@ -142,16 +142,24 @@ class ProjectDataApi final {
   // 401 unless the request proves a superuser.
   std::optional<Response> RequireSuperuser(const Request& request) const;
 
-  // The project's rate limit rules (PocketBase's rateLimits settings), read through a cache of
-  // a few seconds: a request must not cost a settings query.
-  std::vector<domain::RateLimitRule> RateLimitRules(std::string_view project);
+  // What every request needs of the project's settings: its rate limit rules (empty when
+  // disabled) and the proxy headers that carry the client's address. Read through a cache of a
+  // few seconds: a request must not cost a settings query.
+  struct RequestSettings {
+    std::vector<domain::RateLimitRule> rules;
+    domain::TrustedProxySettings trusted_proxy;
+  };
+  RequestSettings SettingsFor(std::string_view project);
+  // The client's address: from the project's trusted proxy headers when it names some (the
+  // rightmost address of a list, or the leftmost with useLeftmostIP), else the connection's.
+  std::string ClientAddress(const Request& request);
   // 429 with Retry-After when the project's rules say the request is one too many, counted
   // per client address and, for requests presenting a token, per token as well.
   std::optional<Response> RateLimited(const Request& request, std::string_view route,
                                       Method method);
 
   struct CachedRules {
-    std::vector<domain::RateLimitRule> rules;  // empty: limits disabled
+    RequestSettings settings;
     std::chrono::steady_clock::time_point fetched;
   };
   std::mutex rules_mutex_;
