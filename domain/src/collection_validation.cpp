@@ -107,8 +107,10 @@ bool IsValidCollectionId(std::string_view id) noexcept {
 
 // PocketBase's own tables that are not collections, and the prefixes SQLite and PostgreSQL keep
 // for themselves: a collection with such a name could not have its table.
-constexpr std::array<std::string_view, 4> kReservedCollectionNames{"_collections", "_params",
-                                                                   "_migrations", "_logs"};
+// PocketBase's internal tables, and `_superusers`, which every project reaches in the platform
+// store: a project's own collection of that name (or id) would shadow it.
+constexpr std::array<std::string_view, 5> kReservedCollectionNames{
+    "_collections", "_params", "_migrations", "_logs", kSuperusersCollectionName};
 constexpr std::array<std::string_view, 2> kReservedTablePrefixes{"sqlite_", "pg_"};
 
 // Names PocketBase keeps for itself in records and filters.
@@ -228,6 +230,9 @@ class CollectionValidator {
       problems_.Add("id", "validation_match_invalid", "Must be in a valid format.");
     } else if (before_ != nullptr && before_->id != c_.id) {
       problems_.Add("id", "validation_values_mismatch", "Values don't match.");
+    } else if (c_.id == kSuperusersCollectionId) {
+      problems_.Add("id", "validation_collection_id_reserved",
+                    "The id is reserved for the platform's superusers.");
     }
   }
 

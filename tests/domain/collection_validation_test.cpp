@@ -130,7 +130,8 @@ TEST_CASE("ValidateCollection checks the collection name", "[domain][collection_
   CHECK(check("pöst") == ErrorMap{{"name", "validation_match_invalid"}});
   CHECK(check("a_via_b") == ErrorMap{{"name", "validation_found_via"}});
   CHECK(check("_posts") == ErrorMap{{"name", "validation_collection_name_invalid"}});
-  CHECK(check("_superusers", true).empty());
+  CHECK(check("_mfas", true).empty());  // a system collection may start with _
+  CHECK(check("_superusers", true) == ErrorMap{{"name", "validation_collection_name_invalid"}});
   CHECK(check("_params", true) == ErrorMap{{"name", "validation_collection_name_invalid"}});
   CHECK(check("_Migrations", true) == ErrorMap{{"name", "validation_collection_name_invalid"}});
   CHECK(check("sqlite_stat1") == ErrorMap{{"name", "validation_collection_name_invalid"}});
@@ -624,4 +625,15 @@ TEST_CASE("ValidateCollection checks what makes an auth collection one",
     base.fields.push_back(MakeField("f_pw", "secret", FieldType::kPassword));
     CHECK(Errors(ValidateCollection(base, nullptr, schema)).contains("fields.3.type"));
   }
+}
+
+TEST_CASE("ValidateCollection keeps the platform's superusers out of projects",
+          "[domain][collection_validation][auth]") {
+  ProjectSchema schema;
+  Collection named = Base("pbc_1", "_superusers");
+  named.system = true;
+  CHECK(Errors(ValidateCollection(named, nullptr, schema)).contains("name"));
+  Collection with_id = Base(std::string(kSuperusersCollectionId), "admins");
+  CHECK(Errors(ValidateCollection(with_id, nullptr, schema)) ==
+        ErrorMap{{"id", "validation_collection_id_reserved"}});
 }

@@ -41,7 +41,7 @@ bool IsConvertible(FieldType from, FieldType to) noexcept;
 /// What is checked:
 /// - id [A-Za-z0-9_]{1,64}, unchanged on update; name an identifier (see IsValidIdentifier),
 ///   not containing "_via_", not starting with '_' unless the collection is system, not one of
-///   PocketBase's internal tables (_collections, _params, _migrations, _logs) nor a database's
+///   PocketBase's internal tables (_collections, _params, _migrations, _logs) nor _superusers (nor its id) nor a database's
 ///   reserved prefix (sqlite_, pg_), unique case-insensitively and different from every other
 ///   collection's id; a system collection keeps its name and the system flag never changes;
 ///   the type never changes.
