@@ -545,6 +545,51 @@ bool SameValue(const Collection& coll, const Record& a, const Record& b, std::st
   return x == nullptr || y == nullptr || *x == *y;
 }
 
+// For an API key: whether every collection an operand reaches (relation hops, back-relations,
+// the collection holding the field) is one the key may view. permission_denied otherwise.
+Result<void> ScopesReachOperand(const Caller& caller, const filter::ResolvedOperand& operand) {
+  if (!caller.scopes) return {};
+  auto refuse = [](const Collection& c) {
+    return Fail(ErrorCode::kPermissionDenied,
+                "The API key does not allow reading " + c.name + " (reached by the filter or sort).");
+  };
+  for (const auto& hop : operand.hops) {
+    if (hop.to != nullptr && !caller.Permits(*hop.to, "view")) return refuse(*hop.to);
+  }
+  if (operand.collection != nullptr && !caller.Permits(*operand.collection, "view") &&
+      !caller.Permits(*operand.collection, "list")) {
+    return refuse(*operand.collection);
+  }
+  for (const auto& arg : operand.args) {
+    if (auto reach = ScopesReachOperand(caller, arg); !reach) return reach;
+  }
+  return {};
+}
+
+Result<void> ScopesReachCondition(const Caller& caller, const filter::Condition& condition) {
+  if (condition.kind == filter::Condition::Kind::kCompare) {
+    if (auto reach = ScopesReachOperand(caller, condition.compare.left); !reach) return reach;
+    return ScopesReachOperand(caller, condition.compare.right);
+  }
+  for (const auto& child : condition.children) {
+    if (auto reach = ScopesReachCondition(caller, child); !reach) return reach;
+  }
+  return {};
+}
+
+Result<void> ScopesReach(const Caller& caller, const filter::ResolvedFilter& filter) {
+  if (!caller.scopes) return {};
+  for (const auto& join : filter.joins) {
+    if (join.collection != nullptr && !caller.Permits(*join.collection, "view") &&
+        !caller.Permits(*join.collection, "list")) {
+      return Fail(ErrorCode::kPermissionDenied, "The API key does not allow reading " +
+                                                    join.collection->name +
+                                                    " (reached by the filter).");
+    }
+  }
+  return ScopesReachCondition(caller, filter.condition);
+}
+
 // A write that failed with aborted met a concurrent change (of the schema, made by another
 // process, or a serialisation conflict): it is replanned against the current schema a few times.
 constexpr int kWriteAttempts = 3;
@@ -587,12 +632,19 @@ Result<RecordList> ManageRecords::List(std::string_view project, std::string_vie
     options.allow_hidden = caller.superuser;
     auto user = filter::Compile(input.filter, target->schema, coll, caller.request, options);
     if (!user) return std::unexpected(std::move(user.error()));
+    // An API key reads only what its scopes open, through relation paths as well.
+    if (auto reach = ScopesReach(caller, *user); !reach) return std::unexpected(std::move(reach.error()));
     where = where ? filter::And(std::move(*where), std::move(*user)) : std::move(*user);
   }
   filter::ResolveOptions sort_options;
   sort_options.allow_hidden = caller.superuser;
   auto sort = filter::ResolveSort(input.sort, target->schema, coll, sort_options);
   if (!sort) return std::unexpected(std::move(sort.error()));
+  for (const auto& term : *sort) {
+    if (auto reach = ScopesReachOperand(caller, term.key); !reach) {
+      return std::unexpected(std::move(reach.error()));
+    }
+  }
   auto expand = ParseExpand(input.expand, limits_);
   if (!expand) return std::unexpected(std::move(expand.error()));
   if (auto valid = ValidateExpand(target->schema, coll, *expand, caller); !valid) {
@@ -671,6 +723,10 @@ Result<ManageRecords::PasswordPlan> ManageRecords::PlanPasswords(const Target& t
   if (coll.type != domain::CollectionType::kAuth) return plan;
   plan.auth = true;
   const bool creating = id.empty();
+  // Out of an API key's scope nothing about the collection is looked at (no hash, no lookup).
+  if (!caller.Permits(coll, creating ? "create" : "update")) {
+    return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
+  }
   const std::string password = BodyString(input.body, "password");
   const std::string confirm = BodyString(input.body, "passwordConfirm");
   const std::string old = BodyString(input.body, "oldPassword");
