@@ -141,7 +141,11 @@ Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_vi
   auto entry = projects_.Find(project);
   if (!entry) return std::unexpected(std::move(entry.error()));
   std::vector<domain::FieldError> errors;
-  if (name.empty() || name.size() > 100) {
+  // Characters, not bytes: a UTF-8 continuation byte does not start one.
+  const auto characters = std::count_if(name.begin(), name.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  });
+  if (name.empty() || characters > 100) {
     errors.push_back({"name", "validation_length_out_of_range",
                       "The name is 1 to 100 characters long."});
   }

@@ -38,7 +38,8 @@ struct NewApiKey {
   std::string secret;
 };
 
-/// Machine-to-machine keys of a project's data API: `sk_` and 256 random bits (base64url),
+/// Machine-to-machine keys of a project's data API: `sk_` and 50 random characters of
+/// [A-Za-z0-9] (about 297 bits),
 /// given once at creation and stored as a one-way binding (TokenSigner::Bind) with the first
 /// 12 characters as a prefix to find and show it. A key acts as a superuser within its scopes
 /// (see ApiKeyScope; "posts:read" is list and view, "posts:write" create, update and delete,
@@ -56,10 +57,10 @@ class ManageApiKeys final {
   /// list + view, write = create + update + delete, all). invalid_argument with a field error
   /// "scopes.N" for a malformed one, or "scopes" when there is none.
   static domain::Result<std::vector<ApiKeyScope>> ParseScopes(const std::vector<std::string>& text);
-  /// The scopes written back in their shortest spelling, for display.
+  /// The scopes written back, one "collection:action" per action (ParseScopes reads them back).
   static std::vector<std::string> ScopeText(const std::vector<ApiKeyScope>& scopes);
 
-  /// invalid_argument for an empty or too long name ("name"), bad scopes, or an expiry in the
+  /// invalid_argument for an empty name or one over 100 characters ("name"), bad scopes, or an expiry in the
   /// past ("expires"); not_found for an unknown project.
   domain::Result<NewApiKey> Create(std::string_view project, std::string_view name,
                                    const std::vector<std::string>& scopes,
