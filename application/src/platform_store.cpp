@@ -106,9 +106,79 @@ Collection PlatformStore::ApiKeysCollection() {
   return c;
 }
 
+Collection PlatformStore::MembersCollection() {
+  Collection c;
+  c.id = std::string(kMembersCollectionId);
+  c.name = "_members";
+  c.type = CollectionType::kAuth;
+  c.system = true;
+  std::vector<Field> fields = domain::SystemFields();
+  std::vector<Field> auth = domain::AuthSystemFields();
+  fields.insert(fields.begin() + 1, auth.begin(), auth.end());
+  Field name;
+  name.id = "text_member_name";
+  name.name = "name";
+  name.type = FieldType::kText;
+  name.system = true;
+  name.max = 255;
+  // Before created/updated, which SystemFields() puts last.
+  fields.insert(fields.end() - 2, name);
+  c.fields = std::move(fields);
+  c.indexes = domain::AuthSystemIndexes(c.id);
+  // Every rule null: members are reached through PlatformSessions only, never the records API.
+  return c;
+}
+
+Collection PlatformStore::SessionsCollection() {
+  Collection c;
+  c.id = std::string(kSessionsCollectionId);
+  c.name = "_sessions";
+  c.system = true;
+  auto field = [](std::string id, std::string name, FieldType type) {
+    Field f;
+    f.id = std::move(id);
+    f.name = std::move(name);
+    f.type = type;
+    f.system = true;
+    return f;
+  };
+  Field member = field("text_session_member", "member", FieldType::kText);
+  member.required = true;
+  member.max = 64;
+  Field family = field("text_session_family", "family", FieldType::kText);
+  family.required = true;
+  family.max = 64;
+  Field binding = field("text_session_binding", "binding", FieldType::kText);
+  binding.required = true;
+  binding.hidden = true;
+  binding.max = 200;
+  Field user_agent = field("text_session_user_agent", "userAgent", FieldType::kText);
+  user_agent.max = 512;
+  Field address = field("text_session_address", "address", FieldType::kText);
+  address.max = 64;
+  // The sign-in that started the family, carried by each of its rows: the first row is purged a
+  // day after its exchange, but the session still began then.
+  Field started = field("date_session_started", "started", FieldType::kDate);
+  Field expires = field("date_session_expires", "expires", FieldType::kDate);
+  Field rotated = field("date_session_rotated", "rotated", FieldType::kDate);
+  Field revoked = field("date_session_revoked", "revoked", FieldType::kDate);
+  std::vector<Field> fields = domain::SystemFields();
+  fields.insert(fields.begin() + 1, {member, family, binding, user_agent, address, started,
+                                     expires, rotated, revoked});
+  c.fields = std::move(fields);
+  c.indexes.push_back(
+      domain::CollectionIndex{"idx_sessions_binding", true, {{"binding", false}}, {}});
+  c.indexes.push_back(
+      domain::CollectionIndex{"idx_sessions_family", false, {{"family", false}}, {}});
+  c.indexes.push_back(
+      domain::CollectionIndex{"idx_sessions_member", false, {{"member", false}}, {}});
+  return c;
+}
+
 Result<void> PlatformStore::EnsureSystemCollections(ProjectStore& store) {
   const std::vector<Collection> wanted = {SuperusersCollection(), SigningKeysCollection(),
-                                          ApiKeysCollection()};
+                                          ApiKeysCollection(),     MembersCollection(),
+                                          SessionsCollection()};
   // Another process may be doing the same: a version conflict means it got there first, and
   // the next round sees its work.
   for (int attempt = 0; attempt < 5; ++attempt) {

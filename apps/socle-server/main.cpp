@@ -23,6 +23,7 @@
 #include "socle/adapters/http/platform_api.hpp"
 #include "socle/adapters/http/project_data_api.hpp"
 #include "socle/adapters/http/router.hpp"
+#include "socle/adapters/http/platform_auth_api.hpp"
 #include "socle/adapters/http/setup_api.hpp"
 #include "socle/adapters/mail/file_mailer.hpp"
 #include "socle/adapters/mail/queued_mailer.hpp"
@@ -40,6 +41,7 @@
 #include "socle/application/manage_regions.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/manage_superusers.hpp"
+#include "socle/application/platform_sessions.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/apps/open_auth.hpp"
 #include "socle/apps/open_store.hpp"
@@ -193,6 +195,9 @@ int Main(int argc, char** argv) {
   socle::application::Authenticate authenticate(directory, *auth->platform, *auth->signer,
                                                 *auth->hasher, clock, random, *throttle,
                                                 authenticate_options);
+  // Platform members sign in to the platform API with the same throttles.
+  socle::application::PlatformSessions members(*auth->platform, *auth->signer, *auth->hasher,
+                                               clock, random, *throttle, &*address_throttle);
 
   // Mail: SMTP when configured, else .eml files under the data directory; either way sent from
   // a queue so that no request waits for it.
@@ -233,6 +238,10 @@ int Main(int argc, char** argv) {
   project_data.ServeAuthentication(authenticate, *auth->signer, &emails);
   http::Router router;
   if (auto added = platform.Register(router); !added) {
+    return StartFailed(logger, "cannot register routes", added.error());
+  }
+  http::PlatformAuthApi platform_auth(members, json_limits);
+  if (auto added = platform_auth.Register(router); !added) {
     return StartFailed(logger, "cannot register routes", added.error());
   }
   if (auto added = operations.Register(router); !added) {
@@ -280,9 +289,10 @@ int Main(int argc, char** argv) {
   }
 
   // Every minute: keys rotated by another process (socle keys rotate) reach this one, and the
-  // API keys' counted uses are written.
+  // API keys' counted uses are written; every hour, spent member sessions are deleted.
   std::mutex reload_mutex;
   std::condition_variable_any reload_wake;
+  int ticks = 0;
   std::jthread key_reloader([&](std::stop_token stop) {
     std::unique_lock lock(reload_mutex);
     while (!reload_wake.wait_for(lock, stop, std::chrono::seconds(60), [] { return false; })) {
@@ -290,6 +300,13 @@ int Main(int argc, char** argv) {
       if (auto flushed = api_keys.Flush(); !flushed) {
         logger.Error("cannot record API key use",
                      {{"error", flushed.error().message}, {"detail", flushed.error().internal}});
+      }
+      // Hourly: spent member sessions (Purge reads the whole table).
+      if (++ticks % 60 == 0) {
+        if (auto purged = members.Purge(clock.Now()); !purged) {
+          logger.Error("cannot purge spent member sessions",
+                       {{"error", purged.error().message}, {"detail", purged.error().internal}});
+        }
       }
       if (auto reloaded = auth->keys->Load(); !reloaded) {
         logger.Error("cannot reload the token signing keys",

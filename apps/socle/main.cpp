@@ -17,6 +17,7 @@
 #include "socle/application/manage_regions.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/project_directory.hpp"
+#include "socle/application/platform_sessions.hpp"
 #include "socle/apps/open_auth.hpp"
 #include "socle/apps/open_store.hpp"
 
@@ -73,7 +74,11 @@ int Main(int argc, char** argv) {
   if (!auth) return ops.ReportStoreError(auth.error());
   application::ManageSuperusers superusers(*auth->platform, *auth->hasher, clock, random);
   application::ManageApiKeys api_keys(*directory, *auth->platform, *auth->signer, clock, random);
-  cli::AuthServices auth_services{superusers, *auth->keys, &api_keys};
+  auto identities = socle::domain::LoginThrottle::Create({});
+  if (!identities) return ops.ReportStoreError(identities.error());
+  application::PlatformSessions members(*auth->platform, *auth->signer, *auth->hasher, clock,
+                                        random, *identities, nullptr);
+  cli::AuthServices auth_services{superusers, *auth->keys, &api_keys, &members, &clock};
   services.auth = &auth_services;
   return ops.Execute(*command, &services);
 }

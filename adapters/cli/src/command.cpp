@@ -188,11 +188,23 @@ constexpr std::array kCommands = {
                 "Revoke an API key: it stops working at once.",
                 "  ID                 The key's id (see apikey list).\n"
                 "  --project PROJECT  The project's slug (required).\n"},
+    CommandSpec{"member upsert", Verb::kMemberUpsert, "EMAIL PASSWORD", 2, kName, kNoFlags,
+                "Create a platform member, or give an existing one a new password.",
+                "  EMAIL              The member's e-mail address (their sign-in identity).\n"
+                "  PASSWORD           At least 8 characters, not a common password; - reads it\n"
+                "                     from the first line of stdin. A new password ends all the\n"
+                "                     member's sessions.\n"
+                "  --name NAME        The member's display name (up to 255 characters; kept\n"
+                "                     when not given).\n"},
+    CommandSpec{"maintenance run", Verb::kMaintenanceRun, "", 0, kNoFlags, kNoFlags,
+                "Run the periodic clean-up now: delete spent member sessions.",
+                "Deletes expired refresh tokens, and those revoked or exchanged more than a day\n"
+                "ago (socle-server also does this every hour).\n"},
 };
 
-constexpr std::array<std::string_view, 8> kGroups = {"org",      "project",   "region",
-                                                     "collection", "settings", "superuser",
-                                                     "keys",     "apikey"};
+constexpr std::array<std::string_view, 10> kGroups = {
+    "org",       "project", "region", "collection", "settings",
+    "superuser", "keys",    "apikey", "member",     "maintenance"};
 
 constexpr std::string_view kCommonOptions =
     "  --json             Print the result as JSON, in the HTTP API's shapes.\n"
@@ -411,7 +423,14 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
 
   command.verb = spec->verb;
   if (!arguments.empty()) command.slug = arguments[0];
-  if (arguments.size() > 1) command.name = arguments[1];
+  if (arguments.size() > 1) {
+    // member upsert's PASSWORD is not a name: --name, applied below, names the member.
+    if (spec->verb == Verb::kMemberUpsert) {
+      command.password = arguments[1];
+    } else {
+      command.name = arguments[1];
+    }
+  }
   // A repeated flag takes its last value, as with the settings flags.
   for (const auto& [flag, value] : tokens.flags) {
     switch (flag->bit) {

@@ -298,6 +298,8 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
     case Verb::kApiKeyCreate:
     case Verb::kApiKeyList:
     case Verb::kApiKeyRevoke:
+    case Verb::kMemberUpsert:
+    case Verb::kMaintenanceRun:
       return AuthCommand(command, *services);
     case Verb::kHelp:
     case Verb::kVersion:
@@ -677,15 +679,46 @@ int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
     }
     return ApiKeyCommand(command, *auth.api_keys);
   }
-  if (command.verb == Verb::kSuperuserUpsert) {
-    std::string password = command.name.value_or("");
-    if (password == "-") {
-      if (in_ == nullptr || !std::getline(*in_, password)) {
-        return Fail(domain::Error::Make(ErrorCode::kInvalidArgument,
-                                        "No password on the first line of stdin."));
-      }
-      if (!password.empty() && password.back() == '\r') password.pop_back();
+  // A PASSWORD argument of "-" is read from the first line of stdin, out of the shell's history.
+  auto read_password = [&](std::string password) -> domain::Result<std::string> {
+    if (password != "-") return password;
+    if (in_ == nullptr || !std::getline(*in_, password)) {
+      return domain::Fail(ErrorCode::kInvalidArgument, "No password on the first line of stdin.");
     }
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    return password;
+  };
+  if (command.verb == Verb::kMemberUpsert || command.verb == Verb::kMaintenanceRun) {
+    if (auth.members == nullptr || auth.clock == nullptr) {
+      return Fail(domain::Error::Internal("platform members are not available to this command"));
+    }
+    if (command.verb == Verb::kMaintenanceRun) {
+      auto purged = auth.members->Purge(auth.clock->Now());
+      if (!purged) return Fail(purged.error());
+      if (command.json) {
+        out_ << "{\"purgedSessions\":" << *purged << "}\n";
+      } else {
+        out_ << "Purged " << *purged << " spent member sessions.\n";
+      }
+      return kExitOk;
+    }
+    auto password = read_password(command.password.value_or(""));
+    if (!password) return Fail(password.error());
+    auto done = auth.members->UpsertMember(command.slug, *password, command.name.value_or(""));
+    if (!done) return Fail(done.error());
+    if (command.json) {
+      out_ << "{\"id\":\"" << done->id << "\",\"created\":" << (done->created ? "true" : "false")
+           << "}\n";
+    } else {
+      out_ << (done->created ? "Created member " : "Changed the password of member ")
+           << command.slug << " (" << done->id << ").\n";
+    }
+    return kExitOk;
+  }
+  if (command.verb == Verb::kSuperuserUpsert) {
+    auto read = read_password(command.name.value_or(""));
+    if (!read) return Fail(read.error());
+    std::string password = std::move(*read);
     auto done = auth.superusers.Upsert(command.slug, password);
     if (!done) return Fail(done.error());
     if (command.json) {

@@ -14,6 +14,7 @@
 #include "socle/adapters/http/platform_api.hpp"
 #include "socle/adapters/http/project_data_api.hpp"
 #include "socle/adapters/http/router.hpp"
+#include "socle/adapters/http/platform_auth_api.hpp"
 #include "socle/adapters/http/setup_api.hpp"
 #include "socle/adapters/crypto/argon2_password_hasher.hpp"
 #include "socle/adapters/crypto/ed25519_token_signer.hpp"
@@ -22,6 +23,7 @@
 #include "socle/application/authenticate.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/manage_superusers.hpp"
+#include "socle/application/platform_sessions.hpp"
 #include "socle/application/platform_store.hpp"
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "socle/adapters/memory/memory_project_store.hpp"
@@ -102,11 +104,15 @@ TEST_CASE("openapi.yaml documents exactly the routes the server registers", "[ht
   data.ServeAuthentication(authenticate, signer, &emails);
   socle::application::ManageSuperusers superusers(platform_store, *hasher, clock, random);
   http::SetupApi setup(superusers, clock, "token", clock.Now());
+  socle::application::PlatformSessions members(platform_store, signer, *hasher, clock, random,
+                                               *throttle, nullptr);
+  http::PlatformAuthApi platform_auth(members);
   http::Router router;
   REQUIRE(platform.Register(router));
   REQUIRE(operations.Register(router));
   REQUIRE(data.Register(router));
   REQUIRE(setup.Register(router));
+  REQUIRE(platform_auth.Register(router));
 
   std::set<std::string> registered;
   for (const auto& route : router.routes()) {

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/ports/project_store.hpp"
@@ -13,7 +14,8 @@
 namespace socle::application {
 
 /// The platform's own records: superusers (the `_superusers` auth collection, as in PocketBase
-/// ≥ 0.23), the token signing keys (`_signingKeys`) and the projects' API keys (`_apiKeys`). They live in a store laid out like a
+/// ≥ 0.23), the token signing keys (`_signingKeys`), the projects' API keys (`_apiKeys`), and
+/// the platform members and their sessions (`_members`, `_sessions`). They live in a store laid out like a
 /// project's, opened through the same ProjectStores under a reserved project id, so that every
 /// store adapter (memory, SQLite, PostgreSQL) keeps them with the guarantees it gives records,
 /// and the records machinery (rules, hashing, unique indexes) applies to them unchanged.
@@ -39,6 +41,15 @@ class PlatformStore final {
   /// The projects' API keys: project id, name, prefix (unique), the key's one-way binding
   /// (hidden), scopes, expiry, revocation, last use and use count.
   static domain::Collection ApiKeysCollection();
+  /// The platform members (PlatformSessions): an auth collection like `_superusers` (every
+  /// rule null) with a `name`.
+  static domain::Collection MembersCollection();
+  /// The members' refresh tokens, one row each (PlatformSessions): member, family (one per
+  /// sign-in), the token's one-way binding (hidden, unique), client, expiry, and when it was
+  /// exchanged (rotated) or revoked.
+  static domain::Collection SessionsCollection();
+  static constexpr std::string_view kMembersCollectionId = "pbc_platform_members";
+  static constexpr std::string_view kSessionsCollectionId = "pbc_platform_sessions";
 
  private:
   domain::Result<void> EnsureSystemCollections(ProjectStore& store);

@@ -41,6 +41,8 @@ enum class Verb {
   kApiKeyCreate,
   kApiKeyList,
   kApiKeyRevoke,
+  kMemberUpsert,
+  kMaintenanceRun,
 };
 
 /// One parsed `socle` command line: plain data, validated for shape only (the use cases
@@ -61,6 +63,7 @@ struct Command {
   std::optional<std::string> project;       ///< --project (collection and settings commands)
   std::optional<std::string> out_file;      ///< --out FILE (collection export)
   std::vector<std::string> scopes;          ///< --scope, repeatable (apikey create)
+  std::optional<std::string> password;      ///< member upsert: the PASSWORD argument
   std::optional<std::string> expires;       ///< --expires DATE (apikey create)
   bool force = false;                       ///< --force
   bool yes = false;                         ///< --yes: confirms a destructive command
@@ -82,7 +85,8 @@ struct Command {
   /// True for the `superuser` and `keys` commands, which work on the platform store.
   bool NeedsAuth() const noexcept {
     return verb == Verb::kSuperuserUpsert || verb == Verb::kKeysList || verb == Verb::kKeysRotate ||
-           verb == Verb::kApiKeyCreate || verb == Verb::kApiKeyList || verb == Verb::kApiKeyRevoke;
+           verb == Verb::kApiKeyCreate || verb == Verb::kApiKeyList || verb == Verb::kApiKeyRevoke ||
+           verb == Verb::kMemberUpsert || verb == Verb::kMaintenanceRun;
   }
 };
 

@@ -17,6 +17,7 @@
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/manage_signing_keys.hpp"
 #include "socle/application/manage_superusers.hpp"
+#include "socle/application/platform_sessions.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/domain/error.hpp"
@@ -44,6 +45,8 @@ struct AuthServices {
   application::ManageSuperusers& superusers;
   application::ManageSigningKeys& keys;
   application::ManageApiKeys* api_keys = nullptr;  ///< for `apikey`; null: those fail
+  application::PlatformSessions* members = nullptr;  ///< for `member`, `maintenance`
+  application::Clock* clock = nullptr;                ///< for `maintenance run`
 };
 
 /// What store-backed commands run against, built by the composition root.

@@ -1,0 +1,163 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socle/application/authenticate.hpp"
+#include "socle/application/platform_store.hpp"
+#include "socle/application/ports/clock.hpp"
+#include "socle/application/ports/password_hasher.hpp"
+#include "socle/application/ports/random_source.hpp"
+#include "socle/application/ports/token_signer.hpp"
+#include "socle/domain/error.hpp"
+#include "socle/domain/login_throttle.hpp"
+#include "socle/domain/password_policy.hpp"
+#include "socle/domain/record.hpp"
+#include "socle/domain/timestamp.hpp"
+
+namespace socle::application {
+
+/// A platform member as the platform shows it: never its password or tokenKey.
+struct MemberInfo {
+  std::string id;
+  std::string email;
+  std::string name;
+};
+
+/// What UpsertMember did.
+struct MemberUpsert {
+  std::string id;
+  bool created = false;
+};
+
+/// A member's tokens after signing in or refreshing.
+struct PlatformTokens {
+  std::string access_token;
+  /// Opaque ("rt_" and 50 random characters); works once (Refresh replaces it).
+  std::string refresh_token;
+  /// Seconds the access token lives.
+  std::int64_t expires_in = 0;
+  MemberInfo member;
+};
+
+/// One signed-in device or browser: a family of refresh tokens, each replacing the previous.
+struct PlatformSession {
+  std::string id;  ///< the family's id
+  domain::Timestamp created;    ///< the sign-in that started the family
+  domain::Timestamp last_used;  ///< when its current refresh token was issued
+  std::string user_agent;
+  std::string address;
+  domain::Timestamp expires;    ///< when its current refresh token expires
+};
+
+struct PlatformSessionsOptions {
+  /// The `iss` of access tokens; tokens of another issuer are refused.
+  std::string issuer = "socle";
+  std::chrono::seconds access_lifetime{15 * 60};
+  /// How long a refresh token lives unused. Each refresh issues one that lives this long again,
+  /// so a session ends after this long without use.
+  std::chrono::seconds refresh_lifetime{30LL * 24 * 3600};
+  /// Tolerated clock difference between the servers of one deployment.
+  std::chrono::seconds max_skew{30};
+  /// How long Purge keeps an exchanged (rotated) or revoked refresh token: while it is kept, its
+  /// reuse is recognised and revokes its family.
+  std::chrono::seconds retention{24 * 3600};
+};
+
+/// Platform members (`_members` of the platform store, the people who run organisations and
+/// projects through the platform API) and their sign-in sessions (`_sessions`).
+///
+/// A member signs in with e-mail and password and gets a short-lived access token (a
+/// TokenSigner JWT: aud "platform", type "access", the `_members` collection id, bound to the
+/// member's tokenKey) and an opaque refresh token. Refresh tokens are stored only as a one-way
+/// binding (TokenSigner::Bind), rotated on every use, and grouped in families (one per sign-in):
+/// presenting a token that was already exchanged means two parties hold the family's tokens,
+/// so the whole family is revoked and the caller refused. Two concurrent refreshes of one
+/// token are decided inside one write transaction: one wins, the other is that reuse.
+///
+/// A new password (UpsertMember on an existing member) replaces the tokenKey, which stops the
+/// member's access tokens, and revokes all the member's sessions in the same transaction.
+/// Logging out revokes the session's refresh tokens; an access token already issued lives on
+/// until it expires (at most access_lifetime).
+///
+/// Sign-in is throttled and leaks nothing, as Authenticate::WithPassword: failures are counted
+/// per e-mail as typed and per client address, and an unknown e-mail costs one password hash
+/// and gets the same answer as a wrong password. Thread-safe.
+class PlatformSessions final {
+ public:
+  /// `identities` counts failures per e-mail; `addresses` per client address (null: the
+  /// identity throttle counts addresses too). All must outlive this object.
+  PlatformSessions(PlatformStore& platform, TokenSigner& signer, PasswordHasher& hasher,
+                   Clock& clock, RandomSource& random, domain::LoginThrottle& identities,
+                   domain::LoginThrottle* addresses, PlatformSessionsOptions options = {},
+                   domain::PasswordPolicy policy = {});
+
+  /// The audience of members' access tokens.
+  static constexpr std::string_view kAudience = "platform";
+
+  /// Creates the member with this e-mail, or gives it a new password (a new tokenKey: its
+  /// access tokens stop working, and its sessions are revoked). An empty `name` keeps an
+  /// existing member's name. invalid_argument with field errors for a malformed e-mail
+  /// ("email"), a password the policy refuses ("password") or a name over 255 characters
+  /// ("name").
+  domain::Result<MemberUpsert> UpsertMember(std::string_view email, std::string_view password,
+                                            std::string_view name);
+
+  /// Signs a member in and starts a session. invalid_argument "Failed to authenticate." for an
+  /// unknown e-mail or a wrong password alike (field errors for blank ones);
+  /// resource_exhausted with retry_after_seconds while the e-mail or the address is locked.
+  domain::Result<PlatformTokens> Login(std::string_view email, std::string_view password,
+                                       const ClientInfo& client);
+
+  /// Exchanges a refresh token for new tokens of the same session. unauthenticated, with one
+  /// client-safe message, for a malformed, unknown, revoked or expired token, a member gone,
+  /// or a token already exchanged (whose whole session is revoked then).
+  domain::Result<PlatformTokens> Refresh(std::string_view refresh_token, const ClientInfo& client);
+
+  /// The member an access token proves. unauthenticated, with one client-safe message, for
+  /// anything wrong: signature, issuer, audience, type, expiry, a new tokenKey, a member gone.
+  domain::Result<MemberInfo> Identify(std::string_view access_token);
+
+  /// Ends the session of `refresh_token`. Succeeds for an unknown or already revoked token too:
+  /// the answer tells nothing about the token.
+  domain::Result<void> Logout(std::string_view refresh_token);
+
+  /// The member's active sessions, most recently used first.
+  domain::Result<std::vector<PlatformSession>> Sessions(std::string_view member_id);
+
+  /// Ends one of the member's sessions. not_found when the member has no session of that id
+  /// (another member's included); revoking twice is fine.
+  domain::Result<void> RevokeSession(std::string_view member_id, std::string_view session_id);
+
+  /// Deletes the refresh tokens that expired, and those revoked or exchanged more than
+  /// `retention` before `now`. Returns how many went.
+  domain::Result<std::int64_t> Purge(domain::Timestamp now);
+
+ private:
+  struct Tables;
+  domain::Result<Tables> Open();
+  domain::Result<PlatformTokens> Issue(const Tables& tables, const domain::Record& member,
+                                       std::string refresh_token);
+  domain::Result<std::vector<domain::Record>> SessionRows(const Tables& tables,
+                                                          std::string_view field,
+                                                          std::string_view value);
+  domain::Result<void> RevokeFamily(const Tables& tables, std::string_view family);
+  void VerifyDummy(std::string_view password);
+
+  PlatformStore& platform_;
+  TokenSigner& signer_;
+  PasswordHasher& hasher_;
+  Clock& clock_;
+  RandomSource& random_;
+  domain::LoginThrottle& identities_;
+  domain::LoginThrottle* addresses_;
+  PlatformSessionsOptions options_;
+  domain::PasswordPolicy policy_;
+  std::string dummy_hash_;
+};
+
+}  // namespace socle::application
