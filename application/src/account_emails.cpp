@@ -1,3 +1,4 @@
+#include "socle/application/record_fields.hpp"
 #include "socle/application/account_emails.hpp"
 
 #include <utility>
@@ -9,6 +10,8 @@
 #include "socle/domain/token_claims.hpp"
 
 namespace socle::application {
+
+using namespace internal;
 
 using domain::Collection;
 using domain::Error;
@@ -36,24 +39,6 @@ namespace {
 constexpr std::string_view kPasswordReset = "passwordReset";
 constexpr std::string_view kVerification = "verification";
 constexpr std::string_view kEmailChange = "emailChange";
-
-std::string Text(const Collection& c, const Record& r, std::string_view name) {
-  auto index = c.FieldIndex(name);
-  if (!index || *index >= r.values.size() || r.values[*index].type() != JsonValue::Type::kString) {
-    return {};
-  }
-  return r.values[*index].AsString();
-}
-
-bool Flag(const Collection& c, const Record& r, std::string_view name) {
-  auto index = c.FieldIndex(name);
-  return index && *index < r.values.size() && r.values[*index].type() == JsonValue::Type::kBool &&
-         r.values[*index].AsBool();
-}
-
-void Set(const Collection& c, Record& r, std::string_view name, JsonValue value) {
-  if (auto index = c.FieldIndex(name)) r.values[*index] = std::move(value);
-}
 
 Error InvalidToken(std::string detail) {
   Error error = Error::Field("token", "validation_invalid_token", "Invalid or expired token.");
@@ -253,7 +238,7 @@ Result<AccountEmails::Verified> AccountEmails::Check(const Realm& realm, std::st
   auto record = realm.store->Get(*realm.collection, claims->sub, nullptr);
   if (!record) return std::unexpected(std::move(record.error()));
   if (!*record) return std::unexpected(InvalidToken("the record is gone"));
-  if (claims->key_binding != Binding(*realm.collection, **record)) {
+  if (!ConstantTimeEquals(claims->key_binding, Binding(*realm.collection, **record))) {
     return std::unexpected(InvalidToken("used, or the password or e-mail changed since"));
   }
   return Verified{std::move(*claims), std::move(**record)};
@@ -342,7 +327,7 @@ Result<void> AccountEmails::ConfirmPasswordReset(std::string_view project,
     auto current = tx.Find(coll, id);
     if (!current) return std::unexpected(std::move(current.error()));
     // Checked again under the write lock: two confirmations of one token set one password.
-    if (!*current || Binding(coll, **current) != binding) {
+    if (!*current || !ConstantTimeEquals(Binding(coll, **current), binding)) {
       return std::unexpected(InvalidToken("used concurrently"));
     }
     Record record = std::move(**current);
@@ -479,7 +464,7 @@ Result<void> AccountEmails::ConfirmEmailChange(std::string_view project,
   return realm->store->Write([&](RecordTransaction& tx) -> Result<void> {
     auto current = tx.Find(coll, id);
     if (!current) return std::unexpected(std::move(current.error()));
-    if (!*current || Binding(coll, **current) != binding) {
+    if (!*current || !ConstantTimeEquals(Binding(coll, **current), binding)) {
       return std::unexpected(InvalidToken("used concurrently"));
     }
     Record record = std::move(**current);

@@ -1,3 +1,4 @@
+#include "socle/application/record_fields.hpp"
 #include "socle/application/authenticate.hpp"
 
 #include <array>
@@ -8,6 +9,8 @@
 #include "socle/domain/token_claims.hpp"
 
 namespace socle::application {
+
+using namespace internal;
 
 using domain::Collection;
 using domain::Error;
@@ -38,33 +41,6 @@ Error Unauthenticated(std::string detail) {
   Error error = Error::Make(ErrorCode::kUnauthenticated, std::string(kBadToken));
   error.internal = std::move(detail);
   return error;
-}
-
-std::string Text(const Collection& c, const Record& r, std::string_view name) {
-  auto index = c.FieldIndex(name);
-  if (!index || *index >= r.values.size() || r.values[*index].type() != JsonValue::Type::kString) {
-    return {};
-  }
-  return r.values[*index].AsString();
-}
-
-// Compares two short strings without an early exit on the first difference.
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^
-                                              static_cast<unsigned char>(b[i])));
-  }
-  return diff == 0;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 bool IsSuperusers(std::string_view collection) {

@@ -1,3 +1,4 @@
+#include "socle/application/record_fields.hpp"
 #include "socle/application/manage_api_keys.hpp"
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 #include "socle/domain/filter/resolver.hpp"
 
 namespace socle::application {
+
+using namespace internal;
 
 using domain::Collection;
 using domain::Error;
@@ -31,24 +34,6 @@ Error BadKey(std::string detail) {
   Error error = Error::Make(ErrorCode::kUnauthenticated, std::string(kBadKey));
   error.internal = std::move(detail);
   return error;
-}
-
-std::string Text(const Collection& c, const Record& r, std::string_view name) {
-  auto index = c.FieldIndex(name);
-  if (!index || r.values[*index].type() != JsonValue::Type::kString) return {};
-  return r.values[*index].AsString();
-}
-
-std::optional<domain::Timestamp> Time(const Collection& c, const Record& r, std::string_view name) {
-  const std::string text = Text(c, r, name);
-  if (text.empty()) return std::nullopt;
-  auto parsed = domain::Timestamp::Parse(text);
-  if (!parsed) return std::nullopt;
-  return *parsed;
-}
-
-void Set(const Collection& c, Record& r, std::string_view name, JsonValue value) {
-  if (auto index = c.FieldIndex(name)) r.values[*index] = std::move(value);
 }
 
 ApiKeyInfo Describe(const Collection& c, const Record& r) {
@@ -271,14 +256,9 @@ Result<Caller> ManageApiKeys::Identify(std::string_view project, std::string_vie
   if (page->items.empty()) return std::unexpected(BadKey("unknown prefix"));
   const Record& record = page->items.front();
   // Compared in constant time: the binding is a hash, but its prefix must not leak either.
-  const std::string expected = Text(c, record, "binding");
-  const std::string given = signer_.Bind(key);
-  unsigned char diff = expected.size() == given.size() ? 0 : 1;
-  for (std::size_t i = 0; i < std::min(expected.size(), given.size()); ++i) {
-    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(expected[i]) ^
-                                              static_cast<unsigned char>(given[i])));
+  if (!ConstantTimeEquals(Text(c, record, "binding"), signer_.Bind(key))) {
+    return std::unexpected(BadKey("wrong secret"));
   }
-  if (diff != 0) return std::unexpected(BadKey("wrong secret"));
   if (Text(c, record, "project") != entry->project.id.str()) {
     return std::unexpected(BadKey("a key of another project"));
   }

@@ -1,3 +1,4 @@
+#include "socle/application/record_fields.hpp"
 #include "socle/application/manage_signing_keys.hpp"
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include "socle/application/new_id.hpp"
 
 namespace socle::application {
+
+using namespace internal;
 
 using domain::Collection;
 using domain::ErrorCode;
@@ -26,12 +29,6 @@ struct ManageSigningKeys::Stored {
 namespace {
 
 std::string Context(std::string_view kid) { return "signing-key:" + std::string(kid); }
-
-std::string Text(const Collection& c, const Record& r, std::string_view name) {
-  auto index = c.FieldIndex(name);
-  if (!index || r.values[*index].type() != JsonValue::Type::kString) return {};
-  return r.values[*index].AsString();
-}
 
 }  // namespace
 

@@ -1,3 +1,4 @@
+#include "socle/application/record_fields.hpp"
 #include "socle/application/platform_sessions.hpp"
 
 #include <algorithm>
@@ -12,6 +13,8 @@
 #include "socle/domain/token_claims.hpp"
 
 namespace socle::application {
+
+using namespace internal;
 
 using domain::Collection;
 using domain::Error;
@@ -52,47 +55,8 @@ Error Unauthenticated(std::string_view message, std::string detail) {
   return error;
 }
 
-std::string Text(const Collection& c, const Record& r, std::string_view name) {
-  auto index = c.FieldIndex(name);
-  if (!index || *index >= r.values.size() || r.values[*index].type() != JsonValue::Type::kString) {
-    return {};
-  }
-  return r.values[*index].AsString();
-}
-
-std::optional<Timestamp> Time(const Collection& c, const Record& r, std::string_view name) {
-  const std::string text = Text(c, r, name);
-  if (text.empty()) return std::nullopt;
-  auto parsed = Timestamp::Parse(text);
-  if (!parsed) return std::nullopt;
-  return *parsed;
-}
-
-void Set(const Collection& c, Record& r, std::string_view name, JsonValue value) {
-  if (auto index = c.FieldIndex(name)) r.values[*index] = std::move(value);
-}
-
 Timestamp Plus(Timestamp at, std::chrono::seconds duration) {
   return Timestamp::FromUnixMicros(at.unix_micros() + duration.count() * kMicrosPerSecond);
-}
-
-// Compares two short strings without an early exit on the first difference.
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^
-                                              static_cast<unsigned char>(b[i])));
-  }
-  return diff == 0;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 bool IsContinuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
