@@ -1,6 +1,7 @@
 #include "socle/adapters/http/json_object_reader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace socle::adapters::http {
@@ -73,6 +74,22 @@ domain::Result<void> JsonObjectReader::Finish() {
   error.fields = std::move(errors_);
   errors_.clear();
   return domain::Fail(std::move(error));
+}
+
+domain::Result<domain::JsonValue> ReadJsonBody(const Request& request, const JsonLimits& limits) {
+  if (auto content_type = request.Header("content-type")) {
+    std::string media(content_type->substr(0, content_type->find(';')));
+    media.erase(std::remove_if(media.begin(), media.end(),
+                               [](unsigned char c) { return std::isspace(c) != 0; }),
+                media.end());
+    std::transform(media.begin(), media.end(), media.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (media != "application/json") {
+      return domain::Fail(domain::ErrorCode::kInvalidArgument,
+                          "Content-Type must be application/json.");
+    }
+  }
+  return ParseJsonObject(request.body, limits);
 }
 
 }  // namespace socle::adapters::http

@@ -56,23 +56,6 @@ Result<domain::PageRequest> ReadPage(const Request& request) {
   return domain::PageRequest::Make(*page, *per_page);
 }
 
-// The body of a POST or PATCH: JSON (an absent Content-Type is tolerated for curl users; any
-// other media type is refused so that a cross-site form post cannot reach a handler).
-Result<JsonValue> ReadJsonBody(const Request& request, const JsonLimits& limits) {
-  if (auto content_type = request.Header("content-type")) {
-    std::string media(content_type->substr(0, content_type->find(';')));
-    media.erase(std::remove_if(media.begin(), media.end(),
-                               [](unsigned char c) { return std::isspace(c) != 0; }),
-                media.end());
-    std::transform(media.begin(), media.end(), media.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (media != "application/json") {
-      return domain::Fail(ErrorCode::kInvalidArgument, "Content-Type must be application/json.");
-    }
-  }
-  return ParseJsonObject(request.body, limits);
-}
-
 // A PATCH body of an organisation or a project: {name?}. The slug is immutable (it is in URLs
 // and audit records), so sending one is a field error rather than an unknown field.
 Result<std::optional<std::string>> ReadRename(const Request& request, const JsonLimits& limits) {

@@ -17,23 +17,6 @@ using json::JsonWriter;
 
 namespace {
 
-// The body of a POST: JSON (an absent Content-Type is tolerated for curl users, as the platform
-// API does; any other media type is refused so that a cross-site form post cannot sign in).
-Result<JsonValue> ReadJsonBody(const Request& request, const JsonLimits& limits) {
-  if (auto content_type = request.Header("content-type")) {
-    std::string media(content_type->substr(0, content_type->find(';')));
-    media.erase(std::remove_if(media.begin(), media.end(),
-                               [](unsigned char c) { return std::isspace(c) != 0; }),
-                media.end());
-    std::transform(media.begin(), media.end(), media.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (media != "application/json") {
-      return domain::Fail(ErrorCode::kInvalidArgument, "Content-Type must be application/json.");
-    }
-  }
-  return ParseJsonObject(request.body, limits);
-}
-
 // The one member `name` of a body that must hold nothing else.
 Result<std::string> ReadRefreshToken(const Request& request, const JsonLimits& limits) {
   auto body = ReadJsonBody(request, limits);

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "socle/adapters/http/request.hpp"
 #include "socle/adapters/json/json_parser.hpp"
 #include "socle/domain/json_value.hpp"
 #include "socle/domain/error.hpp"
@@ -53,5 +54,10 @@ class JsonObjectReader final {
   const JsonValue& object_;
   std::vector<domain::FieldError> errors_;
 };
+
+/// The body of a platform API POST or PATCH: a JSON object. An absent Content-Type is tolerated
+/// (curl users forget it); any other media type is invalid_argument, so that a cross-site form
+/// post cannot reach a handler.
+domain::Result<domain::JsonValue> ReadJsonBody(const Request& request, const JsonLimits& limits);
 
 }  // namespace socle::adapters::http
