@@ -172,19 +172,30 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
   const std::string address_key = "ip:" + client.address;
   domain::LoginThrottle& addresses =
       options_.address_throttle != nullptr ? *options_.address_throttle : throttle_;
+  auto log = [&](std::string_view outcome, std::string record_id) {
+    if (options_.sign_in_log == nullptr) return;
+    // Best effort: a log that cannot be written must not stop sign-ins.
+    (void)options_.sign_in_log->Record({"project:" + realm->project_id, coll.id,
+                                        std::string(identity), std::move(record_id),
+                                        std::string(outcome), client.address, client.user_agent,
+                                        now});
+  };
   for (auto [throttle, key] : {std::pair{&throttle_, &identity_key},
                                std::pair{&addresses, &address_key}}) {
     const domain::LoginThrottleStatus status = throttle->Check(*key, now);
     if (status.locked) {
+      log("locked", "");
       Error error = Error::Make(ErrorCode::kResourceExhausted,
                                 "Too many failed attempts; try again later.");
       error.retry_after_seconds = std::max<std::int64_t>(1, status.retry_after.count());
       return std::unexpected(std::move(error));
     }
   }
+  std::string attempted_record;
   auto failed = [&](std::string detail) {
     throttle_.RecordFailure(identity_key, now);
     addresses.RecordFailure(address_key, now);
+    log("failure", attempted_record);
     Error error = Error::Make(ErrorCode::kInvalidArgument, std::string(kFailed));
     error.internal = std::move(detail);
     return std::unexpected(std::move(error));
@@ -238,6 +249,7 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
     VerifyDummy(password);
     return failed("unknown identity");
   }
+  attempted_record = found->Id(coll);
   const std::string hash = Text(coll, *found, "password");
   auto verified = hash.empty() ? Result<bool>(false) : hasher_.Verify(password, hash);
   if (!verified) {
@@ -250,6 +262,7 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
   if (!*allowed) return failed("the authRule refused the record");
 
   throttle_.RecordSuccess(identity_key, now);
+  log("success", attempted_record);
   // A hash made under an older, weaker policy is replaced now that the password is known. The
   // tokenKey stays: the password did not change. Best effort: signing in does not depend on it.
   if (hasher_.NeedsRehash(hash)) {

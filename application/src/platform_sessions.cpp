@@ -309,10 +309,19 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
   const std::string identity_key = "member:" + Lower(email);
   const std::string address_key = "ip:" + client.address;
   domain::LoginThrottle& addresses = addresses_ != nullptr ? *addresses_ : identities_;
+  auto log = [&](std::string_view outcome, std::string record_id) {
+    if (options_.sign_in_log == nullptr) return;
+    // Best effort: a log that cannot be written must not stop sign-ins.
+    (void)options_.sign_in_log->Record({"platform", std::string(PlatformStore::kMembersCollectionId),
+                                        std::string(email), std::move(record_id),
+                                        std::string(outcome), client.address, client.user_agent,
+                                        now});
+  };
   for (auto [throttle, key] : {std::pair{&identities_, &identity_key},
                                std::pair{&addresses, &address_key}}) {
     const domain::LoginThrottleStatus status = throttle->Check(*key, now);
     if (status.locked) {
+      log("locked", "");
       Error error = Error::Make(ErrorCode::kResourceExhausted,
                                 "Too many failed attempts; try again later.");
       error.retry_after_seconds = std::max<std::int64_t>(1, status.retry_after.count());
@@ -327,9 +336,11 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
     }
     return std::unexpected(std::move(error));
   }
+  std::string attempted_record;
   auto failed = [&](std::string detail) {
     identities_.RecordFailure(identity_key, now);
     addresses.RecordFailure(address_key, now);
+    log("failure", attempted_record);
     Error error = Error::Make(ErrorCode::kInvalidArgument, std::string(kFailed));
     error.internal = std::move(detail);
     return std::unexpected(std::move(error));
@@ -351,6 +362,7 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
     return failed("unknown member");
   }
   Record member = std::move(page->items.front());
+  attempted_record = member.Id(members);
   const std::string hash = Text(members, member, "password");
   auto verified = hash.empty() ? Result<bool>(false) : hasher_.Verify(password, hash);
   if (!verified) {
@@ -359,6 +371,7 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
   }
   if (!*verified) return failed("wrong password");
   identities_.RecordSuccess(identity_key, now);
+  log("success", attempted_record);
 
   // A hash made under an older, weaker policy is replaced now that the password is known. The
   // tokenKey stays: the password did not change. Best effort: signing in does not depend on it.

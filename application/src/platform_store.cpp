@@ -1,5 +1,7 @@
 #include "socle/application/platform_store.hpp"
 
+#include "socle/application/sign_in_log.hpp"
+
 #include <utility>
 #include <vector>
 
@@ -178,7 +180,8 @@ Collection PlatformStore::SessionsCollection() {
 Result<void> PlatformStore::EnsureSystemCollections(ProjectStore& store) {
   const std::vector<Collection> wanted = {SuperusersCollection(), SigningKeysCollection(),
                                           ApiKeysCollection(),     MembersCollection(),
-                                          SessionsCollection()};
+                                          SessionsCollection(),
+                                          SignInLog::AttemptsCollection()};
   // Another process may be doing the same: a version conflict means it got there first, and
   // the next round sees its work.
   for (int attempt = 0; attempt < 5; ++attempt) {

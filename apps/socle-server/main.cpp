@@ -190,14 +190,20 @@ int Main(int argc, char** argv) {
   passwords.hasher = auth->hasher.get();
   socle::application::ManageRecords records(directory, clock, random, {}, &project_settings,
                                             passwords);
+  // Every sign-in attempt is recorded (for the audit trail and for looking into attacks).
+  socle::application::SignInLog sign_in_log(*auth->platform, clock, random);
   socle::application::AuthenticateOptions authenticate_options;
   authenticate_options.address_throttle = &*address_throttle;
+  authenticate_options.sign_in_log = &sign_in_log;
   socle::application::Authenticate authenticate(directory, *auth->platform, *auth->signer,
                                                 *auth->hasher, clock, random, *throttle,
                                                 authenticate_options);
   // Platform members sign in to the platform API with the same throttles.
+  socle::application::PlatformSessionsOptions members_options;
+  members_options.sign_in_log = &sign_in_log;
   socle::application::PlatformSessions members(*auth->platform, *auth->signer, *auth->hasher,
-                                               clock, random, *throttle, &*address_throttle);
+                                               clock, random, *throttle, &*address_throttle,
+                                               members_options);
 
   // Mail: SMTP when configured, else .eml files under the data directory; either way sent from
   // a queue so that no request waits for it.
@@ -301,10 +307,15 @@ int Main(int argc, char** argv) {
         logger.Error("cannot record API key use",
                      {{"error", flushed.error().message}, {"detail", flushed.error().internal}});
       }
-      // Hourly: spent member sessions (Purge reads the whole table).
+      // Hourly: spent member sessions (Purge reads the whole table), sign-in attempts older
+      // than their retention.
       if (++ticks % 60 == 0) {
         if (auto purged = members.Purge(clock.Now()); !purged) {
           logger.Error("cannot purge spent member sessions",
+                       {{"error", purged.error().message}, {"detail", purged.error().internal}});
+        }
+        if (auto purged = sign_in_log.Purge(); !purged) {
+          logger.Error("cannot purge old sign-in attempts",
                        {{"error", purged.error().message}, {"detail", purged.error().internal}});
         }
       }

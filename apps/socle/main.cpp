@@ -78,7 +78,9 @@ int Main(int argc, char** argv) {
   if (!identities) return ops.ReportStoreError(identities.error());
   application::PlatformSessions members(*auth->platform, *auth->signer, *auth->hasher, clock,
                                         random, *identities, nullptr);
-  cli::AuthServices auth_services{superusers, *auth->keys, &api_keys, &members, &clock};
+  application::SignInLog sign_in_log(*auth->platform, clock, random);
+  cli::AuthServices auth_services{superusers, *auth->keys, &api_keys, &members, &clock,
+                                  &sign_in_log};
   services.auth = &auth_services;
   return ops.Execute(*command, &services);
 }

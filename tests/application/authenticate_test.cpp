@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -634,4 +635,49 @@ TEST_CASE("authenticate: Refresh renews the caller's own token", "[application][
   auto gone = w.auth.Refresh("shop", "users", *caller);
   REQUIRE_FALSE(gone);
   CHECK(gone.error().code == ErrorCode::kUnauthenticated);
+}
+
+TEST_CASE("authenticate: every attempt is recorded, with its outcome, address and user agent",
+          "[application][auth]") {
+  AuthWorld w;
+  application::SignInLog log(w.platform, w.clock, w.random, std::chrono::hours(24));
+  application::AuthenticateOptions options;
+  options.sign_in_log = &log;
+  Authenticate auth{w.directory, w.platform, w.signer, w.hasher, w.clock, w.random, w.throttle,
+                    options};
+  const application::ClientInfo client{"198.51.100.7", "test-agent/1.0"};
+  REQUIRE(auth.WithPassword("shop", "users", "ada@example.com", kAdaPassword, "", client));
+  CHECK_FALSE(auth.WithPassword("shop", "users", "ada@example.com", "wrong-password-1", "", client));
+  CHECK_FALSE(auth.WithPassword("shop", "users", "nobody@example.com", "wrong-password-1", "", client));
+
+  auto recent = log.Recent("project:" + w.ShopId(), 10);
+  REQUIRE(recent);
+  REQUIRE(recent->size() == 3);
+  int successes = 0, failures = 0;
+  for (const auto& attempt : *recent) {
+    CHECK(attempt.address == "198.51.100.7");
+    CHECK(attempt.user_agent == "test-agent/1.0");
+    CHECK(attempt.collection == w.users_id);
+    if (attempt.outcome == "success") {
+      ++successes;
+      CHECK(attempt.identity == "ada@example.com");
+      CHECK(attempt.record_id == w.ada);
+    } else {
+      ++failures;
+      CHECK(attempt.outcome == "failure");
+      // The account is named when the identity named one, never otherwise.
+      CHECK(attempt.record_id == (attempt.identity == "ada@example.com" ? w.ada : ""));
+    }
+  }
+  CHECK(successes == 1);
+  CHECK(failures == 2);
+  // Other realms see none of them.
+  CHECK(log.Recent("platform", 10)->empty());
+
+  // Past the retention, Purge removes them.
+  w.clock.Advance(25LL * 3600 * kSecond);
+  auto purged = log.Purge();
+  REQUIRE(purged);
+  CHECK(*purged == 3);
+  CHECK(log.Recent("project:" + w.ShopId(), 10)->empty());
 }

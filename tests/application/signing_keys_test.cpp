@@ -424,7 +424,7 @@ TEST_CASE("platform store: the system collections are created once", "[applicati
   auto schema = (*first)->Schema();
   REQUIRE(schema);
   const std::int64_t version = (*schema)->version;
-  REQUIRE((*schema)->collections.size() == 5);  // + _apiKeys, _members, _sessions
+  REQUIRE((*schema)->collections.size() == 6);  // + _apiKeys, _members, _sessions, _signInAttempts
   const Collection* api_keys = (*schema)->Find("_apiKeys");
   REQUIRE(api_keys != nullptr);
   CHECK(api_keys->system);
@@ -464,7 +464,7 @@ TEST_CASE("platform store: the system collections are created once", "[applicati
   auto reopened_schema = (*reopened)->Schema();
   REQUIRE(reopened_schema);
   CHECK((*reopened_schema)->version == version);
-  CHECK((*reopened_schema)->collections.size() == 5);
+  CHECK((*reopened_schema)->collections.size() == 6);
   auto reopened_history = (*reopened)->History();
   REQUIRE(reopened_history);
   CHECK(reopened_history->size() == changes);

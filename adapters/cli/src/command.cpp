@@ -197,9 +197,9 @@ constexpr std::array kCommands = {
                 "  --name NAME        The member's display name (up to 255 characters; kept\n"
                 "                     when not given).\n"},
     CommandSpec{"maintenance run", Verb::kMaintenanceRun, "", 0, kNoFlags, kNoFlags,
-                "Run the periodic clean-up now: delete spent member sessions.",
-                "Deletes expired refresh tokens, and those revoked or exchanged more than a day\n"
-                "ago (socle-server also does this every hour).\n"},
+                "Run the periodic clean-up now: spent member sessions, old sign-in attempts.",
+                "Deletes expired refresh tokens, those revoked or exchanged more than a day ago,\n"
+                "and sign-in attempts older than 90 days (socle-server also does this hourly).\n"},
 };
 
 constexpr std::array<std::string_view, 10> kGroups = {

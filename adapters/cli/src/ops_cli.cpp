@@ -695,10 +695,18 @@ int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
     if (command.verb == Verb::kMaintenanceRun) {
       auto purged = auth.members->Purge(auth.clock->Now());
       if (!purged) return Fail(purged.error());
+      std::int64_t attempts = 0;
+      if (auth.sign_in_log != nullptr) {
+        auto gone = auth.sign_in_log->Purge();
+        if (!gone) return Fail(gone.error());
+        attempts = *gone;
+      }
       if (command.json) {
-        out_ << "{\"purgedSessions\":" << *purged << "}\n";
+        out_ << "{\"purgedSessions\":" << *purged << ",\"purgedSignInAttempts\":" << attempts
+             << "}\n";
       } else {
-        out_ << "Purged " << *purged << " spent member sessions.\n";
+        out_ << "Purged " << *purged << " spent member sessions and " << attempts
+             << " sign-in attempts past their retention.\n";
       }
       return kExitOk;
     }

@@ -13,6 +13,7 @@
 #include "socle/application/ports/random_source.hpp"
 #include "socle/application/ports/token_signer.hpp"
 #include "socle/application/project_directory.hpp"
+#include "socle/application/sign_in_log.hpp"
 #include "socle/domain/error.hpp"
 #include "socle/domain/login_throttle.hpp"
 
@@ -45,6 +46,8 @@ struct AuthenticateOptions {
   /// (many people share one NAT address; see AddressThrottleOptions). Null: the identity
   /// throttle counts addresses too.
   domain::LoginThrottle* address_throttle = nullptr;
+  /// Where every attempt is recorded (success, failure, locked); null: nowhere.
+  SignInLog* sign_in_log = nullptr;
 };
 
 /// The address throttle's options: no quick-failure lock (two people behind one address may

@@ -9,6 +9,7 @@
 
 #include "socle/application/authenticate.hpp"
 #include "socle/application/platform_store.hpp"
+#include "socle/application/sign_in_log.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/ports/password_hasher.hpp"
 #include "socle/application/ports/random_source.hpp"
@@ -66,6 +67,8 @@ struct PlatformSessionsOptions {
   /// How long Purge keeps an exchanged (rotated) or revoked refresh token: while it is kept, its
   /// reuse is recognised and revokes its family.
   std::chrono::seconds retention{24 * 3600};
+  /// Where every sign-in attempt is recorded (success, failure, locked); null: nowhere.
+  SignInLog* sign_in_log = nullptr;
 };
 
 /// Platform members (`_members` of the platform store, the people who run organisations and

@@ -18,6 +18,7 @@
 #include "socle/application/manage_signing_keys.hpp"
 #include "socle/application/manage_superusers.hpp"
 #include "socle/application/platform_sessions.hpp"
+#include "socle/application/sign_in_log.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/domain/error.hpp"
@@ -47,6 +48,7 @@ struct AuthServices {
   application::ManageApiKeys* api_keys = nullptr;  ///< for `apikey`; null: those fail
   application::PlatformSessions* members = nullptr;  ///< for `member`, `maintenance`
   application::Clock* clock = nullptr;                ///< for `maintenance run`
+  application::SignInLog* sign_in_log = nullptr;      ///< purged by `maintenance run`
 };
 
 /// What store-backed commands run against, built by the composition root.
