@@ -103,6 +103,7 @@ http::HttpServerOptions ServerOptions(const config::Settings& settings) {
   options.idle_timeout = std::chrono::milliseconds(settings.idle_timeout_ms);
   options.shutdown_timeout = std::chrono::milliseconds(settings.shutdown_timeout_ms);
   options.max_connections = settings.max_connections;
+  options.rate_limit_per_second = settings.rate_limit_per_second;
   return options;
 }
 

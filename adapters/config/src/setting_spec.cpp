@@ -246,6 +246,11 @@ constexpr std::array kSpecs = {
                 "Open connections beyond this are refused.", ValueKind::kNumber, false,
                 &ApplyInteger<&Settings::max_connections, 1, 1'000'000>,
                 &ShowInteger<&Settings::max_connections>},
+    SettingSpec{"--http-rate-limit", "N", "SOCLE_HTTP_RATE_LIMIT", "http.rate_limit",
+                "Requests per second each client address (and each token or API key) may make "
+                "on the API routes, bursts included; beyond it 429 (0: no limit).",
+                ValueKind::kNumber, false, &ApplyInteger<&Settings::rate_limit_per_second, 0, 1'000'000>,
+                &ShowInteger<&Settings::rate_limit_per_second>},
     SettingSpec{"--master-key", "BASE64", "SOCLE_MASTER_KEY", "security.master_key",
                 "Key sealing secrets at rest: base64 of 32 bytes (default: the file "
                 "master.key in the data directory, created on first use).",

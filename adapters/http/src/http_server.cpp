@@ -2,6 +2,8 @@
 // adapter deals in Request and Response, which keeps build times and the blast radius small.
 #include "socle/adapters/http/http_server.hpp"
 
+#include "socle/domain/rate_limiter.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -240,6 +242,30 @@ class HttpServer::Impl final {
 
   // --- used by sessions
   const HttpServerOptions& options() const noexcept { return options_; }
+
+  // Whether the server-wide limit lets `request` through; the seconds to wait when it does not.
+  std::optional<std::int64_t> Limited(const Request& request) {
+    if (options_.rate_limit_per_second == 0) return std::nullopt;
+    domain::BucketSpec spec;
+    spec.max_requests = static_cast<std::int64_t>(options_.rate_limit_per_second);
+    spec.duration = std::chrono::seconds(1);
+    const auto now = domain::Timestamp::FromUnixMicros(
+        std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    std::int64_t retry = 0;
+    auto take = [&](std::string key) {
+      const domain::RateLimitDecision decision = limiter_.Take(key, spec, now);
+      if (!decision.allowed) retry = std::max<std::int64_t>(retry, decision.retry_after.count());
+      return decision.allowed;
+    };
+    bool allowed = take("ip:" + request.client_address);
+    std::string_view credential = request.Header("authorization").value_or(std::string_view{});
+    if (credential.empty()) credential = request.Header("x-api-key").value_or(std::string_view{});
+    if (!credential.empty()) allowed = take("credential:" + std::string(credential)) && allowed;
+    if (allowed) return std::nullopt;
+    return std::max<std::int64_t>(retry, 1);
+  }
   const Router& router() const noexcept { return router_; }
   Logger& logger() noexcept { return logger_; }
   HttpMetrics& metrics() noexcept { return metrics_; }
@@ -323,6 +349,7 @@ class HttpServer::Impl final {
   asio::steady_timer drain_timer_;
   asio::signal_set signals_;
   asio::thread_pool pool_;
+  domain::RateLimiter limiter_;
   std::vector<std::thread> io_threads_;
   std::once_flag wait_once_;
 
@@ -565,6 +592,21 @@ asio::awaitable<HttpServer::Impl::Session::Outcome> HttpServer::Impl::Session::D
   request.body = std::move(raw.body());
   request.client_address = client_;
   outcome.route = match.route->pattern;
+  // The API's routes are limited; probes, metrics, public keys and CORS preflights are not (an
+  // orchestrator polling /ready from one address must never be refused).
+  const std::string_view pattern = match.route->pattern;
+  const bool limited_route = request.method != Method::kOptions &&
+                             (pattern.starts_with("/api/v1/") || pattern.starts_with("/p/") ||
+                              pattern.starts_with("/_/"));
+  if (limited_route) {
+    if (auto retry = server_.Limited(request)) {
+      domain::Error error = domain::Error::Make(domain::ErrorCode::kResourceExhausted,
+                                                "Too Many Requests.");
+      error.retry_after_seconds = *retry;
+      outcome.response = ErrorResponse(error);
+      co_return outcome;
+    }
+  }
   if (match.route->dispatch == Dispatch::kInline) {
     outcome.response = Invoke(match.route->handler, request);
   } else {

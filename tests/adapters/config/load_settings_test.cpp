@@ -425,7 +425,7 @@ TEST_CASE("the settings table has one unique spelling per setting", "[config]") 
     CHECK(envs.insert(s.env).second);
     if (!s.toml_key.empty()) CHECK(keys.insert(s.toml_key).second);
   }
-  CHECK(flags.size() == 18);
+  CHECK(flags.size() == 19);
 }
 
 TEST_CASE("the documented defaults read back as the defaults", "[config]") {

@@ -732,3 +732,34 @@ TEST_CASE("Every JSONTestSuite n_ file sent as a body is a 400, never a 500",
     CHECK(ParseJsonObject(reply.body));
   }
 }
+
+TEST_CASE("The server-wide rate limit counts each address and each credential",
+          "[http][server][ratelimit]") {
+  auto options = socle::testing::TestServerOptions();
+  options.rate_limit_per_second = 3;
+  TestServer t(options);
+  t.Start();
+  HttpTestClient client(t.port());
+  // A burst of the limit passes; the next request is refused with Retry-After.
+  int passed = 0;
+  HttpReply refused;
+  for (int i = 0; i < 10; ++i) {
+    auto reply = client.Send("GET", "/api/v1/regions");
+    if (reply.status == 200) {
+      ++passed;
+    } else {
+      refused = reply;
+      break;
+    }
+  }
+  CHECK(passed >= 3);
+  CHECK(passed <= 4);  // a refill during the loop may let one more through
+  REQUIRE(refused.status == 429);
+  CHECK(refused.HasHeader("retry-after"));
+  CHECK(Str(Json(refused), "message") == "Too Many Requests.");
+  // Probes are never limited: an orchestrator polling them must not be refused.
+  CHECK(client.Send("GET", "/live").status == 200);
+  CHECK(client.Send("GET", "/ready").status == 200);
+  // A credential has a bucket of its own too, and the address is still spent.
+  CHECK(client.Send("GET", "/api/v1/regions", "", {{"Authorization", "Bearer x"}}).status == 429);
+}

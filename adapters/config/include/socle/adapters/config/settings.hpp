@@ -30,6 +30,7 @@ struct Settings {
   std::uint32_t idle_timeout_ms = 60000;      ///< keep-alive connections idle longer are closed
   std::uint32_t shutdown_timeout_ms = 10000;  ///< in-flight requests get this long on SIGTERM
   std::size_t max_connections = 10000;
+  std::size_t rate_limit_per_second = 0;      ///< per client address and credential; 0: off
 
   // --- secrets and mail
   /// --master-key, SOCLE_MASTER_KEY(_FILE), [security] master_key: base64 of 32 bytes that

@@ -41,6 +41,12 @@ struct HttpServerOptions {
   /// before the server closes the connection after the next response, so that one connection
   /// cannot hold its I/O thread and the workers for an unbounded pipeline.
   std::size_t max_pipelined_requests = 64;
+  /// Requests per second a client address may make on any route (token bucket, bursts up to
+  /// this many), and, when a request presents a token or key in Authorization or X-API-Key,
+  /// that credential as well; beyond it 429 with Retry-After. Only the API's routes (/api/v1/,
+  /// /p/, /_/) count: probes, metrics, public keys and CORS preflights never do. 0: no such
+  /// limit (projects keep their own rateLimits).
+  std::size_t rate_limit_per_second = 0;
 };
 
 /// The HTTP/1.1 server: Boost.Beast and Asio, with C++20 coroutines. A listener accepts
