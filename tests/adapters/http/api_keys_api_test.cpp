@@ -547,7 +547,8 @@ TEST_CASE("api keys over HTTP: keys never manage collections or settings", "[htt
   CHECK(collections.body.find("\"extra\"") == std::string::npos);
   auto settings = w.Bearer(root, "GET", "/p/shop/api/settings");
   REQUIRE(settings.status == 200);
-  const JsonValue* enabled = At(Json(settings), {"batch", "enabled"});
+  const JsonValue settings_json = Json(settings);  // kept alive: At points into it
+  const JsonValue* enabled = At(settings_json, {"batch", "enabled"});
   REQUIRE(enabled != nullptr);
   CHECK(enabled->AsBool());
   // A revoked or wrong key there is 401, as anywhere.

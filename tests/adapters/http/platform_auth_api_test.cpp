@@ -361,7 +361,8 @@ TEST_CASE("GET and DELETE /api/v1/auth/sessions", "[http][platform_auth]") {
     const HttpReply now_listed =
         w.Send("GET", "/api/v1/auth/sessions", {}, AuthWorld::Bearer(laptop_access));
     REQUIRE(now_listed.status == 200);
-    const JsonValue* left = Json(now_listed).Find("items");
+    const JsonValue now_json = Json(now_listed);  // kept alive: Find points into it
+    const JsonValue* left = now_json.Find("items");
     REQUIRE(left != nullptr);
     REQUIRE(left->items().size() == 1);
     CHECK(Text(left->items()[0], {"userAgent"}) == "laptop/1");
