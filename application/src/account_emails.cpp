@@ -175,13 +175,8 @@ Result<AccountEmails::Realm> AccountEmails::Find(std::string_view project,
 }
 
 Result<std::optional<Record>> AccountEmails::ByEmail(const Realm& realm, std::string_view email) {
-  filter::RequestContext lookup;
-  lookup.body = JsonValue::Object({{"email", JsonValue::String(std::string(email))}});
-  filter::ResolveOptions resolve;
-  resolve.allow_hidden = true;
-  auto where = filter::Compile("email = @request.body.email", realm.schema, *realm.collection,
-                               lookup, resolve);
-  if (!where) return Fail(Error::Internal("e-mail lookup: " + where.error().message));
+  auto where = CompareField(realm.schema, *realm.collection, "email", "=", email);
+  if (!where) return std::unexpected(std::move(where.error()));
   RecordQuery query;
   query.where = &*where;
   query.limit = 1;

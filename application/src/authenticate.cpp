@@ -225,15 +225,9 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
   }
 
   std::optional<Record> found;
-  filter::RequestContext lookup;
-  lookup.body = JsonValue::Object({{"identity", JsonValue::String(std::string(identity))}});
-  filter::ResolveOptions resolve;
-  resolve.allow_hidden = true;
   for (const auto& field : fields) {
-    // The identity reaches the query as a value of the request, never as filter text.
-    auto where = filter::Compile(field + " = @request.body.identity", realm->schema, coll,
-                                 lookup, resolve);
-    if (!where) return Fail(Error::Internal("identity lookup: " + where.error().message));
+    auto where = CompareField(realm->schema, coll, field, "=", identity);
+    if (!where) return std::unexpected(std::move(where.error()));
     RecordQuery query;
     query.where = &*where;
     query.limit = 1;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "socle/application/new_id.hpp"
+#include "socle/application/record_fields.hpp"
 #include "socle/domain/email.hpp"
 #include "socle/domain/filter/resolver.hpp"
 
@@ -37,12 +38,8 @@ Result<SuperuserUpsert> ManageSuperusers::Upsert(std::string_view email_text,
   const Collection* coll = (*schema)->FindById(domain::kSuperusersCollectionId);
   if (coll == nullptr) return Fail(domain::Error::Internal("the superusers collection is missing"));
 
-  domain::filter::RequestContext lookup;
-  lookup.body = JsonValue::Object({{"email", JsonValue::String(address)}});
-  domain::filter::ResolveOptions resolve;
-  resolve.allow_hidden = true;
-  auto where = domain::filter::Compile("email = @request.body.email", *schema, *coll, lookup, resolve);
-  if (!where) return Fail(domain::Error::Internal(where.error().message));
+  auto where = internal::CompareField(*schema, *coll, "email", "=", address);
+  if (!where) return std::unexpected(std::move(where.error()));
 
   SuperuserUpsert result;
   const std::string now = clock_.Now().ToApiString();

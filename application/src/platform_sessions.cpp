@@ -89,20 +89,6 @@ bool WellFormedRefreshToken(std::string_view token) {
 
 // A filter `field = value` over one collection; the value reaches the query as a value of the
 // request, never as filter text. `field` is one of this file's constants.
-Result<filter::ResolvedFilter> Equals(const domain::SchemaPtr& schema, const Collection& c,
-                                      std::string_view field, std::string_view value) {
-  filter::RequestContext request;
-  request.body = JsonValue::Object({{"v", JsonValue::String(std::string(value))}});
-  filter::ResolveOptions resolve;
-  resolve.allow_hidden = true;
-  auto compiled =
-      filter::Compile(std::string(field) + " = @request.body.v", schema, c, request, resolve);
-  if (!compiled) {
-    return Fail(Error::Internal("platform sessions filter: " + compiled.error().message));
-  }
-  return std::move(*compiled);
-}
-
 // Every record matching `where`, page by page, through a store or a transaction.
 template <typename Source>
 Result<std::vector<Record>> QueryAll(Source& source, const Collection& c,
@@ -169,13 +155,13 @@ Result<PlatformSessions::Tables> PlatformSessions::Open() {
 Result<std::vector<Record>> PlatformSessions::SessionRows(const Tables& tables,
                                                           std::string_view field,
                                                           std::string_view value) {
-  auto where = Equals(tables.schema, *tables.sessions, field, value);
+  auto where = CompareField(tables.schema, *tables.sessions, field, "=", value);
   if (!where) return std::unexpected(std::move(where.error()));
   return QueryAll(*tables.store, *tables.sessions, &*where);
 }
 
 Result<void> PlatformSessions::RevokeFamily(const Tables& tables, std::string_view family) {
-  auto where = Equals(tables.schema, *tables.sessions, "family", family);
+  auto where = CompareField(tables.schema, *tables.sessions, "family", "=", family);
   if (!where) return std::unexpected(std::move(where.error()));
   const Collection& c = *tables.sessions;
   const std::string now = clock_.Now().ToApiString();
@@ -228,7 +214,7 @@ Result<MemberUpsert> PlatformSessions::UpsertMember(std::string_view email_text,
   if (!tables) return std::unexpected(std::move(tables.error()));
   const Collection& members = *tables->members;
   const Collection& sessions = *tables->sessions;
-  auto by_email = Equals(tables->schema, members, "email", address);
+  auto by_email = CompareField(tables->schema, members, "email", "=", address);
   if (!by_email) return std::unexpected(std::move(by_email.error()));
 
   MemberUpsert result;
@@ -250,7 +236,7 @@ Result<MemberUpsert> PlatformSessions::UpsertMember(std::string_view email_text,
       if (auto updated = tx.Update(members, record); !updated) return updated;
       // A new password ends every session in the same transaction: whoever held the old one
       // may hold a refresh token too.
-      auto by_member = Equals(tables->schema, sessions, "member", result.id);
+      auto by_member = CompareField(tables->schema, sessions, "member", "=", result.id);
       if (!by_member) return std::unexpected(std::move(by_member.error()));
       auto rows = QueryAll(tx, sessions, &*by_member);
       if (!rows) return std::unexpected(std::move(rows.error()));
@@ -349,7 +335,7 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
   auto tables = Open();
   if (!tables) return std::unexpected(std::move(tables.error()));
   const Collection& members = *tables->members;
-  auto by_email = Equals(tables->schema, members, "email", email);
+  auto by_email = CompareField(tables->schema, members, "email", "=", email);
   if (!by_email) return std::unexpected(std::move(by_email.error()));
   RecordQuery query;
   query.where = &*by_email;

@@ -92,13 +92,9 @@ Result<std::vector<SignInAttempt>> SignInLog::Recent(std::string_view realm, std
   if (!schema) return std::unexpected(std::move(schema.error()));
   const Collection* c = (*schema)->FindById("pbc_sign_in_attempts");
   if (c == nullptr) return domain::Fail(domain::Error::Internal("the sign-in attempts collection is missing"));
-  filter::RequestContext request;
-  request.body = JsonValue::Object({{"realm", JsonValue::String(std::string(realm))}});
-  filter::ResolveOptions resolve;
-  resolve.allow_hidden = true;
-  auto where = filter::Compile("realm = @request.body.realm", *schema, *c, request, resolve);
-  if (!where) return domain::Fail(domain::Error::Internal(where.error().message));
-  auto sort = filter::ResolveSort("-created", *schema, *c, resolve);
+  auto where = CompareField(*schema, *c, "realm", "=", realm);
+  if (!where) return std::unexpected(std::move(where.error()));
+  auto sort = filter::ResolveSort("-created", *schema, *c);
   if (!sort) return domain::Fail(domain::Error::Internal(sort.error().message));
   RecordQuery query;
   query.where = &*where;
@@ -127,12 +123,8 @@ Result<std::int64_t> SignInLog::Purge() {
   const domain::Timestamp cutoff = domain::Timestamp::FromUnixMicros(
       clock_.Now().unix_micros() -
       std::chrono::duration_cast<std::chrono::microseconds>(retention_).count());
-  filter::RequestContext request;
-  request.body = JsonValue::Object({{"cutoff", JsonValue::String(cutoff.ToApiString())}});
-  filter::ResolveOptions resolve;
-  resolve.allow_hidden = true;
-  auto where = filter::Compile("created < @request.body.cutoff", *schema, *c, request, resolve);
-  if (!where) return domain::Fail(domain::Error::Internal(where.error().message));
+  auto where = CompareField(*schema, *c, "created", "<", cutoff.ToApiString());
+  if (!where) return std::unexpected(std::move(where.error()));
   std::int64_t removed = 0;
   for (;;) {
     RecordQuery query;

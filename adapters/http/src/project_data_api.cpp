@@ -705,12 +705,14 @@ std::vector<std::string_view> RouteActions(std::string_view route, Method method
 
 }  // namespace
 
-ProjectDataApi::RequestSettings ProjectDataApi::SettingsFor(std::string_view project) {
-  if (settings_ == nullptr) return {};
+std::shared_ptr<const ProjectDataApi::RequestSettings> ProjectDataApi::SettingsFor(
+    std::string_view project) {
+  static const auto kNone = std::make_shared<const RequestSettings>();
+  if (settings_ == nullptr) return kNone;
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(rules_mutex_);
-    auto it = rules_cache_.find(std::string(project));
+    auto it = rules_cache_.find(project);
     if (it != rules_cache_.end() && now - it->second.fetched < kRulesTtl) {
       return it->second.settings;
     }
@@ -718,15 +720,15 @@ ProjectDataApi::RequestSettings ProjectDataApi::SettingsFor(std::string_view pro
   // An unknown project or an unreadable store: no limit and no proxy here; the handler
   // answers for the project.
   auto settings = settings_->Get(project);
-  RequestSettings out;
+  auto out = std::make_shared<RequestSettings>();
   if (settings) {
-    if (settings->rate_limits.enabled) out.rules = settings->rate_limits.rules;
-    out.trusted_proxy = settings->trusted_proxy;
+    if (settings->rate_limits.enabled) out->rules = settings->rate_limits.rules;
+    out->trusted_proxy = settings->trusted_proxy;
   }
   std::lock_guard lock(rules_mutex_);
   // Bounded: a flood of unknown project names must not grow the cache without end.
   if (rules_cache_.size() >= 10000) rules_cache_.clear();
-  rules_cache_[std::string(project)] = CachedRules{out, now};
+  rules_cache_.insert_or_assign(std::string(project), CachedRules{out, now});
   return out;
 }
 
@@ -750,8 +752,8 @@ std::string_view Trim(std::string_view text) {
 }  // namespace
 
 std::string ProjectDataApi::ClientAddress(const Request& request) {
-  const RequestSettings settings = SettingsFor(request.Param("project"));
-  for (const auto& header : settings.trusted_proxy.headers) {
+  const auto settings = SettingsFor(request.Param("project"));
+  for (const auto& header : settings->trusted_proxy.headers) {
     std::string lower = header;
     for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
     const auto value = request.Header(lower);
@@ -768,7 +770,7 @@ std::string ProjectDataApi::ClientAddress(const Request& request) {
     }
     if (entries.empty()) continue;
     const std::string_view chosen =
-        settings.trusted_proxy.use_leftmost_ip ? entries.front() : entries.back();
+        settings->trusted_proxy.use_leftmost_ip ? entries.front() : entries.back();
     if (IsIpAddress(chosen)) return std::string(chosen);
   }
   return request.client_address;
@@ -777,7 +779,8 @@ std::string ProjectDataApi::ClientAddress(const Request& request) {
 std::optional<Response> ProjectDataApi::RateLimited(const Request& request,
                                                     std::string_view route, Method method) {
   const std::string_view project = request.Param("project");
-  const std::vector<domain::RateLimitRule> rules = SettingsFor(project).rules;
+  const auto settings = SettingsFor(project);
+  const std::vector<domain::RateLimitRule>& rules = settings->rules;
   if (rules.empty()) return std::nullopt;
   const std::string_view token = PresentedToken(request);
   domain::RateLimitRequest described;

@@ -10,6 +10,8 @@
 #include <utility>
 
 #include "socle/domain/collection.hpp"
+#include "socle/domain/error.hpp"
+#include "socle/domain/filter/resolver.hpp"
 #include "socle/domain/json_value.hpp"
 #include "socle/domain/record.hpp"
 #include "socle/domain/timestamp.hpp"
@@ -68,6 +70,26 @@ inline std::string Lower(std::string_view text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+/// The filter `field <op> value` over `c` (hidden fields allowed: for the use cases' own
+/// lookups, never a client's filter). The value reaches the query as a request value, never as
+/// filter text. internal when it does not resolve (a programming error: a field that is not
+/// there).
+inline domain::Result<domain::filter::ResolvedFilter> CompareField(
+    const domain::SchemaPtr& schema, const domain::Collection& c, std::string_view field,
+    std::string_view op, std::string_view value) {
+  domain::filter::RequestContext request;
+  request.body = domain::JsonValue::Object({{"v", domain::JsonValue::String(std::string(value))}});
+  domain::filter::ResolveOptions resolve;
+  resolve.allow_hidden = true;
+  auto compiled = domain::filter::Compile(
+      std::string(field) + " " + std::string(op) + " @request.body.v", schema, c, request, resolve);
+  if (!compiled) {
+    return domain::Fail(domain::Error::Internal("lookup of " + c.name + "." + std::string(field) +
+                                                ": " + compiled.error().message));
+  }
+  return std::move(*compiled);
 }
 
 }  // namespace socle::application::internal

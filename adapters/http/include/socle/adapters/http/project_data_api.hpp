@@ -19,6 +19,7 @@
 #include "socle/domain/rate_limiter.hpp"
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -149,7 +150,8 @@ class ProjectDataApi final {
     std::vector<domain::RateLimitRule> rules;
     domain::TrustedProxySettings trusted_proxy;
   };
-  RequestSettings SettingsFor(std::string_view project);
+  // Shared, never copied per request; looked up without building a string.
+  std::shared_ptr<const RequestSettings> SettingsFor(std::string_view project);
   // The client's address: from the project's trusted proxy headers when it names some (the
   // rightmost address of a list, or the leftmost with useLeftmostIP), else the connection's.
   std::string ClientAddress(const Request& request);
@@ -159,11 +161,17 @@ class ProjectDataApi final {
                                       Method method);
 
   struct CachedRules {
-    RequestSettings settings;
+    std::shared_ptr<const RequestSettings> settings;
     std::chrono::steady_clock::time_point fetched;
   };
   std::mutex rules_mutex_;
-  std::unordered_map<std::string, CachedRules> rules_cache_;
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
+  std::unordered_map<std::string, CachedRules, NameHash, std::equal_to<>> rules_cache_;
   domain::RateLimiter limiter_;
 
   CallerIdentifier identify_;
