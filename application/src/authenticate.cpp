@@ -70,6 +70,23 @@ Authenticate::Authenticate(ProjectDirectory& projects, PlatformStore& platform,
   if (auto hash = hasher_.Hash(password)) dummy_hash_ = std::move(*hash);
 }
 
+domain::Result<void> CheckSignInThrottles(domain::LoginThrottle& identities,
+                                          domain::LoginThrottle& addresses,
+                                          std::string_view identity_key,
+                                          std::string_view address_key, domain::Timestamp now) {
+  for (auto [throttle, key] : {std::pair{&identities, identity_key},
+                               std::pair{&addresses, address_key}}) {
+    const domain::LoginThrottleStatus status = throttle->Check(key, now);
+    if (status.locked) {
+      Error error = Error::Make(ErrorCode::kResourceExhausted,
+                                "Too many failed attempts; try again later.");
+      error.retry_after_seconds = std::max<std::int64_t>(1, status.retry_after.count());
+      return std::unexpected(std::move(error));
+    }
+  }
+  return {};
+}
+
 domain::LoginThrottleOptions AddressThrottleOptions() {
   domain::LoginThrottleOptions options;
   options.quick_login_check = std::chrono::milliseconds(0);
@@ -180,16 +197,10 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
                                         std::string(outcome), client.address, client.user_agent,
                                         now});
   };
-  for (auto [throttle, key] : {std::pair{&throttle_, &identity_key},
-                               std::pair{&addresses, &address_key}}) {
-    const domain::LoginThrottleStatus status = throttle->Check(*key, now);
-    if (status.locked) {
-      log("locked", "");
-      Error error = Error::Make(ErrorCode::kResourceExhausted,
-                                "Too many failed attempts; try again later.");
-      error.retry_after_seconds = std::max<std::int64_t>(1, status.retry_after.count());
-      return std::unexpected(std::move(error));
-    }
+  if (auto open = CheckSignInThrottles(throttle_, addresses, identity_key, address_key, now);
+      !open) {
+    log("locked", "");
+    return std::unexpected(std::move(open.error()));
   }
   std::string attempted_record;
   auto failed = [&](std::string detail) {

@@ -303,16 +303,10 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
                                         std::string(outcome), client.address, client.user_agent,
                                         now});
   };
-  for (auto [throttle, key] : {std::pair{&identities_, &identity_key},
-                               std::pair{&addresses, &address_key}}) {
-    const domain::LoginThrottleStatus status = throttle->Check(*key, now);
-    if (status.locked) {
-      log("locked", "");
-      Error error = Error::Make(ErrorCode::kResourceExhausted,
-                                "Too many failed attempts; try again later.");
-      error.retry_after_seconds = std::max<std::int64_t>(1, status.retry_after.count());
-      return std::unexpected(std::move(error));
-    }
+  if (auto open = CheckSignInThrottles(identities_, addresses, identity_key, address_key, now);
+      !open) {
+    log("locked", "");
+    return std::unexpected(std::move(open.error()));
   }
   if (email.empty() || password.empty()) {
     Error error = Error::Make(ErrorCode::kInvalidArgument, std::string(kFailed));

@@ -50,6 +50,14 @@ struct AuthenticateOptions {
   SignInLog* sign_in_log = nullptr;
 };
 
+/// Refuses a sign-in attempt while its identity or its client address is locked:
+/// resource_exhausted "Too many failed attempts; try again later." with retry_after_seconds.
+/// A refused attempt is not a failure (nothing is recorded in the throttles).
+domain::Result<void> CheckSignInThrottles(domain::LoginThrottle& identities,
+                                          domain::LoginThrottle& addresses,
+                                          std::string_view identity_key,
+                                          std::string_view address_key, domain::Timestamp now);
+
 /// The address throttle's options: no quick-failure lock (two people behind one address may
 /// mistype within a second), the exponential delay from the 20th failure, Keycloak's linear
 /// lock every 100 failures.
