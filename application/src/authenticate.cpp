@@ -1,6 +1,7 @@
 #include "socle/application/record_fields.hpp"
 #include "socle/application/authenticate.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -101,17 +102,23 @@ std::string Authenticate::Audience(const domain::Project& project) {
 
 Result<Authenticate::Realm> Authenticate::Find(std::string_view project,
                                                std::string_view collection) {
-  auto entry = projects_.Find(project);
-  if (!entry) return std::unexpected(std::move(entry.error()));
   Realm realm;
-  realm.project_id = entry->project.id.str();
+  if (project.empty()) {
+    // The platform itself: only superusers sign in to it (members use PlatformSessions).
+    if (!IsSuperusers(collection)) {
+      return Fail(ErrorCode::kNotFound, "Missing or invalid auth collection context.");
+    }
+  } else {
+    auto entry = projects_.Find(project);
+    if (!entry) return std::unexpected(std::move(entry.error()));
+    realm.project_id = entry->project.id.str();
+    realm.store = entry->store;
+  }
   if (IsSuperusers(collection)) {
     auto store = platform_.Store();
     if (!store) return std::unexpected(std::move(store.error()));
     realm.store = std::move(*store);
     realm.superusers = true;
-  } else {
-    realm.store = entry->store;
   }
   auto schema = realm.store->Schema();
   if (!schema) return std::unexpected(std::move(schema.error()));
@@ -131,7 +138,7 @@ Result<bool> Authenticate::PassesAuthRule(const Realm& realm, const Record& reco
   filter::RequestContext request;
   request.method = "POST";
   request.now = clock_.Now();
-  request.auth = filter::AuthIdentity{realm.collection, record};
+  request.auth = filter::AuthIdentity{realm.collection, record, std::nullopt};
   filter::ResolveOptions resolve;
   resolve.allow_hidden = true;
   auto compiled = filter::Compile(*rule, realm.schema, *realm.collection, request, resolve);
@@ -144,13 +151,44 @@ Result<bool> Authenticate::PassesAuthRule(const Realm& realm, const Record& reco
   return found->has_value();
 }
 
-Result<AuthResult> Authenticate::Issue(const Realm& realm, Record record) {
+std::vector<std::string> Authenticate::RecordRoles(const Collection& collection,
+                                                  const Record& record) {
+  std::vector<std::string> roles;
+  auto index = collection.FieldIndex("roles");
+  if (!index || *index >= record.values.size()) return roles;
+  const JsonValue& value = record.values[*index];
+  auto add = [&](std::string_view role) {
+    while (!role.empty() && role.front() == ' ') role.remove_prefix(1);
+    while (!role.empty() && role.back() == ' ') role.remove_suffix(1);
+    if (!role.empty() && std::find(roles.begin(), roles.end(), role) == roles.end()) {
+      roles.emplace_back(role);
+    }
+  };
+  if (value.type() == JsonValue::Type::kString) {
+    std::string_view text = value.AsString();
+    for (std::size_t start = 0; start <= text.size();) {
+      const std::size_t comma = text.find(',', start);
+      add(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+  } else if (value.type() == JsonValue::Type::kArray) {
+    for (const auto& item : value.items()) {
+      if (item.type() == JsonValue::Type::kString) add(item.AsString());
+    }
+  }
+  std::sort(roles.begin(), roles.end());
+  return roles;
+}
+
+Result<AuthResult> Authenticate::Issue(const Realm& realm, Record record, std::string role) {
   const Collection& coll = *realm.collection;
   const domain::Timestamp now = clock_.Now();
   domain::TokenClaims claims;
   claims.iss = options_.issuer;
   claims.sub = record.Id(coll);
-  claims.aud = "project:" + realm.project_id;
+  claims.aud = realm.project_id.empty() ? std::string(kPlatformAudience)
+                                        : "project:" + realm.project_id;
   claims.jti = NewId(random_).str() + NewId(random_).str();
   claims.collection_id = coll.id;
   claims.type = "auth";
@@ -158,6 +196,7 @@ Result<AuthResult> Authenticate::Issue(const Realm& realm, Record record) {
   claims.exp = domain::Timestamp::FromUnixMicros(now.unix_micros() +
                                                  coll.auth.auth_token_duration * 1'000'000);
   claims.key_binding = signer_.Bind(Text(coll, record, "tokenKey"));
+  claims.role = std::move(role);
   auto token = signer_.Sign(claims);
   if (!token) return std::unexpected(std::move(token.error()));
   AuthResult result;
@@ -288,6 +327,11 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
 
 Result<AuthResult> Authenticate::Refresh(std::string_view project, std::string_view collection,
                                          const Caller& caller) {
+  return Refresh(project, collection, caller, std::nullopt);
+}
+
+Result<AuthResult> Authenticate::Refresh(std::string_view project, std::string_view collection,
+                                         const Caller& caller, std::optional<std::string> role) {
   if (!caller.request.auth || caller.request.auth->collection == nullptr) {
     return std::unexpected(Unauthenticated("auth-refresh without an identity"));
   }
@@ -304,7 +348,15 @@ Result<AuthResult> Authenticate::Refresh(std::string_view project, std::string_v
   auto allowed = PassesAuthRule(*realm, **current);
   if (!allowed) return std::unexpected(std::move(allowed.error()));
   if (!*allowed) return Fail(ErrorCode::kPermissionDenied, "The authRule does not allow this record.");
-  return Issue(*realm, std::move(**current));
+  std::string acting = role ? *role : caller.active_role;
+  if (!acting.empty()) {
+    const auto held = RecordRoles(*realm->collection, **current);
+    if (std::find(held.begin(), held.end(), acting) == held.end()) {
+      if (!role) acting.clear();  // a role lost since: the new token acts with all that remain
+      else return Fail(Error::Field("role", "validation_invalid_value", "You do not hold this role."));
+    }
+  }
+  return Issue(*realm, std::move(**current), std::move(acting));
 }
 
 Result<AuthMethods> Authenticate::Methods(std::string_view project, std::string_view collection) {
@@ -319,10 +371,16 @@ Result<AuthMethods> Authenticate::Methods(std::string_view project, std::string_
 Result<Caller> Authenticate::Identify(std::string_view project, std::string_view token) {
   auto claims = signer_.Verify(token);
   if (!claims) return std::unexpected(Unauthenticated(claims.error().internal));
-  auto entry = projects_.Find(project);
-  if (!entry) return std::unexpected(std::move(entry.error()));
+  std::shared_ptr<ProjectStore> store;
   domain::VerifyPolicy policy;
-  policy.expected_aud = Audience(entry->project);
+  if (project.empty()) {
+    policy.expected_aud = std::string(kPlatformAudience);
+  } else {
+    auto entry = projects_.Find(project);
+    if (!entry) return std::unexpected(std::move(entry.error()));
+    policy.expected_aud = Audience(entry->project);
+    store = entry->store;
+  }
   policy.expected_iss = options_.issuer;
   policy.max_skew = options_.max_skew;
   if (auto valid = domain::CheckClaims(*claims, policy, clock_.Now()); !valid) {
@@ -331,7 +389,9 @@ Result<Caller> Authenticate::Identify(std::string_view project, std::string_view
   if (claims->type != "auth") return std::unexpected(Unauthenticated("not an auth token"));
 
   const bool superuser = claims->collection_id == domain::kSuperusersCollectionId;
-  std::shared_ptr<ProjectStore> store = entry->store;
+  if (project.empty() && !superuser) {
+    return std::unexpected(Unauthenticated("only superusers hold platform auth tokens"));
+  }
   if (superuser) {
     auto platform = platform_.Store();
     if (!platform) return std::unexpected(std::move(platform.error()));
@@ -352,7 +412,14 @@ Result<Caller> Authenticate::Identify(std::string_view project, std::string_view
   }
   Caller caller;
   caller.superuser = superuser;
-  caller.request.auth = filter::AuthIdentity{coll, std::move(**record)};
+  caller.active_role = claims->role;
+  std::vector<std::string> roles = RecordRoles(*coll, **record);
+  if (!claims->role.empty()) {
+    // Acting with one role: only it counts, and only while the record still holds it.
+    const bool held = std::find(roles.begin(), roles.end(), claims->role) != roles.end();
+    roles = held ? std::vector<std::string>{claims->role} : std::vector<std::string>{};
+  }
+  caller.request.auth = filter::AuthIdentity{coll, std::move(**record), std::move(roles)};
   caller.auth_schema = std::move(*schema);
   return caller;
 }

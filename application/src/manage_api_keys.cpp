@@ -55,6 +55,7 @@ ApiKeyInfo Describe(const Collection& c, const Record& r) {
     if (auto uses = r.values[*index].AsInt64()) info.uses = *uses;
   }
   if (auto created = Time(c, r, "created")) info.created = *created;
+  info.org = Text(c, r, "org");
   return info;
 }
 
@@ -80,12 +81,16 @@ Result<std::vector<ApiKeyScope>> ManageApiKeys::ParseScopes(const std::vector<st
       actions.assign(kActions.begin(), kActions.end());
     } else if (std::find(kActions.begin(), kActions.end(), action) != kActions.end()) {
       actions = {action};
+    } else if (action == "pii") {
+      // Personal data in clear is never implied by another scope, "all" included: it is asked
+      // for by name.
+      actions = {"pii"};
     }
     const bool collection_ok = collection == "*" || domain::IsValidIdentifier(collection);
     if (!collection_ok || actions.empty()) {
       errors.push_back({"scopes." + std::to_string(i), "validation_invalid_scope",
                         "A scope is COLLECTION:ACTION, with COLLECTION a name or *, and ACTION one "
-                        "of list, view, create, update, delete, read, write, all."});
+                        "of list, view, create, update, delete, read, write, all, pii."});
       continue;
     }
     for (std::string_view one : actions) {
@@ -120,12 +125,10 @@ Result<const Collection*> ManageApiKeys::Keys(std::shared_ptr<ProjectStore>& sto
   return keys;
 }
 
-Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_view name,
-                                        const std::vector<std::string>& scope_text,
-                                        std::optional<domain::Timestamp> expires) {
-  auto entry = projects_.Find(project);
-  if (!entry) return std::unexpected(std::move(entry.error()));
-  std::vector<domain::FieldError> errors;
+namespace {
+
+Result<void> CheckNameAndExpiry(std::string_view name, std::optional<domain::Timestamp> expires,
+                                domain::Timestamp now, std::vector<domain::FieldError>& errors) {
   // Characters, not bytes: a UTF-8 continuation byte does not start one.
   const auto characters = std::count_if(name.begin(), name.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
@@ -134,25 +137,30 @@ Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_vi
     errors.push_back({"name", "validation_length_out_of_range",
                       "The name is 1 to 100 characters long."});
   }
-  const domain::Timestamp now = clock_.Now();
   if (expires && *expires <= now) {
     errors.push_back({"expires", "validation_min_date_constraint", "Must be in the future."});
   }
-  auto scopes = ParseScopes(scope_text);
-  if (!scopes) {
-    for (auto& field : scopes.error().fields) errors.push_back(std::move(field));
-  }
-  if (!errors.empty()) {
-    Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-    error.fields = std::move(errors);
-    return std::unexpected(std::move(error));
-  }
+  return {};
+}
 
+Error Invalid(std::vector<domain::FieldError> errors) {
+  Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
+  error.fields = std::move(errors);
+  return error;
+}
+
+}  // namespace
+
+Result<NewApiKey> ManageApiKeys::Insert(std::string_view name,
+                                        std::optional<domain::Timestamp> expires,
+                                        const std::vector<ApiKeyScope>& scopes,
+                                        const std::string& project_id, const std::string& org_id) {
   std::shared_ptr<ProjectStore> store;
   domain::SchemaPtr schema;
   auto keys = Keys(store, schema);
   if (!keys) return std::unexpected(std::move(keys.error()));
   const Collection& c = **keys;
+  const domain::Timestamp now = clock_.Now();
 
   NewApiKey made;
   made.secret = std::string(kKeyPrefix) + NewTokenKey(random_);
@@ -160,13 +168,15 @@ Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_vi
   made.info.id = NewId(random_).str();
   made.info.name = std::string(name);
   made.info.prefix = made.secret.substr(0, kShownPrefix);
-  made.info.scopes = *scopes;
+  made.info.scopes = scopes;
   made.info.expires = expires;
   made.info.created = now;
+  made.info.org = org_id;
   std::vector<JsonValue> scope_values;
-  for (const auto& text : ScopeText(*scopes)) scope_values.push_back(JsonValue::String(text));
+  for (const auto& text : ScopeText(scopes)) scope_values.push_back(JsonValue::String(text));
   Set(c, record, "id", JsonValue::String(made.info.id));
-  Set(c, record, "project", JsonValue::String(entry->project.id.str()));
+  Set(c, record, "project", JsonValue::String(project_id));
+  Set(c, record, "org", JsonValue::String(org_id));
   Set(c, record, "name", JsonValue::String(made.info.name));
   Set(c, record, "prefix", JsonValue::String(made.info.prefix));
   Set(c, record, "binding", JsonValue::String(signer_.Bind(made.secret)));
@@ -180,14 +190,36 @@ Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_vi
   return made;
 }
 
-Result<std::vector<ApiKeyInfo>> ManageApiKeys::List(std::string_view project) {
+Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_view name,
+                                        const std::vector<std::string>& scope_text,
+                                        std::optional<domain::Timestamp> expires) {
   auto entry = projects_.Find(project);
   if (!entry) return std::unexpected(std::move(entry.error()));
+  std::vector<domain::FieldError> errors;
+  (void)CheckNameAndExpiry(name, expires, clock_.Now(), errors);
+  auto scopes = ParseScopes(scope_text);
+  if (!scopes) {
+    for (auto& field : scopes.error().fields) errors.push_back(std::move(field));
+  }
+  if (!errors.empty()) return std::unexpected(Invalid(std::move(errors)));
+  return Insert(name, expires, *scopes, entry->project.id.str(), "");
+}
+
+Result<NewApiKey> ManageApiKeys::CreateForOrganisation(const domain::Id& org, std::string_view name,
+                                                       std::optional<domain::Timestamp> expires) {
+  std::vector<domain::FieldError> errors;
+  (void)CheckNameAndExpiry(name, expires, clock_.Now(), errors);
+  if (!errors.empty()) return std::unexpected(Invalid(std::move(errors)));
+  return Insert(name, expires, {}, "", org.str());
+}
+
+Result<std::vector<ApiKeyInfo>> ManageApiKeys::ListWhere(std::string_view field,
+                                                         const std::string& value) {
   std::shared_ptr<ProjectStore> store;
   domain::SchemaPtr schema;
   auto keys = Keys(store, schema);
   if (!keys) return std::unexpected(std::move(keys.error()));
-  auto where = CompareField(schema, **keys, "project", "=", entry->project.id.str());
+  auto where = CompareField(schema, **keys, field, "=", value);
   if (!where) return std::unexpected(std::move(where.error()));
   RecordQuery query;
   query.where = &*where;
@@ -203,9 +235,18 @@ Result<std::vector<ApiKeyInfo>> ManageApiKeys::List(std::string_view project) {
   return out;
 }
 
-Result<void> ManageApiKeys::Revoke(std::string_view project, std::string_view id) {
+Result<std::vector<ApiKeyInfo>> ManageApiKeys::List(std::string_view project) {
   auto entry = projects_.Find(project);
   if (!entry) return std::unexpected(std::move(entry.error()));
+  return ListWhere("project", entry->project.id.str());
+}
+
+Result<std::vector<ApiKeyInfo>> ManageApiKeys::ListForOrganisation(const domain::Id& org) {
+  return ListWhere("org", org.str());
+}
+
+Result<void> ManageApiKeys::RevokeWhere(std::string_view field, const std::string& value,
+                                        std::string_view id) {
   std::shared_ptr<ProjectStore> store;
   domain::SchemaPtr schema;
   auto keys = Keys(store, schema);
@@ -215,7 +256,7 @@ Result<void> ManageApiKeys::Revoke(std::string_view project, std::string_view id
   return store->Write([&](RecordTransaction& tx) -> Result<void> {
     auto found = tx.Find(c, id);
     if (!found) return std::unexpected(std::move(found.error()));
-    if (!*found || Text(c, **found, "project") != entry->project.id.str()) {
+    if (!*found || Text(c, **found, field) != value) {
       return Fail(ErrorCode::kNotFound, "The API key was not found.");
     }
     if (!Text(c, **found, "revoked").empty()) return {};
@@ -226,12 +267,20 @@ Result<void> ManageApiKeys::Revoke(std::string_view project, std::string_view id
   });
 }
 
-Result<Caller> ManageApiKeys::Identify(std::string_view project, std::string_view key) {
+Result<void> ManageApiKeys::Revoke(std::string_view project, std::string_view id) {
+  auto entry = projects_.Find(project);
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  return RevokeWhere("project", entry->project.id.str(), id);
+}
+
+Result<void> ManageApiKeys::RevokeForOrganisation(const domain::Id& org, std::string_view id) {
+  return RevokeWhere("org", org.str(), id);
+}
+
+Result<ApiKeyInfo> ManageApiKeys::Verify(std::string_view key, std::string& project_id) {
   if (!key.starts_with(kKeyPrefix) || key.size() <= kShownPrefix || key.size() > kMaxKeyLength) {
     return std::unexpected(BadKey("malformed key"));
   }
-  auto entry = projects_.Find(project);
-  if (!entry) return std::unexpected(std::move(entry.error()));
   std::shared_ptr<ProjectStore> store;
   domain::SchemaPtr schema;
   auto keys = Keys(store, schema);
@@ -251,24 +300,56 @@ Result<Caller> ManageApiKeys::Identify(std::string_view project, std::string_vie
   if (!ConstantTimeEquals(Text(c, record, "binding"), signer_.Bind(key))) {
     return std::unexpected(BadKey("wrong secret"));
   }
-  if (Text(c, record, "project") != entry->project.id.str()) {
-    return std::unexpected(BadKey("a key of another project"));
-  }
-  const ApiKeyInfo info = Describe(c, record);
+  ApiKeyInfo info = Describe(c, record);
   const domain::Timestamp now = clock_.Now();
   if (info.revoked) return std::unexpected(BadKey("revoked"));
   if (info.expires && *info.expires <= now) return std::unexpected(BadKey("expired"));
+  project_id = Text(c, record, "project");
   {
     std::lock_guard lock(usage_mutex_);
     Usage& usage = usage_[info.id];
     ++usage.uses;
     usage.last_used = now;
   }
+  return info;
+}
+
+Result<Caller> ManageApiKeys::Identify(std::string_view project, std::string_view key) {
+  if (!key.starts_with(kKeyPrefix) || key.size() <= kShownPrefix || key.size() > kMaxKeyLength) {
+    return std::unexpected(BadKey("malformed key"));
+  }
+  auto entry = projects_.Find(project);
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  std::string key_project;
+  auto info = Verify(key, key_project);
+  if (!info) return std::unexpected(std::move(info.error()));
+  if (!info->org.empty()) {
+    // An organisation's key reaches the organisation's projects with its policies' rights,
+    // which the caller fills in (PlatformCallers); elsewhere it is no key at all.
+    if (info->org != entry->project.org_id.str()) {
+      return std::unexpected(BadKey("a key of another organisation"));
+    }
+    Caller caller;
+    caller.api_key_id = info->id;
+    caller.api_key_org = info->org;
+    return caller;
+  }
+  if (key_project != entry->project.id.str()) {
+    return std::unexpected(BadKey("a key of another project"));
+  }
   Caller caller;
   caller.superuser = true;
-  caller.scopes = info.scopes;
-  caller.api_key_id = info.id;
+  caller.scopes = info->scopes;
+  caller.api_key_id = info->id;
   return caller;
+}
+
+Result<ApiKeyInfo> ManageApiKeys::IdentifyOrganisationKey(std::string_view key) {
+  std::string key_project;
+  auto info = Verify(key, key_project);
+  if (!info) return std::unexpected(std::move(info.error()));
+  if (info->org.empty()) return std::unexpected(BadKey("a project's key"));
+  return info;
 }
 
 Result<void> ManageApiKeys::Flush() {

@@ -1,6 +1,7 @@
 #include "socle/application/manage_records.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <set>
 #include <span>
@@ -8,6 +9,7 @@
 #include <utility>
 
 #include "socle/application/new_id.hpp"
+#include "socle/domain/pii_mask.hpp"
 
 namespace socle::application {
 
@@ -51,6 +53,42 @@ bool Caller::Permits(const Collection& collection, std::string_view action) cons
             same_name(scope.collection, collection.name)) &&
            scope.action == action;
   });
+}
+
+bool Caller::Holds(std::string_view permission) const {
+  return permissions && std::binary_search(permissions->begin(), permissions->end(), permission,
+                                           std::less<>());
+}
+
+const std::vector<std::string>* Caller::Roles() const {
+  return request.auth && request.auth->roles ? &*request.auth->roles : nullptr;
+}
+
+namespace {
+
+bool AnyRole(const std::vector<std::string>* held, const std::vector<std::string>& allowed) {
+  if (held == nullptr) return false;
+  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& role) {
+    return std::find(held->begin(), held->end(), role) != held->end();
+  });
+}
+
+}  // namespace
+
+bool Caller::CanReadField(const Field& field) const {
+  return field.read_roles.empty() || superuser || AnyRole(Roles(), field.read_roles);
+}
+
+bool Caller::CanWriteField(const Field& field) const {
+  return field.write_roles.empty() || superuser || AnyRole(Roles(), field.write_roles);
+}
+
+bool Caller::SeesClear(const Collection& collection, const Field& field) const {
+  if (field.pii.empty()) return true;
+  // Acting as a superuser through records permissions is not leave to read personal data.
+  if (permissions) return Holds("records.read_pii");
+  if (scopes) return Permits(collection, "pii");
+  return superuser;
 }
 
 namespace {
@@ -528,6 +566,86 @@ JsonValue WritableBody(const Collection& coll, const JsonValue& body, const Call
   return JsonValue::Object(std::move(members));
 }
 
+const JsonValue* ValueOf(const Collection& coll, const Record& record, std::string_view name);
+
+// Field-level permissions on input: a key naming a field the caller may not write (writeRoles)
+// refuses the whole write, naming the field.
+Result<void> CheckWritableFields(const Collection& coll, const JsonValue& body,
+                                 const Caller& caller) {
+  if (!body.IsObject()) return {};
+  for (const auto& [key, value] : body.members()) {
+    const Field* field = coll.FindField(KeyField(key));
+    if (field != nullptr && !caller.CanWriteField(*field)) {
+      return Fail(ErrorCode::kPermissionDenied,
+                  "You are not allowed to set the field " + field->name + ".");
+    }
+  }
+  return {};
+}
+
+// Platform RBAC: holding the records permission of an action lets a platform caller act as a
+// superuser for it. Returns the caller to act as (`elevated` holds the copy when one is made).
+const Caller& ActingFor(const Caller& caller, std::string_view permission,
+                        std::optional<Caller>& elevated) {
+  if (caller.superuser || !caller.Holds(permission)) return caller;
+  elevated = caller;
+  elevated->superuser = true;
+  return *elevated;
+}
+
+// Whether a client filter or sort may name `field`: fields the caller cannot read, or reads
+// only masked, would leak through comparisons. API keys need "*:pii" here, the scope that opens
+// personal data in every collection a relation path may reach.
+std::function<bool(const Field&)> ClientFieldRule(const Caller& caller) {
+  return [&caller](const Field& field) {
+    if (!caller.CanReadField(field)) return false;
+    if (field.pii.empty()) return true;
+    if (caller.permissions) return caller.Holds("records.read_pii");
+    if (caller.scopes) {
+      return std::any_of(caller.scopes->begin(), caller.scopes->end(), [](const ApiKeyScope& s) {
+        return s.collection == "*" && s.action == "pii";
+      });
+    }
+    return caller.superuser;
+  };
+}
+
+std::string MaskValue(std::string_view kind, std::string_view value) {
+  if (kind == "email") return domain::MaskEmail(value);
+  if (kind == "digits") return domain::MaskTrailing(value);
+  return domain::MaskText(value);
+}
+
+// Field-level permissions on output, applied to a record and everything expanded from it: a
+// field the caller may not read is emptied (and left out by the adapters, see
+// RecordViewer::readable), personal data masked unless the caller reads it in clear or the
+// record is the caller's own auth record.
+void ApplyFieldAccess(const Caller& caller, ExpandedRecord& item) {
+  const Collection& coll = *item.collection;
+  bool own = false;
+  if (caller.request.auth && caller.request.auth->collection != nullptr &&
+      caller.request.auth->collection->id == coll.id) {
+    const JsonValue* mine = ValueOf(coll, caller.request.auth->record, "id");
+    const JsonValue* theirs = ValueOf(coll, item.record, "id");
+    own = mine != nullptr && theirs != nullptr && *mine == *theirs;
+  }
+  for (std::size_t i = 0; i < coll.fields.size() && i < item.record.values.size(); ++i) {
+    const Field& field = coll.fields[i];
+    JsonValue& value = item.record.values[i];
+    if (!caller.CanReadField(field)) {
+      value = JsonValue();
+      continue;
+    }
+    if (!field.pii.empty() && !own && !caller.SeesClear(coll, field) &&
+        value.type() == JsonValue::Type::kString && !value.AsString().empty()) {
+      value = JsonValue::String(MaskValue(field.pii, value.AsString()));
+    }
+  }
+  for (auto& expansion : item.expand) {
+    for (auto& child : expansion.records) ApplyFieldAccess(caller, child);
+  }
+}
+
 Error InvalidData(std::vector<domain::FieldError> fields) {
   Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
   error.fields = std::move(fields);
@@ -618,6 +736,7 @@ Result<ManageRecords::Target> ManageRecords::Open(std::string_view project,
 Result<RecordList> ManageRecords::List(std::string_view project, std::string_view collection,
                                        const ListRecordsInput& input, Caller caller) {
   caller.request.now = clock_.Now();
+  if (caller.Holds("records.read")) caller.superuser = true;
   auto target = Open(project, collection);
   if (!target) return std::unexpected(std::move(target.error()));
   const Collection& coll = *target->collection;
@@ -630,6 +749,7 @@ Result<RecordList> ManageRecords::List(std::string_view project, std::string_vie
   if (!input.filter.empty()) {
     filter::ResolveOptions options;
     options.allow_hidden = caller.superuser;
+    options.field_readable = ClientFieldRule(caller);
     auto user = filter::Compile(input.filter, target->schema, coll, caller.request, options);
     if (!user) return std::unexpected(std::move(user.error()));
     // An API key reads only what its scopes open, through relation paths as well.
@@ -638,6 +758,7 @@ Result<RecordList> ManageRecords::List(std::string_view project, std::string_vie
   }
   filter::ResolveOptions sort_options;
   sort_options.allow_hidden = caller.superuser;
+  sort_options.field_readable = ClientFieldRule(caller);
   auto sort = filter::ResolveSort(input.sort, target->schema, coll, sort_options);
   if (!sort) return std::unexpected(std::move(sort.error()));
   for (const auto& term : *sort) {
@@ -677,6 +798,7 @@ Result<RecordList> ManageRecords::List(std::string_view project, std::string_vie
     auto done = ExpandLevel(*target->entry.store, target->schema, coll, roots, *expand, caller);
     if (!done) return std::unexpected(std::move(done.error()));
   }
+  for (auto& item : list.items) ApplyFieldAccess(caller, item);
   return list;
 }
 
@@ -684,6 +806,7 @@ Result<RecordResult> ManageRecords::View(std::string_view project, std::string_v
                                          std::string_view id, std::string_view expand,
                                          Caller caller) {
   caller.request.now = clock_.Now();
+  if (caller.Holds("records.read")) caller.superuser = true;
   auto target = Open(project, collection);
   if (!target) return std::unexpected(std::move(target.error()));
   const Collection& coll = *target->collection;
@@ -711,6 +834,7 @@ Result<RecordResult> ManageRecords::Expanded(const Target& target, Record record
                             {&result.record}, *nodes, caller);
     if (!done) return std::unexpected(std::move(done.error()));
   }
+  ApplyFieldAccess(caller, result.record);
   return result;
 }
 
@@ -846,8 +970,10 @@ Result<ManageRecords::PasswordPlan> ManageRecords::PlanPasswords(const Target& t
 }
 
 Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& target,
-                                       const RecordWriteInput& input, const Caller& caller,
+                                       const RecordWriteInput& input, const Caller& requester,
                                        const PasswordPlan& plan) {
+  std::optional<Caller> elevated;
+  const Caller& caller = ActingFor(requester, "records.create", elevated);
   const Collection& coll = *target.collection;
   if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
   if (!caller.Permits(coll, "create")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
@@ -862,6 +988,9 @@ Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& targ
     }
   }
   const JsonValue body = WritableBody(coll, input.body, caller);
+  if (auto writable = CheckWritableFields(coll, body, caller); !writable) {
+    return std::unexpected(std::move(writable.error()));
+  }
   auto record = domain::ApplyRecordInput(coll, std::move(base), body, true, options);
   if (!record) return std::unexpected(std::move(record.error()));
   auto id_index = coll.FieldIndex("id");
@@ -951,7 +1080,9 @@ Result<Record> FindWritable(RecordTransaction& tx, const SchemaPtr& schema,
 
 Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& target,
                                        std::string_view id, const RecordWriteInput& input,
-                                       const Caller& caller, const PasswordPlan& plan) {
+                                       const Caller& requester, const PasswordPlan& plan) {
+  std::optional<Caller> elevated;
+  const Caller& caller = ActingFor(requester, "records.update", elevated);
   const Collection& coll = *target.collection;
   if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
   if (!caller.Permits(coll, "update")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
@@ -963,6 +1094,9 @@ Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& targ
   if (!current) return std::unexpected(std::move(current.error()));
   const domain::RecordInputOptions options = InputOptions(input, caller, random_);
   const JsonValue body = WritableBody(coll, input.body, caller);
+  if (auto writable = CheckWritableFields(coll, body, caller); !writable) {
+    return std::unexpected(std::move(writable.error()));
+  }
   std::optional<Record> before;
   if (plan.auth) {
     // The old password was checked against this hash before the transaction: a password
@@ -1010,7 +1144,9 @@ Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& targ
 }
 
 Result<void> ManageRecords::DeleteIn(RecordTransaction& tx, const Target& target,
-                                     std::string_view id, const Caller& caller) {
+                                     std::string_view id, const Caller& requester) {
+  std::optional<Caller> elevated;
+  const Caller& caller = ActingFor(requester, "records.delete", elevated);
   const Collection& coll = *target.collection;
   if (coll.type == domain::CollectionType::kView) return std::unexpected(ReadOnly(coll));
   if (!caller.Permits(coll, "delete")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
@@ -1029,6 +1165,7 @@ Result<RecordResult> ManageRecords::Create(std::string_view project, std::string
                                            RecordWriteInput input, Caller caller) {
   caller.request.now = clock_.Now();
   caller.request.method = "POST";
+  if (caller.Holds("records.create")) caller.superuser = true;
   caller.request.body = input.body;
   for (int attempt = 1;; ++attempt) {
     auto target = Open(project, collection);
@@ -1053,6 +1190,7 @@ Result<RecordResult> ManageRecords::Update(std::string_view project, std::string
                                            Caller caller) {
   caller.request.now = clock_.Now();
   caller.request.method = "PATCH";
+  if (caller.Holds("records.update")) caller.superuser = true;
   caller.request.body = input.body;
   for (int attempt = 1;; ++attempt) {
     auto target = Open(project, collection);
@@ -1170,6 +1308,7 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
           if (*existing) id = upsert_id;
         }
       }
+      if (step.Holds(id.empty() ? "records.create" : "records.update")) step.superuser = true;
       auto plan = PlanPasswords(targets[i], id, op.input, step);
       if (!plan) return std::unexpected(BatchFailure{i, std::move(plan.error())});
       plans[i] = std::move(*plan);

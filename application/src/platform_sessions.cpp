@@ -109,7 +109,7 @@ Result<std::vector<Record>> QueryAll(Source& source, const Collection& c,
 }
 
 MemberInfo Describe(const Collection& members, const Record& member) {
-  return {member.Id(members), Text(members, member, "email"), Text(members, member, "name")};
+  return {member.Id(members), Text(members, member, "email"), Text(members, member, "name"), ""};
 }
 
 }  // namespace
@@ -265,7 +265,7 @@ Result<MemberUpsert> PlatformSessions::UpsertMember(std::string_view email_text,
 }
 
 Result<PlatformTokens> PlatformSessions::Issue(const Tables& tables, const Record& member,
-                                               std::string refresh_token) {
+                                               std::string refresh_token, std::string role) {
   const Collection& members = *tables.members;
   const Timestamp now = clock_.Now();
   domain::TokenClaims claims;
@@ -278,6 +278,7 @@ Result<PlatformTokens> PlatformSessions::Issue(const Tables& tables, const Recor
   claims.iat = now;
   claims.exp = Plus(now, options_.access_lifetime);
   claims.key_binding = signer_.Bind(Text(members, member, "tokenKey"));
+  claims.role = role;
   auto token = signer_.Sign(claims);
   if (!token) return std::unexpected(std::move(token.error()));
   PlatformTokens tokens;
@@ -285,6 +286,7 @@ Result<PlatformTokens> PlatformSessions::Issue(const Tables& tables, const Recor
   tokens.refresh_token = std::move(refresh_token);
   tokens.expires_in = options_.access_lifetime.count();
   tokens.member = Describe(members, member);
+  tokens.member.active_role = std::move(role);
   return tokens;
 }
 
@@ -390,6 +392,12 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
 
 Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
                                                  const ClientInfo& client) {
+  return Refresh(refresh_token, client, std::nullopt);
+}
+
+Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
+                                                 const ClientInfo& client,
+                                                 std::optional<std::string> role) {
   if (!WellFormedRefreshToken(refresh_token)) {
     return std::unexpected(Unauthenticated(kBadRefresh, "malformed refresh token"));
   }
@@ -403,6 +411,7 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
   const std::string row_id = row.Id(sessions);
   const std::string family = Text(sessions, row, "family");
   const std::string member_id = Text(sessions, row, "member");
+  const std::string next_role = role ? *role : Text(sessions, row, "role");
   const Timestamp now = clock_.Now();
 
   auto reused = [&](std::string detail) -> Result<PlatformTokens> {
@@ -459,6 +468,7 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
         JsonValue::String(Clip(client.user_agent, kMaxUserAgentLength)));
     Set(sessions, successor, "address", JsonValue::String(Clip(client.address, kMaxAddressLength)));
     Set(sessions, successor, "started", JsonValue::String(Text(sessions, exchanged, "started")));
+    Set(sessions, successor, "role", JsonValue::String(next_role));
     Set(sessions, successor, "expires",
         JsonValue::String(Plus(now, options_.refresh_lifetime).ToApiString()));
     Set(sessions, successor, "created", JsonValue::String(at));
@@ -468,7 +478,7 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
   if (!written) return std::unexpected(std::move(written.error()));
   switch (outcome) {
     case Outcome::kRotated:
-      return Issue(*tables, **member, std::move(next));
+      return Issue(*tables, **member, std::move(next), next_role);
     case Outcome::kReused:
       return reused("refresh token reused concurrently");
     case Outcome::kRevoked:
@@ -504,6 +514,37 @@ Result<MemberInfo> PlatformSessions::Identify(std::string_view access_token) {
   if (claims->key_binding.empty() || !ConstantTimeEquals(claims->key_binding, binding)) {
     return std::unexpected(Unauthenticated(kBadAccess, "the member's tokenKey changed"));
   }
+  MemberInfo info = Describe(*tables->members, **member);
+  info.active_role = claims->role;
+  return info;
+}
+
+Result<std::optional<MemberInfo>> PlatformSessions::FindMember(std::string_view email) {
+  auto tables = Open();
+  if (!tables) return std::unexpected(std::move(tables.error()));
+  const Collection& members = *tables->members;
+  std::vector<std::string> spellings{Lower(email)};
+  if (spellings.front() != email) spellings.emplace_back(email);
+  for (const auto& spelling : spellings) {
+    auto by_email = CompareField(tables->schema, members, "email", "=", spelling);
+    if (!by_email) return std::unexpected(std::move(by_email.error()));
+    RecordQuery query;
+    query.where = &*by_email;
+    query.limit = 1;
+    query.count_total = false;
+    auto page = tables->store->Query(members, query);
+    if (!page) return std::unexpected(std::move(page.error()));
+    if (!page->items.empty()) return Describe(members, page->items.front());
+  }
+  return std::optional<MemberInfo>{};
+}
+
+Result<MemberInfo> PlatformSessions::GetMember(std::string_view id) {
+  auto tables = Open();
+  if (!tables) return std::unexpected(std::move(tables.error()));
+  auto member = tables->store->Get(*tables->members, std::string(id), nullptr);
+  if (!member) return std::unexpected(std::move(member.error()));
+  if (!*member) return domain::Fail(ErrorCode::kNotFound, "The member was not found.");
   return Describe(*tables->members, **member);
 }
 

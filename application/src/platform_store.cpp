@@ -1,5 +1,7 @@
 #include "socle/application/platform_store.hpp"
 
+#include <algorithm>
+
 #include "socle/application/sign_in_log.hpp"
 
 #include <utility>
@@ -84,8 +86,10 @@ Collection PlatformStore::ApiKeysCollection() {
     return f;
   };
   std::vector<Field> fields = domain::SystemFields();
+  // A project's key names its project; an organisation's key (its rights are the policies bound
+  // to it) names its organisation and no project.
   Field project = field("text_key_project", "project", FieldType::kText);
-  project.required = true;
+  Field org = field("text_key_org", "org", FieldType::kText);
   Field name = field("text_key_name", "name", FieldType::kText);
   name.required = true;
   name.max = 100;
@@ -101,10 +105,11 @@ Collection PlatformStore::ApiKeysCollection() {
   Field uses = field("number_key_uses", "uses", FieldType::kNumber);
   uses.only_int = true;
   fields.insert(fields.begin() + 1,
-                {project, name, prefix, binding, scopes, expires, revoked, last_used, uses});
+                {project, name, prefix, binding, scopes, expires, revoked, last_used, uses, org});
   c.fields = std::move(fields);
   c.indexes.push_back(domain::CollectionIndex{"idx_api_keys_prefix", true, {{"prefix", false}}, {}});
   c.indexes.push_back(domain::CollectionIndex{"idx_api_keys_project", false, {{"project", false}}, {}});
+  c.indexes.push_back(domain::CollectionIndex{"idx_api_keys_org", false, {{"org", false}}, {}});
   return c;
 }
 
@@ -164,9 +169,12 @@ Collection PlatformStore::SessionsCollection() {
   Field expires = field("date_session_expires", "expires", FieldType::kDate);
   Field rotated = field("date_session_rotated", "rotated", FieldType::kDate);
   Field revoked = field("date_session_revoked", "revoked", FieldType::kDate);
+  // Role switching: the role the session acts with, carried from each row to its successor.
+  Field role = field("text_session_role", "role", FieldType::kText);
+  role.max = 64;
   std::vector<Field> fields = domain::SystemFields();
   fields.insert(fields.begin() + 1, {member, family, binding, user_agent, address, started,
-                                     expires, rotated, revoked});
+                                     expires, rotated, revoked, role});
   c.fields = std::move(fields);
   c.indexes.push_back(
       domain::CollectionIndex{"idx_sessions_binding", true, {{"binding", false}}, {}});
@@ -195,6 +203,30 @@ Result<void> PlatformStore::EnsureSystemCollections(ProjectStore& store) {
         created.created = clock_.Now();
         created.updated = created.created;
         changes.push_back({std::nullopt, std::move(created)});
+        continue;
+      }
+      // A store made by an older build: add the fields and indexes this build's definition
+      // has and the stored one lacks (by id). Upgrades are additive: nothing stored is
+      // changed or dropped.
+      Collection upgraded = *existing;
+      bool changed = false;
+      for (const auto& field : collection.fields) {
+        if (upgraded.FindFieldById(field.id) == nullptr) {
+          upgraded.fields.push_back(field);
+          changed = true;
+        }
+      }
+      for (const auto& index : collection.indexes) {
+        const bool present = std::any_of(upgraded.indexes.begin(), upgraded.indexes.end(),
+                                         [&](const auto& have) { return have.name == index.name; });
+        if (!present) {
+          upgraded.indexes.push_back(index);
+          changed = true;
+        }
+      }
+      if (changed) {
+        upgraded.updated = clock_.Now();
+        changes.push_back({*existing, std::move(upgraded)});
       }
     }
     if (changes.empty()) return {};

@@ -448,7 +448,46 @@ class CollectionValidator {
     }
   }
 
+  void CheckFieldAccess(std::size_t i) {
+    const Field& field = c_.fields[i];
+    auto role_id = [](std::string_view id) {
+      return !id.empty() && id.size() <= 64 &&
+             std::all_of(id.begin(), id.end(), [](char ch) {
+               return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+                      ch == '.' || ch == '-';
+             });
+    };
+    for (auto [option, roles] : {std::pair{"readRoles", &field.read_roles},
+                                 std::pair{"writeRoles", &field.write_roles}}) {
+      if (roles->size() > 32) {
+        problems_.Add(FieldKey(i, option), "validation_length_too_long",
+                      "At most 32 roles.");
+      }
+      for (const auto& role : *roles) {
+        if (!role_id(role)) {
+          problems_.Add(FieldKey(i, option), "validation_invalid_role",
+                        "Roles are 1-64 of a-z, 0-9, '_', '.', '-'.");
+          break;
+        }
+      }
+    }
+    if (!field.pii.empty()) {
+      if (field.pii != "email" && field.pii != "digits" && field.pii != "text") {
+        problems_.Add(FieldKey(i, "pii"), "validation_in_invalid",
+                      "Must be \"email\", \"digits\", \"text\" or empty.");
+      } else if (field.type != FieldType::kText && field.type != FieldType::kEmail &&
+                 field.type != FieldType::kUrl && field.type != FieldType::kEditor) {
+        problems_.Add(FieldKey(i, "pii"), "validation_pii_type",
+                      "Only text, email, url and editor fields can be marked personal data.");
+      } else if (field.primary_key || field.hidden) {
+        problems_.Add(FieldKey(i, "pii"), "validation_pii_type",
+                      "The id and hidden fields are never returned, so they cannot be masked.");
+      }
+    }
+  }
+
   void CheckFieldOptions(std::size_t i) {
+    CheckFieldAccess(i);
     const Field& field = c_.fields[i];
     const Field* old_field = before_ != nullptr ? before_->FindFieldById(field.id) : nullptr;
     if (old_field != nullptr && old_field->type != field.type) {

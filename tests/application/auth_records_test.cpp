@@ -147,7 +147,7 @@ struct AuthWorld : testing::DataWorld {
   Caller As(std::string_view collection, std::string_view id) {
     RecordResult stored = Stored(collection, id);
     Caller caller;
-    caller.request.auth = filter::AuthIdentity{stored.record.collection, stored.record.record};
+    caller.request.auth = filter::AuthIdentity{stored.record.collection, stored.record.record, std::nullopt};
     caller.auth_schema = stored.schema;
     return caller;
   }
@@ -633,8 +633,8 @@ TEST_CASE("auth records: password and tokenKey cannot be read or probed through 
   };
   const std::string users_id = own.record.collection->id;
   for (const auto& viewer :
-       {adapters::json::RecordViewer{}, adapters::json::RecordViewer{true, {}, {}},
-        adapters::json::RecordViewer{false, users_id, w.ada}}) {
+       {adapters::json::RecordViewer{}, adapters::json::RecordViewer{true, {}, {}, nullptr},
+        adapters::json::RecordViewer{false, users_id, w.ada, nullptr}}) {
     const std::string json = render(viewer);
     INFO(json);
     CHECK(json.find("\"password\"") == std::string::npos);

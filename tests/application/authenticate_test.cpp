@@ -681,3 +681,77 @@ TEST_CASE("authenticate: every attempt is recorded, with its outcome, address an
   CHECK(*purged == 3);
   CHECK(log.Recent("project:" + w.ShopId(), 10)->empty());
 }
+
+TEST_CASE("authenticate: an auth record's roles field feeds @request.auth.roles, with role switching",
+          "[application][auth][rbac]") {
+  AuthWorld w;
+  // users get a multiple select of roles.
+  w.Configure("users", [](Collection& c) {
+    Field roles = NewField("roles", FieldType::kSelect);
+    roles.values = {"editor", "viewer", "support"};
+    roles.max_select = 3;
+    c.fields.push_back(roles);
+  });
+  REQUIRE(w.auth_records.Update("shop", "users", w.ada,
+                                Input(Body({{"roles", JsonValue::Array({Str("viewer"), Str("editor")})}})),
+                                Superuser()));
+  auto caller = w.auth.Identify("shop", w.MustSignIn("ada@example.com", kAdaPassword));
+  REQUIRE(caller);
+  REQUIRE(caller->Roles() != nullptr);
+  CHECK(*caller->Roles() == std::vector<std::string>{"editor", "viewer"});
+  CHECK(caller->active_role.empty());
+
+  // Switching to a held role: the token acts with it alone, and keeps it on refresh.
+  auto switched = w.auth.Refresh("shop", "users", *caller, std::string("editor"));
+  if (!switched) FAIL(Describe(switched.error()));
+  auto acting = w.auth.Identify("shop", switched->token);
+  REQUIRE(acting);
+  CHECK(acting->active_role == "editor");
+  CHECK(*acting->Roles() == std::vector<std::string>{"editor"});
+  auto kept = w.auth.Refresh("shop", "users", *acting);
+  REQUIRE(kept);
+  CHECK(*w.auth.Identify("shop", kept->token)->Roles() == std::vector<std::string>{"editor"});
+  // Back to all roles.
+  auto all = w.auth.Refresh("shop", "users", *acting, std::string());
+  REQUIRE(all);
+  CHECK(w.auth.Identify("shop", all->token)->Roles()->size() == 2);
+
+  // A role the record does not hold is refused.
+  auto refused = w.auth.Refresh("shop", "users", *caller, std::string("support"));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kInvalidArgument);
+  REQUIRE(refused.error().fields.size() == 1);
+  CHECK(refused.error().fields[0].field == "role");
+
+  // When the record loses the role, the token acting with it holds no role at all.
+  REQUIRE(w.auth_records.Update("shop", "users", w.ada,
+                                Input(Body({{"roles", JsonValue::Array({Str("viewer")})}})),
+                                Superuser()));
+  auto lost = w.auth.Identify("shop", switched->token);
+  REQUIRE(lost);
+  CHECK(lost->Roles()->empty());
+
+  // Records of a collection without a roles field have none.
+  auto bob = w.auth.Identify("shop", w.MustSignIn("bob@example.com", "granite-kettle-swift-55"));
+  REQUIRE(bob);
+  CHECK(bob->Roles()->empty());
+}
+
+TEST_CASE("authenticate: RecordRoles reads select, json and text fields", "[application][auth][rbac]") {
+  for (auto [type, value, expected] :
+       std::vector<std::tuple<FieldType, JsonValue, std::vector<std::string>>>{
+           {FieldType::kSelect, JsonValue::Array({Str("b"), Str("a"), Str("a")}), {"a", "b"}},
+           {FieldType::kJson, JsonValue::Array({Str("x"), JsonValue::Integer(3), Str("y")}), {"x", "y"}},
+           {FieldType::kText, Str(" editor, viewer ,,"), {"editor", "viewer"}},
+           {FieldType::kText, Str(""), {}},
+           {FieldType::kJson, JsonValue::Object({}), {}},
+       }) {
+    Collection c = NewCollection("people", {NewField("roles", type)});
+    c.fields.insert(c.fields.begin(), NewField("id", FieldType::kText));
+    Record record = domain::EmptyRecord(c);
+    record.values[*c.FieldIndex("roles")] = value;
+    CHECK(Authenticate::RecordRoles(c, record) == expected);
+  }
+  Collection none = NewCollection("people", {NewField("name", FieldType::kText)});
+  CHECK(Authenticate::RecordRoles(none, domain::EmptyRecord(none)).empty());
+}

@@ -637,3 +637,54 @@ TEST_CASE("ValidateCollection keeps the platform's superusers out of projects",
   CHECK(Errors(ValidateCollection(with_id, nullptr, schema)) ==
         ErrorMap{{"id", "validation_collection_id_reserved"}});
 }
+
+TEST_CASE("ValidateCollection checks field-level permissions and personal data marks",
+          "[domain][collection_validation]") {
+  ProjectSchema schema;
+  Collection c = Base("pbc_1", "people");
+  Field email = MakeField("f1", "email", FieldType::kEmail);
+  email.pii = "email";
+  email.read_roles = {"hr", "project.admin"};
+  c.fields.push_back(email);
+  Field phone = MakeField("f2", "phone", FieldType::kText);
+  phone.pii = "digits";
+  phone.write_roles = {"hr"};
+  c.fields.push_back(phone);
+  CHECK(ValidateCollection(c, nullptr, schema));
+
+  SECTION("an unknown mask") {
+    c.fields[SystemFields().size()].pii = "hash";
+    CHECK(Errors(ValidateCollection(c, nullptr, schema)) ==
+          ErrorMap{{"fields." + std::to_string(SystemFields().size()) + ".pii", "validation_in_invalid"}});
+  }
+  SECTION("a field type that cannot be masked") {
+    Field count = MakeField("f3", "count", FieldType::kNumber);
+    count.pii = "digits";
+    c.fields.push_back(count);
+    CHECK(Errors(ValidateCollection(c, nullptr, schema)) ==
+          ErrorMap{{"fields." + std::to_string(c.fields.size() - 1) + ".pii", "validation_pii_type"}});
+  }
+  SECTION("a hidden field is never returned, so it is never masked") {
+    Field secret = MakeField("f3", "secret", FieldType::kText);
+    secret.hidden = true;
+    secret.pii = "text";
+    c.fields.push_back(secret);
+    CHECK(Errors(ValidateCollection(c, nullptr, schema)) ==
+          ErrorMap{{"fields." + std::to_string(c.fields.size() - 1) + ".pii", "validation_pii_type"}});
+  }
+  SECTION("malformed role ids") {
+    c.fields[SystemFields().size()].read_roles = {"HR"};
+    c.fields[SystemFields().size() + 1].write_roles = {""};
+    CHECK(Errors(ValidateCollection(c, nullptr, schema)) ==
+          ErrorMap{{"fields." + std::to_string(SystemFields().size()) + ".readRoles",
+                    "validation_invalid_role"},
+                   {"fields." + std::to_string(SystemFields().size() + 1) + ".writeRoles",
+                    "validation_invalid_role"}});
+  }
+  SECTION("too many roles") {
+    c.fields[SystemFields().size()].read_roles = std::vector<std::string>(33, "hr");
+    CHECK(Errors(ValidateCollection(c, nullptr, schema)) ==
+          ErrorMap{{"fields." + std::to_string(SystemFields().size()) + ".readRoles",
+                    "validation_length_too_long"}});
+  }
+}

@@ -175,7 +175,8 @@ TEST_CASE("Evaluate: relations, back-relations and json", "[domain][filter][eval
 TEST_CASE("Evaluate: dates, request values and macros", "[domain][filter][evaluator]") {
   Env env;
   env.request.auth = AuthIdentity{&env.fx.users,
-                                  MakeRecord(env.fx.users, {{"id", Str("u2")}, {"team", Str("t2")}})};
+                                  MakeRecord(env.fx.users, {{"id", Str("u2")}, {"team", Str("t2")}}),
+                                  std::nullopt};
   env.request.body = JsonValue::Object({{"tags", Strs({"a", "c"})}, {"views", Str("10")}});
   CheckTable(env, {
       {"due > \"2024-01-01\"", {"p1"}},

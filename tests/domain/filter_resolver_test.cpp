@@ -60,7 +60,7 @@ struct Env {
   }
 
   void SignIn(std::vector<std::pair<std::string, JsonValue>> values) {
-    request.auth = AuthIdentity{&fx.users, MakeRecord(fx.users, std::move(values))};
+    request.auth = AuthIdentity{&fx.users, MakeRecord(fx.users, std::move(values)), std::nullopt};
   }
 };
 

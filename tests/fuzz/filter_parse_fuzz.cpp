@@ -47,7 +47,8 @@ struct World {
         &fx.users, MakeRecord(fx.users, {{"id", Str("u1")},
                                          {"name", Str("Alice")},
                                          {"roles", Strs({"admin"})},
-                                         {"settings", JsonValue::Object({{"a", Str("b")}})}})};
+                                         {"settings", JsonValue::Object({{"a", Str("b")}})}}),
+        std::nullopt};
     request.body = JsonValue::Object({{"title", Str("New")},
                                       {"views", Str("12")},
                                       {"tags", Strs({"a", "c"})},

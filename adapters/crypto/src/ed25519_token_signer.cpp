@@ -361,6 +361,7 @@ Result<std::string> Ed25519TokenSigner::Sign(const domain::TokenClaims& claims) 
   if (!claims.key_binding.empty()) payload.Key("tkh").String(claims.key_binding);
   if (!claims.email.empty()) payload.Key("email").String(claims.email);
   if (!claims.new_email.empty()) payload.Key("newEmail").String(claims.new_email);
+  if (!claims.role.empty()) payload.Key("role").String(claims.role);
   payload.EndObject();
 
   std::string token = Base64UrlEncode(header.str());
@@ -446,7 +447,8 @@ Result<domain::TokenClaims> Ed25519TokenSigner::Verify(std::string_view token) {
   }
   for (auto [name, field] : {std::pair{"tkh", &claims.key_binding},
                              std::pair{"email", &claims.email},
-                             std::pair{"newEmail", &claims.new_email}}) {
+                             std::pair{"newEmail", &claims.new_email},
+                             std::pair{"role", &claims.role}}) {
     if (payload->Find(name) == nullptr) continue;
     auto value = StringClaim(*payload, name);
     if (!value) return Fail(std::move(value.error()));

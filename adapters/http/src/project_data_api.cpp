@@ -207,7 +207,11 @@ application::Caller MakeCaller(const Request& request, application::Caller calle
 // record of an auth collection. Points into `caller`, which must outlive the viewer.
 RecordViewer ViewerFor(const application::Caller& caller) {
   RecordViewer viewer;
-  viewer.superuser = caller.superuser;
+  // A platform caller holding records.read reads as a superuser does (ManageRecords lets it).
+  viewer.superuser = caller.superuser || caller.Holds("records.read");
+  if (!viewer.superuser) {
+    viewer.readable = [&caller](const domain::Field& field) { return caller.CanReadField(field); };
+  }
   if (caller.request.auth && caller.request.auth->collection != nullptr) {
     viewer.auth_collection_id = caller.request.auth->collection->id;
     if (auto index = caller.request.auth->collection->FieldIndex("id")) {
@@ -522,8 +526,9 @@ std::string_view PresentedToken(const Request& request) {
 }
 
 CallerIdentifier TokenIdentifier(application::Authenticate& authenticate,
-                                 application::ManageApiKeys* api_keys) {
-  return [&authenticate, api_keys](const Request& request) -> Result<application::Caller> {
+                                 application::ManageApiKeys* api_keys,
+                                 application::PlatformCallers* platform) {
+  return [&authenticate, api_keys, platform](const Request& request) -> Result<application::Caller> {
     std::string_view token = PresentedToken(request);
     const std::string_view header_key =
         request.Header("x-api-key").value_or(std::string_view{});
@@ -533,9 +538,21 @@ CallerIdentifier TokenIdentifier(application::Authenticate& authenticate,
       if (api_keys == nullptr) {
         return domain::Fail(ErrorCode::kUnauthenticated, "The API key is not valid.");
       }
-      return api_keys->Identify(request.Param("project"), token);
+      auto key = api_keys->Identify(request.Param("project"), token);
+      if (!key || key->api_key_org.empty()) return key;
+      if (platform == nullptr) {
+        return domain::Fail(ErrorCode::kUnauthenticated, "The API key is not valid.");
+      }
+      return platform->ApiKey(request.Param("project"), std::move(*key));
     }
-    return authenticate.Identify(request.Param("project"), token);
+    auto caller = authenticate.Identify(request.Param("project"), token);
+    if (caller || platform == nullptr || caller.error().code != ErrorCode::kUnauthenticated) {
+      return caller;
+    }
+    // Not a token of this project: perhaps a platform member's.
+    auto member = platform->Member(request.Param("project"), token);
+    if (member) return member;
+    return caller;
   };
 }
 
@@ -588,8 +605,22 @@ Response ProjectDataApi::AuthWithPassword(const Request& request) {
 Response ProjectDataApi::AuthRefresh(const Request& request) {
   auto identified = identify_(request);
   if (!identified) return DataError(std::move(identified.error()));
+  // Role switching (a Socle extension): {"role": "editor"} acts with that role from now on,
+  // {"role": ""} with all of the record's roles again; without it the token's choice stays.
+  std::optional<std::string> role;
+  if (!request.body.empty()) {
+    auto body = ReadBody(request, limits_, form_limits_);
+    if (!body) return ErrorResponse(body.error());
+    if (const JsonValue* chosen = body->value.Find("role")) {
+      if (chosen->type() != JsonValue::Type::kString) {
+        return ErrorResponse(domain::Error::Field("role", "validation_invalid_type",
+                                                  "Must be a string."));
+      }
+      role = chosen->AsString();
+    }
+  }
   auto result = authenticate_->Refresh(request.Param("project"), request.Param("collection"),
-                                       *identified);
+                                       *identified, std::move(role));
   if (!result) return DataError(std::move(result.error()));
   return JsonResponse(200, [&](JsonWriter& w) { WriteAuthResult(w, *result); });
 }
@@ -818,15 +849,27 @@ std::optional<Response> ProjectDataApi::RateLimited(const Request& request,
   return ErrorResponse(error);
 }
 
-std::optional<Response> ProjectDataApi::RequireSuperuser(const Request& request) const {
+std::optional<Response> ProjectDataApi::RequireManager(
+    const Request& request, std::initializer_list<std::string_view> permissions) const {
   auto identified = identify_(request);
   if (!identified) return DataError(std::move(identified.error()));
   if (identified->scopes) {
     return ErrorResponse(403, "API keys cannot manage collections or settings; sign in as a "
                               "superuser.");
   }
-  if (!identified->superuser) return Unauthorized();
-  return std::nullopt;
+  if (identified->superuser) return std::nullopt;
+  // A platform member manages a project's collections and settings as far as their policies
+  // there allow.
+  if (identified->permissions) {
+    for (std::string_view permission : permissions) {
+      if (!identified->Holds(permission)) {
+        return ErrorResponse(403, "You are not allowed to perform this request (it needs " +
+                                      std::string(permission) + ").");
+      }
+    }
+    return std::nullopt;
+  }
+  return Unauthorized();
 }
 
 Result<void> ProjectDataApi::Register(Router& router) {
@@ -918,7 +961,7 @@ Result<void> ProjectDataApi::Register(Router& router) {
 // --- collections
 
 Response ProjectDataApi::ListCollections(const Request& request) {
-  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
+  if (auto refused = RequireManager(request, {"collection.read"})) return std::move(*refused);
   for (std::string_view parameter : {"filter", "sort"}) {
     if (auto text = request.Query(parameter); text && !text->empty()) {
       return ErrorResponse(400, "Filtering and sorting collections is not supported yet (" +
@@ -953,7 +996,7 @@ Response ProjectDataApi::ListCollections(const Request& request) {
 }
 
 Response ProjectDataApi::CreateCollection(const Request& request) {
-  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
+  if (auto refused = RequireManager(request, {"collection.create"})) return std::move(*refused);
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
@@ -966,7 +1009,7 @@ Response ProjectDataApi::CreateCollection(const Request& request) {
 }
 
 Response ProjectDataApi::ImportCollections(const Request& request) {
-  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
+  if (auto refused = RequireManager(request, {"collection.create", "collection.update", "collection.delete"})) return std::move(*refused);
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
   const JsonValue* list = body->value.Find("collections");
@@ -995,7 +1038,7 @@ Response ProjectDataApi::ImportCollections(const Request& request) {
 }
 
 Response ProjectDataApi::GetCollection(const Request& request) {
-  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
+  if (auto refused = RequireManager(request, {"collection.read"})) return std::move(*refused);
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
   auto collection = collections_.Get(request.Param("project"), request.Param("collection"));
@@ -1005,7 +1048,7 @@ Response ProjectDataApi::GetCollection(const Request& request) {
 }
 
 Response ProjectDataApi::UpdateCollection(const Request& request) {
-  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
+  if (auto refused = RequireManager(request, {"collection.update"})) return std::move(*refused);
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
@@ -1041,7 +1084,7 @@ Response ProjectDataApi::UpdateCollection(const Request& request) {
 }
 
 Response ProjectDataApi::DeleteCollection(const Request& request) {
-  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
+  if (auto refused = RequireManager(request, {"collection.delete"})) return std::move(*refused);
   auto deleted =
       collections_.Delete(request.Param("project"), request.Param("collection"), kActor);
   if (!deleted) return DataError(std::move(deleted.error()));
@@ -1269,7 +1312,7 @@ Response ProjectDataApi::Batch(const Request& request) {
 // --- settings
 
 Response ProjectDataApi::GetSettings(const Request& request) {
-  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
+  if (auto refused = RequireManager(request, {"settings.read"})) return std::move(*refused);
   if (settings_ == nullptr) return ErrorResponse(404, "");
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());
@@ -1279,7 +1322,7 @@ Response ProjectDataApi::GetSettings(const Request& request) {
 }
 
 Response ProjectDataApi::UpdateSettings(const Request& request) {
-  if (auto refused = RequireSuperuser(request)) return std::move(*refused);
+  if (auto refused = RequireManager(request, {"settings.update"})) return std::move(*refused);
   if (settings_ == nullptr) return ErrorResponse(404, "");
   auto fields = ReadFields(request);
   if (!fields) return ErrorResponse(fields.error());

@@ -54,6 +54,11 @@ void WriteField(JsonWriter& w, const Field& field) {
   w.Key("system").Bool(field.system);
   w.Key("hidden").Bool(field.hidden);
   w.Key("presentable").Bool(field.presentable);
+  // Socle's field-level permissions, written only when set so that PocketBase-shaped exports of
+  // collections that do not use them stay byte for byte PocketBase's.
+  if (!field.read_roles.empty()) WriteStrings(w, "readRoles", field.read_roles);
+  if (!field.write_roles.empty()) WriteStrings(w, "writeRoles", field.write_roles);
+  if (!field.pii.empty()) w.Key("pii").String(field.pii);
   // autodate fields have no "required" in PocketBase: they are never set from input.
   if (field.type != FieldType::kAutodate) w.Key("required").Bool(field.required);
   switch (field.type) {
@@ -338,6 +343,9 @@ std::optional<Field> ReadField(const JsonValue& json, const std::string& prefix,
   field.hidden = reader.Bool("hidden");
   field.presentable = reader.Bool("presentable");
   field.required = reader.Bool("required");
+  field.read_roles = reader.Strings("readRoles");
+  field.write_roles = reader.Strings("writeRoles");
+  field.pii = reader.String("pii");
   if (legacy) {
     const JsonValue* options = json.Find("options");
     if (options != nullptr && !options->IsNull()) {

@@ -587,6 +587,7 @@ void WriteRecordMembers(JsonWriter& w, const Collection& collection, const Recor
     const domain::Field& field = collection.fields[i];
     if (field.type == FieldType::kPassword) continue;
     if (field.hidden && !viewer.superuser) continue;
+    if (viewer.readable && !viewer.readable(field)) continue;
     if (auth && field.name == "tokenKey") continue;
     if (auth && field.name == "email" && !email_visible) continue;
     pick = FieldSelection::Select(selection, field.name);

@@ -82,6 +82,14 @@ Result<domain::Organisation> MemoryCatalogueStore::GetOrganisation(const domain:
   return it->second;
 }
 
+Result<domain::Organisation> MemoryCatalogueStore::GetOrganisationById(const domain::Id& id) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [slug, org] : orgs_) {
+    if (org.id == id) return org;
+  }
+  return Fail(ErrorCode::kNotFound, "Organisation not found.");
+}
+
 Result<domain::PageOf<domain::Organisation>> MemoryCatalogueStore::ListOrganisations(
     const domain::PageRequest& page) {
   std::lock_guard lock(mutex_);
@@ -116,6 +124,7 @@ Result<std::int64_t> MemoryCatalogueStore::DeleteOrganisation(const domain::Id& 
     if (project.org_id == org_id) settings_.erase(project.id);
   }
   std::erase_if(projects_, owned);
+  EraseAccessOfOrganisation(org_id);  // the SQL stores cascade the same rows
   orgs_.erase(org);
   return count;
 }
@@ -144,6 +153,14 @@ Result<domain::Project> MemoryCatalogueStore::GetProject(const domain::Slug& slu
   return it->second;
 }
 
+Result<domain::Project> MemoryCatalogueStore::GetProjectById(const domain::Id& id) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [slug, project] : projects_) {
+    if (project.id == id) return project;
+  }
+  return Fail(ErrorCode::kNotFound, "Project not found.");
+}
+
 Result<domain::PageOf<domain::Project>> MemoryCatalogueStore::ListProjects(
     const std::optional<domain::Id>& org_id, const domain::PageRequest& page) {
   std::lock_guard lock(mutex_);
@@ -168,6 +185,7 @@ Result<void> MemoryCatalogueStore::DeleteProject(const domain::Id& project_id) {
   auto removed = std::erase_if(projects_, [&](const auto& kv) { return kv.second.id == project_id; });
   if (removed == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
   settings_.erase(project_id);
+  EraseAccessOfProject(project_id);
   return {};
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "project_role.hpp"
 #include "socle/adapters/bounded_pool.hpp"
 #include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/adapters/migration.hpp"
@@ -77,6 +78,13 @@ constexpr Statement kGetOrganisation{
     " (extract(epoch FROM o.updated) * 1000000)::int8 AS updated_us"
     " FROM socle.organisations AS o WHERE o.slug = $1::text",
     1};
+constexpr Statement kGetOrganisationById{
+    "socle_get_organisation_by_id",
+    "SELECT o.id, o.slug, o.name, o.region, o.tier,"
+    " (extract(epoch FROM o.created) * 1000000)::int8 AS created_us,"
+    " (extract(epoch FROM o.updated) * 1000000)::int8 AS updated_us"
+    " FROM socle.organisations AS o WHERE o.id = $1::text",
+    1};
 // One statement reads the total and the page from the same snapshot; the LEFT JOIN keeps the
 // total when the page is past the end (one row of NULLs).
 constexpr Statement kListOrganisations{
@@ -113,6 +121,14 @@ constexpr Statement kInsertProject{
     "INSERT INTO socle.projects (id, slug, name, org_id, created, updated)"
     " VALUES ($1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::timestamptz)",
     6};
+constexpr Statement kGetProjectById{
+    "socle_get_project_by_id",
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
+    " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
+    " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    " WHERE p.id = $1::text",
+    1};
 constexpr Statement kGetProject{
     "socle_get_project",
     "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
@@ -343,6 +359,11 @@ PostgresCatalogueStore::PostgresCatalogueStore(std::unique_ptr<Impl> impl)
     : impl_(std::move(impl)) {}
 PostgresCatalogueStore::~PostgresCatalogueStore() = default;
 
+Result<void> PostgresCatalogueStore::OnConnection(
+    const std::function<Result<void>(Connection&)>& op) {
+  return impl_->Run(op);
+}
+
 Result<std::unique_ptr<PostgresCatalogueStore>> PostgresCatalogueStore::Open(
     const PostgresOptions& options) {
   auto impl = std::make_unique<Impl>(options);
@@ -477,6 +498,15 @@ Result<domain::Organisation> PostgresCatalogueStore::GetOrganisation(const domai
   });
 }
 
+Result<domain::Organisation> PostgresCatalogueStore::GetOrganisationById(const domain::Id& id) {
+  return impl_->Run([&](Connection& conn) -> Result<domain::Organisation> {
+    auto rows = conn.Execute(kGetOrganisationById, {id.str()});
+    if (!rows) return Fail(rows.error());
+    if (rows->Rows() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    return ReadOrganisation(*rows, 0, 0);
+  });
+}
+
 Result<domain::PageOf<domain::Organisation>> PostgresCatalogueStore::ListOrganisations(
     const domain::PageRequest& page) {
   return impl_->Run([&](Connection& conn) -> Result<domain::PageOf<domain::Organisation>> {
@@ -523,6 +553,7 @@ Result<std::int64_t> PostgresCatalogueStore::DeleteOrganisation(const domain::Id
         auto drop = ProjectSchemaDdl(kDropSchema, *id, kDropSchemaSuffix);
         if (!drop) return Fail(drop.error());
         if (auto dropped = conn.Script(*drop); !dropped) return Fail(dropped.error());
+        if (auto role = DropProjectRole(conn, *id); !role) return Fail(role.error());
       }
       if (auto done = conn.Execute(kDeleteOrganisation, {org_id.str()}); !done) {
         return Fail(done.error());
@@ -566,6 +597,15 @@ Result<domain::Project> PostgresCatalogueStore::GetProject(const domain::Slug& s
   });
 }
 
+Result<domain::Project> PostgresCatalogueStore::GetProjectById(const domain::Id& id) {
+  return impl_->Run([&](Connection& conn) -> Result<domain::Project> {
+    auto rows = conn.Execute(kGetProjectById, {id.str()});
+    if (!rows) return Fail(rows.error());
+    if (rows->Rows() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return ReadProject(*rows, 0, 0);
+  });
+}
+
 Result<domain::PageOf<domain::Project>> PostgresCatalogueStore::ListProjects(
     const std::optional<domain::Id>& org_id, const domain::PageRequest& page) {
   return impl_->Run([&](Connection& conn) -> Result<domain::PageOf<domain::Project>> {
@@ -597,7 +637,8 @@ Result<void> PostgresCatalogueStore::DeleteProject(const domain::Id& project_id)
       auto drop = ProjectSchemaDdl(kDropSchema, project_id, kDropSchemaSuffix);
       if (!drop) return Fail(drop.error());
       if (auto dropped = conn.Script(*drop); !dropped) return Fail(dropped.error());
-      return {};
+      // Its role goes with it (kept while another database of the cluster still uses it).
+      return DropProjectRole(conn, project_id);
     });
   });
 }

@@ -24,6 +24,7 @@
 #include "postgres_filter_compiler.hpp"
 #include "postgres_record_codec.hpp"
 #include "postgres_schema_ddl.hpp"
+#include "project_role.hpp"
 #include "socle/adapters/bounded_pool.hpp"
 #include "socle/adapters/json/collection_json.hpp"
 #include "socle/adapters/json/json_parser.hpp"
@@ -69,8 +70,17 @@ constexpr char kSessionSetup[] =
     "SET extra_float_digits = 3; SET standard_conforming_strings = on; SET TimeZone = 'UTC';"
     " SET DateStyle = 'ISO, YMD'; SET jit = off";
 
+// Whether the schema, its internal tables and the project's role are in place, the role with
+// its grants in this database (they are per database, the role is per cluster) and reachable
+// by SET ROLE from the current (login) role.
 constexpr Statement kStorageExists{
-    "", "SELECT to_regnamespace($1::text) IS NOT NULL, to_regclass($2::text) IS NOT NULL", 2};
+    "",
+    "SELECT to_regnamespace($1::text) IS NOT NULL, to_regclass($2::text) IS NOT NULL,"
+    " coalesce((SELECT pg_catalog.pg_has_role(r.oid, 'MEMBER')"
+    " AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')"
+    " FROM pg_catalog.pg_roles AS r, pg_catalog.pg_namespace AS n"
+    " WHERE r.rolname = $3::text AND n.nspname = $1::text), FALSE)",
+    3};
 // "Socl": the class of the advisory locks taken while creating a project's internal tables.
 constexpr std::int32_t kStorageLockClass = 0x536f636c;
 constexpr Statement kLockStorage{
@@ -95,6 +105,15 @@ constexpr std::string_view kCreateInternalTables =
     " singleton BOOLEAN NOT NULL DEFAULT TRUE PRIMARY KEY CHECK (singleton),"
     " version BIGINT NOT NULL);"
     "INSERT INTO @s._schema_version (singleton, version) VALUES (TRUE, 0) ON CONFLICT DO NOTHING";
+// Taken before granting on the schema's tables: queues behind a schema change of another
+// process (which holds this row from start to commit) rather than updating a table's
+// privileges while that change alters the same table.
+constexpr std::string_view kLockVersion = "SELECT version FROM @s._schema_version FOR UPDATE";
+// The internal tables are written by ApplySchema only, which runs as the login role: the
+// project role reads them (to load the schema, the history) but cannot rewrite a definition.
+constexpr std::string_view kInternalTablesReadOnly =
+    "REVOKE INSERT, UPDATE, DELETE ON @s._collections, @s._schema_history, @s._schema_version"
+    " FROM @r";
 
 // The version and every definition in one statement, hence from one snapshot; the LEFT JOIN
 // keeps the version when there is no collection.
@@ -148,12 +167,13 @@ constexpr std::uint64_t kInternalGeneration = 0;
 // The alias of the queried table in every record statement.
 constexpr std::string_view kRow = "t0";
 
-std::string Expand(std::string_view tmpl, std::string_view schema) {
+// Substitutes "@s" with `schema` and "@r" with `role` (both quoted) in a template.
+std::string Expand(std::string_view tmpl, std::string_view schema, std::string_view role = {}) {
   std::string out;
   out.reserve(tmpl.size() + 4 * schema.size());
   for (std::size_t i = 0; i < tmpl.size(); ++i) {
-    if (tmpl[i] == '@' && i + 1 < tmpl.size() && tmpl[i + 1] == 's') {
-      out += schema;
+    if (tmpl[i] == '@' && i + 1 < tmpl.size() && (tmpl[i + 1] == 's' || tmpl[i + 1] == 'r')) {
+      out += tmpl[i + 1] == 's' ? schema : role;
       ++i;
     } else {
       out += tmpl[i];
@@ -550,13 +570,32 @@ class PostgresProjectStore;
 
 // ---- shared state ----------------------------------------------------------------------------
 
+namespace {
+
+// A pooled connection with the role its session runs as: it serves every project in turn,
+// switching to each one's role when lent for it (see SessionRole).
+struct PooledConnection {
+  std::unique_ptr<Connection> conn;
+  SessionRole role;
+};
+
+}  // namespace
+
 struct PostgresProjectStores::Shared {
   explicit Shared(const PostgresOptions& options)
       : settings{options.url, std::chrono::milliseconds(options.connect_timeout_ms),
                  std::chrono::milliseconds(options.statement_timeout_ms)},
-        pool([this] { return OpenConnection(settings); },
-             [](Connection& conn) { return conn.IsReusable(); }, options.pool_size,
-             std::chrono::milliseconds(options.acquire_timeout_ms)) {}
+        pool([this] { return OpenPooled(settings); },
+             [](PooledConnection& pooled) { return pooled.conn->IsReusable(); },
+             options.pool_size, std::chrono::milliseconds(options.acquire_timeout_ms)) {}
+
+  static Result<std::unique_ptr<PooledConnection>> OpenPooled(const ConnectionSettings& settings) {
+    auto conn = OpenConnection(settings);
+    if (!conn) return Fail(conn.error());
+    auto pooled = std::make_unique<PooledConnection>();
+    pooled->conn = std::move(*conn);
+    return pooled;
+  }
 
   static Result<std::unique_ptr<Connection>> OpenConnection(const ConnectionSettings& settings) {
     auto conn = Connection::Open(settings);
@@ -568,7 +607,7 @@ struct PostgresProjectStores::Shared {
   std::uint64_t NextGeneration() noexcept { return ++generations; }
 
   const ConnectionSettings settings;
-  BoundedPool<Connection> pool;
+  BoundedPool<PooledConnection> pool;
   // Starts above kInternalGeneration.
   std::atomic<std::uint64_t> generations{kInternalGeneration};
 
@@ -638,11 +677,15 @@ class PostgresRecordTransaction final : public RecordTransaction {
 class PostgresProjectStore final : public ProjectStore {
  public:
   PostgresProjectStore(std::shared_ptr<PostgresProjectStores::Shared> shared,
-                       std::string project_id, std::string sql_schema, std::string schema_name)
+                       domain::Id project_id, std::string sql_schema, std::string schema_name,
+                       std::string sql_role)
       : shared_(std::move(shared)),
-        project_id_(std::move(project_id)),
+        id_(std::move(project_id)),
+        project_id_(id_.str()),
         sql_schema_(std::move(sql_schema)),
         schema_name_(std::move(schema_name)),
+        role_name_(ProjectRoleName(id_)),
+        sql_role_(std::move(sql_role)),
         load_schema_(Expand(kLoadSchema, sql_schema_)),
         lock_schema_(Expand(kLockSchema, sql_schema_)),
         upsert_collection_(Expand(kUpsertCollection, sql_schema_)),
@@ -651,10 +694,13 @@ class PostgresProjectStore final : public ProjectStore {
         bump_version_(Expand(kBumpVersion, sql_schema_)),
         history_(Expand(kHistory, sql_schema_)) {}
 
-  // Creates the internal tables when missing and loads the schema snapshot.
+  // Creates the internal tables and the project's role when missing (as the login role, which
+  // owns the schema), then loads the schema snapshot as the project's role.
   Result<void> Initialise() {
+    auto ready = Run([&](Connection& conn, const Snapshot*) { return EnsureStorage(conn); },
+                     As::kLogin);
+    if (!ready) return ready;
     return Run([&](Connection& conn, const Snapshot*) -> Result<void> {
-      if (auto ready = EnsureStorage(conn); !ready) return Fail(ready.error());
       // This load sees every change committed before it, so a notification that arrived since
       // the store was registered with the listener is accounted for.
       stale_.store(false);
@@ -731,18 +777,36 @@ class PostgresProjectStore final : public ProjectStore {
   const std::string& sql_schema() const noexcept { return sql_schema_; }
 
  private:
-  // Runs `op` with a pooled connection and the current snapshot. A connection that died idle
-  // in the pool fails its first round trip before any effect: `op` is then retried once on a
-  // fresh one. A statement that names a table or column the database no longer has means the
-  // snapshot is older than the database's schema (another process changed it): the snapshot is
-  // reloaded and `op` retried once against it.
+  // Which role a pooled connection's statements run as.
+  enum class As {
+    kProject,  // the project's role: everything that reads or writes the project's tables
+    kLogin,    // the login role, owner of the schema: creating the project's storage
+  };
+
+  // Switches the connection lent for this store to the role `as` names; no round trip when
+  // it runs as that role already. The pool lends connections outside any transaction only.
+  Result<void> UseRole(PooledConnection& pooled, As as) {
+    return as == As::kProject ? pooled.role.Use(*pooled.conn, sql_role_)
+                              : pooled.role.UseLogin(*pooled.conn);
+  }
+
+  // Runs `op` with a pooled connection switched to the role `as` names, and the current
+  // snapshot. A connection that died idle in the pool fails its first round trip before any
+  // effect: `op` is then retried once on a fresh one. A statement that names a table or column
+  // the database no longer has means the snapshot is older than the database's schema (another
+  // process changed it): the snapshot is reloaded and `op` retried once against it.
   template <typename Op>
-  auto Run(Op&& op) -> decltype(op(std::declval<Connection&>(), nullptr)) {
+  auto Run(Op&& op, As as = As::kProject) -> decltype(op(std::declval<Connection&>(), nullptr)) {
     for (int attempt = 1;; ++attempt) {
       auto lease = shared_->pool.Acquire();
       if (!lease) return Fail(lease.error());
-      Connection& conn = **lease;
+      PooledConnection& pooled = **lease;
+      Connection& conn = *pooled.conn;
       conn.ResetUsage();
+      if (auto switched = UseRole(pooled, as); !switched) {
+        if (attempt == 1 && LostBeforeAnyEffect(conn, switched.error())) continue;
+        return Fail(switched.error());
+      }
       auto fresh = Fresh(conn);
       if (!fresh) {
         if (attempt == 1 && LostBeforeAnyEffect(conn, fresh.error())) continue;
@@ -844,9 +908,12 @@ class PostgresProjectStore final : public ProjectStore {
                               domain::Timestamp at);
 
   std::shared_ptr<PostgresProjectStores::Shared> shared_;
-  const std::string project_id_;
+  const domain::Id id_;
+  const std::string project_id_;   // id_.str()
   const std::string sql_schema_;   // "p_x", quoted
   const std::string schema_name_;  // p_x
+  const std::string role_name_;    // socle_p_x
+  const std::string sql_role_;     // "socle_p_x", quoted
   const std::string load_schema_;
   const std::string lock_schema_;
   const std::string upsert_collection_;
@@ -865,9 +932,11 @@ class PostgresProjectStore final : public ProjectStore {
 // ---- ProjectStore ----------------------------------------------------------------------------
 
 Result<void> PostgresProjectStore::EnsureStorage(Connection& conn) {
-  auto exists = conn.Execute(kStorageExists, {schema_name_, sql_schema_ + "._schema_version"});
+  auto exists = conn.Execute(kStorageExists,
+                             {schema_name_, sql_schema_ + "._schema_version", role_name_});
   if (!exists) return Fail(exists.error());
-  if (exists->Text(0, 1) == "t") return {};  // the common case: nothing to create
+  // The common case: nothing to create.
+  if (exists->Text(0, 1) == "t" && exists->Text(0, 2) == "t") return {};
   const bool has_schema = exists->Text(0, 0) == "t";
   // Two processes opening a new project at once would both run CREATE TABLE IF NOT EXISTS,
   // which is not safe concurrently (one fails on the catalog's unique index): the advisory
@@ -882,6 +951,17 @@ Result<void> PostgresProjectStore::EnsureStorage(Connection& conn) {
       }
     }
     if (auto done = conn.Script(Expand(kCreateInternalTables, sql_schema_)); !done) {
+      return Fail(done.error());
+    }
+    // The role comes with the storage, also for a project whose storage predates roles; it
+    // is granted what the schema holds now, and each table ApplySchema creates later is
+    // granted in the transaction that creates it (CollectionDdl).
+    if (auto done = conn.Script(Expand(kLockVersion, sql_schema_)); !done) {
+      return Fail(done.error());
+    }
+    if (auto done = EnsureProjectRole(conn, id_); !done) return Fail(done.error());
+    if (auto done = GrantProjectSchema(conn, sql_schema_, id_); !done) return Fail(done.error());
+    if (auto done = conn.Script(Expand(kInternalTablesReadOnly, sql_schema_, sql_role_)); !done) {
       return Fail(done.error());
     }
     if (auto done = conn.Script(kCommit); !done) return Fail(done.error());
@@ -965,8 +1045,14 @@ Result<void> PostgresProjectStore::Write(
   for (int attempt = 1;; ++attempt) {
     auto lease = shared_->pool.Acquire();
     if (!lease) return Fail(lease.error());
-    Connection& conn = **lease;
+    PooledConnection& pooled = **lease;
+    Connection& conn = *pooled.conn;
     conn.ResetUsage();
+    // Before BEGIN: a role set inside the transaction would be undone by its rollback.
+    if (auto switched = UseRole(pooled, As::kProject); !switched) {
+      if (attempt == 1 && LostBeforeAnyEffect(conn, switched.error())) continue;
+      return Fail(switched.error());
+    }
     auto fresh = Fresh(conn);
     if (!fresh) {
       if (attempt == 1 && LostBeforeAnyEffect(conn, fresh.error())) continue;
@@ -1008,7 +1094,8 @@ Result<SchemaPtr> PostgresProjectStore::ApplySchema(const std::vector<Collection
                                                     const std::string& actor,
                                                     domain::Timestamp at) {
   std::lock_guard serial(schema_change_);
-  // A connection of its own: DDL may need longer than a request's statement timeout.
+  // A connection of its own: DDL may need longer than a request's statement timeout. It is
+  // never lent to a project, so it runs as the login role, which owns the schema.
   ConnectionSettings settings = shared_->settings;
   settings.statement_timeout = kSchemaStatementTimeout;
   auto opened = PostgresProjectStores::Shared::OpenConnection(settings);
@@ -1077,7 +1164,7 @@ Result<SnapshotPtr> PostgresProjectStore::ApplyOn(Connection& conn,
       return Fail(ErrorCode::kAlreadyExists, "A collection with this id already exists.");
     }
 
-    auto statements = CollectionDdl(sql_schema_, before, change.after);
+    auto statements = CollectionDdl(sql_schema_, sql_role_, before, change.after);
     if (!statements) return Fail(statements.error());
     for (const DdlStatement& statement : *statements) {
       if (statement.retype) {
@@ -1517,8 +1604,10 @@ Result<std::shared_ptr<ProjectStore>> PostgresProjectStores::Open(const domain::
   const std::string schema_name = ProjectSchemaName(project.id);
   auto quoted = QuoteIdentifier(schema_name);
   if (!quoted) return Fail(quoted.error());
-  auto store = std::make_shared<PostgresProjectStore>(shared_, project.id.str(),
-                                                      std::move(*quoted), schema_name);
+  auto role = QuoteIdentifier(ProjectRoleName(project.id));
+  if (!role) return Fail(role.error());
+  auto store = std::make_shared<PostgresProjectStore>(shared_, project.id, std::move(*quoted),
+                                                      schema_name, std::move(*role));
   {
     // Watched before its first load (see Entry::watched).
     std::lock_guard lock(shared_->mutex);

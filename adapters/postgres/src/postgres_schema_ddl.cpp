@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "postgres_record_codec.hpp"
+#include "project_role.hpp"
 #include "socle/adapters/postgres/identifier.hpp"
 
 namespace socle::adapters::postgres {
@@ -92,7 +93,7 @@ Result<DdlStatement> DropIndex(std::string_view schema, const CollectionIndex& i
   return DdlStatement{"DROP INDEX IF EXISTS " + *name, std::nullopt, std::nullopt};
 }
 
-Result<std::vector<DdlStatement>> CreateTable(std::string_view schema,
+Result<std::vector<DdlStatement>> CreateTable(std::string_view schema, std::string_view role,
                                               const Collection& collection) {
   auto table = QualifiedName(schema, collection.name);
   if (!table) return Fail(table.error());
@@ -120,6 +121,12 @@ Result<std::vector<DdlStatement>> CreateTable(std::string_view schema,
 
   std::vector<DdlStatement> out;
   out.push_back(DdlStatement{std::move(sql), std::nullopt, std::nullopt});
+  // An explicit grant in the transaction that creates the table, rather than ALTER DEFAULT
+  // PRIVILEGES: default privileges apply only to tables created by the role they name, so a
+  // table created by another login (an operator's, a later migration role's) would silently
+  // lack them and fail every record statement; this grant holds whoever runs the DDL, commits
+  // or rolls back with the table, and leaves no default ACL to clean up when the project goes.
+  out.push_back(DdlStatement{GrantRecordTable(*table, role), std::nullopt, std::nullopt});
   for (std::size_t i = 0; i < collection.indexes.size(); ++i) {
     auto index = CreateIndex(*table, collection, i);
     if (!index) return Fail(index.error());
@@ -312,13 +319,13 @@ std::string CanonicalDateText(std::string_view column) {
          std::string(kCanonicalDateFormat) + ")";
 }
 
-Result<std::vector<DdlStatement>> CollectionDdl(std::string_view schema,
+Result<std::vector<DdlStatement>> CollectionDdl(std::string_view schema, std::string_view role,
                                                 const std::optional<Collection>& before,
                                                 const std::optional<Collection>& after) {
   const bool had = before && HasTable(*before);
   const bool has = after && HasTable(*after);
   if (!had && !has) return std::vector<DdlStatement>{};
-  if (!had) return CreateTable(schema, *after);
+  if (!had) return CreateTable(schema, role, *after);
   if (!has) return DropTable(schema, *before);
   return AlterTable(schema, *before, *after);
 }

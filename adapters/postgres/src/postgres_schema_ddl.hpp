@@ -82,12 +82,14 @@ struct DdlStatement {
   std::optional<Retype> retype;  ///< set for a conversion (then `sql` is empty)
 };
 
-/// The statements turning `before` into `after` in `schema` (quoted): CREATE TABLE and its
-/// indexes when `before` is empty, DROP TABLE when `after` is empty, otherwise the steps of
-/// DiffCollections in its order. invalid_argument when a name cannot be an identifier or an
-/// index names a field the collection does not have.
+/// The statements turning `before` into `after` in `schema` (quoted): CREATE TABLE, the grant
+/// of the record privileges on it to the project's `role` (quoted) and its indexes when
+/// `before` is empty, DROP TABLE when `after` is empty, otherwise the steps of DiffCollections
+/// in its order (a renamed or altered table keeps its grants). invalid_argument when a name
+/// cannot be an identifier or an index names a field the collection does not have.
 domain::Result<std::vector<DdlStatement>> CollectionDdl(
-    std::string_view schema, const std::optional<domain::Collection>& before,
+    std::string_view schema, std::string_view role,
+    const std::optional<domain::Collection>& before,
     const std::optional<domain::Collection>& after);
 
 /// Runs a conversion step on `conn` (inside the schema change's transaction): adds the new

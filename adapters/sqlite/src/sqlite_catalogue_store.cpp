@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "sqlite_catalogue_store_impl.hpp"
 #include "socle/adapters/bounded_pool.hpp"
 #include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/adapters/migration.hpp"
@@ -28,9 +29,6 @@ namespace {
 
 // ---- SQL, as named constants; every value is bound (?n). -------------------------------------
 
-constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
-constexpr char kCommit[] = "COMMIT";
-constexpr char kRollback[] = "ROLLBACK";
 constexpr char kJournalModeWal[] = "PRAGMA journal_mode = WAL";
 
 constexpr char kCreateSchemaMigrations[] =
@@ -56,6 +54,8 @@ constexpr std::string_view kInsertOrganisation =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr std::string_view kGetOrganisation =
     "SELECT id, slug, name, region, tier, created, updated FROM organisations WHERE slug = ?1";
+constexpr std::string_view kGetOrganisationById =
+    "SELECT id, slug, name, region, tier, created, updated FROM organisations WHERE id = ?1";
 // One statement reads the total and the page from the same snapshot; the LEFT JOIN keeps the
 // total when the page is past the end (one row of NULLs).
 constexpr std::string_view kListOrganisations =
@@ -78,6 +78,9 @@ constexpr std::string_view kInsertProject =
 constexpr std::string_view kGetProject =
     "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated"
     " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id WHERE p.slug = ?1";
+constexpr std::string_view kGetProjectById =
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated"
+    " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id WHERE p.id = ?1";
 constexpr std::string_view kListProjects =
     "SELECT t.total, p.id, p.slug, p.name, p.org_id, p.org_slug, p.created, p.updated"
     " FROM (SELECT count(*) AS total FROM projects) AS t"
@@ -108,15 +111,6 @@ constexpr std::string_view kPutProjectSettings =
     " ON CONFLICT (project_id) DO UPDATE SET value = excluded.value, updated = excluded.updated";
 
 // ---- helpers -----------------------------------------------------------------------------------
-
-// Rows are read back through the domain parsers: a row that fails them was written by
-// something else than this adapter, which is an internal error, not the caller's.
-template <typename T>
-Result<T> Column(Result<T> parsed, std::string_view column) {
-  if (parsed) return parsed;
-  return Fail(Error::Internal("stored " + std::string(column) + " is malformed: " +
-                              parsed.error().message));
-}
 
 Result<domain::Region> ReadRegion(const Statement& row, int first) {
   auto name = Column(domain::Slug::Parse(row.Text(first)), "regions.name");
@@ -164,44 +158,6 @@ Result<domain::Project> ReadProject(const Statement& row, int first) {
                          domain::Timestamp::FromUnixMicros(row.Int(first + 6))};
 }
 
-// Runs `body` inside a transaction opened with `begin`, committing when it succeeds and rolling
-// back otherwise. Writers use BEGIN IMMEDIATE: they take the write lock up front (waiting up to
-// the busy timeout), so they never fail half-way with SQLITE_BUSY_SNAPSHOT.
-template <typename Body>
-auto InTransaction(Connection& conn, const char* begin, Body&& body) -> decltype(body()) {
-  if (auto started = conn.Exec(begin); !started) return Fail(started.error());
-  auto result = body();
-  if (!result) {
-    (void)conn.Exec(kRollback);  // the pool closes the connection if this fails too
-    return result;
-  }
-  if (auto committed = conn.Exec(kCommit); !committed) {
-    (void)conn.Exec(kRollback);
-    return Fail(committed.error());
-  }
-  return result;
-}
-
-// Reads a page query shaped "total, columns of one item ..." into a PageOf.
-template <typename T, typename Reader>
-Result<domain::PageOf<T>> ReadPage(Statement& stmt, const domain::PageRequest& page,
-                                   Reader read) {
-  domain::PageOf<T> out;
-  out.page = page.page;
-  out.per_page = page.per_page;
-  for (;;) {
-    auto row = stmt.Step();
-    if (!row) return Fail(row.error());
-    if (!*row) break;
-    out.total_items = stmt.Int(0);
-    if (stmt.IsNull(1)) continue;  // the page is past the end: only the total came back
-    auto item = read(stmt, 1);
-    if (!item) return Fail(item.error());
-    out.items.push_back(std::move(*item));
-  }
-  return out;
-}
-
 std::string MigrationLabel(const Migration& migration) {
   char number[16];
   std::snprintf(number, sizeof number, "%04d_", migration.version);
@@ -237,56 +193,6 @@ Result<void> EnableWal(BoundedPool<Connection>& pool, const std::string& path) {
 }
 
 }  // namespace
-
-struct SqliteCatalogueStore::Impl {
-  // A transaction left open by a failed COMMIT or ROLLBACK would hold the write lock: such a
-  // connection is closed (which rolls back) rather than lent to the next caller. A caller waits
-  // for a connection as long as SQLite waits for a lock, the busy timeout.
-  explicit Impl(const SqliteOptions& options)
-      : path(options.path),
-        pool([file = options.path, busy_timeout_ms = options.busy_timeout_ms] {
-               return Connection::Open(file, busy_timeout_ms);
-             },
-             [](Connection& conn) { return !conn.InTransaction(); }, options.pool_size,
-             std::chrono::milliseconds(options.busy_timeout_ms)) {}
-
-  // Runs `op` with a pooled connection.
-  template <typename Op>
-  auto WithConnection(Op&& op) -> decltype(op(std::declval<Connection&>())) {
-    auto lease = pool.Acquire();
-    if (!lease) return Fail(lease.error());
-    return op(**lease);
-  }
-
-  // Runs the write transaction `op` with a pooled connection, one writer of this process at a
-  // time. SQLite admits one writer per file anyway; queueing them here makes them wait their
-  // turn on a mutex, instead of in SQLite's busy handler, which sleeps in growing steps (up to
-  // 100 ms) and let a few unlucky writers wait close to a second under load. The busy timeout
-  // still arbitrates between processes (the CLI next to a running server).
-  template <typename Op>
-  auto WithWriter(Op&& op) -> decltype(op(std::declval<Connection&>())) {
-    std::lock_guard lock(writer);
-    return WithConnection(std::forward<Op>(op));
-  }
-
-  // Removes the databases of deleted projects. Runs after the commit: the catalogue row is the
-  // truth, so a file that cannot be removed is an orphan to clean up, not a failed deletion.
-  void RemoveProjectFiles(const std::vector<std::string>& project_ids) const {
-    for (const auto& raw : project_ids) {
-      auto id = domain::Id::Parse(raw);
-      if (!id) continue;  // ids are checked by the schema; never build a path from anything else
-      const auto db = ProjectDatabasePath(path, *id);
-      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-        std::error_code ignored;
-        std::filesystem::remove(db.string() + suffix, ignored);
-      }
-    }
-  }
-
-  std::filesystem::path path;
-  BoundedPool<Connection> pool;
-  std::mutex writer;  // see WithWriter
-};
 
 SqliteCatalogueStore::SqliteCatalogueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteCatalogueStore::~SqliteCatalogueStore() = default;
@@ -451,6 +357,17 @@ Result<domain::Organisation> SqliteCatalogueStore::GetOrganisation(const domain:
   });
 }
 
+Result<domain::Organisation> SqliteCatalogueStore::GetOrganisationById(const domain::Id& id) {
+  return impl_->WithConnection([&](Connection& conn) -> Result<domain::Organisation> {
+    auto stmt = conn.Prepare(kGetOrganisationById);
+    if (!stmt) return Fail(stmt.error());
+    auto row = stmt->Bind(id.str()).Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    return ReadOrganisation(*stmt, 0);
+  });
+}
+
 Result<domain::PageOf<domain::Organisation>> SqliteCatalogueStore::ListOrganisations(
     const domain::PageRequest& page) {
   return impl_->WithConnection([&](Connection& conn) -> Result<domain::PageOf<domain::Organisation>> {
@@ -541,6 +458,17 @@ Result<domain::Project> SqliteCatalogueStore::GetProject(const domain::Slug& slu
     auto stmt = conn.Prepare(kGetProject);
     if (!stmt) return Fail(stmt.error());
     auto row = stmt->Bind(slug.str()).Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return ReadProject(*stmt, 0);
+  });
+}
+
+Result<domain::Project> SqliteCatalogueStore::GetProjectById(const domain::Id& id) {
+  return impl_->WithConnection([&](Connection& conn) -> Result<domain::Project> {
+    auto stmt = conn.Prepare(kGetProjectById);
+    if (!stmt) return Fail(stmt.error());
+    auto row = stmt->Bind(id.str()).Step();
     if (!row) return Fail(row.error());
     if (!*row) return Fail(ErrorCode::kNotFound, "Project not found.");
     return ReadProject(*stmt, 0);

@@ -656,6 +656,15 @@ class Resolver {
     return {};
   }
 
+  Result<void> CheckReadable(const Field& field, const Segment& segment) const {
+    if (options_.field_readable && !options_.field_readable(field)) {
+      return Problem("the field " + Quote(field.name) +
+                         " is not readable in clear by this caller and cannot be filtered on",
+                     segment.position);
+    }
+    return {};
+  }
+
   const Collection* FindCollection(std::string_view id_or_name) const noexcept {
     if (const Collection* by_id = schema_.FindById(id_or_name)) return by_id;
     return schema_.Find(id_or_name);
@@ -701,6 +710,7 @@ class Resolver {
       const bool last = i + 1 == segments.size();
       if (const Field* field = current->FindField(segment.text)) {
         if (auto ok = CheckUsable(*field, segment); !ok) return std::unexpected(ok.error());
+        if (auto ok = CheckReadable(*field, segment); !ok) return std::unexpected(ok.error());
         if (last) {
           out.field = field;
           break;
@@ -746,6 +756,7 @@ class Resolver {
                          segment.position);
         }
         if (auto ok = CheckUsable(*back.field, segment); !ok) return std::unexpected(ok.error());
+        if (auto ok = CheckReadable(*back.field, segment); !ok) return std::unexpected(ok.error());
         out.hops.push_back(Hop{current, back.field, back.collection, true});
         fan_out = true;
         current = back.collection;
@@ -981,6 +992,20 @@ class Resolver {
     if (modifier == ModifierName::kIsset || modifier == ModifierName::kChanged) {
       return Problem(":isset and :changed do not apply to @request.auth",
                      identifier.modifier_position);
+    }
+    // The caller's roles, when known, whoever the caller is (an API key has no record).
+    if (segments[2].text == "roles" && request_.auth && request_.auth->roles &&
+        segments.size() == 3) {
+      std::vector<JsonValue> items;
+      for (const auto& role : *request_.auth->roles) items.push_back(JsonValue::String(role));
+      switch (modifier) {
+        case ModifierName::kLength:
+          return Literal(JsonValue::Integer(static_cast<std::int64_t>(items.size())), operand, true);
+        case ModifierName::kLower:
+        case ModifierName::kEach:
+        default:
+          return Literal(JsonValue::Array(std::move(items)), operand, true);
+      }
     }
     const bool guest = !request_.auth.has_value() || request_.auth->collection == nullptr;
     if (guest) {

@@ -112,6 +112,9 @@ class UnavailableStore final : public socle::application::CatalogueStore {
   Result<socle::domain::Organisation> GetOrganisation(const socle::domain::Slug&) override {
     return Down<socle::domain::Organisation>();
   }
+  Result<socle::domain::Organisation> GetOrganisationById(const socle::domain::Id&) override {
+    return Down<socle::domain::Organisation>();
+  }
   Result<socle::domain::PageOf<socle::domain::Organisation>> ListOrganisations(
       const socle::domain::PageRequest&) override {
     return Down<socle::domain::PageOf<socle::domain::Organisation>>();
@@ -125,6 +128,9 @@ class UnavailableStore final : public socle::application::CatalogueStore {
   }
   Result<void> InsertProject(const socle::domain::Project&) override { return Down<void>(); }
   Result<socle::domain::Project> GetProject(const socle::domain::Slug&) override {
+    return Down<socle::domain::Project>();
+  }
+  Result<socle::domain::Project> GetProjectById(const socle::domain::Id&) override {
     return Down<socle::domain::Project>();
   }
   Result<socle::domain::PageOf<socle::domain::Project>> ListProjects(

@@ -103,6 +103,10 @@ class UnreachableStore final : public socle::application::CatalogueStore {
       const socle::domain::Slug& s) override {
     return inner_.GetOrganisation(s);
   }
+  socle::domain::Result<socle::domain::Organisation> GetOrganisationById(
+      const socle::domain::Id& id) override {
+    return inner_.GetOrganisationById(id);
+  }
   socle::domain::Result<socle::domain::PageOf<socle::domain::Organisation>> ListOrganisations(
       const socle::domain::PageRequest& p) override {
     return inner_.ListOrganisations(p);
@@ -117,6 +121,9 @@ class UnreachableStore final : public socle::application::CatalogueStore {
   Result InsertProject(const socle::domain::Project& p) override { return inner_.InsertProject(p); }
   socle::domain::Result<socle::domain::Project> GetProject(const socle::domain::Slug& s) override {
     return inner_.GetProject(s);
+  }
+  socle::domain::Result<socle::domain::Project> GetProjectById(const socle::domain::Id& id) override {
+    return inner_.GetProjectById(id);
   }
   socle::domain::Result<socle::domain::PageOf<socle::domain::Project>> ListProjects(
       const std::optional<socle::domain::Id>& org, const socle::domain::PageRequest& p) override {

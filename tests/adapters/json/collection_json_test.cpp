@@ -388,3 +388,35 @@ TEST_CASE("Auth options round trip in PocketBase's shape", "[adapters][json][col
     CHECK(Errors(wrong.error()).contains("passwordAuth"));
   }
 }
+
+TEST_CASE("Collection JSON carries field-level permissions only when set",
+          "[adapters][json][collection]") {
+  auto c = ReadCollection(Parse(kPocketBaseExport));
+  REQUIRE(c);
+  // Unset: PocketBase's shape, byte for byte.
+  const std::string plain = Write(*c);
+  CHECK(plain.find("readRoles") == std::string::npos);
+  CHECK(plain.find("writeRoles") == std::string::npos);
+  CHECK(plain.find("\"pii\"") == std::string::npos);
+
+  Field* title = nullptr;
+  for (auto& field : c->fields) {
+    if (field.name == "title") title = &field;
+  }
+  REQUIRE(title != nullptr);
+  title->read_roles = {"editor", "hr"};
+  title->write_roles = {"editor"};
+  title->pii = "text";
+  const std::string text = Write(*c);
+  CHECK_THAT(text, Catch::Contains(R"("readRoles":["editor","hr"],"writeRoles":["editor"],"pii":"text")"));
+  auto again = ReadCollection(Parse(text));
+  REQUIRE(again);
+  CHECK(*again == *c);
+
+  // Wrong types are field errors, never silently dropped.
+  auto bad = ReadCollection(Parse(R"({"name":"x","type":"base","fields":[{"name":"a","type":"text","readRoles":"hr","pii":3}]})"));
+  REQUIRE_FALSE(bad);
+  auto errors = Errors(bad.error());
+  CHECK(errors.count("fields.0.readRoles") == 1);
+  CHECK(errors.count("fields.0.pii") == 1);
+}

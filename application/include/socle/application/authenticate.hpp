@@ -87,6 +87,11 @@ class Authenticate final {
 
   /// The audience of tokens issued for a project.
   static std::string Audience(const domain::Project& project);
+  /// The audience of superusers' tokens for the platform API (project ""): a superuser signs in
+  /// to the platform with WithPassword("", "_superusers", ...) and is identified there with
+  /// Identify("", token). Members' platform tokens share the audience but are access tokens of
+  /// `_members` (PlatformSessions), never accepted here.
+  static constexpr std::string_view kPlatformAudience = "platform";
 
   /// Checks `password` against the record of `collection` whose identity field (the given
   /// one, or each of passwordAuth.identityFields in turn) equals `identity`, then the
@@ -103,6 +108,16 @@ class Authenticate final {
   /// permission_denied; unauthenticated without an identity) and still pass the authRule.
   domain::Result<AuthResult> Refresh(std::string_view project, std::string_view collection,
                                      const Caller& caller);
+  /// As Refresh, choosing the role the new token acts with (role switching): one of the
+  /// record's `roles` field, or "" for all of them; nullopt keeps the caller's. invalid_argument
+  /// ("role") for a role the record does not hold.
+  domain::Result<AuthResult> Refresh(std::string_view project, std::string_view collection,
+                                     const Caller& caller, std::optional<std::string> role);
+
+  /// The roles an auth record holds: its `roles` field (a select, json array of strings, or
+  /// text of comma-separated roles) when the collection has one; empty otherwise.
+  static std::vector<std::string> RecordRoles(const domain::Collection& collection,
+                                              const domain::Record& record);
 
   domain::Result<AuthMethods> Methods(std::string_view project, std::string_view collection);
 
@@ -115,7 +130,8 @@ class Authenticate final {
  private:
   struct Realm;
   domain::Result<Realm> Find(std::string_view project, std::string_view collection);
-  domain::Result<AuthResult> Issue(const Realm& realm, domain::Record record);
+  domain::Result<AuthResult> Issue(const Realm& realm, domain::Record record,
+                                   std::string role = "");
   domain::Result<bool> PassesAuthRule(const Realm& realm, const domain::Record& record);
   // Spends the time of a password verification for an identity that matched no record.
   void VerifyDummy(std::string_view password);

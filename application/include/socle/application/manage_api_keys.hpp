@@ -30,6 +30,8 @@ struct ApiKeyInfo {
   std::optional<domain::Timestamp> last_used;
   std::int64_t uses = 0;
   domain::Timestamp created;
+  /// An organisation's key: its organisation's id ("" for a project's key, which has scopes).
+  std::string org;
 };
 
 /// A key just made: its description and the secret, shown this once.
@@ -73,6 +75,22 @@ class ManageApiKeys final {
   /// a malformed, unknown, revoked or expired key, or one of another project.
   domain::Result<Caller> Identify(std::string_view project, std::string_view key);
 
+  // Organisation keys: what they may do is said by the policies bound to them (RBAC), on the
+  // platform API and on the data API of the organisation's projects. ManageOrganisationKeys
+  // makes them with their policies; these are its storage.
+
+  /// Makes an organisation's key, with no rights of its own. invalid_argument for the name or
+  /// the expiry, as Create.
+  domain::Result<NewApiKey> CreateForOrganisation(const domain::Id& org, std::string_view name,
+                                                  std::optional<domain::Timestamp> expires);
+  /// The organisation's keys, oldest first.
+  domain::Result<std::vector<ApiKeyInfo>> ListForOrganisation(const domain::Id& org);
+  /// not_found for a key of another organisation or none; revoking twice is fine.
+  domain::Result<void> RevokeForOrganisation(const domain::Id& org, std::string_view id);
+  /// The key `key` is, when it is a valid (not revoked, not expired) organisation key: its
+  /// info, org set. unauthenticated otherwise, as Identify.
+  domain::Result<ApiKeyInfo> IdentifyOrganisationKey(std::string_view key);
+
   /// Writes the uses counted since the last Flush. Best effort: counts are kept for the next
   /// try when the store cannot be written.
   domain::Result<void> Flush();
@@ -84,6 +102,15 @@ class ManageApiKeys final {
   };
   domain::Result<const domain::Collection*> Keys(std::shared_ptr<ProjectStore>& store,
                                                  domain::SchemaPtr& schema);
+  // The stored key `key` is, checked: well formed, known, the right secret, neither revoked nor
+  // expired; its use counted.
+  domain::Result<ApiKeyInfo> Verify(std::string_view key, std::string& project_id);
+  domain::Result<NewApiKey> Insert(std::string_view name, std::optional<domain::Timestamp> expires,
+                                   const std::vector<ApiKeyScope>& scopes,
+                                   const std::string& project_id, const std::string& org_id);
+  domain::Result<std::vector<ApiKeyInfo>> ListWhere(std::string_view field, const std::string& value);
+  domain::Result<void> RevokeWhere(std::string_view field, const std::string& value,
+                                   std::string_view id);
 
   ProjectDirectory& projects_;
   PlatformStore& platform_;

@@ -46,6 +46,29 @@ struct Caller {
   std::optional<std::vector<ApiKeyScope>> scopes;
   /// The API key's id, for the records of who did what.
   std::string api_key_id;
+  /// An organisation's API key: its organisation's id. Its rights are its policies', filled in
+  /// as `permissions` (PlatformCallers::ApiKey); without them it holds nothing.
+  std::string api_key_org;
+  /// Platform RBAC: a platform member (or an organisation's API key) calling a project's data
+  /// API, with the permissions its policies grant at the project (sorted). records.read,
+  /// records.create, records.update and records.delete let it act as a superuser for those
+  /// actions; for the others the collections' rules decide, with @request.auth.roles holding
+  /// its roles there. records.read_pii shows personal data in clear. nullopt for other callers.
+  std::optional<std::vector<std::string>> permissions;
+  /// Role switching: the role the caller's token acts with ("" for all of its roles).
+  std::string active_role;
+
+  /// Whether `permissions` holds `permission`.
+  bool Holds(std::string_view permission) const;
+  /// The caller's roles (@request.auth.roles), or null when they have none known.
+  const std::vector<std::string>* Roles() const;
+  /// Field-level permissions: whether the caller reads `field` at all (readRoles) ...
+  bool CanReadField(const domain::Field& field) const;
+  /// ... writes it (writeRoles) ...
+  bool CanWriteField(const domain::Field& field) const;
+  /// ... and reads it in clear when it is personal data (pii) of `collection`: superusers,
+  /// platform callers holding records.read_pii, API keys with the scope "<collection>:pii".
+  bool SeesClear(const domain::Collection& collection, const domain::Field& field) const;
 
   /// Whether the caller may perform `action` on `collection` as far as API key scopes go
   /// (always true for callers without scopes; rules are checked separately).

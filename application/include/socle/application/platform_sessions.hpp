@@ -27,6 +27,8 @@ struct MemberInfo {
   std::string id;
   std::string email;
   std::string name;
+  /// Role switching: the role the session acts with (Identify); "" for all the member's roles.
+  std::string active_role;
 };
 
 /// What UpsertMember did.
@@ -120,6 +122,16 @@ class PlatformSessions final {
   /// client-safe message, for a malformed, unknown, revoked or expired token, a member gone,
   /// or a token already exchanged (whose whole session is revoked then).
   domain::Result<PlatformTokens> Refresh(std::string_view refresh_token, const ClientInfo& client);
+  /// As Refresh, switching the session's role (role switching): the new tokens, and those
+  /// refreshed from them, act with `role` only ("" acts with all of the member's roles again).
+  /// The caller checks that the member holds the role (ManageAccess::CheckRoleHeld).
+  domain::Result<PlatformTokens> Refresh(std::string_view refresh_token, const ClientInfo& client,
+                                         std::optional<std::string> role);
+
+  /// The member with this e-mail (compared in lower case and as typed), or nullopt.
+  domain::Result<std::optional<MemberInfo>> FindMember(std::string_view email);
+  /// The member with this id; not_found.
+  domain::Result<MemberInfo> GetMember(std::string_view id);
 
   /// The member an access token proves. unauthenticated, with one client-safe message, for
   /// anything wrong: signature, issuer, audience, type, expiry, a new tokenKey, a member gone.
@@ -144,7 +156,7 @@ class PlatformSessions final {
   struct Tables;
   domain::Result<Tables> Open();
   domain::Result<PlatformTokens> Issue(const Tables& tables, const domain::Record& member,
-                                       std::string refresh_token);
+                                       std::string refresh_token, std::string role = "");
   domain::Result<std::vector<domain::Record>> SessionRows(const Tables& tables,
                                                           std::string_view field,
                                                           std::string_view value);

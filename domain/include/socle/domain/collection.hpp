@@ -84,6 +84,16 @@ struct Field {
   bool convert_urls = false;            ///< editor
   std::int64_t cost = 0;                ///< password (bcrypt cost in PocketBase; kept for export)
 
+  // Field-level permissions (a Socle extension; written on the wire only when set). When not
+  // empty, only callers holding one of these roles (@request.auth.roles) read, or write, the
+  // field; superusers, and platform callers holding records permissions, always do.
+  std::vector<std::string> read_roles;   ///< "readRoles"
+  std::vector<std::string> write_roles;  ///< "writeRoles"
+  /// Personal data ("pii"): the mask its value is returned under to callers who may not read
+  /// personal data in clear — "email" (j***@e***.com), "digits" (****1234), "text" (D***) — or
+  /// "" for a field that is not personal data. text, email, url and editor fields.
+  std::string pii;
+
   /// True for select/relation/file fields holding several values (max_select > 1): stored and
   /// returned as an array of strings.
   bool IsMultiple() const noexcept;

@@ -28,6 +28,8 @@ struct TokenClaims {
   /// e-mail change, the address to change to ("newEmail"). "" when absent.
   std::string email;
   std::string new_email;
+  /// Role switching: the role the subject chose to act with ("role"); "" for all of theirs.
+  std::string role;
 
   friend bool operator==(const TokenClaims&, const TokenClaims&) = default;
 };

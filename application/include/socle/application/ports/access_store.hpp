@@ -32,6 +32,15 @@ struct PolicyChange {
 /// an organisation that has an owner policy (domain::IsOwnerPolicy) keeps at least one. A
 /// change that would remove the last one fails with failed_precondition and changes nothing.
 ///
+/// Shapes and references are checked by every adapter alike:
+/// - a row naming another organisation than the method's (a membership, a policy, the
+///   accepted invitation's membership or policy), or a malformed one (an id that is not 15
+///   characters, an empty name or token, a closed invitation without its decision time, a flag
+///   whose level, organisation and subject do not fit together, a bad created_by): invalid_argument;
+/// - a project (of a policy or an invitation) that does not exist or is another organisation's,
+///   an organisation that does not exist (PutFlag included): not_found;
+/// - team names compare case-insensitively over ASCII letters.
+///
 /// Every method is atomic. Thread-safe. Adapters: MemoryCatalogueStore, SqliteCatalogueStore,
 /// PostgresCatalogueStore (each implements CatalogueStore and AccessStore over one database).
 class AccessStore {
@@ -69,23 +78,25 @@ class AccessStore {
                                                            const domain::Id& id) = 0;
   /// Across organisations: the invitation whose token has this binding; not_found.
   virtual domain::Result<domain::Invitation> FindInvitation(const std::string& token_binding) = 0;
-  /// One page of the organisation's invitations, newest first (by created, then id).
+  /// One page of the organisation's invitations, newest first (by created, then id, both
+  /// descending).
   virtual domain::Result<domain::PageOf<domain::Invitation>> ListInvitations(
       const domain::Id& org_id, const domain::PageRequest& page) = 0;
-  /// Moves a pending invitation to `state` (declined or revoked) at `at`. not_found;
-  /// failed_precondition when it is no longer pending (it changes once).
+  /// Moves a pending invitation to `state` (declined or revoked; any other: invalid_argument)
+  /// at `at`. not_found; failed_precondition when it is no longer pending (it changes once).
   virtual domain::Result<void> CloseInvitation(const domain::Id& org_id, const domain::Id& id,
                                                domain::InvitationState state,
                                                domain::Timestamp at) = 0;
   /// Accepts a pending invitation in one transaction: marks it accepted at `at`, adds the
   /// membership unless the member already belongs to the organisation, and adds `policy`.
-  /// not_found; failed_precondition when it is no longer pending.
+  /// not_found; failed_precondition when it is no longer pending; already_exists when the
+  /// policy's id or binding is taken (then nothing changes: the invitation stays pending).
   virtual domain::Result<void> AcceptInvitation(const domain::Id& org_id, const domain::Id& id,
                                                 const domain::Membership& membership,
                                                 const domain::StoredPolicy& policy,
                                                 domain::Timestamp at) = 0;
-  /// Deletes invitations closed, or expired, before `before`, in every organisation; returns
-  /// how many.
+  /// Deletes invitations closed (decided), or expired, strictly before `before`, in every
+  /// organisation; returns how many.
   virtual domain::Result<std::int64_t> PurgeInvitations(domain::Timestamp before) = 0;
 
   // Teams ---------------------------------------------------------------------------------

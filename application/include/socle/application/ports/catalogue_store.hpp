@@ -52,6 +52,8 @@ class CatalogueStore {
   virtual domain::Result<void> InsertOrganisation(const domain::Organisation& org) = 0;
   /// The organisation with this slug; not_found.
   virtual domain::Result<domain::Organisation> GetOrganisation(const domain::Slug& slug) = 0;
+  /// The organisation with this id; not_found.
+  virtual domain::Result<domain::Organisation> GetOrganisationById(const domain::Id& id) = 0;
   /// One page of organisations ordered by slug, with the total count.
   virtual domain::Result<domain::PageOf<domain::Organisation>> ListOrganisations(
       const domain::PageRequest& page) = 0;
@@ -67,6 +69,8 @@ class CatalogueStore {
   virtual domain::Result<void> InsertProject(const domain::Project& project) = 0;
   /// The project with this slug, org_slug filled; not_found.
   virtual domain::Result<domain::Project> GetProject(const domain::Slug& slug) = 0;
+  /// The project with this id, org_slug filled; not_found.
+  virtual domain::Result<domain::Project> GetProjectById(const domain::Id& id) = 0;
   /// One page of projects ordered by slug (of one organisation when org_id is set).
   virtual domain::Result<domain::PageOf<domain::Project>> ListProjects(
       const std::optional<domain::Id>& org_id, const domain::PageRequest& page) = 0;

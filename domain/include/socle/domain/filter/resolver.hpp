@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ namespace socle::domain::filter {
 struct AuthIdentity {
   const Collection* collection = nullptr;
   Record record;
+  /// The caller's roles, when known: a platform member's roles at the project, or an app
+  /// user's (their `roles` field, only the active one after role switching).
+  /// @request.auth.roles reads these, before any field of that name.
+  std::optional<std::vector<std::string>> roles;
 };
 
 /// Everything a rule or filter may read about the request. Plain data: the HTTP adapter fills it.
@@ -40,6 +45,10 @@ struct ResolveOptions {
   /// The stored record an update rule is checked against, for `:changed`. Without one (a
   /// create rule, or a filter) `@request.body.x:changed` means `@request.body.x:isset`.
   const Record* current = nullptr;
+  /// Field-level permissions: a record field this returns false for cannot be named in the
+  /// filter or sort (the caller may not read it, or only masked: filtering on it would reveal
+  /// it). Null: every field may be named. Rules pass null: they are the schema's own.
+  std::function<bool(const Field&)> field_readable;
   /// Bounds on relation paths.
   std::size_t max_hops = 6;
   std::size_t max_joins = 8;

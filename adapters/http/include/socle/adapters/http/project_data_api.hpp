@@ -13,6 +13,7 @@
 #include "socle/application/manage_api_keys.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_records.hpp"
+#include "socle/application/platform_callers.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/domain/error.hpp"
 #include "socle/domain/project_settings.hpp"
@@ -22,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <initializer_list>
 #include <unordered_map>
 #include <vector>
 
@@ -43,10 +45,12 @@ CallerIdentifier SuperusersBy(SuperuserCheck check);
 /// PocketBase SDKs send (`Authorization: <token>`); "" when there is none.
 std::string_view PresentedToken(const Request& request);
 
-/// Identifies callers by their token through `authenticate` (a guest without one), and, with
-/// `api_keys`, API keys: `Authorization: Bearer sk_…` or `X-API-Key: sk_…`.
+/// Identifies callers by their token through `authenticate` (a guest without one), with
+/// `api_keys` API keys (`Authorization: Bearer sk_…` or `X-API-Key: sk_…`), and with `platform`
+/// platform members presenting their access token (their permissions and roles at the project).
 CallerIdentifier TokenIdentifier(application::Authenticate& authenticate,
-                                 application::ManageApiKeys* api_keys = nullptr);
+                                 application::ManageApiKeys* api_keys = nullptr,
+                                 application::PlatformCallers* platform = nullptr);
 
 using application::TokenSigner;
 
@@ -140,8 +144,10 @@ class ProjectDataApi final {
   application::ManageCollections& collections_;
   application::ManageRecords& records_;
   application::ManageSettings* settings_;  // null: see the second constructor
-  // 401 unless the request proves a superuser.
-  std::optional<Response> RequireSuperuser(const Request& request) const;
+  // 401 unless the request proves a superuser, or a platform member holding every one of
+  // `permissions` at the project (403 when a member lacks one).
+  std::optional<Response> RequireManager(const Request& request,
+                                         std::initializer_list<std::string_view> permissions) const;
 
   // What every request needs of the project's settings: its rate limit rules (empty when
   // disabled) and the proxy headers that carry the client's address. Read through a cache of a

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -111,6 +112,9 @@ struct RecordViewer {
   /// The caller's own auth record (empty for guests): it sees its own email.
   std::string_view auth_collection_id;
   std::string_view auth_record_id;
+  /// Field-level permissions: fields this returns false for are left out (the use cases have
+  /// emptied them already). Null: every field is readable.
+  std::function<bool(const domain::Field&)> readable;
 };
 
 /// Writes the members of one record, without braces and without "expand", in PocketBase's

@@ -2,14 +2,23 @@
 
 #include <map>
 #include <mutex>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
+#include "socle/application/ports/access_store.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 
 namespace socle::adapters::memory {
 
-/// A complete in-process CatalogueStore: for embedding Socle::core and for fast tests. Data lives
-/// as long as the object. All methods take one mutex, which makes each of them atomic.
-class MemoryCatalogueStore final : public application::CatalogueStore {
+/// A complete in-process CatalogueStore and AccessStore: for embedding Socle::core and for fast
+/// tests. Data lives as long as the object. All methods of both ports take one mutex, which
+/// makes each of them atomic and keeps the access rows consistent with the catalogue (deleting
+/// an organisation or a project removes the access rows that go with it).
+class MemoryCatalogueStore final : public application::CatalogueStore,
+                                   public application::AccessStore {
  public:
   /// Starts with the default region, as the SQL stores do after their first migration.
   MemoryCatalogueStore();
@@ -21,6 +30,7 @@ class MemoryCatalogueStore final : public application::CatalogueStore {
   domain::Result<std::vector<domain::Region>> ListRegions() override;
   domain::Result<void> InsertOrganisation(const domain::Organisation& org) override;
   domain::Result<domain::Organisation> GetOrganisation(const domain::Slug& slug) override;
+  domain::Result<domain::Organisation> GetOrganisationById(const domain::Id& id) override;
   domain::Result<domain::PageOf<domain::Organisation>> ListOrganisations(
       const domain::PageRequest& page) override;
   domain::Result<void> UpdateOrganisation(const domain::Organisation& org) override;
@@ -28,6 +38,7 @@ class MemoryCatalogueStore final : public application::CatalogueStore {
                                                   application::DeleteMode mode) override;
   domain::Result<void> InsertProject(const domain::Project& project) override;
   domain::Result<domain::Project> GetProject(const domain::Slug& slug) override;
+  domain::Result<domain::Project> GetProjectById(const domain::Id& id) override;
   domain::Result<domain::PageOf<domain::Project>> ListProjects(
       const std::optional<domain::Id>& org_id, const domain::PageRequest& page) override;
   domain::Result<void> UpdateProject(const domain::Project& project) override;
@@ -38,7 +49,73 @@ class MemoryCatalogueStore final : public application::CatalogueStore {
                                           const domain::ProjectSettings& settings,
                                           domain::Timestamp at) override;
 
+  // AccessStore (memory_access_store.cpp) ---------------------------------------------------
+
+  domain::Result<void> InsertMembership(const domain::Membership& membership,
+                                        const std::vector<domain::StoredPolicy>& policies) override;
+  domain::Result<domain::Membership> GetMembership(const domain::Id& org_id,
+                                                   const std::string& member_id) override;
+  domain::Result<domain::PageOf<domain::Membership>> ListMemberships(
+      const domain::Id& org_id, const domain::PageRequest& page) override;
+  domain::Result<std::vector<domain::Membership>> MemberOrganisations(
+      const std::string& member_id) override;
+  domain::Result<void> DeleteMembership(const domain::Id& org_id,
+                                        const std::string& member_id) override;
+  domain::Result<void> InsertInvitation(const domain::Invitation& invitation) override;
+  domain::Result<domain::Invitation> GetInvitation(const domain::Id& org_id,
+                                                   const domain::Id& id) override;
+  domain::Result<domain::Invitation> FindInvitation(const std::string& token_binding) override;
+  domain::Result<domain::PageOf<domain::Invitation>> ListInvitations(
+      const domain::Id& org_id, const domain::PageRequest& page) override;
+  domain::Result<void> CloseInvitation(const domain::Id& org_id, const domain::Id& id,
+                                       domain::InvitationState state,
+                                       domain::Timestamp at) override;
+  domain::Result<void> AcceptInvitation(const domain::Id& org_id, const domain::Id& id,
+                                        const domain::Membership& membership,
+                                        const domain::StoredPolicy& policy,
+                                        domain::Timestamp at) override;
+  domain::Result<std::int64_t> PurgeInvitations(domain::Timestamp before) override;
+  domain::Result<void> InsertTeam(const domain::Team& team) override;
+  domain::Result<domain::Team> GetTeam(const domain::Id& org_id, const domain::Id& id) override;
+  domain::Result<std::vector<domain::Team>> ListTeams(const domain::Id& org_id) override;
+  domain::Result<void> UpdateTeam(const domain::Team& team) override;
+  domain::Result<void> DeleteTeam(const domain::Id& org_id, const domain::Id& id) override;
+  domain::Result<void> AddTeamMember(const domain::Id& org_id, const domain::Id& team_id,
+                                     const std::string& member_id) override;
+  domain::Result<void> RemoveTeamMember(const domain::Id& org_id, const domain::Id& team_id,
+                                        const std::string& member_id) override;
+  domain::Result<std::vector<domain::Membership>> TeamMembers(const domain::Id& org_id,
+                                                              const domain::Id& team_id) override;
+  domain::Result<std::vector<std::string>> MemberTeams(const domain::Id& org_id,
+                                                       const std::string& member_id) override;
+  domain::Result<void> PutRole(const domain::CustomRole& role) override;
+  domain::Result<std::vector<domain::CustomRole>> ListRoles(const domain::Id& org_id) override;
+  domain::Result<void> DeleteRole(const domain::Id& org_id, const std::string& role_id) override;
+  domain::Result<std::vector<domain::StoredPolicy>> ListPolicies(
+      const domain::Id& org_id) override;
+  domain::Result<void> ChangePolicies(const domain::Id& org_id,
+                                      const application::PolicyChange& change) override;
+  domain::Result<void> PutFlag(const domain::FeatureFlag& flag) override;
+  domain::Result<void> DeleteFlag(const std::string& org_id, const std::string& key,
+                                  domain::FlagLevel level, const std::string& subject) override;
+  domain::Result<std::vector<domain::FeatureFlag>> ListFlags(const std::string& org_id) override;
+
  private:
+  // Policies by id: ListPolicies' order, and ids are unique across organisations.
+  using PolicyMap = std::map<std::string, domain::StoredPolicy>;
+
+  // Whether an organisation with this id exists. Precondition: mutex_ held.
+  bool HasOrganisation(const domain::Id& org_id) const;
+  // Whether the project exists and belongs to the organisation. Precondition: mutex_ held.
+  bool HasProjectOf(const std::string& org_id, const std::string& project_id) const;
+  // Adds `policy` to `policies` as the SQL stores would (shape, organisation, project, unique
+  // id and binding). Precondition: mutex_ held.
+  domain::Result<void> AddPolicy(PolicyMap& policies, const domain::Id& org_id,
+                                 const domain::StoredPolicy& policy) const;
+  // Removes every access row of the organisation, or of the project. Precondition: mutex_ held.
+  void EraseAccessOfOrganisation(const domain::Id& org_id);
+  void EraseAccessOfProject(const domain::Id& project_id);
+
   // Whether a project with this id exists. Precondition: mutex_ held.
   bool HasProject(const domain::Id& project_id) const;
 
@@ -48,6 +125,18 @@ class MemoryCatalogueStore final : public application::CatalogueStore {
   std::map<domain::Slug, domain::Project> projects_;    // by slug: list order
   // Settings of the projects that have some; erased with their project.
   std::map<domain::Id, domain::ProjectSettings> settings_;
+
+  // Access rows, each keyed for the order its listing needs.
+  std::map<std::pair<std::string, std::string>, domain::Membership> memberships_;  // org, member
+  std::map<std::string, domain::Invitation> invitations_;                          // by id
+  std::map<std::string, domain::Team> teams_;                                      // by id
+  std::set<std::pair<std::string, std::string>> team_members_;                // team, member
+  std::map<std::pair<std::string, std::string>, domain::CustomRole> roles_;   // org, role id
+  PolicyMap policies_;
+  // (key, level, org_id, subject): the flag's identity, in ListFlags' order.
+  std::map<std::tuple<std::string, domain::FlagLevel, std::string, std::string>,
+           domain::FeatureFlag>
+      flags_;
 };
 
 }  // namespace socle::adapters::memory

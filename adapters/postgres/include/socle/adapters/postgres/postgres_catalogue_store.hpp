@@ -2,12 +2,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "socle/application/ports/access_store.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 
 namespace socle::adapters::postgres {
+
+class Connection;  // the adapter's libpq connection (src/connection.hpp); opaque here
 
 /// How to reach the PostgreSQL catalogue.
 struct PostgresOptions {
@@ -18,9 +23,12 @@ struct PostgresOptions {
   std::uint32_t acquire_timeout_ms = 5000;  ///< How long a caller waits for a pooled connection.
 };
 
-/// The CatalogueStore on PostgreSQL over libpq: a bounded connection pool whose connections
-/// prepare named statements once, every call under a statement deadline.
-class PostgresCatalogueStore final : public application::CatalogueStore {
+/// The CatalogueStore and the AccessStore on PostgreSQL over libpq: a bounded connection pool
+/// whose connections prepare named statements once, every call under a statement deadline.
+/// Every AccessStore transaction runs as the role socle_tenant under the row-level security of
+/// migrations/postgres/0003_access.sql, scoped to the organisation the method names.
+class PostgresCatalogueStore final : public application::CatalogueStore,
+                                     public application::AccessStore {
  public:
   /// Connects the first pooled connection (so a bad URL fails here). Does not migrate: call
   /// Migrate(). unavailable when the server cannot be reached, invalid_argument for a bad URL.
@@ -34,6 +42,7 @@ class PostgresCatalogueStore final : public application::CatalogueStore {
   domain::Result<std::vector<domain::Region>> ListRegions() override;
   domain::Result<void> InsertOrganisation(const domain::Organisation& org) override;
   domain::Result<domain::Organisation> GetOrganisation(const domain::Slug& slug) override;
+  domain::Result<domain::Organisation> GetOrganisationById(const domain::Id& id) override;
   domain::Result<domain::PageOf<domain::Organisation>> ListOrganisations(
       const domain::PageRequest& page) override;
   domain::Result<void> UpdateOrganisation(const domain::Organisation& org) override;
@@ -41,6 +50,7 @@ class PostgresCatalogueStore final : public application::CatalogueStore {
                                                   application::DeleteMode mode) override;
   domain::Result<void> InsertProject(const domain::Project& project) override;
   domain::Result<domain::Project> GetProject(const domain::Slug& slug) override;
+  domain::Result<domain::Project> GetProjectById(const domain::Id& id) override;
   domain::Result<domain::PageOf<domain::Project>> ListProjects(
       const std::optional<domain::Id>& org_id, const domain::PageRequest& page) override;
   domain::Result<void> UpdateProject(const domain::Project& project) override;
@@ -51,9 +61,75 @@ class PostgresCatalogueStore final : public application::CatalogueStore {
                                           const domain::ProjectSettings& settings,
                                           domain::Timestamp at) override;
 
+  // AccessStore (postgres_access_store.cpp).
+  domain::Result<void> InsertMembership(const domain::Membership& membership,
+                                        const std::vector<domain::StoredPolicy>& policies) override;
+  domain::Result<domain::Membership> GetMembership(const domain::Id& org_id,
+                                                   const std::string& member_id) override;
+  domain::Result<domain::PageOf<domain::Membership>> ListMemberships(
+      const domain::Id& org_id, const domain::PageRequest& page) override;
+  domain::Result<std::vector<domain::Membership>> MemberOrganisations(
+      const std::string& member_id) override;
+  domain::Result<void> DeleteMembership(const domain::Id& org_id,
+                                        const std::string& member_id) override;
+  domain::Result<void> InsertInvitation(const domain::Invitation& invitation) override;
+  domain::Result<domain::Invitation> GetInvitation(const domain::Id& org_id,
+                                                   const domain::Id& id) override;
+  domain::Result<domain::Invitation> FindInvitation(const std::string& token_binding) override;
+  domain::Result<domain::PageOf<domain::Invitation>> ListInvitations(
+      const domain::Id& org_id, const domain::PageRequest& page) override;
+  domain::Result<void> CloseInvitation(const domain::Id& org_id, const domain::Id& id,
+                                       domain::InvitationState state,
+                                       domain::Timestamp at) override;
+  domain::Result<void> AcceptInvitation(const domain::Id& org_id, const domain::Id& id,
+                                        const domain::Membership& membership,
+                                        const domain::StoredPolicy& policy,
+                                        domain::Timestamp at) override;
+  domain::Result<std::int64_t> PurgeInvitations(domain::Timestamp before) override;
+  domain::Result<void> InsertTeam(const domain::Team& team) override;
+  domain::Result<domain::Team> GetTeam(const domain::Id& org_id, const domain::Id& id) override;
+  domain::Result<std::vector<domain::Team>> ListTeams(const domain::Id& org_id) override;
+  domain::Result<void> UpdateTeam(const domain::Team& team) override;
+  domain::Result<void> DeleteTeam(const domain::Id& org_id, const domain::Id& id) override;
+  domain::Result<void> AddTeamMember(const domain::Id& org_id, const domain::Id& team_id,
+                                     const std::string& member_id) override;
+  domain::Result<void> RemoveTeamMember(const domain::Id& org_id, const domain::Id& team_id,
+                                        const std::string& member_id) override;
+  domain::Result<std::vector<domain::Membership>> TeamMembers(const domain::Id& org_id,
+                                                              const domain::Id& team_id) override;
+  domain::Result<std::vector<std::string>> MemberTeams(const domain::Id& org_id,
+                                                       const std::string& member_id) override;
+  domain::Result<void> PutRole(const domain::CustomRole& role) override;
+  domain::Result<std::vector<domain::CustomRole>> ListRoles(const domain::Id& org_id) override;
+  domain::Result<void> DeleteRole(const domain::Id& org_id, const std::string& role_id) override;
+  domain::Result<std::vector<domain::StoredPolicy>> ListPolicies(
+      const domain::Id& org_id) override;
+  domain::Result<void> ChangePolicies(const domain::Id& org_id,
+                                      const application::PolicyChange& change) override;
+  domain::Result<void> PutFlag(const domain::FeatureFlag& flag) override;
+  domain::Result<void> DeleteFlag(const std::string& org_id, const std::string& key,
+                                  domain::FlagLevel level, const std::string& subject) override;
+  domain::Result<std::vector<domain::FeatureFlag>> ListFlags(const std::string& org_id) override;
+
  private:
   struct Impl;
   explicit PostgresCatalogueStore(std::unique_ptr<Impl> impl);
+
+  // Whose rows an AccessStore transaction reaches under row-level security: one
+  // organisation's, or the platform's (the methods the port marks "across organisations", and
+  // global feature flags).
+  enum class AccessScope { kOrganisation, kPlatform };
+  enum class AccessIntent { kRead, kWrite };
+  // Runs `body(Connection&)` -> Result<T> in one transaction as socle_tenant, scoped to
+  // `org_id` (kOrganisation) or to the platform. Defined, and only used, in
+  // postgres_access_store.cpp.
+  template <typename T, typename Body>
+  domain::Result<T> Access(AccessScope scope, const std::string& org_id, AccessIntent intent,
+                           Body&& body);
+  // Runs `op` on a pooled connection under the catalogue's retry rule (Impl::Run), for the
+  // AccessStore methods, which live in another file than Impl.
+  domain::Result<void> OnConnection(const std::function<domain::Result<void>(Connection&)>& op);
+
   std::unique_ptr<Impl> impl_;
 };
 

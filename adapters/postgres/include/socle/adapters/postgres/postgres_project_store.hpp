@@ -15,6 +15,16 @@ namespace socle::adapters::postgres {
 /// first use), one table per base/auth collection with a typed column per field, beside three
 /// internal tables: _collections (the definitions), _schema_history and _schema_version.
 ///
+/// Each project is reached through a database role of its own, socle_p_<project id> (NOLOGIN,
+/// NOINHERIT): USAGE on its schema, SELECT/INSERT/UPDATE/DELETE on its collections' tables,
+/// SELECT only on the internal tables, nothing on schema socle or on another project's schema,
+/// and CREATE nowhere. The role is created with the project's storage (or on first open of a
+/// project made before roles), the login role is made a member of it, and every record and
+/// schema read of the project runs as it: a pooled connection switches with SET ROLE when it is
+/// lent for another project than its last, outside any transaction. DDL (storage creation,
+/// ApplySchema) runs as the login role, which therefore needs CREATEROLE. A bug that names
+/// another project's table in a statement meets permission denied, not data.
+///
 /// One bounded connection pool serves every project. Statements are generated from the schema
 /// (identifiers quoted, values bound), cached per collection in the project's schema snapshot
 /// and prepared once per connection. Each project's schema is held in memory and replaced when

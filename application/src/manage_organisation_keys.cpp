@@ -1,0 +1,151 @@
+#include "socle/application/manage_organisation_keys.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "socle/application/new_id.hpp"
+#include "socle/domain/slug.hpp"
+
+namespace socle::application {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+using domain::RbacSubject;
+
+namespace {
+
+constexpr std::string_view kOrgNotFound = "The organisation was not found.";
+
+Result<domain::Organisation> FindOrg(CatalogueStore& catalogue, std::string_view slug) {
+  auto parsed = domain::Slug::Parse(slug);
+  if (!parsed) return Fail(ErrorCode::kNotFound, std::string(kOrgNotFound));
+  auto org = catalogue.GetOrganisation(*parsed);
+  if (!org && org.error().code == ErrorCode::kNotFound) {
+    return Fail(ErrorCode::kNotFound, std::string(kOrgNotFound));
+  }
+  return org;
+}
+
+std::vector<domain::Policy> PoliciesOf(const AccessSnapshot& snapshot, const std::string& key) {
+  std::vector<domain::Policy> out;
+  for (const auto& policy : snapshot.policies) {
+    if (policy.subject.kind == RbacSubject::Kind::kApiKey && policy.subject.id == key) {
+      out.push_back(policy);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<NewOrganisationKey> ManageOrganisationKeys::Create(const Principal& by,
+                                                          std::string_view org_slug,
+                                                          std::string_view name,
+                                                          std::string_view role,
+                                                          std::optional<std::string_view> project_slug,
+                                                          std::optional<domain::Timestamp> expires) {
+  auto org = FindOrg(catalogue_, org_slug);
+  if (!org) return Fail(org.error());
+  // Belonging first, so that a stranger learns nothing of the organisation or its projects.
+  if (!by.authenticated()) {
+    return Fail(ErrorCode::kUnauthenticated, "The request requires valid authorization.");
+  }
+  auto belongs = access_.Belongs(by, org->id);
+  if (!belongs) return Fail(belongs.error());
+  if (!*belongs) return Fail(ErrorCode::kNotFound, std::string(kOrgNotFound));
+  std::optional<domain::Id> project_id;
+  std::vector<domain::FieldError> errors;
+  if (project_slug) {
+    auto slug = domain::Slug::Parse(*project_slug);
+    auto project = slug ? catalogue_.GetProject(*slug)
+                        : Result<domain::Project>(Fail(ErrorCode::kNotFound, ""));
+    if (!project && project.error().code != ErrorCode::kNotFound) return Fail(project.error());
+    if (!project || project->org_id != org->id) {
+      errors.push_back({"project", "validation_invalid_value", "Unknown project."});
+    } else {
+      project_id = project->id;
+    }
+  }
+  auto snapshot = access_.Snapshot(org->id);
+  if (!snapshot) return Fail(snapshot.error());
+  const domain::Role* found = (*snapshot)->roles.Find(role);
+  if (found == nullptr) {
+    errors.push_back({"role", "validation_invalid_value", "Unknown role."});
+  } else if (role == domain::kOwnerRole) {
+    errors.push_back({"role", "validation_invalid_value", "An API key cannot own an organisation."});
+  } else if (project_id && found->scope != domain::RbacScope::kProject) {
+    errors.push_back({"role", "validation_invalid_value",
+                      "Only a project role can be given on one project."});
+  }
+  if (!errors.empty()) {
+    domain::Error error =
+        domain::Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
+    error.fields = std::move(errors);
+    return Fail(std::move(error));
+  }
+  auto decision = access_.Require(by, org->id, project_id, "apikey.create", kOrgNotFound);
+  if (!decision) return Fail(decision.error());
+  for (const auto& [permission, chain] : (*snapshot)->roles.Effective(role)) {
+    if (!decision->Allows(permission)) {
+      return Fail(ErrorCode::kPermissionDenied,
+                  "You cannot give a key the role " + std::string(role) + ": it holds " +
+                      permission + ", which you do not.");
+    }
+  }
+  auto made = keys_.CreateForOrganisation(org->id, name, expires);
+  if (!made) return Fail(made.error());
+  std::optional<std::string> project_text;
+  if (project_id) project_text = project_id->str();
+  domain::StoredPolicy policy{
+      domain::Policy{NewId(random_).str(), {RbacSubject::Kind::kApiKey, made->info.id},
+                     std::string(role), org->id.str(), project_text},
+      clock_.Now(), by.Actor()};
+  auto bound = store_.ChangePolicies(org->id, PolicyChange{{}, {policy}});
+  access_.Invalidate(org->id);
+  if (!bound) {
+    // A key without its role is useless and confusing: take it back.
+    (void)keys_.RevokeForOrganisation(org->id, made->info.id);
+    return Fail(bound.error());
+  }
+  return NewOrganisationKey{{made->info, {policy.policy}}, std::move(made->secret)};
+}
+
+Result<std::vector<OrganisationKeyView>> ManageOrganisationKeys::List(const Principal& by,
+                                                                      std::string_view org_slug) {
+  auto org = FindOrg(catalogue_, org_slug);
+  if (!org) return Fail(org.error());
+  auto decision = access_.Require(by, org->id, std::nullopt, "apikey.read", kOrgNotFound);
+  if (!decision) return Fail(decision.error());
+  auto keys = keys_.ListForOrganisation(org->id);
+  if (!keys) return Fail(keys.error());
+  auto snapshot = access_.Snapshot(org->id);
+  if (!snapshot) return Fail(snapshot.error());
+  std::vector<OrganisationKeyView> out;
+  for (auto& key : *keys) {
+    auto policies = PoliciesOf(**snapshot, key.id);
+    out.push_back({std::move(key), std::move(policies)});
+  }
+  return out;
+}
+
+Result<void> ManageOrganisationKeys::Revoke(const Principal& by, std::string_view org_slug,
+                                            std::string_view id) {
+  auto org = FindOrg(catalogue_, org_slug);
+  if (!org) return Fail(org.error());
+  auto decision = access_.Require(by, org->id, std::nullopt, "apikey.delete", kOrgNotFound);
+  if (!decision) return Fail(decision.error());
+  if (auto revoked = keys_.RevokeForOrganisation(org->id, id); !revoked) return revoked;
+  auto snapshot = access_.Snapshot(org->id);
+  if (!snapshot) return Fail(snapshot.error());
+  PolicyChange change;
+  for (const auto& policy : PoliciesOf(**snapshot, std::string(id))) change.remove.push_back(policy.id);
+  if (change.remove.empty()) return {};
+  auto removed = store_.ChangePolicies(org->id, change);
+  access_.Invalidate(org->id);
+  // Already removed by someone else meanwhile: the key is revoked all the same.
+  if (!removed && removed.error().code == ErrorCode::kNotFound) return {};
+  return removed;
+}
+
+}  // namespace socle::application

@@ -1,0 +1,72 @@
+#include "socle/application/platform_callers.hpp"
+
+#include <utility>
+
+namespace socle::application {
+
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+
+Result<Caller> PlatformCallers::For(const Principal& principal, const domain::Project& project) {
+  Caller caller;
+  auto decision = access_.Decide(principal, project.org_id, project.id);
+  if (!decision) return Fail(decision.error());
+  caller.permissions = decision->Permissions();  // sorted
+  caller.active_role = principal.active_role.value_or("");
+  return caller;
+}
+
+Result<Caller> PlatformCallers::ApiKey(std::string_view project, Caller key) {
+  auto entry = projects_.Find(project);
+  if (!entry) return Fail(entry.error());
+  if (key.api_key_org != entry->project.org_id.str()) {
+    return Fail(ErrorCode::kUnauthenticated, "The API key is not valid.");
+  }
+  Principal principal;
+  principal.kind = Principal::Kind::kApiKey;
+  principal.id = key.api_key_id;
+  principal.org_id = key.api_key_org;
+  auto filled = For(principal, entry->project);
+  if (!filled) return Fail(filled.error());
+  auto roles = access_.RolesAt(principal, entry->project.org_id, entry->project.id);
+  if (!roles) return Fail(roles.error());
+  key.permissions = std::move(filled->permissions);
+  // No record stands behind a key: @request.auth.id is empty, its roles are its policies'.
+  key.request.auth = domain::filter::AuthIdentity{nullptr, {}, std::move(*roles)};
+  return key;
+}
+
+Result<Caller> PlatformCallers::Member(std::string_view project, std::string_view token) {
+  auto member = members_.Identify(token);
+  if (!member) return Fail(member.error());
+  auto entry = projects_.Find(project);
+  if (!entry) return Fail(entry.error());
+  Principal principal;
+  principal.kind = Principal::Kind::kMember;
+  principal.id = member->id;
+  principal.email = member->email;
+  if (!member->active_role.empty()) principal.active_role = member->active_role;
+  auto caller = For(principal, entry->project);
+  if (!caller) return Fail(caller.error());
+  auto roles = access_.RolesAt(principal, entry->project.org_id, entry->project.id);
+  if (!roles) return Fail(roles.error());
+
+  // @request.auth is the member's own record, read from the platform store's snapshot.
+  auto store = platform_.Store();
+  if (!store) return Fail(store.error());
+  auto schema = (*store)->Schema();
+  if (!schema) return Fail(schema.error());
+  const domain::Collection* members = (*schema)->FindById(PlatformStore::kMembersCollectionId);
+  if (members == nullptr) return Fail(domain::Error::Internal("the platform store has no _members"));
+  auto record = (*store)->Get(*members, member->id, nullptr);
+  if (!record) return Fail(record.error());
+  if (!*record) {
+    return Fail(ErrorCode::kUnauthenticated, "The request requires valid authorization token.");
+  }
+  caller->request.auth = domain::filter::AuthIdentity{members, std::move(**record), std::move(*roles)};
+  caller->auth_schema = std::move(*schema);
+  return caller;
+}
+
+}  // namespace socle::application
