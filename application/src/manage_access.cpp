@@ -1,6 +1,7 @@
 #include "socle/application/manage_access.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -81,7 +82,11 @@ ManageAccess::ManageAccess(CatalogueStore& catalogue, AccessStore& store, Access
       mailer_(mailer),
       options_(std::move(options)) {}
 
-Result<domain::Organisation> ManageAccess::FindOrg(std::string_view slug) {
+Result<domain::Organisation> ManageAccess::FindOrg(const Principal& by, std::string_view slug) {
+  // Who asks comes first: an anonymous caller learns nothing, not even which slugs exist.
+  if (!by.authenticated()) {
+    return Fail(ErrorCode::kUnauthenticated, "The request requires valid authorization.");
+  }
   auto parsed = domain::Slug::Parse(slug);
   if (!parsed) return Fail(ErrorCode::kNotFound, std::string(kOrgNotFound));
   auto org = catalogue_.GetOrganisation(*parsed);
@@ -134,7 +139,7 @@ Result<std::optional<domain::Project>> ManageAccess::FindProject(
 
 Result<void> ManageAccess::TransferOwnership(const Principal& by, std::string_view org_slug,
                                              std::string_view member_id) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "organisation.transfer");
   if (!decision) return Fail(decision.error());
@@ -214,7 +219,7 @@ Result<void> ManageAccess::CheckRoleHeld(std::string_view member_id, std::string
 Result<domain::PageOf<MemberView>> ManageAccess::ListMembers(const Principal& by,
                                                              std::string_view org_slug,
                                                              const domain::PageRequest& page) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "member.read");
   if (!decision) return Fail(decision.error());
@@ -236,7 +241,7 @@ Result<domain::PageOf<MemberView>> ManageAccess::ListMembers(const Principal& by
 
 Result<void> ManageAccess::RemoveMember(const Principal& by, std::string_view org_slug,
                                         std::string_view member_id) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   const bool leaving = by.kind == Principal::Kind::kMember && by.id == member_id;
   if (leaving) {
@@ -278,7 +283,7 @@ Result<void> ManageAccess::RemoveMember(const Principal& by, std::string_view or
 Result<NewInvitation> ManageAccess::Invite(const Principal& by, std::string_view org_slug,
                                            std::string_view email, std::string_view role,
                                            std::optional<std::string_view> project_slug) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto standing = Require(by, *org, std::nullopt, "member.invite");
   if (!standing) return Fail(standing.error());
@@ -364,7 +369,7 @@ void ManageAccess::SendInvitation(const domain::Organisation& org,
 
 Result<domain::PageOf<domain::Invitation>> ManageAccess::ListInvitations(
     const Principal& by, std::string_view org_slug, const domain::PageRequest& page) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "member.read");
   if (!decision) return Fail(decision.error());
@@ -373,7 +378,7 @@ Result<domain::PageOf<domain::Invitation>> ManageAccess::ListInvitations(
 
 Result<void> ManageAccess::RevokeInvitation(const Principal& by, std::string_view org_slug,
                                             std::string_view id) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "member.invite");
   if (!decision) return Fail(decision.error());
@@ -511,7 +516,7 @@ Result<void> ManageAccess::DeclineInvitation(std::string_view token) {
 
 Result<domain::Team> ManageAccess::CreateTeam(const Principal& by, std::string_view org_slug,
                                               std::string_view name, std::string_view description) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "team.create");
   if (!decision) return Fail(decision.error());
@@ -530,7 +535,7 @@ Result<domain::Team> ManageAccess::CreateTeam(const Principal& by, std::string_v
 
 Result<std::vector<domain::Team>> ManageAccess::ListTeams(const Principal& by,
                                                           std::string_view org_slug) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "team.read");
   if (!decision) return Fail(decision.error());
@@ -539,7 +544,7 @@ Result<std::vector<domain::Team>> ManageAccess::ListTeams(const Principal& by,
 
 Result<TeamView> ManageAccess::GetTeam(const Principal& by, std::string_view org_slug,
                                        std::string_view id) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "team.read");
   if (!decision) return Fail(decision.error());
@@ -556,7 +561,7 @@ Result<domain::Team> ManageAccess::UpdateTeam(const Principal& by, std::string_v
                                               std::string_view id,
                                               std::optional<std::string_view> name,
                                               std::optional<std::string_view> description) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "team.update");
   if (!decision) return Fail(decision.error());
@@ -580,7 +585,7 @@ Result<domain::Team> ManageAccess::UpdateTeam(const Principal& by, std::string_v
 
 Result<void> ManageAccess::DeleteTeam(const Principal& by, std::string_view org_slug,
                                       std::string_view id) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "team.delete");
   if (!decision) return Fail(decision.error());
@@ -593,7 +598,7 @@ Result<void> ManageAccess::DeleteTeam(const Principal& by, std::string_view org_
 
 Result<void> ManageAccess::AddTeamMember(const Principal& by, std::string_view org_slug,
                                          std::string_view team, std::string_view member_id) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "team.update");
   if (!decision) return Fail(decision.error());
@@ -627,7 +632,7 @@ Result<void> ManageAccess::AddTeamMember(const Principal& by, std::string_view o
 
 Result<void> ManageAccess::RemoveTeamMember(const Principal& by, std::string_view org_slug,
                                             std::string_view team, std::string_view member_id) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "team.update");
   if (!decision) return Fail(decision.error());
@@ -642,7 +647,7 @@ Result<void> ManageAccess::RemoveTeamMember(const Principal& by, std::string_vie
 
 Result<std::vector<RoleView>> ManageAccess::ListRoles(const Principal& by,
                                                       std::string_view org_slug) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "role.read");
   if (!decision) return Fail(decision.error());
@@ -655,7 +660,7 @@ Result<std::vector<RoleView>> ManageAccess::ListRoles(const Principal& by,
 
 Result<RoleView> ManageAccess::PutRole(const Principal& by, std::string_view org_slug,
                                        domain::Role role) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "role.update");
   if (!decision) return Fail(decision.error());
@@ -695,7 +700,7 @@ Result<RoleView> ManageAccess::PutRole(const Principal& by, std::string_view org
 
 Result<void> ManageAccess::DeleteRole(const Principal& by, std::string_view org_slug,
                                       std::string_view id) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "role.update");
   if (!decision) return Fail(decision.error());
@@ -711,7 +716,7 @@ Result<void> ManageAccess::DeleteRole(const Principal& by, std::string_view org_
 
 Result<std::vector<domain::StoredPolicy>> ManageAccess::ListPolicies(const Principal& by,
                                                                      std::string_view org_slug) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "policy.read");
   if (!decision) return Fail(decision.error());
@@ -721,7 +726,7 @@ Result<std::vector<domain::StoredPolicy>> ManageAccess::ListPolicies(const Princ
 Result<domain::StoredPolicy> ManageAccess::Grant(const Principal& by, std::string_view org_slug,
                                                  const RbacSubject& subject, std::string_view role,
                                                  std::optional<std::string_view> project_slug) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "policy.update");
   if (!decision) return Fail(decision.error());
@@ -802,7 +807,7 @@ Result<domain::StoredPolicy> ManageAccess::Grant(const Principal& by, std::strin
 
 Result<void> ManageAccess::Revoke(const Principal& by, std::string_view org_slug,
                                   std::string_view policy_id) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "policy.update");
   if (!decision) return Fail(decision.error());
@@ -826,7 +831,7 @@ Result<void> ManageAccess::Revoke(const Principal& by, std::string_view org_slug
 Result<std::vector<PermissionExplanation>> ManageAccess::Explain(
     const Principal& by, std::string_view org_slug, std::optional<ExplainSubject> subject,
     std::optional<std::string_view> project_slug, const std::vector<std::string>& permissions) {
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto own = access_.Decide(by, org->id, std::nullopt);
   if (!own) return Fail(own.error());
@@ -895,12 +900,49 @@ Result<std::vector<PermissionExplanation>> ManageAccess::Explain(
     for (auto known : domain::KnownPermissions()) asked.emplace_back(known);
   }
   std::vector<PermissionExplanation> out;
+  // Explanations name what people know: members by e-mail, teams by name, projects and the
+  // organisation by slug (ids stay in the structured policy).
+  std::map<std::string, std::string> names;
+  auto name_of = [&](const domain::RbacSubject& who) -> std::string {
+    const std::string key = std::to_string(static_cast<int>(who.kind)) + ":" + who.id;
+    if (auto found = names.find(key); found != names.end()) return found->second;
+    std::string name;
+    switch (who.kind) {
+      case RbacSubject::Kind::kMember: {
+        auto membership = store_.GetMembership(org->id, who.id);
+        name = "member " + (membership ? membership->email : who.id);
+        break;
+      }
+      case RbacSubject::Kind::kTeam: {
+        auto id = domain::Id::Parse(who.id);
+        auto team = id ? store_.GetTeam(org->id, *id)
+                       : Result<domain::Team>(Fail(ErrorCode::kNotFound, ""));
+        name = "team " + (team ? team->name : who.id);
+        break;
+      }
+      case RbacSubject::Kind::kApiKey: name = "API key " + who.id; break;
+    }
+    names.emplace(key, name);
+    return name;
+  };
+  auto project_name = [&](const std::string& id) -> std::string {
+    auto parsed = domain::Id::Parse(id);
+    if (!parsed) return id;
+    auto named = catalogue_.GetProjectById(*parsed);
+    return named ? named->slug.str() : id;
+  };
   for (const auto& permission : asked) {
     PermissionExplanation item{permission, decision.Allows(permission),
                                decision.Explain(permission), std::nullopt, {}};
     if (const auto* grant = decision.GrantFor(permission); grant && grant->policy) {
       item.policy = *grant->policy;
       item.via = grant->roles;
+      const domain::Policy& policy = *grant->policy;
+      item.explanation = "allowed because " + name_of(policy.subject) + " has role " +
+                         policy.role +
+                         (policy.project ? " on project " + project_name(*policy.project)
+                                         : " on organisation " + org->slug.str());
+      if (grant->roles.size() > 1) item.explanation += ", inherited from " + grant->roles.back();
     }
     out.push_back(std::move(item));
   }
@@ -944,7 +986,7 @@ Result<domain::FeatureFlag> ManageAccess::PutFlag(const Principal& by, std::stri
                           "Outside an organisation, only global flags can be set."));
     }
   } else {
-    auto org = FindOrg(org_slug);
+    auto org = FindOrg(by, org_slug);
     if (!org) return Fail(org.error());
     auto decision = Require(by, *org, std::nullopt, "flag.update");
     if (!decision) return Fail(decision.error());
@@ -993,7 +1035,7 @@ Result<void> ManageAccess::DeleteFlag(const Principal& by, std::string_view org_
       return Fail(ErrorCode::kPermissionDenied, "Only a superuser deletes global flags.");
     }
   } else {
-    auto org = FindOrg(org_slug);
+    auto org = FindOrg(by, org_slug);
     if (!org) return Fail(org.error());
     auto decision = Require(by, *org, std::nullopt, "flag.update");
     if (!decision) return Fail(decision.error());
@@ -1018,7 +1060,7 @@ Result<std::vector<domain::FeatureFlag>> ManageAccess::ListFlags(const Principal
     return Fail(ErrorCode::kUnauthenticated, "The request requires valid authorization.");
   }
   if (org_slug.empty()) return CachedFlags("");
-  auto org = FindOrg(org_slug);
+  auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   auto decision = Require(by, *org, std::nullopt, "flag.read");
   if (!decision) return Fail(decision.error());
@@ -1036,7 +1078,7 @@ Result<std::vector<domain::FlagEvaluation>> ManageAccess::EvaluateFlags(
   if (!catalogue) return Fail(domain::Error::Internal("the built-in roles do not form a catalogue"));
   std::shared_ptr<const AccessSnapshot> snapshot;
   if (!org_slug.empty()) {
-    auto org = FindOrg(org_slug);
+    auto org = FindOrg(by, org_slug);
     if (!org) return Fail(org.error());
     auto own = access_.Decide(by, org->id, std::nullopt);
     if (!own) return Fail(own.error());

@@ -277,6 +277,46 @@ Result<void> ManageApiKeys::RevokeForOrganisation(const domain::Id& org, std::st
   return RevokeWhere("org", org.str(), id);
 }
 
+Result<std::int64_t> ManageApiKeys::DeleteWhere(std::string_view field, const std::string& value) {
+  std::shared_ptr<ProjectStore> store;
+  domain::SchemaPtr schema;
+  auto keys = Keys(store, schema);
+  if (!keys) return std::unexpected(std::move(keys.error()));
+  const Collection& c = **keys;
+  auto where = CompareField(schema, c, field, "=", value);
+  if (!where) return std::unexpected(std::move(where.error()));
+  std::int64_t deleted = 0;
+  // One transaction: the keys go all together or none. Read in batches so that no query is
+  // unbounded; each batch's records are deleted before the next is read.
+  auto written = store->Write([&](RecordTransaction& tx) -> Result<void> {
+    RecordQuery query;
+    query.where = &*where;
+    query.limit = 500;
+    query.count_total = false;
+    for (;;) {
+      auto page = tx.Query(c, query);
+      if (!page) return std::unexpected(std::move(page.error()));
+      if (page->items.empty()) return {};
+      for (const auto& record : page->items) {
+        if (auto done = tx.Delete(c, record.Id(c)); !done) return done;
+        ++deleted;
+      }
+    }
+  });
+  // Uses counted for these keys meanwhile are dropped by the next Flush, which skips keys
+  // that no longer exist.
+  if (!written) return std::unexpected(std::move(written.error()));
+  return deleted;
+}
+
+Result<std::int64_t> ManageApiKeys::DeleteForProject(const domain::Id& project) {
+  return DeleteWhere("project", project.str());
+}
+
+Result<std::int64_t> ManageApiKeys::DeleteForOrganisation(const domain::Id& org) {
+  return DeleteWhere("org", org.str());
+}
+
 Result<ApiKeyInfo> ManageApiKeys::Verify(std::string_view key, std::string& project_id) {
   if (!key.starts_with(kKeyPrefix) || key.size() <= kShownPrefix || key.size() > kMaxKeyLength) {
     return std::unexpected(BadKey("malformed key"));

@@ -2,6 +2,7 @@
 
 #include "socle/application/new_id.hpp"
 #include "socle/application/validation.hpp"
+#include "socle/application/stop_serving.hpp"
 
 namespace socle::application {
 
@@ -62,27 +63,90 @@ Result<Organisation> ManageOrganisations::Rename(std::string_view slug,
   return org;
 }
 
-Result<std::int64_t> ManageOrganisations::Delete(std::string_view slug, ForceDelete force) {
+namespace {
+
+// The live projects of `org`, every page.
+Result<std::vector<domain::Project>> LiveProjects(CatalogueStore& store, const Organisation& org) {
+  std::vector<domain::Project> out;
+  domain::PageRequest request{1, domain::PageRequest::kMaxPerPage};
+  for (;;) {
+    auto page = store.ListProjects(org.id, request);
+    if (!page) return Fail(page.error());
+    out.insert(out.end(), page->items.begin(), page->items.end());
+    if (page->items.empty() || request.page >= page->TotalPages()) return out;
+    ++request.page;
+  }
+}
+
+}  // namespace
+
+Result<Deletion> ManageOrganisations::Remove(std::string_view slug, ForceDelete force) {
   auto org = Get(slug);
   if (!org) return Fail(org.error());
-  // The projects a forced delete takes along, read first: the catalogue forgets them with it. A
-  // project created in between is released when its directory entry expires.
+  const auto mode =
+      force == ForceDelete::kYes ? DeleteMode::kCascade : DeleteMode::kRefuseIfProjects;
+  const domain::Timestamp now = clock_.Now();
+  // The projects it takes along, read first: the catalogue hides (or forgets) them with it. A
+  // project created in between is let go when its directory entry expires.
   std::vector<domain::Project> doomed;
   if (force == ForceDelete::kYes && directory_ != nullptr) {
-    domain::PageRequest request{1, domain::PageRequest::kMaxPerPage};
-    for (;;) {
-      auto page = store_.ListProjects(org->id, request);
-      if (!page) return Fail(page.error());
-      doomed.insert(doomed.end(), page->items.begin(), page->items.end());
-      if (page->items.empty() || request.page >= page->TotalPages()) break;
-      ++request.page;
-    }
+    auto live = LiveProjects(store_, *org);
+    if (!live) return Fail(live.error());
+    doomed = std::move(*live);
   }
-  auto deleted = store_.DeleteOrganisation(
-      org->id, force == ForceDelete::kYes ? DeleteMode::kCascade : DeleteMode::kRefuseIfProjects);
-  if (!deleted) return deleted;
-  for (const auto& project : doomed) directory_->Forget(project);
-  return deleted;
+
+  if (deletion_ == nullptr) {
+    auto deleted = store_.DeleteOrganisation(org->id, mode);
+    if (!deleted) return Fail(deleted.error());
+    for (const auto& project : doomed) directory_->Forget(project);
+    return Deletion{*deleted, now, std::nullopt};
+  }
+
+  // Scheduled, the projects are hidden by the catalogue and no longer served, their stores kept
+  // for a restore.
+  auto hidden = store_.ScheduleOrganisationDeletion(org->id, now, mode);
+  if (!hidden) return Fail(hidden.error());
+  for (const auto& project : doomed) internal::StopServing(*directory_, project, random_);
+  if (deletion_->grace().count() > 0) return Deletion{*hidden, now, PurgeAfter(now)};
+  // No grace period: purged now. Should that fail, the organisation stays scheduled (hidden,
+  // due at once) and the next purge finishes the work.
+  org->deleted = now;
+  if (auto purged = deletion_->PurgeOrganisation(*org); !purged) return Fail(purged.error());
+  return Deletion{*hidden, now, std::nullopt};
+}
+
+Result<std::int64_t> ManageOrganisations::Delete(std::string_view slug, ForceDelete force) {
+  auto deleted = Remove(slug, force);
+  if (!deleted) return Fail(deleted.error());
+  return deleted->projects;
+}
+
+Result<Organisation> ManageOrganisations::Restore(std::string_view slug) {
+  auto parsed = Slug::Parse(slug);
+  if (!parsed) return Fail(parsed.error());
+  auto scheduled = store_.GetScheduledOrganisation(*parsed);
+  if (!scheduled) {
+    if (scheduled.error().code != ErrorCode::kNotFound) return Fail(scheduled.error());
+    auto live = store_.GetOrganisation(*parsed);
+    if (!live) return Fail(live.error());
+    return Fail(ErrorCode::kFailedPrecondition, "The organisation is not scheduled for deletion.");
+  }
+  // Past its grace period the purge may already be under way (its API keys gone, say): what
+  // was promised restorable no longer is.
+  if (deletion_ != nullptr && scheduled->deleted &&
+      clock_.Now() >= PurgeAfter(*scheduled->deleted)) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "The organisation's grace period is over; it is being purged.");
+  }
+  if (auto restored = store_.RestoreOrganisation(scheduled->id); !restored) {
+    return Fail(restored.error());
+  }
+  scheduled->deleted.reset();
+  return *scheduled;
+}
+
+domain::Timestamp ManageOrganisations::PurgeAfter(domain::Timestamp deleted) const {
+  return deletion_ == nullptr ? deleted : deletion_->PurgeAfter(deleted);
 }
 
 }  // namespace socle::application

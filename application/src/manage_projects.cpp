@@ -2,6 +2,7 @@
 
 #include "socle/application/new_id.hpp"
 #include "socle/application/validation.hpp"
+#include "socle/application/stop_serving.hpp"
 
 namespace socle::application {
 
@@ -61,12 +62,61 @@ Result<Project> ManageProjects::Rename(std::string_view slug, std::string_view n
   return project;
 }
 
-Result<void> ManageProjects::Delete(std::string_view slug) {
+Result<Deletion> ManageProjects::Remove(std::string_view slug) {
   auto project = Get(slug);
   if (!project) return Fail(project.error());
-  if (auto deleted = store_.DeleteProject(project->id); !deleted) return deleted;
-  if (directory_ != nullptr) directory_->Forget(*project);
+  const domain::Timestamp now = clock_.Now();
+  if (deletion_ == nullptr) {
+    if (auto deleted = store_.DeleteProject(project->id); !deleted) return Fail(deleted.error());
+    if (directory_ != nullptr) directory_->Forget(*project);
+    return Deletion{0, now, std::nullopt};
+  }
+  // Scheduled, the project is hidden by the catalogue and no longer served, its store kept for
+  // a restore.
+  if (auto hidden = store_.ScheduleProjectDeletion(project->id, now); !hidden) {
+    return Fail(hidden.error());
+  }
+  if (directory_ != nullptr) internal::StopServing(*directory_, *project, random_);
+  if (deletion_->grace().count() > 0) return Deletion{0, now, PurgeAfter(now)};
+  // No grace period: purged now. Should that fail, the project stays scheduled (hidden, due at
+  // once) and the next purge finishes the work.
+  project->deleted = now;
+  if (auto purged = deletion_->PurgeProject(*project); !purged) return Fail(purged.error());
+  return Deletion{0, now, std::nullopt};
+}
+
+Result<void> ManageProjects::Delete(std::string_view slug) {
+  auto deleted = Remove(slug);
+  if (!deleted) return Fail(deleted.error());
   return {};
+}
+
+Result<Project> ManageProjects::Restore(std::string_view slug) {
+  auto parsed = Slug::Parse(slug);
+  if (!parsed) return Fail(parsed.error());
+  auto scheduled = store_.GetScheduledProject(*parsed);
+  if (!scheduled) {
+    if (scheduled.error().code != ErrorCode::kNotFound) return Fail(scheduled.error());
+    auto live = store_.GetProject(*parsed);
+    if (!live) return Fail(live.error());
+    return Fail(ErrorCode::kFailedPrecondition, "The project is not scheduled for deletion.");
+  }
+  // Past its grace period the purge may already be under way (its API keys gone, say): what
+  // was promised restorable no longer is.
+  if (deletion_ != nullptr && scheduled->deleted &&
+      clock_.Now() >= PurgeAfter(*scheduled->deleted)) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "The project's grace period is over; it is being purged.");
+  }
+  if (auto restored = store_.RestoreProject(scheduled->id); !restored) {
+    return Fail(restored.error());
+  }
+  scheduled->deleted.reset();
+  return *scheduled;
+}
+
+domain::Timestamp ManageProjects::PurgeAfter(domain::Timestamp deleted) const {
+  return deletion_ == nullptr ? deleted : deletion_->PurgeAfter(deleted);
 }
 
 }  // namespace socle::application

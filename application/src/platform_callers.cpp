@@ -49,6 +49,13 @@ Result<Caller> PlatformCallers::Member(std::string_view project, std::string_vie
   if (!member->active_role.empty()) principal.active_role = member->active_role;
   auto caller = For(principal, entry->project);
   if (!caller) return Fail(caller.error());
+  if (caller->permissions->empty()) {
+    // Nothing on this project: the member is no signed-in caller here. Were they one, every
+    // rule admitting "any signed-in user of the app" (`@request.auth.id != ""`, PocketBase's
+    // most common) would open each project of every organisation to every member of the
+    // platform.
+    return Caller{};
+  }
   auto roles = access_.RolesAt(principal, entry->project.org_id, entry->project.id);
   if (!roles) return Fail(roles.error());
 

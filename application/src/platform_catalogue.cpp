@@ -1,6 +1,7 @@
 #include "socle/application/platform_catalogue.hpp"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "socle/application/new_id.hpp"
@@ -113,8 +114,9 @@ Result<domain::Organisation> PlatformCatalogue::CreateOrganisation(
   if (!org) return org;
   if (by.kind == Principal::Kind::kMember) {
     if (auto owned = AddOwner(*org, {by.id, by.email, "", ""}, by.Actor()); !owned) {
-      // An organisation nobody owns would be out of its creator's reach: take it back.
-      (void)organisations_.Delete(org->slug.str(), ForceDelete::kNo);
+      // An organisation nobody owns would be out of its creator's reach: take it back, at
+      // once (it was never anybody's, there is nothing to restore).
+      (void)catalogue_.DeleteOrganisation(org->id, DeleteMode::kRefuseIfProjects);
       return Fail(owned.error());
     }
   }
@@ -156,14 +158,35 @@ Result<domain::Organisation> PlatformCatalogue::RenameOrganisation(const Princip
   return organisations_.Rename(slug, name);
 }
 
-Result<std::int64_t> PlatformCatalogue::DeleteOrganisation(const Principal& by,
-                                                           std::string_view slug,
-                                                           ForceDelete force) {
+Result<Deletion> PlatformCatalogue::DeleteOrganisation(const Principal& by,
+                                                       std::string_view slug, ForceDelete force) {
   auto found = RequireOrganisation(by, slug, "organisation.delete");
   if (!found) return Fail(found.error());
-  auto deleted = organisations_.Delete(slug, force);
+  auto deleted = organisations_.Remove(slug, force);
   access_.Invalidate(found->first.id);
   return deleted;
+}
+
+Result<domain::Organisation> PlatformCatalogue::RestoreOrganisation(const Principal& by,
+                                                                    std::string_view slug) {
+  if (!by.authenticated()) return Fail(Unauthenticated());
+  auto parsed = domain::Slug::Parse(slug);
+  if (!parsed) return Fail(ErrorCode::kNotFound, std::string(kOrgNotFound));
+  auto scheduled = catalogue_.GetScheduledOrganisation(*parsed);
+  if (!scheduled) {
+    if (scheduled.error().code != ErrorCode::kNotFound) return Fail(scheduled.error());
+    // A live one: its members who may delete it learn that it is not in the trash; anybody
+    // else, that it does not exist.
+    auto live = RequireOrganisation(by, slug, "organisation.delete");
+    if (!live) return Fail(live.error());
+    return Fail(ErrorCode::kFailedPrecondition, "The organisation is not scheduled for deletion.");
+  }
+  auto decision =
+      access_.Require(by, scheduled->id, std::nullopt, "organisation.delete", kOrgNotFound);
+  if (!decision) return Fail(decision.error());
+  auto restored = organisations_.Restore(slug);
+  access_.Invalidate(scheduled->id);
+  return restored;
 }
 
 Result<domain::PageOf<domain::Project>> PlatformCatalogue::ListProjects(
@@ -223,12 +246,62 @@ Result<domain::Project> PlatformCatalogue::RenameProject(const Principal& by,
   return projects_.Rename(slug, name);
 }
 
-Result<void> PlatformCatalogue::DeleteProject(const Principal& by, std::string_view slug) {
+Result<Deletion> PlatformCatalogue::DeleteProject(const Principal& by, std::string_view slug) {
   auto found = RequireProject(by, slug, "project.delete");
   if (!found) return Fail(found.error());
-  auto deleted = projects_.Delete(slug);
+  auto deleted = projects_.Remove(slug);
   access_.Invalidate(found->first.org_id);
   return deleted;
+}
+
+Result<domain::Project> PlatformCatalogue::RestoreProject(const Principal& by,
+                                                          std::string_view slug) {
+  if (!by.authenticated()) return Fail(Unauthenticated());
+  auto parsed = domain::Slug::Parse(slug);
+  if (!parsed) return Fail(ErrorCode::kNotFound, std::string(kProjectNotFound));
+  auto scheduled = catalogue_.GetScheduledProject(*parsed);
+  if (!scheduled) {
+    if (scheduled.error().code != ErrorCode::kNotFound) return Fail(scheduled.error());
+    auto live = RequireProject(by, slug, "project.delete");
+    if (!live) return Fail(live.error());
+    return Fail(ErrorCode::kFailedPrecondition, "The project is not scheduled for deletion.");
+  }
+  auto decision = access_.Require(by, scheduled->org_id, scheduled->id, "project.delete",
+                                  kProjectNotFound);
+  if (!decision) return Fail(decision.error());
+  auto restored = projects_.Restore(slug);
+  access_.Invalidate(scheduled->org_id);
+  return restored;
+}
+
+Result<std::vector<DeletedItem>> PlatformCatalogue::ListDeleted(const Principal& by) {
+  if (!by.authenticated()) return Fail(Unauthenticated());
+  auto scheduled = catalogue_.ListScheduledDeletions();
+  if (!scheduled) return Fail(scheduled.error());
+  std::vector<DeletedItem> out;
+  std::set<domain::Id> scheduled_orgs;
+  for (const auto& org : scheduled->organisations) {
+    scheduled_orgs.insert(org.id);
+    if (!org.deleted) continue;
+    auto decision = access_.Decide(by, org.id, std::nullopt);
+    if (!decision) return Fail(decision.error());
+    if (!decision->Allows("organisation.delete")) continue;
+    out.push_back({DeletedItem::Kind::kOrganisation, org.slug, org.name, *org.deleted,
+                   organisations_.PurgeAfter(*org.deleted)});
+  }
+  for (const auto& project : scheduled->projects) {
+    if (!project.deleted || scheduled_orgs.contains(project.org_id)) continue;
+    auto decision = access_.Decide(by, project.org_id, project.id);
+    if (!decision) return Fail(decision.error());
+    if (!decision->Allows("project.delete")) continue;
+    out.push_back({DeletedItem::Kind::kProject, project.slug, project.name, *project.deleted,
+                   projects_.PurgeAfter(*project.deleted)});
+  }
+  std::sort(out.begin(), out.end(), [](const DeletedItem& a, const DeletedItem& b) {
+    if (a.deleted != b.deleted) return b.deleted < a.deleted;
+    return a.slug.str() < b.slug.str();
+  });
+  return out;
 }
 
 }  // namespace socle::application

@@ -397,7 +397,8 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
 
 Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
                                                  const ClientInfo& client,
-                                                 std::optional<std::string> role) {
+                                                 std::optional<std::string> role,
+                                                 std::string_view expected_member) {
   if (!WellFormedRefreshToken(refresh_token)) {
     return std::unexpected(Unauthenticated(kBadRefresh, "malformed refresh token"));
   }
@@ -411,6 +412,10 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
   const std::string row_id = row.Id(sessions);
   const std::string family = Text(sessions, row, "family");
   const std::string member_id = Text(sessions, row, "member");
+  if (!expected_member.empty() && member_id != expected_member) {
+    // Someone else's session: not theirs to switch, and nothing about it is told.
+    return std::unexpected(Unauthenticated(kBadRefresh, "a refresh token of another member"));
+  }
   const std::string next_role = role ? *role : Text(sessions, row, "role");
   const Timestamp now = clock_.Now();
 

@@ -16,11 +16,13 @@
 
 #include "socle/adapters/config/load_settings.hpp"
 #include "socle/adapters/crypto/openssl_random_source.hpp"
+#include "socle/adapters/http/access_api.hpp"
 #include "socle/adapters/http/http_metrics.hpp"
 #include "socle/adapters/http/http_server.hpp"
 #include "socle/adapters/http/logger.hpp"
 #include "socle/adapters/http/operations_api.hpp"
 #include "socle/adapters/http/platform_api.hpp"
+#include "socle/adapters/http/principal.hpp"
 #include "socle/adapters/http/project_data_api.hpp"
 #include "socle/adapters/http/router.hpp"
 #include "socle/adapters/http/platform_auth_api.hpp"
@@ -31,18 +33,25 @@
 #include "socle/adapters/mail/smtp_options.hpp"
 #include "socle/adapters/store_url.hpp"
 #include "socle/adapters/system/system_clock.hpp"
+#include "socle/application/access_control.hpp"
 #include "socle/application/account_emails.hpp"
 #include "socle/application/authenticate.hpp"
+#include "socle/application/manage_access.hpp"
 #include "socle/application/manage_api_keys.hpp"
 #include "socle/application/manage_collections.hpp"
+#include "socle/application/manage_organisation_keys.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/manage_superusers.hpp"
+#include "socle/application/platform_callers.hpp"
+#include "socle/application/platform_catalogue.hpp"
 #include "socle/application/platform_sessions.hpp"
+#include "socle/application/ports/access_store.hpp"
 #include "socle/application/project_directory.hpp"
+#include "socle/application/purge_deleted.hpp"
 #include "socle/apps/open_auth.hpp"
 #include "socle/apps/open_store.hpp"
 #include "socle/domain/login_throttle.hpp"
@@ -107,6 +116,54 @@ http::HttpServerOptions ServerOptions(const config::Settings& settings) {
   return options;
 }
 
+// The listening address as a URL's authority: IPv6 addresses go in brackets.
+std::string Authority(const std::string& address, std::uint16_t port) {
+  const bool ipv6 = address.find(':') != std::string::npos;
+  return (ipv6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+// Where the links this server mails point (invitations): the public URL when it is set (behind
+// a proxy only the operator knows it). Otherwise the listening address, which is only
+// meaningful when it is a concrete address and port; failing both, no link can be made and
+// invitations are not mailed (the inviter gets the token in the API answer and passes it on).
+std::string InvitationUrl(const config::Settings& settings) {
+  if (!settings.public_url.empty()) return settings.public_url + "/_/invitations";
+  const std::string& address = settings.http_address;
+  if (settings.http_port == 0 || address.empty() || address == "0.0.0.0" || address == "::") {
+    return {};
+  }
+  return "http://" + Authority(address, settings.http_port) + "/_/invitations";
+}
+
+// The first-superuser link printed at start: the public URL when set, else the address the
+// server actually listens on (a wildcard address at least names the port to use).
+std::string SetupUrl(const config::Settings& settings, std::uint16_t port,
+                     std::string_view token) {
+  const std::string base = settings.public_url.empty()
+                               ? "http://" + Authority(settings.http_address, port)
+                               : settings.public_url;
+  return base + "/_/setup?token=" + std::string(token);
+}
+
+// The sender of the platform's own mail (invitations): no-reply at the public URL's host when
+// that is a domain name, whose owner runs this server; otherwise a name under .localhost
+// (RFC 6761), which says plainly that the mail comes from a local installation. Either way an
+// address mail adapters accept: they refuse a domain without a dot, such as bare "localhost".
+std::string PlatformMailFrom(const config::Settings& settings) {
+  constexpr std::string_view kLocal = "Socle <no-reply@socle.localhost>";
+  const std::string& url = settings.public_url;
+  const auto start = url.find("://");
+  if (start == std::string::npos) return std::string(kLocal);
+  std::string host = url.substr(start + 3, url.find_first_of(":/", start + 3) - (start + 3));
+  const bool ip_literal = host.empty() || host.front() == '[' ||
+                          host.find_first_not_of("0123456789.") == std::string::npos;
+  if (ip_literal || host.find('.') == std::string::npos) return std::string(kLocal);
+  for (char& c : host) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return "Socle <no-reply@" + host + ">";
+}
+
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
@@ -153,6 +210,7 @@ int Main(int argc, char** argv) {
               {{"version", kVersion},
                {"config_file", settings.config_file},
                {"data_dir", settings.data_dir},
+               {"public_url", settings.public_url},
                {"database", settings.database_url.empty()
                                 ? std::string("sqlite (data_dir)")
                                 : socle::adapters::StoreUrl::Redact(settings.database_url)}});
@@ -181,8 +239,15 @@ int Main(int argc, char** argv) {
   }
 
   socle::application::ProjectDirectory directory(**store, **project_stores, clock);
-  socle::application::ManageOrganisations organisations(**store, clock, random, &directory);
-  socle::application::ManageProjects projects(**store, clock, random, &directory);
+  socle::application::ManageApiKeys api_keys(directory, *auth->platform, *auth->signer, clock,
+                                             random);
+  // Deleting an organisation or a project hides it for the grace period (restorable), then the
+  // hourly purge below removes it with its data and API keys; 0 days purges at once.
+  socle::application::PurgeDeleted deletion(
+      **store, &directory, &api_keys, std::chrono::days(settings.deletion_grace_days));
+  socle::application::ManageOrganisations organisations(**store, clock, random, &directory,
+                                                        &deletion);
+  socle::application::ManageProjects projects(**store, clock, random, &directory, &deletion);
   socle::application::ManageRegions regions(**store);
   socle::application::ManageCollections collections(directory, clock, random);
   socle::application::ManageSettings project_settings(directory, **store, clock);
@@ -234,21 +299,57 @@ int Main(int argc, char** argv) {
   http::HttpMetrics metrics(clock.Now());
   http::JsonLimits json_limits;
   json_limits.max_bytes = settings.max_body_bytes;
-  http::PlatformApi platform(organisations, projects, regions, json_limits);
-  http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
+  // Access control: every CatalogueStore adapter keeps the organisations' access data (who
+  // belongs where, with which roles) in the same database, as an AccessStore.
+  auto* access_store = dynamic_cast<socle::application::AccessStore*>(store->get());
+  if (access_store == nullptr) {
+    return StartFailed(logger, "cannot set up access control",
+                       socle::domain::Error::Internal("the catalogue store keeps no access data"));
+  }
+  socle::application::AccessControl access(*access_store, clock);
+  socle::application::PlatformCatalogue catalogue(organisations, projects, **store, *access_store,
+                                                  access, clock, random);
+  socle::application::ManageAccessOptions access_options;
+  access_options.invitation_url = InvitationUrl(settings);
+  access_options.mail_from = PlatformMailFrom(settings);
+  if (access_options.invitation_url.empty()) {
+    logger.Info("invitations are not mailed: no address to link to (no public URL, and the "
+                "listening address is port 0 or a wildcard)",
+                {{"address", settings.http_address},
+                 {"port", settings.http_port}});
+  }
+  socle::application::ManageAccess manage_access(**store, *access_store, access, members,
+                                                 *auth->signer, clock, random, &mailer,
+                                                 access_options);
   // Every request is identified by its token (Authorization header) and nothing else: there
   // is deliberately no other way in (no flag, no header, no loopback exception).
-  socle::application::ManageApiKeys api_keys(directory, *auth->platform, *auth->signer, clock,
-                                             random);
-  http::ProjectDataApi project_data(collections, records, project_settings,
-                                    http::TokenIdentifier(authenticate, &api_keys), json_limits);
+  socle::application::ManageOrganisationKeys organisation_keys(**store, *access_store, access,
+                                                               api_keys, clock, random);
+  // Platform callers are members (access tokens), superusers (platform tokens) or an
+  // organisation's API keys, nobody else.
+  const http::PrincipalIdentifier identify_principal =
+      http::PlatformIdentifier(members, authenticate, &api_keys);
+  http::PlatformApi platform(catalogue, regions, identify_principal, json_limits);
+  http::AccessApi access_api(manage_access, **store, identify_principal, json_limits);
+  access_api.ServeOrganisationKeys(organisation_keys);
+  http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
+  // On a project's data API: its auth records and superusers, its API keys, the organisation's
+  // keys and members with the rights their policies give there.
+  socle::application::PlatformCallers platform_callers(directory, members, *auth->platform,
+                                                       access);
+  http::ProjectDataApi project_data(
+      collections, records, project_settings,
+      http::TokenIdentifier(authenticate, &api_keys, &platform_callers), json_limits);
   project_data.ServeAuthentication(authenticate, *auth->signer, &emails);
   http::Router router;
   if (auto added = platform.Register(router); !added) {
     return StartFailed(logger, "cannot register routes", added.error());
   }
-  http::PlatformAuthApi platform_auth(members, json_limits);
+  http::PlatformAuthApi platform_auth(members, authenticate, manage_access, json_limits);
   if (auto added = platform_auth.Register(router); !added) {
+    return StartFailed(logger, "cannot register routes", added.error());
+  }
+  if (auto added = access_api.Register(router); !added) {
     return StartFailed(logger, "cannot register routes", added.error());
   }
   if (auto added = operations.Register(router); !added) {
@@ -281,22 +382,21 @@ int Main(int argc, char** argv) {
   if (auto started = server.Start(); !started) {
     return StartFailed(logger, "cannot listen", started.error());
   }
-  const bool ipv6 = settings.http_address.find(':') != std::string::npos;
+  // The address actually bound, whatever the public URL says: scripts connect to it.
   std::cout << "socle-server listening on http://"
-            << (ipv6 ? "[" + settings.http_address + "]" : settings.http_address) << ":"
-            << server.port() << std::endl;  // flushed: scripts wait for this line
+            << Authority(settings.http_address, server.port())
+            << std::endl;  // flushed: scripts wait for this line
 
   if (auto count = superusers.Count(); count && *count == 0) {
     // On stderr: stdout carries the one ready line scripts wait for.
-    const std::string link = "http://" +
-                             (ipv6 ? "[" + settings.http_address + "]" : settings.http_address) +
-                             ":" + std::to_string(server.port()) + "/_/setup?token=" + setup_token;
+    const std::string link = SetupUrl(settings, server.port(), setup_token);
     std::cerr << "No superuser exists yet. Create the first one within the hour at\n  " << link
               << "\nor with: socle superuser upsert EMAIL PASSWORD" << std::endl;
   }
 
   // Every minute: keys rotated by another process (socle keys rotate) reach this one, and the
-  // API keys' counted uses are written; every hour, spent member sessions are deleted.
+  // API keys' counted uses are written; every hour, spent member sessions, old invitations
+  // and deletions past their grace period go.
   std::mutex reload_mutex;
   std::condition_variable_any reload_wake;
   int ticks = 0;
@@ -318,6 +418,28 @@ int Main(int argc, char** argv) {
         if (auto purged = sign_in_log.Purge(); !purged) {
           logger.Error("cannot purge old sign-in attempts",
                        {{"error", purged.error().message}, {"detail", purged.error().internal}});
+        }
+        // Invitations closed or expired a month ago help nobody (no token of them works).
+        const auto month_ago = socle::domain::Timestamp::FromUnixMicros(
+            clock.Now().unix_micros() - 30LL * 24 * 3'600'000'000LL);
+        if (auto purged = access_store->PurgeInvitations(month_ago); !purged) {
+          logger.Error("cannot purge old invitations",
+                       {{"error", purged.error().message}, {"detail", purged.error().internal}});
+        }
+        // Organisations and projects whose grace period is over go for good.
+        if (auto purged = deletion.Purge(clock.Now()); !purged) {
+          logger.Error("cannot purge deleted organisations and projects",
+                       {{"error", purged.error().message}, {"detail", purged.error().internal}});
+        } else {
+          if (purged->organisations > 0 || purged->projects > 0) {
+            logger.Info("purged deleted organisations and projects",
+                        {{"organisations", purged->organisations},
+                         {"projects", purged->projects}});
+          }
+          for (const auto& failure : purged->failures) {
+            logger.Error("cannot purge a deleted " + failure.what,
+                         {{"error", failure.error.message}, {"detail", failure.error.internal}});
+          }
         }
       }
       if (auto reloaded = auth->keys->Load(); !reloaded) {

@@ -10,14 +10,19 @@
 #include "socle/adapters/config/load_settings.hpp"
 #include "socle/adapters/crypto/openssl_random_source.hpp"
 #include "socle/adapters/system/system_clock.hpp"
+#include "socle/application/access_control.hpp"
+#include "socle/application/manage_access.hpp"
 #include "socle/application/manage_collections.hpp"
+#include "socle/application/manage_organisation_keys.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/manage_regions.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/project_directory.hpp"
+#include "socle/application/platform_catalogue.hpp"
 #include "socle/application/platform_sessions.hpp"
+#include "socle/application/ports/access_store.hpp"
 #include "socle/apps/open_auth.hpp"
 #include "socle/apps/open_store.hpp"
 
@@ -82,6 +87,24 @@ int Main(int argc, char** argv) {
   cli::AuthServices auth_services{superusers, *auth->keys, &api_keys, &members, &clock,
                                   &sign_in_log};
   services.auth = &auth_services;
+  if (!command->NeedsAccess()) return ops.Execute(*command, &services);
+
+  // Access control: every CatalogueStore adapter keeps the organisations' access data in the
+  // same database, as an AccessStore. A store that did not would leave services.access null,
+  // and the access commands would say so (exit 1).
+  auto* access_store = dynamic_cast<application::AccessStore*>(store->get());
+  if (access_store == nullptr) return ops.Execute(*command, &services);
+  application::AccessControl access(*access_store, clock);
+  application::PlatformCatalogue catalogue(organisations, projects, **store, *access_store, access,
+                                           clock, random);
+  // No mailer and no invitation URL: invitations are not mailed, the operator hands the token
+  // `member invite` prints to the invitee.
+  application::ManageAccess manage_access(**store, *access_store, access, members, *auth->signer,
+                                          clock, random, nullptr);
+  application::ManageOrganisationKeys organisation_keys(**store, *access_store, access, api_keys,
+                                                        clock, random);
+  cli::AccessServices access_services{manage_access, catalogue, organisation_keys, members};
+  services.access = &access_services;
   return ops.Execute(*command, &services);
 }
 

@@ -289,6 +289,10 @@ TEST_CASE("access: teams carry roles to their members, on projects too", "[appli
   CHECK(on_shop.Explain("records.read").starts_with("allowed because member " + w.bob.id +
                                                      " has role viewer on organisation"));
   CHECK_FALSE(Must(w.control.Decide(w.bob, acme.id, blog.id)).Allows("records.update"));
+  // The API's explanation names the team and the project as people know them.
+  auto explained = Must(w.access.Explain(w.bob, "acme", std::nullopt, "shop", {"records.update"}));
+  REQUIRE(explained.size() == 1);
+  CHECK(explained[0].explanation == "allowed because team Ops has role project.editor on project shop");
   // Outsiders cannot join a team.
   CHECK(CodeOf(w.access.AddTeamMember(w.ann, "acme", ops.id.str(), w.eve.id)) == ErrorCode::kNotFound);
   // Leaving the team takes the role away; deleting the team too.
@@ -307,7 +311,9 @@ TEST_CASE("access: explanations name the policy and the inheritance", "[applicat
                                     {"records.read", "organisation.delete"}));
   REQUIRE(mine.size() == 2);
   CHECK(mine[0].allowed);
-  CHECK(mine[0].explanation.find("has role developer on organisation") != std::string::npos);
+  CHECK(mine[0].explanation ==
+        "allowed because member bob@example.com has role developer on organisation acme, "
+        "inherited from project.viewer");
   CHECK(mine[0].explanation.find("inherited from project.viewer") != std::string::npos);
   REQUIRE(mine[0].policy.has_value());
   CHECK(mine[0].via.front() == "developer");
@@ -422,12 +428,15 @@ TEST_CASE("access: a member's token on a project's data API carries their permis
   CHECK_FALSE(on_shop.Holds("collection.create"));
   REQUIRE(on_shop.Roles() != nullptr);
   CHECK(*on_shop.Roles() == std::vector<std::string>{"project.editor", "project.viewer"});
-  // On another project of the organisation, and on another organisation's: nothing.
+  // On another project of the organisation, and on another organisation's: a guest, not a
+  // signed-in caller (a rule admitting any signed-in user must not admit them).
   auto on_blog = Must(callers.Member("blog", tokens.access_token));
-  CHECK(on_blog.permissions->empty());
+  CHECK_FALSE(on_blog.permissions.has_value());
+  CHECK_FALSE(on_blog.request.auth.has_value());
   auto on_lair = Must(callers.Member("lair", tokens.access_token));
-  CHECK(on_lair.permissions->empty());
-  CHECK(on_lair.Roles()->empty());
+  CHECK_FALSE(on_lair.permissions.has_value());
+  CHECK_FALSE(on_lair.request.auth.has_value());
+  CHECK(on_lair.Roles() == nullptr);
   CHECK(CodeOf(callers.Member("shop", "not-a-token")) == ErrorCode::kUnauthenticated);
 }
 

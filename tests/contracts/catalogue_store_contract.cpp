@@ -431,3 +431,329 @@ TEST_CASE("contract: settings go with their project and its organisation",
   REQUIRE(after_cascade);
   CHECK_FALSE(after_cascade->has_value());
 }
+
+// --- scheduled deletions: hidden, restorable, then purged
+
+namespace {
+
+// Every way the port reads or writes a live organisation or project says not_found (or leaves
+// it out) for these, exactly as if they did not exist.
+void CheckHidden(application::CatalogueStore& store, const Organisation& org,
+                 const std::vector<Project>& projects) {
+  CHECK(store.GetOrganisation(org.slug).error().code == ErrorCode::kNotFound);
+  CHECK(store.GetOrganisationById(org.id).error().code == ErrorCode::kNotFound);
+  CHECK(store.UpdateOrganisation(org).error().code == ErrorCode::kNotFound);
+  auto of_org = store.ListProjects(org.id, P(1, 30));
+  REQUIRE(of_org);
+  CHECK(of_org->total_items == 0);
+  CHECK(of_org->items.empty());
+  for (const auto& project : projects) {
+    INFO(project.slug.str());
+    CHECK(store.GetProject(project.slug).error().code == ErrorCode::kNotFound);
+    CHECK(store.GetProjectById(project.id).error().code == ErrorCode::kNotFound);
+    CHECK(store.UpdateProject(project).error().code == ErrorCode::kNotFound);
+    CHECK(store.GetProjectSettings(project.id).error().code == ErrorCode::kNotFound);
+    CHECK(store.PutProjectSettings(project.id, ProjectSettings{}, T(1)).error().code ==
+          ErrorCode::kNotFound);
+    CHECK(store.ScheduleProjectDeletion(project.id, T(2)).error().code == ErrorCode::kNotFound);
+  }
+}
+
+std::vector<std::string> Slugs(const auto& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) out.push_back(item.slug.str());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("contract: a scheduled organisation hides itself and its projects everywhere",
+          "[contract][catalogue][deletion]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto a = Org("aaaaaaaaaaaaaa1", "acme");
+  auto b = Org("aaaaaaaaaaaaaa2", "bigco");
+  REQUIRE(store.InsertOrganisation(a));
+  REQUIRE(store.InsertOrganisation(b));
+  auto shop = Proj("ppppppppppppp01", "shop", a);
+  auto blog = Proj("ppppppppppppp02", "blog", a);
+  auto kept = Proj("ppppppppppppp03", "kept", b);
+  for (const auto& p : {shop, blog, kept}) REQUIRE(store.InsertProject(p));
+  REQUIRE(store.PutProjectSettings(shop.id, Changed(), T(5)));
+
+  // Refused while it has live projects: nothing is hidden.
+  CHECK(store.ScheduleOrganisationDeletion(a.id, T(10), DeleteMode::kRefuseIfProjects)
+            .error()
+            .code == ErrorCode::kFailedPrecondition);
+  CHECK(store.GetOrganisation(S("acme")));
+  CHECK(store.GetProject(S("shop")));
+
+  auto scheduled = store.ScheduleOrganisationDeletion(a.id, T(1'800'000'000'000'007),
+                                                      DeleteMode::kCascade);
+  REQUIRE(scheduled);
+  CHECK(*scheduled == 2);
+  for (auto* handle : {&ut->store(), &ut->other()}) CheckHidden(*handle, a, {shop, blog});
+
+  auto orgs = store.ListOrganisations(P(1, 30));
+  REQUIRE(orgs);
+  CHECK(orgs->total_items == 1);
+  CHECK(Slugs(orgs->items) == std::vector<std::string>{"bigco"});
+  auto all = store.ListProjects(std::nullopt, P(1, 30));
+  REQUIRE(all);
+  CHECK(all->total_items == 1);
+  CHECK(Slugs(all->items) == std::vector<std::string>{"kept"});
+  CHECK(store.GetProject(S("kept")));  // another tenant is untouched
+  CHECK(store.GetOrganisation(S("bigco")));
+
+  // Hidden is not gone: the slugs stay taken, and nothing joins a scheduled organisation.
+  CHECK(store.InsertOrganisation(Org("aaaaaaaaaaaaaa3", "acme")).error().code ==
+        ErrorCode::kAlreadyExists);
+  CHECK(store.InsertProject(Proj("ppppppppppppp04", "shop", b)).error().code ==
+        ErrorCode::kAlreadyExists);
+  CHECK(store.InsertProject(Proj("ppppppppppppp05", "newcomer", a)).error().code ==
+        ErrorCode::kNotFound);
+  CHECK(store.GetProject(S("newcomer")).error().code == ErrorCode::kNotFound);
+  // Scheduling again, or anything unknown, finds nothing to schedule.
+  CHECK(store.ScheduleOrganisationDeletion(a.id, T(11), DeleteMode::kCascade).error().code ==
+        ErrorCode::kNotFound);
+  CHECK(store.ScheduleOrganisationDeletion(I("zzzzzzzzzzzzzz9"), T(11), DeleteMode::kCascade)
+            .error()
+            .code == ErrorCode::kNotFound);
+
+  // What waits for the purge, with when it was asked.
+  auto waiting = ut->other().ListScheduledDeletions();
+  REQUIRE(waiting);
+  REQUIRE(waiting->organisations.size() == 1);
+  const Organisation& listed = waiting->organisations[0];
+  CHECK(listed.id == a.id);
+  CHECK(listed.slug == a.slug);
+  CHECK(listed.name == a.name);
+  CHECK(listed.created == a.created);
+  CHECK(listed.deleted == T(1'800'000'000'000'007));
+  CHECK(Slugs(waiting->projects) == std::vector<std::string>{"blog", "shop"});
+  for (const auto& project : waiting->projects) {
+    CHECK(project.deleted == T(1'800'000'000'000'007));
+    CHECK(project.org_slug.str() == "acme");
+    CHECK(project.org_id == a.id);
+  }
+  auto by_slug = store.GetScheduledOrganisation(S("acme"));
+  REQUIRE(by_slug);
+  CHECK(by_slug->deleted == T(1'800'000'000'000'007));
+  auto project = store.GetScheduledProject(S("shop"));
+  REQUIRE(project);
+  CHECK(project->id == shop.id);
+  CHECK(project->name == shop.name);
+  CHECK(project->deleted == T(1'800'000'000'000'007));
+  // Live ones are not "scheduled".
+  CHECK(store.GetScheduledOrganisation(S("bigco")).error().code == ErrorCode::kNotFound);
+  CHECK(store.GetScheduledProject(S("kept")).error().code == ErrorCode::kNotFound);
+  CHECK(store.GetScheduledProject(S("nope")).error().code == ErrorCode::kNotFound);
+
+  // Restored as it was, settings included.
+  REQUIRE(store.RestoreOrganisation(a.id));
+  auto back = ut->other().GetOrganisation(S("acme"));
+  REQUIRE(back);
+  CHECK_FALSE(back->deleted.has_value());
+  CHECK(back->name == a.name);
+  auto of_a = store.ListProjects(a.id, P(1, 30));
+  REQUIRE(of_a);
+  CHECK(Slugs(of_a->items) == std::vector<std::string>{"blog", "shop"});
+  auto settings = store.GetProjectSettings(shop.id);
+  REQUIRE(settings);
+  REQUIRE(settings->has_value());
+  CHECK(**settings == Changed());
+  auto nothing = store.ListScheduledDeletions();
+  REQUIRE(nothing);
+  CHECK(nothing->organisations.empty());
+  CHECK(nothing->projects.empty());
+}
+
+TEST_CASE("contract: a scheduled project is hidden, keeps its slug and comes back",
+          "[contract][catalogue][deletion]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto a = Org("aaaaaaaaaaaaaa1", "acme");
+  REQUIRE(store.InsertOrganisation(a));
+  auto shop = Proj("ppppppppppppp01", "shop", a);
+  auto blog = Proj("ppppppppppppp02", "blog", a);
+  REQUIRE(store.InsertProject(shop));
+  REQUIRE(store.InsertProject(blog));
+
+  REQUIRE(store.ScheduleProjectDeletion(shop.id, T(1'800'000'000'000'001)));
+  CHECK(store.GetOrganisation(S("acme")));  // the organisation stays
+  CheckHidden(ut->other(), Org("zzzzzzzzzzzzzz9", "ghost"), {shop});
+  auto of_a = store.ListProjects(a.id, P(1, 30));
+  REQUIRE(of_a);
+  CHECK(of_a->total_items == 1);
+  CHECK(Slugs(of_a->items) == std::vector<std::string>{"blog"});
+  CHECK(store.InsertProject(Proj("ppppppppppppp03", "shop", a)).error().code ==
+        ErrorCode::kAlreadyExists);
+  CHECK(store.ScheduleProjectDeletion(I("nnnnnnnnnnnnnn1"), T(1)).error().code ==
+        ErrorCode::kNotFound);
+
+  auto waiting = store.ListScheduledDeletions();
+  REQUIRE(waiting);
+  CHECK(waiting->organisations.empty());
+  REQUIRE(waiting->projects.size() == 1);
+  CHECK(waiting->projects[0].id == shop.id);
+  CHECK(waiting->projects[0].deleted == T(1'800'000'000'000'001));
+
+  // Only live projects count against deleting the organisation without force.
+  CHECK(store.ScheduleOrganisationDeletion(a.id, T(3), DeleteMode::kRefuseIfProjects)
+            .error()
+            .code == ErrorCode::kFailedPrecondition);
+  REQUIRE(store.ScheduleProjectDeletion(blog.id, T(1'800'000'000'000'002)));
+  auto scheduled = store.ScheduleOrganisationDeletion(a.id, T(1'800'000'000'000'003),
+                                                      DeleteMode::kRefuseIfProjects);
+  REQUIRE(scheduled);
+  CHECK(*scheduled == 0);
+
+  // A project's deletion time is the earlier of its own and its organisation's.
+  auto shown = store.GetScheduledProject(S("shop"));
+  REQUIRE(shown);
+  CHECK(shown->deleted == T(1'800'000'000'000'001));
+
+  // No project comes back while its organisation is scheduled.
+  CHECK(store.RestoreProject(shop.id).error().code == ErrorCode::kFailedPrecondition);
+  REQUIRE(store.RestoreOrganisation(a.id));
+  // The projects scheduled on their own stay scheduled with their own time.
+  CHECK(store.GetProject(S("shop")).error().code == ErrorCode::kNotFound);
+  CHECK(store.GetProject(S("blog")).error().code == ErrorCode::kNotFound);
+  auto own = store.GetScheduledProject(S("blog"));
+  REQUIRE(own);
+  CHECK(own->deleted == T(1'800'000'000'000'002));
+
+  REQUIRE(ut->other().RestoreProject(shop.id));
+  auto back = store.GetProject(S("shop"));
+  REQUIRE(back);
+  CHECK(back->org_slug.str() == "acme");
+  CHECK_FALSE(back->deleted.has_value());
+  CHECK(store.RestoreProject(shop.id).error().code == ErrorCode::kFailedPrecondition);
+  CHECK(store.RestoreProject(I("nnnnnnnnnnnnnn1")).error().code == ErrorCode::kNotFound);
+  CHECK(store.RestoreOrganisation(a.id).error().code == ErrorCode::kFailedPrecondition);
+  CHECK(store.RestoreOrganisation(I("zzzzzzzzzzzzzz9")).error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("contract: a project of a scheduled organisation comes back with it",
+          "[contract][catalogue][deletion]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto a = Org("aaaaaaaaaaaaaa1", "acme");
+  REQUIRE(store.InsertOrganisation(a));
+  auto shop = Proj("ppppppppppppp01", "shop", a);
+  REQUIRE(store.InsertProject(shop));
+  REQUIRE(store.ScheduleOrganisationDeletion(a.id, T(1'800'000'000'000'009),
+                                             DeleteMode::kCascade));
+  // Hidden by its organisation, not scheduled on its own: nothing of its own to restore.
+  CHECK(store.RestoreProject(shop.id).error().code == ErrorCode::kFailedPrecondition);
+  auto shown = store.GetScheduledProject(S("shop"));
+  REQUIRE(shown);
+  CHECK(shown->deleted == T(1'800'000'000'000'009));
+  REQUIRE(store.RestoreOrganisation(a.id));
+  CHECK(store.GetProject(S("shop")));
+  CHECK(store.GetScheduledProject(S("shop")).error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("contract: the purge deletes scheduled rows and frees their slugs",
+          "[contract][catalogue][deletion]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  auto a = Org("aaaaaaaaaaaaaa1", "acme");
+  auto b = Org("aaaaaaaaaaaaaa2", "bigco");
+  REQUIRE(store.InsertOrganisation(a));
+  REQUIRE(store.InsertOrganisation(b));
+  auto shop = Proj("ppppppppppppp01", "shop", a);
+  auto blog = Proj("ppppppppppppp02", "blog", a);
+  auto solo = Proj("ppppppppppppp03", "solo", b);
+  for (const auto& p : {shop, blog, solo}) REQUIRE(store.InsertProject(p));
+
+  REQUIRE(store.ScheduleProjectDeletion(solo.id, T(1)));
+  REQUIRE(store.DeleteProject(solo.id));
+  CHECK(store.GetScheduledProject(S("solo")).error().code == ErrorCode::kNotFound);
+  CHECK(store.RestoreProject(solo.id).error().code == ErrorCode::kNotFound);
+  CHECK(store.InsertProject(Proj("ppppppppppppp04", "solo", b)));  // the slug is free again
+
+  // A scheduled project does not stop its organisation's deletion without force, and goes
+  // with it.
+  REQUIRE(store.ScheduleProjectDeletion(blog.id, T(2)));
+  CHECK(store.DeleteOrganisation(a.id, DeleteMode::kRefuseIfProjects).error().code ==
+        ErrorCode::kFailedPrecondition);  // shop is live
+  REQUIRE(store.ScheduleOrganisationDeletion(a.id, T(3), DeleteMode::kCascade));
+  auto deleted = store.DeleteOrganisation(a.id, DeleteMode::kCascade);
+  REQUIRE(deleted);
+  CHECK(*deleted == 2);
+  auto waiting = store.ListScheduledDeletions();
+  REQUIRE(waiting);
+  CHECK(waiting->organisations.empty());
+  CHECK(waiting->projects.empty());
+  CHECK(store.RestoreOrganisation(a.id).error().code == ErrorCode::kNotFound);
+  REQUIRE(store.InsertOrganisation(Org("aaaaaaaaaaaaaa3", "acme")));
+  REQUIRE(store.InsertProject(Proj("ppppppppppppp05", "shop", b)));
+
+  // Without force, an organisation whose projects are all scheduled is deleted with them.
+  auto c = Org("aaaaaaaaaaaaaa4", "cedar");
+  REQUIRE(store.InsertOrganisation(c));
+  auto leaf = Proj("ppppppppppppp06", "leaf", c);
+  REQUIRE(store.InsertProject(leaf));
+  REQUIRE(store.ScheduleProjectDeletion(leaf.id, T(4)));
+  auto emptied = store.DeleteOrganisation(c.id, DeleteMode::kRefuseIfProjects);
+  REQUIRE(emptied);
+  CHECK(*emptied == 1);
+  CHECK(store.GetScheduledProject(S("leaf")).error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("contract: a project created while its organisation is scheduled is refused or counted",
+          "[contract][catalogue][deletion][concurrency]") {
+  // The count ScheduleOrganisationDeletion returns is the number of live projects it hid: no
+  // project may be inserted between that count and the mark (it would vanish uncounted), and
+  // none may be inserted after the mark. Two creators keep inserts in flight on both handles
+  // while the organisation is scheduled.
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto a = Org("aaaaaaaaaaaaaa1", "acme");
+  REQUIRE(ut->store().InsertOrganisation(a));
+  constexpr int kPerCreator = 40;
+  std::atomic<int> inserted{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other_errors{0};
+  std::atomic<bool> scheduled{false};
+  std::atomic<std::int64_t> hidden{-1};
+  auto create = [&](int creator) {
+    auto& store = creator == 0 ? ut->store() : ut->other();
+    for (int i = 0; i < kPerCreator; ++i) {
+      const int n = creator * kPerCreator + i;
+      std::string id = "ppppppppppp" + std::to_string(1000 + n);
+      // Read before the insert starts: once the schedule committed, no insert may succeed.
+      const bool after_schedule = scheduled.load();
+      auto made = store.InsertProject(Proj(id, "proj-" + std::to_string(n), a));
+      if (made) {
+        ++inserted;
+        if (after_schedule) ++other_errors;
+      } else if (made.error().code == ErrorCode::kNotFound) {
+        ++refused;
+      } else {
+        ++other_errors;
+      }
+    }
+  };
+  std::thread first(create, 0);
+  std::thread second(create, 1);
+  std::thread scheduler([&] {
+    while (inserted.load() < 10) std::this_thread::yield();
+    auto done = ut->other().ScheduleOrganisationDeletion(a.id, T(9), DeleteMode::kCascade);
+    if (done) {
+      hidden = *done;
+      scheduled = true;
+    } else {
+      ++other_errors;
+    }
+  });
+  first.join();
+  second.join();
+  scheduler.join();
+  CHECK(other_errors == 0);
+  CHECK(hidden.load() == inserted.load());
+  CHECK(inserted + refused == 2 * kPerCreator);
+  auto waiting = ut->store().ListScheduledDeletions();
+  REQUIRE(waiting);
+  CHECK(static_cast<int>(waiting->projects.size()) == inserted.load());
+}

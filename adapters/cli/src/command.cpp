@@ -1,6 +1,7 @@
 #include "socle/adapters/cli/command.hpp"
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <vector>
 
@@ -26,12 +27,26 @@ enum FlagBit : unsigned {
   kDeleteMissing = 1u << 11,
   kScope = 1u << 12,
   kExpires = 1u << 13,
+  kDescription = 1u << 14,
+  kLevel = 1u << 15,
+  kSubject = 1u << 16,
+  kRoleScope = 1u << 17,
+  kParent = 1u << 18,
+  kPermission = 1u << 19,
+  kMember = 1u << 20,
+  kTeam = 1u << 21,
+  kApiKey = 1u << 22,
+  kKey = 1u << 23,
 };
+
+// Whose policy or explanation: policy grant and org explain take exactly one of these.
+constexpr unsigned kSubjectKinds = kMember | kTeam | kApiKey;
 
 struct FlagSpec {
   FlagBit bit;
   std::string_view name;
   std::string_view value_name;  ///< Empty for a switch.
+  bool repeatable = false;      ///< Every value counts (usage shows "..."), not the last.
 };
 
 constexpr std::array kFlags = {
@@ -39,6 +54,10 @@ constexpr std::array kFlags = {
     FlagSpec{kRegion, "--region", "REGION"},
     FlagSpec{kTier, "--tier", "shared|dedicated"},
     FlagSpec{kOrg, "--org", "ORG"},
+    // Usage lines show flags in this order: whose policy or explanation comes first.
+    FlagSpec{kMember, "--member", "ID"},
+    FlagSpec{kTeam, "--team", "ID"},
+    FlagSpec{kApiKey, "--apikey", "ID"},
     FlagSpec{kForce, "--force", ""},
     FlagSpec{kPage, "--page", "N"},
     FlagSpec{kPerPage, "--per-page", "N"},
@@ -49,7 +68,28 @@ constexpr std::array kFlags = {
     FlagSpec{kDeleteMissing, "--delete-missing", ""},
     FlagSpec{kScope, "--scope", "SCOPE"},
     FlagSpec{kExpires, "--expires", "DATE"},
+    FlagSpec{kDescription, "--description", "TEXT"},
+    FlagSpec{kLevel, "--level", "organisation|role|user"},
+    FlagSpec{kSubject, "--subject", "SUBJECT"},
+    // A name two flags share: role put's --scope is a role's scope, apikey create's a key's
+    // scope. Which one a command line means is decided once its command is known.
+    FlagSpec{kRoleScope, "--scope", "organisation|project"},
+    FlagSpec{kParent, "--parent", "ROLE", true},
+    FlagSpec{kPermission, "--permission", "PERMISSION", true},
+    FlagSpec{kKey, "--key", "KEY"},
 };
+
+// Flags that share a name must agree on taking a value: the command line is split into flags
+// and arguments before the command (and so which of them is meant) is known.
+constexpr bool SharedNamesAgree() {
+  for (const auto& a : kFlags) {
+    for (const auto& b : kFlags) {
+      if (a.name == b.name && a.value_name.empty() != b.value_name.empty()) return false;
+    }
+  }
+  return true;
+}
+static_assert(SharedNamesAgree());
 
 // One row per command: the single description that drives parsing, usage lines and help.
 struct CommandSpec {
@@ -61,6 +101,11 @@ struct CommandSpec {
   unsigned required;           ///< Those of them that must be given.
   std::string_view summary;
   std::string_view details;  ///< Help for its arguments and flags, one line each.
+  /// Flags of which exactly one must be given (shown as "(--a X|--b Y)").
+  unsigned one_of = kNoFlags;
+  /// How many of the first positional arguments may be left out (shown as "[ORG]"), on top of
+  /// the `positionals` that must be there.
+  std::size_t optional = 0;
 };
 
 constexpr std::string_view kPagingHelp =
@@ -91,6 +136,29 @@ constexpr std::array kCommands = {
                 "Delete an organisation.",
                 "  --force            Also delete its projects and their data; without it an\n"
                 "                     organisation that has projects is not deleted.\n"},
+    CommandSpec{"org owner", Verb::kOrgOwner, "ORG EMAIL", 2, kNoFlags, kNoFlags,
+                "Make the member with this e-mail an owner of an organisation.",
+                "  ORG                The organisation's slug.\n"
+                "  EMAIL              A platform member's e-mail address (see member\n"
+                "                     upsert); they join the organisation if they are not in\n"
+                "                     it. Other owners stay owners.\n"},
+    CommandSpec{"org transfer", Verb::kOrgTransfer, "ORG MEMBER_ID", 2, kNoFlags, kNoFlags,
+                "Make a member of an organisation one of its owners.",
+                "  MEMBER_ID          A member of the organisation (see member list). An operator\n"
+                "                     owns nothing, so nobody loses their ownership: to hand it\n"
+                "                     over, revoke the former owner's policy afterwards.\n"},
+    CommandSpec{"org explain", Verb::kOrgExplain, "ORG", 1, kSubjectKinds | kProject | kPermission,
+                kNoFlags, "Explain what a member, a team or an API key may do, and why.",
+                "  --member ID, --team ID, --apikey ID\n"
+                "                     Whose access to explain (exactly one).\n"
+                "  --project PROJECT  On this project of the organisation (default: on the\n"
+                "                     organisation itself).\n"
+                "  --permission PERMISSION\n"
+                "                     A permission (resource.action) to explain, repeatable;\n"
+                "                     default: every permission. See docs/rbac.md.\n"
+                "Prints one line per permission: allowed or denied, and the policy and roles\n"
+                "behind it.\n",
+                kSubjectKinds},
     CommandSpec{"project create", Verb::kProjectCreate, "SLUG", 1, kOrg | kName, kOrg,
                 "Create a project in an organisation.",
                 "  SLUG               Unique across the platform; names /p/SLUG.\n"
@@ -196,15 +264,119 @@ constexpr std::array kCommands = {
                 "                     member's sessions.\n"
                 "  --name NAME        The member's display name (up to 255 characters; kept\n"
                 "                     when not given).\n"},
+    CommandSpec{"member list", Verb::kMemberList, "ORG", 1, kPage | kPerPage, kNoFlags,
+                "List an organisation's members, by e-mail, with their roles and teams.",
+                kPagingHelp},
+    CommandSpec{"member remove", Verb::kMemberRemove, "ORG MEMBER_ID", 2, kNoFlags, kNoFlags,
+                "Remove a member from an organisation, with their policies and team places.",
+                "An organisation's last owner cannot be removed: make another owner first.\n"},
+    CommandSpec{"member invite", Verb::kMemberInvite, "ORG EMAIL ROLE", 3, kProject, kNoFlags,
+                "Invite someone to an organisation by e-mail; the token is shown once.",
+                "  EMAIL              The invitee's e-mail address.\n"
+                "  ROLE               The role they get by accepting (see role list); not owner.\n"
+                "  --project PROJECT  Give a project role on this project only.\n"
+                "Nothing is mailed: pass the token to the invitee, who accepts it through the\n"
+                "platform API (POST /api/v1/invitations/accept) within 7 days.\n"},
+    CommandSpec{"member invitations", Verb::kMemberInvitations, "ORG", 1, kPage | kPerPage,
+                kNoFlags, "List an organisation's invitations, newest first (never their tokens).",
+                kPagingHelp},
+    CommandSpec{"member revoke-invitation", Verb::kMemberRevokeInvitation, "ORG ID", 2, kNoFlags,
+                kNoFlags, "Revoke a pending invitation: its token stops working.",
+                "  ID                 The invitation's id (see member invitations).\n"},
+    CommandSpec{"team list", Verb::kTeamList, "ORG", 1, kNoFlags, kNoFlags,
+                "List an organisation's teams, by name.", ""},
+    CommandSpec{"team create", Verb::kTeamCreate, "ORG NAME", 2, kDescription, kNoFlags,
+                "Create a team in an organisation.",
+                "  NAME               1-100 characters, unique in the organisation (whatever the\n"
+                "                     case).\n"
+                "  --description TEXT What the team is for (up to 1000 characters).\n"},
+    CommandSpec{"team show", Verb::kTeamShow, "ORG ID", 2, kNoFlags, kNoFlags,
+                "Show a team and its members.", ""},
+    CommandSpec{"team rename", Verb::kTeamRename, "ORG ID NAME", 3, kDescription, kNoFlags,
+                "Rename a team.",
+                "  --description TEXT Also replace its description.\n"},
+    CommandSpec{"team delete", Verb::kTeamDelete, "ORG ID", 2, kNoFlags, kNoFlags,
+                "Delete a team and its policies; its members stay in the organisation.", ""},
+    CommandSpec{"team add", Verb::kTeamAdd, "ORG TEAM_ID MEMBER_ID", 3, kNoFlags, kNoFlags,
+                "Add a member of the organisation to a team: they get the team's roles.", ""},
+    CommandSpec{"team remove", Verb::kTeamRemove, "ORG TEAM_ID MEMBER_ID", 3, kNoFlags, kNoFlags,
+                "Remove a member from a team.", ""},
+    CommandSpec{"role list", Verb::kRoleList, "ORG", 1, kNoFlags, kNoFlags,
+                "List an organisation's roles, built-in then custom.",
+                "With --json: every role with its own and its effective permissions.\n"},
+    CommandSpec{"role put", Verb::kRolePut, "ORG ID", 2, kName | kRoleScope | kParent | kPermission,
+                kName | kRoleScope, "Create or replace a custom role of an organisation.",
+                "  ID                 1-64 of a-z, 0-9, '_', '.' and '-'; not a built-in role's.\n"
+                "  --name NAME        Display name.\n"
+                "  --scope SCOPE      organisation (it applies to every project) or project.\n"
+                "  --parent ROLE      A role whose permissions it inherits, repeatable. A\n"
+                "                     project role cannot inherit an organisation role.\n"
+                "  --permission PERMISSION\n"
+                "                     A permission (resource.action) it grants, repeatable.\n"
+                "A role of the same ID is replaced whole.\n"},
+    CommandSpec{"role delete", Verb::kRoleDelete, "ORG ID", 2, kNoFlags, kNoFlags,
+                "Delete a custom role (refused while bound, offered or inherited).", ""},
+    CommandSpec{"policy list", Verb::kPolicyList, "ORG", 1, kNoFlags, kNoFlags,
+                "List an organisation's policies: who holds which role, where.", ""},
+    CommandSpec{"policy grant", Verb::kPolicyGrant, "ORG ROLE", 2, kSubjectKinds | kProject,
+                kNoFlags, "Bind a role to a member, a team or an API key of an organisation.",
+                "  ROLE               A role of the organisation (see role list); not owner,\n"
+                "                     which org owner and org transfer give.\n"
+                "  --member ID, --team ID, --apikey ID\n"
+                "                     Who gets the role (exactly one).\n"
+                "  --project PROJECT  On this project only (a project role); default: on the\n"
+                "                     whole organisation.\n",
+                kSubjectKinds},
+    CommandSpec{"policy revoke", Verb::kPolicyRevoke, "ORG POLICY_ID", 2, kNoFlags, kNoFlags,
+                "Remove a policy; an organisation's last owner policy stays.", ""},
+    CommandSpec{"flag list", Verb::kFlagList, "[ORG]", 0, kNoFlags, kNoFlags,
+                "List feature flags: the global ones, or an organisation's and the global ones.",
+                "  ORG                The organisation; left out: the global flags only.\n",
+                kNoFlags, 1},
+    CommandSpec{"flag set", Verb::kFlagSet, "[ORG] KEY VALUE", 2,
+                kLevel | kSubject | kDescription, kNoFlags, "Set a feature flag.",
+                "  ORG                The organisation; left out: a global flag.\n"
+                "  KEY                1-64 of a-z, 0-9, '_', '.' and '-'.\n"
+                "  VALUE              true, false, a number or a \"quoted string\" are read as\n"
+                "                     JSON; anything else is taken as a string.\n"
+                "  --level LEVEL      organisation (the default with ORG), role or user. The most\n"
+                "                     specific level wins: user, role, organisation, global.\n"
+                "  --subject SUBJECT  The role id (--level role) or member id (--level user).\n"
+                "  --description TEXT What the flag is for (up to 500 characters).\n",
+                kNoFlags, 1},
+    CommandSpec{"flag delete", Verb::kFlagDelete, "[ORG] KEY", 1, kLevel | kSubject, kNoFlags,
+                "Delete a feature flag at one level.",
+                "  ORG                The organisation; left out: a global flag.\n"
+                "  --level LEVEL      organisation (the default with ORG), role or user.\n"
+                "  --subject SUBJECT  The role id (--level role) or member id (--level user).\n",
+                kNoFlags, 1},
+    CommandSpec{"flag eval", Verb::kFlagEval, "ORG", 1, kMember | kKey, kNoFlags,
+                "Show the feature flags' values in an organisation, and where they come from.",
+                "  --member ID        As they are for this member (their roles, their own\n"
+                "                     flags); default: for no member in particular.\n"
+                "  --key KEY          Only this flag (default: every flag that is set).\n"},
+    CommandSpec{"orgkey create", Verb::kOrgKeyCreate, "ORG NAME ROLE", 3, kProject | kExpires,
+                kNoFlags, "Create an organisation's API key with a role; shown once.",
+                "  NAME               What the key is for (1-100 characters).\n"
+                "  ROLE               What it may do (see role list); not owner.\n"
+                "  --project PROJECT  Give a project role on this project only.\n"
+                "  --expires DATE     When the key stops working (YYYY-MM-DD or an instant).\n"
+                "The key acts on the platform API and on the data API of the organisation's\n"
+                "projects, within its role: 'Authorization: Bearer sk_...'.\n"},
+    CommandSpec{"orgkey list", Verb::kOrgKeyList, "ORG", 1, kNoFlags, kNoFlags,
+                "List an organisation's API keys and their roles (never their secrets).", ""},
+    CommandSpec{"orgkey revoke", Verb::kOrgKeyRevoke, "ORG ID", 2, kNoFlags, kNoFlags,
+                "Revoke an organisation's API key: it stops working and loses its policies.",
+                "  ID                 The key's id (see orgkey list).\n"},
     CommandSpec{"maintenance run", Verb::kMaintenanceRun, "", 0, kNoFlags, kNoFlags,
                 "Run the periodic clean-up now: spent member sessions, old sign-in attempts.",
                 "Deletes expired refresh tokens, those revoked or exchanged more than a day ago,\n"
                 "and sign-in attempts older than 90 days (socle-server also does this hourly).\n"},
 };
 
-constexpr std::array<std::string_view, 10> kGroups = {
-    "org",       "project", "region", "collection", "settings",
-    "superuser", "keys",    "apikey", "member",     "maintenance"};
+constexpr std::array<std::string_view, 15> kGroups = {
+    "org",    "project", "region", "collection", "settings", "superuser", "keys",  "apikey",
+    "member", "team",    "role",   "policy",     "flag",     "orgkey",    "maintenance"};
 
 constexpr std::string_view kCommonOptions =
     "  --json             Print the result as JSON, in the HTTP API's shapes.\n"
@@ -235,14 +407,40 @@ const FlagSpec* FindFlag(std::string_view name) {
   return nullptr;
 }
 
+// The flag of this name that `spec` takes (names can be shared, see kFlags); nullptr if none.
+const FlagSpec* FindFlagOf(const CommandSpec& spec, std::string_view name) {
+  for (const auto& flag : kFlags) {
+    if (flag.name == name && (spec.flags & flag.bit) != 0) return &flag;
+  }
+  return nullptr;
+}
+
+std::string FlagText(const FlagSpec& flag) {
+  std::string text = std::string(flag.name);
+  if (!flag.value_name.empty()) text += " " + std::string(flag.value_name);
+  return text;
+}
+
 std::string Usage(const CommandSpec& spec) {
   std::string out = "socle " + std::string(spec.path);
   if (!spec.arguments.empty()) out += " " + std::string(spec.arguments);
+  bool one_of_shown = false;
   for (const auto& flag : kFlags) {
     if ((spec.flags & flag.bit) == 0) continue;
-    std::string text = std::string(flag.name);
-    if (!flag.value_name.empty()) text += " " + std::string(flag.value_name);
+    if ((spec.one_of & flag.bit) != 0) {
+      // The whole group at the place of its first flag: "(--member ID|--team ID|--apikey ID)".
+      if (one_of_shown) continue;
+      one_of_shown = true;
+      std::string group;
+      for (const auto& member : kFlags) {
+        if ((spec.one_of & member.bit) != 0) group += (group.empty() ? "" : "|") + FlagText(member);
+      }
+      out += " (" + group + ")";
+      continue;
+    }
+    std::string text = FlagText(flag);
     out += (spec.required & flag.bit) != 0 ? " " + text : " [" + text + "]";
+    if (flag.repeatable) out += "...";
   }
   return out;
 }
@@ -263,7 +461,9 @@ Tokens Tokenize(std::span<const std::string> args) {
   bool only_positionals = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (only_positionals || arg == "-" || !arg.starts_with('-')) {
+    // No flag starts with a digit: "-1.5" is a negative number (a flag's VALUE), not a flag.
+    const bool negative_number = arg.size() > 1 && arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9';
+    if (only_positionals || arg == "-" || !arg.starts_with('-') || negative_number) {
       tokens.positionals.push_back(arg);
       continue;
     }
@@ -397,33 +597,67 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
     return Usage(
         "unknown flag " + tokens.unknown_flags.front() + " for socle " + std::string(topic), topic);
   }
-  for (const auto& [flag, value] : tokens.flags) {
-    if ((spec->flags & flag->bit) == 0) {
-      return Usage("socle " + std::string(topic) + " does not take " + std::string(flag->name),
+  // Each flag as this command means it (a name can belong to several, see kFlags).
+  std::vector<std::pair<const FlagSpec*, std::string>> flags;
+  for (const auto& [any, value] : tokens.flags) {
+    const FlagSpec* flag = FindFlagOf(*spec, any->name);
+    if (flag == nullptr) {
+      return Usage("socle " + std::string(topic) + " does not take " + std::string(any->name),
                    topic);
     }
+    flags.emplace_back(flag, value);
   }
   std::span<const std::string> arguments(words.begin() + static_cast<std::ptrdiff_t>(consumed),
                                          words.end());
   auto names = ArgumentNames(spec->arguments);
+  const std::size_t most = spec->positionals + spec->optional;
   if (arguments.size() < spec->positionals) {
-    return Usage("missing " + names[arguments.size()], topic);
+    // Too few: the optional leading ones are all left out, the next required one is missing.
+    return Usage("missing " + names[spec->optional + arguments.size()], topic);
   }
-  if (arguments.size() > spec->positionals) {
-    return Usage("unexpected argument \"" + arguments[spec->positionals] + "\"", topic);
+  if (arguments.size() > most) {
+    return Usage("unexpected argument \"" + arguments[most] + "\"", topic);
+  }
+  const std::size_t left_out = most - arguments.size();
+  for (std::size_t i = 0; i + left_out < spec->optional; ++i) {
+    // "" stands for an argument left out; one given must name something.
+    if (arguments[i].empty()) {
+      std::string name = names[i + left_out];
+      if (name.size() > 2 && name.front() == '[') name = name.substr(1, name.size() - 2);
+      return Usage(name + " must not be empty (leave it out instead)", topic);
+    }
   }
   for (const auto& flag : kFlags) {
     if ((spec->required & flag.bit) == 0) continue;
     bool given = false;
-    for (const auto& [seen, value] : tokens.flags) given = given || seen == &flag;
+    for (const auto& [seen, value] : flags) given = given || seen == &flag;
     if (!given) {
       return Usage("missing " + std::string(flag.name) + " " + std::string(flag.value_name), topic);
     }
   }
+  if (spec->one_of != kNoFlags) {
+    unsigned given = 0;
+    for (const auto& [seen, value] : flags) given |= seen->bit & spec->one_of;
+    if (given == 0 || std::popcount(given) > 1) {
+      std::vector<const FlagSpec*> group;
+      for (const auto& flag : kFlags) {
+        if ((spec->one_of & flag.bit) != 0) group.push_back(&flag);
+      }
+      std::string listed;
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        listed += (i == 0 ? "" : i + 1 == group.size() ? " or " : ", ") +
+                  (given == 0 ? FlagText(*group[i]) : std::string(group[i]->name));
+      }
+      return Usage(given == 0 ? "missing " + listed : "give only one of " + listed, topic);
+    }
+  }
 
   command.verb = spec->verb;
-  if (!arguments.empty()) command.slug = arguments[0];
-  if (arguments.size() > 1) {
+  command.arguments.assign(left_out, std::string());
+  command.arguments.insert(command.arguments.end(), arguments.begin(), arguments.end());
+  if (!command.arguments.empty()) command.slug = command.arguments[0];
+  // The access commands read `arguments`; the others name their second argument as before.
+  if (arguments.size() > 1 && !command.NeedsAccess()) {
     // member upsert's PASSWORD is not a name: --name, applied below, names the member.
     if (spec->verb == Verb::kMemberUpsert) {
       command.password = arguments[1];
@@ -432,7 +666,7 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
     }
   }
   // A repeated flag takes its last value, as with the settings flags.
-  for (const auto& [flag, value] : tokens.flags) {
+  for (const auto& [flag, value] : flags) {
     switch (flag->bit) {
       case kName:
         command.name = value;
@@ -457,6 +691,42 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
         break;
       case kExpires:
         command.expires = value;
+        break;
+      case kDescription:
+        command.description = value;
+        break;
+      case kLevel:
+        if (value != "global" && value != "organisation" && value != "role" && value != "user") {
+          return Usage("--level must be organisation, role or user (or global)", topic);
+        }
+        command.level = value;
+        break;
+      case kSubject:
+        command.subject = value;
+        break;
+      case kRoleScope:
+        if (value != "organisation" && value != "project") {
+          return Usage("--scope must be organisation or project", topic);
+        }
+        command.role_scope = value;
+        break;
+      case kParent:
+        command.parents.push_back(value);  // repeatable: every one counts
+        break;
+      case kPermission:
+        command.permissions.push_back(value);  // repeatable: every one counts
+        break;
+      case kMember:
+        command.member = value;
+        break;
+      case kTeam:
+        command.team = value;
+        break;
+      case kApiKey:
+        command.api_key = value;
+        break;
+      case kKey:
+        command.key = value;
         break;
       case kOut:
         command.out_file = value;
@@ -521,7 +791,8 @@ std::string HelpText(std::string_view topic) {
   if (!group) {
     out +=
         "socle: operate a Socle platform from the command line: migrate the catalogue store,\n"
-        "manage regions, organisations, projects, their collections and settings.\n\n";
+        "manage regions, organisations, projects, their collections and settings, and the\n"
+        "organisations' members, teams, roles, policies, feature flags and API keys.\n\n";
   }
   out += UsageLine(topic) + "\n\nCommands:\n";
   for (const auto& spec : kCommands) {

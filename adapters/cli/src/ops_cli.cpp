@@ -5,8 +5,10 @@
 #include <fstream>
 #include <system_error>
 
+#include "access_commands.hpp"
 #include "catalogue_json.hpp"
 #include "collection_output.hpp"
+#include "report_error.hpp"
 #include "socle/adapters/json/collection_json.hpp"
 #include "socle/adapters/json/json_parser.hpp"
 #include "socle/adapters/json/project_settings_json.hpp"
@@ -35,31 +37,10 @@ constexpr std::size_t kMaxImportDepth = 64;
 // with many rate limit rules.
 constexpr std::size_t kMaxSettingsBytes = std::size_t{1} << 20;
 
-std::string Plural(std::int64_t count, std::string_view noun) {
-  return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
-}
-
 // A region's store URL as text output shows it: password hidden, the empty URL named.
 std::string StoreUrlText(const domain::Region& region) {
   if (region.store_url.empty()) return "(this instance's own store)";
   return domain::RedactUrlPassword(region.store_url);
-}
-
-// A note on stderr when a list is cut to one page, so that a human does not take the page for
-// everything; scripts read totalItems from --json instead.
-template <typename T>
-void NoteMorePages(std::ostream& err, const domain::PageOf<T>& page, std::string_view noun) {
-  if (page.total_items <= static_cast<std::int64_t>(page.items.size())) return;
-  if (page.items.empty()) {
-    err << "Page " << page.page << " is past the end: " << Plural(page.total_items, noun) << " in "
-        << page.TotalPages() << " pages of " << page.per_page << ".\n";
-    return;
-  }
-  std::int64_t first = (page.page - 1) * page.per_page + 1;
-  std::int64_t last = first + static_cast<std::int64_t>(page.items.size()) - 1;
-  err << "Showing " << first << "-" << last << " of " << Plural(page.total_items, noun);
-  if (page.page < page.TotalPages()) err << "; next: --page " << (page.page + 1);
-  err << ".\n";
 }
 
 // What errno says, for messages about a local file.
@@ -218,15 +199,7 @@ int OpsCli::ReportSettingsError(const domain::Error& error) {
 
 int OpsCli::ReportStoreError(const domain::Error& error) { return Fail(error); }
 
-int OpsCli::Fail(const domain::Error& error) {
-  err_ << "socle: " << error.message << "\n";
-  for (const auto& field : error.fields)
-    err_ << "  " << field.field << ": " << field.message << "\n";
-  // The operator running the CLI is the person the internal detail is for (the HTTP adapter
-  // logs it instead); it never holds a password, adapters redact URLs.
-  if (!error.internal.empty()) err_ << "  detail: " << error.internal << "\n";
-  return kExitError;
-}
+int OpsCli::Fail(const domain::Error& error) { return ReportError(err_, error); }
 
 int OpsCli::Run(std::span<const std::string> args, CatalogueServices& services) {
   auto command = Parse(args);
@@ -301,6 +274,39 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
     case Verb::kMemberUpsert:
     case Verb::kMaintenanceRun:
       return AuthCommand(command, *services);
+    case Verb::kOrgOwner:
+    case Verb::kOrgTransfer:
+    case Verb::kOrgExplain:
+    case Verb::kMemberList:
+    case Verb::kMemberRemove:
+    case Verb::kMemberInvite:
+    case Verb::kMemberInvitations:
+    case Verb::kMemberRevokeInvitation:
+    case Verb::kTeamList:
+    case Verb::kTeamCreate:
+    case Verb::kTeamShow:
+    case Verb::kTeamRename:
+    case Verb::kTeamDelete:
+    case Verb::kTeamAdd:
+    case Verb::kTeamRemove:
+    case Verb::kRoleList:
+    case Verb::kRolePut:
+    case Verb::kRoleDelete:
+    case Verb::kPolicyList:
+    case Verb::kPolicyGrant:
+    case Verb::kPolicyRevoke:
+    case Verb::kFlagList:
+    case Verb::kFlagSet:
+    case Verb::kFlagDelete:
+    case Verb::kFlagEval:
+    case Verb::kOrgKeyCreate:
+    case Verb::kOrgKeyList:
+    case Verb::kOrgKeyRevoke:
+      if (services->access == nullptr) {
+        return Fail(domain::Error::Internal(
+            "access control (members, teams, roles, policies) is not available to this command"));
+      }
+      return AccessCommands(out_, err_, services->store, *services->access).Run(command);
     case Verb::kHelp:
     case Verb::kVersion:
     case Verb::kMigrate:
@@ -779,14 +785,8 @@ int OpsCli::ApiKeyCommand(const Command& command, application::ManageApiKeys& ke
   if (command.verb == Verb::kApiKeyCreate) {
     std::optional<domain::Timestamp> expires;
     if (command.expires) {
-      std::string text = *command.expires;
-      if (text.size() == 10) text += " 00:00:00Z";  // a day: its first instant, UTC
-      auto parsed = domain::Timestamp::Parse(text);
-      if (!parsed) {
-        return Fail(domain::Error::Field("expires", "validation_invalid_date",
-                                         "Give a date (YYYY-MM-DD) or an instant "
-                                         "(YYYY-MM-DD HH:MM:SSZ)."));
-      }
+      auto parsed = ParseExpiry(*command.expires);
+      if (!parsed) return Fail(parsed.error());
       expires = *parsed;
     }
     auto made = keys.Create(project, command.slug, command.scopes, expires);

@@ -46,4 +46,8 @@ void PrintFields(std::ostream& out,
   }
 }
 
+std::string Plural(std::int64_t count, std::string_view noun) {
+  return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
+}
+
 }  // namespace socle::adapters::cli

@@ -1,5 +1,6 @@
 #include "setting_spec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -157,6 +158,111 @@ Result<void> ApplyDatabaseUrl(std::string_view text, Settings& settings) {
   return {};
 }
 
+bool IsAsciiAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// A path as RFC 3986 allows it (pchar and '/'), percent escapes complete: a link built from it
+// must reach mail clients and terminals exactly as written.
+bool IsUrlPath(std::string_view path) {
+  constexpr std::string_view kAllowed = "-._~!$&'()*+,;=:@/";
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '%') {
+      if (i + 2 >= path.size() || !IsHexDigit(path[i + 1]) || !IsHexDigit(path[i + 2])) {
+        return false;
+      }
+      i += 2;
+      continue;
+    }
+    if (!IsAsciiAlnum(c) && kAllowed.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// The host[:port] of an absolute URL: a DNS name or IPv4 address, or an IPv6 address in
+// brackets; the port, when given, 1 to 65535.
+Result<void> CheckAuthority(std::string_view authority) {
+  if (authority.empty()) return Problem("must name a host, e.g. https://socle.example.org");
+  if (authority.find('@') != std::string_view::npos) {
+    // Credentials in a link would be mailed to every invitee.
+    return Problem("must not hold a user name or password");
+  }
+  std::string_view host;
+  std::string_view port;
+  bool has_port = false;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return Problem("has an unclosed '[' in its host");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return Problem("has text after its bracketed host");
+      port = after.substr(1);
+      has_port = true;
+    }
+    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != host.npos) {
+      return Problem("must have an IPv6 address between its brackets");
+    }
+  } else {
+    const auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      has_port = true;
+    }
+    const bool name_like = std::all_of(host.begin(), host.end(), [](char c) {
+      return IsAsciiAlnum(c) || c == '-' || c == '.';
+    });
+    if (host.empty() || !name_like || host.starts_with('.') || host.starts_with('-')) {
+      return Problem("must name a host of letters, digits, '-' and '.' (IPv6 in brackets)");
+    }
+  }
+  if (has_port) {
+    auto number = ParseDigits(port);
+    if (!number || *number < 1 || *number > 65535) {
+      return Problem("the port must be a number from 1 to 65535");
+    }
+  }
+  return {};
+}
+
+// Where clients reach the server, for the links it mails and prints: an absolute http(s) URL
+// to which a path ("/_/invitations") is appended, so no query, fragment or trailing slash.
+Result<void> ApplyPublicUrl(std::string_view text, Settings& settings) {
+  if (text.empty()) {
+    settings.public_url.clear();
+    return {};
+  }
+  constexpr std::string_view kShape =
+      "must be an absolute http:// or https:// URL, e.g. https://socle.example.org";
+  const auto separator = text.find("://");
+  if (separator == std::string_view::npos) return Problem(std::string(kShape));
+  std::string scheme(text.substr(0, separator));
+  for (char& c : scheme) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  if (scheme != "http" && scheme != "https") return Problem(std::string(kShape));
+  const std::string_view rest = text.substr(separator + 3);
+  if (rest.find('?') != std::string_view::npos) return Problem("must not have a query (?...)");
+  if (rest.find('#') != std::string_view::npos) return Problem("must not have a fragment (#...)");
+  const auto slash = rest.find('/');
+  const std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+  if (auto checked = CheckAuthority(authority); !checked) return checked;
+  if (!IsUrlPath(path)) {
+    return Problem("has a character that a URL path cannot hold (spaces must be %20)");
+  }
+  // "https://host/" and "https://host" name the same place; links append "/_/...".
+  while (path.ends_with('/')) path.remove_suffix(1);
+  settings.public_url = scheme + "://" + std::string(authority) + std::string(path);
+  return {};
+}
+
 Result<void> ApplyLogLevel(std::string_view text, Settings& settings) {
   if (text != "debug" && text != "info" && text != "warn" && text != "error") {
     return Problem("must be one of debug, info, warn, error");
@@ -198,6 +304,13 @@ constexpr std::array kSpecs = {
     SettingSpec{"--data-dir", "DIR", "SOCLE_DATA_DIR", "data_dir",
                 "Directory of the embedded store and local files.", ValueKind::kText, false,
                 &ApplyDataDir, &ShowText<&Settings::data_dir>},
+    SettingSpec{"--deletion-grace-days", "DAYS", "SOCLE_DELETION_GRACE_DAYS",
+                "data.deletion_grace_days",
+                "Days a deleted organisation or project can be restored before it is purged "
+                "with all its data (0: purged at once).",
+                ValueKind::kNumber, false,
+                &ApplyInteger<&Settings::deletion_grace_days, 0, 3650>,
+                &ShowInteger<&Settings::deletion_grace_days>},
     SettingSpec{"--database-url", "URL", "SOCLE_DATABASE_URL", "database.url",
                 "Catalogue store: sqlite://PATH, postgres://..., memory:// (default: SQLite "
                 "in the data directory).",
@@ -214,6 +327,11 @@ constexpr std::array kSpecs = {
     SettingSpec{"--http", "ADDR:PORT", "SOCLE_HTTP", "http.address",
                 "Address and port socle-server listens on (port 0: any free port).",
                 ValueKind::kText, false, &ApplyListen, &ShowListen},
+    SettingSpec{"--public-url", "URL", "SOCLE_PUBLIC_URL", "http.public_url",
+                "The URL clients reach this server at (https://socle.example.org); used in "
+                "links sent by e-mail and printed (invitation and setup links). Default: "
+                "http://ADDRESS:PORT when listening on a concrete address.",
+                ValueKind::kText, false, &ApplyPublicUrl, &ShowText<&Settings::public_url>},
     SettingSpec{"--http-threads", "N", "SOCLE_HTTP_THREADS", "http.threads",
                 "Threads running the HTTP event loop.", ValueKind::kNumber, false,
                 &ApplyInteger<&Settings::http_threads, 1, 256>,

@@ -1,16 +1,15 @@
 #include "socle/adapters/http/platform_api.hpp"
 
-#include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "page_query.hpp"
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/json/catalogue_json.hpp"
 #include "socle/adapters/json/json_writer.hpp"
-#include "socle/application/validation.hpp"
 #include "socle/domain/page.hpp"
 #include "socle/domain/slug.hpp"
 
@@ -28,33 +27,6 @@ constexpr std::string_view kOrgs = "/api/v1/orgs";
 constexpr std::string_view kProjects = "/api/v1/projects";
 
 // --- request parsing
-
-Result<std::int64_t> ParseWholeNumber(std::string_view text, std::string field) {
-  std::int64_t value = 0;
-  const bool digits_only =
-      !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      });
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (!digits_only || ec != std::errc() || end != text.data() + text.size()) {
-    return domain::Fail(
-        Error::Field(std::move(field), "validation_invalid_number", "Must be a whole number."));
-  }
-  return value;
-}
-
-// page and perPage, PocketBase's list parameters; both problems are reported together.
-Result<domain::PageRequest> ReadPage(const Request& request) {
-  application::FieldErrors errors;
-  std::optional<std::int64_t> page = domain::PageRequest{}.page;
-  std::optional<std::int64_t> per_page = domain::PageRequest{}.per_page;
-  if (auto text = request.Query("page")) page = errors.Take(ParseWholeNumber(*text, "page"));
-  if (auto text = request.Query("perPage")) {
-    per_page = errors.Take(ParseWholeNumber(*text, "perPage"));
-  }
-  if (!errors.empty()) return domain::Fail(errors.Release());
-  return domain::PageRequest::Make(*page, *per_page);
-}
 
 // A PATCH body of an organisation or a project: {name?}. The slug is immutable (it is in URLs
 // and audit records), so sending one is a field error rather than an unknown field.
@@ -102,12 +74,44 @@ Response JsonResponse(int status, const T& value, Write write) {
   return Response::Json(status, std::move(w).Take());
 }
 
+// The answer to a DELETE: 202 {deleted, purgeAfter} while the deletion waits for its purge
+// (and can be restored), 204 when it was purged at once.
+Response DeletionResponse(const application::Deletion& deletion) {
+  if (!deletion.purge_after) return Response::Empty(204);
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("deleted").String(deletion.deleted.ToApiString());
+  w.Key("purgeAfter").String(deletion.purge_after->ToApiString());
+  w.EndObject();
+  return Response::Json(202, std::move(w).Take());
+}
+
+// {items: [{kind, slug, name, deleted, purgeAfter}]}: the trash is small (what one caller may
+// restore), so it is not paged.
+void WriteTrash(JsonWriter& w, const std::vector<application::DeletedItem>& items) {
+  w.BeginObject();
+  w.Key("items").BeginArray();
+  for (const auto& item : items) {
+    w.BeginObject();
+    w.Key("kind").String(item.kind == application::DeletedItem::Kind::kOrganisation
+                             ? "organisation"
+                             : "project");
+    w.Key("slug").String(item.slug.str());
+    w.Key("name").String(item.name.str());
+    w.Key("deleted").String(item.deleted.ToApiString());
+    w.Key("purgeAfter").String(item.purge_after.ToApiString());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
 }  // namespace
 
-PlatformApi::PlatformApi(application::ManageOrganisations& organisations,
-                         application::ManageProjects& projects,
-                         application::ManageRegions& regions, JsonLimits limits)
-    : organisations_(organisations), projects_(projects), regions_(regions), limits_(limits) {}
+PlatformApi::PlatformApi(application::PlatformCatalogue& catalogue,
+                         application::ManageRegions& regions, PrincipalIdentifier identify,
+                         JsonLimits limits)
+    : catalogue_(catalogue), regions_(regions), identify_(std::move(identify)), limits_(limits) {}
 
 Result<void> PlatformApi::Register(Router& router) {
   struct Entry {
@@ -122,11 +126,14 @@ Result<void> PlatformApi::Register(Router& router) {
       {Method::kGet, "/api/v1/orgs/{org}", &PlatformApi::GetOrganisation},
       {Method::kPatch, "/api/v1/orgs/{org}", &PlatformApi::UpdateOrganisation},
       {Method::kDelete, "/api/v1/orgs/{org}", &PlatformApi::DeleteOrganisation},
+      {Method::kPost, "/api/v1/orgs/{org}/restore", &PlatformApi::RestoreOrganisation},
       {Method::kGet, "/api/v1/orgs/{org}/projects", &PlatformApi::ListProjects},
       {Method::kPost, "/api/v1/orgs/{org}/projects", &PlatformApi::CreateProject},
       {Method::kGet, "/api/v1/projects/{project}", &PlatformApi::GetProject},
       {Method::kPatch, "/api/v1/projects/{project}", &PlatformApi::UpdateProject},
       {Method::kDelete, "/api/v1/projects/{project}", &PlatformApi::DeleteProject},
+      {Method::kPost, "/api/v1/projects/{project}/restore", &PlatformApi::RestoreProject},
+      {Method::kGet, "/api/v1/trash", &PlatformApi::ListTrash},
   };
   for (const auto& entry : entries) {
     auto added = router.Add(entry.method, entry.pattern,
@@ -138,21 +145,29 @@ Result<void> PlatformApi::Register(Router& router) {
   return {};
 }
 
-Response PlatformApi::ListRegions(const Request&) {
+Response PlatformApi::ListRegions(const Request& request) {
+  // Regions are the platform's placement targets: any signed-in caller may see them (their
+  // store URLs are redacted), nobody else.
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   auto regions = regions_.List();
   if (!regions) return ErrorResponse(regions.error());
   return JsonResponse(200, *regions, json::WriteRegionList);
 }
 
 Response PlatformApi::ListOrganisations(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   auto page = ReadPage(request);
   if (!page) return ErrorResponse(page.error());
-  auto result = organisations_.List(*page);
+  auto result = catalogue_.ListOrganisations(*by, *page);
   if (!result) return ErrorResponse(result.error());
   return JsonResponse(200, *result, json::WriteOrganisationPage);
 }
 
 Response PlatformApi::CreateOrganisation(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   auto body = ReadJsonBody(request, limits_);
   if (!body) return ErrorResponse(body.error());
   JsonObjectReader reader(*body, {"slug", "name", "region", "tier"});
@@ -163,7 +178,7 @@ Response PlatformApi::CreateOrganisation(const Request& request) {
   input.tier = reader.OptionalString("tier");
   if (auto checked = reader.Finish(); !checked) return ErrorResponse(checked.error());
 
-  auto org = organisations_.Create(input);
+  auto org = catalogue_.CreateOrganisation(*by, input);
   if (!org) return ErrorResponse(WithNotUnique(std::move(org.error())));
   Response response = JsonResponse(201, *org, json::WriteOrganisation);
   response.SetHeader("Location", std::string(kOrgs) + "/" + org->slug.str());
@@ -171,45 +186,71 @@ Response PlatformApi::CreateOrganisation(const Request& request) {
 }
 
 Response PlatformApi::GetOrganisation(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   const std::string_view slug = request.Param("org");
   if (!IsSlug(slug)) return NotFound();
-  auto org = organisations_.Get(slug);
+  auto org = catalogue_.GetOrganisation(*by, slug);
   if (!org) return ErrorResponse(org.error());
   return JsonResponse(200, *org, json::WriteOrganisation);
 }
 
 Response PlatformApi::UpdateOrganisation(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   const std::string_view slug = request.Param("org");
   if (!IsSlug(slug)) return NotFound();
   auto name = ReadRename(request, limits_);
   if (!name) return ErrorResponse(name.error());
 
-  auto org = *name ? organisations_.Rename(slug, **name) : organisations_.Get(slug);
+  if (!*name) {
+    // An empty PATCH still needs the permission to update: it must not become a way to read.
+    auto found = catalogue_.RequireOrganisation(*by, slug, "organisation.update");
+    if (!found) return ErrorResponse(found.error());
+    return JsonResponse(200, found->first, json::WriteOrganisation);
+  }
+  auto org = catalogue_.RenameOrganisation(*by, slug, **name);
   if (!org) return ErrorResponse(org.error());
   return JsonResponse(200, *org, json::WriteOrganisation);
 }
 
 Response PlatformApi::DeleteOrganisation(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   const std::string_view slug = request.Param("org");
   if (!IsSlug(slug)) return NotFound();
   auto force = ReadForce(request);
   if (!force) return ErrorResponse(force.error());
-  auto deleted = organisations_.Delete(slug, *force);
+  auto deleted = catalogue_.DeleteOrganisation(*by, slug, *force);
   if (!deleted) return ErrorResponse(deleted.error());
-  return Response::Empty(204);
+  return DeletionResponse(*deleted);
+}
+
+Response PlatformApi::RestoreOrganisation(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
+  const std::string_view slug = request.Param("org");
+  if (!IsSlug(slug)) return NotFound();
+  auto org = catalogue_.RestoreOrganisation(*by, slug);
+  if (!org) return ErrorResponse(org.error());
+  return JsonResponse(200, *org, json::WriteOrganisation);
 }
 
 Response PlatformApi::ListProjects(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   const std::string_view org = request.Param("org");
   if (!IsSlug(org)) return NotFound();
   auto page = ReadPage(request);
   if (!page) return ErrorResponse(page.error());
-  auto result = projects_.List(std::string(org), *page);
+  auto result = catalogue_.ListProjects(*by, org, *page);
   if (!result) return ErrorResponse(result.error());
   return JsonResponse(200, *result, json::WriteProjectPage);
 }
 
 Response PlatformApi::CreateProject(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   const std::string_view org = request.Param("org");
   if (!IsSlug(org)) return NotFound();
   auto body = ReadJsonBody(request, limits_);
@@ -221,7 +262,7 @@ Response PlatformApi::CreateProject(const Request& request) {
   input.name = reader.OptionalString("name");
   if (auto checked = reader.Finish(); !checked) return ErrorResponse(checked.error());
 
-  auto project = projects_.Create(input);
+  auto project = catalogue_.CreateProject(*by, input);
   if (!project) return ErrorResponse(WithNotUnique(std::move(project.error())));
   Response response = JsonResponse(201, *project, json::WriteProject);
   response.SetHeader("Location", std::string(kProjects) + "/" + project->slug.str());
@@ -229,30 +270,59 @@ Response PlatformApi::CreateProject(const Request& request) {
 }
 
 Response PlatformApi::GetProject(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   const std::string_view slug = request.Param("project");
   if (!IsSlug(slug)) return NotFound();
-  auto project = projects_.Get(slug);
+  auto project = catalogue_.GetProject(*by, slug);
   if (!project) return ErrorResponse(project.error());
   return JsonResponse(200, *project, json::WriteProject);
 }
 
 Response PlatformApi::UpdateProject(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   const std::string_view slug = request.Param("project");
   if (!IsSlug(slug)) return NotFound();
   auto name = ReadRename(request, limits_);
   if (!name) return ErrorResponse(name.error());
 
-  auto project = *name ? projects_.Rename(slug, **name) : projects_.Get(slug);
+  if (!*name) {
+    auto found = catalogue_.RequireProject(*by, slug, "project.update");
+    if (!found) return ErrorResponse(found.error());
+    return JsonResponse(200, found->first, json::WriteProject);
+  }
+  auto project = catalogue_.RenameProject(*by, slug, **name);
   if (!project) return ErrorResponse(project.error());
   return JsonResponse(200, *project, json::WriteProject);
 }
 
 Response PlatformApi::DeleteProject(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
   const std::string_view slug = request.Param("project");
   if (!IsSlug(slug)) return NotFound();
-  auto deleted = projects_.Delete(slug);
+  auto deleted = catalogue_.DeleteProject(*by, slug);
   if (!deleted) return ErrorResponse(deleted.error());
-  return Response::Empty(204);
+  return DeletionResponse(*deleted);
+}
+
+Response PlatformApi::RestoreProject(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
+  const std::string_view slug = request.Param("project");
+  if (!IsSlug(slug)) return NotFound();
+  auto project = catalogue_.RestoreProject(*by, slug);
+  if (!project) return ErrorResponse(project.error());
+  return JsonResponse(200, *project, json::WriteProject);
+}
+
+Response PlatformApi::ListTrash(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
+  auto items = catalogue_.ListDeleted(*by);
+  if (!items) return ErrorResponse(items.error());
+  return JsonResponse(200, *items, WriteTrash);
 }
 
 }  // namespace socle::adapters::http

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "invitation_page.hpp"
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/http/multipart.hpp"
@@ -66,8 +67,12 @@ domain::Result<void> SetupApi::Register(Router& router) {
       !added) {
     return added;
   }
-  return router.Add(Method::kPost, "/_/setup",
-                    [this](const Request& request) { return Create(request); });
+  if (auto added = router.Add(Method::kPost, "/_/setup",
+                              [this](const Request& request) { return Create(request); });
+      !added) {
+    return added;
+  }
+  return InvitationPage{}.Register(router);
 }
 
 Response SetupApi::Form(const Request& request) {

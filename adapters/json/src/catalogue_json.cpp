@@ -1,24 +1,9 @@
 #include "socle/adapters/json/catalogue_json.hpp"
 
+#include "list_json.hpp"
 #include "socle/domain/url.hpp"
 
 namespace socle::adapters::json {
-namespace {
-
-template <typename T, typename WriteItem>
-void WritePage(JsonWriter& w, const domain::PageOf<T>& page, WriteItem write_item) {
-  w.BeginObject();
-  w.Key("page").Int(page.page);
-  w.Key("perPage").Int(page.per_page);
-  w.Key("totalItems").Int(page.total_items);
-  w.Key("totalPages").Int(page.TotalPages());
-  w.Key("items").BeginArray();
-  for (const auto& item : page.items) write_item(w, item);
-  w.EndArray();
-  w.EndObject();
-}
-
-}  // namespace
 
 void WriteOrganisation(JsonWriter& w, const domain::Organisation& org) {
   w.BeginObject();
@@ -51,11 +36,7 @@ void WriteRegion(JsonWriter& w, const domain::Region& region) {
 }
 
 void WriteRegionList(JsonWriter& w, const std::vector<domain::Region>& regions) {
-  w.BeginObject();
-  w.Key("items").BeginArray();
-  for (const auto& region : regions) WriteRegion(w, region);
-  w.EndArray();
-  w.EndObject();
+  WriteItems(w, regions, WriteRegion);
 }
 
 void WriteOrganisationPage(JsonWriter& w, const domain::PageOf<domain::Organisation>& page) {

@@ -62,6 +62,7 @@ Result<std::vector<domain::Region>> MemoryCatalogueStore::ListRegions() {
 
 Result<void> MemoryCatalogueStore::InsertOrganisation(const domain::Organisation& org) {
   std::lock_guard lock(mutex_);
+  // A scheduled organisation keeps its slug and id: both are taken.
   if (orgs_.contains(org.slug)) {
     return Fail(ErrorCode::kAlreadyExists, "An organisation with this slug already exists.");
   }
@@ -71,21 +72,25 @@ Result<void> MemoryCatalogueStore::InsertOrganisation(const domain::Organisation
   if (!regions_.contains(org.region)) {
     return Fail(ErrorCode::kFailedPrecondition, "The organisation's region does not exist.");
   }
-  orgs_.emplace(org.slug, org);
+  domain::Organisation stored = org;
+  stored.deleted.reset();  // stored live, as the SQL stores' column default
+  orgs_.emplace(org.slug, std::move(stored));
   return {};
 }
 
 Result<domain::Organisation> MemoryCatalogueStore::GetOrganisation(const domain::Slug& slug) {
   std::lock_guard lock(mutex_);
   auto it = orgs_.find(slug);
-  if (it == orgs_.end()) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  if (it == orgs_.end() || it->second.deleted) {
+    return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  }
   return it->second;
 }
 
 Result<domain::Organisation> MemoryCatalogueStore::GetOrganisationById(const domain::Id& id) {
   std::lock_guard lock(mutex_);
   for (const auto& [slug, org] : orgs_) {
-    if (org.id == id) return org;
+    if (org.id == id && !org.deleted) return org;
   }
   return Fail(ErrorCode::kNotFound, "Organisation not found.");
 }
@@ -93,13 +98,13 @@ Result<domain::Organisation> MemoryCatalogueStore::GetOrganisationById(const dom
 Result<domain::PageOf<domain::Organisation>> MemoryCatalogueStore::ListOrganisations(
     const domain::PageRequest& page) {
   std::lock_guard lock(mutex_);
-  return PageOfMap(orgs_, page, [](const auto&) { return true; });
+  return PageOfMap(orgs_, page, [](const domain::Organisation& org) { return !org.deleted; });
 }
 
 Result<void> MemoryCatalogueStore::UpdateOrganisation(const domain::Organisation& org) {
   std::lock_guard lock(mutex_);
   for (auto& [slug, stored] : orgs_) {
-    if (stored.id == org.id) {
+    if (stored.id == org.id && !stored.deleted) {
       stored.name = org.name;
       stored.updated = org.updated;
       return {};
@@ -116,7 +121,10 @@ Result<std::int64_t> MemoryCatalogueStore::DeleteOrganisation(const domain::Id& 
   if (org == orgs_.end()) return Fail(ErrorCode::kNotFound, "Organisation not found.");
   auto owned = [&](const auto& kv) { return kv.second.org_id == org_id; };
   auto count = static_cast<std::int64_t>(std::count_if(projects_.begin(), projects_.end(), owned));
-  if (count > 0 && mode == application::DeleteMode::kRefuseIfProjects) {
+  const bool has_live = std::any_of(projects_.begin(), projects_.end(), [&](const auto& kv) {
+    return owned(kv) && !kv.second.deleted;
+  });
+  if (has_live && mode == application::DeleteMode::kRefuseIfProjects) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "The organisation still has projects; delete them first or force the deletion.");
   }
@@ -139,9 +147,12 @@ Result<void> MemoryCatalogueStore::InsertProject(const domain::Project& project)
   if (id_taken) return Fail(ErrorCode::kAlreadyExists, "A project with this id already exists.");
   auto org = std::find_if(orgs_.begin(), orgs_.end(),
                           [&](const auto& kv) { return kv.second.id == project.org_id; });
-  if (org == orgs_.end()) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  if (org == orgs_.end() || org->second.deleted) {
+    return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  }
   domain::Project stored = project;
   stored.org_slug = org->second.slug;
+  stored.deleted.reset();
   projects_.emplace(project.slug, std::move(stored));
   return {};
 }
@@ -149,29 +160,35 @@ Result<void> MemoryCatalogueStore::InsertProject(const domain::Project& project)
 Result<domain::Project> MemoryCatalogueStore::GetProject(const domain::Slug& slug) {
   std::lock_guard lock(mutex_);
   auto it = projects_.find(slug);
-  if (it == projects_.end()) return Fail(ErrorCode::kNotFound, "Project not found.");
+  if (it == projects_.end() || Shown(it->second, ScheduledOrganisations()).deleted) {
+    return Fail(ErrorCode::kNotFound, "Project not found.");
+  }
   return it->second;
 }
 
 Result<domain::Project> MemoryCatalogueStore::GetProjectById(const domain::Id& id) {
   std::lock_guard lock(mutex_);
-  for (const auto& [slug, project] : projects_) {
-    if (project.id == id) return project;
+  const domain::Project* project = FindProject(id);
+  if (project == nullptr || Shown(*project, ScheduledOrganisations()).deleted) {
+    return Fail(ErrorCode::kNotFound, "Project not found.");
   }
-  return Fail(ErrorCode::kNotFound, "Project not found.");
+  return *project;
 }
 
 Result<domain::PageOf<domain::Project>> MemoryCatalogueStore::ListProjects(
     const std::optional<domain::Id>& org_id, const domain::PageRequest& page) {
   std::lock_guard lock(mutex_);
-  return PageOfMap(projects_, page,
-                   [&](const domain::Project& p) { return !org_id || p.org_id == *org_id; });
+  const auto scheduled = ScheduledOrganisations();
+  return PageOfMap(projects_, page, [&](const domain::Project& p) {
+    return (!org_id || p.org_id == *org_id) && !p.deleted && !scheduled.contains(p.org_id);
+  });
 }
 
 Result<void> MemoryCatalogueStore::UpdateProject(const domain::Project& project) {
   std::lock_guard lock(mutex_);
+  const auto scheduled = ScheduledOrganisations();
   for (auto& [slug, stored] : projects_) {
-    if (stored.id == project.id) {
+    if (stored.id == project.id && !Shown(stored, scheduled).deleted) {
       stored.name = project.name;
       stored.updated = project.updated;
       return {};
@@ -189,15 +206,134 @@ Result<void> MemoryCatalogueStore::DeleteProject(const domain::Id& project_id) {
   return {};
 }
 
-bool MemoryCatalogueStore::HasProject(const domain::Id& project_id) const {
-  return std::any_of(projects_.begin(), projects_.end(),
-                     [&](const auto& kv) { return kv.second.id == project_id; });
+bool MemoryCatalogueStore::HasLiveProject(const domain::Id& project_id) {
+  const domain::Project* project = FindProject(project_id);
+  return project != nullptr && !Shown(*project, ScheduledOrganisations()).deleted;
+}
+
+domain::Organisation* MemoryCatalogueStore::FindOrganisation(const domain::Id& org_id) {
+  for (auto& [slug, org] : orgs_) {
+    if (org.id == org_id) return &org;
+  }
+  return nullptr;
+}
+
+domain::Project* MemoryCatalogueStore::FindProject(const domain::Id& project_id) {
+  for (auto& [slug, project] : projects_) {
+    if (project.id == project_id) return &project;
+  }
+  return nullptr;
+}
+
+std::map<domain::Id, domain::Timestamp> MemoryCatalogueStore::ScheduledOrganisations() const {
+  std::map<domain::Id, domain::Timestamp> out;
+  for (const auto& [slug, org] : orgs_) {
+    if (org.deleted) out.emplace(org.id, *org.deleted);
+  }
+  return out;
+}
+
+domain::Project MemoryCatalogueStore::Shown(
+    const domain::Project& project, const std::map<domain::Id, domain::Timestamp>& scheduled) {
+  domain::Project out = project;
+  if (auto org = scheduled.find(project.org_id); org != scheduled.end()) {
+    out.deleted = out.deleted ? std::min(*out.deleted, org->second) : org->second;
+  }
+  return out;
+}
+
+Result<std::int64_t> MemoryCatalogueStore::ScheduleOrganisationDeletion(
+    const domain::Id& org_id, domain::Timestamp at, application::DeleteMode mode) {
+  std::lock_guard lock(mutex_);
+  domain::Organisation* org = FindOrganisation(org_id);
+  if (org == nullptr || org->deleted) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  auto live = static_cast<std::int64_t>(
+      std::count_if(projects_.begin(), projects_.end(), [&](const auto& kv) {
+        return kv.second.org_id == org_id && !kv.second.deleted;
+      }));
+  if (live > 0 && mode == application::DeleteMode::kRefuseIfProjects) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "The organisation still has projects; delete them first or force the deletion.");
+  }
+  org->deleted = at;
+  return live;
+}
+
+Result<void> MemoryCatalogueStore::ScheduleProjectDeletion(const domain::Id& project_id,
+                                                           domain::Timestamp at) {
+  std::lock_guard lock(mutex_);
+  domain::Project* project = FindProject(project_id);
+  if (project == nullptr || Shown(*project, ScheduledOrganisations()).deleted) {
+    return Fail(ErrorCode::kNotFound, "Project not found.");
+  }
+  project->deleted = at;
+  return {};
+}
+
+Result<void> MemoryCatalogueStore::RestoreOrganisation(const domain::Id& org_id) {
+  std::lock_guard lock(mutex_);
+  domain::Organisation* org = FindOrganisation(org_id);
+  if (org == nullptr) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  if (!org->deleted) {
+    return Fail(ErrorCode::kFailedPrecondition, "The organisation is not scheduled for deletion.");
+  }
+  org->deleted.reset();
+  return {};
+}
+
+Result<void> MemoryCatalogueStore::RestoreProject(const domain::Id& project_id) {
+  std::lock_guard lock(mutex_);
+  domain::Project* project = FindProject(project_id);
+  if (project == nullptr) return Fail(ErrorCode::kNotFound, "Project not found.");
+  const domain::Organisation* org = FindOrganisation(project->org_id);
+  if (org != nullptr && org->deleted) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "The project's organisation is scheduled for deletion; restore the organisation.");
+  }
+  if (!project->deleted) {
+    return Fail(ErrorCode::kFailedPrecondition, "The project is not scheduled for deletion.");
+  }
+  project->deleted.reset();
+  return {};
+}
+
+Result<application::ScheduledDeletions> MemoryCatalogueStore::ListScheduledDeletions() {
+  std::lock_guard lock(mutex_);
+  const auto scheduled = ScheduledOrganisations();
+  application::ScheduledDeletions out;
+  for (const auto& [slug, org] : orgs_) {  // slug order
+    if (org.deleted) out.organisations.push_back(org);
+  }
+  for (const auto& [slug, project] : projects_) {
+    domain::Project shown = Shown(project, scheduled);
+    if (shown.deleted) out.projects.push_back(std::move(shown));
+  }
+  return out;
+}
+
+Result<domain::Organisation> MemoryCatalogueStore::GetScheduledOrganisation(
+    const domain::Slug& slug) {
+  std::lock_guard lock(mutex_);
+  auto it = orgs_.find(slug);
+  if (it == orgs_.end() || !it->second.deleted) {
+    return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  }
+  return it->second;
+}
+
+Result<domain::Project> MemoryCatalogueStore::GetScheduledProject(const domain::Slug& slug) {
+  std::lock_guard lock(mutex_);
+  auto it = projects_.find(slug);
+  if (it == projects_.end()) return Fail(ErrorCode::kNotFound, "Project not found.");
+  domain::Project shown = Shown(it->second, ScheduledOrganisations());
+  if (!shown.deleted) return Fail(ErrorCode::kNotFound, "Project not found.");
+  return shown;
 }
 
 Result<std::optional<domain::ProjectSettings>> MemoryCatalogueStore::GetProjectSettings(
     const domain::Id& project_id) {
   std::lock_guard lock(mutex_);
-  if (!HasProject(project_id)) return Fail(ErrorCode::kNotFound, "Project not found.");
+  if (!HasLiveProject(project_id)) return Fail(ErrorCode::kNotFound, "Project not found.");
   auto it = settings_.find(project_id);
   if (it == settings_.end()) return std::optional<domain::ProjectSettings>();
   return std::optional<domain::ProjectSettings>(it->second);
@@ -207,7 +343,7 @@ Result<void> MemoryCatalogueStore::PutProjectSettings(const domain::Id& project_
                                                       const domain::ProjectSettings& settings,
                                                       domain::Timestamp) {
   std::lock_guard lock(mutex_);
-  if (!HasProject(project_id)) return Fail(ErrorCode::kNotFound, "Project not found.");
+  if (!HasLiveProject(project_id)) return Fail(ErrorCode::kNotFound, "Project not found.");
   settings_.insert_or_assign(project_id, settings);
   return {};
 }

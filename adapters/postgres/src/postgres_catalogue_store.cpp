@@ -31,6 +31,8 @@ namespace {
 constexpr char kBegin[] = "BEGIN";
 constexpr char kCommit[] = "COMMIT";
 constexpr char kRollback[] = "ROLLBACK";
+// The first statement of a transaction that must read several statements from one snapshot.
+constexpr char kRepeatableRead[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 
 // A fixed key ("SocleMig") for pg_advisory_lock: every Socle server migrating this database
 // takes the same session lock, so migrations run one server at a time.
@@ -71,55 +73,66 @@ constexpr Statement kInsertOrganisation{
     " VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::timestamptz,"
     " $7::timestamptz)",
     7};
+// Lookups, listings and updates see live rows only (deleted IS NULL); a project is live when
+// its organisation is too. The purge (Delete*) and the Schedule/Restore statements see them all.
 constexpr Statement kGetOrganisation{
     "socle_get_organisation",
     "SELECT o.id, o.slug, o.name, o.region, o.tier,"
     " (extract(epoch FROM o.created) * 1000000)::int8 AS created_us,"
     " (extract(epoch FROM o.updated) * 1000000)::int8 AS updated_us"
-    " FROM socle.organisations AS o WHERE o.slug = $1::text",
+    " FROM socle.organisations AS o WHERE o.slug = $1::text AND o.deleted IS NULL",
     1};
 constexpr Statement kGetOrganisationById{
     "socle_get_organisation_by_id",
     "SELECT o.id, o.slug, o.name, o.region, o.tier,"
     " (extract(epoch FROM o.created) * 1000000)::int8 AS created_us,"
     " (extract(epoch FROM o.updated) * 1000000)::int8 AS updated_us"
-    " FROM socle.organisations AS o WHERE o.id = $1::text",
+    " FROM socle.organisations AS o WHERE o.id = $1::text AND o.deleted IS NULL",
     1};
 // One statement reads the total and the page from the same snapshot; the LEFT JOIN keeps the
 // total when the page is past the end (one row of NULLs).
 constexpr Statement kListOrganisations{
     "socle_list_organisations",
-    "SELECT t.total, page.* FROM (SELECT count(*) AS total FROM socle.organisations) AS t"
+    "SELECT t.total, page.* FROM"
+    " (SELECT count(*) AS total FROM socle.organisations WHERE deleted IS NULL) AS t"
     " LEFT JOIN (SELECT o.id, o.slug, o.name, o.region, o.tier,"
     "            (extract(epoch FROM o.created) * 1000000)::int8 AS created_us,"
     "            (extract(epoch FROM o.updated) * 1000000)::int8 AS updated_us"
-    "            FROM socle.organisations AS o"
+    "            FROM socle.organisations AS o WHERE o.deleted IS NULL"
     "            ORDER BY o.slug LIMIT $1::int8 OFFSET $2::int8) AS page ON true"
     " ORDER BY page.slug",
     2};
 constexpr Statement kUpdateOrganisation{
     "socle_update_organisation",
     "UPDATE socle.organisations SET name = $2::text, updated = $3::timestamptz"
-    " WHERE id = $1::text",
+    " WHERE id = $1::text AND deleted IS NULL",
     3};
 // FOR UPDATE: a concurrent InsertProject for this organisation waits on its foreign key check
 // until the deletion commits, then fails; no project can slip in between count and delete.
 constexpr Statement kLockOrganisation{
     "socle_lock_organisation", "SELECT 1 FROM socle.organisations WHERE id = $1::text FOR UPDATE",
     1};
+// Every project, and whether it is live (not scheduled on its own).
 constexpr Statement kProjectIdsOfOrganisation{
     "socle_project_ids_of_organisation",
-    "SELECT id FROM socle.projects WHERE org_id = $1::text ORDER BY id FOR UPDATE", 1};
+    "SELECT id, deleted IS NULL FROM socle.projects WHERE org_id = $1::text ORDER BY id"
+    " FOR UPDATE",
+    1};
 constexpr Statement kDeleteProjectsOfOrganisation{
     "socle_delete_projects_of_organisation", "DELETE FROM socle.projects WHERE org_id = $1::text",
     1};
 constexpr Statement kDeleteOrganisation{
     "socle_delete_organisation", "DELETE FROM socle.organisations WHERE id = $1::text", 1};
 
+// Inserts nothing (0 rows) when the organisation is missing or scheduled. FOR KEY SHARE, as the
+// foreign key check would take: a concurrent ScheduleOrganisationDeletion (FOR UPDATE) makes
+// this wait for its commit and then see the organisation scheduled.
 constexpr Statement kInsertProject{
     "socle_insert_project",
     "INSERT INTO socle.projects (id, slug, name, org_id, created, updated)"
-    " VALUES ($1::text, $2::text, $3::text, $4::text, $5::timestamptz, $6::timestamptz)",
+    " SELECT $1::text, $2::text, $3::text, o.id, $5::timestamptz, $6::timestamptz"
+    " FROM socle.organisations AS o WHERE o.id = $4::text AND o.deleted IS NULL"
+    " FOR KEY SHARE OF o",
     6};
 constexpr Statement kGetProjectById{
     "socle_get_project_by_id",
@@ -127,7 +140,7 @@ constexpr Statement kGetProjectById{
     " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
     " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
-    " WHERE p.id = $1::text",
+    " WHERE p.id = $1::text AND p.deleted IS NULL AND o.deleted IS NULL",
     1};
 constexpr Statement kGetProject{
     "socle_get_project",
@@ -135,50 +148,151 @@ constexpr Statement kGetProject{
     " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
     " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
-    " WHERE p.slug = $1::text",
+    " WHERE p.slug = $1::text AND p.deleted IS NULL AND o.deleted IS NULL",
     1};
 constexpr Statement kListProjects{
     "socle_list_projects",
-    "SELECT t.total, page.* FROM (SELECT count(*) AS total FROM socle.projects) AS t"
+    "SELECT t.total, page.* FROM"
+    " (SELECT count(*) AS total"
+    "  FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    "  WHERE p.deleted IS NULL AND o.deleted IS NULL) AS t"
     " LEFT JOIN (SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
     "            (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     "            (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
     "            FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    "            WHERE p.deleted IS NULL AND o.deleted IS NULL"
     "            ORDER BY p.slug LIMIT $1::int8 OFFSET $2::int8) AS page ON true"
     " ORDER BY page.slug",
     2};
 constexpr Statement kListProjectsOfOrganisation{
     "socle_list_projects_of_organisation",
     "SELECT t.total, page.* FROM"
-    " (SELECT count(*) AS total FROM socle.projects WHERE org_id = $3::text) AS t"
+    " (SELECT count(*) AS total"
+    "  FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    "  WHERE p.org_id = $3::text AND p.deleted IS NULL AND o.deleted IS NULL) AS t"
     " LEFT JOIN (SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
     "            (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     "            (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
     "            FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
-    "            WHERE p.org_id = $3::text"
+    "            WHERE p.org_id = $3::text AND p.deleted IS NULL AND o.deleted IS NULL"
     "            ORDER BY p.slug LIMIT $1::int8 OFFSET $2::int8) AS page ON true"
     " ORDER BY page.slug",
     3};
 constexpr Statement kUpdateProject{
     "socle_update_project",
-    "UPDATE socle.projects SET name = $2::text, updated = $3::timestamptz WHERE id = $1::text", 3};
+    "UPDATE socle.projects AS p SET name = $2::text, updated = $3::timestamptz"
+    " FROM socle.organisations AS o"
+    " WHERE p.id = $1::text AND p.deleted IS NULL AND o.id = p.org_id AND o.deleted IS NULL",
+    3};
 constexpr Statement kDeleteProject{
     "socle_delete_project", "DELETE FROM socle.projects WHERE id = $1::text", 1};
 
-// One row per existing project: its settings, or NULL when it has none (no row: no project).
+// One row per live project: its settings, or NULL when it has none (no row: no such project).
 constexpr Statement kGetProjectSettings{
     "socle_get_project_settings",
     "SELECT s.value::text FROM socle.projects AS p"
-    " LEFT JOIN socle.project_settings AS s ON s.project_id = p.id WHERE p.id = $1::text",
+    " JOIN socle.organisations AS o ON o.id = p.org_id"
+    " LEFT JOIN socle.project_settings AS s ON s.project_id = p.id"
+    " WHERE p.id = $1::text AND p.deleted IS NULL AND o.deleted IS NULL",
     1};
-// Writes nothing (0 rows) when the project does not exist; one statement, hence atomic and
-// idempotent (see Impl::Run).
+// Writes nothing (0 rows) when the project does not exist or is hidden; one statement, hence
+// atomic and idempotent (see Impl::Run).
 constexpr Statement kPutProjectSettings{
     "socle_put_project_settings",
     "INSERT INTO socle.project_settings (project_id, value, updated)"
-    " SELECT p.id, $2::jsonb, $3::timestamptz FROM socle.projects AS p WHERE p.id = $1::text"
+    " SELECT p.id, $2::jsonb, $3::timestamptz"
+    " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    " WHERE p.id = $1::text AND p.deleted IS NULL AND o.deleted IS NULL"
     " ON CONFLICT (project_id) DO UPDATE SET value = EXCLUDED.value, updated = EXCLUDED.updated",
     3};
+
+// ---- scheduled deletions
+
+// FOR UPDATE conflicts with the FOR KEY SHARE of kInsertProject: no project is added to the
+// organisation between the count of its live projects and its scheduling.
+constexpr Statement kLockLiveOrganisation{
+    "socle_lock_live_organisation",
+    "SELECT 1 FROM socle.organisations WHERE id = $1::text AND deleted IS NULL FOR UPDATE", 1};
+constexpr Statement kCountLiveProjectsOfOrganisation{
+    "socle_count_live_projects_of_organisation",
+    "SELECT count(*) FROM socle.projects WHERE org_id = $1::text AND deleted IS NULL", 1};
+constexpr Statement kScheduleOrganisation{
+    "socle_schedule_organisation",
+    "UPDATE socle.organisations SET deleted = $2::timestamptz WHERE id = $1::text", 2};
+// A row when the project and its organisation are live; FOR SHARE OF o: the organisation
+// cannot be scheduled or restored until the project's scheduling commits.
+constexpr Statement kLockLiveProject{
+    "socle_lock_live_project",
+    "SELECT 1 FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    " WHERE p.id = $1::text AND p.deleted IS NULL AND o.deleted IS NULL"
+    " FOR UPDATE OF p FOR SHARE OF o",
+    1};
+constexpr Statement kScheduleProject{
+    "socle_schedule_project",
+    "UPDATE socle.projects SET deleted = $2::timestamptz WHERE id = $1::text", 2};
+// Whether the organisation exists (a row) and is scheduled; locked until the restore commits.
+constexpr Statement kLockOrganisationState{
+    "socle_lock_organisation_state",
+    "SELECT deleted IS NOT NULL FROM socle.organisations WHERE id = $1::text FOR UPDATE", 1};
+constexpr Statement kRestoreOrganisation{
+    "socle_restore_organisation",
+    "UPDATE socle.organisations SET deleted = NULL WHERE id = $1::text", 1};
+// The project's state and its organisation's (a row when the project exists), both locked
+// until the restore commits.
+constexpr Statement kLockProjectState{
+    "socle_lock_project_state",
+    "SELECT p.deleted IS NOT NULL, o.deleted IS NOT NULL"
+    " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    " WHERE p.id = $1::text FOR UPDATE OF p FOR SHARE OF o",
+    1};
+constexpr Statement kRestoreProject{
+    "socle_restore_project", "UPDATE socle.projects SET deleted = NULL WHERE id = $1::text", 1};
+constexpr Statement kListScheduledOrganisations{
+    "socle_list_scheduled_organisations",
+    "SELECT o.id, o.slug, o.name, o.region, o.tier,"
+    " (extract(epoch FROM o.created) * 1000000)::int8 AS created_us,"
+    " (extract(epoch FROM o.updated) * 1000000)::int8 AS updated_us,"
+    " (extract(epoch FROM o.deleted) * 1000000)::int8 AS deleted_us"
+    " FROM socle.organisations AS o WHERE o.deleted IS NOT NULL ORDER BY o.slug",
+    0};
+constexpr Statement kGetScheduledOrganisation{
+    "socle_get_scheduled_organisation",
+    "SELECT o.id, o.slug, o.name, o.region, o.tier,"
+    " (extract(epoch FROM o.created) * 1000000)::int8 AS created_us,"
+    " (extract(epoch FROM o.updated) * 1000000)::int8 AS updated_us,"
+    " (extract(epoch FROM o.deleted) * 1000000)::int8 AS deleted_us"
+    " FROM socle.organisations AS o WHERE o.slug = $1::text AND o.deleted IS NOT NULL",
+    1};
+// The projects scheduled on their own, and those of scheduled organisations: two indexed
+// halves rather than one OR that would scan every project; UNION drops the rows both give. A
+// hidden project's deletion time is the earlier of its own and its organisation's (least()
+// skips NULLs).
+constexpr Statement kListScheduledProjects{
+    "socle_list_scheduled_projects",
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
+    " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us,"
+    " (extract(epoch FROM least(p.deleted, o.deleted)) * 1000000)::int8 AS deleted_us"
+    " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    " WHERE p.deleted IS NOT NULL"
+    " UNION"
+    " SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
+    " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us,"
+    " (extract(epoch FROM least(p.deleted, o.deleted)) * 1000000)::int8 AS deleted_us"
+    " FROM socle.organisations AS o JOIN socle.projects AS p ON p.org_id = o.id"
+    " WHERE o.deleted IS NOT NULL"
+    " ORDER BY 2",
+    0};
+constexpr Statement kGetScheduledProject{
+    "socle_get_scheduled_project",
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
+    " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us,"
+    " (extract(epoch FROM least(p.deleted, o.deleted)) * 1000000)::int8 AS deleted_us"
+    " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
+    " WHERE p.slug = $1::text AND (p.deleted IS NOT NULL OR o.deleted IS NOT NULL)",
+    1};
 
 // DDL cannot take parameters: the one varying part, the schema name, is built from a
 // validated Id and goes through QuoteIdentifier.
@@ -260,6 +374,17 @@ Result<domain::Project> ReadProject(const PgResult& r, int row, int first) {
   if (!created) return Fail(created.error());
   if (!updated) return Fail(updated.error());
   return domain::Project{*id, *slug, *name, *org_id, *org_slug, *created, *updated};
+}
+
+// A row of the scheduled listings: the item's columns from the first, then its deletion time.
+template <typename T, typename Reader>
+Result<T> ReadScheduled(const PgResult& r, int row, Reader read, int deleted_column) {
+  auto item = read(r, row, 0);
+  if (!item) return Fail(item.error());
+  auto deleted = Micros(r, row, deleted_column);
+  if (!deleted) return Fail(deleted.error());
+  item->deleted = *deleted;
+  return item;
 }
 
 // Reads a page query shaped "total, columns of one item ..." into a PageOf.
@@ -538,7 +663,9 @@ Result<std::int64_t> PostgresCatalogueStore::DeleteOrganisation(const domain::Id
       auto projects = conn.Execute(kProjectIdsOfOrganisation, {org_id.str()});
       if (!projects) return Fail(projects.error());
       const int count = projects->Rows();
-      if (count > 0 && mode == DeleteMode::kRefuseIfProjects) {
+      bool has_live = false;
+      for (int row = 0; row < count; ++row) has_live = has_live || projects->Text(row, 1) == "t";
+      if (has_live && mode == DeleteMode::kRefuseIfProjects) {
         return Fail(ErrorCode::kFailedPrecondition,
                     "The organisation still has projects; delete them first or force the "
                     "deletion.");
@@ -570,6 +697,9 @@ Result<void> PostgresCatalogueStore::InsertProject(const domain::Project& projec
                                {project.id.str(), project.slug.str(), project.name.str(),
                                 project.org_id.str(), project.created.ToIso8601(),
                                 project.updated.ToIso8601()});
+      if (done && done->Affected() == 0) {
+        return Fail(ErrorCode::kNotFound, "Organisation not found.");  // missing or scheduled
+      }
       if (!done) {
         Error error = Conflict(std::move(done.error()), conn, "projects", "A project");
         if (error.code == ErrorCode::kFailedPrecondition) {
@@ -675,6 +805,133 @@ Result<void> PostgresCatalogueStore::PutProjectSettings(const domain::Id& projec
     }
     if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
     return {};
+  });
+}
+
+}  // namespace socle::adapters::postgres
+
+namespace socle::adapters::postgres {
+
+Result<std::int64_t> PostgresCatalogueStore::ScheduleOrganisationDeletion(const domain::Id& org_id,
+                                                                          domain::Timestamp at,
+                                                                          DeleteMode mode) {
+  return impl_->Run([&](Connection& conn) {
+    return InTransaction(conn, [&]() -> Result<std::int64_t> {
+      auto org = conn.Execute(kLockLiveOrganisation, {org_id.str()});
+      if (!org) return Fail(org.error());
+      if (org->Rows() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+      auto counted = conn.Execute(kCountLiveProjectsOfOrganisation, {org_id.str()});
+      if (!counted) return Fail(counted.error());
+      auto live = Int(*counted, 0, 0);
+      if (!live) return Fail(live.error());
+      if (*live > 0 && mode == DeleteMode::kRefuseIfProjects) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "The organisation still has projects; delete them first or force the "
+                    "deletion.");
+      }
+      if (auto done = conn.Execute(kScheduleOrganisation, {org_id.str(), at.ToIso8601()});
+          !done) {
+        return Fail(done.error());
+      }
+      return *live;
+    });
+  });
+}
+
+Result<void> PostgresCatalogueStore::ScheduleProjectDeletion(const domain::Id& project_id,
+                                                             domain::Timestamp at) {
+  return impl_->Run([&](Connection& conn) {
+    return InTransaction(conn, [&]() -> Result<void> {
+      auto live = conn.Execute(kLockLiveProject, {project_id.str()});
+      if (!live) return Fail(live.error());
+      if (live->Rows() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+      auto done = conn.Execute(kScheduleProject, {project_id.str(), at.ToIso8601()});
+      if (!done) return Fail(done.error());
+      return {};
+    });
+  });
+}
+
+Result<void> PostgresCatalogueStore::RestoreOrganisation(const domain::Id& org_id) {
+  return impl_->Run([&](Connection& conn) {
+    return InTransaction(conn, [&]() -> Result<void> {
+      auto state = conn.Execute(kLockOrganisationState, {org_id.str()});
+      if (!state) return Fail(state.error());
+      if (state->Rows() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+      if (state->Text(0, 0) != "t") {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "The organisation is not scheduled for deletion.");
+      }
+      auto done = conn.Execute(kRestoreOrganisation, {org_id.str()});
+      if (!done) return Fail(done.error());
+      return {};
+    });
+  });
+}
+
+Result<void> PostgresCatalogueStore::RestoreProject(const domain::Id& project_id) {
+  return impl_->Run([&](Connection& conn) {
+    return InTransaction(conn, [&]() -> Result<void> {
+      auto state = conn.Execute(kLockProjectState, {project_id.str()});
+      if (!state) return Fail(state.error());
+      if (state->Rows() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+      if (state->Text(0, 1) == "t") {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "The project's organisation is scheduled for deletion; restore the "
+                    "organisation.");
+      }
+      if (state->Text(0, 0) != "t") {
+        return Fail(ErrorCode::kFailedPrecondition, "The project is not scheduled for deletion.");
+      }
+      auto done = conn.Execute(kRestoreProject, {project_id.str()});
+      if (!done) return Fail(done.error());
+      return {};
+    });
+  });
+}
+
+Result<application::ScheduledDeletions> PostgresCatalogueStore::ListScheduledDeletions() {
+  return impl_->Run([&](Connection& conn) {
+    // REPEATABLE READ: both lists from one snapshot (READ COMMITTED takes one per statement).
+    // Read-only, hence safe to retry as Impl::Run may.
+    return InTransaction(conn, [&]() -> Result<application::ScheduledDeletions> {
+      if (auto snapshot = conn.Script(kRepeatableRead); !snapshot) return Fail(snapshot.error());
+      auto orgs = conn.Execute(kListScheduledOrganisations);
+      if (!orgs) return Fail(orgs.error());
+      auto projects = conn.Execute(kListScheduledProjects);
+      if (!projects) return Fail(projects.error());
+      application::ScheduledDeletions out;
+      for (int row = 0; row < orgs->Rows(); ++row) {
+        auto org = ReadScheduled<domain::Organisation>(*orgs, row, ReadOrganisation, 7);
+        if (!org) return Fail(org.error());
+        out.organisations.push_back(std::move(*org));
+      }
+      for (int row = 0; row < projects->Rows(); ++row) {
+        auto project = ReadScheduled<domain::Project>(*projects, row, ReadProject, 7);
+        if (!project) return Fail(project.error());
+        out.projects.push_back(std::move(*project));
+      }
+      return out;
+    });
+  });
+}
+
+Result<domain::Organisation> PostgresCatalogueStore::GetScheduledOrganisation(
+    const domain::Slug& slug) {
+  return impl_->Run([&](Connection& conn) -> Result<domain::Organisation> {
+    auto rows = conn.Execute(kGetScheduledOrganisation, {slug.str()});
+    if (!rows) return Fail(rows.error());
+    if (rows->Rows() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    return ReadScheduled<domain::Organisation>(*rows, 0, ReadOrganisation, 7);
+  });
+}
+
+Result<domain::Project> PostgresCatalogueStore::GetScheduledProject(const domain::Slug& slug) {
+  return impl_->Run([&](Connection& conn) -> Result<domain::Project> {
+    auto rows = conn.Execute(kGetScheduledProject, {slug.str()});
+    if (!rows) return Fail(rows.error());
+    if (rows->Rows() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return ReadScheduled<domain::Project>(*rows, 0, ReadProject, 7);
   });
 }
 

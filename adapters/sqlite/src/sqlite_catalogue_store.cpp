@@ -30,6 +30,8 @@ namespace {
 // ---- SQL, as named constants; every value is bound (?n). -------------------------------------
 
 constexpr char kJournalModeWal[] = "PRAGMA journal_mode = WAL";
+// A read transaction: the statements in it see one snapshot of the file.
+constexpr char kBeginRead[] = "BEGIN";
 
 constexpr char kCreateSchemaMigrations[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -52,60 +54,122 @@ constexpr std::string_view kListRegions = "SELECT name, store_url FROM regions O
 constexpr std::string_view kInsertOrganisation =
     "INSERT INTO organisations (id, slug, name, region, tier, created, updated)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+// Lookups, listings and updates see live rows only (deleted IS NULL); a project is live when
+// its organisation is too. The purge (Delete*) and the Schedule/Restore methods see them all.
 constexpr std::string_view kGetOrganisation =
-    "SELECT id, slug, name, region, tier, created, updated FROM organisations WHERE slug = ?1";
+    "SELECT id, slug, name, region, tier, created, updated FROM organisations"
+    " WHERE slug = ?1 AND deleted IS NULL";
 constexpr std::string_view kGetOrganisationById =
-    "SELECT id, slug, name, region, tier, created, updated FROM organisations WHERE id = ?1";
+    "SELECT id, slug, name, region, tier, created, updated FROM organisations"
+    " WHERE id = ?1 AND deleted IS NULL";
 // One statement reads the total and the page from the same snapshot; the LEFT JOIN keeps the
 // total when the page is past the end (one row of NULLs).
 constexpr std::string_view kListOrganisations =
     "SELECT t.total, p.id, p.slug, p.name, p.region, p.tier, p.created, p.updated"
-    " FROM (SELECT count(*) AS total FROM organisations) AS t"
+    " FROM (SELECT count(*) AS total FROM organisations WHERE deleted IS NULL) AS t"
     " LEFT JOIN (SELECT id, slug, name, region, tier, created, updated FROM organisations"
-    "            ORDER BY slug LIMIT ?1 OFFSET ?2) AS p ON TRUE"
+    "            WHERE deleted IS NULL ORDER BY slug LIMIT ?1 OFFSET ?2) AS p ON TRUE"
     " ORDER BY p.slug";
 constexpr std::string_view kUpdateOrganisation =
-    "UPDATE organisations SET name = ?2, updated = ?3 WHERE id = ?1";
+    "UPDATE organisations SET name = ?2, updated = ?3 WHERE id = ?1 AND deleted IS NULL";
 constexpr std::string_view kOrganisationExists = "SELECT 1 FROM organisations WHERE id = ?1";
+// Every project, and whether it is live (not scheduled on its own).
 constexpr std::string_view kProjectIdsOfOrganisation =
-    "SELECT id FROM projects WHERE org_id = ?1 ORDER BY id";
+    "SELECT id, deleted IS NULL FROM projects WHERE org_id = ?1 ORDER BY id";
 constexpr std::string_view kDeleteProjectsOfOrganisation = "DELETE FROM projects WHERE org_id = ?1";
 constexpr std::string_view kDeleteOrganisation = "DELETE FROM organisations WHERE id = ?1";
 
+// Inserts nothing when the organisation is missing or scheduled (the caller reads Changes()).
 constexpr std::string_view kInsertProject =
     "INSERT INTO projects (id, slug, name, org_id, created, updated)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
+    " WHERE EXISTS (SELECT 1 FROM organisations WHERE id = ?4 AND deleted IS NULL)";
 constexpr std::string_view kGetProject =
     "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated"
-    " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id WHERE p.slug = ?1";
+    " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id"
+    " WHERE p.slug = ?1 AND p.deleted IS NULL AND o.deleted IS NULL";
 constexpr std::string_view kGetProjectById =
     "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated"
-    " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id WHERE p.id = ?1";
+    " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id"
+    " WHERE p.id = ?1 AND p.deleted IS NULL AND o.deleted IS NULL";
 constexpr std::string_view kListProjects =
     "SELECT t.total, p.id, p.slug, p.name, p.org_id, p.org_slug, p.created, p.updated"
-    " FROM (SELECT count(*) AS total FROM projects) AS t"
+    " FROM (SELECT count(*) AS total"
+    "       FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
+    "       WHERE pr.deleted IS NULL AND o.deleted IS NULL) AS t"
     " LEFT JOIN (SELECT pr.id, pr.slug, pr.name, pr.org_id, o.slug AS org_slug,"
     "                   pr.created, pr.updated"
     "            FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
+    "            WHERE pr.deleted IS NULL AND o.deleted IS NULL"
     "            ORDER BY pr.slug LIMIT ?1 OFFSET ?2) AS p ON TRUE"
     " ORDER BY p.slug";
 constexpr std::string_view kListProjectsOfOrganisation =
     "SELECT t.total, p.id, p.slug, p.name, p.org_id, p.org_slug, p.created, p.updated"
-    " FROM (SELECT count(*) AS total FROM projects WHERE org_id = ?3) AS t"
+    " FROM (SELECT count(*) AS total"
+    "       FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
+    "       WHERE pr.org_id = ?3 AND pr.deleted IS NULL AND o.deleted IS NULL) AS t"
     " LEFT JOIN (SELECT pr.id, pr.slug, pr.name, pr.org_id, o.slug AS org_slug,"
     "                   pr.created, pr.updated"
     "            FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
-    "            WHERE pr.org_id = ?3 ORDER BY pr.slug LIMIT ?1 OFFSET ?2) AS p ON TRUE"
+    "            WHERE pr.org_id = ?3 AND pr.deleted IS NULL AND o.deleted IS NULL"
+    "            ORDER BY pr.slug LIMIT ?1 OFFSET ?2) AS p ON TRUE"
     " ORDER BY p.slug";
 constexpr std::string_view kUpdateProject =
-    "UPDATE projects SET name = ?2, updated = ?3 WHERE id = ?1";
+    "UPDATE projects SET name = ?2, updated = ?3"
+    " WHERE id = ?1 AND deleted IS NULL"
+    " AND org_id IN (SELECT id FROM organisations WHERE deleted IS NULL)";
 constexpr std::string_view kDeleteProject = "DELETE FROM projects WHERE id = ?1";
 
-constexpr std::string_view kProjectExists = "SELECT 1 FROM projects WHERE id = ?1";
-// One row per existing project: its settings, or NULL when it has none (no row: no project).
+constexpr std::string_view kLiveProjectExists =
+    "SELECT 1 FROM projects AS p JOIN organisations AS o ON o.id = p.org_id"
+    " WHERE p.id = ?1 AND p.deleted IS NULL AND o.deleted IS NULL";
+// One row per live project: its settings, or NULL when it has none (no row: no such project).
 constexpr std::string_view kGetProjectSettings =
-    "SELECT s.value FROM projects AS p"
-    " LEFT JOIN project_settings AS s ON s.project_id = p.id WHERE p.id = ?1";
+    "SELECT s.value FROM projects AS p JOIN organisations AS o ON o.id = p.org_id"
+    " LEFT JOIN project_settings AS s ON s.project_id = p.id"
+    " WHERE p.id = ?1 AND p.deleted IS NULL AND o.deleted IS NULL";
+
+// ---- scheduled deletions
+
+// Whether the organisation exists (a row) and is scheduled (a non-NULL value).
+constexpr std::string_view kOrganisationDeleted = "SELECT deleted FROM organisations WHERE id = ?1";
+constexpr std::string_view kCountLiveProjectsOfOrganisation =
+    "SELECT count(*) FROM projects WHERE org_id = ?1 AND deleted IS NULL";
+constexpr std::string_view kSetOrganisationDeleted =
+    "UPDATE organisations SET deleted = ?2 WHERE id = ?1";
+constexpr std::string_view kScheduleProject =
+    "UPDATE projects SET deleted = ?2"
+    " WHERE id = ?1 AND deleted IS NULL"
+    " AND org_id IN (SELECT id FROM organisations WHERE deleted IS NULL)";
+// The project's own deletion time and its organisation's (a row when the project exists).
+constexpr std::string_view kProjectDeleted =
+    "SELECT p.deleted, o.deleted FROM projects AS p JOIN organisations AS o ON o.id = p.org_id"
+    " WHERE p.id = ?1";
+constexpr std::string_view kRestoreProject = "UPDATE projects SET deleted = NULL WHERE id = ?1";
+constexpr std::string_view kListScheduledOrganisations =
+    "SELECT id, slug, name, region, tier, created, updated, deleted FROM organisations"
+    " WHERE deleted IS NOT NULL ORDER BY slug";
+constexpr std::string_view kGetScheduledOrganisation =
+    "SELECT id, slug, name, region, tier, created, updated, deleted FROM organisations"
+    " WHERE slug = ?1 AND deleted IS NOT NULL";
+// The projects scheduled on their own, and those of scheduled organisations: two indexed
+// halves rather than one OR that would scan every project; UNION drops the rows both give.
+// A hidden project's deletion time is the earlier of its own and its organisation's: SQLite's
+// two-argument min() is NULL when either is, and coalesce then keeps the one that is set.
+constexpr std::string_view kListScheduledProjects =
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated, "
+    " coalesce(min(p.deleted, o.deleted), p.deleted, o.deleted)"
+    " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id WHERE p.deleted IS NOT NULL"
+    " UNION"
+    " SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated, "
+    " coalesce(min(p.deleted, o.deleted), p.deleted, o.deleted)"
+    " FROM organisations AS o JOIN projects AS p ON p.org_id = o.id WHERE o.deleted IS NOT NULL"
+    " ORDER BY 2";
+constexpr std::string_view kGetScheduledProject =
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated, "
+    " coalesce(min(p.deleted, o.deleted), p.deleted, o.deleted)"
+    " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id"
+    " WHERE p.slug = ?1 AND (p.deleted IS NOT NULL OR o.deleted IS NOT NULL)";
 constexpr std::string_view kPutProjectSettings =
     "INSERT INTO project_settings (project_id, value, updated) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (project_id) DO UPDATE SET value = excluded.value, updated = excluded.updated";
@@ -156,6 +220,15 @@ Result<domain::Project> ReadProject(const Statement& row, int first) {
                          *org_slug,
                          domain::Timestamp::FromUnixMicros(row.Int(first + 5)),
                          domain::Timestamp::FromUnixMicros(row.Int(first + 6))};
+}
+
+// A row of the scheduled listings: the item's columns, then its deletion time.
+template <typename T, typename Reader>
+Result<T> ReadScheduled(const Statement& row, Reader read, int deleted_column) {
+  auto item = read(row, 0);
+  if (!item) return Fail(item.error());
+  item->deleted = domain::Timestamp::FromUnixMicros(row.Int(deleted_column));
+  return item;
 }
 
 std::string MigrationLabel(const Migration& migration) {
@@ -406,13 +479,15 @@ Result<std::int64_t> SqliteCatalogueStore::DeleteOrganisation(const domain::Id& 
       auto ids = conn.Prepare(kProjectIdsOfOrganisation);
       if (!ids) return Fail(ids.error());
       ids->Bind(org_id.str());
+      bool has_live = false;
       for (;;) {
         auto row = ids->Step();
         if (!row) return Fail(row.error());
         if (!*row) break;
         project_ids.emplace_back(ids->Text(0));
+        has_live = has_live || ids->Int(1) != 0;
       }
-      if (!project_ids.empty() && mode == DeleteMode::kRefuseIfProjects) {
+      if (has_live && mode == DeleteMode::kRefuseIfProjects) {
         return Fail(ErrorCode::kFailedPrecondition,
                     "The organisation still has projects; delete them first or force the "
                     "deletion.");
@@ -441,7 +516,10 @@ Result<void> SqliteCatalogueStore::InsertProject(const domain::Project& project)
                       .Bind(project.created.unix_micros())
                       .Bind(project.updated.unix_micros())
                       .Run();
-      if (done) return {};
+      if (done) {
+        if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+        return {};
+      }
       Error error = Conflict(std::move(done.error()), "projects", "A project");
       if (error.code == ErrorCode::kFailedPrecondition) {
         // The only foreign key is the organisation, and the port names this case not_found.
@@ -538,9 +616,9 @@ Result<void> SqliteCatalogueStore::PutProjectSettings(const domain::Id& project_
   const std::string value = json::ProjectSettingsText(settings);
   return impl_->WithWriter([&](Connection& conn) {
     return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      // Checked under the write lock, so the project cannot go in between; the foreign key
-      // would refuse the row too, but with a code shared by every constraint.
-      auto exists = conn.Prepare(kProjectExists);
+      // Checked under the write lock, so the project cannot go (or be hidden) in between; the
+      // foreign key would refuse a missing one too, but with a code shared by every constraint.
+      auto exists = conn.Prepare(kLiveProjectExists);
       if (!exists) return Fail(exists.error());
       auto found = exists->Bind(project_id.str()).Step();
       if (!found) return Fail(found.error());
@@ -549,6 +627,154 @@ Result<void> SqliteCatalogueStore::PutProjectSettings(const domain::Id& project_
       if (!stmt) return Fail(stmt.error());
       return stmt->Bind(project_id.str()).Bind(value).Bind(at.unix_micros()).Run();
     });
+  });
+}
+
+}  // namespace socle::adapters::sqlite
+
+namespace socle::adapters::sqlite {
+
+Result<std::int64_t> SqliteCatalogueStore::ScheduleOrganisationDeletion(const domain::Id& org_id,
+                                                                        domain::Timestamp at,
+                                                                        DeleteMode mode) {
+  return impl_->WithWriter([&](Connection& conn) {
+    // BEGIN IMMEDIATE: the count and the mark run under the file's write lock, so no project
+    // can be inserted in between (InsertProject also refuses a scheduled organisation).
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<std::int64_t> {
+      auto state = conn.Prepare(kOrganisationDeleted);
+      if (!state) return Fail(state.error());
+      auto found = state->Bind(org_id.str()).Step();
+      if (!found) return Fail(found.error());
+      if (!*found || !state->IsNull(0)) {
+        return Fail(ErrorCode::kNotFound, "Organisation not found.");
+      }
+      auto count = conn.Prepare(kCountLiveProjectsOfOrganisation);
+      if (!count) return Fail(count.error());
+      auto counted = count->Bind(org_id.str()).Step();
+      if (!counted) return Fail(counted.error());
+      const std::int64_t live = *counted ? count->Int(0) : 0;
+      if (live > 0 && mode == DeleteMode::kRefuseIfProjects) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "The organisation still has projects; delete them first or force the "
+                    "deletion.");
+      }
+      auto mark = conn.Prepare(kSetOrganisationDeleted);
+      if (!mark) return Fail(mark.error());
+      if (auto done = mark->Bind(org_id.str()).Bind(at.unix_micros()).Run(); !done) {
+        return Fail(done.error());
+      }
+      return live;
+    });
+  });
+}
+
+Result<void> SqliteCatalogueStore::ScheduleProjectDeletion(const domain::Id& project_id,
+                                                           domain::Timestamp at) {
+  return impl_->WithWriter([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      auto stmt = conn.Prepare(kScheduleProject);
+      if (!stmt) return Fail(stmt.error());
+      if (auto done = stmt->Bind(project_id.str()).Bind(at.unix_micros()).Run(); !done) {
+        return done;
+      }
+      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+      return {};
+    });
+  });
+}
+
+Result<void> SqliteCatalogueStore::RestoreOrganisation(const domain::Id& org_id) {
+  return impl_->WithWriter([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      auto state = conn.Prepare(kOrganisationDeleted);
+      if (!state) return Fail(state.error());
+      auto found = state->Bind(org_id.str()).Step();
+      if (!found) return Fail(found.error());
+      if (!*found) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+      if (state->IsNull(0)) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "The organisation is not scheduled for deletion.");
+      }
+      auto restore = conn.Prepare(kSetOrganisationDeleted);
+      if (!restore) return Fail(restore.error());
+      return restore->Bind(org_id.str()).BindNull().Run();
+    });
+  });
+}
+
+Result<void> SqliteCatalogueStore::RestoreProject(const domain::Id& project_id) {
+  return impl_->WithWriter([&](Connection& conn) {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
+      auto state = conn.Prepare(kProjectDeleted);
+      if (!state) return Fail(state.error());
+      auto found = state->Bind(project_id.str()).Step();
+      if (!found) return Fail(found.error());
+      if (!*found) return Fail(ErrorCode::kNotFound, "Project not found.");
+      if (!state->IsNull(1)) {
+        return Fail(ErrorCode::kFailedPrecondition,
+                    "The project's organisation is scheduled for deletion; restore the "
+                    "organisation.");
+      }
+      if (state->IsNull(0)) {
+        return Fail(ErrorCode::kFailedPrecondition, "The project is not scheduled for deletion.");
+      }
+      auto restore = conn.Prepare(kRestoreProject);
+      if (!restore) return Fail(restore.error());
+      return restore->Bind(project_id.str()).Run();
+    });
+  });
+}
+
+Result<application::ScheduledDeletions> SqliteCatalogueStore::ListScheduledDeletions() {
+  return impl_->WithConnection([&](Connection& conn) {
+    // One read transaction: both lists come from the same snapshot.
+    return InTransaction(conn, kBeginRead, [&]() -> Result<application::ScheduledDeletions> {
+      application::ScheduledDeletions out;
+      auto orgs = conn.Prepare(kListScheduledOrganisations);
+      if (!orgs) return Fail(orgs.error());
+      for (;;) {
+        auto row = orgs->Step();
+        if (!row) return Fail(row.error());
+        if (!*row) break;
+        auto org = ReadScheduled<domain::Organisation>(*orgs, ReadOrganisation, 7);
+        if (!org) return Fail(org.error());
+        out.organisations.push_back(std::move(*org));
+      }
+      auto projects = conn.Prepare(kListScheduledProjects);
+      if (!projects) return Fail(projects.error());
+      for (;;) {
+        auto row = projects->Step();
+        if (!row) return Fail(row.error());
+        if (!*row) break;
+        auto project = ReadScheduled<domain::Project>(*projects, ReadProject, 7);
+        if (!project) return Fail(project.error());
+        out.projects.push_back(std::move(*project));
+      }
+      return out;
+    });
+  });
+}
+
+Result<domain::Organisation> SqliteCatalogueStore::GetScheduledOrganisation(
+    const domain::Slug& slug) {
+  return impl_->WithConnection([&](Connection& conn) -> Result<domain::Organisation> {
+    auto stmt = conn.Prepare(kGetScheduledOrganisation);
+    if (!stmt) return Fail(stmt.error());
+    auto row = stmt->Bind(slug.str()).Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    return ReadScheduled<domain::Organisation>(*stmt, ReadOrganisation, 7);
+  });
+}
+
+Result<domain::Project> SqliteCatalogueStore::GetScheduledProject(const domain::Slug& slug) {
+  return impl_->WithConnection([&](Connection& conn) -> Result<domain::Project> {
+    auto stmt = conn.Prepare(kGetScheduledProject);
+    if (!stmt) return Fail(stmt.error());
+    auto row = stmt->Bind(slug.str()).Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return ReadScheduled<domain::Project>(*stmt, ReadProject, 7);
   });
 }
 

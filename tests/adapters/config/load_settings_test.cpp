@@ -46,6 +46,7 @@ TEST_CASE("no flags, no environment and no file give the defaults", "[config]") 
   CHECK(s.http_port == 8090);
   CHECK(s.data_dir == defaults.data_dir);
   CHECK(s.database_url.empty());
+  CHECK(s.public_url.empty());
   CHECK(s.database_pool_size == defaults.database_pool_size);
   CHECK(s.max_body_bytes == defaults.max_body_bytes);
   CHECK(s.log_level == "info");
@@ -155,6 +156,7 @@ pool_size = 16
 timeout_ms = 2500
 [http]
 address = "[::1]:9000"
+public_url = "https://socle.example.org/"
 threads = 2
 workers = 12
 max_body_bytes = "2MiB"
@@ -176,6 +178,7 @@ format = "text"
   CHECK(s.database_timeout_ms == 2500);
   CHECK(s.http_address == "::1");
   CHECK(s.http_port == 9000);
+  CHECK(s.public_url == "https://socle.example.org");
   CHECK(s.http_threads == 2);
   CHECK(s.worker_threads == 12);
   CHECK(s.max_body_bytes == 2u << 20);
@@ -272,6 +275,8 @@ TEST_CASE("malformed values are invalid_argument naming the field", "[config]") 
       {{}, {{"SOCLE_LOG_FORMAT", "xml"}}, "SOCLE_LOG_FORMAT", "json or text"},
       {{"--data-dir="}, {}, "--data-dir", "must not be empty"},
       {{"--database-url", "mysql://u:hunter2@h/db"}, {}, "--database-url", "must start with"},
+      {{"--public-url", "socle.example.org"}, {}, "--public-url", "absolute http:// or https://"},
+      {{}, {{"SOCLE_PUBLIC_URL", "ftp://socle.example.org"}}, "SOCLE_PUBLIC_URL", "https://"},
   };
   for (const auto& c : cases) {
     INFO(c.field << " " << (c.args.empty() ? c.env.begin()->second : c.args.back()));
@@ -425,7 +430,7 @@ TEST_CASE("the settings table has one unique spelling per setting", "[config]") 
     CHECK(envs.insert(s.env).second);
     if (!s.toml_key.empty()) CHECK(keys.insert(s.toml_key).second);
   }
-  CHECK(flags.size() == 19);
+  CHECK(flags.size() == 21);
 }
 
 TEST_CASE("the documented defaults read back as the defaults", "[config]") {
@@ -440,7 +445,9 @@ TEST_CASE("the documented defaults read back as the defaults", "[config]") {
   Settings d;
   CHECK(s.http_address == d.http_address);
   CHECK(s.http_port == d.http_port);
+  CHECK(s.public_url == d.public_url);
   CHECK(s.data_dir == d.data_dir);
+  CHECK(s.deletion_grace_days == d.deletion_grace_days);
   CHECK(s.database_url == d.database_url);
   CHECK(s.database_pool_size == d.database_pool_size);
   CHECK(s.database_timeout_ms == d.database_timeout_ms);
@@ -466,4 +473,102 @@ TEST_CASE("the help has one line per setting with its variable and default", "[c
   }
   CHECK(help.find("default 127.0.0.1:8090") != std::string::npos);
   CHECK(help.find("default 1MiB") != std::string::npos);
+}
+
+TEST_CASE("the public URL is an absolute http(s) URL, kept without its trailing slash",
+          "[config]") {
+  ScratchDir dir;
+  struct Good {
+    std::string given;
+    std::string kept;
+  };
+  const std::vector<Good> good{
+      {"https://socle.example.org", "https://socle.example.org"},
+      {"https://socle.example.org/", "https://socle.example.org"},
+      {"http://127.0.0.1:8090", "http://127.0.0.1:8090"},
+      {"HTTPS://Socle.Example.org:8443/", "https://Socle.Example.org:8443"},
+      {"https://example.org/socle/", "https://example.org/socle"},
+      {"https://example.org/tenants//", "https://example.org/tenants"},
+      {"https://example.org/a%20b", "https://example.org/a%20b"},
+      {"http://[::1]:8090", "http://[::1]:8090"},
+      {"http://[2001:db8::7]/", "http://[2001:db8::7]"},
+  };
+  for (const auto& c : good) {
+    INFO(c.given);
+    auto loaded = Load({"--public-url", c.given});
+    REQUIRE(loaded);
+    CHECK(loaded->settings.public_url == c.kept);
+  }
+  auto from_env = Load({}, {{"SOCLE_PUBLIC_URL", "https://env.example.org/"}});
+  REQUIRE(from_env);
+  CHECK(from_env->settings.public_url == "https://env.example.org");
+  dir.Write("socle.toml", "[http]\npublic_url = \"https://file.example.org\"\n");
+  auto from_file = Load({});
+  REQUIRE(from_file);
+  CHECK(from_file->settings.public_url == "https://file.example.org");
+
+  struct Bad {
+    std::string given;
+    std::string says;
+  };
+  const std::vector<Bad> bad{
+      {"socle.example.org", "absolute http:// or https:// URL"},
+      {"/_/invitations", "absolute http:// or https:// URL"},
+      {"ftp://socle.example.org", "absolute http:// or https:// URL"},
+      {"javascript://socle.example.org", "absolute http:// or https:// URL"},
+      {"https://", "must name a host"},
+      {"https:///path", "must name a host"},
+      {"https://socle.example.org?x=1", "must not have a query"},
+      {"https://socle.example.org/?x=1", "must not have a query"},
+      {"https://socle.example.org/#top", "must not have a fragment"},
+      {"https://admin:pw@socle.example.org", "user name or password"},
+      {"https://socle.example.org:0", "port must be a number from 1 to 65535"},
+      {"https://socle.example.org:65536", "port must be a number from 1 to 65535"},
+      {"https://socle.example.org:", "port must be a number from 1 to 65535"},
+      {"https://socle.example.org:80a", "port must be a number from 1 to 65535"},
+      {"https://socle example.org", "must name a host"},
+      {"https://-socle.example.org", "must name a host"},
+      {"https://socle.example.org/a b", "cannot hold"},
+      {"https://socle.example.org/%zz", "cannot hold"},
+      {"https://socle.example.org/50%", "cannot hold"},
+      {"https://socle.example.org/<script>", "cannot hold"},
+      {"http://[::1", "unclosed"},
+      {"http://[]:8090", "IPv6 address"},
+      {"http://[::1]8090", "after its bracketed host"},
+  };
+  for (const auto& c : bad) {
+    INFO(c.given);
+    auto loaded = Load({"--public-url=" + c.given});
+    REQUIRE_FALSE(loaded);
+    CHECK(loaded.error().code == ErrorCode::kInvalidArgument);
+    CHECK(Fields(loaded.error()) == std::vector<std::string>{"--public-url"});
+    CHECK(Mentions(loaded.error(), c.says));
+  }
+}
+
+TEST_CASE("the deletion grace period is read from every source, in days from 0 to 3650",
+          "[config]") {
+  ScratchDir dir;
+  auto defaults = Load({});
+  REQUIRE(defaults);
+  CHECK(defaults->settings.deletion_grace_days == 30);
+
+  dir.Write("socle.toml", "data_dir = \"d\"\n[data]\ndeletion_grace_days = 7\n");
+  auto from_file = Load({});
+  REQUIRE(from_file);
+  CHECK(from_file->settings.deletion_grace_days == 7);
+  auto from_env = Load({}, {{"SOCLE_DELETION_GRACE_DAYS", "0"}});
+  REQUIRE(from_env);
+  CHECK(from_env->settings.deletion_grace_days == 0);  // purge at once
+  auto from_flag = Load({"--deletion-grace-days", "3650"}, {{"SOCLE_DELETION_GRACE_DAYS", "1"}});
+  REQUIRE(from_flag);
+  CHECK(from_flag->settings.deletion_grace_days == 3650);
+
+  for (const char* bad : {"3651", "-1", "30d", " 7", "1e3"}) {
+    INFO(bad);
+    auto refused = Load({std::string("--deletion-grace-days=") + bad});
+    REQUIRE_FALSE(refused);
+    CHECK(Fields(refused.error()) == std::vector<std::string>{"--deletion-grace-days"});
+    CHECK(Mentions(refused.error(), "from 0 to 3650"));
+  }
 }

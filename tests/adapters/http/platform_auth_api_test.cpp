@@ -19,9 +19,15 @@
 #include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/http/platform_auth_api.hpp"
 #include "socle/adapters/json/json_writer.hpp"
+#include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "socle/adapters/memory/memory_project_store.hpp"
+#include "socle/application/access_control.hpp"
+#include "socle/application/authenticate.hpp"
+#include "socle/application/manage_access.hpp"
+#include "socle/application/manage_superusers.hpp"
 #include "socle/application/platform_sessions.hpp"
 #include "socle/application/platform_store.hpp"
+#include "socle/application/project_directory.hpp"
 #include "socle/domain/login_throttle.hpp"
 #include "support/test_ports.hpp"
 #include "test_server.hpp"
@@ -149,7 +155,22 @@ struct AuthWorld {
   application::PlatformStore platform{stores, clock};
   application::PlatformSessions sessions{platform, signer, hasher, clock, random, identities,
                                          &addresses};
-  http::PlatformAuthApi api{sessions};
+  // Superusers sign in to the platform through Authenticate (project ""); role switching asks
+  // ManageAccess whether the member holds the role.
+  socle::adapters::memory::MemoryCatalogueStore catalogue;
+  application::ProjectDirectory directory{catalogue, stores, clock};
+  application::AuthenticateOptions authenticate_options = [this] {
+    application::AuthenticateOptions options;
+    options.address_throttle = &addresses;
+    return options;
+  }();
+  application::Authenticate authenticate{directory, platform,   signer,     hasher,
+                                         clock,     random,     identities, authenticate_options};
+  application::ManageSuperusers superusers{platform, hasher, clock, random};
+  application::AccessControl access{catalogue, clock};
+  application::ManageAccess manage_access{catalogue, catalogue, access, sessions, signer,
+                                          clock,     random,    nullptr};
+  http::PlatformAuthApi api{sessions, authenticate, manage_access};
   socle::testing::TestServer server;
   std::string ada_id, bob_id;
 };
@@ -367,5 +388,125 @@ TEST_CASE("GET and DELETE /api/v1/auth/sessions", "[http][platform_auth]") {
     REQUIRE(left->items().size() == 1);
     CHECK(Text(left->items()[0], {"userAgent"}) == "laptop/1");
     CHECK(w.Refresh(laptop_refresh).status == 200);
+  }
+}
+
+TEST_CASE("POST /api/v1/auth/superusers/login gives a superuser a platform token",
+          "[http][platform_auth]") {
+  AuthWorld w;
+  constexpr std::string_view kRoot = "root@example.com";
+  constexpr std::string_view kRootPassword = "copper-lantern-meadow-77";
+  auto root = w.superusers.Upsert(kRoot, kRootPassword);
+  REQUIRE(root);
+  const std::string_view path = "/api/v1/auth/superusers/login";
+
+  const HttpReply reply =
+      w.Send("POST", path, Body({{"email", kRoot}, {"password", kRootPassword}}));
+  INFO(reply.body);
+  REQUIRE(reply.status == 200);
+  CHECK(reply.Header("cache-control") == "no-store");
+  const JsonValue body = Json(reply);
+  CHECK(body.members().size() == 2);
+  CHECK(Text(body, {"record", "id"}) == root->id);
+  CHECK(Text(body, {"record", "email"}) == kRoot);
+  CHECK(reply.body.find("password") == std::string::npos);
+  CHECK(reply.body.find("tokenKey") == std::string::npos);
+  const std::string token = Text(body, {"token"});
+  auto claims = w.signer.Verify(token);
+  REQUIRE(claims);
+  CHECK(claims->aud == "platform");
+  CHECK(claims->type == "auth");
+  auto caller = w.authenticate.Identify("", token);
+  REQUIRE(caller);
+  CHECK(caller->superuser);
+
+  SECTION("wrong passwords and members' credentials get the same 400") {
+    const HttpReply wrong =
+        w.Send("POST", path, Body({{"email", kRoot}, {"password", "not-the-password-00"}}));
+    CHECK(wrong.status == 400);
+    CHECK(wrong.body == kFailed);
+    const HttpReply member =
+        w.Send("POST", path, Body({{"email", kAda}, {"password", kAdaPassword}}));
+    CHECK(member.status == 400);
+    CHECK(member.body == kFailed);
+    // And the other way round: a superuser is not a member.
+    const HttpReply as_member = w.Login(kRoot, kRootPassword);
+    CHECK(as_member.status == 400);
+    CHECK(as_member.body == kFailed);
+  }
+  SECTION("bad bodies") {
+    CHECK(w.Send("POST", path, "{").status == 400);
+    CheckFieldError(w.Send("POST", path, "{}"), "email", "validation_required");
+    CheckFieldError(w.Send("POST", path, R"({"email":"root@example.com"})"), "password",
+                    "validation_required");
+    CheckFieldError(w.Send("POST", path, R"({"email":"root@example.com","password":"x","otp":1})"),
+                    "otp", "validation_unknown_field");
+    CheckFieldError(w.Send("POST", path, R"({"email":["root@example.com"],"password":"x"})"),
+                    "email", "validation_invalid_type");
+  }
+  SECTION("a superuser's token is not a member's access token") {
+    CHECK(w.Send("GET", "/api/v1/auth/sessions", {}, AuthWorld::Bearer(token)).status == 401);
+    CHECK(w.Send("POST", "/api/v1/auth/role",
+                 Body({{"refreshToken", "rt_x"}, {"role", ""}}), AuthWorld::Bearer(token))
+              .status == 401);
+  }
+}
+
+TEST_CASE("POST /api/v1/auth/role switches a session's role, for roles the member holds",
+          "[http][platform_auth]") {
+  AuthWorld w;
+  const auto [access, refresh] = w.MustLogin(kAda, kAdaPassword);
+  const std::string_view path = "/api/v1/auth/role";
+  auto switch_role = [&](std::string_view refresh_token, std::string_view role,
+                         std::string_view access_token) {
+    return w.Send("POST", path, Body({{"refreshToken", refresh_token}, {"role", role}}),
+                  AuthWorld::Bearer(access_token));
+  };
+
+  SECTION("back to all roles rotates the session like a refresh") {
+    const HttpReply reply = switch_role(refresh, "", access);
+    INFO(reply.body);
+    REQUIRE(reply.status == 200);
+    CHECK(reply.Header("cache-control") == "no-store");
+    const JsonValue body = Json(reply);
+    CHECK(Text(body, {"member", "id"}) == w.ada_id);
+    CHECK(Text(body, {"member", "activeRole"}).empty());
+    CHECK(Text(body, {"refreshToken"}) != refresh);
+    CHECK(w.Refresh(Text(body, {"refreshToken"})).status == 200);
+  }
+  SECTION("a role the member does not hold is a 400 and leaves the session alone") {
+    const HttpReply reply = switch_role(refresh, "owner", access);
+    CheckFieldError(reply, "role", "validation_invalid_value");
+    CheckFieldError(switch_role(refresh, "no-such-role", access), "role",
+                    "validation_invalid_value");
+    CHECK(w.Refresh(refresh).status == 200);  // not exchanged by the refusals
+  }
+  SECTION("without a member's access token: 401, nothing exchanged") {
+    CHECK(w.Send("POST", path, Body({{"refreshToken", refresh}, {"role", ""}})).status == 401);
+    CHECK(switch_role(refresh, "", "not-a-token").status == 401);
+    CHECK(switch_role(refresh, "", refresh).status == 401);
+    CHECK(w.Refresh(refresh).status == 200);
+  }
+  SECTION("another member's refresh token is refused and their session left alone") {
+    const auto [bob_access, bob_refresh] = w.MustLogin(kBob, kBobPassword);
+    const HttpReply reply = switch_role(bob_refresh, "", access);
+    CHECK(reply.status == 401);
+    CHECK(reply.body == kBadRefresh);
+    CHECK(reply.body.find("accessToken") == std::string::npos);
+    // Refused before anything was exchanged: Bob's refresh token still works, once.
+    CHECK(w.Refresh(bob_refresh).status == 200);
+    CHECK(w.Refresh(refresh).status == 200);  // Ada's own session is untouched
+  }
+  SECTION("bad bodies") {
+    CHECK(w.Send("POST", path, "{", AuthWorld::Bearer(access)).status == 400);
+    CheckFieldError(w.Send("POST", path, Body({{"refreshToken", refresh}}),
+                           AuthWorld::Bearer(access)),
+                    "role", "validation_required");
+    CheckFieldError(w.Send("POST", path, R"({"refreshToken":"rt_x","role":7})",
+                           AuthWorld::Bearer(access)),
+                    "role", "validation_invalid_type");
+    CheckFieldError(w.Send("POST", path, R"({"refreshToken":"rt_x","role":"","as":"x"})",
+                           AuthWorld::Bearer(access)),
+                    "as", "validation_unknown_field");
   }
 }

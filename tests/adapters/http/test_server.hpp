@@ -10,12 +10,10 @@
 #include "socle/adapters/http/http_server.hpp"
 #include "socle/adapters/http/logger.hpp"
 #include "socle/adapters/http/operations_api.hpp"
-#include "socle/adapters/http/platform_api.hpp"
+#include "platform_world.hpp"
 #include "socle/adapters/http/router.hpp"
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
-#include "socle/application/manage_organisations.hpp"
-#include "socle/application/manage_projects.hpp"
-#include "socle/application/manage_regions.hpp"
+#include "socle/application/ports/access_store.hpp"
 #include "support/test_ports.hpp"
 
 namespace socle::testing {
@@ -35,28 +33,29 @@ inline adapters::http::HttpServerOptions TestServerOptions() {
   return options;
 }
 
-/// The in-process server over a MemoryCatalogueStore (or a given store), with the platform and
-/// operations routes registered, logs captured in memory. Add routes to `router` before Start().
+/// The in-process server over a MemoryCatalogueStore (or a given store), with the platform
+/// (catalogue and access management, not sign-in: suites register their own) and operations
+/// routes registered, logs captured in memory. Platform routes need a signed-in caller:
+/// SuperuserToken() and world().MemberToken() give one. Add routes to `router` before Start().
 class TestServer {
  public:
+  /// A given `store` keeps the access data too when it is also an AccessStore; otherwise the
+  /// server's own memory store does.
   explicit TestServer(adapters::http::HttpServerOptions options = TestServerOptions(),
                       application::CatalogueStore* store = nullptr)
       : store_(store != nullptr ? *store : memory_),
-        organisations_(store_, clock_, random_),
-        projects_(store_, clock_, random_),
-        regions_(store_),
+        access_store_(AccessStoreOf(store, memory_)),
+        world_(store_, access_store_, clock_, random_, hasher_),
         metrics_(clock_.Now()),
         logger_(adapters::http::LogLevel::kDebug, adapters::http::LogFormat::kJson, clock_,
                 [this](std::string_view line) {
                   std::lock_guard lock(log_mutex_);
                   log_lines_.emplace_back(line);
                 }),
-        platform_(organisations_, projects_, regions_),
         operations_(store_, metrics_, clock_, "0.0.0-test"),
         options_(std::move(options)) {
-    if (!platform_.Register(router) || !operations_.Register(router)) {
-      throw std::logic_error("route registration failed");
-    }
+    world_.Register(router, /*auth=*/false);
+    if (!operations_.Register(router)) throw std::logic_error("route registration failed");
   }
 
   ~TestServer() {
@@ -77,6 +76,12 @@ class TestServer {
   adapters::http::HttpServer& server() { return *server_; }
   adapters::http::HttpMetrics& metrics() { return metrics_; }
   ManualClock& clock() { return clock_; }
+  PlatformWorld& world() { return world_; }
+
+  /// Serves the world's sign-in routes (/api/v1/auth/...) too; before Start().
+  void ServePlatformSignIn() { world_.RegisterSignIn(router); }
+  /// A superuser's platform token ("Authorization: Bearer …" opens every platform route).
+  std::string SuperuserToken() { return world_.SuperuserToken(); }
 
   std::vector<std::string> LogLines() {
     std::lock_guard lock(log_mutex_);
@@ -86,18 +91,23 @@ class TestServer {
   adapters::http::Router router;
 
  private:
+  static application::AccessStore& AccessStoreOf(application::CatalogueStore* store,
+                                                 application::AccessStore& fallback) {
+    auto* access = dynamic_cast<application::AccessStore*>(store);
+    return access != nullptr ? *access : fallback;
+  }
+
   adapters::memory::MemoryCatalogueStore memory_;
   application::CatalogueStore& store_;
+  application::AccessStore& access_store_;
   ManualClock clock_;
   SeededRandomSource random_;
-  application::ManageOrganisations organisations_;
-  application::ManageProjects projects_;
-  application::ManageRegions regions_;
+  PlainTestHasher hasher_;
+  PlatformWorld world_;
   adapters::http::HttpMetrics metrics_;
   std::mutex log_mutex_;
   std::vector<std::string> log_lines_;
   adapters::http::Logger logger_;
-  adapters::http::PlatformApi platform_;
   adapters::http::OperationsApi operations_;
   adapters::http::HttpServerOptions options_;
   std::unique_ptr<adapters::http::HttpServer> server_;

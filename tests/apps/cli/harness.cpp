@@ -117,6 +117,15 @@ std::string JsonStringAt(const std::string& json, const char* pointer) {
   return std::string(value);
 }
 
+bool JsonBoolAt(const std::string& json, const char* pointer) {
+  simdjson::dom::parser parser;
+  bool value = false;
+  if (Root(parser, json).at_pointer(pointer).get(value) != simdjson::SUCCESS) {
+    throw std::runtime_error(std::string("no boolean at ") + pointer + " in " + json);
+  }
+  return value;
+}
+
 bool JsonHas(const std::string& json, const char* pointer) {
   simdjson::dom::parser parser;
   simdjson::dom::element value;

@@ -52,6 +52,8 @@ std::int64_t JsonInt(const std::string& json, const char* key);
 std::vector<std::string> JsonItems(const std::string& json, const char* key);
 /// The string at a JSON Pointer (RFC 6901), e.g. "/items/0/expand/author/name".
 std::string JsonStringAt(const std::string& json, const char* pointer);
+/// The boolean at a JSON Pointer, e.g. "/items/0/allowed".
+bool JsonBoolAt(const std::string& json, const char* pointer);
 /// Whether the document has a value at the JSON Pointer.
 bool JsonHas(const std::string& json, const char* pointer);
 

@@ -15,10 +15,12 @@ TEST_CASE("the CLI and socle-server share the catalogue on SQLite", "[cli][e2e][
 TEST_CASE("collections imported with the CLI are served by socle-server on SQLite",
           "[cli][e2e][sqlite][collection]") {
   socle::testing::TempDir dir;
-  socle::testing::StoreLocation store{{"--data-dir", dir / "data"}, {}};
+  // No grace period: what is deleted is purged at once, so that the files can be checked.
+  socle::testing::StoreLocation store{{"--data-dir", dir / "data", "--deletion-grace-days", "0"},
+                                      {}};
   socle::testing::CheckCliCollectionsServedOverHttp(store, dir);
-  // Each project's records live in a SQLite file of its own, gone with the project; what
-  // remains is the platform's own store (superusers, signing keys).
+  // Each project's records live in a SQLite file of its own, gone with the project once it is
+  // purged; what remains is the platform's own store (superusers, signing keys).
   const auto projects = dir.path() / "data" / "projects";
   REQUIRE(std::filesystem::is_directory(projects));
   for (const auto& entry : std::filesystem::directory_iterator(projects)) {

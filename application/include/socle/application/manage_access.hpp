@@ -80,7 +80,7 @@ struct ManageAccessOptions {
   /// as "?token=…". Empty: no mail is sent (the token is returned to the inviter only).
   std::string invitation_url;
   /// Sender of invitation mails.
-  std::string mail_from = "Socle <no-reply@localhost>";
+  std::string mail_from = "Socle <no-reply@socle.localhost>";
   /// How long feature flag lists are reused before being read again.
   std::chrono::milliseconds flags_ttl{2000};
 };
@@ -214,7 +214,7 @@ class ManageAccess final {
       std::optional<std::string_view> member_id);
 
  private:
-  domain::Result<domain::Organisation> FindOrg(std::string_view slug);
+  domain::Result<domain::Organisation> FindOrg(const Principal& by, std::string_view slug);
   domain::Result<AccessDecision> Require(const Principal& by, const domain::Organisation& org,
                                          const std::optional<domain::Id>& project,
                                          std::string_view permission);

@@ -95,6 +95,14 @@ class ManageApiKeys final {
   /// try when the store cannot be written.
   domain::Result<void> Flush();
 
+  // For the purge of a deleted project or organisation (PurgeDeleted): its keys go with it,
+  // revoked or not, rather than lingering as records of something that no longer exists.
+
+  /// Deletes every key of the project with this id; returns how many went.
+  domain::Result<std::int64_t> DeleteForProject(const domain::Id& project);
+  /// Deletes every key of the organisation with this id; returns how many went.
+  domain::Result<std::int64_t> DeleteForOrganisation(const domain::Id& org);
+
  private:
   struct Usage {
     std::int64_t uses = 0;
@@ -111,6 +119,7 @@ class ManageApiKeys final {
   domain::Result<std::vector<ApiKeyInfo>> ListWhere(std::string_view field, const std::string& value);
   domain::Result<void> RevokeWhere(std::string_view field, const std::string& value,
                                    std::string_view id);
+  domain::Result<std::int64_t> DeleteWhere(std::string_view field, const std::string& value);
 
   ProjectDirectory& projects_;
   PlatformStore& platform_;

@@ -5,6 +5,7 @@
 
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/project_directory.hpp"
+#include "socle/application/purge_deleted.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/ports/random_source.hpp"
 #include "socle/domain/error.hpp"
@@ -24,14 +25,21 @@ struct CreateOrganisationInput {
 /// What to do with an organisation's projects when deleting it.
 enum class ForceDelete { kNo, kYes };
 
-/// Use cases on organisations: create, list, get, rename, delete.
+/// Use cases on organisations: create, list, get, rename, delete, restore.
 class ManageOrganisations final {
  public:
-  /// With a directory, the stores of the projects a forced delete removes are released at once
-  /// (ProjectDirectory::Forget), so the data API stops serving them.
+  /// With `deletion`, deleting schedules the organisation for deletion during its grace period
+  /// (purged at once when that is zero, by deletion->PurgeOrganisation); `directory` then stops
+  /// serving its projects at once, their stores kept for a restore. Without, deleting removes
+  /// it at once, its API keys left to the caller, and the stores of the projects a forced
+  /// delete removes are released at once (ProjectDirectory::Forget).
   ManageOrganisations(CatalogueStore& store, Clock& clock, RandomSource& random,
-                      ProjectDirectory* directory = nullptr)
-      : store_(store), clock_(clock), random_(random), directory_(directory) {}
+                      ProjectDirectory* directory = nullptr, PurgeDeleted* deletion = nullptr)
+      : store_(store),
+        clock_(clock),
+        random_(random),
+        directory_(directory),
+        deletion_(deletion) {}
 
   /// Validates every field (all field errors reported at once: invalid_argument), checks the
   /// region exists (invalid_argument on "region") and stores it (already_exists on the slug).
@@ -42,15 +50,26 @@ class ManageOrganisations final {
   domain::Result<domain::Organisation> Get(std::string_view slug);
   /// Changes the display name; invalid_argument, not_found.
   domain::Result<domain::Organisation> Rename(std::string_view slug, std::string_view new_name);
-  /// Deletes the organisation. Without force, failed_precondition while it has projects; with
-  /// force, its projects and their data go with it. Returns the number of projects deleted.
+  /// Deletes the organisation: schedules it, hidden with its projects, or removes it at once
+  /// (see the constructor). Without force, failed_precondition while it has live projects;
+  /// with force, its projects and their data go with it. invalid_argument, not_found.
+  domain::Result<Deletion> Remove(std::string_view slug, ForceDelete force);
+  /// Remove, telling only how many projects went with the organisation.
   domain::Result<std::int64_t> Delete(std::string_view slug, ForceDelete force);
+  /// Makes the organisation scheduled for deletion live again, with the projects hidden with
+  /// it. not_found when no organisation is scheduled under this slug; failed_precondition
+  /// when it is live, or its grace period is over (the purge is due).
+  domain::Result<domain::Organisation> Restore(std::string_view slug);
+
+  /// When something deleted at `deleted` is purged: at once without a grace period.
+  domain::Timestamp PurgeAfter(domain::Timestamp deleted) const;
 
  private:
   CatalogueStore& store_;
   Clock& clock_;
   RandomSource& random_;
   ProjectDirectory* directory_;
+  PurgeDeleted* deletion_;
 };
 
 }  // namespace socle::application

@@ -5,6 +5,7 @@
 
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/project_directory.hpp"
+#include "socle/application/purge_deleted.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/ports/random_source.hpp"
 #include "socle/domain/error.hpp"
@@ -20,14 +21,21 @@ struct CreateProjectInput {
   std::optional<std::string> name;  ///< Defaults to the slug.
 };
 
-/// Use cases on projects: create, list, get, rename, delete.
+/// Use cases on projects: create, list, get, rename, delete, restore.
 class ManageProjects final {
  public:
-  /// With a directory, a deleted project's store is released at once (ProjectDirectory::Forget),
-  /// so the data API stops serving it.
+  /// With `deletion`, deleting schedules the project for deletion during its grace period
+  /// (purged at once when that is zero, by deletion->PurgeProject); `directory` then stops
+  /// serving it at once, its store kept for a restore. Without, deleting removes it at once,
+  /// its API keys left to the caller, and its store is released at once
+  /// (ProjectDirectory::Forget).
   ManageProjects(CatalogueStore& store, Clock& clock, RandomSource& random,
-                 ProjectDirectory* directory = nullptr)
-      : store_(store), clock_(clock), random_(random), directory_(directory) {}
+                 ProjectDirectory* directory = nullptr, PurgeDeleted* deletion = nullptr)
+      : store_(store),
+        clock_(clock),
+        random_(random),
+        directory_(directory),
+        deletion_(deletion) {}
 
   /// Validates every field, resolves the organisation (not_found) and stores the project
   /// (already_exists when the slug is taken anywhere on the platform).
@@ -40,14 +48,25 @@ class ManageProjects final {
   domain::Result<domain::Project> Get(std::string_view slug);
   /// Changes the display name; invalid_argument, not_found.
   domain::Result<domain::Project> Rename(std::string_view slug, std::string_view new_name);
-  /// Deletes the project and its data; not_found.
+  /// Deletes the project: schedules it, hidden, or removes it and its data at once (see the
+  /// constructor). invalid_argument, not_found.
+  domain::Result<Deletion> Remove(std::string_view slug);
+  /// Remove, telling nothing of the schedule.
   domain::Result<void> Delete(std::string_view slug);
+  /// Makes the project scheduled for deletion live again. not_found when no project is hidden
+  /// under this slug; failed_precondition when it is live, while its organisation is scheduled
+  /// (restore that instead), or when its grace period is over (the purge is due).
+  domain::Result<domain::Project> Restore(std::string_view slug);
+
+  /// When something deleted at `deleted` is purged: at once without a grace period.
+  domain::Timestamp PurgeAfter(domain::Timestamp deleted) const;
 
  private:
   CatalogueStore& store_;
   Clock& clock_;
   RandomSource& random_;
   ProjectDirectory* directory_;
+  PurgeDeleted* deletion_;
 };
 
 }  // namespace socle::application

@@ -14,9 +14,10 @@ namespace socle::application {
 /// Platform members on a project's data API. A member's access token (PlatformSessions) proves
 /// a Caller whose permissions and roles are the member's at that project (AccessControl: their
 /// policies and their teams' in the project's organisation, only the active role after role
-/// switching), and whose @request.auth is their `_members` record. Members of other
-/// organisations hold nothing there: they are callers whose rules decide alone, as any signed-in
-/// stranger. Thread-safe.
+/// switching), and whose @request.auth is their `_members` record. A member holding nothing on
+/// the project (a member of another organisation, or of this one without a policy reaching the
+/// project) is a guest there: no identity, so that a rule admitting any signed-in caller does
+/// not admit every member of the platform. Thread-safe.
 class PlatformCallers final {
  public:
   PlatformCallers(ProjectDirectory& projects, PlatformSessions& members, PlatformStore& platform,
@@ -24,7 +25,7 @@ class PlatformCallers final {
       : projects_(projects), members_(members), platform_(platform), access_(access) {}
 
   /// unauthenticated when `token` is not a valid member access token; not_found for an unknown
-  /// project.
+  /// project; a guest's Caller when the member holds nothing on the project.
   domain::Result<Caller> Member(std::string_view project, std::string_view token);
 
   /// Fills in the rights of an organisation's API key on `project` (`key` as

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "socle/application/access_control.hpp"
 #include "socle/application/manage_organisations.hpp"
@@ -17,6 +18,16 @@
 #include "socle/domain/tenancy.hpp"
 
 namespace socle::application {
+
+/// One entry of the trash: an organisation or a project scheduled for deletion.
+struct DeletedItem {
+  enum class Kind { kOrganisation, kProject };
+  Kind kind = Kind::kOrganisation;
+  domain::Slug slug;
+  domain::DisplayName name;
+  domain::Timestamp deleted;      ///< when its deletion was asked
+  domain::Timestamp purge_after;  ///< until when it can be restored
+};
 
 /// Organisations and projects as callers of the platform API reach them: ManageOrganisations
 /// and ManageProjects (the operators' use cases, which check nothing) behind a permission
@@ -47,8 +58,15 @@ class PlatformCatalogue final {
   domain::Result<domain::Organisation> RenameOrganisation(const Principal& by,
                                                           std::string_view slug,
                                                           std::string_view name);
-  domain::Result<std::int64_t> DeleteOrganisation(const Principal& by, std::string_view slug,
-                                                  ForceDelete force);
+  /// Needs organisation.delete. Schedules the organisation (or purges it at once), see
+  /// ManageOrganisations::Remove; from then on it is not found for everyone.
+  domain::Result<Deletion> DeleteOrganisation(const Principal& by, std::string_view slug,
+                                              ForceDelete force);
+  /// Brings back a scheduled organisation; needs organisation.delete on it, as deleting did.
+  /// not_found for a caller without standing in it, exactly as for an unknown slug;
+  /// failed_precondition for one with standing when it is live or past its grace period.
+  domain::Result<domain::Organisation> RestoreOrganisation(const Principal& by,
+                                                           std::string_view slug);
 
   /// The organisation's projects the caller may read (all of them with project.read on the
   /// organisation, else those where a project policy grants it), ordered by slug, one page.
@@ -59,7 +77,18 @@ class PlatformCatalogue final {
   domain::Result<domain::Project> GetProject(const Principal& by, std::string_view slug);
   domain::Result<domain::Project> RenameProject(const Principal& by, std::string_view slug,
                                                 std::string_view name);
-  domain::Result<void> DeleteProject(const Principal& by, std::string_view slug);
+  /// Needs project.delete. Schedules the project (or purges it at once).
+  domain::Result<Deletion> DeleteProject(const Principal& by, std::string_view slug);
+  /// Brings back a scheduled project; needs project.delete on it. not_found as for
+  /// RestoreOrganisation; failed_precondition when it is live, past its grace period, or while
+  /// its organisation is scheduled.
+  domain::Result<domain::Project> RestoreProject(const Principal& by, std::string_view slug);
+
+  /// The trash: what is scheduled for deletion that the caller could restore, organisations
+  /// (organisation.delete on them) and projects of live organisations (project.delete on
+  /// them); the projects of a scheduled organisation come back with it and are not listed.
+  /// Newest deletion first.
+  domain::Result<std::vector<DeletedItem>> ListDeleted(const Principal& by);
 
   /// Makes `member` an owner of `org` (a membership with the owner role, or the owner role
   /// added to an existing membership). For organisations made by members, and for operators.

@@ -124,9 +124,12 @@ class PlatformSessions final {
   domain::Result<PlatformTokens> Refresh(std::string_view refresh_token, const ClientInfo& client);
   /// As Refresh, switching the session's role (role switching): the new tokens, and those
   /// refreshed from them, act with `role` only ("" acts with all of the member's roles again).
-  /// The caller checks that the member holds the role (ManageAccess::CheckRoleHeld).
+  /// The caller checks that the member holds the role (ManageAccess::CheckRoleHeld). With
+  /// `expected_member`, a token of another member's session is refused (unauthenticated, as an
+  /// unknown token) before anything is exchanged.
   domain::Result<PlatformTokens> Refresh(std::string_view refresh_token, const ClientInfo& client,
-                                         std::optional<std::string> role);
+                                         std::optional<std::string> role,
+                                         std::string_view expected_member = {});
 
   /// The member with this e-mail (compared in lower case and as typed), or nullopt.
   domain::Result<std::optional<MemberInfo>> FindMember(std::string_view email);

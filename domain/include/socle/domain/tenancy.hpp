@@ -39,6 +39,9 @@ struct Organisation {
   IsolationTier tier = IsolationTier::kShared;
   Timestamp created;
   Timestamp updated;
+  /// When its deletion was asked, while it waits for the purge (deleted + the grace period);
+  /// it can be restored until then. Absent for a live organisation.
+  std::optional<Timestamp> deleted = std::nullopt;
 };
 
 /// One backend of an organisation. Its slug is unique across the platform (it names the
@@ -51,6 +54,9 @@ struct Project {
   Slug org_slug;  ///< The owning organisation's slug, for display; derived from org_id.
   Timestamp created;
   Timestamp updated;
+  /// When its deletion was asked, while it waits for the purge: its own deletion's, or its
+  /// organisation's when that came first (the project goes with it). Absent for a live project.
+  std::optional<Timestamp> deleted = std::nullopt;
 };
 
 }  // namespace socle::domain

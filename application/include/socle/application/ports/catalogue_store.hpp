@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,14 +20,32 @@ struct MigrationReport {
   std::vector<std::string> applied;  ///< "0001_catalogue" ... in the order applied.
 };
 
-/// What DeleteOrganisation does with the organisation's projects.
+/// What DeleteOrganisation and ScheduleOrganisationDeletion do with the organisation's projects.
 enum class DeleteMode {
-  kRefuseIfProjects,  ///< failed_precondition when the organisation still has projects.
-  kCascade,           ///< Deletes the projects (and their data) in the same transaction.
+  /// failed_precondition while the organisation has live projects (those not scheduled for
+  /// deletion on their own; the scheduled ones go with it).
+  kRefuseIfProjects,
+  kCascade,  ///< The projects (and their data) go with it, in the same transaction.
+};
+
+/// What waits for the purge: the organisations and projects scheduled for deletion.
+struct ScheduledDeletions {
+  /// The scheduled organisations, `deleted` set, ordered by slug.
+  std::vector<domain::Organisation> organisations;
+  /// Every project hidden by a scheduled deletion, its own or its organisation's, ordered by
+  /// slug; `deleted` is the earlier of the two (see domain::Project::deleted). A project of a
+  /// scheduled organisation comes back with it unless it was scheduled on its own.
+  std::vector<domain::Project> projects;
 };
 
 /// The platform catalogue: regions, organisations and projects. Every method is atomic; an
 /// implementation is safe to call from several threads at once.
+///
+/// Deleting is two steps. Schedule*Deletion marks a row as deleted at a time: from then on it is
+/// hidden (an organisation hides its projects with it) from every Get*, List*, Update* and
+/// settings method, which answer not_found or leave it out exactly as for a row that does not
+/// exist; its slug stays taken so that Restore* can bring it back as it was. Delete* is the
+/// purge: it removes the row and everything stored with it, whether scheduled or not.
 /// Adapters: MemoryCatalogueStore, SqliteCatalogueStore, PostgresCatalogueStore.
 class CatalogueStore {
  public:
@@ -47,8 +66,8 @@ class CatalogueStore {
   /// All regions ordered by name.
   virtual domain::Result<std::vector<domain::Region>> ListRegions() = 0;
 
-  /// Stores a new organisation; already_exists when its slug or id is taken,
-  /// failed_precondition when its region does not exist.
+  /// Stores a new, live organisation (org.deleted is ignored); already_exists when its slug or
+  /// id is taken (by a scheduled one too), failed_precondition when its region does not exist.
   virtual domain::Result<void> InsertOrganisation(const domain::Organisation& org) = 0;
   /// The organisation with this slug; not_found.
   virtual domain::Result<domain::Organisation> GetOrganisation(const domain::Slug& slug) = 0;
@@ -59,13 +78,15 @@ class CatalogueStore {
       const domain::PageRequest& page) = 0;
   /// Replaces the mutable fields (name, updated) of the organisation with org.id; not_found.
   virtual domain::Result<void> UpdateOrganisation(const domain::Organisation& org) = 0;
-  /// Deletes the organisation with this id; not_found, or failed_precondition when it has
-  /// projects and mode is kRefuseIfProjects. Returns the number of projects deleted with it.
+  /// Deletes (purges) the organisation with this id, scheduled or not, with its access data;
+  /// not_found, or failed_precondition when it has live projects and mode is kRefuseIfProjects.
+  /// Returns the number of projects deleted with it (scheduled ones included).
   virtual domain::Result<std::int64_t> DeleteOrganisation(const domain::Id& org_id,
                                                           DeleteMode mode) = 0;
 
-  /// Stores a new project; already_exists when its slug or id is taken, not_found when its
-  /// organisation does not exist.
+  /// Stores a new, live project (project.deleted is ignored); already_exists when its slug or
+  /// id is taken (by a scheduled one too), not_found when its organisation does not exist or
+  /// is scheduled for deletion.
   virtual domain::Result<void> InsertProject(const domain::Project& project) = 0;
   /// The project with this slug, org_slug filled; not_found.
   virtual domain::Result<domain::Project> GetProject(const domain::Slug& slug) = 0;
@@ -76,21 +97,91 @@ class CatalogueStore {
       const std::optional<domain::Id>& org_id, const domain::PageRequest& page) = 0;
   /// Replaces the mutable fields (name, updated) of the project with project.id; not_found.
   virtual domain::Result<void> UpdateProject(const domain::Project& project) = 0;
-  /// Deletes the project with this id and its data (its settings included); not_found.
+  /// Deletes (purges) the project with this id, scheduled or not, and its data (its settings
+  /// and access rows included); not_found.
   virtual domain::Result<void> DeleteProject(const domain::Id& project_id) = 0;
+
+  // Scheduled deletions. These have bodies only so that a test double wrapping another store
+  // needs not spell them all out: the bodies describe a store that never schedules anything.
+  // Every adapter overrides all of them.
+
+  /// Schedules the live organisation for deletion as of `at`, hiding it and its projects.
+  /// Returns the number of its live projects hidden with it. not_found when there is no such
+  /// live organisation (already scheduled included); failed_precondition when it has live
+  /// projects and mode is kRefuseIfProjects.
+  virtual domain::Result<std::int64_t> ScheduleOrganisationDeletion(const domain::Id& org_id,
+                                                                    domain::Timestamp at,
+                                                                    DeleteMode mode);
+  /// Schedules the live project for deletion as of `at`, hiding it. not_found when there is
+  /// no such live project (one scheduled, or of a scheduled organisation, included).
+  virtual domain::Result<void> ScheduleProjectDeletion(const domain::Id& project_id,
+                                                       domain::Timestamp at);
+  /// Makes the scheduled organisation live again, with the projects that were hidden only
+  /// because of it (those scheduled on their own stay scheduled). not_found when no
+  /// organisation has this id; failed_precondition when it is not scheduled.
+  virtual domain::Result<void> RestoreOrganisation(const domain::Id& org_id);
+  /// Makes the scheduled project live again. not_found when no project has this id;
+  /// failed_precondition when it is not scheduled, or while its organisation is.
+  virtual domain::Result<void> RestoreProject(const domain::Id& project_id);
+  /// Everything scheduled for deletion (see ScheduledDeletions), read from one snapshot.
+  virtual domain::Result<ScheduledDeletions> ListScheduledDeletions();
+  /// The scheduled organisation with this slug, `deleted` set; not_found when there is none or
+  /// it is live.
+  virtual domain::Result<domain::Organisation> GetScheduledOrganisation(const domain::Slug& slug);
+  /// The project with this slug when a scheduled deletion hides it (its own or its
+  /// organisation's), org_slug and `deleted` set as in ScheduledDeletions; not_found otherwise.
+  virtual domain::Result<domain::Project> GetScheduledProject(const domain::Slug& slug);
 
   // A project's settings live beside its catalogue row: they are small, read rarely (by a
   // batch, by the settings routes) and go with the project when it is deleted.
 
   /// The project's settings as last stored, or nullopt when they were never set (the caller
-  /// then uses the defaults). not_found when the project does not exist.
+  /// then uses the defaults). not_found when the project does not exist or is hidden.
   virtual domain::Result<std::optional<domain::ProjectSettings>> GetProjectSettings(
       const domain::Id& project_id) = 0;
   /// Stores `settings` as the project's whole settings (replacing any), as of `at`; does not
-  /// validate them. not_found when the project does not exist.
+  /// validate them. not_found when the project does not exist or is hidden.
   virtual domain::Result<void> PutProjectSettings(const domain::Id& project_id,
                                                   const domain::ProjectSettings& settings,
                                                   domain::Timestamp at) = 0;
 };
+
+// The bodies of a store that never schedules a deletion: nothing is scheduled, so nothing can
+// be restored or listed, and asking to schedule is refused.
+
+inline domain::Result<std::int64_t> CatalogueStore::ScheduleOrganisationDeletion(
+    const domain::Id&, domain::Timestamp, DeleteMode) {
+  return domain::Fail(domain::ErrorCode::kFailedPrecondition,
+                      "This catalogue store cannot schedule deletions.");
+}
+
+inline domain::Result<void> CatalogueStore::ScheduleProjectDeletion(const domain::Id&,
+                                                                    domain::Timestamp) {
+  return domain::Fail(domain::ErrorCode::kFailedPrecondition,
+                      "This catalogue store cannot schedule deletions.");
+}
+
+inline domain::Result<void> CatalogueStore::RestoreOrganisation(const domain::Id&) {
+  return domain::Fail(domain::ErrorCode::kFailedPrecondition,
+                      "The organisation is not scheduled for deletion.");
+}
+
+inline domain::Result<void> CatalogueStore::RestoreProject(const domain::Id&) {
+  return domain::Fail(domain::ErrorCode::kFailedPrecondition,
+                      "The project is not scheduled for deletion.");
+}
+
+inline domain::Result<ScheduledDeletions> CatalogueStore::ListScheduledDeletions() {
+  return ScheduledDeletions{};
+}
+
+inline domain::Result<domain::Organisation> CatalogueStore::GetScheduledOrganisation(
+    const domain::Slug&) {
+  return domain::Fail(domain::ErrorCode::kNotFound, "Organisation not found.");
+}
+
+inline domain::Result<domain::Project> CatalogueStore::GetScheduledProject(const domain::Slug&) {
+  return domain::Fail(domain::ErrorCode::kNotFound, "Project not found.");
+}
 
 }  // namespace socle::application

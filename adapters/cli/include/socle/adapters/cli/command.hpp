@@ -43,6 +43,37 @@ enum class Verb {
   kApiKeyRevoke,
   kMemberUpsert,
   kMaintenanceRun,
+  // Organisations' access (members, teams, roles, policies, flags, organisation API keys): the
+  // operator acts as a superuser through the platform's access use cases. Kept together, from
+  // kOrgOwner to kOrgKeyRevoke: Command::NeedsAccess tests that range.
+  kOrgOwner,
+  kOrgTransfer,
+  kOrgExplain,
+  kMemberList,
+  kMemberRemove,
+  kMemberInvite,
+  kMemberInvitations,
+  kMemberRevokeInvitation,
+  kTeamList,
+  kTeamCreate,
+  kTeamShow,
+  kTeamRename,
+  kTeamDelete,
+  kTeamAdd,
+  kTeamRemove,
+  kRoleList,
+  kRolePut,
+  kRoleDelete,
+  kPolicyList,
+  kPolicyGrant,
+  kPolicyRevoke,
+  kFlagList,
+  kFlagSet,
+  kFlagDelete,
+  kFlagEval,
+  kOrgKeyCreate,
+  kOrgKeyList,
+  kOrgKeyRevoke,
 };
 
 /// One parsed `socle` command line: plain data, validated for shape only (the use cases
@@ -64,7 +95,23 @@ struct Command {
   std::optional<std::string> out_file;      ///< --out FILE (collection export)
   std::vector<std::string> scopes;          ///< --scope, repeatable (apikey create)
   std::optional<std::string> password;      ///< member upsert: the PASSWORD argument
-  std::optional<std::string> expires;       ///< --expires DATE (apikey create)
+  std::optional<std::string> expires;       ///< --expires DATE (apikey and orgkey create)
+  /// Every positional argument after the command's words, in order. A leading optional argument
+  /// left out (the ORG of `flag list`, `flag set`, `flag delete`) is there as "", so that each
+  /// argument keeps its index; one given explicitly is never empty.
+  std::vector<std::string> arguments;
+  std::optional<std::string> description;   ///< --description TEXT (team, flag)
+  std::optional<std::string> level;         ///< --level: global, organisation, role or user
+  std::optional<std::string> subject;       ///< --subject (a flag's role or member id)
+  std::optional<std::string> role_scope;    ///< --scope of role put: organisation or project
+  std::vector<std::string> parents;         ///< --parent, repeatable (role put)
+  std::vector<std::string> permissions;     ///< --permission, repeatable (role put, explain)
+  /// Whose policy or explanation: at most one of --member, --team and --apikey (the parser
+  /// makes sure policy grant and org explain have exactly one).
+  std::optional<std::string> member;
+  std::optional<std::string> team;
+  std::optional<std::string> api_key;
+  std::optional<std::string> key;           ///< --key (flag eval)
   bool force = false;                       ///< --force
   bool yes = false;                         ///< --yes: confirms a destructive command
   bool delete_missing = false;              ///< --delete-missing (collection import)
@@ -82,11 +129,17 @@ struct Command {
            verb == Verb::kCollectionDelete || verb == Verb::kCollectionHistory ||
            verb == Verb::kSettingsGet || verb == Verb::kSettingsSet || NeedsAuth();
   }
-  /// True for the `superuser` and `keys` commands, which work on the platform store.
+  /// True for the `superuser` and `keys` commands, which work on the platform store, and for
+  /// the access commands, whose use cases need it (members, token bindings, API keys).
   bool NeedsAuth() const noexcept {
     return verb == Verb::kSuperuserUpsert || verb == Verb::kKeysList || verb == Verb::kKeysRotate ||
            verb == Verb::kApiKeyCreate || verb == Verb::kApiKeyList || verb == Verb::kApiKeyRevoke ||
-           verb == Verb::kMemberUpsert || verb == Verb::kMaintenanceRun;
+           verb == Verb::kMemberUpsert || verb == Verb::kMaintenanceRun || NeedsAccess();
+  }
+  /// True for the commands on organisations' access (AccessServices): org owner, transfer and
+  /// explain, member (but upsert), team, role, policy, flag and orgkey.
+  bool NeedsAccess() const noexcept {
+    return verb >= Verb::kOrgOwner && verb <= Verb::kOrgKeyRevoke;
   }
 };
 

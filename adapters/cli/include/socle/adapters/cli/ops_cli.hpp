@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "socle/adapters/cli/command.hpp"
+#include "socle/application/manage_access.hpp"
 #include "socle/application/manage_api_keys.hpp"
 #include "socle/application/manage_collections.hpp"
+#include "socle/application/manage_organisation_keys.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
 #include "socle/application/manage_records.hpp"
@@ -17,6 +19,7 @@
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/manage_signing_keys.hpp"
 #include "socle/application/manage_superusers.hpp"
+#include "socle/application/platform_catalogue.hpp"
 #include "socle/application/platform_sessions.hpp"
 #include "socle/application/sign_in_log.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
@@ -51,6 +54,18 @@ struct AuthServices {
   application::SignInLog* sign_in_log = nullptr;      ///< purged by `maintenance run`
 };
 
+/// What the commands on organisations' access run against (org owner, transfer and explain;
+/// member but upsert; team, role, policy, flag and orgkey): the platform's access use cases,
+/// which check every permission. The CLI calls them as an operator, a superuser (id "cli"),
+/// who holds every permission in every organisation; what it makes is recorded as made by
+/// "superuser:cli".
+struct AccessServices {
+  application::ManageAccess& access;
+  application::PlatformCatalogue& catalogue;       ///< for `org owner`
+  application::ManageOrganisationKeys& organisation_keys;
+  application::PlatformSessions& members;          ///< finds the member `org owner` names
+};
+
 /// What store-backed commands run against, built by the composition root.
 struct CatalogueServices {
   application::CatalogueStore& store;  ///< For `migrate`.
@@ -62,6 +77,8 @@ struct CatalogueServices {
   ProjectDataServices* data = nullptr;
   /// Null when authentication could not be set up: `superuser` and `keys` commands then fail.
   AuthServices* auth = nullptr;
+  /// Null when access control could not be set up: the access commands then fail (exit 1).
+  AccessServices* access = nullptr;
 };
 
 /// The `socle` ops CLI's command layer: turns a parsed command into use-case calls and their

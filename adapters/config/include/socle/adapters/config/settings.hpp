@@ -15,11 +15,21 @@ struct Settings {
   std::string http_address = "127.0.0.1";  ///< --http ADDR:PORT, SOCLE_HTTP, [http] address
   std::uint16_t http_port = 8090;          ///< the PORT of --http; 0 picks a free port
   std::string data_dir = "./socle_data";   ///< --data-dir, SOCLE_DATA_DIR, data_dir
+  /// --deletion-grace-days, SOCLE_DELETION_GRACE_DAYS, [data] deletion_grace_days: how long a
+  /// deleted organisation or project can be restored before it is purged with all its data,
+  /// 0 to 3650; 0 purges at once.
+  std::uint32_t deletion_grace_days = 30;
   /// --database-url, SOCLE_DATABASE_URL(_FILE), [database] url. Empty means the embedded SQLite
   /// store under data_dir. A secret: log it through StoreUrl::Redact only.
   std::string database_url;
   std::size_t database_pool_size = 8;        ///< SOCLE_DATABASE_POOL_SIZE, [database] pool_size
   std::uint32_t database_timeout_ms = 5000;  ///< connect / busy / statement deadline
+  /// --public-url, SOCLE_PUBLIC_URL, [http] public_url: the URL clients reach this server at
+  /// ("https://socle.example.org", maybe with a path prefix), for the links sent by e-mail
+  /// and printed. Validated: an absolute http or https URL without credentials, query or
+  /// fragment, and without a trailing slash. Empty: links use the listening address when it
+  /// is a concrete one (not a wildcard, not port 0).
+  std::string public_url;
 
   // --- HTTP server limits ([http] table, SOCLE_HTTP_* variables, --http-* flags)
   std::size_t http_threads = 1;               ///< I/O threads running the Asio event loop

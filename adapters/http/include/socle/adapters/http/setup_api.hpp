@@ -22,12 +22,17 @@ namespace socle::adapters::http {
 /// A wrong, used or expired token is 403 and creates nothing; so is any request once a
 /// superuser exists (made here or with `socle superuser upsert`). A refused password or e-mail
 /// is 400 with the field errors, and the token stays usable.
+///
+/// Register() also serves the server's other built-in page, the one invitation e-mails link
+/// to (GET /_/invitations and its script /_/invitations.js; see src/invitation_page.hpp), so
+/// that every page under /_/ comes with one registration.
 class SetupApi final {
  public:
   SetupApi(application::ManageSuperusers& superusers, application::Clock& clock,
            std::string token, domain::Timestamp expires)
       : superusers_(superusers), clock_(clock), token_(std::move(token)), expires_(expires) {}
 
+  /// Adds the setup routes and the invitation page's; invalid_argument when one exists.
   domain::Result<void> Register(Router& router);
 
  private:

@@ -43,6 +43,16 @@ class MemoryCatalogueStore final : public application::CatalogueStore,
       const std::optional<domain::Id>& org_id, const domain::PageRequest& page) override;
   domain::Result<void> UpdateProject(const domain::Project& project) override;
   domain::Result<void> DeleteProject(const domain::Id& project_id) override;
+  domain::Result<std::int64_t> ScheduleOrganisationDeletion(const domain::Id& org_id,
+                                                            domain::Timestamp at,
+                                                            application::DeleteMode mode) override;
+  domain::Result<void> ScheduleProjectDeletion(const domain::Id& project_id,
+                                               domain::Timestamp at) override;
+  domain::Result<void> RestoreOrganisation(const domain::Id& org_id) override;
+  domain::Result<void> RestoreProject(const domain::Id& project_id) override;
+  domain::Result<application::ScheduledDeletions> ListScheduledDeletions() override;
+  domain::Result<domain::Organisation> GetScheduledOrganisation(const domain::Slug& slug) override;
+  domain::Result<domain::Project> GetScheduledProject(const domain::Slug& slug) override;
   domain::Result<std::optional<domain::ProjectSettings>> GetProjectSettings(
       const domain::Id& project_id) override;
   domain::Result<void> PutProjectSettings(const domain::Id& project_id,
@@ -116,8 +126,20 @@ class MemoryCatalogueStore final : public application::CatalogueStore,
   void EraseAccessOfOrganisation(const domain::Id& org_id);
   void EraseAccessOfProject(const domain::Id& project_id);
 
-  // Whether a project with this id exists. Precondition: mutex_ held.
-  bool HasProject(const domain::Id& project_id) const;
+  // Scheduled deletions hide rows: an organisation with `deleted` set, and a project with its
+  // own `deleted` set or whose organisation has one. Preconditions: mutex_ held.
+  // The organisation with this id, hidden or not; nullptr when there is none.
+  domain::Organisation* FindOrganisation(const domain::Id& org_id);
+  // The project with this id, hidden or not; nullptr when there is none.
+  domain::Project* FindProject(const domain::Id& project_id);
+  // Whether a live (not hidden) project has this id.
+  bool HasLiveProject(const domain::Id& project_id);
+  // The scheduled organisations' ids, each with when its deletion was asked.
+  std::map<domain::Id, domain::Timestamp> ScheduledOrganisations() const;
+  // The project as the port returns it: `deleted` the earlier of its own and its
+  // organisation's (in `scheduled`, from ScheduledOrganisations), nullopt for a live project.
+  static domain::Project Shown(const domain::Project& project,
+                               const std::map<domain::Id, domain::Timestamp>& scheduled);
 
   std::mutex mutex_;
   std::map<domain::Slug, domain::Region> regions_;

@@ -50,6 +50,16 @@ class SqliteCatalogueStore final : public application::CatalogueStore,
       const std::optional<domain::Id>& org_id, const domain::PageRequest& page) override;
   domain::Result<void> UpdateProject(const domain::Project& project) override;
   domain::Result<void> DeleteProject(const domain::Id& project_id) override;
+  domain::Result<std::int64_t> ScheduleOrganisationDeletion(const domain::Id& org_id,
+                                                            domain::Timestamp at,
+                                                            application::DeleteMode mode) override;
+  domain::Result<void> ScheduleProjectDeletion(const domain::Id& project_id,
+                                               domain::Timestamp at) override;
+  domain::Result<void> RestoreOrganisation(const domain::Id& org_id) override;
+  domain::Result<void> RestoreProject(const domain::Id& project_id) override;
+  domain::Result<application::ScheduledDeletions> ListScheduledDeletions() override;
+  domain::Result<domain::Organisation> GetScheduledOrganisation(const domain::Slug& slug) override;
+  domain::Result<domain::Project> GetScheduledProject(const domain::Slug& slug) override;
   domain::Result<std::optional<domain::ProjectSettings>> GetProjectSettings(
       const domain::Id& project_id) override;
   domain::Result<void> PutProjectSettings(const domain::Id& project_id,
