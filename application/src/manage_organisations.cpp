@@ -2,7 +2,6 @@
 
 #include "socle/application/new_id.hpp"
 #include "socle/application/validation.hpp"
-#include "socle/application/stop_serving.hpp"
 
 namespace socle::application {
 
@@ -106,7 +105,7 @@ Result<Deletion> ManageOrganisations::Remove(std::string_view slug, ForceDelete 
   // for a restore.
   auto hidden = store_.ScheduleOrganisationDeletion(org->id, now, mode);
   if (!hidden) return Fail(hidden.error());
-  for (const auto& project : doomed) internal::StopServing(*directory_, project, random_);
+  for (const auto& project : doomed) directory_->Evict(project.slug.str());
   if (deletion_->grace().count() > 0) return Deletion{*hidden, now, PurgeAfter(now)};
   // No grace period: purged now. Should that fail, the organisation stays scheduled (hidden,
   // due at once) and the next purge finishes the work.

@@ -2,7 +2,6 @@
 
 #include "socle/application/new_id.hpp"
 #include "socle/application/validation.hpp"
-#include "socle/application/stop_serving.hpp"
 
 namespace socle::application {
 
@@ -76,7 +75,7 @@ Result<Deletion> ManageProjects::Remove(std::string_view slug) {
   if (auto hidden = store_.ScheduleProjectDeletion(project->id, now); !hidden) {
     return Fail(hidden.error());
   }
-  if (directory_ != nullptr) internal::StopServing(*directory_, *project, random_);
+  if (directory_ != nullptr) directory_->Evict(project->slug.str());
   if (deletion_->grace().count() > 0) return Deletion{0, now, PurgeAfter(now)};
   // No grace period: purged now. Should that fail, the project stays scheduled (hidden, due at
   // once) and the next purge finishes the work.

@@ -38,15 +38,15 @@ Result<Caller> PlatformCallers::ApiKey(std::string_view project, Caller key) {
 }
 
 Result<Caller> PlatformCallers::Member(std::string_view project, std::string_view token) {
-  auto member = members_.Identify(token);
+  auto member = members_.IdentifyRecord(token);
   if (!member) return Fail(member.error());
   auto entry = projects_.Find(project);
   if (!entry) return Fail(entry.error());
   Principal principal;
   principal.kind = Principal::Kind::kMember;
-  principal.id = member->id;
-  principal.email = member->email;
-  if (!member->active_role.empty()) principal.active_role = member->active_role;
+  principal.id = member->info.id;
+  principal.email = member->info.email;
+  if (!member->info.active_role.empty()) principal.active_role = member->info.active_role;
   auto caller = For(principal, entry->project);
   if (!caller) return Fail(caller.error());
   if (caller->permissions->empty()) {
@@ -58,21 +58,10 @@ Result<Caller> PlatformCallers::Member(std::string_view project, std::string_vie
   }
   auto roles = access_.RolesAt(principal, entry->project.org_id, entry->project.id);
   if (!roles) return Fail(roles.error());
-
-  // @request.auth is the member's own record, read from the platform store's snapshot.
-  auto store = platform_.Store();
-  if (!store) return Fail(store.error());
-  auto schema = (*store)->Schema();
-  if (!schema) return Fail(schema.error());
-  const domain::Collection* members = (*schema)->FindById(PlatformStore::kMembersCollectionId);
-  if (members == nullptr) return Fail(domain::Error::Internal("the platform store has no _members"));
-  auto record = (*store)->Get(*members, member->id, nullptr);
-  if (!record) return Fail(record.error());
-  if (!*record) {
-    return Fail(ErrorCode::kUnauthenticated, "The request requires valid authorization token.");
-  }
-  caller->request.auth = domain::filter::AuthIdentity{members, std::move(**record), std::move(*roles)};
-  caller->auth_schema = std::move(*schema);
+  // @request.auth is the member's own record, as read when the token was checked.
+  caller->request.auth = domain::filter::AuthIdentity{member->collection, std::move(member->record),
+                                                      std::move(*roles)};
+  caller->auth_schema = std::move(member->schema);
   return caller;
 }
 

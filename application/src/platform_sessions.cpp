@@ -495,6 +495,13 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
 }
 
 Result<MemberInfo> PlatformSessions::Identify(std::string_view access_token) {
+  auto identified = IdentifyRecord(access_token);
+  if (!identified) return std::unexpected(std::move(identified.error()));
+  return std::move(identified->info);
+}
+
+Result<PlatformSessions::IdentifiedMember> PlatformSessions::IdentifyRecord(
+    std::string_view access_token) {
   auto claims = signer_.Verify(access_token);
   if (!claims) return std::unexpected(Unauthenticated(kBadAccess, claims.error().internal));
   domain::VerifyPolicy policy;
@@ -519,9 +526,13 @@ Result<MemberInfo> PlatformSessions::Identify(std::string_view access_token) {
   if (claims->key_binding.empty() || !ConstantTimeEquals(claims->key_binding, binding)) {
     return std::unexpected(Unauthenticated(kBadAccess, "the member's tokenKey changed"));
   }
-  MemberInfo info = Describe(*tables->members, **member);
-  info.active_role = claims->role;
-  return info;
+  IdentifiedMember identified;
+  identified.info = Describe(*tables->members, **member);
+  identified.info.active_role = claims->role;
+  identified.collection = tables->members;
+  identified.schema = std::move(tables->schema);
+  identified.record = std::move(**member);
+  return identified;
 }
 
 Result<std::optional<MemberInfo>> PlatformSessions::FindMember(std::string_view email) {

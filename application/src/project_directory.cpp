@@ -33,6 +33,11 @@ Result<ProjectDirectory::Entry> ProjectDirectory::Find(std::string_view slug) {
   return entry;
 }
 
+void ProjectDirectory::Evict(std::string_view slug) {
+  std::lock_guard lock(mutex_);
+  if (auto it = cache_.find(slug); it != cache_.end()) cache_.erase(it);
+}
+
 void ProjectDirectory::Forget(const domain::Project& project) {
   {
     std::lock_guard lock(mutex_);

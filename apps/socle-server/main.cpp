@@ -335,8 +335,7 @@ int Main(int argc, char** argv) {
   http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
   // On a project's data API: its auth records and superusers, its API keys, the organisation's
   // keys and members with the rights their policies give there.
-  socle::application::PlatformCallers platform_callers(directory, members, *auth->platform,
-                                                       access);
+  socle::application::PlatformCallers platform_callers(directory, members, access);
   http::ProjectDataApi project_data(
       collections, records, project_settings,
       http::TokenIdentifier(authenticate, &api_keys, &platform_callers), json_limits);

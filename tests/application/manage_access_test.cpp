@@ -420,7 +420,7 @@ TEST_CASE("access: a member's token on a project's data API carries their permis
   World w;
   w.Join(w.bob, "project.editor", "shop");
   application::ProjectDirectory directory{w.store, w.stores, w.clock};
-  application::PlatformCallers callers{directory, w.sessions, w.platform, w.control};
+  application::PlatformCallers callers{directory, w.sessions, w.control};
   auto tokens = Must(w.sessions.Login("bob@example.com", kPassword, {"192.0.2.1", "t"}));
   auto on_shop = Must(callers.Member("shop", tokens.access_token));
   REQUIRE(on_shop.permissions.has_value());
@@ -445,7 +445,7 @@ TEST_CASE("access: organisation API keys carry roles, within their organisation 
   application::ProjectDirectory directory{w.store, w.stores, w.clock};
   application::ManageApiKeys api_keys{directory, w.platform, w.signer, w.clock, w.random};
   application::ManageOrganisationKeys keys{w.store, w.store, w.control, api_keys, w.clock, w.random};
-  application::PlatformCallers callers{directory, w.sessions, w.platform, w.control};
+  application::PlatformCallers callers{directory, w.sessions, w.control};
 
   auto made = Must(keys.Create(w.ann, "acme", "ci", "project.editor", "shop", std::nullopt));
   CHECK(made.secret.starts_with("sk_"));

@@ -120,7 +120,7 @@ class PlatformWorld {
                        mailer, std::move(access_options)),
         api_keys_(directory_, platform_, signer_, clock, random),
         organisation_keys_(catalogue_store, access_store, access_, api_keys_, clock, random),
-        callers_(directory_, sessions_, platform_, access_),
+        callers_(directory_, sessions_, access_),
         identify_(adapters::http::PlatformIdentifier(sessions_, authenticate_, &api_keys_)),
         platform_api_(catalogue_, regions_, identify_),
         access_api_(manage_access_, catalogue_store, identify_),

@@ -5,7 +5,6 @@
 #include "socle/application/access_control.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/platform_sessions.hpp"
-#include "socle/application/platform_store.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/domain/error.hpp"
 
@@ -20,9 +19,8 @@ namespace socle::application {
 /// not admit every member of the platform. Thread-safe.
 class PlatformCallers final {
  public:
-  PlatformCallers(ProjectDirectory& projects, PlatformSessions& members, PlatformStore& platform,
-                  AccessControl& access)
-      : projects_(projects), members_(members), platform_(platform), access_(access) {}
+  PlatformCallers(ProjectDirectory& projects, PlatformSessions& members, AccessControl& access)
+      : projects_(projects), members_(members), access_(access) {}
 
   /// unauthenticated when `token` is not a valid member access token; not_found for an unknown
   /// project; a guest's Caller when the member holds nothing on the project.
@@ -40,7 +38,6 @@ class PlatformCallers final {
  private:
   ProjectDirectory& projects_;
   PlatformSessions& members_;
-  PlatformStore& platform_;
   AccessControl& access_;
 };
 

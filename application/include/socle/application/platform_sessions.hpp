@@ -140,6 +140,16 @@ class PlatformSessions final {
   /// anything wrong: signature, issuer, audience, type, expiry, a new tokenKey, a member gone.
   domain::Result<MemberInfo> Identify(std::string_view access_token);
 
+  /// As Identify, with the member's `_members` record and the platform store's schema it
+  /// belongs to (for callers that make it @request.auth), read once.
+  struct IdentifiedMember {
+    MemberInfo info;
+    domain::SchemaPtr schema;
+    const domain::Collection* collection = nullptr;  ///< points into `schema`
+    domain::Record record;
+  };
+  domain::Result<IdentifiedMember> IdentifyRecord(std::string_view access_token);
+
   /// Ends the session of `refresh_token`. Succeeds for an unknown or already revoked token too:
   /// the answer tells nothing about the token.
   domain::Result<void> Logout(std::string_view refresh_token);

@@ -37,6 +37,10 @@ class ProjectDirectory final {
   domain::Result<Entry> Find(std::string_view slug);
   /// Drops the cached entry of this project and closes its store (after a delete).
   void Forget(const domain::Project& project);
+  /// Drops the cached entry of the project named `slug` without closing its store, so that the
+  /// next Find looks the project up again: for a project scheduled for deletion, which must stop
+  /// being served at once while keeping its data (and store) for a restore.
+  void Evict(std::string_view slug);
 
  private:
   struct Cached {
