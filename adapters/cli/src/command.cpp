@@ -159,6 +159,16 @@ constexpr std::array kCommands = {
                 "Prints one line per permission: allowed or denied, and the policy and roles\n"
                 "behind it.\n",
                 kSubjectKinds},
+    CommandSpec{"org export", Verb::kOrgExport, "ORG", 1, kOut, kOut,
+                "Export everything of an organisation into one tar archive (data portability).",
+                "  ORG                The organisation's slug.\n"
+                "  --out FILE         The archive to write (ustar); - writes it to stdout. A\n"
+                "                     file appears only once the archive is complete.\n"
+                "The archive holds socle-export.json (what is where), the organisation's\n"
+                "members, invitations, teams, custom roles, policies, flags and API keys (never\n"
+                "a token, secret or binding), and per project its collections, settings and\n"
+                "records (.jsonl and .csv, in clear, hidden fields included, password hashes\n"
+                "and tokenKey left out). See docs/operations.md.\n"},
     CommandSpec{"project create", Verb::kProjectCreate, "SLUG", 1, kOrg | kName, kOrg,
                 "Create a project in an organisation.",
                 "  SLUG               Unique across the platform; names /p/SLUG.\n"

@@ -1,6 +1,7 @@
 #include "socle/adapters/cli/ops_cli.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -8,6 +9,7 @@
 #include "access_commands.hpp"
 #include "catalogue_json.hpp"
 #include "collection_output.hpp"
+#include "org_export.hpp"
 #include "report_error.hpp"
 #include "socle/adapters/json/collection_json.hpp"
 #include "socle/adapters/json/json_parser.hpp"
@@ -274,6 +276,8 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
     case Verb::kMemberUpsert:
     case Verb::kMaintenanceRun:
       return AuthCommand(command, *services);
+    case Verb::kOrgExport:
+      return OrgExport(command, *services);
     case Verb::kOrgOwner:
     case Verb::kOrgTransfer:
     case Verb::kOrgExplain:
@@ -424,6 +428,61 @@ int OpsCli::OrgDelete(const Command& command, CatalogueServices& services) {
     out_ << "Deleted organisation " << command.slug << " and its " << Plural(*deleted, "project")
          << ".\n";
   }
+  return kExitOk;
+}
+
+int OpsCli::OrgExport(const Command& command, CatalogueServices& services) {
+  if (services.data == nullptr || services.access == nullptr) {
+    return Fail(domain::Error::Internal(
+        "the projects' stores and access control are not available to this command"));
+  }
+  const std::string file = command.out_file.value_or("-");
+  const domain::Timestamp now =
+      services.auth != nullptr && services.auth->clock != nullptr
+          ? services.auth->clock->Now()
+          : domain::Timestamp::FromUnixMicros(
+                std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count());
+  if (file == "-") {
+    auto summary = ExportOrganisation(services, command.arguments[0], out_, now, kVersion);
+    if (!summary) return Fail(summary.error());
+    return kExitOk;
+  }
+  // The archive goes to a temporary file beside FILE, renamed over it once complete, so that a
+  // failure leaves whatever FILE was. It is opened before anything is read, so that a FILE that
+  // cannot be written is said at once.
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    return Fail(domain::Error::Make(ErrorCode::kInvalidArgument,
+                                    "Cannot write " + file + ": it is a directory."));
+  }
+  const std::string temporary = file + ".partial";
+  std::ofstream archive(temporary, std::ios::binary | std::ios::trunc);
+  if (!archive) {
+    return Fail(domain::Error::Make(ErrorCode::kInvalidArgument,
+                                    "Cannot write " + file + ": " + SystemReason(errno) + "."));
+  }
+  auto summary = ExportOrganisation(services, command.arguments[0], archive, now, kVersion);
+  archive.close();
+  if (!summary || !archive) {
+    std::filesystem::remove(temporary, ec);
+    if (!summary) return Fail(summary.error());
+    return Fail(domain::Error::Make(ErrorCode::kUnavailable, "Cannot write " + temporary + "."));
+  }
+  std::filesystem::rename(temporary, file, ec);
+  if (ec) {
+    std::string reason = ec.message();
+    std::filesystem::remove(temporary, ec);
+    return Fail(domain::Error::Make(ErrorCode::kUnavailable,
+                                    "Cannot replace " + file + ": " + reason + "."));
+  }
+  // A message, not a result: stdout stays empty, as with `collection export`.
+  err_ << "Exported organisation " << command.arguments[0] << " to " << file << ": "
+       << Plural(summary->projects, "project") << ", "
+       << Plural(summary->collections, "collection") << ", "
+       << Plural(summary->records, "record") << " (" << summary->files
+       << " archive entries).\n";
   return kExitOk;
 }
 

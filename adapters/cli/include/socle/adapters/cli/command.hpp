@@ -49,6 +49,8 @@ enum class Verb {
   kOrgOwner,
   kOrgTransfer,
   kOrgExplain,
+  /// Everything of one organisation in one archive: it reads through the access use cases too.
+  kOrgExport,
   kMemberList,
   kMemberRemove,
   kMemberInvite,
@@ -92,7 +94,7 @@ struct Command {
   std::optional<std::string> org;           ///< --org
   std::optional<std::string> store_url;     ///< --store-url
   std::optional<std::string> project;       ///< --project (collection and settings commands)
-  std::optional<std::string> out_file;      ///< --out FILE (collection export)
+  std::optional<std::string> out_file;      ///< --out FILE (collection and org export)
   std::vector<std::string> scopes;          ///< --scope, repeatable (apikey create)
   std::optional<std::string> password;      ///< member upsert: the PASSWORD argument
   std::optional<std::string> expires;       ///< --expires DATE (apikey and orgkey create)
@@ -136,8 +138,8 @@ struct Command {
            verb == Verb::kApiKeyCreate || verb == Verb::kApiKeyList || verb == Verb::kApiKeyRevoke ||
            verb == Verb::kMemberUpsert || verb == Verb::kMaintenanceRun || NeedsAccess();
   }
-  /// True for the commands on organisations' access (AccessServices): org owner, transfer and
-  /// explain, member (but upsert), team, role, policy, flag and orgkey.
+  /// True for the commands on organisations' access (AccessServices): org owner, transfer,
+  /// explain and export, member (but upsert), team, role, policy, flag and orgkey.
   bool NeedsAccess() const noexcept {
     return verb >= Verb::kOrgOwner && verb <= Verb::kOrgKeyRevoke;
   }

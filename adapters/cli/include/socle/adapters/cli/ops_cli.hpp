@@ -117,6 +117,7 @@ class OpsCli final {
   int OrgGet(const Command& command, CatalogueServices& services);
   int OrgRename(const Command& command, CatalogueServices& services);
   int OrgDelete(const Command& command, CatalogueServices& services);
+  int OrgExport(const Command& command, CatalogueServices& services);
   int ProjectCreate(const Command& command, CatalogueServices& services);
   int ProjectList(const Command& command, CatalogueServices& services);
   int ProjectGet(const Command& command, CatalogueServices& services);
