@@ -6,9 +6,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <array>
-#include <chrono>
-#include <cstdint>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -16,30 +13,18 @@
 #include <string_view>
 #include <vector>
 
+#include "access_cli_world.hpp"
 #include "socle/adapters/cli/command.hpp"
 #include "socle/adapters/cli/ops_cli.hpp"
-#include "socle/adapters/crypto/argon2_password_hasher.hpp"
-#include "socle/adapters/crypto/ed25519_token_signer.hpp"
-#include "socle/adapters/crypto/secret_box.hpp"
 #include "socle/adapters/json/json_parser.hpp"
-#include "socle/adapters/memory/memory_catalogue_store.hpp"
-#include "socle/adapters/memory/memory_project_store.hpp"
-#include "socle/application/access_control.hpp"
 #include "socle/application/manage_access.hpp"
 #include "socle/application/manage_api_keys.hpp"
-#include "socle/application/manage_organisation_keys.hpp"
-#include "socle/application/platform_catalogue.hpp"
-#include "socle/application/platform_sessions.hpp"
-#include "socle/application/platform_store.hpp"
-#include "socle/domain/login_throttle.hpp"
 #include "socle/domain/rbac.hpp"
-#include "support/test_ports.hpp"
 
 namespace {
 
 namespace cli = socle::adapters::cli;
 namespace application = socle::application;
-namespace crypto = socle::adapters::crypto;
 namespace json = socle::adapters::json;
 using cli::kExitError;
 using cli::kExitOk;
@@ -48,6 +33,8 @@ using cli::Verb;
 using socle::domain::JsonValue;
 
 using Args = std::vector<std::string>;
+using socle::testing::ItemsOf;
+using socle::testing::Str;
 
 constexpr std::string_view kPassword = "velvet-otter-quarry-41";
 constexpr std::string_view kOrgNotFound = "socle: The organisation was not found.\n";
@@ -93,14 +80,6 @@ std::set<std::string> Keys(const JsonValue& object) {
   return keys;
 }
 
-std::string Str(const JsonValue& object, std::string_view key) {
-  const JsonValue* value = object.Find(key);
-  INFO(key);
-  REQUIRE(value != nullptr);
-  REQUIRE(value->type() == JsonValue::Type::kString);
-  return value->AsString();
-}
-
 std::vector<std::string> Strs(const JsonValue& object, std::string_view key) {
   const JsonValue* value = object.Find(key);
   INFO(key);
@@ -109,13 +88,6 @@ std::vector<std::string> Strs(const JsonValue& object, std::string_view key) {
   std::vector<std::string> out;
   for (const auto& item : value->items()) out.push_back(item.AsString());
   return out;
-}
-
-const std::vector<JsonValue>& ItemsOf(const JsonValue& document) {
-  const JsonValue* items = document.Find("items");
-  REQUIRE(items != nullptr);
-  REQUIRE(items->type() == JsonValue::Type::kArray);
-  return items->items();
 }
 
 // The line of `table` that holds `part`; "" when none does.
@@ -128,68 +100,18 @@ std::string LineWith(const std::string& table, std::string_view part) {
   return "";
 }
 
-socle::domain::LoginThrottle Throttle() {
-  auto throttle = socle::domain::LoginThrottle::Create({});
-  REQUIRE(throttle);
-  return std::move(*throttle);
-}
-
-constexpr std::array<std::uint8_t, 32> kMasterKey = {
-    0x31, 0x42, 0x53, 0x64, 0x75, 0x86, 0x97, 0xa8, 0xb9, 0xca, 0xdb, 0xec, 0xfd, 0x0e, 0x1f, 0x20,
-    0x2a, 0x3b, 0x4c, 0x5d, 0x6e, 0x7f, 0x80, 0x91, 0xa2, 0xb3, 0xc4, 0xd5, 0xe6, 0xf7, 0x08, 0x19};
-
-crypto::SecretBox MakeBox(application::RandomSource& random) {
-  auto box = crypto::SecretBox::Create(kMasterKey, {}, random);
-  REQUIRE(box);
-  return std::move(*box);
-}
-
-crypto::Argon2PasswordHasher MakeHasher(application::RandomSource& random) {
-  auto hasher = crypto::Argon2PasswordHasher::Create(crypto::Argon2Policy{}, random);
-  REQUIRE(hasher);
-  return std::move(*hasher);
-}
-
-// As main.cpp builds them (nothing mailed, invitations live 7 days), but flag lists are read
-// afresh each time: each `socle` process starts with empty caches, and these services outlive
-// one command.
-application::ManageAccessOptions AccessOptions() {
-  application::ManageAccessOptions options;
-  options.flags_ttl = std::chrono::milliseconds(0);
-  return options;
-}
-
 // A `socle` process minus the process, wired as apps/socle/main.cpp wires it. Organisation
 // acme with projects web and shop; organisation globex with project depot.
-class Cli {
+class Cli : public socle::testing::AccessCliWorld {
  public:
   explicit Cli(bool with_access = true) {
-    REQUIRE(signer_.Generate("k1", random_));
-    services_.auth = &auth_;
-    if (with_access) services_.access = &access_services_;
+    if (!with_access) services_.access = nullptr;
     REQUIRE(Run({"org", "create", "acme"}) == kExitOk);
     REQUIRE(Run({"project", "create", "web", "--org", "acme"}) == kExitOk);
     REQUIRE(Run({"project", "create", "shop", "--org", "acme"}) == kExitOk);
     REQUIRE(Run({"org", "create", "globex"}) == kExitOk);
     REQUIRE(Run({"project", "create", "depot", "--org", "globex"}) == kExitOk);
   }
-
-  int Run(const Args& args) {
-    out_.str("");
-    err_.str("");
-    cli::OpsCli ops(out_, err_, "");
-    return ops.Run(args, services_);
-  }
-  // Runs a command that must succeed; returns its stdout.
-  std::string Must(const Args& args) {
-    const int status = Run(args);
-    INFO(args.front() << " " << (args.size() > 1 ? args[1] : "") << "\nstdout: " << out()
-                      << "\nstderr: " << err());
-    REQUIRE(status == kExitOk);
-    return out();
-  }
-  std::string out() const { return out_.str(); }
-  std::string err() const { return err_.str(); }
 
   // A platform member (not yet in any organisation); returns their id.
   std::string NewMember(const std::string& email) {
@@ -223,44 +145,6 @@ class Cli {
 
   application::ManageAccess& access() { return access_; }
   application::ManageApiKeys& api_keys() { return api_keys_; }
-
- private:
-  socle::adapters::memory::MemoryCatalogueStore store_;
-  socle::adapters::memory::MemoryProjectStores project_stores_;
-  socle::testing::ManualClock clock_;
-  socle::testing::SeededRandomSource random_;
-  application::ProjectDirectory directory_{store_, project_stores_, clock_};
-  application::ManageOrganisations organisations_{store_, clock_, random_, &directory_};
-  application::ManageProjects projects_{store_, clock_, random_, &directory_};
-  application::ManageRegions regions_{store_};
-  application::ManageCollections collections_{directory_, clock_, random_};
-  application::ManageSettings settings_{directory_, store_, clock_};
-  application::ManageRecords records_{directory_, clock_, random_, {}, &settings_};
-  application::PlatformStore platform_{project_stores_, clock_};
-  crypto::Argon2PasswordHasher hasher_{MakeHasher(random_)};
-  crypto::Ed25519TokenSigner signer_;
-  socle::domain::LoginThrottle identities_ = Throttle();
-  application::PlatformSessions sessions_{platform_, signer_, hasher_,    clock_,
-                                          random_,   identities_, nullptr};
-  application::ManageApiKeys api_keys_{directory_, platform_, signer_, clock_, random_};
-  application::AccessControl control_{store_, clock_, {std::chrono::milliseconds(0)}};
-  application::PlatformCatalogue catalogue_{organisations_, projects_, store_, store_,
-                                            control_,       clock_,    random_};
-  application::ManageAccess access_{store_,  store_, control_, sessions_,    signer_,
-                                    clock_,  random_, nullptr, AccessOptions()};
-  application::ManageOrganisationKeys organisation_keys_{store_, store_,  control_,
-                                                         api_keys_, clock_, random_};
-  cli::ProjectDataServices data_{directory_, collections_, records_, &settings_};
-  // Superusers and signing keys are not what these tests are about; the auth services are
-  // there because main.cpp builds the access services beside them.
-  crypto::SecretBox box_{MakeBox(random_)};
-  application::ManageSigningKeys signing_keys_{platform_, signer_, box_, clock_, random_};
-  application::ManageSuperusers superusers_{platform_, hasher_, clock_, random_};
-  cli::AuthServices auth_{superusers_, signing_keys_, &api_keys_, &sessions_, &clock_};
-  cli::AccessServices access_services_{access_, catalogue_, organisation_keys_, sessions_};
-  cli::CatalogueServices services_{store_, organisations_, projects_, regions_, &data_};
-  std::ostringstream out_;
-  std::ostringstream err_;
 };
 
 }  // namespace

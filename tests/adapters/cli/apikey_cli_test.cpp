@@ -5,14 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <array>
-#include <cstdint>
 #include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "access_cli_world.hpp"
 #include "socle/adapters/cli/command.hpp"
 #include "socle/adapters/cli/ops_cli.hpp"
 #include "socle/adapters/crypto/argon2_password_hasher.hpp"
@@ -39,21 +38,8 @@ using socle::domain::JsonValue;
 
 using Args = std::vector<std::string>;
 
-constexpr std::array<std::uint8_t, 32> kMasterKey = {
-    0x07, 0x16, 0x25, 0x34, 0x43, 0x52, 0x61, 0x70, 0x8f, 0x9e, 0xad, 0xbc, 0xcb, 0xda, 0xe9, 0xf8,
-    0x18, 0x27, 0x36, 0x45, 0x54, 0x63, 0x72, 0x81, 0x90, 0xaf, 0xbe, 0xcd, 0xdc, 0xeb, 0xfa, 0x09};
-
-crypto::Argon2PasswordHasher MakeHasher(application::RandomSource& random) {
-  auto hasher = crypto::Argon2PasswordHasher::Create(crypto::Argon2Policy{}, random);
-  REQUIRE(hasher);
-  return std::move(*hasher);
-}
-
-crypto::SecretBox MakeBox(application::RandomSource& random) {
-  auto box = crypto::SecretBox::Create(kMasterKey, {}, random);
-  REQUIRE(box);
-  return std::move(*box);
-}
+using socle::testing::MakeBox;
+using socle::testing::MakeHasher;
 
 // A `socle` process minus the process, wired as apps/socle/main.cpp wires it. Organisation
 // acme, projects web and shop.

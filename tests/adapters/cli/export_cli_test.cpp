@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,32 +17,19 @@
 #include <string_view>
 #include <vector>
 
+#include "access_cli_world.hpp"
 #include "org_export.hpp"
 #include "socle/adapters/cli/command.hpp"
 #include "socle/adapters/cli/ops_cli.hpp"
-#include "socle/adapters/crypto/argon2_password_hasher.hpp"
-#include "socle/adapters/crypto/ed25519_token_signer.hpp"
-#include "socle/adapters/crypto/secret_box.hpp"
 #include "socle/adapters/json/json_parser.hpp"
-#include "socle/adapters/memory/memory_catalogue_store.hpp"
-#include "socle/adapters/memory/memory_project_store.hpp"
-#include "socle/application/access_control.hpp"
-#include "socle/application/manage_access.hpp"
-#include "socle/application/manage_api_keys.hpp"
-#include "socle/application/manage_organisation_keys.hpp"
-#include "socle/application/platform_catalogue.hpp"
-#include "socle/application/platform_sessions.hpp"
-#include "socle/application/platform_store.hpp"
-#include "socle/domain/login_throttle.hpp"
+#include "socle/application/manage_records.hpp"
 #include "support/temp_dir.hpp"
-#include "support/test_ports.hpp"
 #include "tar_writer.hpp"
 
 namespace {
 
 namespace cli = socle::adapters::cli;
 namespace application = socle::application;
-namespace crypto = socle::adapters::crypto;
 namespace json = socle::adapters::json;
 namespace domain = socle::domain;
 using cli::kExitError;
@@ -53,6 +39,8 @@ using domain::JsonValue;
 using socle::testing::TempDir;
 
 using Args = std::vector<std::string>;
+using socle::testing::ItemsOf;
+using socle::testing::Str;
 
 constexpr std::string_view kPassword = "velvet-otter-quarry-41";
 constexpr std::string_view kAdaPassword = "lantern-meadow-copper-77";
@@ -104,21 +92,6 @@ JsonValue ParseJson(const std::string& text) {
   auto parsed = json::ParseJson(text, limits);
   REQUIRE(parsed);
   return *parsed;
-}
-
-std::string Str(const JsonValue& object, std::string_view key) {
-  const JsonValue* value = object.Find(key);
-  INFO(key);
-  REQUIRE(value != nullptr);
-  REQUIRE(value->type() == JsonValue::Type::kString);
-  return value->AsString();
-}
-
-const std::vector<JsonValue>& ItemsOf(const JsonValue& document) {
-  const JsonValue* items = document.Find("items");
-  REQUIRE(items != nullptr);
-  REQUIRE(items->type() == JsonValue::Type::kArray);
-  return items->items();
 }
 
 std::vector<std::string> SplitLines(const std::string& text) {
@@ -266,34 +239,6 @@ TEST_CASE("CSV fields are quoted as RFC 4180 says", "[cli][export]") {
 
 // The command ----------------------------------------------------------------------------------
 
-socle::domain::LoginThrottle Throttle() {
-  auto throttle = socle::domain::LoginThrottle::Create({});
-  REQUIRE(throttle);
-  return std::move(*throttle);
-}
-
-constexpr std::array<std::uint8_t, 32> kMasterKey = {
-    0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01,
-    0x12, 0x23, 0x34, 0x45, 0x56, 0x67, 0x78, 0x89, 0x9a, 0xab, 0xbc, 0xcd, 0xde, 0xef, 0xf0, 0x02};
-
-crypto::SecretBox MakeBox(application::RandomSource& random) {
-  auto box = crypto::SecretBox::Create(kMasterKey, {}, random);
-  REQUIRE(box);
-  return std::move(*box);
-}
-
-crypto::Argon2PasswordHasher MakeHasher(application::RandomSource& random) {
-  auto hasher = crypto::Argon2PasswordHasher::Create(crypto::Argon2Policy{}, random);
-  REQUIRE(hasher);
-  return std::move(*hasher);
-}
-
-application::ManageAccessOptions AccessOptions() {
-  application::ManageAccessOptions options;
-  options.flags_ttl = std::chrono::milliseconds(0);
-  return options;
-}
-
 domain::Field NewField(std::string name, domain::FieldType type) {
   domain::Field field;
   field.name = std::move(name);
@@ -311,34 +256,15 @@ domain::Collection NewCollection(std::string name, std::vector<domain::Field> fi
 // A `socle` process minus the process, wired as apps/socle/main.cpp wires it, with a records
 // use case that can hash passwords beside it (to make auth records). Organisation acme with
 // projects web and shop; organisation globex with project depot.
-class Cli {
+class Cli : public socle::testing::AccessCliWorld {
  public:
   Cli() {
-    REQUIRE(signer_.Generate("k1", random_));
-    services_.auth = &auth_;
-    services_.access = &access_services_;
     Must({"org", "create", "acme", "--name", "Acme Corp"});
     Must({"project", "create", "web", "--org", "acme"});
     Must({"project", "create", "shop", "--org", "acme"});
     Must({"org", "create", "globex"});
     Must({"project", "create", "depot", "--org", "globex"});
   }
-
-  int Run(const Args& args) {
-    out_.str("");
-    err_.str("");
-    cli::OpsCli ops(out_, err_, "");
-    return ops.Run(args, services_);
-  }
-  std::string Must(const Args& args) {
-    const int status = Run(args);
-    INFO(args.front() << " " << (args.size() > 1 ? args[1] : "") << "\nstdout: " << out()
-                      << "\nstderr: " << err());
-    REQUIRE(status == kExitOk);
-    return out();
-  }
-  std::string out() const { return out_.str(); }
-  std::string err() const { return err_.str(); }
 
   std::string NewMember(const std::string& email) {
     auto made = sessions_.UpsertMember(email, kPassword, "");
@@ -379,42 +305,9 @@ class Cli {
   }
 
  private:
-  socle::adapters::memory::MemoryCatalogueStore store_;
-  socle::adapters::memory::MemoryProjectStores project_stores_;
-  socle::testing::ManualClock clock_;
-  socle::testing::SeededRandomSource random_;
-  application::ProjectDirectory directory_{store_, project_stores_, clock_};
-  application::ManageOrganisations organisations_{store_, clock_, random_, &directory_};
-  application::ManageProjects projects_{store_, clock_, random_, &directory_};
-  application::ManageRegions regions_{store_};
-  application::ManageCollections collections_{directory_, clock_, random_};
-  application::ManageSettings settings_{directory_, store_, clock_};
-  application::ManageRecords records_{directory_, clock_, random_, {}, &settings_};
-  application::PlatformStore platform_{project_stores_, clock_};
-  crypto::Argon2PasswordHasher hasher_{MakeHasher(random_)};
+  // A records use case that hashes passwords, beside the CLI's own, to make auth records.
   application::ManageRecords auth_records_{directory_, clock_,     random_,
                                            {},         &settings_, {&hasher_, {}}};
-  crypto::Ed25519TokenSigner signer_;
-  socle::domain::LoginThrottle identities_ = Throttle();
-  application::PlatformSessions sessions_{platform_, signer_, hasher_,    clock_,
-                                          random_,   identities_, nullptr};
-  application::ManageApiKeys api_keys_{directory_, platform_, signer_, clock_, random_};
-  application::AccessControl control_{store_, clock_, {std::chrono::milliseconds(0)}};
-  application::PlatformCatalogue catalogue_{organisations_, projects_, store_, store_,
-                                            control_,       clock_,    random_};
-  application::ManageAccess access_{store_,  store_, control_, sessions_,    signer_,
-                                    clock_,  random_, nullptr, AccessOptions()};
-  application::ManageOrganisationKeys organisation_keys_{store_, store_,  control_,
-                                                         api_keys_, clock_, random_};
-  cli::ProjectDataServices data_{directory_, collections_, records_, &settings_};
-  crypto::SecretBox box_{MakeBox(random_)};
-  application::ManageSigningKeys signing_keys_{platform_, signer_, box_, clock_, random_};
-  application::ManageSuperusers superusers_{platform_, hasher_, clock_, random_};
-  cli::AuthServices auth_{superusers_, signing_keys_, &api_keys_, &sessions_, &clock_};
-  cli::AccessServices access_services_{access_, catalogue_, organisation_keys_, sessions_};
-  cli::CatalogueServices services_{store_, organisations_, projects_, regions_, &data_};
-  std::ostringstream out_;
-  std::ostringstream err_;
 };
 
 TEST_CASE("org export parses, and needs an organisation and --out", "[cli][export]") {
