@@ -583,6 +583,45 @@ Result<void> CheckWritableFields(const Collection& coll, const JsonValue& body,
   return {};
 }
 
+constexpr std::string_view kCreateRefused = "The create rule does not allow this record.";
+
+// Whether an insert was refused because a unique index already holds one of its values.
+bool IsUniquenessConflict(const Error& error) {
+  return error.code == ErrorCode::kInvalidArgument && !error.fields.empty() &&
+         std::all_of(error.fields.begin(), error.fields.end(), [](const domain::FieldError& f) {
+           return f.code == "validation_not_unique";
+         });
+}
+
+// Whether the create rule would admit `record`, refused by `conflict` (its id or a unique value
+// is taken), had those values been free: a copy with a fresh id, and its conflicting unique
+// fields at their empty value, is inserted in the transaction (which the caller rolls back) and
+// the rule evaluated on it. When even the copy cannot be inserted, the answer is no: a refusal
+// that reveals nothing.
+Result<bool> RuleAdmitsDespiteConflict(RecordTransaction& tx, const Collection& coll,
+                                       const Record& record, const Error& conflict,
+                                       const filter::ResolvedFilter& rule,
+                                       RandomSource& random) {
+  Record probe = record;
+  const Record empty = domain::EmptyRecord(coll);
+  for (const domain::FieldError& field : conflict.fields) {
+    if (field.code != "validation_not_unique") continue;
+    if (auto index = coll.FieldIndex(field.field)) probe.values[*index] = empty.values[*index];
+  }
+  auto id_index = coll.FieldIndex("id");
+  if (!id_index) return false;
+  probe.values[*id_index] = JsonValue::String(NewId(random).str());
+  auto inserted = tx.Insert(coll, probe);
+  if (!inserted) {
+    if (inserted.error().code == ErrorCode::kAlreadyExists ||
+        IsUniquenessConflict(inserted.error())) {
+      return false;
+    }
+    return std::unexpected(std::move(inserted.error()));
+  }
+  return tx.Matches(coll, probe.Id(coll), rule);
+}
+
 // Platform RBAC: holding the records permission of an action lets a platform caller act as a
 // superuser for it. Returns the caller to act as (`elevated` holds the copy when one is made).
 const Caller& ActingFor(const Caller& caller, std::string_view permission,
@@ -998,24 +1037,34 @@ Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& targ
   if (record->values[*id_index].AsString().empty()) {
     record->values[*id_index] = JsonValue::String(NewId(random_).str());
   }
-  if (auto valid = CheckRelations(tx, target.schema, coll, *record); !valid) {
-    return std::unexpected(std::move(valid.error()));
-  }
-  if (auto inserted = tx.Insert(coll, *record); !inserted) {
-    if (inserted.error().code == ErrorCode::kAlreadyExists) {
-      return std::unexpected(Error::Field("id", "validation_invalid_id",
-                                          "The model id is invalid or already exists."));
-    }
-    return std::unexpected(std::move(inserted.error()));
-  }
+  // The create rule is decided before anything that depends on other records (a taken id or
+  // unique value, a relation to a missing record): the answer to a caller the rule refuses
+  // must not tell whether a record it cannot see exists. The transaction rolls back on every
+  // refusal, so what is inserted to evaluate the rule never outlives it.
   auto rule = RuleFor(coll.rules.create, target.schema, coll, caller);
   if (!rule) return std::unexpected(std::move(rule.error()));
+  if (auto inserted = tx.Insert(coll, *record); !inserted) {
+    Error conflict = std::move(inserted.error());
+    if (conflict.code == ErrorCode::kAlreadyExists) {
+      conflict = Error::Field("id", "validation_invalid_id",
+                              "The model id is invalid or already exists.");
+    } else if (!IsUniquenessConflict(conflict)) {
+      return std::unexpected(std::move(conflict));
+    }
+    if (*rule) {
+      auto admitted = RuleAdmitsDespiteConflict(tx, coll, *record, conflict, **rule, random_);
+      if (!admitted) return std::unexpected(std::move(admitted.error()));
+      if (!*admitted) return Fail(ErrorCode::kPermissionDenied, std::string(kCreateRefused));
+    }
+    return std::unexpected(std::move(conflict));
+  }
   if (*rule) {
     auto allowed = tx.Matches(coll, record->Id(coll), **rule);
     if (!allowed) return std::unexpected(std::move(allowed.error()));
-    if (!*allowed) {
-      return Fail(ErrorCode::kPermissionDenied, "The create rule does not allow this record.");
-    }
+    if (!*allowed) return Fail(ErrorCode::kPermissionDenied, std::string(kCreateRefused));
+  }
+  if (auto valid = CheckRelations(tx, target.schema, coll, *record); !valid) {
+    return std::unexpected(std::move(valid.error()));
   }
   // A new auth record starts unverified unless its creator manages the collection's records.
   const JsonValue* verified = plan.auth ? ValueOf(coll, *record, "verified") : nullptr;
@@ -1043,6 +1092,19 @@ Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& targ
 
 namespace {
 
+// Whether `caller` sees the stored record `id` through the view rule (superusers see them all).
+Result<bool> SeesStored(RecordTransaction& tx, const SchemaPtr& schema, const Collection& coll,
+                        std::string_view id, const Caller& caller) {
+  if (caller.superuser) return true;
+  auto view = ViewFilter(schema, coll, caller);
+  if (!view) {
+    if (view.error().code == ErrorCode::kPermissionDenied) return false;
+    return std::unexpected(std::move(view.error()));
+  }
+  if (!*view) return true;
+  return tx.Matches(coll, id, **view);
+}
+
 // The record an update or a delete is about, once the caller may touch it: not_found when it
 // is missing or the view rule hides it from them, permission_denied when `rule` (checked
 // against the stored record) refuses. Superusers pass.
@@ -1053,19 +1115,10 @@ Result<Record> FindWritable(RecordTransaction& tx, const SchemaPtr& schema,
   auto current = tx.Find(coll, id);
   if (!current) return std::unexpected(std::move(current.error()));
   if (!*current) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
+  auto visible = SeesStored(tx, schema, coll, id, caller);
+  if (!visible) return std::unexpected(std::move(visible.error()));
+  if (!*visible) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
   if (caller.superuser) return std::move(**current);
-  auto view = ViewFilter(schema, coll, caller);
-  if (!view) {
-    if (view.error().code == ErrorCode::kPermissionDenied) {
-      return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
-    }
-    return std::unexpected(std::move(view.error()));
-  }
-  if (*view) {
-    auto visible = tx.Matches(coll, id, **view);
-    if (!visible) return std::unexpected(std::move(visible.error()));
-    if (!*visible) return Fail(ErrorCode::kNotFound, "The requested resource wasn't found.");
-  }
   auto rule = RuleFor(rule_text, schema, coll, caller, &**current);
   if (!rule) return std::unexpected(std::move(rule.error()));
   if (*rule) {
@@ -1303,9 +1356,25 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
                                     ? wanted->AsString()
                                     : op.id;
         if (!upsert_id.empty()) {
-          auto existing = entry->store->Get(*targets[i].collection, upsert_id, nullptr);
-          if (!existing) return std::unexpected(BatchFailure{i, std::move(existing.error())});
-          if (*existing) id = upsert_id;
+          // As in the transaction below: only a record the caller sees is updated.
+          std::optional<Caller> elevated;
+          const Caller& updater = ActingFor(step, "records.update", elevated);
+          std::optional<filter::ResolvedFilter> view;
+          bool hidden = false;
+          if (!updater.superuser) {
+            auto rule = ViewFilter(targets[i].schema, *targets[i].collection, updater);
+            if (!rule && rule.error().code != ErrorCode::kPermissionDenied) {
+              return std::unexpected(BatchFailure{i, std::move(rule.error())});
+            }
+            hidden = !rule;
+            if (rule) view = std::move(*rule);
+          }
+          if (!hidden) {
+            auto existing = entry->store->Get(*targets[i].collection, upsert_id,
+                                              view ? &*view : nullptr);
+            if (!existing) return std::unexpected(BatchFailure{i, std::move(existing.error())});
+            if (*existing) id = upsert_id;
+          }
         }
       }
       if (step.Holds(id.empty() ? "records.create" : "records.update")) step.superuser = true;
@@ -1331,13 +1400,22 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
           std::string wanted = id != nullptr && id->type() == JsonValue::Type::kString
                                    ? id->AsString()
                                    : op.id;
+          // An upsert updates the records the caller sees; one hidden from them is created,
+          // which its taken id then refuses as it would any create (so that the answer does
+          // not tell a hidden record from a missing one).
           kind = BatchOperation::Kind::kCreate;
           if (!wanted.empty()) {
             auto existing = tx.Find(*targets[i].collection, wanted);
             if (!existing) return std::unexpected(std::move(existing.error()));
             if (*existing) {
-              kind = BatchOperation::Kind::kUpdate;
-              op.id = wanted;
+              std::optional<Caller> elevated;
+              auto visible = SeesStored(tx, targets[i].schema, *targets[i].collection, wanted,
+                                        ActingFor(step, "records.update", elevated));
+              if (!visible) return std::unexpected(std::move(visible.error()));
+              if (*visible) {
+                kind = BatchOperation::Kind::kUpdate;
+                op.id = wanted;
+              }
             }
           }
           results[i].created = kind == BatchOperation::Kind::kCreate;

@@ -236,6 +236,77 @@ TEST_CASE("records: rules", "[application][records]") {
   }
 }
 
+// A caller the create rule refuses learns nothing of records it cannot see: not whether an id
+// is taken, a unique value used, or a relation's target there. A caller the rule admits gets
+// the precise validation error.
+TEST_CASE("records: a create rule's refusal tells nothing of other records",
+          "[application][records][tenancy]") {
+  Blog w;
+  Field name = NewField("name", FieldType::kText);
+  Collection tags = NewCollection("tags", {name, NewField("weight", FieldType::kNumber)});
+  tags.indexes.push_back(CollectionIndex{"idx_tags_name", true, {{"name", false}}, {}});
+  w.MustCreate(tags);
+  w.MustInsert("tags", Body({{"name", Str("taken")}}));
+  w.SetRules("tags", "", "weight > 100", "weight < 10", "", "");
+  w.SetRules("posts", "", "published = true", "views < 10", "", "");
+  const auto refused = [&](const std::string& collection, JsonValue body) {
+    auto made = w.records.Create("shop", collection, Input(std::move(body)), Guest());
+    return !made && made.error().code == ErrorCode::kPermissionDenied &&
+           made.error().fields.empty();
+  };
+  const auto invalid = [&](const std::string& collection, JsonValue body,
+                           const std::string& field) {
+    auto made = w.records.Create("shop", collection, Input(std::move(body)), Guest());
+    return !made && made.error().code == ErrorCode::kInvalidArgument &&
+           made.error().fields.size() == 1 && made.error().fields[0].field == field;
+  };
+  const JsonValue kTooMany = JsonValue::Integer(50);
+  const JsonValue kFew = JsonValue::Integer(1);
+
+  SECTION("a taken id") {
+    // p2 is unpublished: hidden from guests by the view rule.
+    CHECK(refused("posts", Body({{"id", Str(w.p2)}, {"title", Str("x")}, {"views", kTooMany}})));
+    CHECK(refused("posts", Body({{"id", Str("ghost0000000001")}, {"title", Str("x")},
+                                 {"views", kTooMany}})));
+    CHECK(invalid("posts", Body({{"id", Str(w.p2)}, {"title", Str("x")}, {"views", kFew}}), "id"));
+  }
+  SECTION("a taken unique value") {
+    CHECK(refused("tags", Body({{"name", Str("taken")}, {"weight", kTooMany}})));
+    CHECK(refused("tags", Body({{"name", Str("free")}, {"weight", kTooMany}})));
+    CHECK(invalid("tags", Body({{"name", Str("taken")}, {"weight", kFew}}), "name"));
+  }
+  SECTION("a relation to a missing record") {
+    CHECK(refused("posts", Body({{"title", Str("x")}, {"author", Str("ghost0000000001")},
+                                 {"views", kTooMany}})));
+    CHECK(refused("posts", Body({{"title", Str("x")}, {"author", Str(w.ada)},
+                                 {"views", kTooMany}})));
+    CHECK(invalid("posts", Body({{"title", Str("x")}, {"author", Str("ghost0000000001")},
+                                 {"views", kFew}}), "author"));
+  }
+  SECTION("a batch upsert updates only what the caller sees") {
+    const auto upsert = [&](const std::string& id, JsonValue views) {
+      std::vector<BatchOperation> ops{
+          {BatchOperation::Kind::kUpsert, "posts", "",
+           Input(Body({{"id", Str(id)}, {"title", Str("up")}, {"views", std::move(views)}}))}};
+      return w.records.Batch("shop", ops, Guest());
+    };
+    auto hidden = upsert(w.p2, kTooMany);
+    auto ghost = upsert("ghost0000000001", kTooMany);
+    REQUIRE_FALSE(hidden);
+    REQUIRE_FALSE(ghost);
+    CHECK(hidden.error().error.code == ErrorCode::kPermissionDenied);
+    CHECK(hidden.error().error.message == ghost.error().error.message);
+    auto taken = upsert(w.p2, kFew);  // admitted as a create: the id is taken
+    REQUIRE_FALSE(taken);
+    CHECK(taken.error().error.code == ErrorCode::kInvalidArgument);
+    auto seen = upsert(w.p1, kFew);  // published: updated
+    REQUIRE(seen);
+    CHECK_FALSE((*seen)[0].created);
+  }
+  CHECK(w.Count("tags") == 1);
+  CHECK(w.Count("posts") == 2);
+}
+
 TEST_CASE("records: validation and relations", "[application][records]") {
   Blog w;
   auto missing_title = w.records.Create("shop", "posts", Input(Body({})), Guest());
