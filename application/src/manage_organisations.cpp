@@ -97,7 +97,14 @@ Result<Deletion> ManageOrganisations::Remove(std::string_view slug, ForceDelete 
   if (deletion_ == nullptr) {
     auto deleted = store_.DeleteOrganisation(org->id, mode);
     if (!deleted) return Fail(deleted.error());
-    for (const auto& project : doomed) directory_->Forget(project);
+    if (directory_ != nullptr) {
+      for (const auto& project : doomed) {
+        if (auto removed = directory_->Remove(project); !removed) return Fail(removed.error());
+      }
+      if (auto removed = directory_->RemoveOrganisation(*org); !removed) {
+        return Fail(removed.error());
+      }
+    }
     return Deletion{*deleted, now, std::nullopt};
   }
 

@@ -67,7 +67,9 @@ Result<Deletion> ManageProjects::Remove(std::string_view slug) {
   const domain::Timestamp now = clock_.Now();
   if (deletion_ == nullptr) {
     if (auto deleted = store_.DeleteProject(project->id); !deleted) return Fail(deleted.error());
-    if (directory_ != nullptr) directory_->Forget(*project);
+    if (directory_ != nullptr) {
+      if (auto removed = directory_->Remove(*project); !removed) return Fail(removed.error());
+    }
     return Deletion{0, now, std::nullopt};
   }
   // Scheduled, the project is hidden by the catalogue and no longer served, its store kept for

@@ -46,4 +46,13 @@ void ProjectDirectory::Forget(const domain::Project& project) {
   stores_.Close(project.id);
 }
 
+domain::Result<void> ProjectDirectory::Remove(const domain::Project& project) {
+  Forget(project);
+  return stores_.Remove(project);
+}
+
+domain::Result<void> ProjectDirectory::RemoveOrganisation(const domain::Organisation& org) {
+  return stores_.RemoveOrganisation(org);
+}
+
 }  // namespace socle::application

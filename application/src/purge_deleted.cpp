@@ -67,8 +67,15 @@ Result<std::int64_t> PurgeDeleted::PurgeOrganisationWith(
   // Then the stores are released: hidden, the projects cannot be looked up again, so no request
   // reopens them, and the catalogue removes what they hold with no connection left on it (a
   // SQLite file is unlinked closed).
+  // Their storage placed outside the catalogue's database goes before the catalogue rows, for
+  // the same reason (and is removed again, harmlessly, should a later step fail).
   if (directory_ != nullptr) {
-    for (const auto* project : owned) directory_->Forget(*project);
+    for (const auto* project : owned) {
+      if (auto removed = directory_->Remove(*project); !removed) return Fail(removed.error());
+    }
+    if (auto removed = directory_->RemoveOrganisation(org); !removed) {
+      return Fail(removed.error());
+    }
   }
   auto deleted = store_.DeleteOrganisation(org.id, DeleteMode::kCascade);
   if (!deleted && deleted.error().code == ErrorCode::kNotFound) {
@@ -82,7 +89,9 @@ Result<void> PurgeDeleted::PurgeProject(const domain::Project& project) {
   if (api_keys_ != nullptr) {
     if (auto keys = api_keys_->DeleteForProject(project.id); !keys) return Fail(keys.error());
   }
-  if (directory_ != nullptr) directory_->Forget(project);
+  if (directory_ != nullptr) {
+    if (auto removed = directory_->Remove(project); !removed) return Fail(removed.error());
+  }
   auto deleted = store_.DeleteProject(project.id);
   if (!deleted && deleted.error().code == ErrorCode::kNotFound) return {};  // purged already
   return deleted;

@@ -222,7 +222,7 @@ int Main(int argc, char** argv) {
   logger.Info("store migrated", {{"from_version", migrated->from_version},
                                  {"to_version", migrated->to_version},
                                  {"applied", Join(migrated->applied)}});
-  auto project_stores = socle::apps::OpenProjectStores(settings);
+  auto project_stores = socle::apps::OpenProjectStores(settings, **store);
   if (!project_stores) {
     return StartFailed(logger, "cannot open the projects' stores", project_stores.error());
   }

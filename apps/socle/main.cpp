@@ -51,7 +51,8 @@ int Main(int argc, char** argv) {
   // cannot be opened.
   // One command, then exit: no need to listen for other processes' schema changes.
   auto project_stores =
-      socle::apps::OpenProjectStores(loaded->settings, socle::apps::SchemaChanges::kIgnore);
+      socle::apps::OpenProjectStores(loaded->settings, **store,
+                                     socle::apps::SchemaChanges::kIgnore);
   if (!project_stores && command->NeedsProjectStores()) {
     return ops.ReportStoreError(project_stores.error());
   }

@@ -13,4 +13,15 @@ Result<IsolationTier> ParseIsolationTier(std::string_view text) {
                            "Must be one of: shared, dedicated."));
 }
 
+std::string DedicatedDatabaseName(const Id& org_id) {
+  return "socle_o_" + org_id.str();
+}
+
+Placement PlacementOf(const Region& region, IsolationTier tier, const Id& org_id) {
+  Placement placement;
+  placement.cluster_url = region.store_url;
+  if (tier == IsolationTier::kDedicated) placement.database = DedicatedDatabaseName(org_id);
+  return placement;
+}
+
 }  // namespace socle::domain

@@ -172,6 +172,49 @@ TEST_CASE("contract: projects belong to an organisation and carry its slug",
   CHECK(store.InsertProject(orphan).error().code == ErrorCode::kNotFound);
 }
 
+TEST_CASE("contract: projects carry their organisation's region and tier",
+          "[contract][catalogue]") {
+  auto ut = testing::MakeCatalogueStoreUnderTest();
+  auto& store = ut->store();
+  REQUIRE(store.UpsertRegion(Region{S("eu-west"), "postgresql://db.example/socle"}));
+  auto shared = Org("aaaaaaaaaaaaaa1", "acme");
+  auto dedicated = Org("aaaaaaaaaaaaaa2", "bigco");
+  dedicated.region = S("eu-west");
+  dedicated.tier = IsolationTier::kDedicated;
+  REQUIRE(store.InsertOrganisation(shared));
+  REQUIRE(store.InsertOrganisation(dedicated));
+  auto stale = Proj("ppppppppppppp01", "shop", shared);
+  stale.org_region = S("eu-west");  // the store derives both from org_id
+  stale.org_tier = IsolationTier::kDedicated;
+  REQUIRE(store.InsertProject(stale));
+  REQUIRE(store.InsertProject(Proj("ppppppppppppp02", "vault", dedicated)));
+  const auto placed = [](const Project& p, std::string_view region, IsolationTier tier) {
+    return p.org_region && p.org_region->str() == region && p.org_tier == tier;
+  };
+  CHECK(placed(*store.GetProject(S("shop")), "local", IsolationTier::kShared));
+  CHECK(placed(*store.GetProject(S("vault")), "eu-west", IsolationTier::kDedicated));
+  CHECK(placed(*store.GetProjectById(I("ppppppppppppp02")), "eu-west", IsolationTier::kDedicated));
+  auto listed = store.ListProjects(std::nullopt, P(1, 30));
+  REQUIRE(listed);
+  REQUIRE(listed->items.size() == 2);
+  CHECK(placed(listed->items[0], "local", IsolationTier::kShared));
+  CHECK(placed(listed->items[1], "eu-west", IsolationTier::kDedicated));
+  auto of_b = store.ListProjects(dedicated.id, P(1, 30));
+  REQUIRE(of_b);
+  REQUIRE(of_b->items.size() == 1);
+  CHECK(placed(of_b->items[0], "eu-west", IsolationTier::kDedicated));
+  // Scheduled for deletion, a project still says where its data is (the purge needs it).
+  REQUIRE(store.ScheduleOrganisationDeletion(dedicated.id, T(1'800'000'000'000'009),
+                                             DeleteMode::kCascade));
+  auto waiting = store.ListScheduledDeletions();
+  REQUIRE(waiting);
+  REQUIRE(waiting->projects.size() == 1);
+  CHECK(placed(waiting->projects[0], "eu-west", IsolationTier::kDedicated));
+  auto scheduled = store.GetScheduledProject(S("vault"));
+  REQUIRE(scheduled);
+  CHECK(placed(*scheduled, "eu-west", IsolationTier::kDedicated));
+}
+
 TEST_CASE("contract: project slugs are unique across organisations", "[contract][catalogue]") {
   auto ut = testing::MakeCatalogueStoreUnderTest();
   auto& store = ut->store();

@@ -26,3 +26,30 @@ TEST_CASE("Error helpers", "[domain][error]") {
   CHECK(ToString(ErrorCode::kFailedPrecondition) == "failed_precondition");
   CHECK(ToString(ErrorCode::kAlreadyExists) == "already_exists");
 }
+
+TEST_CASE("a placement follows the organisation's region and tier", "[domain][tenancy]") {
+  using namespace socle::domain;
+  const Id org = *Id::Parse("abcdefghij01234");
+  const Region local{*Slug::Parse("local"), ""};
+  const Region west{*Slug::Parse("eu-west"), "postgresql://db.west/socle"};
+
+  const Placement shared_here = PlacementOf(local, IsolationTier::kShared, org);
+  CHECK(shared_here.own());
+  CHECK(shared_here == Placement{});
+
+  const Placement dedicated_here = PlacementOf(local, IsolationTier::kDedicated, org);
+  CHECK_FALSE(dedicated_here.own());
+  CHECK(dedicated_here.cluster_url.empty());
+  CHECK(dedicated_here.database == "socle_o_abcdefghij01234");
+
+  const Placement shared_west = PlacementOf(west, IsolationTier::kShared, org);
+  CHECK_FALSE(shared_west.own());
+  CHECK(shared_west.cluster_url == west.store_url);
+  CHECK(shared_west.database.empty());
+
+  const Placement dedicated_west = PlacementOf(west, IsolationTier::kDedicated, org);
+  CHECK(dedicated_west.cluster_url == west.store_url);
+  CHECK(dedicated_west.database == DedicatedDatabaseName(org));
+  CHECK(dedicated_west != PlacementOf(west, IsolationTier::kDedicated,
+                                      *Id::Parse("abcdefghij01235")));
+}

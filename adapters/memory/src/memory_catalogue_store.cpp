@@ -152,6 +152,8 @@ Result<void> MemoryCatalogueStore::InsertProject(const domain::Project& project)
   }
   domain::Project stored = project;
   stored.org_slug = org->second.slug;
+  stored.org_region = org->second.region;
+  stored.org_tier = org->second.tier;
   stored.deleted.reset();
   projects_.emplace(project.slug, std::move(stored));
   return {};

@@ -475,4 +475,9 @@ void MemoryProjectStores::Close(const domain::Id& project_id) {
   projects_.erase(project_id.str());
 }
 
+domain::Result<void> MemoryProjectStores::Remove(const domain::Project& project) {
+  Close(project.id);
+  return {};
+}
+
 }  // namespace socle::adapters::memory

@@ -134,9 +134,16 @@ constexpr Statement kInsertProject{
     " FROM socle.organisations AS o WHERE o.id = $4::text AND o.deleted IS NULL"
     " FOR KEY SHARE OF o",
     6};
+// What places an organisation's projects: its tier, and its region's cluster URL.
+constexpr Statement kPlacementOfOrganisation{
+    "socle_placement_of_organisation",
+    "SELECT o.tier, coalesce(r.store_url, '') FROM socle.organisations AS o"
+    " LEFT JOIN socle.regions AS r ON r.name = o.region WHERE o.id = $1::text",
+    1};
 constexpr Statement kGetProjectById{
     "socle_get_project_by_id",
-    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug, o.region AS org_region,"
+    " o.tier AS org_tier,"
     " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
     " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
@@ -144,7 +151,8 @@ constexpr Statement kGetProjectById{
     1};
 constexpr Statement kGetProject{
     "socle_get_project",
-    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug, o.region AS org_region,"
+    " o.tier AS org_tier,"
     " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
     " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
@@ -156,7 +164,8 @@ constexpr Statement kListProjects{
     " (SELECT count(*) AS total"
     "  FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
     "  WHERE p.deleted IS NULL AND o.deleted IS NULL) AS t"
-    " LEFT JOIN (SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    " LEFT JOIN (SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug, o.region AS org_region,"
+    " o.tier AS org_tier,"
     "            (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     "            (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
     "            FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
@@ -170,7 +179,8 @@ constexpr Statement kListProjectsOfOrganisation{
     " (SELECT count(*) AS total"
     "  FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
     "  WHERE p.org_id = $3::text AND p.deleted IS NULL AND o.deleted IS NULL) AS t"
-    " LEFT JOIN (SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    " LEFT JOIN (SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug, o.region AS org_region,"
+    " o.tier AS org_tier,"
     "            (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     "            (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us"
     "            FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
@@ -269,14 +279,16 @@ constexpr Statement kGetScheduledOrganisation{
 // skips NULLs).
 constexpr Statement kListScheduledProjects{
     "socle_list_scheduled_projects",
-    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug, o.region AS org_region,"
+    " o.tier AS org_tier,"
     " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us,"
     " (extract(epoch FROM least(p.deleted, o.deleted)) * 1000000)::int8 AS deleted_us"
     " FROM socle.projects AS p JOIN socle.organisations AS o ON o.id = p.org_id"
     " WHERE p.deleted IS NOT NULL"
     " UNION"
-    " SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    " SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug, o.region AS org_region,"
+    " o.tier AS org_tier,"
     " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us,"
     " (extract(epoch FROM least(p.deleted, o.deleted)) * 1000000)::int8 AS deleted_us"
@@ -286,7 +298,8 @@ constexpr Statement kListScheduledProjects{
     0};
 constexpr Statement kGetScheduledProject{
     "socle_get_scheduled_project",
-    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug,"
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug AS org_slug, o.region AS org_region,"
+    " o.tier AS org_tier,"
     " (extract(epoch FROM p.created) * 1000000)::int8 AS created_us,"
     " (extract(epoch FROM p.updated) * 1000000)::int8 AS updated_us,"
     " (extract(epoch FROM least(p.deleted, o.deleted)) * 1000000)::int8 AS deleted_us"
@@ -364,16 +377,23 @@ Result<domain::Project> ReadProject(const PgResult& r, int row, int first) {
   auto name = Column(domain::DisplayName::Parse(r.Text(row, first + 2)), "projects.name");
   auto org_id = Column(domain::Id::Parse(r.Text(row, first + 3)), "projects.org_id");
   auto org_slug = Column(domain::Slug::Parse(r.Text(row, first + 4)), "organisations.slug");
-  auto created = Micros(r, row, first + 5);
-  auto updated = Micros(r, row, first + 6);
+  auto region = Column(domain::Slug::Parse(r.Text(row, first + 5)), "organisations.region");
+  auto tier = Column(domain::ParseIsolationTier(r.Text(row, first + 6)), "organisations.tier");
+  auto created = Micros(r, row, first + 7);
+  auto updated = Micros(r, row, first + 8);
   if (!id) return Fail(id.error());
   if (!slug) return Fail(slug.error());
   if (!name) return Fail(name.error());
   if (!org_id) return Fail(org_id.error());
   if (!org_slug) return Fail(org_slug.error());
+  if (!region) return Fail(region.error());
+  if (!tier) return Fail(tier.error());
   if (!created) return Fail(created.error());
   if (!updated) return Fail(updated.error());
-  return domain::Project{*id, *slug, *name, *org_id, *org_slug, *created, *updated};
+  domain::Project project{*id, *slug, *name, *org_id, *org_slug, *created, *updated};
+  project.org_region = std::move(*region);
+  project.org_tier = *tier;
+  return project;
 }
 
 // A row of the scheduled listings: the item's columns from the first, then its deletion time.
@@ -709,7 +729,15 @@ Result<void> PostgresCatalogueStore::InsertProject(const domain::Project& projec
         }
         return Fail(std::move(error));
       }
-      // The project's own schema is created with its row: both or neither.
+      // The project's own schema is created with its row, both or neither, when the project
+      // lives in this database (its organisation's placement is the instance's own).
+      auto placed = conn.Execute(kPlacementOfOrganisation, {project.org_id.str()});
+      if (!placed) return Fail(placed.error());
+      if (placed->Rows() != 1) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+      auto tier = Column(domain::ParseIsolationTier(placed->Text(0, 0)), "organisations.tier");
+      if (!tier) return Fail(tier.error());
+      domain::Region region{project.slug, std::string(placed->Text(0, 1))};  // name unused
+      if (!domain::PlacementOf(region, *tier, project.org_id).own()) return {};
       auto create = ProjectSchemaDdl(kCreateSchema, project.id);
       if (!create) return Fail(create.error());
       if (auto created = conn.Script(*create); !created) return Fail(created.error());
@@ -907,7 +935,7 @@ Result<application::ScheduledDeletions> PostgresCatalogueStore::ListScheduledDel
         out.organisations.push_back(std::move(*org));
       }
       for (int row = 0; row < projects->Rows(); ++row) {
-        auto project = ReadScheduled<domain::Project>(*projects, row, ReadProject, 7);
+        auto project = ReadScheduled<domain::Project>(*projects, row, ReadProject, 9);
         if (!project) return Fail(project.error());
         out.projects.push_back(std::move(*project));
       }
@@ -931,7 +959,7 @@ Result<domain::Project> PostgresCatalogueStore::GetScheduledProject(const domain
     auto rows = conn.Execute(kGetScheduledProject, {slug.str()});
     if (!rows) return Fail(rows.error());
     if (rows->Rows() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
-    return ReadScheduled<domain::Project>(*rows, 0, ReadProject, 7);
+    return ReadScheduled<domain::Project>(*rows, 0, ReadProject, 9);
   });
 }
 

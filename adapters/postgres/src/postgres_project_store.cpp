@@ -1625,6 +1625,28 @@ Result<std::shared_ptr<ProjectStore>> PostgresProjectStores::Open(const domain::
   return entry->store;
 }
 
+Result<void> PostgresProjectStores::Remove(const domain::Project& project) {
+  Close(project.id);
+  auto schema = QuoteIdentifier(ProjectSchemaName(project.id));
+  if (!schema) return Fail(schema.error());
+  auto lease = shared_->pool.Acquire();
+  if (!lease) return Fail(lease.error());
+  PooledConnection& pooled = **lease;
+  Connection& conn = *pooled.conn;
+  if (auto login = pooled.role.UseLogin(conn); !login) return Fail(login.error());
+  if (auto begun = conn.Script(kBegin); !begun) return Fail(begun.error());
+  auto removed = [&]() -> Result<void> {
+    if (auto dropped = conn.Script("DROP SCHEMA IF EXISTS " + *schema + " CASCADE"); !dropped) {
+      return Fail(dropped.error());
+    }
+    if (auto role = DropProjectRole(conn, project.id); !role) return Fail(role.error());
+    if (auto done = conn.Script(kCommit); !done) return Fail(done.error());
+    return {};
+  }();
+  if (!removed) RollBack(conn);
+  return removed;
+}
+
 void PostgresProjectStores::Close(const domain::Id& project_id) {
   std::shared_ptr<Shared::Entry> entry;
   {

@@ -85,30 +85,32 @@ constexpr std::string_view kInsertProject =
     " SELECT ?1, ?2, ?3, ?4, ?5, ?6"
     " WHERE EXISTS (SELECT 1 FROM organisations WHERE id = ?4 AND deleted IS NULL)";
 constexpr std::string_view kGetProject =
-    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated"
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, o.region, o.tier, p.created, p.updated"
     " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id"
     " WHERE p.slug = ?1 AND p.deleted IS NULL AND o.deleted IS NULL";
 constexpr std::string_view kGetProjectById =
-    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated"
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, o.region, o.tier, p.created, p.updated"
     " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id"
     " WHERE p.id = ?1 AND p.deleted IS NULL AND o.deleted IS NULL";
 constexpr std::string_view kListProjects =
-    "SELECT t.total, p.id, p.slug, p.name, p.org_id, p.org_slug, p.created, p.updated"
+    "SELECT t.total, p.id, p.slug, p.name, p.org_id, p.org_slug, p.org_region, p.org_tier, p.created, p.updated"
     " FROM (SELECT count(*) AS total"
     "       FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
     "       WHERE pr.deleted IS NULL AND o.deleted IS NULL) AS t"
-    " LEFT JOIN (SELECT pr.id, pr.slug, pr.name, pr.org_id, o.slug AS org_slug,"
+    " LEFT JOIN (SELECT pr.id, pr.slug, pr.name, pr.org_id, o.slug AS org_slug, o.region AS org_region,"
+    " o.tier AS org_tier,"
     "                   pr.created, pr.updated"
     "            FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
     "            WHERE pr.deleted IS NULL AND o.deleted IS NULL"
     "            ORDER BY pr.slug LIMIT ?1 OFFSET ?2) AS p ON TRUE"
     " ORDER BY p.slug";
 constexpr std::string_view kListProjectsOfOrganisation =
-    "SELECT t.total, p.id, p.slug, p.name, p.org_id, p.org_slug, p.created, p.updated"
+    "SELECT t.total, p.id, p.slug, p.name, p.org_id, p.org_slug, p.org_region, p.org_tier, p.created, p.updated"
     " FROM (SELECT count(*) AS total"
     "       FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
     "       WHERE pr.org_id = ?3 AND pr.deleted IS NULL AND o.deleted IS NULL) AS t"
-    " LEFT JOIN (SELECT pr.id, pr.slug, pr.name, pr.org_id, o.slug AS org_slug,"
+    " LEFT JOIN (SELECT pr.id, pr.slug, pr.name, pr.org_id, o.slug AS org_slug, o.region AS org_region,"
+    " o.tier AS org_tier,"
     "                   pr.created, pr.updated"
     "            FROM projects AS pr JOIN organisations AS o ON o.id = pr.org_id"
     "            WHERE pr.org_id = ?3 AND pr.deleted IS NULL AND o.deleted IS NULL"
@@ -157,16 +159,16 @@ constexpr std::string_view kGetScheduledOrganisation =
 // A hidden project's deletion time is the earlier of its own and its organisation's: SQLite's
 // two-argument min() is NULL when either is, and coalesce then keeps the one that is set.
 constexpr std::string_view kListScheduledProjects =
-    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated, "
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, o.region, o.tier, p.created, p.updated, "
     " coalesce(min(p.deleted, o.deleted), p.deleted, o.deleted)"
     " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id WHERE p.deleted IS NOT NULL"
     " UNION"
-    " SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated, "
+    " SELECT p.id, p.slug, p.name, p.org_id, o.slug, o.region, o.tier, p.created, p.updated, "
     " coalesce(min(p.deleted, o.deleted), p.deleted, o.deleted)"
     " FROM organisations AS o JOIN projects AS p ON p.org_id = o.id WHERE o.deleted IS NOT NULL"
     " ORDER BY 2";
 constexpr std::string_view kGetScheduledProject =
-    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, p.created, p.updated, "
+    "SELECT p.id, p.slug, p.name, p.org_id, o.slug, o.region, o.tier, p.created, p.updated, "
     " coalesce(min(p.deleted, o.deleted), p.deleted, o.deleted)"
     " FROM projects AS p JOIN organisations AS o ON o.id = p.org_id"
     " WHERE p.slug = ?1 AND (p.deleted IS NOT NULL OR o.deleted IS NOT NULL)";
@@ -212,14 +214,21 @@ Result<domain::Project> ReadProject(const Statement& row, int first) {
   if (!slug) return Fail(slug.error());
   if (!name) return Fail(name.error());
   if (!org_id) return Fail(org_id.error());
+  auto region = Column(domain::Slug::Parse(row.Text(first + 5)), "organisations.region");
+  auto tier = Column(domain::ParseIsolationTier(row.Text(first + 6)), "organisations.tier");
   if (!org_slug) return Fail(org_slug.error());
-  return domain::Project{*id,
-                         *slug,
-                         *name,
-                         *org_id,
-                         *org_slug,
-                         domain::Timestamp::FromUnixMicros(row.Int(first + 5)),
-                         domain::Timestamp::FromUnixMicros(row.Int(first + 6))};
+  if (!region) return Fail(region.error());
+  if (!tier) return Fail(tier.error());
+  domain::Project project{*id,
+                          *slug,
+                          *name,
+                          *org_id,
+                          *org_slug,
+                          domain::Timestamp::FromUnixMicros(row.Int(first + 7)),
+                          domain::Timestamp::FromUnixMicros(row.Int(first + 8))};
+  project.org_region = std::move(*region);
+  project.org_tier = *tier;
+  return project;
 }
 
 // A row of the scheduled listings: the item's columns, then its deletion time.
@@ -746,7 +755,7 @@ Result<application::ScheduledDeletions> SqliteCatalogueStore::ListScheduledDelet
         auto row = projects->Step();
         if (!row) return Fail(row.error());
         if (!*row) break;
-        auto project = ReadScheduled<domain::Project>(*projects, ReadProject, 7);
+        auto project = ReadScheduled<domain::Project>(*projects, ReadProject, 9);
         if (!project) return Fail(project.error());
         out.projects.push_back(std::move(*project));
       }
@@ -774,7 +783,7 @@ Result<domain::Project> SqliteCatalogueStore::GetScheduledProject(const domain::
     auto row = stmt->Bind(slug.str()).Step();
     if (!row) return Fail(row.error());
     if (!*row) return Fail(ErrorCode::kNotFound, "Project not found.");
-    return ReadScheduled<domain::Project>(*stmt, ReadProject, 7);
+    return ReadScheduled<domain::Project>(*stmt, ReadProject, 9);
   });
 }
 

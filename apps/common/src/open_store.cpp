@@ -8,12 +8,15 @@
 #include <system_error>
 
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
+#include "socle/adapters/memory/memory_clusters.hpp"
 #include "socle/adapters/memory/memory_project_store.hpp"
 #include "socle/adapters/postgres/postgres_catalogue_store.hpp"
+#include "socle/adapters/postgres/postgres_clusters.hpp"
 #include "socle/adapters/postgres/postgres_project_store.hpp"
 #include "socle/adapters/sqlite/sqlite_catalogue_store.hpp"
 #include "socle/adapters/sqlite/sqlite_project_store.hpp"
 #include "socle/adapters/store_url.hpp"
+#include "socle/application/placed_project_stores.hpp"
 
 namespace socle::apps {
 namespace {
@@ -126,8 +129,11 @@ Result<StorePtr> OpenCatalogueStore(const adapters::config::Settings& settings) 
   return Fail(Error::Internal("unknown store kind"));
 }
 
-Result<ProjectStoresPtr> OpenProjectStores(const adapters::config::Settings& settings,
-                                          SchemaChanges changes) {
+namespace {
+
+// The instance's own project stores, beside the catalogue.
+Result<ProjectStoresPtr> OpenOwnProjectStores(const adapters::config::Settings& settings,
+                                              SchemaChanges changes) {
   auto resolved = ResolveUrl(settings, kProjects);
   if (!resolved) return Fail(std::move(resolved.error()));
   const StoreUrl& url = resolved->url;
@@ -156,6 +162,39 @@ Result<ProjectStoresPtr> OpenProjectStores(const adapters::config::Settings& set
       return ProjectStoresPtr(std::make_unique<adapters::memory::MemoryProjectStores>());
   }
   return Fail(Error::Internal("unknown store kind"));
+}
+
+}  // namespace
+
+Result<ProjectStoresPtr> OpenProjectStores(const adapters::config::Settings& settings,
+                                          application::CatalogueStore& catalogue,
+                                          SchemaChanges changes) {
+  auto own = OpenOwnProjectStores(settings, changes);
+  if (!own) return Fail(std::move(own.error()));
+  auto resolved = ResolveUrl(settings, kProjects);
+  if (!resolved) return Fail(std::move(resolved.error()));
+  using application::PlacedProjectStores;
+  std::shared_ptr<application::Clusters> clusters;
+  auto own_cluster = PlacedProjectStores::OwnCluster::kDatabases;
+  if (resolved->url.kind == StoreUrl::Kind::kMemory) {
+    clusters = std::make_shared<adapters::memory::MemoryClusters>();
+  } else {
+    // Regions name PostgreSQL clusters, whatever the instance's own store is.
+    const auto watch = changes == SchemaChanges::kListen
+                           ? adapters::postgres::PostgresProjectStores::SchemaWatch::kListen
+                           : adapters::postgres::PostgresProjectStores::SchemaWatch::kOnErrorOnly;
+    std::string own_url;
+    if (resolved->url.kind == StoreUrl::Kind::kPostgres) {
+      own_url = resolved->url.target;
+    } else {
+      own_cluster = PlacedProjectStores::OwnCluster::kDatabasePerProject;
+    }
+    clusters = std::make_shared<adapters::postgres::PostgresClusters>(
+        PostgresOptionsFor(settings, std::move(own_url)), watch);
+  }
+  return ProjectStoresPtr(std::make_unique<PlacedProjectStores>(
+      catalogue, std::shared_ptr<application::ProjectStores>(std::move(*own)),
+      std::move(clusters), own_cluster));
 }
 
 }  // namespace socle::apps

@@ -37,6 +37,13 @@ class ProjectDirectory final {
   domain::Result<Entry> Find(std::string_view slug);
   /// Drops the cached entry of this project and closes its store (after a delete).
   void Forget(const domain::Project& project);
+  /// Forgets the project and removes its storage where the catalogue's own deletion does not
+  /// reach it (ProjectStores::Remove): a project placed in another database or cluster.
+  /// Idempotent; called when the project is purged.
+  domain::Result<void> Remove(const domain::Project& project);
+  /// Removes what a purged organisation had of its own (a dedicated database), after its
+  /// projects' Remove. Idempotent.
+  domain::Result<void> RemoveOrganisation(const domain::Organisation& org);
   /// Drops the cached entry of the project named `slug` without closing its store, so that the
   /// next Find looks the project up again: for a project scheduled for deletion, which must stop
   /// being served at once while keeping its data (and store) for a restore.

@@ -43,9 +43,10 @@ struct PurgeReport {
 
 /// The second step of deleting: removes for good the organisations and projects whose grace
 /// period is over, with everything they hold: their API keys, their stores (released first by
-/// ProjectDirectory::Forget; the catalogue then drops a PostgreSQL project's schema and role,
-/// or removes a SQLite project's database file with its -wal and -shm files) and the catalogue
-/// rows (their access rows cascade). Organisations and projects are scheduled by
+/// ProjectDirectory::Remove, which also removes the storage placed outside the catalogue's
+/// database: a region's schema, a dedicated organisation's database; the catalogue then drops
+/// a PostgreSQL project's schema and role, or removes a SQLite project's database file with
+/// its -wal and -shm files) and the catalogue rows (their access rows cascade). Organisations and projects are scheduled by
 /// ManageOrganisations and ManageProjects, which also use this to purge at once when the grace
 /// period is zero. A purge that fails half-way leaves the rest scheduled: the next one finishes
 /// it. Thread-safe; several processes may purge at once (what one removed, the other skips).

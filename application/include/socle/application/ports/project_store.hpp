@@ -135,6 +135,18 @@ class ProjectStores {
   /// Forgets the project's store and releases what it holds (open files, cached statements);
   /// called after the project was deleted. Stores still in use finish their calls first.
   virtual void Close(const domain::Id& project_id) = 0;
+  /// Removes the storage of a project the catalogue has purged (its row is gone), where the
+  /// catalogue's own deletion did not reach it: a project placed in another database or
+  /// cluster. Idempotent; the storage the catalogue removes itself needs nothing here.
+  virtual domain::Result<void> Remove(const domain::Project& project);
+  /// Removes what a purged organisation had of its own: the database of a dedicated one, with
+  /// all it holds. Idempotent.
+  virtual domain::Result<void> RemoveOrganisation(const domain::Organisation& org);
 };
+
+inline domain::Result<void> ProjectStores::Remove(const domain::Project&) { return {}; }
+inline domain::Result<void> ProjectStores::RemoveOrganisation(const domain::Organisation&) {
+  return {};
+}
 
 }  // namespace socle::application

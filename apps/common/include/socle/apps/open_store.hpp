@@ -22,6 +22,11 @@ domain::Result<std::unique_ptr<application::CatalogueStore>> OpenCatalogueStore(
 /// settings: with SQLite, one database file per project beside the catalogue file
 /// (<dir>/projects/<project id>.db); with PostgreSQL, one schema per project in the same
 /// database; with memory://, projects in memory. Projects are opened on first use, not here.
+/// Projects go where their organisation's region and tier place them
+/// (application::PlacedProjectStores): those of a region with a cluster URL in that PostgreSQL
+/// cluster, those of a dedicated organisation in a database of its own on its region's
+/// cluster (on the embedded SQLite store, where each project is a database file already, in
+/// the instance's own stores). `catalogue` gives the regions; it must outlive the stores.
 /// The pool size and the database timeout are passed on. invalid_argument for a malformed URL,
 /// unavailable when the stores cannot be set up or data_dir cannot be created; messages show
 /// the URL through StoreUrl::Redact only.
@@ -31,6 +36,7 @@ domain::Result<std::unique_ptr<application::CatalogueStore>> OpenCatalogueStore(
 enum class SchemaChanges { kListen, kIgnore };
 
 domain::Result<std::unique_ptr<application::ProjectStores>> OpenProjectStores(
-    const adapters::config::Settings& settings, SchemaChanges changes = SchemaChanges::kListen);
+    const adapters::config::Settings& settings, application::CatalogueStore& catalogue,
+    SchemaChanges changes = SchemaChanges::kListen);
 
 }  // namespace socle::apps

@@ -22,6 +22,8 @@ class MemoryProjectStores final : public application::ProjectStores {
   domain::Result<std::shared_ptr<application::ProjectStore>> Open(
       const domain::Project& project) override;
   void Close(const domain::Id& project_id) override;
+  /// Forgets the project's data (as Close does).
+  domain::Result<void> Remove(const domain::Project& project) override;
 
  private:
   std::mutex mutex_;

@@ -68,6 +68,9 @@ class PostgresProjectStores final : public application::ProjectStores {
   domain::Result<std::shared_ptr<application::ProjectStore>> Open(
       const domain::Project& project) override;
   void Close(const domain::Id& project_id) override;
+  /// Drops the project's schema and role in this database (for a project placed outside the
+  /// catalogue's database, which drops them there itself). Idempotent.
+  domain::Result<void> Remove(const domain::Project& project) override;
 
   /// The server process id of the connection listening for schema changes; 0 while it
   /// reconnects, or without SchemaWatch::kListen (diagnostics and tests).
