@@ -21,6 +21,37 @@ std::string Principal::Actor() const {
   return "anonymous";
 }
 
+std::optional<domain::FieldError> RoleGrantError(const domain::RoleCatalogue& roles,
+                                                 std::string_view role, bool on_project,
+                                                 std::string_view given_by) {
+  const domain::Role* found = roles.Find(role);
+  if (found == nullptr) {
+    return domain::FieldError{"role", "validation_invalid_value", "Unknown role."};
+  }
+  if (role == domain::kOwnerRole) {
+    return domain::FieldError{"role", "validation_invalid_value",
+                              "Ownership is given by transfer, not by " + std::string(given_by) +
+                                  "."};
+  }
+  if (on_project && found->scope != domain::RbacScope::kProject) {
+    return domain::FieldError{"role", "validation_invalid_value",
+                              "Only a project role can be given on one project."};
+  }
+  return std::nullopt;
+}
+
+Result<void> RequireGrantable(const AccessDecision& decision, const domain::RoleCatalogue& roles,
+                              std::string_view role) {
+  for (const auto& [permission, chain] : roles.Effective(role)) {
+    if (!decision.Allows(permission)) {
+      return Fail(ErrorCode::kPermissionDenied,
+                  "You cannot grant the role " + std::string(role) + ": it holds " + permission +
+                      ", which you do not.");
+    }
+  }
+  return {};
+}
+
 bool AccessDecision::Allows(std::string_view permission) const {
   return superuser_ ? domain::IsKnownPermission(permission) : decision_.Allows(permission);
 }

@@ -42,7 +42,6 @@ constexpr std::string_view kEmailChange = "emailChange";
 
 Error InvalidToken(std::string detail) {
   Error error = Error::Field("token", "validation_invalid_token", "Invalid or expired token.");
-  error.message = "Failed to validate the submitted data.";
   error.internal = std::move(detail);
   return error;
 }
@@ -310,9 +309,7 @@ Result<void> AccountEmails::ConfirmPasswordReset(std::string_view project,
     errors.push_back({"passwordConfirm", "validation_values_mismatch", "Values don't match."});
   }
   if (!errors.empty()) {
-    Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-    error.fields = std::move(errors);
-    return std::unexpected(std::move(error));
+    return std::unexpected(Error::Fields(std::move(errors)));
   }
   auto hash = hasher_.Hash(password);
   if (!hash) return std::unexpected(std::move(hash.error()));

@@ -27,10 +27,6 @@ constexpr std::string_view kProjectNotFound = "The project was not found.";
 constexpr std::string_view kInvitationPrefix = "inv_";
 constexpr std::string_view kBadInvitation = "The invitation was not found.";
 
-domain::Error Invalid(std::string field, std::string code, std::string message) {
-  return domain::Error::Field(std::move(field), std::move(code), std::move(message));
-}
-
 domain::Timestamp Plus(domain::Timestamp at, std::chrono::seconds duration) {
   return domain::Timestamp::FromUnixMicros(
       at.unix_micros() + std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
@@ -103,34 +99,21 @@ Result<AccessDecision> ManageAccess::Require(const Principal& by, const domain::
                          project ? kProjectNotFound : kOrgNotFound);
 }
 
-Result<void> ManageAccess::RequireHolds(const AccessDecision& decision,
-                                        const domain::RoleCatalogue& roles,
-                                        std::string_view role) {
-  for (const auto& [permission, chain] : roles.Effective(role)) {
-    if (!decision.Allows(permission)) {
-      return Fail(ErrorCode::kPermissionDenied,
-                  "You cannot grant the role " + std::string(role) + ": it holds " + permission +
-                      ", which you do not.");
-    }
-  }
-  return {};
-}
-
 Result<std::optional<domain::Project>> ManageAccess::FindProject(
     const domain::Organisation& org, std::optional<std::string_view> slug) {
   if (!slug) return std::optional<domain::Project>{};
   auto parsed = domain::Slug::Parse(*slug);
   if (!parsed) {
-    return Fail(Invalid("project", "validation_invalid_value", "Unknown project."));
+    return Fail(domain::Error::Field("project", "validation_invalid_value", "Unknown project."));
   }
   auto project = catalogue_.GetProject(*parsed);
   if (!project) {
     if (project.error().code != ErrorCode::kNotFound) return Fail(project.error());
-    return Fail(Invalid("project", "validation_invalid_value", "Unknown project."));
+    return Fail(domain::Error::Field("project", "validation_invalid_value", "Unknown project."));
   }
   // Another organisation's project is unknown here, exactly like a missing one.
   if (project->org_id != org.id) {
-    return Fail(Invalid("project", "validation_invalid_value", "Unknown project."));
+    return Fail(domain::Error::Field("project", "validation_invalid_value", "Unknown project."));
   }
   return std::optional<domain::Project>(std::move(*project));
 }
@@ -146,7 +129,7 @@ Result<void> ManageAccess::TransferOwnership(const Principal& by, std::string_vi
   auto target = store_.GetMembership(org->id, std::string(member_id));
   if (!target) {
     if (target.error().code != ErrorCode::kNotFound) return Fail(target.error());
-    return Fail(Invalid("member", "validation_invalid_value",
+    return Fail(domain::Error::Field("member", "validation_invalid_value",
                         "The member does not belong to the organisation."));
   }
   auto policies = store_.ListPolicies(org->id);
@@ -211,7 +194,7 @@ Result<void> ManageAccess::CheckRoleHeld(std::string_view member_id, std::string
       if (mine || my_team) return {};
     }
   }
-  return Fail(Invalid("role", "validation_invalid_value", "You do not hold this role."));
+  return Fail(domain::Error::Field("role", "validation_invalid_value", "You do not hold this role."));
 }
 
 // Members -----------------------------------------------------------------------------------
@@ -299,26 +282,14 @@ Result<NewInvitation> ManageAccess::Invite(const Principal& by, std::string_view
   }
   auto snapshot = access_.Snapshot(org->id);
   if (!snapshot) return Fail(snapshot.error());
-  const domain::Role* found = (*snapshot)->roles.Find(role);
-  if (found == nullptr) {
-    errors.push_back({"role", "validation_invalid_value", "Unknown role."});
-  } else if (role == domain::kOwnerRole) {
-    errors.push_back({"role", "validation_invalid_value",
-                      "Ownership is given by transfer, not by invitation."});
-  } else if (project_id && found->scope != RbacScope::kProject) {
-    errors.push_back({"role", "validation_invalid_value",
-                      "Only a project role can be given on one project."});
+  if (auto bad = RoleGrantError((*snapshot)->roles, role, project_id.has_value(), "invitation")) {
+    errors.push_back(std::move(*bad));
   }
-  if (!errors.empty()) {
-    domain::Error error =
-        domain::Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-    error.fields = std::move(errors);
-    return Fail(std::move(error));
-  }
+  if (!errors.empty()) return Fail(domain::Error::Fields(std::move(errors)));
   // Nobody grants more than they hold, at the scope of the grant.
   auto at_scope = access_.Decide(by, org->id, project_id);
   if (!at_scope) return Fail(at_scope.error());
-  if (auto holds = RequireHolds(*at_scope, (*snapshot)->roles, role); !holds) {
+  if (auto holds = RequireGrantable(*at_scope, (*snapshot)->roles, role); !holds) {
     return Fail(holds.error());
   }
 
@@ -463,7 +434,7 @@ Result<domain::Membership> ManageAccess::AcceptInvitation(const Principal& by,
                   "A member with this e-mail exists: sign in to accept the invitation.");
     }
     if (password.empty()) {
-      return Fail(Invalid("password", "validation_required",
+      return Fail(domain::Error::Field("password", "validation_required",
                           "Choose a password to create your account."));
     }
     // The token proves the invitee reads this mailbox: the account is made for that address.
@@ -526,7 +497,7 @@ Result<domain::Team> ManageAccess::CreateTeam(const Principal& by, std::string_v
   auto inserted = store_.InsertTeam(team);
   if (!inserted) {
     if (inserted.error().code == ErrorCode::kAlreadyExists) {
-      return Fail(Invalid("name", "validation_not_unique", "A team of this name exists."));
+      return Fail(domain::Error::Field("name", "validation_not_unique", "A team of this name exists."));
     }
     return Fail(inserted.error());
   }
@@ -576,7 +547,7 @@ Result<domain::Team> ManageAccess::UpdateTeam(const Principal& by, std::string_v
   auto updated = store_.UpdateTeam(*team);
   if (!updated) {
     if (updated.error().code == ErrorCode::kAlreadyExists) {
-      return Fail(Invalid("name", "validation_not_unique", "A team of this name exists."));
+      return Fail(domain::Error::Field("name", "validation_not_unique", "A team of this name exists."));
     }
     return Fail(updated.error());
   }
@@ -618,14 +589,14 @@ Result<void> ManageAccess::AddTeamMember(const Principal& by, std::string_view o
     }
     auto at_scope = access_.Decide(by, org->id, project);
     if (!at_scope) return Fail(at_scope.error());
-    if (auto holds = RequireHolds(*at_scope, (*snapshot)->roles, policy.role); !holds) {
+    if (auto holds = RequireGrantable(*at_scope, (*snapshot)->roles, policy.role); !holds) {
       return Fail(holds.error());
     }
   }
   auto added = store_.AddTeamMember(org->id, *parsed, std::string(member_id));
   access_.Invalidate(org->id);
   if (!added && added.error().code == ErrorCode::kAlreadyExists) {
-    return Fail(Invalid("member", "validation_not_unique", "The member is in the team already."));
+    return Fail(domain::Error::Field("member", "validation_not_unique", "The member is in the team already."));
   }
   return added;
 }
@@ -691,7 +662,7 @@ Result<RoleView> ManageAccess::PutRole(const Principal& by, std::string_view org
     return Fail(std::move(error));
   }
   // Nobody defines a role holding more than they hold themselves (organisation-wide).
-  if (auto holds = RequireHolds(*decision, *catalogue, role.id); !holds) return Fail(holds.error());
+  if (auto holds = RequireGrantable(*decision, *catalogue, role.id); !holds) return Fail(holds.error());
   auto put = store_.PutRole(custom);
   if (!put) return Fail(put.error());
   access_.Invalidate(org->id);
@@ -738,15 +709,8 @@ Result<domain::StoredPolicy> ManageAccess::Grant(const Principal& by, std::strin
   if (!snapshot) return Fail(snapshot.error());
 
   std::vector<domain::FieldError> errors;
-  const domain::Role* found = (*snapshot)->roles.Find(role);
-  if (found == nullptr) {
-    errors.push_back({"role", "validation_invalid_value", "Unknown role."});
-  } else if (role == domain::kOwnerRole) {
-    errors.push_back({"role", "validation_invalid_value",
-                      "Ownership is given by transfer, not by a policy."});
-  } else if (project_id && found->scope != RbacScope::kProject) {
-    errors.push_back({"role", "validation_invalid_value",
-                      "Only a project role can be bound on one project."});
+  if (auto bad = RoleGrantError((*snapshot)->roles, role, project_id.has_value(), "a policy")) {
+    errors.push_back(std::move(*bad));
   }
   switch (subject.kind) {
     case RbacSubject::Kind::kMember: {
@@ -777,15 +741,10 @@ Result<domain::StoredPolicy> ManageAccess::Grant(const Principal& by, std::strin
       }
       break;
   }
-  if (!errors.empty()) {
-    domain::Error error =
-        domain::Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-    error.fields = std::move(errors);
-    return Fail(std::move(error));
-  }
+  if (!errors.empty()) return Fail(domain::Error::Fields(std::move(errors)));
   auto at_scope = access_.Decide(by, org->id, project_id);
   if (!at_scope) return Fail(at_scope.error());
-  if (auto holds = RequireHolds(*at_scope, (*snapshot)->roles, role); !holds) {
+  if (auto holds = RequireGrantable(*at_scope, (*snapshot)->roles, role); !holds) {
     return Fail(holds.error());
   }
   std::optional<std::string> project_text;
@@ -797,7 +756,7 @@ Result<domain::StoredPolicy> ManageAccess::Grant(const Principal& by, std::strin
   access_.Invalidate(org->id);
   if (!changed) {
     if (changed.error().code == ErrorCode::kAlreadyExists) {
-      return Fail(Invalid("role", "validation_not_unique",
+      return Fail(domain::Error::Field("role", "validation_not_unique",
                           "The subject holds this role at this scope already."));
     }
     return Fail(changed.error());
@@ -874,7 +833,7 @@ Result<std::vector<PermissionExplanation>> ManageAccess::Explain(
   }
   for (const auto& permission : permissions) {
     if (!domain::IsKnownPermission(permission)) {
-      return Fail(Invalid("permission", "validation_invalid_value",
+      return Fail(domain::Error::Field("permission", "validation_invalid_value",
                           "Unknown permission: " + permission + "."));
     }
   }
@@ -982,7 +941,7 @@ Result<domain::FeatureFlag> ManageAccess::PutFlag(const Principal& by, std::stri
     }
     flag.org_id.clear();
     if (flag.level != domain::FlagLevel::kGlobal) {
-      return Fail(Invalid("level", "validation_invalid_value",
+      return Fail(domain::Error::Field("level", "validation_invalid_value",
                           "Outside an organisation, only global flags can be set."));
     }
   } else {
@@ -992,20 +951,20 @@ Result<domain::FeatureFlag> ManageAccess::PutFlag(const Principal& by, std::stri
     if (!decision) return Fail(decision.error());
     flag.org_id = org->id.str();
     if (flag.level == domain::FlagLevel::kGlobal) {
-      return Fail(Invalid("level", "validation_invalid_value",
+      return Fail(domain::Error::Field("level", "validation_invalid_value",
                           "A global flag is set outside any organisation."));
     }
     if (flag.level == domain::FlagLevel::kRole) {
       auto snapshot = access_.Snapshot(org->id);
       if (!snapshot) return Fail(snapshot.error());
       if ((*snapshot)->roles.Find(flag.subject) == nullptr) {
-        return Fail(Invalid("subject", "validation_invalid_value", "Unknown role."));
+        return Fail(domain::Error::Field("subject", "validation_invalid_value", "Unknown role."));
       }
     } else if (flag.level == domain::FlagLevel::kUser) {
       auto membership = store_.GetMembership(org->id, flag.subject);
       if (!membership) {
         if (membership.error().code != ErrorCode::kNotFound) return Fail(membership.error());
-        return Fail(Invalid("subject", "validation_invalid_value",
+        return Fail(domain::Error::Field("subject", "validation_invalid_value",
                             "The member does not belong to the organisation."));
       }
     }

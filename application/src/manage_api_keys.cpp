@@ -99,9 +99,7 @@ Result<std::vector<ApiKeyScope>> ManageApiKeys::ParseScopes(const std::vector<st
     }
   }
   if (!errors.empty()) {
-    Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-    error.fields = std::move(errors);
-    return std::unexpected(std::move(error));
+    return std::unexpected(Error::Fields(std::move(errors)));
   }
   return scopes;
 }
@@ -141,12 +139,6 @@ Result<void> CheckNameAndExpiry(std::string_view name, std::optional<domain::Tim
     errors.push_back({"expires", "validation_min_date_constraint", "Must be in the future."});
   }
   return {};
-}
-
-Error Invalid(std::vector<domain::FieldError> errors) {
-  Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-  error.fields = std::move(errors);
-  return error;
 }
 
 }  // namespace
@@ -201,7 +193,7 @@ Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_vi
   if (!scopes) {
     for (auto& field : scopes.error().fields) errors.push_back(std::move(field));
   }
-  if (!errors.empty()) return std::unexpected(Invalid(std::move(errors)));
+  if (!errors.empty()) return std::unexpected(Error::Fields(std::move(errors)));
   return Insert(name, expires, *scopes, entry->project.id.str(), "");
 }
 
@@ -209,7 +201,7 @@ Result<NewApiKey> ManageApiKeys::CreateForOrganisation(const domain::Id& org, st
                                                        std::optional<domain::Timestamp> expires) {
   std::vector<domain::FieldError> errors;
   (void)CheckNameAndExpiry(name, expires, clock_.Now(), errors);
-  if (!errors.empty()) return std::unexpected(Invalid(std::move(errors)));
+  if (!errors.empty()) return std::unexpected(Error::Fields(std::move(errors)));
   return Insert(name, expires, {}, "", org.str());
 }
 

@@ -69,29 +69,14 @@ Result<NewOrganisationKey> ManageOrganisationKeys::Create(const Principal& by,
   }
   auto snapshot = access_.Snapshot(org->id);
   if (!snapshot) return Fail(snapshot.error());
-  const domain::Role* found = (*snapshot)->roles.Find(role);
-  if (found == nullptr) {
-    errors.push_back({"role", "validation_invalid_value", "Unknown role."});
-  } else if (role == domain::kOwnerRole) {
-    errors.push_back({"role", "validation_invalid_value", "An API key cannot own an organisation."});
-  } else if (project_id && found->scope != domain::RbacScope::kProject) {
-    errors.push_back({"role", "validation_invalid_value",
-                      "Only a project role can be given on one project."});
+  if (auto bad = RoleGrantError((*snapshot)->roles, role, project_id.has_value(), "an API key")) {
+    errors.push_back(std::move(*bad));
   }
-  if (!errors.empty()) {
-    domain::Error error =
-        domain::Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-    error.fields = std::move(errors);
-    return Fail(std::move(error));
-  }
+  if (!errors.empty()) return Fail(domain::Error::Fields(std::move(errors)));
   auto decision = access_.Require(by, org->id, project_id, "apikey.create", kOrgNotFound);
   if (!decision) return Fail(decision.error());
-  for (const auto& [permission, chain] : (*snapshot)->roles.Effective(role)) {
-    if (!decision->Allows(permission)) {
-      return Fail(ErrorCode::kPermissionDenied,
-                  "You cannot give a key the role " + std::string(role) + ": it holds " +
-                      permission + ", which you do not.");
-    }
+  if (auto holds = RequireGrantable(*decision, (*snapshot)->roles, role); !holds) {
+    return Fail(holds.error());
   }
   auto made = keys_.CreateForOrganisation(org->id, name, expires);
   if (!made) return Fail(made.error());

@@ -685,12 +685,6 @@ void ApplyFieldAccess(const Caller& caller, ExpandedRecord& item) {
   }
 }
 
-Error InvalidData(std::vector<domain::FieldError> fields) {
-  Error error = Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-  error.fields = std::move(fields);
-  return error;
-}
-
 const JsonValue* ValueOf(const Collection& coll, const Record& record, std::string_view name) {
   auto index = coll.FieldIndex(name);
   return index && *index < record.values.size() ? &record.values[*index] : nullptr;
@@ -996,7 +990,7 @@ Result<ManageRecords::PasswordPlan> ManageRecords::PlanPasswords(const Target& t
       }
     }
   }
-  if (!errors.empty()) return std::unexpected(InvalidData(std::move(errors)));
+  if (!errors.empty()) return std::unexpected(Error::Fields(std::move(errors)));
   if (!password.empty()) {
     if (passwords_.hasher == nullptr) {
       return Fail(ErrorCode::kFailedPrecondition, "Passwords cannot be set here.");
@@ -1084,7 +1078,7 @@ Result<Record> ManageRecords::CreateIn(RecordTransaction& tx, const Target& targ
     }
     if (!manager) {
       return std::unexpected(
-          InvalidData({{"verified", "validation_values_mismatch", "Values don't match."}}));
+          Error::Fields({{"verified", "validation_values_mismatch", "Values don't match."}}));
     }
   }
   return record;
@@ -1159,7 +1153,7 @@ Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& targ
     if (unchecked || (!plan.verified_hash.empty() &&
                       (hash == nullptr || hash->type() != JsonValue::Type::kString ||
                        hash->AsString() != plan.verified_hash))) {
-      return std::unexpected(InvalidData({{"oldPassword", "validation_invalid_old_password",
+      return std::unexpected(Error::Fields({{"oldPassword", "validation_invalid_old_password",
                                            "Missing or invalid old password."}}));
     }
     before = *current;
@@ -1173,7 +1167,7 @@ Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& targ
         errors.push_back({std::string(name), "validation_values_mismatch", "Values don't match."});
       }
     }
-    if (!errors.empty()) return std::unexpected(InvalidData(std::move(errors)));
+    if (!errors.empty()) return std::unexpected(Error::Fields(std::move(errors)));
     const bool email_changed = !SameValue(coll, *before, *record, "email");
     if (!plan.new_hash.empty()) {
       if (auto index = coll.FieldIndex("password")) {

@@ -160,6 +160,20 @@ Result<std::vector<Record>> PlatformSessions::SessionRows(const Tables& tables,
   return QueryAll(*tables.store, *tables.sessions, &*where);
 }
 
+Result<std::optional<Record>> PlatformSessions::MemberByEmail(const Tables& tables,
+                                                              std::string_view email) {
+  auto by_email = CompareField(tables.schema, *tables.members, "email", "=", email);
+  if (!by_email) return std::unexpected(std::move(by_email.error()));
+  RecordQuery query;
+  query.where = &*by_email;
+  query.limit = 1;
+  query.count_total = false;
+  auto page = tables.store->Query(*tables.members, query);
+  if (!page) return std::unexpected(std::move(page.error()));
+  if (page->items.empty()) return std::optional<Record>{};
+  return std::optional<Record>(std::move(page->items.front()));
+}
+
 Result<void> PlatformSessions::RevokeFamily(const Tables& tables, std::string_view family) {
   auto where = CompareField(tables.schema, *tables.sessions, "family", "=", family);
   if (!where) return std::unexpected(std::move(where.error()));
@@ -202,10 +216,7 @@ Result<MemberUpsert> PlatformSessions::UpsertMember(std::string_view email_text,
                       "Must be no more than 255 character(s)."});
   }
   if (!errors.empty()) {
-    Error error =
-        Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-    error.fields = std::move(errors);
-    return std::unexpected(std::move(error));
+    return std::unexpected(Error::Fields(std::move(errors)));
   }
   auto hash = hasher_.Hash(password);
   if (!hash) return std::unexpected(std::move(hash.error()));
@@ -331,19 +342,13 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
   auto tables = Open();
   if (!tables) return std::unexpected(std::move(tables.error()));
   const Collection& members = *tables->members;
-  auto by_email = CompareField(tables->schema, members, "email", "=", email);
-  if (!by_email) return std::unexpected(std::move(by_email.error()));
-  RecordQuery query;
-  query.where = &*by_email;
-  query.limit = 1;
-  query.count_total = false;
-  auto page = tables->store->Query(members, query);
-  if (!page) return std::unexpected(std::move(page.error()));
-  if (page->items.empty()) {
+  auto found = MemberByEmail(*tables, email);
+  if (!found) return std::unexpected(std::move(found.error()));
+  if (!*found) {
     VerifyDummy(password);
     return failed("unknown member");
   }
-  Record member = std::move(page->items.front());
+  Record member = std::move(**found);
   attempted_record = member.Id(members);
   const std::string hash = Text(members, member, "password");
   auto verified = hash.empty() ? Result<bool>(false) : hasher_.Verify(password, hash);
@@ -542,15 +547,9 @@ Result<std::optional<MemberInfo>> PlatformSessions::FindMember(std::string_view 
   std::vector<std::string> spellings{Lower(email)};
   if (spellings.front() != email) spellings.emplace_back(email);
   for (const auto& spelling : spellings) {
-    auto by_email = CompareField(tables->schema, members, "email", "=", spelling);
-    if (!by_email) return std::unexpected(std::move(by_email.error()));
-    RecordQuery query;
-    query.where = &*by_email;
-    query.limit = 1;
-    query.count_total = false;
-    auto page = tables->store->Query(members, query);
-    if (!page) return std::unexpected(std::move(page.error()));
-    if (!page->items.empty()) return Describe(members, page->items.front());
+    auto found = MemberByEmail(*tables, spelling);
+    if (!found) return std::unexpected(std::move(found.error()));
+    if (*found) return Describe(members, **found);
   }
   return std::optional<MemberInfo>{};
 }

@@ -27,6 +27,14 @@ Error Error::Field(std::string field, std::string field_code, std::string messag
   return e;
 }
 
+Error Error::Fields(std::vector<FieldError> fields) {
+  Error e;
+  e.code = ErrorCode::kInvalidArgument;
+  e.message = "Failed to validate the submitted data.";
+  e.fields = std::move(fields);
+  return e;
+}
+
 Error Error::Internal(std::string internal_detail) {
   Error e;
   e.code = ErrorCode::kInternal;

@@ -29,10 +29,7 @@ class Problems {
   }
   Result<void> Finish() {
     if (errors_.empty()) return {};
-    Error error =
-        Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-    error.fields = std::move(errors_);
-    return Fail(std::move(error));
+    return Fail(Error::Fields(std::move(errors_)));
   }
 
  private:

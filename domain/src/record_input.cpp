@@ -540,10 +540,7 @@ class RecordInput {
       ValidateField(c_.fields[i], record_.values[i]);
     }
     if (errors_.empty()) return {};
-    Error error =
-        Error::Make(ErrorCode::kInvalidArgument, "Failed to validate the submitted data.");
-    error.fields = std::move(errors_);
-    return Fail(std::move(error));
+    return Fail(Error::Fields(std::move(errors_)));
   }
 
  private:

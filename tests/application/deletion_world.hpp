@@ -28,20 +28,12 @@
 #include "socle/application/project_directory.hpp"
 #include "socle/application/purge_deleted.hpp"
 #include "socle/domain/access.hpp"
+#include "support/must.hpp"
 #include "support/test_ports.hpp"
 
 namespace socle::testing {
 
 inline constexpr std::int64_t kDayMicros = 24LL * 3600 * 1'000'000;
-
-/// Fails the test with the error's messages when `result` failed; its value otherwise.
-template <typename T>
-T Must(domain::Result<T> result, std::string_view what) {
-  if (!result) {
-    FAIL(std::string(what) + ": " + result.error().message + " / " + result.error().internal);
-  }
-  if constexpr (!std::is_void_v<T>) return std::move(*result);
-}
 
 class DeletionWorld {
  public:

@@ -6,6 +6,7 @@
 #include "contracts/project_store_fixture.hpp"
 #include "socle/adapters/postgres/postgres_catalogue_store.hpp"
 #include "socle/adapters/postgres/postgres_project_store.hpp"
+#include "support/must.hpp"
 #include "support/postgres_test_database.hpp"
 
 namespace socle::testing {
@@ -19,16 +20,6 @@ domain::Project TestProject() {
                          domain::Slug::Parse("acme").value(),
                          {},
                          {}};
-}
-
-template <typename T>
-T Must(domain::Result<T> result, const char* what) {
-  if (!result) throw std::runtime_error(std::string(what) + ": " + result.error().internal);
-  return std::move(*result);
-}
-
-void Must(domain::Result<void> result, const char* what) {
-  if (!result) throw std::runtime_error(std::string(what) + ": " + result.error().internal);
 }
 
 std::unique_ptr<adapters::postgres::PostgresProjectStores> Connect(const std::string& url) {

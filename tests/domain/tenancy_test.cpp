@@ -20,6 +20,13 @@ TEST_CASE("Error helpers", "[domain][error]") {
   auto e = Error::Field("slug", "validation_required", "Missing required value.");
   CHECK(e.code == ErrorCode::kInvalidArgument);
   CHECK(e.fields.size() == 1);
+  auto several = Error::Fields({{"slug", "validation_required", "Missing required value."},
+                                {"tier", "validation_invalid_value", "Must be one of: shared."}});
+  CHECK(several.code == ErrorCode::kInvalidArgument);
+  CHECK(several.message == e.message);
+  REQUIRE(several.fields.size() == 2);
+  CHECK(several.fields[0] == e.fields[0]);
+  CHECK(several.fields[1].field == "tier");
   auto internal = Error::Internal("SQLSTATE 08006 connection lost");
   CHECK(internal.code == ErrorCode::kInternal);
   CHECK(internal.message.find("SQLSTATE") == std::string::npos);  // never leaks to clients

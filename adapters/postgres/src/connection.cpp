@@ -340,4 +340,8 @@ bool Connection::IsReusable() {
   return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
+void RollBack(Connection& conn) {
+  if (!conn.broken() && !conn.IsReusable()) (void)conn.Script(kRollback);
+}
+
 }  // namespace socle::adapters::postgres

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "socle/domain/error.hpp"
@@ -153,5 +154,39 @@ class Connection final {
   std::unordered_map<std::string_view, CacheList::iterator> cache_;  // keys view lru_'s sql
   std::uint64_t statements_prepared_ = 0;  // numbers the generated statement names
 };
+
+// ---- transactions, as every store runs them ---------------------------------------------------
+
+inline constexpr char kBegin[] = "BEGIN";
+inline constexpr char kCommit[] = "COMMIT";
+inline constexpr char kRollback[] = "ROLLBACK";
+
+/// Ends a transaction that failed, unless the connection is lost (the server then ends it) or
+/// the failure already ended it (a COMMIT that failed usually has).
+void RollBack(Connection& conn);
+
+/// Runs `body` between `begin` (BEGIN, or a variant such as BEGIN READ ONLY) and COMMIT,
+/// rolling back when it fails. Should the ROLLBACK fail too, the pool finds the connection
+/// inside a transaction and closes it.
+template <typename Body>
+auto InTransaction(Connection& conn, const char* begin, Body&& body) -> decltype(body()) {
+  if (auto begun = conn.Script(begin); !begun) return domain::Fail(begun.error());
+  auto result = body();
+  if (!result) {
+    RollBack(conn);
+    return result;
+  }
+  if (auto committed = conn.Script(kCommit); !committed) {
+    RollBack(conn);
+    return domain::Fail(committed.error());
+  }
+  return result;
+}
+
+/// InTransaction with a plain BEGIN.
+template <typename Body>
+auto InTransaction(Connection& conn, Body&& body) -> decltype(body()) {
+  return InTransaction(conn, kBegin, std::forward<Body>(body));
+}
 
 }  // namespace socle::adapters::postgres

@@ -40,11 +40,8 @@ namespace {
 // in the catalogue. Lists of values go in as one JSON array (built by JsonWriter, the one
 // serializer) and are unpacked by jsonb functions: one bound value, one round trip.
 
-constexpr char kBegin[] = "BEGIN";
 // Reads cannot write, whatever a statement of theirs might be made to do.
 constexpr char kBeginReadOnly[] = "BEGIN READ ONLY";
-constexpr char kCommit[] = "COMMIT";
-constexpr char kRollback[] = "ROLLBACK";
 
 // The two settings the policies read, and the role switch, in one round trip rather than a
 // SET LOCAL ROLE and a set_config (the benchmark in tests/adapters/postgres/access_rls_test.cpp
@@ -667,31 +664,6 @@ Error Explain(Error error, const Connection& conn, const Meaning (&meanings)[N])
   return error;
 }
 
-// Ends a transaction that failed, unless the connection is lost (the server then ends it) or
-// the failure already ended it (a COMMIT that failed usually has).
-void RollBack(Connection& conn) {
-  if (!conn.broken() && !conn.IsReusable()) (void)conn.Script(kRollback);
-}
-
-// Runs `body` between BEGIN and COMMIT, rolling back when it fails. Should the ROLLBACK fail
-// too, the pool finds the connection inside a transaction and closes it.
-template <typename Body>
-auto InTransaction(Connection& conn, bool read_only, Body&& body) -> decltype(body()) {
-  if (auto begun = conn.Script(read_only ? kBeginReadOnly : kBegin); !begun) {
-    return Fail(begun.error());
-  }
-  auto result = body();
-  if (!result) {
-    RollBack(conn);
-    return result;
-  }
-  if (auto committed = conn.Script(kCommit); !committed) {
-    RollBack(conn);
-    return Fail(committed.error());
-  }
-  return result;
-}
-
 // How many owner policies the organisation has, each now locked until the transaction ends
 // (see kLockOwners).
 Result<std::int64_t> LockOwners(Connection& conn, const domain::Id& org_id) {
@@ -755,7 +727,8 @@ Result<T> PostgresCatalogueStore::Access(AccessScope scope, const std::string& o
                         std::string(platform ? kPlatformScope : "")};
   Result<T> result = Fail(Error::Internal("the access transaction did not run"));
   auto ran = OnConnection([&](Connection& conn) -> Result<void> {
-    result = InTransaction(conn, intent == AccessIntent::kRead, [&]() -> Result<T> {
+    result = InTransaction(conn, intent == AccessIntent::kRead ? kBeginReadOnly : kBegin,
+                           [&]() -> Result<T> {
       if (auto entered = conn.Execute(kEnterScope, settings); !entered) {
         return Fail(entered.error());
       }

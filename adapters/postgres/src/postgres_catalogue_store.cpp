@@ -28,9 +28,6 @@ namespace {
 // Timestamps go in as RFC 3339 text with microseconds and come out as integer microseconds
 // (extract(epoch) is numeric, hence exact, since PostgreSQL 14): both directions are exact.
 
-constexpr char kBegin[] = "BEGIN";
-constexpr char kCommit[] = "COMMIT";
-constexpr char kRollback[] = "ROLLBACK";
 // The first statement of a transaction that must read several statements from one snapshot.
 constexpr char kRepeatableRead[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 
@@ -424,29 +421,6 @@ Result<domain::PageOf<T>> ReadPage(const PgResult& r, const domain::PageRequest&
     out.items.push_back(std::move(*item));
   }
   return out;
-}
-
-// Ends a transaction that failed, unless the connection is lost (the server then ends it) or
-// the failure already ended it (a COMMIT that failed usually has).
-void RollBack(Connection& conn) {
-  if (!conn.broken() && !conn.IsReusable()) (void)conn.Script(kRollback);
-}
-
-// Runs `body` between BEGIN and COMMIT, rolling back when it fails. Should the ROLLBACK fail
-// too, the pool finds the connection inside a transaction and closes it.
-template <typename Body>
-auto InTransaction(Connection& conn, Body&& body) -> decltype(body()) {
-  if (auto begun = conn.Script(kBegin); !begun) return Fail(begun.error());
-  auto result = body();
-  if (!result) {
-    RollBack(conn);
-    return result;
-  }
-  if (auto committed = conn.Script(kCommit); !committed) {
-    RollBack(conn);
-    return Fail(committed.error());
-  }
-  return result;
 }
 
 // Refines the generic "key already exists" message with the constraint PostgreSQL named.

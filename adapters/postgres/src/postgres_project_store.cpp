@@ -58,9 +58,6 @@ namespace {
 // The internal tables' statements are templates: "@s" stands for the project's quoted schema,
 // the one part that varies, substituted once when the store opens. Values are bound ($n).
 
-constexpr char kBegin[] = "BEGIN";
-constexpr char kCommit[] = "COMMIT";
-constexpr char kRollback[] = "ROLLBACK";
 
 // Every pooled connection: doubles print in their shortest exact form whatever the server's
 // default, the backslashes in this adapter's literals ('\') mean themselves, and dates print in
@@ -558,11 +555,6 @@ Error IdTaken() {
   return Error::Make(ErrorCode::kAlreadyExists, "A record with this id already exists.");
 }
 
-// Ends a transaction that failed, unless the connection is lost (the server then ends it) or
-// the failure already ended it.
-void RollBack(Connection& conn) {
-  if (!conn.broken() && !conn.IsReusable()) (void)conn.Script(kRollback);
-}
 
 class PostgresProjectStore;
 
@@ -1634,17 +1626,12 @@ Result<void> PostgresProjectStores::Remove(const domain::Project& project) {
   PooledConnection& pooled = **lease;
   Connection& conn = *pooled.conn;
   if (auto login = pooled.role.UseLogin(conn); !login) return Fail(login.error());
-  if (auto begun = conn.Script(kBegin); !begun) return Fail(begun.error());
-  auto removed = [&]() -> Result<void> {
+  return InTransaction(conn, [&]() -> Result<void> {
     if (auto dropped = conn.Script("DROP SCHEMA IF EXISTS " + *schema + " CASCADE"); !dropped) {
       return Fail(dropped.error());
     }
-    if (auto role = DropProjectRole(conn, project.id); !role) return Fail(role.error());
-    if (auto done = conn.Script(kCommit); !done) return Fail(done.error());
-    return {};
-  }();
-  if (!removed) RollBack(conn);
-  return removed;
+    return DropProjectRole(conn, project.id);
+  });
 }
 
 void PostgresProjectStores::Close(const domain::Id& project_id) {

@@ -907,7 +907,7 @@ TEST_CASE("policy grant binds roles to members, teams and keys; never owner", "[
                 "  subject: Unknown API key.\n"},
            Case{{"policy", "grant", "acme", "wizard", "--member", bob}, "  role: Unknown role.\n"},
            Case{{"policy", "grant", "acme", "viewer", "--member", bob, "--project", "web"},
-                "  role: Only a project role can be bound on one project.\n"},
+                "  role: Only a project role can be given on one project.\n"},
            Case{{"policy", "grant", "acme", "project.viewer", "--member", bob, "--project",
                  "depot"},
                 "  project: Unknown project.\n"},
@@ -1176,7 +1176,7 @@ TEST_CASE("orgkey create refuses owner, bad scopes and dates", "[cli][access]") 
   };
   for (const Case& c : {
            Case{{"orgkey", "create", "acme", "ci", "owner"},
-                "  role: An API key cannot own an organisation.\n"},
+                "  role: Ownership is given by transfer, not by an API key.\n"},
            Case{{"orgkey", "create", "acme", "ci", "ghost"}, "  role: Unknown role.\n"},
            Case{{"orgkey", "create", "acme", "ci", "viewer", "--project", "web"},
                 "  role: Only a project role can be given on one project.\n"},

@@ -25,6 +25,7 @@
 
 #include "socle/adapters/migration.hpp"
 #include "socle/adapters/postgres/postgres_catalogue_store.hpp"
+#include "support/must.hpp"
 #include "support/postgres_test_database.hpp"
 
 using namespace socle;
@@ -33,6 +34,7 @@ using adapters::postgres::PostgresCatalogueStore;
 using adapters::postgres::PostgresOptions;
 using application::DeleteMode;
 using application::PolicyChange;
+using socle::testing::Must;
 using socle::testing::PgRow;
 using socle::testing::PostgresTestDatabase;
 
@@ -150,22 +152,6 @@ void BecomeTenant(RawSession& session, const std::optional<std::string>& org_id,
 }
 
 // ---- the data ----------------------------------------------------------------------------------
-
-template <typename T>
-T Must(Result<T> result, const std::string& what) {
-  if (!result) {
-    throw std::runtime_error(what + ": " + result.error().message + " / " +
-                             result.error().internal);
-  }
-  return std::move(*result);
-}
-
-void Must(Result<void> result, const std::string& what) {
-  if (!result) {
-    throw std::runtime_error(what + ": " + result.error().message + " / " +
-                             result.error().internal);
-  }
-}
 
 Id I(std::string_view text) { return Id::Parse(text).value(); }
 Timestamp T(std::int64_t micros) { return Timestamp::FromUnixMicros(micros); }

@@ -26,6 +26,7 @@
 #include "project_role.hpp"
 #include "socle/adapters/postgres/postgres_catalogue_store.hpp"
 #include "socle/adapters/postgres/postgres_project_store.hpp"
+#include "support/must.hpp"
 #include "support/postgres_test_database.hpp"
 
 using namespace socle;
@@ -39,26 +40,11 @@ using application::CollectionChange;
 using application::ProjectStore;
 using application::RecordQuery;
 using application::RecordTransaction;
+using socle::testing::Must;
 using socle::testing::PgRow;
 using socle::testing::PostgresTestDatabase;
 
 namespace {
-
-template <typename T>
-T Must(Result<T> result, const std::string& what) {
-  if (!result) {
-    throw std::runtime_error(what + ": " + result.error().message + " / " +
-                             result.error().internal);
-  }
-  return std::move(*result);
-}
-
-void Must(Result<void> result, const std::string& what) {
-  if (!result) {
-    throw std::runtime_error(what + ": " + result.error().message + " / " +
-                             result.error().internal);
-  }
-}
 
 Timestamp At(std::int64_t seconds) { return Timestamp::FromUnixMicros(seconds * 1'000'000); }
 

@@ -47,6 +47,21 @@ struct AccessSnapshot {
   std::unordered_map<std::string, std::vector<std::string>> teams_of;
 };
 
+/// What is wrong with giving `role` of `roles` to a member, team or key (at one project when
+/// `on_project`), as the field error of "role": an unknown role, the owner role (ownership is
+/// given by transfer only), or an organisation role on one project. nullopt when it can be
+/// given. `given_by` names the way it would be given ("invitation", "a policy", "an API key").
+std::optional<domain::FieldError> RoleGrantError(const domain::RoleCatalogue& roles,
+                                                 std::string_view role, bool on_project,
+                                                 std::string_view given_by);
+
+class AccessDecision;
+
+/// Nobody grants more than they hold: permission_denied, naming the first permission missing,
+/// unless `decision` allows every permission `role` holds (its parents' included).
+domain::Result<void> RequireGrantable(const AccessDecision& decision,
+                                      const domain::RoleCatalogue& roles, std::string_view role);
+
 /// What a principal may do at one scope, with the reasons. Keeps the snapshot it was made
 /// from alive (its grants point into it).
 class AccessDecision final {

@@ -218,8 +218,6 @@ class ManageAccess final {
   domain::Result<AccessDecision> Require(const Principal& by, const domain::Organisation& org,
                                          const std::optional<domain::Id>& project,
                                          std::string_view permission);
-  domain::Result<void> RequireHolds(const AccessDecision& decision, const domain::RoleCatalogue& roles,
-                                    std::string_view role);
   domain::Result<std::optional<domain::Project>> FindProject(const domain::Organisation& org,
                                                              std::optional<std::string_view> slug);
   domain::Result<std::vector<domain::FeatureFlag>> CachedFlags(const std::string& org_id);

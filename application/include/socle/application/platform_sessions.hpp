@@ -170,6 +170,9 @@ class PlatformSessions final {
   domain::Result<Tables> Open();
   domain::Result<PlatformTokens> Issue(const Tables& tables, const domain::Record& member,
                                        std::string refresh_token, std::string role = "");
+  // The member whose e-mail is exactly `email`, if any.
+  domain::Result<std::optional<domain::Record>> MemberByEmail(const Tables& tables,
+                                                              std::string_view email);
   domain::Result<std::vector<domain::Record>> SessionRows(const Tables& tables,
                                                           std::string_view field,
                                                           std::string_view value);

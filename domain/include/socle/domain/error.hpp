@@ -53,6 +53,8 @@ struct Error {
   }
   /// Builds an invalid_argument error pointing at one field.
   static Error Field(std::string field, std::string field_code, std::string message);
+  /// Builds an invalid_argument error pointing at each of `fields`.
+  static Error Fields(std::vector<FieldError> fields);
   /// Builds an internal error whose detail goes to logs only.
   static Error Internal(std::string internal_detail);
 };
