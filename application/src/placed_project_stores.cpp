@@ -52,7 +52,18 @@ Result<std::shared_ptr<ProjectStores>> PlacedProjectStores::StoresOf(const Place
   // Opened outside the lock (it connects, and may create a database); should two callers race,
   // the first one's stores are kept.
   auto opened = clusters_->Open(placement);
-  if (!opened) return Fail(std::move(opened.error()));
+  if (!opened) {
+    // Whatever went wrong (a cluster down, a malformed URL, no right to create the database)
+    // is the operator's to fix, not the caller's: the project is unavailable, and the detail
+    // goes to the logs.
+    domain::Error error = std::move(opened.error());
+    if (error.code != ErrorCode::kUnavailable) {
+      error.internal = "placing the project: " + error.message + " / " + error.internal;
+      error.code = ErrorCode::kUnavailable;
+    }
+    error.message = "The project's storage cannot be reached.";
+    return Fail(std::move(error));
+  }
   std::lock_guard lock(mutex_);
   auto [it, inserted] = placed_.emplace(key, std::move(*opened));
   return it->second;

@@ -223,4 +223,15 @@ TEST_CASE("postgres: each tier's projects live where it says, and the purge remo
   CHECK(w.Posts("shop") == 2);
   CHECK(Count(db, "SELECT count(*) FROM socle.organisations WHERE id = $1", acme.id) == "1");
   CHECK(Count(db, "SELECT count(*) FROM socle.organisations WHERE id = $1", far.id) == "1");
+
+  // A region whose URL does not work (here one PostgreSQL cannot parse): its projects are
+  // unavailable, a server-side failure, not the caller's bad input; the others still serve.
+  Must(catalogue->UpsertRegion({*domain::Slug::Parse("broken"), "postgresql://[::1"}), "region");
+  Must(w.platform_catalogue.CreateOrganisation(kAnn, {"lost", {}, "broken", {}}), "lost");
+  Must(w.platform_catalogue.CreateProject(kAnn, {"gone", "lost", {}}), "gone");
+  auto unreachable = w.directory.Find("gone");
+  REQUIRE_FALSE(unreachable);
+  CHECK(unreachable.error().code == domain::ErrorCode::kUnavailable);
+  CHECK(unreachable.error().message.find("[::1") == std::string::npos);
+  CHECK(w.Posts("shop") == 2);
 }

@@ -39,7 +39,8 @@ class PlacedProjectStores final : public ProjectStores {
         own_cluster_(own_cluster) {}
 
   /// The project's store in its placement. unavailable when its region is unknown or its
-  /// cluster cannot be reached.
+  /// placement's stores cannot be opened (whatever the cause: a cluster down, a malformed
+  /// cluster URL, a database that cannot be created).
   domain::Result<std::shared_ptr<ProjectStore>> Open(const domain::Project& project) override;
   void Close(const domain::Id& project_id) override;
   domain::Result<void> Remove(const domain::Project& project) override;
