@@ -103,7 +103,9 @@ Result<void> PlacedProjectStores::Remove(const domain::Project& project) {
   Close(project.id);
   auto placement = PlacementOf(project);
   if (!placement) return Fail(std::move(placement.error()));
-  // The catalogue removed what it holds; a dedicated database goes with its organisation.
+  // In the instance's own store, the catalogue removes the project's storage itself, in the
+  // transaction that deletes its row (both or neither): nothing to do here.
+  if (placement->own()) return {};
   auto stores = StoresOf(*placement);
   if (!stores) return Fail(std::move(stores.error()));
   return (*stores)->Remove(project);

@@ -220,6 +220,10 @@ TEST_CASE("postgres: each tier's projects live where it says, and the purge remo
   for (const auto& id : {safe, away, down}) CHECK_FALSE(RoleExists(db, id));
   // The shared organisation is untouched.
   CHECK(SchemaExists(db, shop));
+  // In the instance's own database the catalogue drops a project's schema with its row, both
+  // or neither: removing the project's storage beforehand leaves it there.
+  REQUIRE(stores.Remove(Must(catalogue->GetProjectById(shop), "shop")));
+  CHECK(SchemaExists(db, shop));
   CHECK(w.Posts("shop") == 2);
   CHECK(Count(db, "SELECT count(*) FROM socle.organisations WHERE id = $1", acme.id) == "1");
   CHECK(Count(db, "SELECT count(*) FROM socle.organisations WHERE id = $1", far.id) == "1");
