@@ -223,9 +223,36 @@ Result<Collection> ManageCollections::Get(std::string_view project, std::string_
   return *collection;
 }
 
+AuditWrite ManageCollections::Audit(const domain::Project& project,
+                                    const std::vector<CollectionChange>& changes,
+                                    const AuditContext& context) {
+  if (audit_ == nullptr) return {};
+  return [this, &project, &changes, &context](AuditAppender& appender) -> Result<void> {
+    for (const auto& change : changes) {
+      const Collection& subject = change.after ? *change.after : *change.before;
+      AuditEntry entry;
+      entry.org_id = project.org_id.str();
+      entry.project_id = project.id.str();
+      entry.actor = context.actor;
+      entry.origin = context.origin;
+      entry.action = !change.before ? "collection.create"
+                     : !change.after ? "collection.delete"
+                                     : "collection.update";
+      entry.target_kind = "collection";
+      entry.target_collection = subject.id;
+      entry.target_id = subject.id;
+      entry.diff.changes = domain::DiffCollectionForAudit(change.before ? &*change.before : nullptr,
+                                                          change.after ? &*change.after : nullptr);
+      if (auto done = audit_->Append(appender, entry); !done) return done;
+    }
+    return {};
+  };
+}
+
 Result<Collection> ManageCollections::Create(std::string_view project, Collection draft,
-                                             const std::string& actor) {
-  auto report = Apply(project, {std::move(draft)}, false, true, actor);
+                                             const std::string& actor,
+                                             const AuditContext& context) {
+  auto report = Apply(project, {std::move(draft)}, false, true, actor, context);
   if (!report) {
     Error error = std::move(report.error());
     for (auto& field : error.fields) {
@@ -241,7 +268,8 @@ Result<Collection> ManageCollections::Create(std::string_view project, Collectio
 
 Result<Collection> ManageCollections::Update(std::string_view project,
                                              std::string_view id_or_name, Collection draft,
-                                             const std::string& actor) {
+                                             const std::string& actor,
+                                             const AuditContext& context) {
   auto entry = projects_.Find(project);
   if (!entry) return std::unexpected(std::move(entry.error()));
   for (int attempt = 0;; ++attempt) {
@@ -271,9 +299,9 @@ Result<Collection> ManageCollections::Update(std::string_view project,
     if (!errors.empty()) return std::unexpected(InvalidCollection(std::move(errors)));
     if (SameDefinition(next, *before)) return *before;
 
-    const Collection before_copy = *before;
-    auto applied = entry->store->ApplySchema({CollectionChange{before_copy, next}},
-                                             (*schema)->version, actor, next.updated);
+    const std::vector<CollectionChange> changes{CollectionChange{*before, next}};
+    auto applied = entry->store->ApplySchema(changes, (*schema)->version, actor, next.updated,
+                                             Audit(entry->project, changes, context));
     if (applied) return *(*applied)->FindById(next.id);
     if (applied.error().code != ErrorCode::kAborted || attempt + 1 == kSchemaAttempts) {
       return std::unexpected(std::move(applied.error()));
@@ -282,7 +310,7 @@ Result<Collection> ManageCollections::Update(std::string_view project,
 }
 
 Result<void> ManageCollections::Delete(std::string_view project, std::string_view id_or_name,
-                                       const std::string& actor) {
+                                       const std::string& actor, const AuditContext& context) {
   auto entry = projects_.Find(project);
   if (!entry) return std::unexpected(std::move(entry.error()));
   for (int attempt = 0;; ++attempt) {
@@ -303,8 +331,9 @@ Result<void> ManageCollections::Delete(std::string_view project, std::string_vie
         }
       }
     }
-    auto applied = entry->store->ApplySchema({CollectionChange{*collection, std::nullopt}},
-                                             (*schema)->version, actor, clock_.Now());
+    const std::vector<CollectionChange> changes{CollectionChange{*collection, std::nullopt}};
+    auto applied = entry->store->ApplySchema(changes, (*schema)->version, actor, clock_.Now(),
+                                             Audit(entry->project, changes, context));
     if (applied) return {};
     if (applied.error().code != ErrorCode::kAborted || attempt + 1 == kSchemaAttempts) {
       return std::unexpected(std::move(applied.error()));
@@ -314,14 +343,16 @@ Result<void> ManageCollections::Delete(std::string_view project, std::string_vie
 
 Result<ImportReport> ManageCollections::Import(std::string_view project,
                                                std::vector<Collection> collections,
-                                               bool delete_missing, const std::string& actor) {
-  return Apply(project, std::move(collections), delete_missing, false, actor);
+                                               bool delete_missing, const std::string& actor,
+                                               const AuditContext& context) {
+  return Apply(project, std::move(collections), delete_missing, false, actor, context);
 }
 
 Result<ImportReport> ManageCollections::Apply(std::string_view project,
                                               std::vector<Collection> collections,
                                               bool delete_missing, bool create_only,
-                                              const std::string& actor) {
+                                              const std::string& actor,
+                                              const AuditContext& context) {
   auto entry = projects_.Find(project);
   if (!entry) return std::unexpected(std::move(entry.error()));
   for (int attempt = 0;; ++attempt) {
@@ -453,7 +484,8 @@ Result<ImportReport> ManageCollections::Apply(std::string_view project,
     for (auto& change : changes) ordered.push_back(std::move(change));
     if (ordered.empty()) return report;
 
-    auto applied = entry->store->ApplySchema(ordered, current.version, actor, now);
+    auto applied = entry->store->ApplySchema(ordered, current.version, actor, now,
+                                             Audit(entry->project, ordered, context));
     if (applied) return report;
     if (applied.error().code != ErrorCode::kAborted || attempt + 1 == kSchemaAttempts) {
       return std::unexpected(std::move(applied.error()));

@@ -55,6 +55,24 @@ bool Caller::Permits(const Collection& collection, std::string_view action) cons
   });
 }
 
+AuditActor Caller::Actor() const {
+  using domain::AuditActorKind;
+  if (acting_as) return *acting_as;
+  if (!api_key_id.empty()) return {AuditActorKind::kApiKey, api_key_id};
+  std::string id;
+  if (request.auth && request.auth->collection != nullptr) {
+    if (auto index = request.auth->collection->FieldIndex("id");
+        index && *index < request.auth->record.values.size() &&
+        request.auth->record.values[*index].type() == JsonValue::Type::kString) {
+      id = request.auth->record.values[*index].AsString();
+    }
+  }
+  if (permissions) return {AuditActorKind::kMember, std::move(id)};
+  if (superuser) return {AuditActorKind::kSuperuser, std::move(id)};
+  if (!id.empty()) return {AuditActorKind::kAppUser, std::move(id)};
+  return {AuditActorKind::kGuest, {}};
+}
+
 bool Caller::Holds(std::string_view permission) const {
   return permissions && std::binary_search(permissions->begin(), permissions->end(), permission,
                                            std::less<>());
@@ -95,6 +113,19 @@ namespace {
 
 constexpr std::string_view kSuperusersOnly = "Only superusers can perform this action.";
 constexpr std::string_view kOutOfScope = "The API key does not allow this action on this collection.";
+constexpr std::string_view kReasonRequired =
+    "Changing the records of this collection requires a reason (the X-Audit-Reason header).";
+// A reason is a sentence or two, not a document.
+constexpr std::size_t kMaxReasonBytes = 1000;
+
+// The reason the caller gave, when it is acceptable.
+Result<void> CheckReason(const Caller& caller) {
+  if (caller.origin.reason.size() > kMaxReasonBytes) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "The audit reason is longer than " + std::to_string(kMaxReasonBytes) + " bytes.");
+  }
+  return {};
+}
 
 // One requested expansion and the ones nested under it ("author.team" → author{team}).
 struct ExpandNode {
@@ -768,10 +799,26 @@ Result<ManageRecords::Target> ManageRecords::Open(std::string_view project,
 
 Result<RecordList> ManageRecords::List(std::string_view project, std::string_view collection,
                                        const ListRecordsInput& input, Caller caller) {
+  bool audited = false;
+  auto list = ListUnaudited(project, collection, input, caller, audited);
+  if (!audited) return list;
+  if (auto recorded = AuditRead(project, collection, "", caller,
+                                list ? nullptr : &list.error(), "record.list");
+      !recorded) {
+    return std::unexpected(std::move(recorded.error()));
+  }
+  return list;
+}
+
+Result<RecordList> ManageRecords::ListUnaudited(std::string_view project,
+                                                std::string_view collection,
+                                                const ListRecordsInput& input, Caller caller,
+                                                bool& audited) {
   caller.request.now = clock_.Now();
   if (caller.Holds("records.read")) caller.superuser = true;
   auto target = Open(project, collection);
   if (!target) return std::unexpected(std::move(target.error()));
+  audited = audit_ != nullptr && target->collection->audit_reads;
   const Collection& coll = *target->collection;
   if (!caller.Permits(coll, "list")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
 
@@ -838,10 +885,42 @@ Result<RecordList> ManageRecords::List(std::string_view project, std::string_vie
 Result<RecordResult> ManageRecords::View(std::string_view project, std::string_view collection,
                                          std::string_view id, std::string_view expand,
                                          Caller caller) {
+  bool audited = false;
+  auto viewed = ViewUnaudited(project, collection, id, expand, caller, audited);
+  if (!audited) return viewed;
+  if (auto recorded = AuditRead(project, collection, id, caller,
+                                viewed ? nullptr : &viewed.error(), "record.read");
+      !recorded) {
+    return std::unexpected(std::move(recorded.error()));
+  }
+  return viewed;
+}
+
+Result<void> ManageRecords::AuditRead(std::string_view project, std::string_view collection,
+                                      std::string_view id, const Caller& caller,
+                                      const Error* failure, std::string_view action) {
+  if (audit_ == nullptr) return {};
+  if (failure != nullptr && failure->code == ErrorCode::kUnavailable) return {};
+  auto target = Open(project, collection);
+  if (!target || !target->collection->audit_reads) return {};
+  auto recorded = RecordAttempt(target->entry, caller, std::string(action),
+                                target->collection->id, std::string(id),
+                                failure ? application::OutcomeOf(*failure)
+                                        : domain::AuditOutcome::kSuccess);
+  // A read that cannot be recorded is not served: the collection asked for every read.
+  if (!recorded && failure == nullptr) return recorded;
+  return {};
+}
+
+Result<RecordResult> ManageRecords::ViewUnaudited(std::string_view project,
+                                                  std::string_view collection,
+                                                  std::string_view id, std::string_view expand,
+                                                  Caller caller, bool& audited) {
   caller.request.now = clock_.Now();
   if (caller.Holds("records.read")) caller.superuser = true;
   auto target = Open(project, collection);
   if (!target) return std::unexpected(std::move(target.error()));
+  audited = audit_ != nullptr && target->collection->audit_reads;
   const Collection& coll = *target->collection;
   if (!caller.Permits(coll, "view")) return Fail(ErrorCode::kPermissionDenied, std::string(kOutOfScope));
   auto rule = RuleFor(coll.rules.view, target->schema, coll, caller);
@@ -1136,6 +1215,9 @@ Result<Record> ManageRecords::UpdateIn(RecordTransaction& tx, const Target& targ
   if (!caller.superuser && !coll.rules.update) {
     return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
   }
+  if (coll.audit_reason_required && caller.origin.reason.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(kReasonRequired));
+  }
   auto current = FindWritable(tx, target.schema, coll, id, coll.rules.update, caller,
                               "The update rule does not allow this change.");
   if (!current) return std::unexpected(std::move(current.error()));
@@ -1200,6 +1282,9 @@ Result<void> ManageRecords::DeleteIn(RecordTransaction& tx, const Target& target
   if (!caller.superuser && !coll.rules.del) {
     return Fail(ErrorCode::kPermissionDenied, std::string(kSuperusersOnly));
   }
+  if (coll.audit_reason_required && caller.origin.reason.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(kReasonRequired));
+  }
   auto current = FindWritable(tx, target.schema, coll, id, coll.rules.del, caller,
                               "The delete rule does not allow this.");
   if (!current) return std::unexpected(std::move(current.error()));
@@ -1214,20 +1299,30 @@ Result<RecordResult> ManageRecords::Create(std::string_view project, std::string
   caller.request.method = "POST";
   if (caller.Holds("records.create")) caller.superuser = true;
   caller.request.body = input.body;
+  if (auto reason = CheckReason(caller); !reason) return std::unexpected(std::move(reason.error()));
   for (int attempt = 1;; ++attempt) {
     auto target = Open(project, collection);
     if (!target) return std::unexpected(std::move(target.error()));
-    auto plan = PlanPasswords(*target, {}, input, caller);
-    if (!plan) return std::unexpected(std::move(plan.error()));
     std::optional<Record> created;
-    auto done = target->entry.store->Write([&](RecordTransaction& tx) -> Result<void> {
-      auto record = CreateIn(tx, *target, input, caller, *plan);
-      if (!record) return std::unexpected(std::move(record.error()));
-      created = std::move(*record);
-      return {};
-    });
+    auto done = [&]() -> Result<void> {
+      auto plan = PlanPasswords(*target, {}, input, caller);
+      if (!plan) return std::unexpected(std::move(plan.error()));
+      return WriteAudited(*target->entry.store, target->entry.project, caller,
+                          [&](RecordTransaction& tx) -> Result<void> {
+                            auto record = CreateIn(tx, *target, input, caller, *plan);
+                            if (!record) return std::unexpected(std::move(record.error()));
+                            created = std::move(*record);
+                            return {};
+                          });
+    }();
     if (!done && Retryable(done.error(), attempt)) continue;
-    if (!done) return std::unexpected(std::move(done.error()));
+    if (!done) {
+      const JsonValue* id = input.body.Find("id");
+      RecordFailure(target->entry, caller, "record.create", target->collection->id,
+                    id != nullptr && id->type() == JsonValue::Type::kString ? id->AsString() : "",
+                    done.error());
+      return std::unexpected(std::move(done.error()));
+    }
     return Expanded(*target, std::move(*created), input.expand, caller);
   }
 }
@@ -1239,20 +1334,28 @@ Result<RecordResult> ManageRecords::Update(std::string_view project, std::string
   caller.request.method = "PATCH";
   if (caller.Holds("records.update")) caller.superuser = true;
   caller.request.body = input.body;
+  if (auto reason = CheckReason(caller); !reason) return std::unexpected(std::move(reason.error()));
   for (int attempt = 1;; ++attempt) {
     auto target = Open(project, collection);
     if (!target) return std::unexpected(std::move(target.error()));
-    auto plan = PlanPasswords(*target, id, input, caller);
-    if (!plan) return std::unexpected(std::move(plan.error()));
     std::optional<Record> updated;
-    auto done = target->entry.store->Write([&](RecordTransaction& tx) -> Result<void> {
-      auto record = UpdateIn(tx, *target, id, input, caller, *plan);
-      if (!record) return std::unexpected(std::move(record.error()));
-      updated = std::move(*record);
-      return {};
-    });
+    auto done = [&]() -> Result<void> {
+      auto plan = PlanPasswords(*target, id, input, caller);
+      if (!plan) return std::unexpected(std::move(plan.error()));
+      return WriteAudited(*target->entry.store, target->entry.project, caller,
+                          [&](RecordTransaction& tx) -> Result<void> {
+                            auto record = UpdateIn(tx, *target, id, input, caller, *plan);
+                            if (!record) return std::unexpected(std::move(record.error()));
+                            updated = std::move(*record);
+                            return {};
+                          });
+    }();
     if (!done && Retryable(done.error(), attempt)) continue;
-    if (!done) return std::unexpected(std::move(done.error()));
+    if (!done) {
+      RecordFailure(target->entry, caller, "record.update", target->collection->id,
+                    std::string(id), done.error());
+      return std::unexpected(std::move(done.error()));
+    }
     return Expanded(*target, std::move(*updated), input.expand, caller);
   }
 }
@@ -1261,12 +1364,17 @@ Result<void> ManageRecords::Delete(std::string_view project, std::string_view co
                                    std::string_view id, Caller caller) {
   caller.request.now = clock_.Now();
   caller.request.method = "DELETE";
+  if (auto reason = CheckReason(caller); !reason) return std::unexpected(std::move(reason.error()));
   for (int attempt = 1;; ++attempt) {
     auto target = Open(project, collection);
     if (!target) return std::unexpected(std::move(target.error()));
-    auto done = target->entry.store->Write(
-        [&](RecordTransaction& tx) { return DeleteIn(tx, *target, id, caller); });
+    auto done = WriteAudited(*target->entry.store, target->entry.project, caller,
+                             [&](RecordTransaction& tx) { return DeleteIn(tx, *target, id, caller); });
     if (!done && Retryable(done.error(), attempt)) continue;
+    if (!done) {
+      RecordFailure(target->entry, caller, "record.delete", target->collection->id,
+                    std::string(id), done.error());
+    }
     return done;
   }
 }
@@ -1290,6 +1398,9 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
         Error::Make(ErrorCode::kPermissionDenied, "Batch requests are not allowed.")});
   }
   caller.request.now = clock_.Now();
+  if (auto reason = CheckReason(caller); !reason) {
+    return std::unexpected(BatchFailure{std::nullopt, std::move(reason.error())});
+  }
   // PocketBase bounds every batch transaction in time (3 s when the setting is 0). The bound is
   // checked before each operation and before the commit: an operation under way is bounded by
   // the store's own statement deadline instead.
@@ -1380,7 +1491,8 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
     std::vector<BatchItemResult> results(operations.size());
     std::vector<std::optional<Record>> written(operations.size());
     std::size_t failed_at = 0;
-    auto done = entry->store->Write([&](RecordTransaction& tx) -> Result<void> {
+    auto done = WriteAudited(*entry->store, entry->project, caller,
+                             [&](RecordTransaction& tx) -> Result<void> {
       for (std::size_t i = 0; i < operations.size(); ++i) {
         failed_at = i;
         if (auto in_time = past_deadline(); !in_time) return in_time;
@@ -1456,8 +1568,56 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
   for (int attempt = 1;; ++attempt) {
     auto outcome = attempt_batch();
     if (!outcome && Retryable(outcome.error().error, attempt)) continue;
+    if (!outcome && audit_ != nullptr) {
+      if (auto entry = projects_.Find(project)) {
+        RecordFailure(*entry, caller, "record.batch", "", "", outcome.error().error);
+      }
+    }
     return outcome;
   }
+}
+
+Result<void> ManageRecords::WriteAudited(
+    ProjectStore& store, const domain::Project& project, const Caller& caller,
+    const std::function<Result<void>(RecordTransaction&)>& work) {
+  if (audit_ == nullptr) return store.Write(work);
+  AuditEntry base;
+  base.org_id = project.org_id.str();
+  base.project_id = project.id.str();
+  base.actor = caller.Actor();
+  base.origin = caller.origin;
+  return store.Write([&](RecordTransaction& tx) -> Result<void> {
+    AuditedTransaction audited(tx, *audit_, base);
+    if (auto done = work(audited); !done) return done;
+    return audited.Flush();
+  });
+}
+
+Result<void> ManageRecords::RecordAttempt(const ProjectDirectory::Entry& entry,
+                                          const Caller& caller, std::string action,
+                                          std::string collection_id, std::string record_id,
+                                          domain::AuditOutcome outcome) {
+  if (audit_ == nullptr) return {};
+  AuditEntry event;
+  event.org_id = entry.project.org_id.str();
+  event.project_id = entry.project.id.str();
+  event.actor = caller.Actor();
+  event.origin = caller.origin;
+  event.action = std::move(action);
+  event.target_kind = record_id.empty() ? "collection" : "record";
+  event.target_collection = std::move(collection_id);
+  event.target_id = std::move(record_id);
+  event.outcome = outcome;
+  return audit_->Record(*entry.store, event);
+}
+
+void ManageRecords::RecordFailure(const ProjectDirectory::Entry& entry, const Caller& caller,
+                                  std::string action, std::string collection_id,
+                                  std::string record_id, const Error& error) {
+  // A store that cannot be reached cannot record either; the caller hears of the outage.
+  if (audit_ == nullptr || error.code == ErrorCode::kUnavailable) return;
+  (void)RecordAttempt(entry, caller, std::move(action), std::move(collection_id),
+                      std::move(record_id), application::OutcomeOf(error));
 }
 
 }  // namespace socle::application

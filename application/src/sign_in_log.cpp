@@ -63,6 +63,46 @@ Collection SignInLog::AttemptsCollection() {
   return c;
 }
 
+namespace {
+
+std::vector<SignInAttempt> Attempts(const Collection& c, const std::vector<Record>& rows) {
+  std::vector<SignInAttempt> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    out.push_back(SignInAttempt{Text(c, r, "realm"), Text(c, r, "collection"),
+                                Text(c, r, "identity"), Text(c, r, "record"),
+                                Text(c, r, "outcome"), Text(c, r, "address"),
+                                Text(c, r, "userAgent"),
+                                Time(c, r, "created").value_or(domain::Timestamp())});
+  }
+  return out;
+}
+
+// Deletes the attempts `where` selects, a batch per transaction; returns how many went.
+Result<std::int64_t> DeleteMatching(ProjectStore& store, const Collection& c,
+                                    const filter::ResolvedFilter& where) {
+  std::int64_t removed = 0;
+  for (;;) {
+    RecordQuery query;
+    query.where = &where;
+    query.limit = kPurgeBatch;
+    query.count_total = false;
+    auto page = store.Query(c, query);
+    if (!page) return std::unexpected(std::move(page.error()));
+    if (page->items.empty()) return removed;
+    auto deleted = store.Write([&](RecordTransaction& tx) -> Result<void> {
+      for (const auto& record : page->items) {
+        if (auto done = tx.Delete(c, record.Id(c)); !done) return done;
+      }
+      return {};
+    });
+    if (!deleted) return std::unexpected(std::move(deleted.error()));
+    removed += static_cast<std::int64_t>(page->items.size());
+  }
+}
+
+}  // namespace
+
 Result<void> SignInLog::Record(SignInAttempt attempt) {
   auto store = platform_.Store();
   if (!store) return std::unexpected(std::move(store.error()));
@@ -103,14 +143,7 @@ Result<std::vector<SignInAttempt>> SignInLog::Recent(std::string_view realm, std
   query.count_total = false;
   auto page = (*store)->Query(*c, query);
   if (!page) return std::unexpected(std::move(page.error()));
-  std::vector<SignInAttempt> out;
-  for (const auto& r : page->items) {
-    SignInAttempt a{Text(*c, r, "realm"),   Text(*c, r, "collection"), Text(*c, r, "identity"),
-                    Text(*c, r, "record"),  Text(*c, r, "outcome"),    Text(*c, r, "address"),
-                    Text(*c, r, "userAgent"), Time(*c, r, "created").value_or(domain::Timestamp())};
-    out.push_back(std::move(a));
-  }
-  return out;
+  return Attempts(*c, page->items);
 }
 
 Result<std::int64_t> SignInLog::Purge() {
@@ -125,24 +158,69 @@ Result<std::int64_t> SignInLog::Purge() {
       std::chrono::duration_cast<std::chrono::microseconds>(retention_).count());
   auto where = CompareField(*schema, *c, "created", "<", cutoff.ToApiString());
   if (!where) return std::unexpected(std::move(where.error()));
-  std::int64_t removed = 0;
-  for (;;) {
-    RecordQuery query;
-    query.where = &*where;
-    query.limit = kPurgeBatch;
-    query.count_total = false;
-    auto page = (*store)->Query(*c, query);
-    if (!page) return std::unexpected(std::move(page.error()));
-    if (page->items.empty()) return removed;
-    auto deleted = (*store)->Write([&](RecordTransaction& tx) -> Result<void> {
-      for (const auto& record : page->items) {
-        if (auto done = tx.Delete(*c, record.Id(*c)); !done) return done;
-      }
-      return {};
-    });
-    if (!deleted) return std::unexpected(std::move(deleted.error()));
-    removed += static_cast<std::int64_t>(page->items.size());
+  return DeleteMatching(**store, *c, *where);
+}
+
+namespace {
+
+// realm = R && (record = ID || identity = I), every value a request value, never filter text.
+Result<filter::ResolvedFilter> SubjectFilter(const domain::SchemaPtr& schema, const Collection& c,
+                                             std::string_view realm, std::string_view record_id,
+                                             std::string_view identity) {
+  filter::RequestContext request;
+  request.body = JsonValue::Object({{"realm", JsonValue::String(std::string(realm))},
+                                    {"id", JsonValue::String(std::string(record_id))},
+                                    {"identity", JsonValue::String(std::string(identity))}});
+  std::string text = "realm = @request.body.realm && (record = @request.body.id";
+  if (!identity.empty()) text += " || identity = @request.body.identity";
+  text += ")";
+  filter::ResolveOptions resolve;
+  resolve.allow_hidden = true;
+  auto compiled = filter::Compile(text, schema, c, request, resolve);
+  if (!compiled) {
+    return domain::Fail(domain::Error::Internal("sign-in attempts of a subject: " +
+                                                compiled.error().message));
   }
+  return std::move(*compiled);
+}
+
+}  // namespace
+
+Result<std::vector<SignInAttempt>> SignInLog::About(std::string_view realm,
+                                                    std::string_view record_id,
+                                                    std::string_view identity,
+                                                    std::int64_t limit) {
+  auto store = platform_.Store();
+  if (!store) return std::unexpected(std::move(store.error()));
+  auto schema = (*store)->Schema();
+  if (!schema) return std::unexpected(std::move(schema.error()));
+  const Collection* c = (*schema)->FindById("pbc_sign_in_attempts");
+  if (c == nullptr) return domain::Fail(domain::Error::Internal("the sign-in attempts collection is missing"));
+  auto where = SubjectFilter(*schema, *c, realm, record_id, identity);
+  if (!where) return std::unexpected(std::move(where.error()));
+  auto sort = filter::ResolveSort("-created", *schema, *c);
+  if (!sort) return domain::Fail(domain::Error::Internal(sort.error().message));
+  RecordQuery query;
+  query.where = &*where;
+  query.sort = std::move(*sort);
+  query.limit = limit;
+  query.count_total = false;
+  auto page = (*store)->Query(*c, query);
+  if (!page) return std::unexpected(std::move(page.error()));
+  return Attempts(*c, page->items);
+}
+
+Result<std::int64_t> SignInLog::Forget(std::string_view realm, std::string_view record_id,
+                                       std::string_view identity) {
+  auto store = platform_.Store();
+  if (!store) return std::unexpected(std::move(store.error()));
+  auto schema = (*store)->Schema();
+  if (!schema) return std::unexpected(std::move(schema.error()));
+  const Collection* c = (*schema)->FindById("pbc_sign_in_attempts");
+  if (c == nullptr) return domain::Fail(domain::Error::Internal("the sign-in attempts collection is missing"));
+  auto where = SubjectFilter(*schema, *c, realm, record_id, identity);
+  if (!where) return std::unexpected(std::move(where.error()));
+  return DeleteMatching(**store, *c, *where);
 }
 
 }  // namespace socle::application

@@ -17,6 +17,7 @@
 #include "socle/adapters/config/load_settings.hpp"
 #include "socle/adapters/crypto/openssl_random_source.hpp"
 #include "socle/adapters/http/access_api.hpp"
+#include "socle/adapters/http/audit_api.hpp"
 #include "socle/adapters/http/http_metrics.hpp"
 #include "socle/adapters/http/http_server.hpp"
 #include "socle/adapters/http/logger.hpp"
@@ -52,6 +53,7 @@
 #include "socle/application/ports/access_store.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/application/purge_deleted.hpp"
+#include "socle/apps/open_audit.hpp"
 #include "socle/apps/open_auth.hpp"
 #include "socle/apps/open_store.hpp"
 #include "socle/domain/login_throttle.hpp"
@@ -239,6 +241,9 @@ int Main(int argc, char** argv) {
   }
 
   socle::application::ProjectDirectory directory(**store, **project_stores, clock);
+  // Every change to a project's collections and records commits with its audit event.
+  auto audit = socle::apps::OpenAudit(settings, **store, **project_stores, clock, random);
+  if (!audit) return StartFailed(logger, "cannot set up the audit trail", audit.error());
   socle::application::ManageApiKeys api_keys(directory, *auth->platform, *auth->signer, clock,
                                              random);
   // Deleting an organisation or a project hides it for the grace period (restorable), then the
@@ -249,13 +254,13 @@ int Main(int argc, char** argv) {
                                                         &deletion);
   socle::application::ManageProjects projects(**store, clock, random, &directory, &deletion);
   socle::application::ManageRegions regions(**store);
-  socle::application::ManageCollections collections(directory, clock, random);
+  socle::application::ManageCollections collections(directory, clock, random, audit->trail.get());
   socle::application::ManageSettings project_settings(directory, **store, clock);
   // Batches follow each project's settings (enabled, maxRequests, timeout), read per batch.
   socle::application::PasswordSettings passwords;
   passwords.hasher = auth->hasher.get();
   socle::application::ManageRecords records(directory, clock, random, {}, &project_settings,
-                                            passwords);
+                                            passwords, audit->trail.get());
   // Every sign-in attempt is recorded (for the audit trail and for looking into attacks).
   socle::application::SignInLog sign_in_log(*auth->platform, clock, random);
   socle::application::AuthenticateOptions authenticate_options;
@@ -333,6 +338,7 @@ int Main(int argc, char** argv) {
   http::AccessApi access_api(manage_access, **store, identify_principal, json_limits);
   access_api.ServeOrganisationKeys(organisation_keys);
   http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
+  http::AuditApi audit_api(*audit->log, catalogue, identify_principal);
   // On a project's data API: its auth records and superusers, its API keys, the organisation's
   // keys and members with the rights their policies give there.
   socle::application::PlatformCallers platform_callers(directory, members, access);
@@ -352,6 +358,9 @@ int Main(int argc, char** argv) {
     return StartFailed(logger, "cannot register routes", added.error());
   }
   if (auto added = operations.Register(router); !added) {
+    return StartFailed(logger, "cannot register routes", added.error());
+  }
+  if (auto added = audit_api.Register(router); !added) {
     return StartFailed(logger, "cannot register routes", added.error());
   }
   if (auto added = project_data.Register(router); !added) {
@@ -403,6 +412,16 @@ int Main(int argc, char** argv) {
     std::unique_lock lock(reload_mutex);
     while (!reload_wake.wait_for(lock, stop, std::chrono::seconds(60), [] { return false; })) {
       if (stop.stop_requested()) return;
+      // A signed checkpoint of every audit chain's head, when one moved: truncating a chain
+      // behind it is then detected.
+      if (settings.audit_checkpoint_minutes > 0 &&
+          (ticks + 1) % static_cast<int>(settings.audit_checkpoint_minutes) == 0) {
+        if (auto signed_heads = audit->log->Checkpoint(true); !signed_heads) {
+          logger.Error("cannot write an audit checkpoint",
+                       {{"error", signed_heads.error().message},
+                        {"detail", signed_heads.error().internal}});
+        }
+      }
       if (auto flushed = api_keys.Flush(); !flushed) {
         logger.Error("cannot record API key use",
                      {{"error", flushed.error().message}, {"detail", flushed.error().internal}});

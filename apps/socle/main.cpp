@@ -11,6 +11,8 @@
 #include "socle/adapters/crypto/openssl_random_source.hpp"
 #include "socle/adapters/system/system_clock.hpp"
 #include "socle/application/access_control.hpp"
+#include "socle/application/audit_log.hpp"
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/manage_access.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisation_keys.hpp"
@@ -23,6 +25,7 @@
 #include "socle/application/platform_catalogue.hpp"
 #include "socle/application/platform_sessions.hpp"
 #include "socle/application/ports/access_store.hpp"
+#include "socle/apps/open_audit.hpp"
 #include "socle/apps/open_auth.hpp"
 #include "socle/apps/open_store.hpp"
 
@@ -46,9 +49,9 @@ int Main(int argc, char** argv) {
 
   auto store = socle::apps::OpenCatalogueStore(loaded->settings);
   if (!store) return ops.ReportStoreError(store.error());
-  // The projects' stores are needed by the collection and settings commands; the catalogue
-  // commands use them only to release a deleted project's store, so they still work when these
-  // cannot be opened.
+  // The projects' stores are needed by the collection, settings and audit commands; the
+  // catalogue commands use them only to release a deleted project's store, so they still work
+  // when these cannot be opened.
   // One command, then exit: no need to listen for other processes' schema changes.
   auto project_stores =
       socle::apps::OpenProjectStores(loaded->settings, **store,
@@ -69,10 +72,21 @@ int Main(int argc, char** argv) {
   cli::CatalogueServices services{**store, organisations, projects, regions};
   if (!directory) return ops.Execute(*command, &services);
 
-  application::ManageCollections collections(*directory, clock, random);
+  // The audit trail, before anything that writes a project's data: every change this process
+  // makes to a project commits with its audit event, so a command that reaches the projects'
+  // data does not run without it. The catalogue commands never write it and work without.
+  auto audit = socle::apps::OpenAudit(loaded->settings, **store, **project_stores, clock, random);
+  if (!audit) {
+    if (command->NeedsProjectStores()) return ops.ReportStoreError(audit.error());
+    return ops.Execute(*command, &services);
+  }
+  services.audit = audit->log.get();
+  application::AuditTrail* trail = audit->trail.get();
+
+  application::ManageCollections collections(*directory, clock, random, trail);
   application::ManageSettings settings(*directory, **store, clock);
-  application::ManageRecords records(*directory, clock, random, {}, &settings);
-  cli::ProjectDataServices data{*directory, collections, records, &settings};
+  application::ManageRecords records(*directory, clock, random, {}, &settings, {}, trail);
+  cli::ProjectDataServices data{*directory, collections, records, random, &settings};
   services.data = &data;
   if (!command->NeedsAuth()) return ops.Execute(*command, &services);
 

@@ -102,13 +102,14 @@ bool IsValidCollectionId(std::string_view id) noexcept {
   return true;
 }
 
-// PocketBase's own tables that are not collections, and the prefixes SQLite and PostgreSQL keep
-// for themselves: a collection with such a name could not have its table.
+// PocketBase's own tables that are not collections, the prefixes SQLite and PostgreSQL keep
+// for themselves, and the audit trail's tables (_audit, _audit_personal, the monthly
+// partitions): a collection with such a name could not have its table.
 // PocketBase's internal tables, and `_superusers`, which every project reaches in the platform
 // store: a project's own collection of that name (or id) would shadow it.
 constexpr std::array<std::string_view, 5> kReservedCollectionNames{
     "_collections", "_params", "_migrations", "_logs", kSuperusersCollectionName};
-constexpr std::array<std::string_view, 2> kReservedTablePrefixes{"sqlite_", "pg_"};
+constexpr std::array<std::string_view, 3> kReservedTablePrefixes{"sqlite_", "pg_", "_audit"};
 
 // Names PocketBase keeps for itself in records and filters.
 constexpr std::array<std::string_view, 7> kReservedFieldNames{

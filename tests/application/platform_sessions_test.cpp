@@ -108,10 +108,11 @@ class GatedStore final : public application::ProjectStore {
              std::latch*& gate)
       : inner_(std::move(inner)), armed_(armed), gate_(gate) {}
   Result<SchemaPtr> Schema() override { return inner_->Schema(); }
+  using application::ProjectStore::ApplySchema;
   Result<SchemaPtr> ApplySchema(const std::vector<application::CollectionChange>& changes,
                                 std::int64_t expected_version, const std::string& actor,
-                                Timestamp at) override {
-    return inner_->ApplySchema(changes, expected_version, actor, at);
+                                Timestamp at, const application::AuditWrite& audit) override {
+    return inner_->ApplySchema(changes, expected_version, actor, at, audit);
   }
   Result<std::vector<application::SchemaHistoryEntry>> History() override {
     return inner_->History();
@@ -130,6 +131,19 @@ class GatedStore final : public application::ProjectStore {
   Result<void> Write(
       const std::function<Result<void>(application::RecordTransaction&)>& work) override {
     return inner_->Write(work);
+  }
+  Result<std::vector<application::StoredAuditEvent>> AuditEvents(
+      const application::AuditQuery& query) override {
+    return inner_->AuditEvents(query);
+  }
+  Result<std::vector<AuditHead>> AuditHeads() override { return inner_->AuditHeads(); }
+  Result<std::vector<application::StoredAuditEvent>> AuditChain(std::int64_t lane,
+                                                                std::int64_t after_seq,
+                                                                std::int64_t limit) override {
+    return inner_->AuditChain(lane, after_seq, limit);
+  }
+  Result<std::int64_t> ErasePersonal(std::string_view subject) override {
+    return inner_->ErasePersonal(subject);
   }
 
  private:

@@ -1,46 +1,66 @@
 #include "socle/adapters/cli/command.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
+#include <cstdint>
+#include <optional>
+#include <utility>
 #include <vector>
 
+#include "report_error.hpp"
+#include "socle/application/audit_log.hpp"
 #include "socle/domain/page.hpp"
 
 namespace socle::adapters::cli {
 namespace {
 
-// Command-specific flags, as bits so that a command's table row can list the ones it takes.
-enum FlagBit : unsigned {
+// Command-specific flags, as bits so that a command's table row can list the ones it takes (64
+// of them: there are more than 32).
+enum FlagBit : std::uint64_t {
   kNoFlags = 0,
-  kName = 1u << 0,
-  kRegion = 1u << 1,
-  kTier = 1u << 2,
-  kOrg = 1u << 3,
-  kForce = 1u << 4,
-  kPage = 1u << 5,
-  kPerPage = 1u << 6,
-  kStoreUrl = 1u << 7,
-  kProject = 1u << 8,
-  kOut = 1u << 9,
-  kYes = 1u << 10,
-  kDeleteMissing = 1u << 11,
-  kScope = 1u << 12,
-  kExpires = 1u << 13,
-  kDescription = 1u << 14,
-  kLevel = 1u << 15,
-  kSubject = 1u << 16,
-  kRoleScope = 1u << 17,
-  kParent = 1u << 18,
-  kPermission = 1u << 19,
-  kMember = 1u << 20,
-  kTeam = 1u << 21,
-  kApiKey = 1u << 22,
-  kKey = 1u << 23,
+  kName = std::uint64_t{1} << 0,
+  kRegion = std::uint64_t{1} << 1,
+  kTier = std::uint64_t{1} << 2,
+  kOrg = std::uint64_t{1} << 3,
+  kForce = std::uint64_t{1} << 4,
+  kPage = std::uint64_t{1} << 5,
+  kPerPage = std::uint64_t{1} << 6,
+  kStoreUrl = std::uint64_t{1} << 7,
+  kProject = std::uint64_t{1} << 8,
+  kOut = std::uint64_t{1} << 9,
+  kYes = std::uint64_t{1} << 10,
+  kDeleteMissing = std::uint64_t{1} << 11,
+  kScope = std::uint64_t{1} << 12,
+  kExpires = std::uint64_t{1} << 13,
+  kDescription = std::uint64_t{1} << 14,
+  kLevel = std::uint64_t{1} << 15,
+  kSubject = std::uint64_t{1} << 16,
+  kRoleScope = std::uint64_t{1} << 17,
+  kParent = std::uint64_t{1} << 18,
+  kPermission = std::uint64_t{1} << 19,
+  kMember = std::uint64_t{1} << 20,
+  kTeam = std::uint64_t{1} << 21,
+  kApiKey = std::uint64_t{1} << 22,
+  kKey = std::uint64_t{1} << 23,
+  kReason = std::uint64_t{1} << 24,
+  kPublicKey = std::uint64_t{1} << 25,
+  kActor = std::uint64_t{1} << 26,
+  kAction = std::uint64_t{1} << 27,
+  kCollection = std::uint64_t{1} << 28,
+  kTarget = std::uint64_t{1} << 29,
+  kFrom = std::uint64_t{1} << 30,
+  kTo = std::uint64_t{1} << 31,
+  kLimit = std::uint64_t{1} << 32,
+  kCursor = std::uint64_t{1} << 33,
+  kFormat = std::uint64_t{1} << 34,
+  kPersonal = std::uint64_t{1} << 35,
 };
+using FlagSet = std::uint64_t;
 
 // Whose policy or explanation: policy grant and org explain take exactly one of these.
-constexpr unsigned kSubjectKinds = kMember | kTeam | kApiKey;
+constexpr FlagSet kSubjectKinds = kMember | kTeam | kApiKey;
 
 struct FlagSpec {
   FlagBit bit;
@@ -77,6 +97,18 @@ constexpr std::array kFlags = {
     FlagSpec{kParent, "--parent", "ROLE", true},
     FlagSpec{kPermission, "--permission", "PERMISSION", true},
     FlagSpec{kKey, "--key", "KEY"},
+    FlagSpec{kReason, "--reason", "TEXT"},
+    FlagSpec{kPublicKey, "--public-key", "KEY"},
+    FlagSpec{kActor, "--actor", "ID"},
+    FlagSpec{kAction, "--action", "ACTION"},
+    FlagSpec{kCollection, "--collection", "COLLECTION"},
+    FlagSpec{kTarget, "--target", "ID"},
+    FlagSpec{kFrom, "--from", "TIME"},
+    FlagSpec{kTo, "--to", "TIME"},
+    FlagSpec{kLimit, "--limit", "N"},
+    FlagSpec{kCursor, "--cursor", "CURSOR"},
+    FlagSpec{kFormat, "--format", "table|jsonl|csv"},
+    FlagSpec{kPersonal, "--personal", ""},
 };
 
 // Flags that share a name must agree on taking a value: the command line is split into flags
@@ -97,12 +129,12 @@ struct CommandSpec {
   Verb verb;
   std::string_view arguments;  ///< Positional arguments as shown in usage: "SLUG NAME".
   std::size_t positionals;     ///< How many there must be.
-  unsigned flags;              ///< Command-specific flags it accepts.
-  unsigned required;           ///< Those of them that must be given.
+  FlagSet flags;               ///< Command-specific flags it accepts.
+  FlagSet required;            ///< Those of them that must be given.
   std::string_view summary;
   std::string_view details;  ///< Help for its arguments and flags, one line each.
   /// Flags of which exactly one must be given (shown as "(--a X|--b Y)").
-  unsigned one_of = kNoFlags;
+  FlagSet one_of = kNoFlags;
   /// How many of the first positional arguments may be left out (shown as "[ORG]"), on top of
   /// the `positionals` that must be there.
   std::size_t optional = 0;
@@ -114,6 +146,9 @@ constexpr std::string_view kPagingHelp =
 
 constexpr std::string_view kProjectHelp =
     "  --project PROJECT  The project's slug (required).\n";
+
+// Audit filters are ids, slugs and action names, as in the audit API: anything longer is not one.
+constexpr std::size_t kMaxAuditFilterBytes = 200;
 
 constexpr std::array kCommands = {
     CommandSpec{"migrate", Verb::kMigrate, "", 0, kNoFlags, kNoFlags,
@@ -200,7 +235,7 @@ constexpr std::array kCommands = {
                 "  NAME               The collection's name or id.\n"
                 "  --project PROJECT  The project's slug (required).\n"},
     CommandSpec{"collection import", Verb::kCollectionImport, "FILE", 1,
-                kProject | kDeleteMissing, kProject,
+                kProject | kDeleteMissing | kReason, kProject,
                 "Create or update collections from a PocketBase collections export.",
                 "  FILE               A JSON array of collections, or {\"collections\": [...]}\n"
                 "                     (PocketBase's export format); - reads stdin. Collections\n"
@@ -208,18 +243,22 @@ constexpr std::array kCommands = {
                 "                     schema change, or none when one is invalid.\n"
                 "  --project PROJECT  The project's slug (required).\n"
                 "  --delete-missing   Also delete the project's collections the file does not\n"
-                "                     name, with their records.\n"},
+                "                     name, with their records.\n"
+                "  --reason TEXT      Why: recorded with each change in the audit trail (at\n"
+                "                     most 1000 bytes).\n"},
     CommandSpec{"collection export", Verb::kCollectionExport, "", 0, kProject | kOut, kProject,
                 "Print a project's collections as PocketBase's JSON export (importable back).",
                 "  --project PROJECT  The project's slug (required).\n"
                 "  --out FILE         Write to FILE instead of stdout (replaced whole, or left\n"
                 "                     as it was when the export fails).\n"},
-    CommandSpec{"collection delete", Verb::kCollectionDelete, "NAME", 1, kProject | kYes,
-                kProject, "Delete a collection and its records.",
+    CommandSpec{"collection delete", Verb::kCollectionDelete, "NAME", 1,
+                kProject | kYes | kReason, kProject, "Delete a collection and its records.",
                 "  NAME               The collection's name or id.\n"
                 "  --project PROJECT  The project's slug (required).\n"
                 "  --yes              Confirm: without it nothing is deleted and the command\n"
-                "                     says how many records would go (exit 1).\n"},
+                "                     says how many records would go (exit 1).\n"
+                "  --reason TEXT      Why: recorded with the deletion in the audit trail (at\n"
+                "                     most 1000 bytes).\n"},
     CommandSpec{"collection history", Verb::kCollectionHistory, "", 0, kProject, kProject,
                 "List the changes made to a project's collections, oldest first.", kProjectHelp},
     CommandSpec{"settings get", Verb::kSettingsGet, "", 0, kProject, kProject,
@@ -382,11 +421,54 @@ constexpr std::array kCommands = {
                 "Run the periodic clean-up now: spent member sessions, old sign-in attempts.",
                 "Deletes expired refresh tokens, those revoked or exchanged more than a day ago,\n"
                 "and sign-in attempts older than 90 days (socle-server also does this hourly).\n"},
+    CommandSpec{"audit verify", Verb::kAuditVerify, "", 0, kOrg | kPublicKey, kNoFlags,
+                "Check that the audit trail is intact: every chain, against the last checkpoint.",
+                "  --org ORG          Only this organisation's projects (default: every one).\n"
+                "  --public-key KEY   The checkpoint key to trust (base64url, as audit\n"
+                "                     checkpoint prints it); default: this instance's own key.\n"
+                "Recomputes every event's hash and link from the first event of its chain, and\n"
+                "checks that each chain reaches the head the latest checkpoint signed. Prints a\n"
+                "line per chain and the checkpoint's status. Exit 1 when anything is broken,\n"
+                "naming the first broken event of each chain. See docs/audit.md.\n"},
+    CommandSpec{"audit checkpoint", Verb::kAuditCheckpoint, "", 0, kNoFlags, kNoFlags,
+                "Sign the head of every audit chain now (socle-server does it periodically).",
+                "Appends the checkpoint to <data-dir>/audit/checkpoints.jsonl, signed with this\n"
+                "instance's audit signing key. Keep copies of that file and of the public key\n"
+                "printed: what a checkpoint signed cannot be rewritten without audit verify\n"
+                "noticing. See docs/audit.md.\n"},
+    CommandSpec{"audit list", Verb::kAuditList, "", 0,
+                kOrg | kProject | kSubject | kActor | kAction | kCollection | kTarget | kFrom |
+                    kTo | kLimit | kCursor | kFormat | kPersonal,
+                kOrg, "List an organisation's audit events, newest first.",
+                "  --org ORG          The organisation's slug (required).\n"
+                "  --project PROJECT  Only this project of the organisation.\n"
+                "  --subject SUBJECT  Only events whose actor or target is this id (a data\n"
+                "                     subject's events).\n"
+                "  --actor ID         Only events by this actor (a member's, user's, key's id;\n"
+                "                     cli for this command line).\n"
+                "  --action ACTION    Only this action: record.update, collection.delete ...\n"
+                "  --collection COLLECTION\n"
+                "                     Only events on this collection: its id, or with --project\n"
+                "                     its name.\n"
+                "  --target ID        Only events on this record (or collection) id.\n"
+                "  --from TIME, --to TIME\n"
+                "                     Only events at or after --from, and before --to: a day\n"
+                "                     (YYYY-MM-DD, its first instant, UTC) or an instant\n"
+                "                     (YYYY-MM-DD HH:MM:SSZ, or RFC 3339).\n"
+                "  --limit N          Events to print, 1 to 500 (default 100).\n"
+                "  --cursor CURSOR    Carry on where a previous page stopped: it prints the\n"
+                "                     cursor on stderr when there are more events.\n"
+                "  --format FORMAT    table (default); jsonl, one event per line in the audit\n"
+                "                     API's shape; or csv, RFC 4180 with a header row.\n"
+                "  --personal         Show the personal parts of events (client address, user\n"
+                "                     agent, personal fields' values) in clear, with --json or\n"
+                "                     --format jsonl; without it they are \"masked\".\n"
+                "With --json: the audit API's page, {\"items\": [...], \"nextCursor\": ...}.\n"},
 };
 
-constexpr std::array<std::string_view, 15> kGroups = {
-    "org",    "project", "region", "collection", "settings", "superuser", "keys",  "apikey",
-    "member", "team",    "role",   "policy",     "flag",     "orgkey",    "maintenance"};
+constexpr std::array<std::string_view, 16> kGroups = {
+    "org",    "project", "region", "collection", "settings", "superuser",   "keys",  "apikey",
+    "member", "team", "role", "policy", "flag", "orgkey", "maintenance", "audit"};
 
 constexpr std::string_view kCommonOptions =
     "  --json             Print the result as JSON, in the HTTP API's shapes.\n"
@@ -545,6 +627,44 @@ std::unexpected<UsageError> Usage(std::string message, std::string_view topic) {
   return std::unexpected(UsageError{std::move(message), std::string(topic)});
 }
 
+// Whether `text` has the shape of an Ed25519 public key in unpadded base64url: 32 bytes are 43
+// characters. Whether it is a point of the curve is for the signer to say.
+bool IsPublicKey(std::string_view text) {
+  return text.size() == 43 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_';
+         });
+}
+
+// What is wrong with the combination of audit list's flags, once each one is known to be
+// well-formed; nullopt when nothing is.
+std::optional<std::string> AuditListProblem(const Command& command) {
+  const std::pair<std::string_view, const std::optional<std::string>*> filters[] = {
+      {"--subject", &command.subject}, {"--actor", &command.actor},
+      {"--action", &command.action},   {"--collection", &command.collection},
+      {"--target", &command.target},
+  };
+  for (const auto& [name, value] : filters) {
+    if (*value && (*value)->size() > kMaxAuditFilterBytes) {
+      return std::string(name) + " must be at most " + std::to_string(kMaxAuditFilterBytes) +
+             " characters";
+    }
+  }
+  if (command.from && command.to && *command.from >= *command.to) {
+    return "--from must be before --to";
+  }
+  if (command.json && command.format != AuditFormat::kTable) {
+    return "give either --json (the page as one JSON document) or --format, not both";
+  }
+  // The table and the CSV export have no place for personal data (nor does the API's CSV):
+  // asking for it there would silently get nothing.
+  if (command.personal && !command.json && command.format != AuditFormat::kJsonLines) {
+    return "--personal needs --json or --format jsonl: the table and CSV never show personal "
+           "data";
+  }
+  return std::nullopt;
+}
+
 // The names of the positional arguments, as the usage line spells them ("SLUG", "NAME").
 std::vector<std::string> ArgumentNames(std::string_view arguments) {
   std::vector<std::string> names;
@@ -646,7 +766,7 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
     }
   }
   if (spec->one_of != kNoFlags) {
-    unsigned given = 0;
+    FlagSet given = 0;
     for (const auto& [seen, value] : flags) given |= seen->bit & spec->one_of;
     if (given == 0 || std::popcount(given) > 1) {
       std::vector<const FlagSpec*> group;
@@ -770,9 +890,83 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
         command.per_page = *per_page;
         break;
       }
+      case kReason:
+        if (value.empty()) return Usage("--reason must not be empty (leave it out instead)", topic);
+        if (value.size() > Command::kMaxReasonBytes) {
+          return Usage("--reason must be at most " + std::to_string(Command::kMaxReasonBytes) +
+                           " bytes",
+                       topic);
+        }
+        command.reason = value;
+        break;
+      case kPublicKey:
+        if (!IsPublicKey(value)) {
+          return Usage(
+              "--public-key must be an Ed25519 public key in base64url (43 characters), as "
+              "socle audit checkpoint prints it",
+              topic);
+        }
+        command.public_key = value;
+        break;
+      case kActor:
+        command.actor = value;
+        break;
+      case kAction:
+        command.action = value;
+        break;
+      case kCollection:
+        command.collection = value;
+        break;
+      case kTarget:
+        command.target = value;
+        break;
+      case kFrom:
+      case kTo: {
+        auto instant = ParseDayOrInstant(value);
+        if (!instant) {
+          return Usage(std::string(flag->name) +
+                           " must be a day (YYYY-MM-DD) or an instant (YYYY-MM-DD HH:MM:SSZ)",
+                       topic);
+        }
+        (flag->bit == kFrom ? command.from : command.to) = *instant;
+        break;
+      }
+      case kLimit: {
+        auto limit = ParseCount(value, Command::kMaxAuditLimit);
+        if (!limit) {
+          return Usage("--limit must be a whole number from 1 to " +
+                           std::to_string(Command::kMaxAuditLimit),
+                       topic);
+        }
+        command.limit = *limit;
+        break;
+      }
+      case kCursor:
+        if (!application::DecodeAuditCursor(value)) {
+          return Usage("--cursor must be a cursor printed by a previous audit list", topic);
+        }
+        command.cursor = value;
+        break;
+      case kFormat:
+        if (value == "table") {
+          command.format = AuditFormat::kTable;
+        } else if (value == "jsonl") {
+          command.format = AuditFormat::kJsonLines;
+        } else if (value == "csv") {
+          command.format = AuditFormat::kCsv;
+        } else {
+          return Usage("--format must be table, jsonl or csv", topic);
+        }
+        break;
+      case kPersonal:
+        command.personal = true;
+        break;
       case kNoFlags:
         break;
     }
+  }
+  if (command.verb == Verb::kAuditList) {
+    if (auto problem = AuditListProblem(command)) return Usage(std::move(*problem), topic);
   }
   return command;
 }
@@ -802,7 +996,8 @@ std::string HelpText(std::string_view topic) {
     out +=
         "socle: operate a Socle platform from the command line: migrate the catalogue store,\n"
         "manage regions, organisations, projects, their collections and settings, and the\n"
-        "organisations' members, teams, roles, policies, feature flags and API keys.\n\n";
+        "organisations' members, teams, roles, policies, feature flags and API keys; read,\n"
+        "verify and checkpoint the audit trail.\n\n";
   }
   out += UsageLine(topic) + "\n\nCommands:\n";
   for (const auto& spec : kCommands) {

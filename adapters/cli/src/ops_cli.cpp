@@ -1,12 +1,15 @@
 #include "socle/adapters/cli/ops_cli.hpp"
 
+#include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
 
 #include "access_commands.hpp"
+#include "audit_commands.hpp"
 #include "catalogue_json.hpp"
 #include "collection_output.hpp"
 #include "org_export.hpp"
@@ -171,6 +174,28 @@ domain::Result<domain::JsonValue> ReadSettingsDocument(const std::string& text,
   return std::move(*parsed);
 }
 
+// Who the CLI's audit events name and where they come from: the system component "cli", a
+// request id "cli-" and 16 random hex digits (one per invocation), the user agent
+// "socle-cli/<version>", no client address (there is no network peer), and the --reason given.
+application::AuditContext CliAuditContext(const Command& command,
+                                          application::RandomSource& random) {
+  // Eight random bytes: ids that never repeat in practice, short enough to type into a search.
+  std::array<std::uint8_t, 8> bytes{};
+  random.Fill(bytes);
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string request_id = "cli-";
+  for (const std::uint8_t byte : bytes) {
+    request_id += kHex[byte >> 4];
+    request_id += kHex[byte & 0x0f];
+  }
+  application::AuditContext context;
+  context.actor = {domain::AuditActorKind::kSystem, std::string(kActor)};
+  context.origin.request_id = std::move(request_id);
+  context.origin.user_agent = "socle-cli/" + std::string(kVersion);
+  context.origin.reason = command.reason.value_or("");
+  return context;
+}
+
 }  // namespace
 
 OpsCli::OpsCli(std::ostream& out, std::ostream& err, std::string settings_help, std::istream* in)
@@ -278,6 +303,10 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
       return AuthCommand(command, *services);
     case Verb::kOrgExport:
       return OrgExport(command, *services);
+    case Verb::kAuditVerify:
+    case Verb::kAuditCheckpoint:
+    case Verb::kAuditList:
+      return AuditCommand(command, *services);
     case Verb::kOrgOwner:
     case Verb::kOrgTransfer:
     case Verb::kOrgExplain:
@@ -445,7 +474,8 @@ int OpsCli::OrgExport(const Command& command, CatalogueServices& services) {
                     std::chrono::system_clock::now().time_since_epoch())
                     .count());
   if (file == "-") {
-    auto summary = ExportOrganisation(services, command.arguments[0], out_, now, kVersion);
+    auto summary = ExportOrganisation(services, command.arguments[0], out_, now, kVersion,
+                                      CliAuditContext(command, services.data->random));
     if (!summary) return Fail(summary.error());
     return kExitOk;
   }
@@ -463,7 +493,8 @@ int OpsCli::OrgExport(const Command& command, CatalogueServices& services) {
     return Fail(domain::Error::Make(ErrorCode::kInvalidArgument,
                                     "Cannot write " + file + ": " + SystemReason(errno) + "."));
   }
-  auto summary = ExportOrganisation(services, command.arguments[0], archive, now, kVersion);
+  auto summary = ExportOrganisation(services, command.arguments[0], archive, now, kVersion,
+                                    CliAuditContext(command, services.data->random));
   archive.close();
   if (!summary || !archive) {
     std::filesystem::remove(temporary, ec);
@@ -580,11 +611,11 @@ int OpsCli::CollectionCommand(const Command& command, CatalogueServices& service
     case Verb::kCollectionGet:
       return CollectionGet(command, data);
     case Verb::kCollectionImport:
-      return CollectionImport(command, data);
+      return CollectionImport(command, data, CliAuditContext(command, data.random));
     case Verb::kCollectionExport:
       return CollectionExport(command, data);
     case Verb::kCollectionDelete:
-      return CollectionDelete(command, data);
+      return CollectionDelete(command, data, CliAuditContext(command, data.random));
     case Verb::kCollectionHistory:
       return CollectionHistory(command, data);
     default:
@@ -629,7 +660,8 @@ int OpsCli::CollectionGet(const Command& command, ProjectDataServices& data) {
   return kExitOk;
 }
 
-int OpsCli::CollectionImport(const Command& command, ProjectDataServices& data) {
+int OpsCli::CollectionImport(const Command& command, ProjectDataServices& data,
+                             const application::AuditContext& context) {
   const std::string project = command.project.value_or("");
   const std::string shown = command.slug == "-" ? "stdin" : command.slug;
   auto text = ReadInputFile(command.slug, in_, kMaxImportBytes, "a collections file");
@@ -641,7 +673,7 @@ int OpsCli::CollectionImport(const Command& command, ProjectDataServices& data) 
          << " sets deleteMissing; only --delete-missing deletes collections, so none will be.\n";
   }
   auto report = data.collections.Import(project, std::move(document->collections),
-                                        command.delete_missing, std::string(kActor));
+                                        command.delete_missing, std::string(kActor), context);
   if (!report) return Fail(report.error());
   if (command.json) {
     out_ << ImportReportJson(*report) << "\n";
@@ -681,7 +713,8 @@ int OpsCli::CollectionExport(const Command& command, ProjectDataServices& data) 
   return kExitOk;
 }
 
-int OpsCli::CollectionDelete(const Command& command, ProjectDataServices& data) {
+int OpsCli::CollectionDelete(const Command& command, ProjectDataServices& data,
+                             const application::AuditContext& context) {
   const std::string project = command.project.value_or("");
   auto collection = data.collections.Get(project, command.slug);
   if (!collection) return Fail(collection.error());
@@ -691,6 +724,9 @@ int OpsCli::CollectionDelete(const Command& command, ProjectDataServices& data) 
     count.per_page = 1;
     application::Caller operator_caller;
     operator_caller.superuser = true;
+    // Counting reads the collection: where reads are audited, the CLI is who read it.
+    operator_caller.acting_as = context.actor;
+    operator_caller.origin = context.origin;
     auto records = data.records.List(project, collection->id, count, operator_caller);
     err_ << "socle: collection " << collection->name << " of project " << project;
     if (records && records->total_items >= 0) {
@@ -701,7 +737,7 @@ int OpsCli::CollectionDelete(const Command& command, ProjectDataServices& data) 
     }
     return kExitError;
   }
-  auto deleted = data.collections.Delete(project, collection->id, std::string(kActor));
+  auto deleted = data.collections.Delete(project, collection->id, std::string(kActor), context);
   if (!deleted) return Fail(deleted.error());
   if (command.json) {
     out_ << CollectionDeletedJson(*collection) << "\n";
@@ -730,6 +766,14 @@ int OpsCli::CollectionHistory(const Command& command, ProjectDataServices& data)
   }
   table.Print(out_);
   return kExitOk;
+}
+
+int OpsCli::AuditCommand(const Command& command, CatalogueServices& services) {
+  if (services.audit == nullptr) {
+    return Fail(domain::Error::Make(ErrorCode::kUnavailable,
+                                    "The audit trail is not available to this command."));
+  }
+  return AuditCommands(out_, err_, services, *services.audit).Run(command);
 }
 
 int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {

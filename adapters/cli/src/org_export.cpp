@@ -10,6 +10,7 @@
 #include "collection_output.hpp"
 #include "access_commands.hpp"
 #include "socle/adapters/json/access_json.hpp"
+#include "socle/adapters/json/csv_field.hpp"
 #include "socle/adapters/json/json_writer.hpp"
 #include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/adapters/json/record_json.hpp"
@@ -115,14 +116,15 @@ struct ProjectPlan {
 class Exporter final {
  public:
   Exporter(CatalogueServices& services, std::ostream& archive, domain::Timestamp now,
-           std::string_view version)
+           std::string_view version, application::AuditContext context)
       : services_(services),
         data_(*services.data),
         access_(*services.access),
         tar_(archive, now.unix_micros() / 1'000'000),
         now_(now),
         version_(version),
-        operator_(AccessCommands::Operator()) {}
+        operator_(AccessCommands::Operator()),
+        context_(std::move(context)) {}
 
   domain::Result<ExportSummary> Run(std::string_view org_slug) {
     auto org = services_.organisations.Get(org_slug);
@@ -384,12 +386,14 @@ class Exporter final {
     std::string header;
     for (const auto& field : collection.fields) {
       if (!Exported(collection, field)) continue;
-      header += (header.empty() ? "" : ",") + CsvField(field.name);
+      header += (header.empty() ? "" : ",") + json::CsvField(field.name);
     }
     if (auto r = table->Append(header + "\r\n"); !r) return r;
 
     application::Caller superuser;
     superuser.superuser = true;
+    superuser.acting_as = context_.actor;
+    superuser.origin = context_.origin;
     json::RecordViewer viewer;
     viewer.superuser = true;
     application::ListRecordsInput input;
@@ -415,7 +419,7 @@ class Exporter final {
           const domain::JsonValue* value = item.record.Get(schema, field.name);
           if (!first) row += ',';
           first = false;
-          if (value != nullptr) row += CsvField(CellText(*value));
+          if (value != nullptr) row += json::CsvField(CellText(*value));
         }
         if (auto r = table->Append(row + "\r\n"); !r) return r;
         ++summary_.records;
@@ -435,6 +439,7 @@ class Exporter final {
   domain::Timestamp now_;
   std::string version_;
   application::Principal operator_;
+  application::AuditContext context_;  // who reads, for collections whose reads are audited
   std::optional<domain::Organisation> org_;
   std::vector<domain::Project> projects_only_;
   std::vector<ProjectPlan> plans_;
@@ -443,25 +448,15 @@ class Exporter final {
 
 }  // namespace
 
-std::string CsvField(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
 domain::Result<ExportSummary> ExportOrganisation(CatalogueServices& services, std::string_view org,
                                                  std::ostream& archive, domain::Timestamp now,
-                                                 std::string_view version) {
+                                                 std::string_view version,
+                                                 const application::AuditContext& context) {
   if (services.data == nullptr || services.access == nullptr) {
     return domain::Fail(domain::Error::Internal(
         "the projects' stores and access control are needed to export an organisation"));
   }
-  return Exporter(services, archive, now, version).Run(org);
+  return Exporter(services, archive, now, version, context).Run(org);
 }
 
 }  // namespace socle::adapters::cli

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "socle/adapters/cli/ops_cli.hpp"
+#include "socle/application/audit_trail.hpp"
 #include "socle/domain/error.hpp"
 #include "socle/domain/timestamp.hpp"
 
@@ -49,15 +50,13 @@ inline constexpr int kExportFormatVersion = 1;
 /// page twice, and a record written between the two reads would corrupt the archive).
 ///
 /// `services` must have data and access services. `now` dates the export; `version` is Socle's.
+/// `context` is who reads the records, for the collections whose reads are audited.
 /// Errors: not_found for an unknown organisation, those of the use cases and the store,
 /// unavailable when the archive or a temporary file cannot be written. On error the archive is
 /// incomplete; the caller discards it.
 domain::Result<ExportSummary> ExportOrganisation(CatalogueServices& services, std::string_view org,
                                                  std::ostream& archive, domain::Timestamp now,
-                                                 std::string_view version);
-
-/// One CSV field as RFC 4180 writes it: quoted (inner quotes doubled) when it holds a comma, a
-/// quote, CR or LF; else as it is.
-std::string CsvField(std::string_view text);
+                                                 std::string_view version,
+                                                 const application::AuditContext& context);
 
 }  // namespace socle::adapters::cli

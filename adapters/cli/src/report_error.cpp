@@ -14,9 +14,15 @@ int ReportError(std::ostream& err, const domain::Error& error) {
   return kExitError;
 }
 
-domain::Result<domain::Timestamp> ParseExpiry(std::string text) {
+std::optional<domain::Timestamp> ParseDayOrInstant(std::string text) {
   if (text.size() == 10) text += " 00:00:00Z";  // a day: its first instant, UTC
   auto parsed = domain::Timestamp::Parse(text);
+  if (!parsed) return std::nullopt;
+  return *parsed;
+}
+
+domain::Result<domain::Timestamp> ParseExpiry(std::string text) {
+  auto parsed = ParseDayOrInstant(std::move(text));
   if (!parsed) {
     return domain::Fail(domain::Error::Field(
         "expires", "validation_invalid_date",

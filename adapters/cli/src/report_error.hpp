@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -12,6 +13,10 @@ namespace socle::adapters::cli {
 /// indented line per field error and the internal detail, which is for the operator at the
 /// terminal); returns kExitError.
 int ReportError(std::ostream& err, const domain::Error& error);
+
+/// A day (YYYY-MM-DD, its first instant, UTC) or an instant (YYYY-MM-DD HH:MM:SSZ, or RFC
+/// 3339, UTC); nullopt for anything else.
+std::optional<domain::Timestamp> ParseDayOrInstant(std::string text);
 
 /// An --expires value: a day (YYYY-MM-DD, its first instant, UTC) or an instant
 /// (YYYY-MM-DD HH:MM:SSZ, or RFC 3339). invalid_argument with the field error "expires"

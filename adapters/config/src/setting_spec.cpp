@@ -311,6 +311,13 @@ constexpr std::array kSpecs = {
                 ValueKind::kNumber, false,
                 &ApplyInteger<&Settings::deletion_grace_days, 0, 3650>,
                 &ShowInteger<&Settings::deletion_grace_days>},
+    SettingSpec{"--audit-checkpoint-minutes", "MINUTES", "SOCLE_AUDIT_CHECKPOINT_MINUTES",
+                "audit.checkpoint_minutes",
+                "Minutes between the server's signed checkpoints of the audit chains (0: only "
+                "`socle audit checkpoint`).",
+                ValueKind::kNumber, false,
+                &ApplyInteger<&Settings::audit_checkpoint_minutes, 0, 1440>,
+                &ShowInteger<&Settings::audit_checkpoint_minutes>},
     SettingSpec{"--database-url", "URL", "SOCLE_DATABASE_URL", "database.url",
                 "Catalogue store: sqlite://PATH, postgres://..., memory:// (default: SQLite "
                 "in the data directory).",

@@ -17,6 +17,7 @@
 #include "socle/adapters/json/json_writer.hpp"
 #include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/adapters/json/record_json.hpp"
+#include "socle/domain/display_name.hpp"
 #include "socle/domain/record_input.hpp"
 
 namespace socle::adapters::http {
@@ -41,6 +42,8 @@ constexpr std::string_view kSuperuserRequired =
 // Who the schema history names for changes made through this API; the authentication work
 // will name the superuser.
 const std::string kActor = "superuser";
+// User agents are recorded in the audit trail up to this many bytes.
+constexpr std::size_t kMaxUserAgent = 512;
 // ManageRecords' not_found message for an unknown collection (PocketBase's).
 // PocketBase's collections list and records list bounds (tools/search).
 constexpr std::int64_t kDefaultPerPage = 30;
@@ -190,7 +193,8 @@ std::optional<Response> RefuseSuperuserOnlyFields(const Request& request) {
 // --- the caller
 
 application::Caller MakeCaller(const Request& request, application::Caller caller,
-                               JsonValue body) {
+                               JsonValue body, application::AuditOrigin origin) {
+  caller.origin = std::move(origin);
   caller.request.method = std::string(ToString(request.method));
   caller.request.body = std::move(body);
   caller.request.query = request.query;
@@ -782,6 +786,24 @@ std::string_view Trim(std::string_view text) {
 
 }  // namespace
 
+application::AuditOrigin ProjectDataApi::OriginOf(const Request& request) {
+  application::AuditOrigin origin;
+  origin.request_id = request.request_id;
+  origin.client_address = ClientAddress(request);
+  origin.user_agent = std::string(request.Header("user-agent").value_or(std::string_view{}));
+  if (origin.user_agent.size() > kMaxUserAgent) origin.user_agent.resize(kMaxUserAgent);
+  // Not valid UTF-8: kept as the bytes' hex escape is not worth it; the trail keeps text.
+  if (domain::Utf8Length(origin.user_agent) < 0) origin.user_agent = "(not UTF-8)";
+  origin.reason = std::string(request.Header("x-audit-reason").value_or(std::string_view{}));
+  return origin;
+}
+
+Result<application::AuditContext> ProjectDataApi::ContextOf(const Request& request) {
+  auto identified = identify_(request);
+  if (!identified) return domain::Fail(identified.error());
+  return application::AuditContext{identified->Actor(), OriginOf(request)};
+}
+
 std::string ProjectDataApi::ClientAddress(const Request& request) {
   const auto settings = SettingsFor(request.Param("project"));
   for (const auto& header : settings->trusted_proxy.headers) {
@@ -1003,7 +1025,10 @@ Response ProjectDataApi::CreateCollection(const Request& request) {
   if (!body) return ErrorResponse(body.error());
   auto draft = json::ReadCollection(body->value);
   if (!draft) return ErrorResponse(draft.error());
-  auto created = collections_.Create(request.Param("project"), std::move(*draft), kActor);
+  auto context = ContextOf(request);
+  if (!context) return DataError(std::move(context.error()));
+  auto created =
+      collections_.Create(request.Param("project"), std::move(*draft), kActor, *context);
   if (!created) return DataError(std::move(created.error()), "name");
   return JsonResponse(200, [&](JsonWriter& w) { WriteCollectionSelected(w, *created, *fields); });
 }
@@ -1031,8 +1056,10 @@ Response ProjectDataApi::ImportCollections(const Request& request) {
   }
   auto collections = json::ReadCollections(*list);
   if (!collections) return ErrorResponse(collections.error());
+  auto context = ContextOf(request);
+  if (!context) return DataError(std::move(context.error()));
   auto imported = collections_.Import(request.Param("project"), std::move(*collections),
-                                      delete_missing, kActor);
+                                      delete_missing, kActor, *context);
   if (!imported) return DataError(std::move(imported.error()), "collections");
   return Response::Empty(204);
 }
@@ -1078,15 +1105,19 @@ Response ProjectDataApi::UpdateCollection(const Request& request) {
   }
   auto draft = json::ReadCollection(JsonValue::Object(std::move(members)));
   if (!draft) return ErrorResponse(draft.error());
-  auto updated = collections_.Update(project, name, std::move(*draft), kActor);
+  auto context = ContextOf(request);
+  if (!context) return DataError(std::move(context.error()));
+  auto updated = collections_.Update(project, name, std::move(*draft), kActor, *context);
   if (!updated) return DataError(std::move(updated.error()), "name");
   return JsonResponse(200, [&](JsonWriter& w) { WriteCollectionSelected(w, *updated, *fields); });
 }
 
 Response ProjectDataApi::DeleteCollection(const Request& request) {
   if (auto refused = RequireManager(request, {"collection.delete"})) return std::move(*refused);
-  auto deleted =
-      collections_.Delete(request.Param("project"), request.Param("collection"), kActor);
+  auto context = ContextOf(request);
+  if (!context) return DataError(std::move(context.error()));
+  auto deleted = collections_.Delete(request.Param("project"), request.Param("collection"),
+                                     kActor, *context);
   if (!deleted) return DataError(std::move(deleted.error()));
   return Response::Empty(204);
 }
@@ -1112,7 +1143,8 @@ Response ProjectDataApi::ListRecords(const Request& request) {
   input.filter = std::string(request.Query("filter").value_or(std::string_view{}));
   input.expand = std::string(request.Query("expand").value_or(std::string_view{}));
   auto list = records_.List(request.Param("project"), request.Param("collection"), input,
-                            MakeCaller(request, *identified, JsonValue::Object({})));
+                            MakeCaller(request, *identified, JsonValue::Object({}),
+                                       OriginOf(request)));
   if (!list) return DataError(std::move(list.error()));
   const ExpandRequest expand = ExpandRequest::Parse(input.expand);
   const RecordViewer viewer = ViewerFor(*identified);
@@ -1129,7 +1161,8 @@ Response ProjectDataApi::ViewRecord(const Request& request) {
   const std::string_view expand_text = request.Query("expand").value_or(std::string_view{});
   auto result = records_.View(request.Param("project"), request.Param("collection"),
                               request.Param("id"), expand_text,
-                              MakeCaller(request, *identified, JsonValue::Object({})));
+                              MakeCaller(request, *identified, JsonValue::Object({}),
+                                         OriginOf(request)));
   if (!result) return DataError(std::move(result.error()));
   return RecordResponse(*result, *fields, ExpandRequest::Parse(expand_text), ViewerFor(*identified));
 }
@@ -1141,7 +1174,7 @@ Response ProjectDataApi::CreateRecord(const Request& request) {
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
-  application::Caller caller = MakeCaller(request, *identified, body->value);
+  application::Caller caller = MakeCaller(request, *identified, body->value, OriginOf(request));
   application::RecordWriteInput input = WriteInput(request, std::move(*body));
   auto result = records_.Create(request.Param("project"), request.Param("collection"),
                                 std::move(input), std::move(caller));
@@ -1157,7 +1190,7 @@ Response ProjectDataApi::UpdateRecord(const Request& request) {
   if (!fields) return ErrorResponse(fields.error());
   auto body = ReadBody(request, limits_, form_limits_);
   if (!body) return ErrorResponse(body.error());
-  application::Caller caller = MakeCaller(request, *identified, body->value);
+  application::Caller caller = MakeCaller(request, *identified, body->value, OriginOf(request));
   application::RecordWriteInput input = WriteInput(request, std::move(*body));
   auto result = records_.Update(request.Param("project"), request.Param("collection"),
                                 request.Param("id"), std::move(input), std::move(caller));
@@ -1171,7 +1204,8 @@ Response ProjectDataApi::DeleteRecord(const Request& request) {
   if (!identified) return DataError(std::move(identified.error()));
   auto deleted = records_.Delete(request.Param("project"), request.Param("collection"),
                                  request.Param("id"),
-                                 MakeCaller(request, *identified, JsonValue::Object({})));
+                                 MakeCaller(request, *identified, JsonValue::Object({}),
+                                            OriginOf(request)));
   if (!deleted) return DataError(std::move(deleted.error()));
   return Response::Empty(204);
 }
@@ -1284,7 +1318,7 @@ Response ProjectDataApi::Batch(const Request& request) {
   operations.reserve(entries.size());
   for (auto& entry : entries) operations.push_back(std::move(entry.operation));
   auto results = records_.Batch(request.Param("project"), std::move(operations),
-                                MakeCaller(request, *identified, body->value));
+                                MakeCaller(request, *identified, body->value, OriginOf(request)));
   if (!results) {
     // A refusal of the batch as a whole (an unknown project ...) is a plain error response.
     if (!results.error().index) return ErrorResponse(results.error().error);

@@ -452,6 +452,8 @@ domain::Result<Collection> ReadCollectionWithPrefix(const JsonValue& json,
   c.rules.create = reader.Rule("createRule");
   c.rules.update = reader.Rule("updateRule");
   c.rules.del = reader.Rule("deleteRule");
+  c.audit_reads = reader.Bool("auditReads");
+  c.audit_reason_required = reader.Bool("auditReasonRequired");
   c.created = reader.Timestamp("created");
   c.updated = reader.Timestamp("updated");
 
@@ -583,6 +585,9 @@ void WriteCollection(JsonWriter& w, const domain::Collection& collection) {
   w.EndArray();
   if (collection.type == CollectionType::kView) w.Key("viewQuery").String(collection.view_query);
   if (collection.type == CollectionType::kAuth) WriteAuthOptions(w, collection.auth);
+  // Socle's own options, written only when set so that exports read back into PocketBase.
+  if (collection.audit_reads) w.Key("auditReads").Bool(true);
+  if (collection.audit_reason_required) w.Key("auditReasonRequired").Bool(true);
   w.Key("created").String(ApiDate(collection.created));
   w.Key("updated").String(ApiDate(collection.updated));
   w.EndObject();

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <random>
 #include <shared_mutex>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -15,11 +17,13 @@
 
 namespace socle::adapters::memory {
 
+using application::AuditQuery;
 using application::CollectionChange;
 using application::RecordPage;
 using application::RecordQuery;
 using application::RecordTransaction;
 using application::SchemaHistoryEntry;
+using application::StoredAuditEvent;
 using domain::Collection;
 using domain::ErrorCode;
 using domain::Fail;
@@ -285,10 +289,123 @@ Result<void> CheckUnique(const Collection& collection, const Table& table, const
   return {};
 }
 
+// A project's audit trail: one chain (lane 0), in sequence order, so that seq n sits at index
+// n - 1. Appended only by a writer holding the store's write serialisation, which is also what
+// holds the lane against other transactions.
+using AuditTrail = std::vector<StoredAuditEvent>;
+
+// The order audit searches return: newest first by time, then lane and seq descending.
+bool NewerFirst(const domain::AuditEvent& a, const domain::AuditEvent& b) {
+  return std::tie(a.at, a.lane, a.seq) > std::tie(b.at, b.lane, b.seq);
+}
+
+bool AuditMatches(const domain::AuditEvent& event, const AuditQuery& query) {
+  if (!query.actor_id.empty() && event.actor_id != query.actor_id) return false;
+  if (!query.action.empty() && event.action != query.action) return false;
+  if (!query.target_collection.empty() && event.target_collection != query.target_collection) {
+    return false;
+  }
+  if (!query.target_id.empty() && event.target_id != query.target_id) return false;
+  if (!query.subject.empty() && event.actor_id != query.subject &&
+      event.target_id != query.subject) {
+    return false;
+  }
+  if (query.from && event.at < *query.from) return false;
+  if (query.to && !(event.at < *query.to)) return false;
+  if (query.before) {
+    const auto& cursor = *query.before;
+    const bool older =
+        std::tie(event.at, event.lane, event.seq) < std::tie(cursor.at, cursor.lane, cursor.seq);
+    if (!older) return false;
+  }
+  return true;
+}
+
+// The audit events one transaction appends, on top of the committed trail; they join it on
+// commit and vanish with a rollback.
+class PendingAudit final {
+ public:
+  explicit PendingAudit(const AuditTrail& committed) : committed_(committed) {}
+
+  domain::AuditHead Lock() {
+    locked_ = true;
+    return Head();
+  }
+
+  Result<void> Append(const domain::AuditEvent& event,
+                      const std::vector<domain::AuditPersonal>& personal) {
+    // The caller sealed the event on the head it locked; anything else would fork or break
+    // the chain, which no later verification could tell from tampering.
+    if (!locked_) return Fail(domain::Error::Internal("audit append without a locked lane"));
+    const domain::AuditHead head = Head();
+    if (event.lane != head.lane) {
+      return Fail(domain::Error::Internal("audit append to lane " + std::to_string(event.lane) +
+                                          ", not the locked lane " + std::to_string(head.lane)));
+    }
+    if (event.seq != head.seq + 1) {
+      return Fail(domain::Error::Internal("audit append of seq " + std::to_string(event.seq) +
+                                          " after seq " + std::to_string(head.seq)));
+    }
+    StoredAuditEvent stored{event, {}};
+    for (const auto& part : personal) {
+      if (part.lane != event.lane || part.seq != event.seq) {
+        return Fail(domain::Error::Internal("audit personal part of another event"));
+      }
+      const bool twice = std::any_of(stored.personal.begin(), stored.personal.end(),
+                                     [&](const auto& other) { return other.part == part.part; });
+      if (twice) return Fail(domain::Error::Internal("audit personal part given twice"));
+      stored.personal.push_back(part);
+    }
+    // Read back actor part first, as every store returns them.
+    std::sort(stored.personal.begin(), stored.personal.end(),
+              [](const auto& a, const auto& b) { return a.part < b.part; });
+    appended_.push_back(std::move(stored));
+    return {};
+  }
+
+  AuditTrail TakeAppended() && { return std::move(appended_); }
+
+ private:
+  domain::AuditHead Head() const {
+    const StoredAuditEvent* last = !appended_.empty()   ? &appended_.back()
+                                   : !committed_.empty() ? &committed_.back()
+                                                         : nullptr;
+    if (last == nullptr) return domain::AuditHead{};
+    return domain::AuditHead{last->event.lane, last->event.seq, last->event.hash};
+  }
+
+  const AuditTrail& committed_;
+  AuditTrail appended_;
+  bool locked_ = false;
+};
+
+// What ApplySchema's audit callback appends through.
+class SchemaAuditAppender final : public application::AuditAppender {
+ public:
+  explicit SchemaAuditAppender(const AuditTrail& committed) : pending_(committed) {}
+  Result<domain::AuditHead> LockAuditHead() override { return pending_.Lock(); }
+  Result<void> AppendAudit(const domain::AuditEvent& event,
+                           const std::vector<domain::AuditPersonal>& personal) override {
+    return pending_.Append(event, personal);
+  }
+  AuditTrail TakeAppended() && { return std::move(pending_).TakeAppended(); }
+
+ private:
+  PendingAudit pending_;
+};
+
 // A transaction: copies of the tables it touches, swapped in on commit.
 class MemoryTransaction final : public RecordTransaction {
  public:
-  explicit MemoryTransaction(const ProjectData& data) : data_(data) {}
+  MemoryTransaction(const ProjectData& data, const AuditTrail& audit)
+      : data_(data), audit_(audit) {}
+
+  Result<domain::AuditHead> LockAuditHead() override { return audit_.Lock(); }
+
+  Result<void> AppendAudit(const domain::AuditEvent& event,
+                           const std::vector<domain::AuditPersonal>& personal) override {
+    return audit_.Append(event, personal);
+  }
 
   Result<std::optional<Record>> Find(const Collection& collection, std::string_view id) override {
     const Record* record = View().FindById(collection, id);
@@ -334,6 +451,7 @@ class MemoryTransaction final : public RecordTransaction {
   }
 
   Tables TakeChanges() && { return std::move(overlay_); }
+  AuditTrail TakeAudit() && { return std::move(audit_).TakeAppended(); }
 
  private:
   TablesView View() const { return TablesView(data_.tables, &overlay_); }
@@ -348,6 +466,7 @@ class MemoryTransaction final : public RecordTransaction {
 
   const ProjectData& data_;
   Tables overlay_;
+  PendingAudit audit_;
 };
 
 class MemoryProjectStore final : public application::ProjectStore {
@@ -357,9 +476,11 @@ class MemoryProjectStore final : public application::ProjectStore {
     return data_.schema;
   }
 
+  using application::ProjectStore::ApplySchema;
   Result<domain::SchemaPtr> ApplySchema(const std::vector<CollectionChange>& changes,
                                         std::int64_t expected_version, const std::string& actor,
-                                        domain::Timestamp at) override {
+                                        domain::Timestamp at,
+                                        const application::AuditWrite& audit) override {
     std::lock_guard writer(writer_);
     // Holding writer_, nobody else changes data_.
     if (data_.schema->version != expected_version) {
@@ -407,8 +528,16 @@ class MemoryProjectStore final : public application::ProjectStore {
     }
     ++schema->version;
     next.schema = schema;
+    // Holding writer_, nobody else appends to audit_ either: the callback reads it unlocked.
+    AuditTrail appended;
+    if (audit) {
+      SchemaAuditAppender appender(audit_);
+      if (auto recorded = audit(appender); !recorded) return std::unexpected(recorded.error());
+      appended = std::move(appender).TakeAppended();
+    }
     std::unique_lock lock(mutex_);
     data_ = std::move(next);
+    std::move(appended.begin(), appended.end(), std::back_inserter(audit_));
     return data_.schema;
   }
 
@@ -439,22 +568,80 @@ class MemoryProjectStore final : public application::ProjectStore {
     std::lock_guard writer(writer_);
     // Holding writer_, nobody else changes data_: the transaction reads it without a lock.
     Tables changes;
+    AuditTrail appended;
     {
-      MemoryTransaction transaction(data_);
+      MemoryTransaction transaction(data_, audit_);
       if (auto done = work(transaction); !done) return done;
+      appended = std::move(transaction).TakeAudit();
       changes = std::move(transaction).TakeChanges();
     }
     std::unique_lock lock(mutex_);
     for (auto& [collection_id, table] : changes) {
       data_.tables.insert_or_assign(collection_id, std::move(table));
     }
+    std::move(appended.begin(), appended.end(), std::back_inserter(audit_));
     return {};
+  }
+
+  Result<std::vector<StoredAuditEvent>> AuditEvents(const AuditQuery& query) override {
+    const auto limit = static_cast<std::size_t>(std::clamp<std::int64_t>(query.limit, 1, 1000));
+    std::shared_lock lock(mutex_);
+    std::vector<const StoredAuditEvent*> matching;
+    for (const auto& stored : audit_) {
+      if (AuditMatches(stored.event, query)) matching.push_back(&stored);
+    }
+    const auto end =
+        matching.begin() + static_cast<std::ptrdiff_t>(std::min(limit, matching.size()));
+    std::partial_sort(matching.begin(), end, matching.end(),
+                      [](const auto* a, const auto* b) { return NewerFirst(a->event, b->event); });
+    std::vector<StoredAuditEvent> out;
+    out.reserve(static_cast<std::size_t>(end - matching.begin()));
+    for (auto it = matching.begin(); it != end; ++it) out.push_back(**it);
+    return out;
+  }
+
+  Result<std::vector<domain::AuditHead>> AuditHeads() override {
+    std::shared_lock lock(mutex_);
+    std::vector<domain::AuditHead> heads;
+    if (!audit_.empty()) {
+      const auto& last = audit_.back().event;
+      heads.push_back(domain::AuditHead{last.lane, last.seq, last.hash});
+    }
+    return heads;
+  }
+
+  Result<std::vector<StoredAuditEvent>> AuditChain(std::int64_t lane, std::int64_t after_seq,
+                                                   std::int64_t limit) override {
+    std::shared_lock lock(mutex_);
+    std::vector<StoredAuditEvent> out;
+    if (lane != 0 || limit <= 0) return out;
+    // seq n sits at index n - 1 (appends are checked to extend the chain by one).
+    const auto first = static_cast<std::size_t>(std::max<std::int64_t>(after_seq, 0));
+    for (std::size_t i = first; i < audit_.size() && out.size() < static_cast<std::size_t>(limit);
+         ++i) {
+      out.push_back(audit_[i]);
+    }
+    return out;
+  }
+
+  Result<std::int64_t> ErasePersonal(std::string_view subject) override {
+    std::lock_guard writer(writer_);
+    std::unique_lock lock(mutex_);
+    std::int64_t erased = 0;
+    for (auto& stored : audit_) {
+      erased += static_cast<std::int64_t>(std::erase_if(
+          stored.personal,
+          [&](const domain::AuditPersonal& part) { return part.subject == subject; }));
+    }
+    return erased;
   }
 
  private:
   std::mutex writer_;
   std::shared_mutex mutex_;
   ProjectData data_;
+  // Kept apart from data_, which ApplySchema copies whole: the trail only ever grows.
+  AuditTrail audit_;
 };
 
 }  // namespace

@@ -21,10 +21,12 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "postgres_audit_trail.hpp"
 #include "postgres_filter_compiler.hpp"
 #include "postgres_record_codec.hpp"
 #include "postgres_schema_ddl.hpp"
 #include "project_role.hpp"
+#include "sql_text.hpp"
 #include "socle/adapters/bounded_pool.hpp"
 #include "socle/adapters/json/collection_json.hpp"
 #include "socle/adapters/json/json_parser.hpp"
@@ -34,12 +36,15 @@
 
 namespace socle::adapters::postgres {
 
+using application::AuditQuery;
+using application::AuditWrite;
 using application::CollectionChange;
 using application::ProjectStore;
 using application::RecordPage;
 using application::RecordQuery;
 using application::RecordTransaction;
 using application::SchemaHistoryEntry;
+using application::StoredAuditEvent;
 using domain::Collection;
 using domain::Error;
 using domain::ErrorCode;
@@ -69,15 +74,25 @@ constexpr char kSessionSetup[] =
 
 // Whether the schema, its internal tables and the project's role are in place, the role with
 // its grants in this database (they are per database, the role is per cluster) and reachable
-// by SET ROLE from the current (login) role.
+// by SET ROLE from the current (login) role; whether the audit tables are (a schema made by an
+// older build lacks them: $4 names the last one created); and how many of the audit trail's
+// monthly partitions due now are missing ($5: the quoted schema; see kMonths in
+// postgres_audit_trail.cpp), with the start of the last of those months in microseconds.
 constexpr Statement kStorageExists{
     "",
     "SELECT to_regnamespace($1::text) IS NOT NULL, to_regclass($2::text) IS NOT NULL,"
     " coalesce((SELECT pg_catalog.pg_has_role(r.oid, 'MEMBER')"
     " AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE')"
     " FROM pg_catalog.pg_roles AS r, pg_catalog.pg_namespace AS n"
-    " WHERE r.rolname = $3::text AND n.nspname = $1::text), FALSE)",
-    3};
+    " WHERE r.rolname = $3::text AND n.nspname = $1::text), FALSE),"
+    " to_regclass($4::text) IS NOT NULL, m.missing, m.last_us"
+    " FROM (SELECT count(*) FILTER (WHERE pg_catalog.to_regclass($5::text || '._audit_y'"
+    " || to_char(m, 'YYYY\"m\"MM')) IS NULL) AS missing,"
+    " max((extract(epoch FROM m AT TIME ZONE 'UTC') * 1000000)::int8) AS last_us"
+    " FROM pg_catalog.generate_series(date_trunc('month', now() AT TIME ZONE 'UTC'),"
+    " date_trunc('month', now() AT TIME ZONE 'UTC') + interval '2 months', interval '1 month')"
+    " AS m) AS m",
+    5};
 // "Socl": the class of the advisory locks taken while creating a project's internal tables.
 constexpr std::int32_t kStorageLockClass = 0x536f636c;
 constexpr Statement kLockStorage{
@@ -164,21 +179,6 @@ constexpr std::uint64_t kInternalGeneration = 0;
 // The alias of the queried table in every record statement.
 constexpr std::string_view kRow = "t0";
 
-// Substitutes "@s" with `schema` and "@r" with `role` (both quoted) in a template.
-std::string Expand(std::string_view tmpl, std::string_view schema, std::string_view role = {}) {
-  std::string out;
-  out.reserve(tmpl.size() + 4 * schema.size());
-  for (std::size_t i = 0; i < tmpl.size(); ++i) {
-    if (tmpl[i] == '@' && i + 1 < tmpl.size() && (tmpl[i + 1] == 's' || tmpl[i + 1] == 'r')) {
-      out += tmpl[i + 1] == 's' ? schema : role;
-      ++i;
-    } else {
-      out += tmpl[i];
-    }
-  }
-  return out;
-}
-
 // ---- errors ----------------------------------------------------------------------------------
 
 Error SchemaChanged() {
@@ -239,13 +239,7 @@ Error StillStale(const Error& cause) {
 }
 
 Result<std::int64_t> Int(const PgResult& result, int row, int column) {
-  const std::string_view text = result.Text(row, column);
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    return Fail(Error::Internal("expected an integer from PostgreSQL, got: " + std::string(text)));
-  }
-  return value;
+  return ParseInt8(result.Text(row, column));
 }
 
 Result<Collection> ReadDefinition(std::string_view text) {
@@ -628,8 +622,21 @@ namespace {
 // One transaction of ProjectStore::Write on its connection.
 class PostgresRecordTransaction final : public RecordTransaction {
  public:
-  PostgresRecordTransaction(PostgresProjectStore& store, Connection& conn, const Snapshot& snapshot)
-      : store_(store), conn_(conn), snapshot_(snapshot) {}
+  PostgresRecordTransaction(PostgresProjectStore& store, Connection& conn, const Snapshot& snapshot,
+                            PostgresAuditTrail& audit)
+      : store_(store), conn_(conn), snapshot_(snapshot), audit_(audit, conn) {}
+
+  Result<domain::AuditHead> LockAuditHead() override {
+    auto head = audit_.LockAuditHead();
+    if (!head) return Fail(Failed(std::move(head.error())));
+    return head;
+  }
+  Result<void> AppendAudit(const domain::AuditEvent& event,
+                           const std::vector<domain::AuditPersonal>& personal) override {
+    auto done = audit_.AppendAudit(event, personal);
+    if (!done) return Fail(Failed(std::move(done.error())));
+    return done;
+  }
 
   Result<std::optional<Record>> Find(const Collection& collection, std::string_view id) override;
   Result<RecordPage> Query(const Collection& collection, const RecordQuery& query) override;
@@ -661,6 +668,7 @@ class PostgresRecordTransaction final : public RecordTransaction {
   PostgresProjectStore& store_;
   Connection& conn_;
   const Snapshot& snapshot_;
+  PostgresAuditAppender audit_;
   bool stale_schema_ = false;
   std::optional<Error> first_failure_;
 };
@@ -678,13 +686,14 @@ class PostgresProjectStore final : public ProjectStore {
         schema_name_(std::move(schema_name)),
         role_name_(ProjectRoleName(id_)),
         sql_role_(std::move(sql_role)),
-        load_schema_(Expand(kLoadSchema, sql_schema_)),
-        lock_schema_(Expand(kLockSchema, sql_schema_)),
-        upsert_collection_(Expand(kUpsertCollection, sql_schema_)),
-        delete_collection_(Expand(kDeleteCollection, sql_schema_)),
-        append_history_(Expand(kAppendHistory, sql_schema_)),
-        bump_version_(Expand(kBumpVersion, sql_schema_)),
-        history_(Expand(kHistory, sql_schema_)) {}
+        load_schema_(ExpandSqlTemplate(kLoadSchema, sql_schema_)),
+        lock_schema_(ExpandSqlTemplate(kLockSchema, sql_schema_)),
+        upsert_collection_(ExpandSqlTemplate(kUpsertCollection, sql_schema_)),
+        delete_collection_(ExpandSqlTemplate(kDeleteCollection, sql_schema_)),
+        append_history_(ExpandSqlTemplate(kAppendHistory, sql_schema_)),
+        bump_version_(ExpandSqlTemplate(kBumpVersion, sql_schema_)),
+        history_(ExpandSqlTemplate(kHistory, sql_schema_)),
+        audit_(sql_schema_, schema_name_, sql_role_) {}
 
   // Creates the internal tables and the project's role when missing (as the login role, which
   // owns the schema), then loads the schema snapshot as the project's role.
@@ -721,9 +730,10 @@ class PostgresProjectStore final : public ProjectStore {
     stale_.store(true);
   }
 
+  using ProjectStore::ApplySchema;
   Result<SchemaPtr> ApplySchema(const std::vector<CollectionChange>& changes,
                                 std::int64_t expected_version, const std::string& actor,
-                                domain::Timestamp at) override;
+                                domain::Timestamp at, const AuditWrite& audit) override;
   Result<std::vector<SchemaHistoryEntry>> History() override;
 
   Result<RecordPage> Query(const Collection& collection, const RecordQuery& query) override {
@@ -760,6 +770,24 @@ class PostgresProjectStore final : public ProjectStore {
   }
 
   Result<void> Write(const std::function<Result<void>(RecordTransaction&)>& work) override;
+
+  Result<std::vector<StoredAuditEvent>> AuditEvents(const AuditQuery& query) override {
+    return Run([&](Connection& conn, const Snapshot*) { return audit_.Events(conn, query); });
+  }
+  Result<std::vector<domain::AuditHead>> AuditHeads() override {
+    return Run([&](Connection& conn, const Snapshot*) { return audit_.Heads(conn); });
+  }
+  Result<std::vector<StoredAuditEvent>> AuditChain(std::int64_t lane, std::int64_t after_seq,
+                                                   std::int64_t limit) override {
+    return Run([&](Connection& conn, const Snapshot*) {
+      return audit_.Chain(conn, lane, after_seq, limit);
+    });
+  }
+  // As the login role: the project role may append personal parts, never delete them.
+  Result<std::int64_t> ErasePersonal(std::string_view subject) override {
+    return Run([&](Connection& conn, const Snapshot*) { return audit_.Erase(conn, subject); },
+               As::kLogin);
+  }
 
   // One page of records (and the total) on `conn`, inside a transaction or not.
   Result<RecordPage> QueryOn(Connection& conn, const Snapshot& snapshot,
@@ -868,6 +896,19 @@ class PostgresProjectStore final : public ProjectStore {
   }
 
   Result<void> EnsureStorage(Connection& conn);
+  // Creates the audit trail's monthly partitions due now, in a transaction of its own.
+  // Precondition: `conn` idle, as the login role.
+  Result<void> EnsurePartitions(Connection& conn);
+  // The same inside the caller's transaction.
+  Result<void> EnsurePartitionsIn(Connection& conn);
+  // After a transaction that appended events up to the last month with a partition: creates
+  // the next months' on `conn` (idle, as the login role), at most once per occasion. A failure
+  // is not the committed transaction's: the default partition takes the events meanwhile, and
+  // the partitions are tried again later.
+  void KeepPartitions(Connection& conn) {
+    if (!audit_.TakePartitionsDue()) return;
+    audit_.PartitionsTried(EnsurePartitions(conn).has_value());
+  }
 
   // Reads the version and definitions with `sql` (kLoadSchema or kLockSchema).
   Result<domain::ProjectSchema> ReadSchema(Connection& conn, const std::string& sql) {
@@ -897,7 +938,7 @@ class PostgresProjectStore final : public ProjectStore {
   // ApplySchema's work inside its transaction; the snapshot to install once committed.
   Result<SnapshotPtr> ApplyOn(Connection& conn, const std::vector<CollectionChange>& changes,
                               std::int64_t expected_version, const std::string& actor,
-                              domain::Timestamp at);
+                              domain::Timestamp at, const AuditWrite& audit);
 
   std::shared_ptr<PostgresProjectStores::Shared> shared_;
   const domain::Id id_;
@@ -913,6 +954,7 @@ class PostgresProjectStore final : public ProjectStore {
   const std::string append_history_;
   const std::string bump_version_;
   const std::string history_;
+  PostgresAuditTrail audit_;
 
   mutable std::mutex mutex_;  // guards snapshot_
   SnapshotPtr snapshot_;
@@ -924,43 +966,82 @@ class PostgresProjectStore final : public ProjectStore {
 // ---- ProjectStore ----------------------------------------------------------------------------
 
 Result<void> PostgresProjectStore::EnsureStorage(Connection& conn) {
-  auto exists = conn.Execute(kStorageExists,
-                             {schema_name_, sql_schema_ + "._schema_version", role_name_});
+  auto exists = conn.Execute(kStorageExists, {schema_name_, sql_schema_ + "._schema_version",
+                                              role_name_, sql_schema_ + "._audit_personal",
+                                              sql_schema_});
   if (!exists) return Fail(exists.error());
-  // The common case: nothing to create.
-  if (exists->Text(0, 1) == "t" && exists->Text(0, 2) == "t") return {};
   const bool has_schema = exists->Text(0, 0) == "t";
-  // Two processes opening a new project at once would both run CREATE TABLE IF NOT EXISTS,
-  // which is not safe concurrently (one fails on the catalog's unique index): the advisory
-  // lock makes them take turns, and the second finds everything in place.
-  if (auto begun = conn.Script(kBegin); !begun) return Fail(begun.error());
-  auto created = [&]() -> Result<void> {
-    auto locked = conn.Execute(kLockStorage, {std::to_string(kStorageLockClass), schema_name_});
-    if (!locked) return Fail(locked.error());
-    if (!has_schema) {
-      if (auto done = conn.Script(Expand(kCreateSchema, sql_schema_)); !done) {
+  const bool ready =
+      exists->Text(0, 1) == "t" && exists->Text(0, 2) == "t" && exists->Text(0, 3) == "t";
+  auto missing_partitions = Int(*exists, 0, 4);
+  if (!missing_partitions) return Fail(missing_partitions.error());
+  // The common case: nothing to create.
+  if (ready && *missing_partitions == 0) {
+    auto horizon = Int(*exists, 0, 5);
+    if (!horizon) return Fail(horizon.error());
+    audit_.SetHorizon(*horizon);
+    return {};
+  }
+  if (!ready) {
+    // Two processes opening a new project at once would both run CREATE TABLE IF NOT EXISTS,
+    // which is not safe concurrently (one fails on the catalog's unique index): the advisory
+    // lock makes them take turns, and the second finds everything in place.
+    auto created = InTransaction(conn, [&]() -> Result<void> {
+      auto locked = conn.Execute(kLockStorage, {std::to_string(kStorageLockClass), schema_name_});
+      if (!locked) return Fail(locked.error());
+      if (!has_schema) {
+        if (auto done = conn.Script(ExpandSqlTemplate(kCreateSchema, sql_schema_)); !done) {
+          return Fail(done.error());
+        }
+      }
+      if (auto done = conn.Script(ExpandSqlTemplate(kCreateInternalTables, sql_schema_)); !done) {
         return Fail(done.error());
       }
-    }
-    if (auto done = conn.Script(Expand(kCreateInternalTables, sql_schema_)); !done) {
-      return Fail(done.error());
-    }
-    // The role comes with the storage, also for a project whose storage predates roles; it
-    // is granted what the schema holds now, and each table ApplySchema creates later is
-    // granted in the transaction that creates it (CollectionDdl).
-    if (auto done = conn.Script(Expand(kLockVersion, sql_schema_)); !done) {
-      return Fail(done.error());
-    }
-    if (auto done = EnsureProjectRole(conn, id_); !done) return Fail(done.error());
-    if (auto done = GrantProjectSchema(conn, sql_schema_, id_); !done) return Fail(done.error());
-    if (auto done = conn.Script(Expand(kInternalTablesReadOnly, sql_schema_, sql_role_)); !done) {
-      return Fail(done.error());
-    }
-    if (auto done = conn.Script(kCommit); !done) return Fail(done.error());
-    return {};
-  }();
-  if (!created) RollBack(conn);
-  return created;
+      // The audit tables too for a schema an older build created.
+      if (auto done = audit_.Create(conn); !done) return Fail(done.error());
+      // The role comes with the storage, also for a project whose storage predates roles; it
+      // is granted what the schema holds now, and each table ApplySchema creates later is
+      // granted in the transaction that creates it (CollectionDdl).
+      if (auto done = conn.Script(ExpandSqlTemplate(kLockVersion, sql_schema_)); !done) {
+        return Fail(done.error());
+      }
+      if (auto done = EnsureProjectRole(conn, id_); !done) return Fail(done.error());
+      if (auto done = GrantProjectSchema(conn, sql_schema_, id_); !done) {
+        return Fail(done.error());
+      }
+      const std::string read_only =
+          ExpandSqlTemplate(kInternalTablesReadOnly, sql_schema_, sql_role_);
+      if (auto done = conn.Script(read_only); !done) {
+        return Fail(done.error());
+      }
+      // After the schema-wide grant, which gave the role more than appending to the trail.
+      return audit_.Secure(conn);
+    });
+    if (!created) return created;
+  }
+  // Partitions are a convenience (the default partition holds what they do not): a project
+  // busy enough that the new months' cannot be attached in time opens anyway, and the first
+  // events make them due again.
+  bool timed_out = false;
+  auto partitioned = InTransaction(conn, [&]() -> Result<void> {
+    auto done = EnsurePartitionsIn(conn);
+    timed_out = !done && conn.last_sqlstate() == "55P03";
+    return done;
+  });
+  if (!partitioned && timed_out && !conn.broken()) return {};
+  return partitioned;
+}
+
+Result<void> PostgresProjectStore::EnsurePartitionsIn(Connection& conn) {
+  // The storage lock: CREATE TABLE of the same partition by two processes at once would
+  // collide; the second finds it in place.
+  auto locked = conn.Execute(kLockStorage, {std::to_string(kStorageLockClass), schema_name_});
+  if (!locked) return Fail(locked.error());
+  return audit_.EnsurePartitions(conn);
+}
+
+Result<void> PostgresProjectStore::EnsurePartitions(Connection& conn) {
+  return InTransaction(conn, [&]() { return EnsurePartitionsIn(conn); });
 }
 
 Result<RecordPage> PostgresProjectStore::QueryOn(Connection& conn, const Snapshot& snapshot,
@@ -1056,7 +1137,7 @@ Result<void> PostgresProjectStore::Write(
       if (attempt == 1 && conn.broken() && conn.round_trips() == 0) continue;
       return Fail(begun.error());
     }
-    PostgresRecordTransaction tx(*this, conn, *snapshot);
+    PostgresRecordTransaction tx(*this, conn, *snapshot, audit_);
     Result<void> result = work(tx);
     if (result && conn.InFailedTransaction()) {
       // `work` went on after a statement failed; PostgreSQL would turn the COMMIT into a
@@ -1068,6 +1149,10 @@ Result<void> PostgresProjectStore::Write(
       if (auto committed = conn.Script(kCommit); !committed) {
         RollBack(conn);
         return Fail(committed.error());
+      }
+      if (audit_.TakePartitionsDue()) {
+        // Rare (monthly): DDL as the owner; the next lease switches back to the project role.
+        audit_.PartitionsTried(UseRole(pooled, As::kLogin) && EnsurePartitions(conn));
       }
       return result;
     }
@@ -1084,7 +1169,8 @@ Result<void> PostgresProjectStore::Write(
 Result<SchemaPtr> PostgresProjectStore::ApplySchema(const std::vector<CollectionChange>& changes,
                                                     std::int64_t expected_version,
                                                     const std::string& actor,
-                                                    domain::Timestamp at) {
+                                                    domain::Timestamp at,
+                                                    const AuditWrite& audit) {
   std::lock_guard serial(schema_change_);
   // A connection of its own: DDL may need longer than a request's statement timeout. It is
   // never lent to a project, so it runs as the login role, which owns the schema.
@@ -1094,7 +1180,7 @@ Result<SchemaPtr> PostgresProjectStore::ApplySchema(const std::vector<Collection
   if (!opened) return Fail(opened.error());
   Connection& conn = **opened;
   if (auto begun = conn.Script(kBegin); !begun) return Fail(begun.error());
-  auto applied = ApplyOn(conn, changes, expected_version, actor, at);
+  auto applied = ApplyOn(conn, changes, expected_version, actor, at, audit);
   if (!applied) {
     RollBack(conn);
     return Fail(applied.error());
@@ -1105,13 +1191,15 @@ Result<SchemaPtr> PostgresProjectStore::ApplySchema(const std::vector<Collection
   }
   SchemaPtr schema = (*applied)->schema;
   Install(std::move(*applied));
+  KeepPartitions(conn);
   return schema;
 }
 
 Result<SnapshotPtr> PostgresProjectStore::ApplyOn(Connection& conn,
                                                   const std::vector<CollectionChange>& changes,
                                                   std::int64_t expected_version,
-                                                  const std::string& actor, domain::Timestamp at) {
+                                                  const std::string& actor, domain::Timestamp at,
+                                                  const AuditWrite& audit) {
   if (!CanBindText(actor)) return Fail(ErrorCode::kInvalidArgument, "Invalid actor.");
   if (auto limited = conn.Script(kSchemaLockTimeout); !limited) return Fail(limited.error());
   auto current = ReadSchema(conn, lock_schema_);
@@ -1208,6 +1296,11 @@ Result<SnapshotPtr> PostgresProjectStore::ApplyOn(Connection& conn,
   }
   auto bumped = conn.Execute(Statement{"", bump_version_.c_str(), 0});
   if (!bumped) return Fail(bumped.error());
+  // The change's audit event commits with it, or neither does.
+  if (audit) {
+    PostgresAuditAppender appender(audit_, conn);
+    if (auto recorded = audit(appender); !recorded) return Fail(recorded.error());
+  }
   // Queued with the transaction: other processes hear of the change when it commits.
   auto notified = conn.Execute(kNotifySchemaChange,
                                {kSchemaChannel, project_id_ + ":" + std::to_string(version)});

@@ -36,11 +36,13 @@
 
 namespace socle::adapters::sqlite {
 
+using application::AuditQuery;
 using application::CollectionChange;
 using application::RecordPage;
 using application::RecordQuery;
 using application::RecordTransaction;
 using application::SchemaHistoryEntry;
+using application::StoredAuditEvent;
 using domain::Collection;
 using domain::Error;
 using domain::ErrorCode;
@@ -75,7 +77,66 @@ constexpr char kBootstrap[] =
     "CREATE TABLE IF NOT EXISTS \"_schema_version\" ("
     " id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),"
     " version INTEGER NOT NULL) STRICT;"
-    "INSERT OR IGNORE INTO \"_schema_version\" (id, version) VALUES (1, 0);";
+    "INSERT OR IGNORE INTO \"_schema_version\" (id, version) VALUES (1, 0);"
+    // The audit trail (see docs/audit.md): one row per event, every member a column, `at` in
+    // microseconds since the epoch, keyed by its place in its chain. The personal parts sit
+    // beside it so that erasing one leaves the chain, which holds only their hashes, intact.
+    // Created here rather than by a migration so that a database from an older build gains
+    // them when it is next opened.
+    "CREATE TABLE IF NOT EXISTS \"_audit\" ("
+    " lane INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " org_id TEXT NOT NULL,"
+    " project_id TEXT NOT NULL,"
+    " actor_kind TEXT NOT NULL,"
+    " actor_id TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " target_kind TEXT NOT NULL,"
+    " target_collection TEXT NOT NULL,"
+    " target_id TEXT NOT NULL,"
+    " outcome TEXT NOT NULL,"
+    " request_id TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " changes TEXT NOT NULL,"
+    " actor_personal TEXT NOT NULL,"
+    " target_personal TEXT NOT NULL,"
+    " prev_hash TEXT NOT NULL,"
+    " hash TEXT NOT NULL,"
+    " PRIMARY KEY (lane, seq)) STRICT, WITHOUT ROWID;"
+    // Searches run newest first, optionally for one actor or target (a data subject's events).
+    "CREATE INDEX IF NOT EXISTS \"_audit_at\" ON \"_audit\" (at, lane, seq);"
+    "CREATE INDEX IF NOT EXISTS \"_audit_actor\" ON \"_audit\" (actor_id, at);"
+    "CREATE INDEX IF NOT EXISTS \"_audit_target\" ON \"_audit\" (target_id, at);"
+    "CREATE TABLE IF NOT EXISTS \"_audit_personal\" ("
+    " lane INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " part TEXT NOT NULL CHECK (part IN ('actor', 'target')),"
+    " subject TEXT NOT NULL,"
+    " data TEXT NOT NULL,"
+    " PRIMARY KEY (lane, seq, part),"
+    " FOREIGN KEY (lane, seq) REFERENCES \"_audit\" (lane, seq)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS \"_audit_personal_subject\" ON \"_audit_personal\" (subject);"
+    // Append-only in the database itself, whatever the code above it does: events are never
+    // changed or removed, personal parts only removed (erasure). An insert must extend its
+    // chain by one: that also stops INSERT OR REPLACE, whose deletion of the row it replaces
+    // fires no delete trigger (recursive_triggers is off by default). Someone with the file
+    // can still drop these; the hash chain is what detects that.
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_no_update\" BEFORE UPDATE ON \"_audit\""
+    " BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_no_delete\" BEFORE DELETE ON \"_audit\""
+    " BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_in_order\" BEFORE INSERT ON \"_audit\""
+    " WHEN NEW.seq IS NOT coalesce((SELECT max(seq) FROM \"_audit\" WHERE lane = NEW.lane), 0) + 1"
+    " BEGIN SELECT RAISE(ABORT, 'audit events are appended at the end of their chain'); END;"
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_personal_no_update\""
+    " BEFORE UPDATE ON \"_audit_personal\""
+    " BEGIN SELECT RAISE(ABORT, 'audit personal data can be erased, never changed'); END;"
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_personal_no_replace\""
+    " BEFORE INSERT ON \"_audit_personal\""
+    " WHEN EXISTS (SELECT 1 FROM \"_audit_personal\""
+    " WHERE lane = NEW.lane AND seq = NEW.seq AND part = NEW.part)"
+    " BEGIN SELECT RAISE(ABORT, 'audit personal data can be erased, never changed'); END;";
 
 constexpr std::string_view kBegin = "BEGIN";
 constexpr std::string_view kBeginImmediate = "BEGIN IMMEDIATE";
@@ -101,6 +162,53 @@ constexpr std::string_view kInsertHistory =
     " VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr std::string_view kListHistory =
     "SELECT version, at, actor, \"before\", \"after\" FROM \"_schema_history\" ORDER BY seq";
+
+// The audit trail. A project's events form one chain here: SQLite admits one writer per file,
+// so several lanes would only queue behind the same lock.
+constexpr std::int64_t kAuditLane = 0;
+// The head of a lane: its last row, read backwards along the primary key.
+constexpr std::string_view kAuditHead =
+    "SELECT seq, hash FROM \"_audit\" WHERE lane = ?1 ORDER BY seq DESC LIMIT 1";
+// The next lane that has events after ?1 (AuditHeads walks them in order).
+constexpr std::string_view kAuditNextLane =
+    "SELECT lane FROM \"_audit\" WHERE lane > ?1 ORDER BY lane LIMIT 1";
+constexpr std::string_view kInsertAudit =
+    "INSERT INTO \"_audit\" (lane, seq, at, org_id, project_id, actor_kind, actor_id, action,"
+    " target_kind, target_collection, target_id, outcome, request_id, reason, changes,"
+    " actor_personal, target_personal, prev_hash, hash)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+    " ?19)";
+constexpr std::string_view kInsertAuditPersonal =
+    "INSERT INTO \"_audit_personal\" (lane, seq, part, subject, data) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr std::string_view kErasePersonal = "DELETE FROM \"_audit_personal\" WHERE subject = ?1";
+// An event with its personal parts, each joined by its primary key; the columns ReadAuditRow
+// reads. Searches append their conditions (each with bound values) and an order.
+constexpr std::string_view kSelectAudit =
+    "SELECT a.lane, a.seq, a.at, a.org_id, a.project_id, a.actor_kind, a.actor_id, a.action,"
+    " a.target_kind, a.target_collection, a.target_id, a.outcome, a.request_id, a.reason,"
+    " a.changes, a.actor_personal, a.target_personal, a.prev_hash, a.hash,"
+    " pa.subject, pa.data, pt.subject, pt.data"
+    " FROM \"_audit\" AS a"
+    " LEFT JOIN \"_audit_personal\" AS pa"
+    " ON pa.lane = a.lane AND pa.seq = a.seq AND pa.part = 'actor'"
+    " LEFT JOIN \"_audit_personal\" AS pt"
+    " ON pt.lane = a.lane AND pt.seq = a.seq AND pt.part = 'target'";
+constexpr std::string_view kAuditChain =
+    " WHERE a.lane = ?1 AND a.seq > ?2 ORDER BY a.seq LIMIT ?3";
+// The conditions of an AuditQuery, appended only when the criterion is set; `?` is numbered
+// in order of appearance by SQLite, so they are bound in the same order.
+constexpr std::string_view kAuditByActor = " AND a.actor_id = ?";
+constexpr std::string_view kAuditByAction = " AND a.action = ?";
+constexpr std::string_view kAuditByCollection = " AND a.target_collection = ?";
+constexpr std::string_view kAuditByTarget = " AND a.target_id = ?";
+constexpr std::string_view kAuditBySubject = " AND (a.actor_id = ? OR a.target_id = ?)";
+constexpr std::string_view kAuditFrom = " AND a.at >= ?";
+constexpr std::string_view kAuditTo = " AND a.at < ?";
+constexpr std::string_view kAuditBefore = " AND (a.at, a.lane, a.seq) < (?, ?, ?)";
+constexpr std::string_view kAuditNewestFirst =
+    " ORDER BY a.at DESC, a.lane DESC, a.seq DESC LIMIT ?";
+// The most events one search returns.
+constexpr std::int64_t kMaxAuditPage = 1000;
 
 // The alias of the queried table in generated statements; the filter compiler's own aliases
 // (a1, a2 ..., j0, j1 ...) never collide with it.
@@ -525,6 +633,158 @@ Result<void> DeleteOn(Connection& conn, const Snapshot& snapshot, const Collecti
   return {};
 }
 
+// ---- the audit trail -------------------------------------------------------------------------
+
+Error CorruptAudit(std::string detail) {
+  return Error::Internal("a stored audit event is invalid: " + std::move(detail));
+}
+
+// One row of kSelectAudit: the event, and those of its parts still present, actor first.
+Result<StoredAuditEvent> ReadAuditRow(const Statement& row) {
+  StoredAuditEvent stored;
+  domain::AuditEvent& event = stored.event;
+  auto text = [&](int column) { return std::string(row.Text(column)); };
+  event.lane = row.Int(0);
+  event.seq = row.Int(1);
+  event.at = domain::Timestamp::FromUnixMicros(row.Int(2));
+  event.org_id = text(3);
+  event.project_id = text(4);
+  const auto kind = domain::ParseAuditActorKind(row.Text(5));
+  if (!kind) return Fail(CorruptAudit("actor kind " + text(5)));
+  event.actor_kind = *kind;
+  event.actor_id = text(6);
+  event.action = text(7);
+  event.target_kind = text(8);
+  event.target_collection = text(9);
+  event.target_id = text(10);
+  const auto outcome = domain::ParseAuditOutcome(row.Text(11));
+  if (!outcome) return Fail(CorruptAudit("outcome " + text(11)));
+  event.outcome = *outcome;
+  event.request_id = text(12);
+  event.reason = text(13);
+  event.changes = text(14);
+  event.actor_personal = text(15);
+  event.target_personal = text(16);
+  event.prev_hash = text(17);
+  event.hash = text(18);
+  for (const auto& [part, column] : {std::pair{domain::AuditPart::kActor, 19},
+                                     std::pair{domain::AuditPart::kTarget, 21}}) {
+    if (row.IsNull(column)) continue;
+    stored.personal.push_back(
+        domain::AuditPersonal{event.lane, event.seq, part, text(column), text(column + 1)});
+  }
+  return stored;
+}
+
+Result<std::vector<StoredAuditEvent>> ReadAuditRows(Statement& stmt) {
+  std::vector<StoredAuditEvent> events;
+  for (;;) {
+    auto row = stmt.Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return events;
+    auto stored = ReadAuditRow(stmt);
+    if (!stored) return Fail(stored.error());
+    events.push_back(std::move(*stored));
+  }
+}
+
+Result<domain::AuditHead> ReadAuditHead(Connection& conn, std::int64_t lane) {
+  auto stmt = conn.Prepare(kAuditHead);
+  if (!stmt) return Fail(stmt.error());
+  auto row = stmt->Bind(lane).Step();
+  if (!row) return Fail(row.error());
+  domain::AuditHead head;
+  head.lane = lane;
+  if (*row) {
+    head.seq = stmt->Int(0);
+    head.hash = std::string(stmt->Text(1));
+  }
+  return head;
+}
+
+// Appends audit events on the writer's connection, inside its transaction. The lane is held
+// by SQLite's write lock, taken at BEGIN IMMEDIATE and kept to the end of the transaction, in
+// this process and any other that opens the file.
+class AuditWriter final {
+ public:
+  explicit AuditWriter(Connection& conn) : conn_(conn) {}
+
+  Result<domain::AuditHead> Lock() {
+    // Only this transaction appends until it ends: the head it last appended is the lane's.
+    if (head_) return *head_;
+    auto head = ReadAuditHead(conn_, kAuditLane);
+    if (!head) return Fail(head.error());
+    head_ = std::move(*head);
+    return *head_;
+  }
+
+  Result<void> Append(const domain::AuditEvent& event,
+                      const std::vector<domain::AuditPersonal>& personal) {
+    // The caller sealed the event on the head it locked; anything else would fork or break
+    // the chain, which no later verification could tell from tampering.
+    if (!head_) return Fail(Error::Internal("audit append without a locked lane"));
+    if (event.lane != head_->lane) {
+      return Fail(Error::Internal("audit append to lane " + std::to_string(event.lane) +
+                                  ", not the locked lane " + std::to_string(head_->lane)));
+    }
+    if (event.seq != head_->seq + 1) {
+      return Fail(Error::Internal("audit append of seq " + std::to_string(event.seq) +
+                                  " after seq " + std::to_string(head_->seq)));
+    }
+    // Checked before anything is written, so that a refused part leaves no event behind.
+    for (std::size_t i = 0; i < personal.size(); ++i) {
+      if (personal[i].lane != event.lane || personal[i].seq != event.seq) {
+        return Fail(Error::Internal("audit personal part of another event"));
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (personal[j].part == personal[i].part) {
+          return Fail(Error::Internal("audit personal part given twice"));
+        }
+      }
+    }
+    {
+      auto stmt = conn_.Prepare(kInsertAudit);
+      if (!stmt) return Fail(stmt.error());
+      stmt->Bind(event.lane).Bind(event.seq).Bind(event.at.unix_micros());
+      stmt->Bind(event.org_id).Bind(event.project_id).Bind(domain::ToString(event.actor_kind));
+      stmt->Bind(event.actor_id).Bind(event.action).Bind(event.target_kind);
+      stmt->Bind(event.target_collection).Bind(event.target_id);
+      stmt->Bind(domain::ToString(event.outcome)).Bind(event.request_id).Bind(event.reason);
+      stmt->Bind(event.changes).Bind(event.actor_personal).Bind(event.target_personal);
+      stmt->Bind(event.prev_hash).Bind(event.hash);
+      if (auto done = stmt->Run(); !done) return done;
+    }
+    head_ = domain::AuditHead{event.lane, event.seq, event.hash};
+    for (const auto& part : personal) {
+      auto stmt = conn_.Prepare(kInsertAuditPersonal);
+      if (!stmt) return Fail(stmt.error());
+      stmt->Bind(part.lane).Bind(part.seq).Bind(domain::ToString(part.part));
+      stmt->Bind(part.subject).Bind(part.data);
+      if (auto done = stmt->Run(); !done) return done;
+    }
+    return {};
+  }
+
+ private:
+  Connection& conn_;
+  std::optional<domain::AuditHead> head_;  // set by Lock, then moved along by each append
+};
+
+// What ApplySchema's audit callback appends through: the same writer, in the schema change's
+// transaction.
+class SchemaAuditAppender final : public application::AuditAppender {
+ public:
+  explicit SchemaAuditAppender(Connection& conn) : writer_(conn) {}
+  Result<domain::AuditHead> LockAuditHead() override { return writer_.Lock(); }
+  Result<void> AppendAudit(const domain::AuditEvent& event,
+                           const std::vector<domain::AuditPersonal>& personal) override {
+    return writer_.Append(event, personal);
+  }
+
+ private:
+  AuditWriter writer_;
+};
+
 // ---- schema changes --------------------------------------------------------------------------
 
 Result<void> ApplyChange(Connection& conn, const CollectionChange& change, std::int64_t version,
@@ -632,14 +892,21 @@ class SqliteProjectStore final : public application::ProjectStore {
                                                           const SqliteProjectStoreOptions& options);
 
   Result<SchemaPtr> Schema() override;
+  using application::ProjectStore::ApplySchema;
   Result<SchemaPtr> ApplySchema(const std::vector<CollectionChange>& changes,
                                 std::int64_t expected_version, const std::string& actor,
-                                domain::Timestamp at) override;
+                                domain::Timestamp at,
+                                const application::AuditWrite& audit) override;
   Result<std::vector<SchemaHistoryEntry>> History() override;
   Result<RecordPage> Query(const Collection& collection, const RecordQuery& query) override;
   Result<std::optional<Record>> Get(const Collection& collection, std::string_view id,
                                     const ResolvedFilter* where) override;
   Result<void> Write(const std::function<Result<void>(RecordTransaction&)>& work) override;
+  Result<std::vector<StoredAuditEvent>> AuditEvents(const AuditQuery& query) override;
+  Result<std::vector<domain::AuditHead>> AuditHeads() override;
+  Result<std::vector<StoredAuditEvent>> AuditChain(std::int64_t lane, std::int64_t after_seq,
+                                                   std::int64_t limit) override;
+  Result<std::int64_t> ErasePersonal(std::string_view subject) override;
 
   /// Refuses new calls, waits for those in progress, then closes every connection.
   /// Precondition: not called from inside a call on this store.
@@ -708,7 +975,14 @@ class SqliteProjectStore final : public application::ProjectStore {
 // cannot change under the transaction).
 class SqliteProjectStore::Transaction final : public RecordTransaction {
  public:
-  Transaction(Connection& conn, const Snapshot& snapshot) : conn_(conn), snapshot_(snapshot) {}
+  Transaction(Connection& conn, const Snapshot& snapshot)
+      : conn_(conn), snapshot_(snapshot), audit_(conn) {}
+
+  Result<domain::AuditHead> LockAuditHead() override { return audit_.Lock(); }
+  Result<void> AppendAudit(const domain::AuditEvent& event,
+                           const std::vector<domain::AuditPersonal>& personal) override {
+    return audit_.Append(event, personal);
+  }
 
   Result<std::optional<Record>> Find(const Collection& collection, std::string_view id) override {
     return GetOn(conn_, snapshot_, collection, id, nullptr);
@@ -733,6 +1007,7 @@ class SqliteProjectStore::Transaction final : public RecordTransaction {
  private:
   Connection& conn_;
   const Snapshot& snapshot_;
+  AuditWriter audit_;
 };
 
 SqliteProjectStore::SqliteProjectStore(std::string path, const SqliteProjectStoreOptions& options)
@@ -814,7 +1089,8 @@ Result<SchemaPtr> SqliteProjectStore::Schema() {
 Result<SchemaPtr> SqliteProjectStore::ApplySchema(const std::vector<CollectionChange>& changes,
                                                   std::int64_t expected_version,
                                                   const std::string& actor,
-                                                  domain::Timestamp at) {
+                                                  domain::Timestamp at,
+                                                  const application::AuditWrite& audit) {
   Call call(*this);
   if (!call) return Fail(Closed());
   return WithWriter([&](Connection& conn, const Snapshot&) -> Result<SchemaPtr> {
@@ -830,9 +1106,16 @@ Result<SchemaPtr> SqliteProjectStore::ApplySchema(const std::vector<CollectionCh
           return Fail(applied.error());
         }
       }
-      auto stmt = conn.Prepare(kSetSchemaVersion);
-      if (!stmt) return Fail(stmt.error());
-      if (auto set = stmt->Bind(next).Run(); !set) return Fail(set.error());
+      {
+        auto stmt = conn.Prepare(kSetSchemaVersion);
+        if (!stmt) return Fail(stmt.error());
+        if (auto set = stmt->Bind(next).Run(); !set) return Fail(set.error());
+      }
+      // The event describing the change commits with it, or neither does.
+      if (audit) {
+        SchemaAuditAppender appender(conn);
+        if (auto recorded = audit(appender); !recorded) return Fail(recorded.error());
+      }
       return ReadSchema(conn);
     });
     if (!schema) return schema;
@@ -908,6 +1191,100 @@ Result<void> SqliteProjectStore::Write(
       Transaction transaction(conn, snapshot);
       return work(transaction);
     });
+  });
+}
+
+Result<std::vector<StoredAuditEvent>> SqliteProjectStore::AuditEvents(const AuditQuery& query) {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  // Built from the constant fragments of the criteria that are set, every value bound: the
+  // planner then sees plain equalities and picks the actor, target or time index.
+  std::string sql(kSelectAudit);
+  sql += " WHERE 1 = 1";
+  if (!query.actor_id.empty()) sql += kAuditByActor;
+  if (!query.action.empty()) sql += kAuditByAction;
+  if (!query.target_collection.empty()) sql += kAuditByCollection;
+  if (!query.target_id.empty()) sql += kAuditByTarget;
+  if (!query.subject.empty()) sql += kAuditBySubject;
+  if (query.from) sql += kAuditFrom;
+  if (query.to) sql += kAuditTo;
+  if (query.before) sql += kAuditBefore;
+  sql += kAuditNewestFirst;
+  const std::int64_t limit = std::clamp<std::int64_t>(query.limit, 1, kMaxAuditPage);
+  return WithConnection(
+      [&](Connection& conn, const Snapshot&) -> Result<std::vector<StoredAuditEvent>> {
+        auto stmt = conn.PrepareCached(sql);
+        if (!stmt) return Fail(stmt.error());
+        if (!query.actor_id.empty()) stmt->Bind(query.actor_id);
+        if (!query.action.empty()) stmt->Bind(query.action);
+        if (!query.target_collection.empty()) stmt->Bind(query.target_collection);
+        if (!query.target_id.empty()) stmt->Bind(query.target_id);
+        if (!query.subject.empty()) stmt->Bind(query.subject).Bind(query.subject);
+        if (query.from) stmt->Bind(query.from->unix_micros());
+        if (query.to) stmt->Bind(query.to->unix_micros());
+        if (query.before) {
+          stmt->Bind(query.before->at.unix_micros()).Bind(query.before->lane);
+          stmt->Bind(query.before->seq);
+        }
+        stmt->Bind(limit);
+        return ReadAuditRows(*stmt);
+      });
+}
+
+Result<std::vector<domain::AuditHead>> SqliteProjectStore::AuditHeads() {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  return WithConnection(
+      [&](Connection& conn, const Snapshot&) -> Result<std::vector<domain::AuditHead>> {
+        // One read transaction, so that the heads are those of one moment. Each step is an
+        // indexed lookup: the next lane, then its last row.
+        return InTransaction(conn, kBegin, [&]() -> Result<std::vector<domain::AuditHead>> {
+          std::vector<domain::AuditHead> heads;
+          std::int64_t after = std::numeric_limits<std::int64_t>::min();
+          for (;;) {
+            std::int64_t lane = 0;
+            {
+              auto stmt = conn.Prepare(kAuditNextLane);
+              if (!stmt) return Fail(stmt.error());
+              auto row = stmt->Bind(after).Step();
+              if (!row) return Fail(row.error());
+              if (!*row) return heads;
+              lane = stmt->Int(0);
+            }
+            auto head = ReadAuditHead(conn, lane);
+            if (!head) return Fail(head.error());
+            heads.push_back(std::move(*head));
+            after = lane;
+          }
+        });
+      });
+}
+
+Result<std::vector<StoredAuditEvent>> SqliteProjectStore::AuditChain(std::int64_t lane,
+                                                                     std::int64_t after_seq,
+                                                                     std::int64_t limit) {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  // SQLite reads a negative LIMIT as none at all.
+  if (limit <= 0) return std::vector<StoredAuditEvent>();
+  static const std::string kSql = std::string(kSelectAudit) + std::string(kAuditChain);
+  return WithConnection(
+      [&](Connection& conn, const Snapshot&) -> Result<std::vector<StoredAuditEvent>> {
+        auto stmt = conn.Prepare(kSql);
+        if (!stmt) return Fail(stmt.error());
+        stmt->Bind(lane).Bind(after_seq).Bind(limit);
+        return ReadAuditRows(*stmt);
+      });
+}
+
+Result<std::int64_t> SqliteProjectStore::ErasePersonal(std::string_view subject) {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  return WithWriter([&](Connection& conn, const Snapshot&) -> Result<std::int64_t> {
+    auto stmt = conn.Prepare(kErasePersonal);
+    if (!stmt) return Fail(stmt.error());
+    if (auto done = stmt->Bind(subject).Run(); !done) return Fail(done.error());
+    return conn.Changes();
   });
 }
 

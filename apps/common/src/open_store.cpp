@@ -33,26 +33,6 @@ using ProjectStoresPtr = std::unique_ptr<application::ProjectStores>;
 // WAL mode); the catalogue's pool size bounds it too, so a small pool setting stays small.
 constexpr std::size_t kSqliteConnectionsPerProject = 4;
 
-// Creates `dir` and any missing parents owner-only. std::filesystem::create_directories
-// would create them with the umask's mode (often 0755) and leave a window before a chmod;
-// mkdir(2) with 0700 never exposes them. Existing directories are left as they are.
-Result<void> CreatePrivateDirectories(const std::filesystem::path& dir) {
-  std::filesystem::path built;
-  for (const auto& part : dir.lexically_normal()) {
-    built /= part;
-    if (part.empty() || part == "/" || part == "." || part == "..") continue;
-    if (::mkdir(built.c_str(), 0700) == 0) continue;
-    int error = errno;
-    std::error_code ec;
-    if (error == EEXIST && std::filesystem::is_directory(built, ec)) continue;
-    std::string why = error == EEXIST ? built.string() + " exists and is not a directory"
-                                      : std::generic_category().message(error);
-    return Fail(ErrorCode::kUnavailable,
-                "Cannot create the data directory " + dir.string() + ": " + why + ".");
-  }
-  return {};
-}
-
 // The store's own message says what failed; the prefix says which store, without secrets.
 Error WithStore(Error error, std::string_view what, std::string_view url) {
   error.message =
@@ -102,6 +82,25 @@ constexpr std::string_view kCatalogue = "catalogue store";
 constexpr std::string_view kProjects = "projects' stores";
 
 }  // namespace
+
+// Owner-only from the start: std::filesystem::create_directories would create them with the umask's mode (often 0755) and leave a window before a chmod;
+// mkdir(2) with 0700 never exposes them. Existing directories are left as they are.
+Result<void> CreatePrivateDirectories(const std::filesystem::path& dir) {
+  std::filesystem::path built;
+  for (const auto& part : dir.lexically_normal()) {
+    built /= part;
+    if (part.empty() || part == "/" || part == "." || part == "..") continue;
+    if (::mkdir(built.c_str(), 0700) == 0) continue;
+    int error = errno;
+    std::error_code ec;
+    if (error == EEXIST && std::filesystem::is_directory(built, ec)) continue;
+    std::string why = error == EEXIST ? built.string() + " exists and is not a directory"
+                                      : std::generic_category().message(error);
+    return Fail(ErrorCode::kUnavailable,
+                "Cannot create the data directory " + dir.string() + ": " + why + ".");
+  }
+  return {};
+}
 
 Result<StorePtr> OpenCatalogueStore(const adapters::config::Settings& settings) {
   auto resolved = ResolveUrl(settings, kCatalogue);

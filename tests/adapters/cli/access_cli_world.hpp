@@ -158,7 +158,8 @@ class AccessCliWorld {
                                     clock_,  random_, nullptr, AccessOptions()};
   application::ManageOrganisationKeys organisation_keys_{store_, store_,  control_,
                                                          api_keys_, clock_, random_};
-  adapters::cli::ProjectDataServices data_{directory_, collections_, records_, &settings_};
+  adapters::cli::ProjectDataServices data_{directory_, collections_, records_, random_,
+                                           &settings_};
   // Superusers and signing keys are not what these tests are about; the auth services are
   // there because main.cpp builds the access services beside them.
   adapters::crypto::SecretBox box_{MakeBox(random_)};

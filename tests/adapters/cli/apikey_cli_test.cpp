@@ -102,7 +102,7 @@ class Cli {
   application::ManageSigningKeys signing_keys_{platform_, signer_, box_, clock_, random_};
   application::ManageSuperusers superusers_{platform_, hasher_, clock_, random_};
   application::ManageApiKeys api_keys_{directory_, platform_, signer_, clock_, random_};
-  cli::ProjectDataServices data_{directory_, collections_, records_, &settings_};
+  cli::ProjectDataServices data_{directory_, collections_, records_, random_, &settings_};
   cli::AuthServices auth_{superusers_, signing_keys_, &api_keys_};
   cli::CatalogueServices services_{store_, organisations_, projects_, regions_, &data_};
   std::ostringstream out_;

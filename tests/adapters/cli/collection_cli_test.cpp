@@ -91,7 +91,7 @@ class Cli {
   application::ManageRegions regions_{store_};
   application::ManageCollections collections_{directory_, clock_, random_};
   application::ManageRecords records_{directory_, clock_, random_};
-  cli::ProjectDataServices data_{directory_, collections_, records_};
+  cli::ProjectDataServices data_{directory_, collections_, records_, random_};
   cli::CatalogueServices services_{store_, organisations_, projects_, regions_, &data_};
   std::ostringstream out_;
   std::ostringstream err_;
@@ -198,9 +198,10 @@ TEST_CASE("malformed collection command lines are usage errors", "[cli][collecti
 
 TEST_CASE("help describes the collection commands", "[cli][collection]") {
   CHECK(cli::UsageLine("collection import") ==
-        "Usage: socle collection import FILE --project PROJECT [--delete-missing] [--json]");
+        "Usage: socle collection import FILE --project PROJECT [--delete-missing] "
+        "[--reason TEXT] [--json]");
   CHECK(cli::UsageLine("collection delete") ==
-        "Usage: socle collection delete NAME --project PROJECT [--yes] [--json]");
+        "Usage: socle collection delete NAME --project PROJECT [--yes] [--reason TEXT] [--json]");
   CHECK(cli::UsageLine("collection export") ==
         "Usage: socle collection export --project PROJECT [--out FILE] [--json]");
   auto overview = cli::HelpText("");

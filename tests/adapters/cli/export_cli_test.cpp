@@ -21,6 +21,7 @@
 #include "org_export.hpp"
 #include "socle/adapters/cli/command.hpp"
 #include "socle/adapters/cli/ops_cli.hpp"
+#include "socle/adapters/json/csv_field.hpp"
 #include "socle/adapters/json/json_parser.hpp"
 #include "socle/application/manage_records.hpp"
 #include "support/temp_dir.hpp"
@@ -228,13 +229,13 @@ TEST_CASE("tar headers: fields, and names that cannot be archived", "[cli][expor
 }
 
 TEST_CASE("CSV fields are quoted as RFC 4180 says", "[cli][export]") {
-  CHECK(cli::CsvField("plain") == "plain");
-  CHECK(cli::CsvField("") == "");
-  CHECK(cli::CsvField("ünïcødé — ok") == "ünïcødé — ok");
-  CHECK(cli::CsvField("a,b") == "\"a,b\"");
-  CHECK(cli::CsvField("say \"hi\"") == "\"say \"\"hi\"\"\"");
-  CHECK(cli::CsvField("two\nlines") == "\"two\nlines\"");
-  CHECK(cli::CsvField("cr\rhere") == "\"cr\rhere\"");
+  CHECK(socle::adapters::json::CsvField("plain") == "plain");
+  CHECK(socle::adapters::json::CsvField("") == "");
+  CHECK(socle::adapters::json::CsvField("ünïcødé — ok") == "ünïcødé — ok");
+  CHECK(socle::adapters::json::CsvField("a,b") == "\"a,b\"");
+  CHECK(socle::adapters::json::CsvField("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(socle::adapters::json::CsvField("two\nlines") == "\"two\nlines\"");
+  CHECK(socle::adapters::json::CsvField("cr\rhere") == "\"cr\rhere\"");
 }
 
 // The command ----------------------------------------------------------------------------------

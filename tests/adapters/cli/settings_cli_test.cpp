@@ -68,7 +68,7 @@ class Cli {
   application::ManageCollections collections_{directory_, clock_, random_};
   application::ManageSettings settings_{directory_, store_, clock_};
   application::ManageRecords records_{directory_, clock_, random_, {}, &settings_};
-  cli::ProjectDataServices data_{directory_, collections_, records_, &settings_};
+  cli::ProjectDataServices data_{directory_, collections_, records_, random_, &settings_};
   cli::CatalogueServices services_{store_, organisations_, projects_, regions_, &data_};
   std::ostringstream out_;
   std::ostringstream err_;

@@ -430,7 +430,7 @@ TEST_CASE("the settings table has one unique spelling per setting", "[config]") 
     CHECK(envs.insert(s.env).second);
     if (!s.toml_key.empty()) CHECK(keys.insert(s.toml_key).second);
   }
-  CHECK(flags.size() == 21);
+  CHECK(flags.size() == 22);
 }
 
 TEST_CASE("the documented defaults read back as the defaults", "[config]") {
@@ -570,5 +570,32 @@ TEST_CASE("the deletion grace period is read from every source, in days from 0 t
     REQUIRE_FALSE(refused);
     CHECK(Fields(refused.error()) == std::vector<std::string>{"--deletion-grace-days"});
     CHECK(Mentions(refused.error(), "from 0 to 3650"));
+  }
+}
+
+TEST_CASE("the audit checkpoint interval is read from every source, in minutes from 0 to 1440",
+          "[config]") {
+  ScratchDir dir;
+  auto defaults = Load({});
+  REQUIRE(defaults);
+  CHECK(defaults->settings.audit_checkpoint_minutes == 10);
+
+  dir.Write("socle.toml", "[audit]\ncheckpoint_minutes = 60\n");
+  auto from_file = Load({});
+  REQUIRE(from_file);
+  CHECK(from_file->settings.audit_checkpoint_minutes == 60);
+  auto from_env = Load({}, {{"SOCLE_AUDIT_CHECKPOINT_MINUTES", "0"}});
+  REQUIRE(from_env);
+  CHECK(from_env->settings.audit_checkpoint_minutes == 0);  // left to the CLI
+  auto from_flag =
+      Load({"--audit-checkpoint-minutes", "1440"}, {{"SOCLE_AUDIT_CHECKPOINT_MINUTES", "5"}});
+  REQUIRE(from_flag);
+  CHECK(from_flag->settings.audit_checkpoint_minutes == 1440);
+
+  for (const char* bad : {"1441", "-1", "10m", ""}) {
+    INFO(bad);
+    auto refused = Load({std::string("--audit-checkpoint-minutes=") + bad});
+    REQUIRE_FALSE(refused);
+    CHECK(Fields(refused.error()) == std::vector<std::string>{"--audit-checkpoint-minutes"});
   }
 }

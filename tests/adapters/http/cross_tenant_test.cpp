@@ -449,6 +449,7 @@ std::map<std::string, std::string> PlatformBodies() {
       {"POST /api/v1/orgs", JsonBody({{"slug", "mole-works"}, {"name", "Mole Works"}})},
       {"PATCH /api/v1/orgs/{org}", JsonBody({{"name", "Taken Over"}})},
       {"POST /api/v1/orgs/{org}/restore", ""},
+      {"POST /api/v1/audit/checkpoint", ""},
       {"POST /api/v1/projects/{project}/restore", ""},
       {"POST /api/v1/orgs/{org}/projects", JsonBody({{"slug", "intruder"}})},
       {"PATCH /api/v1/projects/{project}", JsonBody({{"name", "Taken Over"}})},

@@ -193,6 +193,7 @@ class GuardWorld {
         {"POST /api/v1/orgs/{org}/projects", Body({{"slug", "intruder"}})},
         {"PATCH /api/v1/projects/{project}", Body({{"name", "Taken Over"}})},
         {"POST /api/v1/orgs/{org}/restore", ""},
+        {"POST /api/v1/audit/checkpoint", ""},
         {"POST /api/v1/projects/{project}/restore", ""},
         {"POST /api/v1/orgs/{org}/transfer", Body({{"member", ann.id}})},
         {"POST /api/v1/orgs/{org}/invitations",

@@ -5,7 +5,9 @@
 // permission-checked catalogue, access management, and the three APIs that serve them
 // (PlatformApi, AccessApi, PlatformAuthApi), with helpers that sign callers in.
 
+#include <array>
 #include <chrono>
+#include <memory>
 #include <type_traits>
 #include <stdexcept>
 #include <string>
@@ -14,13 +16,19 @@
 #include <vector>
 
 #include "socle/adapters/crypto/ed25519_token_signer.hpp"
+#include "socle/adapters/crypto/digest.hpp"
+#include "socle/adapters/crypto/ed25519_audit_signer.hpp"
 #include "socle/adapters/http/access_api.hpp"
+#include "socle/adapters/http/audit_api.hpp"
+#include "socle/adapters/memory/memory_audit_checkpoints.hpp"
 #include "socle/adapters/http/platform_api.hpp"
 #include "socle/adapters/http/platform_auth_api.hpp"
 #include "socle/adapters/http/principal.hpp"
 #include "socle/adapters/http/router.hpp"
 #include "socle/adapters/memory/memory_project_store.hpp"
 #include "socle/application/access_control.hpp"
+#include "socle/application/audit_log.hpp"
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/authenticate.hpp"
 #include "socle/application/manage_access.hpp"
 #include "socle/application/platform_callers.hpp"
@@ -135,6 +143,7 @@ class PlatformWorld {
   void Register(adapters::http::Router& router, bool auth = true) {
     MustSucceed(platform_api_.Register(router), "platform routes");
     MustSucceed(access_api_.Register(router), "access routes");
+    MustSucceed(audit_api_.Register(router), "audit routes");
     if (auth) RegisterSignIn(router);
   }
   /// Sign-in alone (/api/v1/auth/...).
@@ -182,6 +191,9 @@ class PlatformWorld {
   application::ManageProjects& projects() { return projects_; }
   application::ManageRegions& regions() { return regions_; }
   application::ProjectDirectory& directory() { return directory_; }
+  application::AuditTrail& audit_trail() { return audit_trail_; }
+  application::AuditLog& audit_log() { return audit_log_; }
+  application::AuditSigner& audit_signer() { return *audit_signer_; }
   application::PlatformStore& platform_store() { return platform_; }
   adapters::memory::MemoryProjectStores& project_stores() { return project_stores_; }
   /// The stores the world's projects and platform store live in: the given ones, or
@@ -218,6 +230,21 @@ class PlatformWorld {
   adapters::http::PlatformApi platform_api_;
   adapters::http::AccessApi access_api_;
   adapters::http::PlatformAuthApi auth_api_;
+  // The audit trail as socle-server wires it, checkpoints kept in memory.
+  static std::string Sha256Hex(std::string_view bytes) {
+    return adapters::crypto::ToHex(adapters::crypto::Sha256(bytes));
+  }
+  static std::unique_ptr<adapters::crypto::Ed25519AuditSigner> AuditSigner() {
+    std::array<std::uint8_t, 32> seed{};
+    seed.fill(0x5a);
+    return MustSucceed(adapters::crypto::Ed25519AuditSigner::FromSeed(seed), "audit signer");
+  }
+  std::unique_ptr<adapters::crypto::Ed25519AuditSigner> audit_signer_ = AuditSigner();
+  adapters::memory::MemoryAuditCheckpoints audit_checkpoints_;
+  application::AuditTrail audit_trail_{clock_, random_, &Sha256Hex};
+  application::AuditLog audit_log_{catalogue_store_, stores_, clock_, &Sha256Hex,
+                                   audit_signer_.get(), &audit_checkpoints_};
+  adapters::http::AuditApi audit_api_{audit_log_, catalogue_, identify_};
 };
 
 }  // namespace socle::testing

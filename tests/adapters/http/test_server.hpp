@@ -76,6 +76,7 @@ class TestServer {
   adapters::http::HttpServer& server() { return *server_; }
   adapters::http::HttpMetrics& metrics() { return metrics_; }
   ManualClock& clock() { return clock_; }
+  application::RandomSource& random() { return random_; }
   PlatformWorld& world() { return world_; }
 
   /// Serves the world's sign-in routes (/api/v1/auth/...) too; before Start().

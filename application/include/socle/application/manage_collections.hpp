@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/ports/project_store.hpp"
 #include "socle/application/ports/random_source.hpp"
@@ -24,11 +25,13 @@ struct ImportReport {
 /// Use cases on a project's collections (its schema): list, get, create, update, delete,
 /// import, export, history. Callers are trusted (superusers, the ops CLI): authorisation happens
 /// before. Every change is validated whole (definition, indexes, rules) and applied through
-/// ProjectStore::ApplySchema, which records it in the project's schema history.
+/// ProjectStore::ApplySchema, which records it in the project's schema history and, with an
+/// audit trail, commits one audit event per collection changed (who: `context`) with it.
 class ManageCollections final {
  public:
-  ManageCollections(ProjectDirectory& projects, Clock& clock, RandomSource& random)
-      : projects_(projects), clock_(clock), random_(random) {}
+  ManageCollections(ProjectDirectory& projects, Clock& clock, RandomSource& random,
+                    AuditTrail* audit = nullptr)
+      : projects_(projects), clock_(clock), random_(random), audit_(audit) {}
 
   /// Every collection of the project, in creation order.
   domain::Result<std::vector<domain::Collection>> List(std::string_view project);
@@ -38,21 +41,24 @@ class ManageCollections final {
   /// the system fields id/created/updated, sets created/updated, validates (invalid_argument
   /// with PocketBase-keyed field errors; rules keyed "listRule" ...), applies.
   domain::Result<domain::Collection> Create(std::string_view project, domain::Collection draft,
-                                            const std::string& actor);
+                                            const std::string& actor,
+                                            const AuditContext& context = {});
   /// Replaces the definition of the collection `id_or_name` by `draft` (fields matched by id;
   /// a field without id is new). not_found; invalid_argument.
   domain::Result<domain::Collection> Update(std::string_view project, std::string_view id_or_name,
-                                            domain::Collection draft, const std::string& actor);
+                                            domain::Collection draft, const std::string& actor,
+                                            const AuditContext& context = {});
   /// Deletes a collection and its records. not_found; invalid_argument when it is a system
   /// collection or other collections' relation fields point at it.
   domain::Result<void> Delete(std::string_view project, std::string_view id_or_name,
-                              const std::string& actor);
+                              const std::string& actor, const AuditContext& context = {});
   /// Creates or migrates every collection of `collections` (matched by id, else by name) in one
   /// schema change; with delete_missing, deletes the project's other non-system collections.
   /// All or nothing: invalid_argument with errors keyed "collections.N.<key>".
   domain::Result<ImportReport> Import(std::string_view project,
                                       std::vector<domain::Collection> collections,
-                                      bool delete_missing, const std::string& actor);
+                                      bool delete_missing, const std::string& actor,
+                                      const AuditContext& context = {});
   /// The schema history, oldest first.
   domain::Result<std::vector<SchemaHistoryEntry>> History(std::string_view project);
 
@@ -62,11 +68,15 @@ class ManageCollections final {
   domain::Result<ImportReport> Apply(std::string_view project,
                                      std::vector<domain::Collection> collections,
                                      bool delete_missing, bool create_only,
-                                     const std::string& actor);
+                                     const std::string& actor, const AuditContext& context);
+  // What ApplySchema runs to record `changes` (nothing without an audit trail).
+  AuditWrite Audit(const domain::Project& project, const std::vector<CollectionChange>& changes,
+                   const AuditContext& context);
 
   ProjectDirectory& projects_;
   Clock& clock_;
   RandomSource& random_;
+  AuditTrail* audit_;
 };
 
 }  // namespace socle::application

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/ports/password_hasher.hpp"
@@ -57,6 +58,11 @@ struct Caller {
   std::optional<std::vector<std::string>> permissions;
   /// Role switching: the role the caller's token acts with ("" for all of its roles).
   std::string active_role;
+  /// Where the request came from and why, for the audit trail.
+  AuditOrigin origin;
+  /// Who the trail names when an operator acts through this caller (the CLI, an erasure);
+  /// unset: derived from the identity above (Actor()).
+  std::optional<AuditActor> acting_as;
 
   /// Whether `permissions` holds `permission`.
   bool Holds(std::string_view permission) const;
@@ -73,6 +79,9 @@ struct Caller {
   /// Whether the caller may perform `action` on `collection` as far as API key scopes go
   /// (always true for callers without scopes; rules are checked separately).
   bool Permits(const domain::Collection& collection, std::string_view action) const;
+
+  /// Who this caller is in the audit trail.
+  AuditActor Actor() const;
 };
 
 /// The records API's bounds.
@@ -182,21 +191,30 @@ struct PasswordSettings {
 /// hash costs tens of milliseconds and must not hold the store's write lock) and replaces
 /// tokenKey, which revokes every token issued for the record. E-mail and verified change only
 /// for managers (a new record is created unverified unless a manager says otherwise); a changed
-/// e-mail also replaces tokenKey. Thread-safe.
+/// e-mail also replaces tokenKey.
+///
+/// With an audit trail, every change commits with its events (docs/audit.md): each record
+/// created, updated or deleted — cascades and cleared references included — gets one, with
+/// the masked diff; a write that fails or is refused gets one of its own (outcome denied or
+/// error); reads of collections with auditReads get one each (a read whose event cannot be
+/// written fails); updates and deletes in collections with auditReasonRequired need
+/// Caller::origin.reason (invalid_argument without). Thread-safe.
 class ManageRecords final {
  public:
   /// `settings`, when given, supplies each project's batch settings (enabled, maxRequests,
   /// timeout), read per batch; without it batches run with the defaults and
-  /// `limits.max_batch_requests`. It must outlive this object.
+  /// `limits.max_batch_requests`. `audit`, when given, records every change. Both must
+  /// outlive this object.
   ManageRecords(ProjectDirectory& projects, Clock& clock, RandomSource& random,
                 RecordLimits limits = {}, ManageSettings* settings = nullptr,
-                PasswordSettings passwords = {})
+                PasswordSettings passwords = {}, AuditTrail* audit = nullptr)
       : projects_(projects),
         clock_(clock),
         random_(random),
         limits_(limits),
         settings_(settings),
-        passwords_(std::move(passwords)) {}
+        passwords_(std::move(passwords)),
+        audit_(audit) {}
 
   domain::Result<RecordList> List(std::string_view project, std::string_view collection,
                                   const ListRecordsInput& input, Caller caller);
@@ -222,6 +240,19 @@ class ManageRecords final {
   struct Target;
   struct PasswordPlan;
   domain::Result<Target> Open(std::string_view project, std::string_view collection);
+  domain::Result<RecordList> ListUnaudited(std::string_view project, std::string_view collection,
+                                           const ListRecordsInput& input, Caller caller,
+                                           bool& audited);
+  domain::Result<RecordResult> ViewUnaudited(std::string_view project,
+                                             std::string_view collection, std::string_view id,
+                                             std::string_view expand, Caller caller,
+                                             bool& audited);
+  // (`audited`: set once the collection is known, when its reads are recorded.)
+  // Records a read of a collection with auditReads (`failure`: how it failed, null when it
+  // succeeded). Fails when a successful read could not be recorded.
+  domain::Result<void> AuditRead(std::string_view project, std::string_view collection,
+                                 std::string_view id, const Caller& caller,
+                                 const domain::Error* failure, std::string_view action);
   // The password part of a write to an auth collection, decided and hashed before the write
   // transaction; `id` is empty for a create.
   domain::Result<PasswordPlan> PlanPasswords(const Target& target, std::string_view id,
@@ -238,6 +269,21 @@ class ManageRecords final {
   // The result of a write: the record and its expansions, read after commit.
   domain::Result<RecordResult> Expanded(const Target& target, domain::Record record,
                                         std::string_view expand, const Caller& caller);
+  // Runs `work` in a write transaction of the target's store, recording the changes it makes
+  // when there is an audit trail.
+  domain::Result<void> WriteAudited(ProjectStore& store, const domain::Project& project,
+                                    const Caller& caller,
+                                    const std::function<domain::Result<void>(RecordTransaction&)>& work);
+  // Records, in a transaction of its own, an attempt that changed nothing: a refused or failed
+  // write, or a read of a collection with auditReads. Returns the recording's own failure.
+  domain::Result<void> RecordAttempt(const ProjectDirectory::Entry& entry, const Caller& caller,
+                                     std::string action, std::string collection_id,
+                                     std::string record_id, domain::AuditOutcome outcome);
+  // RecordAttempt for a write that failed with `error`. A failure to record it is not
+  // reported: the caller gets the write's own error.
+  void RecordFailure(const ProjectDirectory::Entry& entry, const Caller& caller,
+                     std::string action, std::string collection_id, std::string record_id,
+                     const domain::Error& error);
 
   ProjectDirectory& projects_;
   Clock& clock_;
@@ -245,6 +291,7 @@ class ManageRecords final {
   RecordLimits limits_;
   ManageSettings* settings_;
   PasswordSettings passwords_;
+  AuditTrail* audit_;
 };
 
 }  // namespace socle::application

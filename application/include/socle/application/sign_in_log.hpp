@@ -47,6 +47,15 @@ class SignInLog final {
   /// Deletes the attempts older than the retention; returns how many went.
   domain::Result<std::int64_t> Purge();
 
+  /// The attempts in `realm` of the account `record_id` or typed as `identity` (when not
+  /// empty), newest first, at most `limit`: a data subject's sign-ins, for their export.
+  domain::Result<std::vector<SignInAttempt>> About(std::string_view realm,
+                                                   std::string_view record_id,
+                                                   std::string_view identity, std::int64_t limit);
+  /// Deletes those attempts (a data subject's erasure); returns how many went.
+  domain::Result<std::int64_t> Forget(std::string_view realm, std::string_view record_id,
+                                      std::string_view identity);
+
   /// The collection the attempts live in.
   static domain::Collection AttemptsCollection();
 

@@ -204,6 +204,12 @@ struct Collection {
   std::string view_query;
   /// auth collections: sign-in, token and e-mail options.
   AuthOptions auth = DefaultAuthOptions();
+  /// The audit trail records reads of this collection's records too (auditReads), not only
+  /// changes.
+  bool audit_reads = false;
+  /// Updates and deletes of this collection's records must give a reason
+  /// (auditReasonRequired: X-Audit-Reason, --reason), as GxP rules require.
+  bool audit_reason_required = false;
   Timestamp created;
   Timestamp updated;
 

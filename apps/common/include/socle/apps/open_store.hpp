@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <memory>
 
 #include "socle/adapters/config/settings.hpp"
@@ -8,6 +9,10 @@
 #include "socle/domain/error.hpp"
 
 namespace socle::apps {
+
+/// Creates `dir` and any missing parents, owner-only (0700); existing directories are left as
+/// they are. unavailable, naming the path, when it cannot.
+domain::Result<void> CreatePrivateDirectories(const std::filesystem::path& dir);
 
 /// Opens the catalogue store the settings name, shared by every executable's composition root.
 /// An empty database_url means SQLite at <data_dir>/catalogue.db, creating data_dir (mode

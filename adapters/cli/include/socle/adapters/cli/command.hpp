@@ -1,12 +1,15 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <expected>
 #include <optional>
 #include <span>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
+
+#include "socle/domain/timestamp.hpp"
 
 namespace socle::adapters::cli {
 
@@ -43,6 +46,11 @@ enum class Verb {
   kApiKeyRevoke,
   kMemberUpsert,
   kMaintenanceRun,
+  // The audit trail of the projects' data: read, verified and checkpointed by the operator
+  // through the audit log (CatalogueServices::audit).
+  kAuditVerify,
+  kAuditCheckpoint,
+  kAuditList,
   // Organisations' access (members, teams, roles, policies, flags, organisation API keys): the
   // operator acts as a superuser through the platform's access use cases. Kept together, from
   // kOrgOwner to kOrgKeyRevoke: Command::NeedsAccess tests that range.
@@ -78,10 +86,21 @@ enum class Verb {
   kOrgKeyRevoke,
 };
 
+/// How `audit list` prints its page of events.
+enum class AuditFormat {
+  kTable,      ///< aligned columns for a person
+  kJsonLines,  ///< one event per line, the audit API's event document
+  kCsv,        ///< RFC 4180 with a header row, the audit API's CSV export
+};
+
 /// One parsed `socle` command line: plain data, validated for shape only (the use cases
 /// validate slugs, names and tiers).
 struct Command {
   static constexpr std::int64_t kDefaultPerPage = 100;
+  static constexpr std::int64_t kDefaultAuditLimit = 100;
+  static constexpr std::int64_t kMaxAuditLimit = 500;
+  /// The longest --reason: a sentence or two, as the API's X-Audit-Reason.
+  static constexpr std::size_t kMaxReasonBytes = 1000;
 
   Verb verb = Verb::kHelp;
   std::string help_topic;                   ///< kHelp: "", "org" or "org create" ...
@@ -104,7 +123,9 @@ struct Command {
   std::vector<std::string> arguments;
   std::optional<std::string> description;   ///< --description TEXT (team, flag)
   std::optional<std::string> level;         ///< --level: global, organisation, role or user
-  std::optional<std::string> subject;       ///< --subject (a flag's role or member id)
+  /// --subject: a flag's role or member id; for audit list, a data subject's id (events whose
+  /// actor or target it is).
+  std::optional<std::string> subject;
   std::optional<std::string> role_scope;    ///< --scope of role put: organisation or project
   std::vector<std::string> parents;         ///< --parent, repeatable (role put)
   std::vector<std::string> permissions;     ///< --permission, repeatable (role put, explain)
@@ -120,16 +141,38 @@ struct Command {
   bool json = false;                        ///< --json: the HTTP API's JSON shapes on stdout.
   std::int64_t page = 1;                    ///< --page, from 1.
   std::int64_t per_page = kDefaultPerPage;  ///< --per-page
+  /// --reason TEXT: why the change is made, recorded in its audit events (collection import
+  /// and delete). Never empty when given.
+  std::optional<std::string> reason;
+  std::optional<std::string> public_key;    ///< --public-key KEY (audit verify)
+  // audit list's filters: --actor, --action, --collection, --target; --subject is `subject`.
+  std::optional<std::string> actor;
+  std::optional<std::string> action;
+  std::optional<std::string> collection;
+  std::optional<std::string> target;
+  std::optional<domain::Timestamp> from;    ///< --from TIME: events at or after it
+  std::optional<domain::Timestamp> to;      ///< --to TIME: events before it
+  std::int64_t limit = kDefaultAuditLimit;  ///< --limit N, 1 to kMaxAuditLimit
+  std::optional<std::string> cursor;        ///< --cursor CURSOR, well-formed when given
+  AuditFormat format = AuditFormat::kTable; ///< --format
+  bool personal = false;                    ///< --personal: show events' personal parts
 
   /// False for help and version, which must work without any store.
   bool NeedsStore() const noexcept { return verb != Verb::kHelp && verb != Verb::kVersion; }
-  /// True for the `collection` and `settings` commands, which find their project through the
-  /// projects' stores.
+  /// True for the `collection`, `settings` and `audit` commands, which find their project (or
+  /// every project) through the projects' stores.
   bool NeedsProjectStores() const noexcept {
     return verb == Verb::kCollectionList || verb == Verb::kCollectionGet ||
            verb == Verb::kCollectionImport || verb == Verb::kCollectionExport ||
            verb == Verb::kCollectionDelete || verb == Verb::kCollectionHistory ||
-           verb == Verb::kSettingsGet || verb == Verb::kSettingsSet || NeedsAuth();
+           verb == Verb::kSettingsGet || verb == Verb::kSettingsSet || NeedsAudit() ||
+           NeedsAuth();
+  }
+  /// True for the `audit` commands, which run against the audit log (and through it every
+  /// project's store).
+  bool NeedsAudit() const noexcept {
+    return verb == Verb::kAuditVerify || verb == Verb::kAuditCheckpoint ||
+           verb == Verb::kAuditList;
   }
   /// True for the `superuser` and `keys` commands, which work on the platform store, and for
   /// the access commands, whose use cases need it (members, token bindings, API keys).

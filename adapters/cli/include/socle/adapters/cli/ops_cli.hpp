@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "socle/adapters/cli/command.hpp"
+#include "socle/application/audit_log.hpp"
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/manage_access.hpp"
 #include "socle/application/manage_api_keys.hpp"
 #include "socle/application/manage_collections.hpp"
@@ -23,6 +25,7 @@
 #include "socle/application/platform_sessions.hpp"
 #include "socle/application/sign_in_log.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
+#include "socle/application/ports/random_source.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/domain/error.hpp"
 
@@ -40,6 +43,9 @@ struct ProjectDataServices {
   application::ProjectDirectory& directory;
   application::ManageCollections& collections;
   application::ManageRecords& records;  ///< Counts what `collection delete` would remove.
+  /// Draws each invocation's request id ("cli-" and 16 hex digits), which the audit trail
+  /// records with every event of the changes (and audited reads) the command makes.
+  application::RandomSource& random;
   /// For `settings`; null: those commands fail (exit 1).
   application::ManageSettings* settings = nullptr;
 };
@@ -79,6 +85,9 @@ struct CatalogueServices {
   AuthServices* auth = nullptr;
   /// Null when access control could not be set up: the access commands then fail (exit 1).
   AccessServices* access = nullptr;
+  /// For `audit`; null when the audit trail could not be opened: those commands then fail
+  /// (exit 1). The use cases in `data` write the trail themselves (their AuditTrail).
+  application::AuditLog* audit = nullptr;
 };
 
 /// The `socle` ops CLI's command layer: turns a parsed command into use-case calls and their
@@ -128,11 +137,14 @@ class OpsCli final {
   int CollectionCommand(const Command& command, CatalogueServices& services);
   int CollectionList(const Command& command, ProjectDataServices& data);
   int CollectionGet(const Command& command, ProjectDataServices& data);
-  int CollectionImport(const Command& command, ProjectDataServices& data);
+  int CollectionImport(const Command& command, ProjectDataServices& data,
+                       const application::AuditContext& context);
   int CollectionExport(const Command& command, ProjectDataServices& data);
-  int CollectionDelete(const Command& command, ProjectDataServices& data);
+  int CollectionDelete(const Command& command, ProjectDataServices& data,
+                       const application::AuditContext& context);
   int CollectionHistory(const Command& command, ProjectDataServices& data);
   int SettingsCommand(const Command& command, CatalogueServices& services);
+  int AuditCommand(const Command& command, CatalogueServices& services);
   int AuthCommand(const Command& command, CatalogueServices& services);
   int ApiKeyCommand(const Command& command, application::ManageApiKeys& keys);
   int SettingsGet(const Command& command, application::ManageSettings& settings);

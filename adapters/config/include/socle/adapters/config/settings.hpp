@@ -19,6 +19,10 @@ struct Settings {
   /// deleted organisation or project can be restored before it is purged with all its data,
   /// 0 to 3650; 0 purges at once.
   std::uint32_t deletion_grace_days = 30;
+  /// --audit-checkpoint-minutes, SOCLE_AUDIT_CHECKPOINT_MINUTES, [audit] checkpoint_minutes: how
+  /// often the server signs a checkpoint of every audit chain's head (when one moved), 0 to
+  /// 1440; 0 leaves checkpoints to `socle audit checkpoint`.
+  std::uint32_t audit_checkpoint_minutes = 10;
   /// --database-url, SOCLE_DATABASE_URL(_FILE), [database] url. Empty means the embedded SQLite
   /// store under data_dir. A secret: log it through StoreUrl::Redact only.
   std::string database_url;

@@ -161,6 +161,11 @@ class ProjectDataApi final {
   // The client's address: from the project's trusted proxy headers when it names some (the
   // rightmost address of a list, or the leftmost with useLeftmostIP), else the connection's.
   std::string ClientAddress(const Request& request);
+  // Where the request came from and why (X-Audit-Reason), for the audit trail.
+  application::AuditOrigin OriginOf(const Request& request);
+  // Who makes a collection change and from where (the caller identified again: schema changes
+  // are rare).
+  domain::Result<application::AuditContext> ContextOf(const Request& request);
   // 429 with Retry-After when the project's rules say the request is one too many, counted
   // per client address and, for requests presenting a token, per token as well.
   std::optional<Response> RateLimited(const Request& request, std::string_view route,

@@ -13,7 +13,12 @@ namespace socle::adapters::postgres {
 /// The ProjectStores on PostgreSQL: each project's collections and records live in the
 /// project's own schema p_<project id> (created with the project by the catalogue, or here on
 /// first use), one table per base/auth collection with a typed column per field, beside three
-/// internal tables: _collections (the definitions), _schema_history and _schema_version.
+/// internal tables: _collections (the definitions), _schema_history and _schema_version, and
+/// the audit trail's: _audit (range-partitioned by month, _audit_yYYYYmMM created ahead plus
+/// _audit_default) and _audit_personal, on which the project's role holds SELECT and INSERT
+/// only and triggers refuse UPDATE, DELETE and TRUNCATE even to their owner (docs/audit.md).
+/// Writers lock one of 16 audit lanes per project (transaction-level advisory locks), so that
+/// concurrent transactions do not queue behind one chain head.
 ///
 /// Each project is reached through a database role of its own, socle_p_<project id> (NOLOGIN,
 /// NOINHERIT): USAGE on its schema, SELECT/INSERT/UPDATE/DELETE on its collections' tables,

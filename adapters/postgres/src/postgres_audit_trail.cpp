@@ -1,0 +1,606 @@
+#include "postgres_audit_trail.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "postgres_filter_compiler.hpp"
+#include "postgres_record_codec.hpp"
+#include "socle/adapters/postgres/identifier.hpp"
+#include "sql_text.hpp"
+
+namespace socle::adapters::postgres {
+
+using application::AuditQuery;
+using application::StoredAuditEvent;
+using domain::AuditEvent;
+using domain::AuditHead;
+using domain::AuditPart;
+using domain::AuditPersonal;
+using domain::Error;
+using domain::ErrorCode;
+using domain::Fail;
+using domain::Result;
+
+namespace {
+
+// ---- DDL -------------------------------------------------------------------------------------
+// "@s" stands for the project's quoted schema, "@r" for its quoted role (ExpandSqlTemplate).
+
+// One function refuses every change the trail does not allow, whoever asks: the owner (the
+// login role) as much as the project role, which lacks the privileges anyway.
+// `_audit` is partitioned by month on `at`, hence `at` in its primary key (a partitioned table's
+// unique keys must hold the partition key); (lane, seq) is unique in practice because a lane
+// is appended to only under its advisory lock, at head.seq + 1. The indexes serve the head
+// lookup (the primary key, read backwards), the newest-first listing, and the searches by
+// actor and by target (a data subject's events, a record's history).
+constexpr std::string_view kCreateTables =
+    "CREATE OR REPLACE FUNCTION @s._audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$"
+    " BEGIN"
+    " RAISE EXCEPTION 'the audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME"
+    " USING HINT = 'Audit events are never changed; personal parts are only erased by subject.';"
+    " END $f$;"
+    "CREATE TABLE IF NOT EXISTS @s._audit ("
+    " lane BIGINT NOT NULL,"
+    " seq BIGINT NOT NULL,"
+    " at TIMESTAMPTZ NOT NULL,"
+    " org_id TEXT COLLATE \"C\" NOT NULL,"
+    " project_id TEXT COLLATE \"C\" NOT NULL,"
+    " actor_kind TEXT COLLATE \"C\" NOT NULL,"
+    " actor_id TEXT COLLATE \"C\" NOT NULL,"
+    " action TEXT COLLATE \"C\" NOT NULL,"
+    " target_kind TEXT COLLATE \"C\" NOT NULL,"
+    " target_collection TEXT COLLATE \"C\" NOT NULL,"
+    " target_id TEXT COLLATE \"C\" NOT NULL,"
+    " outcome TEXT COLLATE \"C\" NOT NULL,"
+    " request_id TEXT COLLATE \"C\" NOT NULL,"
+    " reason TEXT COLLATE \"C\" NOT NULL,"
+    " changes TEXT COLLATE \"C\" NOT NULL,"
+    " actor_personal TEXT COLLATE \"C\" NOT NULL,"
+    " target_personal TEXT COLLATE \"C\" NOT NULL,"
+    " prev_hash TEXT COLLATE \"C\" NOT NULL,"
+    " hash TEXT COLLATE \"C\" NOT NULL,"
+    " PRIMARY KEY (lane, seq, at)"
+    ") PARTITION BY RANGE (at);"
+    "CREATE INDEX IF NOT EXISTS _audit_newest ON @s._audit (at, lane, seq);"
+    "CREATE INDEX IF NOT EXISTS _audit_actor ON @s._audit (actor_id, at);"
+    "CREATE INDEX IF NOT EXISTS _audit_target ON @s._audit (target_id, at);"
+    // The safety net: an event outside every monthly partition (partitions not created in
+    // time, a clock far off) is still kept.
+    "CREATE TABLE IF NOT EXISTS @s._audit_default PARTITION OF @s._audit DEFAULT;"
+    // Row triggers on a partitioned table are cloned onto every partition, present and future.
+    "CREATE OR REPLACE TRIGGER _audit_append_only BEFORE UPDATE OR DELETE ON @s._audit"
+    " FOR EACH ROW EXECUTE FUNCTION @s._audit_append_only();"
+    "CREATE OR REPLACE TRIGGER _audit_no_truncate BEFORE TRUNCATE ON @s._audit"
+    " FOR EACH STATEMENT EXECUTE FUNCTION @s._audit_append_only();"
+    "CREATE TABLE IF NOT EXISTS @s._audit_personal ("
+    " lane BIGINT NOT NULL,"
+    " seq BIGINT NOT NULL,"
+    " part TEXT COLLATE \"C\" NOT NULL CHECK (part IN ('actor', 'target')),"
+    " subject TEXT COLLATE \"C\" NOT NULL,"
+    " data TEXT COLLATE \"C\" NOT NULL,"
+    " PRIMARY KEY (lane, seq, part));"
+    "CREATE INDEX IF NOT EXISTS _audit_personal_subject ON @s._audit_personal (subject);"
+    // DELETE stays possible: it is the erasure, which only the login role may run.
+    "CREATE OR REPLACE TRIGGER _audit_personal_append_only BEFORE UPDATE ON @s._audit_personal"
+    " FOR EACH ROW EXECUTE FUNCTION @s._audit_append_only();"
+    "CREATE OR REPLACE TRIGGER _audit_personal_no_truncate BEFORE TRUNCATE ON @s._audit_personal"
+    " FOR EACH STATEMENT EXECUTE FUNCTION @s._audit_append_only()";
+
+// The project role appends and reads; a schema-wide GRANT (GrantProjectSchema) gave it more.
+constexpr std::string_view kSecureTables =
+    "REVOKE ALL ON @s._audit, @s._audit_personal FROM @r;"
+    " GRANT SELECT, INSERT ON @s._audit, @s._audit_personal TO @r";
+// The partitions, whose privileges count only when one is named directly.
+constexpr Statement kListPartitions{
+    "", "SELECT c.relname FROM pg_catalog.pg_partition_tree($1::regclass) AS t"
+        " JOIN pg_catalog.pg_class AS c ON c.oid = t.relid WHERE t.level > 0 ORDER BY 1",
+    1};
+
+// The current month and the next two by the server's clock (UTC): each month's partition name
+// suffix, its bounds, whether its partition exists, whether the default partition holds
+// events of that month (the partition can then not be attached), and its start in
+// microseconds. $1: the quoted schema.
+constexpr std::string_view kMonths =
+    "SELECT to_char(m, 'YYYY\"m\"MM'), to_char(m, 'YYYY-MM-DD'),"
+    " to_char(m + interval '1 month', 'YYYY-MM-DD'),"
+    " pg_catalog.to_regclass($1::text || '._audit_y' || to_char(m, 'YYYY\"m\"MM')) IS NOT NULL,"
+    " EXISTS (SELECT 1 FROM @s._audit_default AS d WHERE d.at >= m AT TIME ZONE 'UTC'"
+    " AND d.at < (m + interval '1 month') AT TIME ZONE 'UTC'),"
+    " (extract(epoch FROM m AT TIME ZONE 'UTC') * 1000000)::int8"
+    " FROM pg_catalog.generate_series(date_trunc('month', now() AT TIME ZONE 'UTC'),"
+    " date_trunc('month', now() AT TIME ZONE 'UTC') + interval '2 months', interval '1 month')"
+    " AS m ORDER BY m";
+// A partition is made apart and then attached: ATTACH takes a lock on the parent that lets
+// appends and reads go on, where CREATE TABLE ... PARTITION OF would stop them for a moment.
+// Attaching creates the partition's indexes and clones the triggers.
+constexpr std::string_view kPartitionLockTimeout = "SET LOCAL lock_timeout = '5s'";
+
+// ---- statements ------------------------------------------------------------------------------
+
+// Takes the lowest lane no other transaction holds: the series stops at the first lock
+// obtained (LIMIT 1 without ORDER BY pulls rows one at a time). $1 the lock class, $2 the
+// schema's name.
+constexpr Statement kTryLane{
+    "socle_audit_try_lane",
+    "SELECT g.lane FROM pg_catalog.generate_series(0, 15) AS g(lane)"
+    " WHERE pg_catalog.pg_try_advisory_xact_lock($1::int4,"
+    " pg_catalog.hashtext($2::text) # g.lane::int4) LIMIT 1",
+    2};
+static_assert(kAuditLanes == 16, "kTryLane's series names the lane count");
+// Every lane is taken: queue for one.
+constexpr Statement kWaitLane{
+    "socle_audit_wait_lane",
+    "SELECT pg_catalog.pg_advisory_xact_lock($1::int4, pg_catalog.hashtext($2::text) # $3::int4)",
+    3};
+
+// The lane's last event, read after the lock (a statement of its own, so that in READ
+// COMMITTED its snapshot sees every event committed by the lane's previous holder). One row
+// even for an empty lane. The isolation level comes along to check that assumption.
+constexpr std::string_view kHead =
+    "SELECT h.seq, h.hash, pg_catalog.current_setting('transaction_isolation')"
+    " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT a.seq, a.hash FROM @s._audit AS a"
+    " WHERE a.lane = $1::int8 ORDER BY a.seq DESC, a.at DESC LIMIT 1) AS h ON TRUE";
+
+constexpr std::string_view kInsertEvent =
+    "INSERT INTO @s._audit (lane, seq, at, org_id, project_id, actor_kind, actor_id, action,"
+    " target_kind, target_collection, target_id, outcome, request_id, reason, changes,"
+    " actor_personal, target_personal, prev_hash, hash) VALUES ($1::int8, $2::int8,"
+    " $3::timestamptz, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text,"
+    " $11::text, $12::text, $13::text, $14::text, $15::text, $16::text, $17::text, $18::text,"
+    " $19::text)";
+constexpr int kEventParams = 19;
+// With personal parts, one statement inserts the event and its parts.
+constexpr std::string_view kInsertParts =
+    ") INSERT INTO @s._audit_personal (lane, seq, part, subject, data) VALUES ";
+
+// The event columns as read back, `at` in microseconds, from an alias e.
+constexpr std::string_view kEventColumns =
+    "e.lane, e.seq, (extract(epoch FROM e.at) * 1000000)::int8, e.org_id, e.project_id,"
+    " e.actor_kind, e.actor_id, e.action, e.target_kind, e.target_collection, e.target_id,"
+    " e.outcome, e.request_id, e.reason, e.changes, e.actor_personal, e.target_personal,"
+    " e.prev_hash, e.hash";
+constexpr int kColumnCount = 19;
+constexpr std::string_view kPartColumns = ", p.part, p.subject, p.data FROM (SELECT * FROM";
+constexpr std::string_view kJoinParts =
+    " LEFT JOIN @s._audit_personal AS p ON p.lane = e.lane AND p.seq = e.seq ORDER BY ";
+
+// A loose index scan: each lane found by one probe of the primary key, then its last event.
+constexpr std::string_view kHeads =
+    "WITH RECURSIVE lanes (lane) AS ("
+    " (SELECT a.lane FROM @s._audit AS a ORDER BY a.lane LIMIT 1)"
+    " UNION ALL"
+    " SELECT (SELECT a.lane FROM @s._audit AS a WHERE a.lane > l.lane ORDER BY a.lane LIMIT 1)"
+    " FROM lanes AS l WHERE l.lane IS NOT NULL)"
+    " SELECT l.lane, h.seq, h.hash FROM lanes AS l CROSS JOIN LATERAL (SELECT a.seq, a.hash"
+    " FROM @s._audit AS a WHERE a.lane = l.lane ORDER BY a.seq DESC, a.at DESC LIMIT 1) AS h"
+    " ORDER BY l.lane";
+
+constexpr std::string_view kErase = "DELETE FROM @s._audit_personal WHERE subject = $1::text";
+
+// The result types never change: one generation for every statement of the trail.
+constexpr std::uint64_t kAuditGeneration = 0;
+
+constexpr std::int64_t kMaxEventsPage = 1000;
+constexpr std::chrono::hours kPartitionsRetry{1};
+
+std::int64_t SteadyNowNs() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Expand(std::string_view tmpl, const std::string& schema,
+                   const std::string& role = {}) {
+  return ExpandSqlTemplate(tmpl, schema, role);
+}
+
+std::string AppendStatement(const std::string& schema, int parts) {
+  std::string sql = parts > 0 ? "WITH e AS (" : "";
+  sql += Expand(kInsertEvent, schema);
+  if (parts == 0) return sql;
+  sql += Expand(kInsertParts, schema);
+  int next = kEventParams + 1;
+  for (int i = 0; i < parts; ++i) {
+    if (i > 0) sql += ", ";
+    sql += "($1::int8, $2::int8";
+    for (int c = 0; c < 3; ++c) sql += ", $" + std::to_string(next++) + "::text";
+    sql += ")";
+  }
+  return sql;
+}
+
+std::string ChainStatement(const std::string& schema) {
+  return "SELECT " + std::string(kEventColumns) + std::string(kPartColumns) +
+         Expand(" @s._audit AS a WHERE a.lane = $1::int8 AND a.seq > $2::int8"
+                " ORDER BY a.seq, a.at LIMIT $3::int8) AS e",
+                schema) +
+         Expand(kJoinParts, schema) + "e.seq, e.at, p.part";
+}
+
+bool IsDigits(std::string_view text, std::string_view shape) {
+  // `shape`: '9' a digit, anything else itself.
+  if (text.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (shape[i] == '9' ? (text[i] < '0' || text[i] > '9') : text[i] != shape[i]) return false;
+  }
+  return true;
+}
+
+Error HasNul() {
+  return Error::Make(ErrorCode::kInvalidArgument,
+                     "The audit event holds a NUL character, which cannot be stored.");
+}
+
+bool CanBindEvent(const AuditEvent& e) {
+  for (const std::string* text :
+       {&e.org_id, &e.project_id, &e.actor_id, &e.action, &e.target_kind, &e.target_collection,
+        &e.target_id, &e.request_id, &e.reason, &e.changes, &e.actor_personal, &e.target_personal,
+        &e.prev_hash, &e.hash}) {
+    if (!CanBindText(*text)) return false;
+  }
+  return true;
+}
+
+Result<AuditEvent> ReadEvent(const PgResult& rows, int row) {
+  AuditEvent event;
+  auto lane = ParseInt8(rows.Text(row, 0));
+  auto seq = ParseInt8(rows.Text(row, 1));
+  auto micros = ParseInt8(rows.Text(row, 2));
+  if (!lane) return Fail(lane.error());
+  if (!seq) return Fail(seq.error());
+  if (!micros) return Fail(micros.error());
+  event.lane = *lane;
+  event.seq = *seq;
+  event.at = domain::Timestamp::FromUnixMicros(*micros);
+  auto text = [&](int column) { return std::string(rows.Text(row, column)); };
+  event.org_id = text(3);
+  event.project_id = text(4);
+  auto kind = domain::ParseAuditActorKind(rows.Text(row, 5));
+  if (!kind) return Fail(Error::Internal("stored audit actor kind is unknown: " + text(5)));
+  event.actor_kind = *kind;
+  event.actor_id = text(6);
+  event.action = text(7);
+  event.target_kind = text(8);
+  event.target_collection = text(9);
+  event.target_id = text(10);
+  auto outcome = domain::ParseAuditOutcome(rows.Text(row, 11));
+  if (!outcome) return Fail(Error::Internal("stored audit outcome is unknown: " + text(11)));
+  event.outcome = *outcome;
+  event.request_id = text(12);
+  event.reason = text(13);
+  event.changes = text(14);
+  event.actor_personal = text(15);
+  event.target_personal = text(16);
+  event.prev_hash = text(17);
+  event.hash = text(18);
+  return event;
+}
+
+// Events with their personal parts, from rows of kEventColumns followed by part, subject and
+// data (NULL without a part), each event's rows together.
+Result<std::vector<StoredAuditEvent>> ReadEvents(const PgResult& rows) {
+  if (rows.Columns() != kColumnCount + 3) {
+    return Fail(Error::Internal("unexpected columns reading the audit trail"));
+  }
+  std::vector<StoredAuditEvent> events;
+  for (int row = 0; row < rows.Rows(); ++row) {
+    // A new event unless (lane, seq, at) repeat the previous row's.
+    const bool same = row > 0 && rows.Text(row, 0) == rows.Text(row - 1, 0) &&
+                      rows.Text(row, 1) == rows.Text(row - 1, 1) &&
+                      rows.Text(row, 2) == rows.Text(row - 1, 2);
+    if (!same) {
+      auto event = ReadEvent(rows, row);
+      if (!event) return Fail(event.error());
+      events.push_back(StoredAuditEvent{std::move(*event), {}});
+    }
+    if (rows.IsNull(row, kColumnCount)) continue;
+    StoredAuditEvent& stored = events.back();
+    AuditPersonal part;
+    part.lane = stored.event.lane;
+    part.seq = stored.event.seq;
+    const std::string_view name = rows.Text(row, kColumnCount);
+    if (name == domain::ToString(AuditPart::kActor)) {
+      part.part = AuditPart::kActor;
+    } else if (name == domain::ToString(AuditPart::kTarget)) {
+      part.part = AuditPart::kTarget;
+    } else {
+      return Fail(Error::Internal("stored audit part is unknown: " + std::string(name)));
+    }
+    part.subject = std::string(rows.Text(row, kColumnCount + 1));
+    part.data = std::string(rows.Text(row, kColumnCount + 2));
+    stored.personal.push_back(std::move(part));
+  }
+  return events;
+}
+
+}  // namespace
+
+// ---- PostgresAuditTrail ----------------------------------------------------------------------
+
+PostgresAuditTrail::PostgresAuditTrail(std::string sql_schema, std::string schema_name,
+                                       std::string sql_role)
+    : sql_schema_(std::move(sql_schema)),
+      schema_name_(std::move(schema_name)),
+      sql_role_(std::move(sql_role)),
+      head_(Expand(kHead, sql_schema_)),
+      append_{AppendStatement(sql_schema_, 0), AppendStatement(sql_schema_, 1),
+              AppendStatement(sql_schema_, 2)},
+      heads_(Expand(kHeads, sql_schema_)),
+      chain_(ChainStatement(sql_schema_)),
+      erase_(Expand(kErase, sql_schema_)),
+      months_(Expand(kMonths, sql_schema_)),
+      horizon_us_(std::numeric_limits<std::int64_t>::min()),
+      quiet_until_ns_(std::numeric_limits<std::int64_t>::min()) {}
+
+Result<void> PostgresAuditTrail::Create(Connection& conn) const {
+  if (auto done = conn.Script(Expand(kCreateTables, sql_schema_)); !done) {
+    return Fail(done.error());
+  }
+  return {};
+}
+
+Result<void> PostgresAuditTrail::Secure(Connection& conn) const {
+  if (auto done = conn.Script(Expand(kSecureTables, sql_schema_, sql_role_)); !done) {
+    return Fail(done.error());
+  }
+  auto partitions = conn.Execute(kListPartitions, {sql_schema_ + "._audit"});
+  if (!partitions) return Fail(partitions.error());
+  if (partitions->Rows() == 0) return {};
+  std::string revoke = "REVOKE ALL ON ";
+  for (int row = 0; row < partitions->Rows(); ++row) {
+    auto name = QuoteIdentifier(partitions->Text(row, 0));
+    if (!name) return Fail(Error::Internal("unexpected audit partition name"));
+    if (row > 0) revoke += ", ";
+    revoke += sql_schema_ + "." + *name;
+  }
+  revoke += " FROM " + sql_role_;
+  if (auto done = conn.Script(revoke); !done) return Fail(done.error());
+  return {};
+}
+
+Result<void> PostgresAuditTrail::EnsurePartitions(Connection& conn) {
+  if (auto limited = conn.Script(std::string(kPartitionLockTimeout)); !limited) {
+    return Fail(limited.error());
+  }
+  auto months = conn.ExecuteCached(months_, {sql_schema_}, kAuditGeneration);
+  if (!months) return Fail(months.error());
+  if (months->Rows() == 0 || months->Columns() != 6) {
+    return Fail(Error::Internal("unexpected answer planning the audit partitions"));
+  }
+  for (int row = 0; row < months->Rows(); ++row) {
+    const std::string_view suffix = months->Text(row, 0);
+    const std::string_view from = months->Text(row, 1);
+    const std::string_view to = months->Text(row, 2);
+    // What is spliced into the DDL below is the server's own date formatting, checked.
+    if (!IsDigits(suffix, "9999m99") || !IsDigits(from, "9999-99-99") ||
+        !IsDigits(to, "9999-99-99")) {
+      return Fail(Error::Internal("unexpected month from PostgreSQL: " + std::string(suffix)));
+    }
+    const bool exists = months->Text(row, 3) == "t";
+    const bool in_default = months->Text(row, 4) == "t";
+    if (exists || in_default) continue;
+    auto name = QuoteIdentifier("_audit_y" + std::string(suffix));
+    if (!name) return Fail(name.error());
+    const std::string partition = sql_schema_ + "." + *name;
+    const std::string ddl = "CREATE TABLE " + partition + " (LIKE " + sql_schema_ +
+                            "._audit INCLUDING DEFAULTS INCLUDING CONSTRAINTS); ALTER TABLE " +
+                            sql_schema_ + "._audit ATTACH PARTITION " + partition +
+                            " FOR VALUES FROM ('" + std::string(from) + " 00:00:00+00') TO ('" +
+                            std::string(to) + " 00:00:00+00')";
+    if (auto done = conn.Script(ddl); !done) return Fail(done.error());
+  }
+  auto last = ParseInt8(months->Text(months->Rows() - 1, 5));
+  if (!last) return Fail(last.error());
+  SetHorizon(*last);
+  return {};
+}
+
+void PostgresAuditTrail::SetHorizon(std::int64_t last_month_us) noexcept {
+  horizon_us_.store(last_month_us);
+}
+
+bool PostgresAuditTrail::TakePartitionsDue() noexcept {
+  // A plain load first: the common answer (no) costs no write to a shared cache line.
+  return partitions_due_.load(std::memory_order_relaxed) && partitions_due_.exchange(false);
+}
+
+void PostgresAuditTrail::PartitionsTried(bool created) noexcept {
+  if (created && due_at_us_.load() < horizon_us_.load()) return;
+  const auto pause = std::chrono::duration_cast<std::chrono::nanoseconds>(kPartitionsRetry);
+  quiet_until_ns_.store(SteadyNowNs() + pause.count());
+}
+
+void PostgresAuditTrail::Appended(domain::Timestamp at) noexcept {
+  const std::int64_t us = at.unix_micros();
+  // The common case costs one relaxed load: the event is before the last month created.
+  if (us < horizon_us_.load(std::memory_order_relaxed)) return;
+  if (SteadyNowNs() < quiet_until_ns_.load(std::memory_order_relaxed)) return;
+  due_at_us_.store(us);
+  partitions_due_.store(true);
+}
+
+Result<std::vector<StoredAuditEvent>> PostgresAuditTrail::Events(Connection& conn,
+                                                                const AuditQuery& query) const {
+  // The statement's shape depends only on which filters are set; every value is bound.
+  SqlParams params;
+  std::string where;
+  auto condition = [&](std::string sql) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += sql;
+  };
+  for (const std::string* text : {&query.actor_id, &query.action, &query.target_collection,
+                                  &query.target_id, &query.subject}) {
+    // No stored value holds NUL: a filter that does matches nothing.
+    if (!CanBindText(*text)) return std::vector<StoredAuditEvent>();
+  }
+  if (!query.actor_id.empty()) condition("a.actor_id = " + params.Add(query.actor_id, "text"));
+  if (!query.action.empty()) condition("a.action = " + params.Add(query.action, "text"));
+  if (!query.target_collection.empty()) {
+    condition("a.target_collection = " + params.Add(query.target_collection, "text"));
+  }
+  if (!query.target_id.empty()) {
+    condition("a.target_id = " + params.Add(query.target_id, "text"));
+  }
+  if (!query.subject.empty()) {
+    const std::string subject = params.Add(query.subject, "text");
+    condition("(a.actor_id = " + subject + " OR a.target_id = " + subject + ")");
+  }
+  if (query.from) {
+    condition("a.at >= " + params.Add(query.from->ToIso8601(), "timestamptz"));
+  }
+  if (query.to) condition("a.at < " + params.Add(query.to->ToIso8601(), "timestamptz"));
+  if (query.before) {
+    condition("(a.at, a.lane, a.seq) < (" +
+              params.Add(query.before->at.ToIso8601(), "timestamptz") + ", " +
+              params.Add(std::to_string(query.before->lane), "int8") + ", " +
+              params.Add(std::to_string(query.before->seq), "int8") + ")");
+  }
+  const std::int64_t limit = std::clamp<std::int64_t>(query.limit, 1, kMaxEventsPage);
+  std::string sql = "SELECT " + std::string(kEventColumns) + std::string(kPartColumns) + " " +
+                    sql_schema_ + "._audit AS a" + where +
+                    " ORDER BY a.at DESC, a.lane DESC, a.seq DESC LIMIT " +
+                    params.Add(std::to_string(limit), "int8") + ") AS e" +
+                    Expand(kJoinParts, sql_schema_) +
+                    "e.at DESC, e.lane DESC, e.seq DESC, p.part";
+  Params values = params.Bind(sql);
+  auto rows = conn.ExecuteCached(sql, values, kAuditGeneration);
+  if (!rows) return Fail(rows.error());
+  return ReadEvents(*rows);
+}
+
+Result<std::vector<AuditHead>> PostgresAuditTrail::Heads(Connection& conn) const {
+  auto rows = conn.ExecuteCached(heads_, {}, kAuditGeneration);
+  if (!rows) return Fail(rows.error());
+  std::vector<AuditHead> heads;
+  heads.reserve(static_cast<std::size_t>(rows->Rows()));
+  for (int row = 0; row < rows->Rows(); ++row) {
+    auto lane = ParseInt8(rows->Text(row, 0));
+    auto seq = ParseInt8(rows->Text(row, 1));
+    if (!lane) return Fail(lane.error());
+    if (!seq) return Fail(seq.error());
+    heads.push_back(AuditHead{*lane, *seq, std::string(rows->Text(row, 2))});
+  }
+  return heads;
+}
+
+Result<std::vector<StoredAuditEvent>> PostgresAuditTrail::Chain(Connection& conn,
+                                                               std::int64_t lane,
+                                                               std::int64_t after_seq,
+                                                               std::int64_t limit) const {
+  if (limit <= 0) return std::vector<StoredAuditEvent>();
+  auto rows = conn.ExecuteCached(
+      chain_, {std::to_string(lane), std::to_string(after_seq), std::to_string(limit)},
+      kAuditGeneration);
+  if (!rows) return Fail(rows.error());
+  return ReadEvents(*rows);
+}
+
+Result<std::int64_t> PostgresAuditTrail::Erase(Connection& conn,
+                                               std::string_view subject) const {
+  if (!CanBindText(subject)) return 0;  // no stored subject holds NUL
+  auto done = conn.ExecuteCached(erase_, {std::string(subject)}, kAuditGeneration);
+  if (!done) return Fail(done.error());
+  return done->Affected();
+}
+
+// ---- PostgresAuditAppender -------------------------------------------------------------------
+
+Result<AuditHead> PostgresAuditAppender::LockAuditHead() {
+  if (head_) return *head_;
+  // The lowest free lane: writers one after another share lane 0 (one chain to read), and
+  // only concurrent ones spread out.
+  const std::string lock_class = std::to_string(kAuditLockClass);
+  std::int64_t lane = 0;
+  auto taken = conn_.Execute(kTryLane, {lock_class, trail_.schema_name_});
+  if (!taken) return Fail(taken.error());
+  if (taken->Rows() == 1) {
+    auto free = ParseInt8(taken->Text(0, 0));
+    if (!free) return Fail(free.error());
+    lane = *free;
+  } else {
+    auto waited = conn_.Execute(kWaitLane, {lock_class, trail_.schema_name_, std::to_string(lane)});
+    if (!waited) return Fail(waited.error());
+  }
+  auto rows = conn_.ExecuteCached(trail_.head_, {std::to_string(lane)}, kAuditGeneration);
+  if (!rows) return Fail(rows.error());
+  if (rows->Rows() != 1 || rows->Columns() != 3) {
+    return Fail(Error::Internal("unexpected answer reading an audit lane's head"));
+  }
+  if (rows->Text(0, 2) != "read committed") {
+    return Fail(Error::Internal("audit heads need READ COMMITTED transactions, not " +
+                                std::string(rows->Text(0, 2))));
+  }
+  AuditHead head;
+  head.lane = lane;
+  if (!rows->IsNull(0, 0)) {
+    auto seq = ParseInt8(rows->Text(0, 0));
+    if (!seq) return Fail(seq.error());
+    head.seq = *seq;
+    head.hash = std::string(rows->Text(0, 1));
+  }
+  head_ = head;
+  return head;
+}
+
+Result<void> PostgresAuditAppender::AppendAudit(const AuditEvent& event,
+                                                const std::vector<AuditPersonal>& personal) {
+  // The chain's integrity rests on these: an event that does not follow the locked head would
+  // fork or break it, and no constraint of a partitioned table can refuse it.
+  if (!head_) return Fail(Error::Internal("AppendAudit without LockAuditHead"));
+  if (event.lane != head_->lane) {
+    return Fail(Error::Internal("audit event for lane " + std::to_string(event.lane) +
+                                " while holding lane " + std::to_string(head_->lane)));
+  }
+  if (event.seq != head_->seq + 1) {
+    return Fail(Error::Internal("audit event " + std::to_string(event.seq) + " does not follow " +
+                                std::to_string(head_->seq) + " in lane " +
+                                std::to_string(head_->lane)));
+  }
+  if (personal.size() > 2) return Fail(Error::Internal("more than two audit personal parts"));
+  for (std::size_t i = 0; i < personal.size(); ++i) {
+    const AuditPersonal& part = personal[i];
+    if (part.lane != event.lane || part.seq != event.seq) {
+      return Fail(Error::Internal("audit personal part of another event"));
+    }
+    if (i > 0 && part.part == personal[0].part) {
+      return Fail(Error::Internal("audit personal part given twice"));
+    }
+    if (!CanBindText(part.subject) || !CanBindText(part.data)) return Fail(HasNul());
+  }
+  if (!CanBindEvent(event)) return Fail(HasNul());
+
+  Params params;
+  params.reserve(static_cast<std::size_t>(kEventParams) + 3 * personal.size());
+  params.push_back(std::to_string(event.lane));
+  params.push_back(std::to_string(event.seq));
+  params.push_back(event.at.ToIso8601());
+  params.push_back(event.org_id);
+  params.push_back(event.project_id);
+  params.push_back(std::string(domain::ToString(event.actor_kind)));
+  params.push_back(event.actor_id);
+  params.push_back(event.action);
+  params.push_back(event.target_kind);
+  params.push_back(event.target_collection);
+  params.push_back(event.target_id);
+  params.push_back(std::string(domain::ToString(event.outcome)));
+  params.push_back(event.request_id);
+  params.push_back(event.reason);
+  params.push_back(event.changes);
+  params.push_back(event.actor_personal);
+  params.push_back(event.target_personal);
+  params.push_back(event.prev_hash);
+  params.push_back(event.hash);
+  for (const AuditPersonal& part : personal) {
+    params.push_back(std::string(domain::ToString(part.part)));
+    params.push_back(part.subject);
+    params.push_back(part.data);
+  }
+  auto done = conn_.ExecuteCached(trail_.append_[personal.size()], params, kAuditGeneration);
+  if (!done) return Fail(done.error());
+  head_ = AuditHead{event.lane, event.seq, event.hash};
+  trail_.Appended(event.at);
+  return {};
+}
+
+}  // namespace socle::adapters::postgres

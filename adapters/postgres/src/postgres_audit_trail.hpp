@@ -1,0 +1,139 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connection.hpp"
+#include "socle/application/ports/project_store.hpp"
+#include "socle/domain/audit.hpp"
+#include "socle/domain/error.hpp"
+#include "socle/domain/timestamp.hpp"
+
+// A project's audit trail on PostgreSQL, in the project's own schema beside its records:
+//
+// - `_audit`, one row per event (every AuditEvent member a column of its own, `changes` the
+//   JSON text verbatim), RANGE-partitioned by month on `at`: `_audit_yYYYYmMM` for each month,
+//   created ahead (the current month and the next two, when the store opens and again when
+//   events reach the last month created), and `_audit_default` for anything outside them.
+//   Retention works partition by partition: export a month, then DETACH PARTITION and drop it,
+//   without touching a row of the others (a signed checkpoint at the new start keeps the rest
+//   verifiable). A month whose events already sit in the default partition keeps them there.
+// - `_audit_personal`, the personal parts (lane, seq, part, subject, data), erasable by
+//   subject.
+//
+// Append-only at the storage level: the project role, which writes records and their events,
+// holds SELECT and INSERT only on both tables; and triggers refuse UPDATE and DELETE on
+// `_audit` and UPDATE on `_audit_personal` to everyone, the owner (the login role) included.
+// Only someone able to disable triggers (a superuser) can rewrite history, and the hash chain
+// makes that detectable. Erasure (DELETE on `_audit_personal`) runs as the login role.
+//
+// Each project has kAuditLanes chains ("lanes") so that concurrent writers do not queue behind
+// one chain head: a transaction takes a lane with a transaction-level advisory lock, the first
+// free one from a rotating start, and holds it until it ends.
+namespace socle::adapters::postgres {
+
+/// How many chains each project's trail has on PostgreSQL.
+inline constexpr std::int64_t kAuditLanes = 16;
+
+/// "Soca": the class of the advisory locks that hold an audit lane (two-key form: the class,
+/// and the project's schema name hashed with the lane).
+inline constexpr std::int32_t kAuditLockClass = 0x536f6361;
+
+/// The audit tables of one project's schema: their DDL, their statements (the schema
+/// substituted once) and the upkeep of their monthly partitions. Thread-safe.
+class PostgresAuditTrail final {
+ public:
+  /// `sql_schema` and `sql_role` quoted (QuoteIdentifier); `schema_name` the schema unquoted.
+  PostgresAuditTrail(std::string sql_schema, std::string schema_name, std::string sql_role);
+  PostgresAuditTrail(const PostgresAuditTrail&) = delete;
+  PostgresAuditTrail& operator=(const PostgresAuditTrail&) = delete;
+
+  /// Creates the tables, their indexes, the default partition and the append-only triggers
+  /// unless they exist. Preconditions: inside a transaction, as the login role (the owner),
+  /// holding the project's storage lock.
+  domain::Result<void> Create(Connection& conn) const;
+  /// Leaves the project role SELECT and INSERT on both tables and nothing on the partitions
+  /// (reached through their parent only), whatever a schema-wide GRANT gave it. Same
+  /// preconditions as Create, after every grant on the schema's tables.
+  domain::Result<void> Secure(Connection& conn) const;
+  /// Creates the partitions of the current month and of the next two where missing (by the
+  /// server's clock), except for a month that already has events in the default partition,
+  /// and notes how far they reach. Same preconditions as Create.
+  domain::Result<void> EnsurePartitions(Connection& conn);
+
+  /// Notes how far the monthly partitions reach (start of the last month created, in
+  /// microseconds), as the store's opening query found.
+  void SetHorizon(std::int64_t last_month_us) noexcept;
+  /// Whether events reached the last month created, so that the next months' partitions are
+  /// due; true once per occasion (the caller then runs EnsurePartitions and reports with
+  /// PartitionsTried).
+  bool TakePartitionsDue() noexcept;
+  /// Notes how the due partitions' creation went: when it failed, or when the events that
+  /// made them due still lie beyond them (a clock far ahead of the server's), they are not
+  /// due again for an hour, so that writers do not pay for a futile attempt each time.
+  void PartitionsTried(bool created) noexcept;
+
+  /// The project's events matching `query`, newest first, with their personal parts.
+  domain::Result<std::vector<application::StoredAuditEvent>> Events(
+      Connection& conn, const application::AuditQuery& query) const;
+  /// The last event of every lane that has events, by lane.
+  domain::Result<std::vector<domain::AuditHead>> Heads(Connection& conn) const;
+  /// The events of `lane` with seq > after_seq in sequence order, at most `limit`.
+  domain::Result<std::vector<application::StoredAuditEvent>> Chain(Connection& conn,
+                                                                   std::int64_t lane,
+                                                                   std::int64_t after_seq,
+                                                                   std::int64_t limit) const;
+  /// Deletes the personal parts of `subject`; how many. Precondition: as the login role.
+  domain::Result<std::int64_t> Erase(Connection& conn, std::string_view subject) const;
+
+ private:
+  friend class PostgresAuditAppender;
+
+  // An event at `at` was appended: partitions are due when it reaches the horizon.
+  void Appended(domain::Timestamp at) noexcept;
+
+  const std::string sql_schema_;
+  const std::string schema_name_;
+  const std::string sql_role_;
+  const std::string head_;
+  const std::string append_[3];  // with 0, 1 and 2 personal parts
+  const std::string heads_;
+  const std::string chain_;
+  const std::string erase_;
+  const std::string months_;
+
+  // Start of the last month with a partition (microseconds); events from it make the next
+  // months due. The minimum until the partitions were checked: the first event makes them due.
+  std::atomic<std::int64_t> horizon_us_;
+  std::atomic<std::int64_t> due_at_us_{0};  // the event that made the partitions due
+  // No attempt before this steady_clock time (nanoseconds since its epoch).
+  std::atomic<std::int64_t> quiet_until_ns_;
+  std::atomic<bool> partitions_due_{false};
+};
+
+/// The AuditAppender of one transaction on `conn`: LockAuditHead takes a lane for the rest
+/// of the transaction and returns its head; AppendAudit checks that each event follows that
+/// head and inserts it with its personal parts. Used by one thread, within one transaction;
+/// relies on READ COMMITTED (the head is read after the lock, with a snapshot that sees every
+/// event committed under it), which it checks.
+class PostgresAuditAppender final : public application::AuditAppender {
+ public:
+  PostgresAuditAppender(PostgresAuditTrail& trail, Connection& conn) noexcept
+      : trail_(trail), conn_(conn) {}
+
+  domain::Result<domain::AuditHead> LockAuditHead() override;
+  domain::Result<void> AppendAudit(const domain::AuditEvent& event,
+                                   const std::vector<domain::AuditPersonal>& personal) override;
+
+ private:
+  PostgresAuditTrail& trail_;
+  Connection& conn_;
+  std::optional<domain::AuditHead> head_;  // the locked lane's head, once locked
+};
+
+}  // namespace socle::adapters::postgres

@@ -1,0 +1,386 @@
+// The SQLite project store's audit tables beyond the ProjectStore contract: the database itself
+// refuses to change or remove an event (triggers), a database from an older build gains the
+// tables when opened, the columns hold what the specification says, the hot queries use their
+// indexes, and two processes appending to one file keep one unbroken chain.
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "socle/adapters/crypto/digest.hpp"
+#include "socle/adapters/sqlite/project_database_path.hpp"
+#include "socle/adapters/sqlite/sqlite_project_store.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace socle;
+using namespace socle::domain;
+using adapters::sqlite::SqliteProjectStoreOptions;
+using adapters::sqlite::SqliteProjectStores;
+using application::ProjectStore;
+using application::RecordTransaction;
+using application::StoredAuditEvent;
+using socle::testing::TempDir;
+
+namespace {
+
+namespace fs = std::filesystem;
+using V = std::vector<std::string>;
+
+constexpr std::string_view kProject = "proj00000000001";
+
+const Sha256Hex kSha256 = [](std::string_view bytes) {
+  return adapters::crypto::ToHex(adapters::crypto::Sha256(bytes));
+};
+
+// A raw sqlite3 handle: another program working on the file behind the store's back.
+class RawDb {
+ public:
+  explicit RawDb(const fs::path& path, int flags = SQLITE_OPEN_READWRITE) {
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      throw std::runtime_error("open failed: " + path.string());
+    }
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  /// Runs `sql`; the extended result code (SQLITE_OK on success) and the error message.
+  std::pair<int, std::string> Exec(const std::string& sql) {
+    char* message = nullptr;
+    sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+    std::string text = message != nullptr ? message : "";
+    sqlite3_free(message);
+    return {sqlite3_extended_errcode(db_), text};
+  }
+
+  /// The first column of every row of `sql`, as text ("<null>" for NULL).
+  V Column(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    }
+    V out;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const auto* text = sqlite3_column_text(stmt, 0);
+      out.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "<null>");
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+
+  /// The query plan of `sql`, its details joined by " | ".
+  std::string Plan(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    const std::string explain = "EXPLAIN QUERY PLAN " + sql;
+    if (sqlite3_prepare_v2(db_, explain.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string(sqlite3_errmsg(db_)) + " in " + sql);
+    }
+    std::string out;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      if (!out.empty()) out += " | ";
+      out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+Project MakeProject() {
+  return Project{Id::Parse(kProject).value(), Slug::Parse("proj").value(),
+                 DisplayName::Parse("Project").value(), Id::Parse("org000000000001").value(),
+                 Slug::Parse("acme").value(), {}, {}};
+}
+
+fs::path DatabaseOf(const TempDir& dir) {
+  return adapters::sqlite::ProjectDatabasePath(dir.path() / "catalogue.db",
+                                               Id::Parse(kProject).value());
+}
+
+std::shared_ptr<ProjectStore> OpenStore(SqliteProjectStores& stores) {
+  auto store = stores.Open(MakeProject());
+  INFO((store ? std::string() : store.error().internal));
+  REQUIRE(store.has_value());
+  return *store;
+}
+
+AuditEvent Draft(std::string request_id, std::int64_t at_micros) {
+  AuditEvent event;
+  event.at = Timestamp::FromUnixMicros(at_micros);
+  event.org_id = "org000000000001";
+  event.project_id = std::string(kProject);
+  event.actor_kind = AuditActorKind::kMember;
+  event.actor_id = "m_alice";
+  event.action = "record.update";
+  event.target_kind = "record";
+  event.target_collection = "pbc_notes";
+  event.target_id = "n1";
+  event.request_id = std::move(request_id);
+  event.changes = R"([ {"field": "text", "before": "a", "after": "b"} ])";
+  return event;
+}
+
+// Appends one event, with an actor part whose subject is its actor, in a transaction of its
+// own; the error when the store refused.
+Result<StoredAuditEvent> Append(ProjectStore& store, AuditEvent draft) {
+  const std::string data = R"({"ip":"192.0.2.1","salt":"s"})";
+  draft.actor_personal = kSha256(data);
+  StoredAuditEvent stored;
+  auto done = store.Write([&](RecordTransaction& tx) -> Result<void> {
+    auto head = tx.LockAuditHead();
+    if (!head) return std::unexpected(head.error());
+    stored.event = SealAuditEvent(draft, *head, kSha256);
+    stored.personal = {AuditPersonal{stored.event.lane, stored.event.seq, AuditPart::kActor,
+                                     stored.event.actor_id, data}};
+    return tx.AppendAudit(stored.event, stored.personal);
+  });
+  if (!done) return std::unexpected(done.error());
+  return stored;
+}
+
+StoredAuditEvent MustAppend(ProjectStore& store, AuditEvent draft) {
+  auto stored = Append(store, std::move(draft));
+  INFO((stored ? std::string() : stored.error().message + " / " + stored.error().internal));
+  REQUIRE(stored.has_value());
+  return *stored;
+}
+
+std::string Verify(ProjectStore& store, std::int64_t lane) {
+  AuditChainVerifier verifier(lane, kSha256, std::nullopt);
+  auto chain = store.AuditChain(lane, 0, 10'000);
+  if (!chain) return "AuditChain failed: " + chain.error().internal;
+  for (const auto& stored : *chain) {
+    if (!verifier.Next(stored.event)) break;
+    for (const auto& part : stored.personal) verifier.Personal(stored.event, part);
+  }
+  if (auto broken = verifier.Finish()) {
+    return std::string(ToString(*broken)) + ": " + verifier.detail();
+  }
+  return "";
+}
+
+// The bookkeeping of a project database as the build before the audit trail created it.
+constexpr const char* kOldBootstrap =
+    "CREATE TABLE \"_collections\" (id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL,"
+    " position INTEGER NOT NULL, definition TEXT NOT NULL) STRICT;"
+    "CREATE TABLE \"_schema_history\" (seq INTEGER PRIMARY KEY, version INTEGER NOT NULL,"
+    " at INTEGER NOT NULL, actor TEXT NOT NULL, \"before\" TEXT NULL, \"after\" TEXT NULL) STRICT;"
+    "CREATE TABLE \"_schema_version\" (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),"
+    " version INTEGER NOT NULL) STRICT;"
+    "INSERT INTO \"_schema_version\" (id, version) VALUES (1, 0);";
+
+}  // namespace
+
+TEST_CASE("sqlite audit: the database refuses to change or remove events",
+          "[sqlite][project][audit]") {
+  TempDir dir;
+  SqliteProjectStores stores({.data_dir = dir.path().string()});
+  auto store = OpenStore(stores);
+  const StoredAuditEvent first = MustAppend(*store, Draft("r1", 1'000'000));
+  const StoredAuditEvent second = MustAppend(*store, Draft("r2", 2'000'000));
+
+  RawDb raw(DatabaseOf(dir));
+  const V events_before = raw.Column("SELECT hash FROM _audit ORDER BY lane, seq");
+  REQUIRE(events_before == V{first.event.hash, second.event.hash});
+  auto refused = [&](const std::string& sql, std::string_view why) {
+    INFO(sql);
+    const auto [code, message] = raw.Exec(sql);
+    CHECK(code == SQLITE_CONSTRAINT_TRIGGER);
+    CHECK(message.find(why) != std::string::npos);
+  };
+
+  SECTION("UPDATE of an event") {
+    refused("UPDATE _audit SET reason = 'edited' WHERE seq = 1", "append-only");
+    refused("UPDATE _audit SET seq = seq + 10", "append-only");
+  }
+  SECTION("DELETE of an event") {
+    refused("DELETE FROM _audit WHERE seq = 2", "append-only");
+    refused("DELETE FROM _audit", "append-only");
+  }
+  SECTION("an event replacing another, or out of its chain's order") {
+    refused("INSERT OR REPLACE INTO _audit SELECT lane, seq, at, org_id, project_id, actor_kind,"
+            " actor_id, action, target_kind, target_collection, target_id, outcome, request_id,"
+            " 'replaced', changes, actor_personal, target_personal, prev_hash, hash"
+            " FROM _audit WHERE seq = 1",
+            "end of their chain");
+    refused("REPLACE INTO _audit SELECT * FROM _audit WHERE seq = 2", "end of their chain");
+    refused("INSERT INTO _audit SELECT * FROM _audit WHERE seq = 2"
+            " ON CONFLICT (lane, seq) DO UPDATE SET reason = 'upsert'",
+            "end of their chain");
+    refused("INSERT INTO _audit SELECT lane, seq + 2, at, org_id, project_id, actor_kind,"
+            " actor_id, action, target_kind, target_collection, target_id, outcome, request_id,"
+            " reason, changes, actor_personal, target_personal, prev_hash, hash"
+            " FROM _audit WHERE seq = 2",
+            "end of their chain");
+    refused("INSERT INTO _audit SELECT lane + 1, seq, at, org_id, project_id, actor_kind,"
+            " actor_id, action, target_kind, target_collection, target_id, outcome, request_id,"
+            " reason, changes, actor_personal, target_personal, prev_hash, hash"
+            " FROM _audit WHERE seq = 2",
+            "end of their chain");
+  }
+  SECTION("UPDATE or replacement of personal data") {
+    refused("UPDATE _audit_personal SET data = '{}'", "never changed");
+    refused("UPDATE _audit_personal SET subject = 'someone else' WHERE seq = 1", "never changed");
+    refused("INSERT OR REPLACE INTO _audit_personal (lane, seq, part, subject, data)"
+            " VALUES (0, 1, 'actor', 'm_alice', '{}')",
+            "never changed");
+    CHECK(raw.Column("SELECT data FROM _audit_personal ORDER BY seq") ==
+          V{first.personal[0].data, second.personal[0].data});
+  }
+  SECTION("DELETE of personal data is the erasure, and the chain stays valid") {
+    const auto [code, message] = raw.Exec("DELETE FROM _audit_personal WHERE seq = 1");
+    CHECK(code == SQLITE_OK);
+    CHECK(raw.Column("SELECT seq FROM _audit_personal") == V{"2"});
+    CHECK(Verify(*store, 0) == "");
+  }
+  // Whatever was attempted, the events are as appended and still form a valid chain.
+  CHECK(raw.Column("SELECT hash FROM _audit ORDER BY lane, seq") == events_before);
+  CHECK(raw.Column("SELECT reason FROM _audit ORDER BY seq") == V{"", ""});
+  CHECK(Verify(*store, 0) == "");
+  // The store goes on appending after the refusals.
+  const StoredAuditEvent third = MustAppend(*store, Draft("r3", 3'000'000));
+  CHECK(third.event.seq == 3);
+  CHECK(Verify(*store, 0) == "");
+}
+
+TEST_CASE("sqlite audit: a database from an older build gains the audit tables",
+          "[sqlite][project][audit]") {
+  TempDir dir;
+  const fs::path file = DatabaseOf(dir);
+  fs::create_directories(file.parent_path());
+  {
+    RawDb raw(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    REQUIRE(raw.Exec(kOldBootstrap).first == SQLITE_OK);
+    REQUIRE(raw.Column("SELECT name FROM sqlite_schema WHERE name LIKE '\\_audit%' ESCAPE '\\'")
+                .empty());
+  }
+  SqliteProjectStores stores({.data_dir = dir.path().string()});
+  auto store = OpenStore(stores);
+  RawDb raw(file);
+  CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") ==
+        V{"_audit", "_audit_personal", "_collections", "_schema_history", "_schema_version"});
+  CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name") ==
+        V{"_audit_in_order", "_audit_no_delete", "_audit_no_update", "_audit_personal_no_replace",
+          "_audit_personal_no_update"});
+  CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE"
+                   " 'sqlite_autoindex%' ORDER BY name") ==
+        V{"_audit_actor", "_audit_at", "_audit_personal_subject", "_audit_target"});
+  const StoredAuditEvent first = MustAppend(*store, Draft("r1", 1'000'000));
+  CHECK(first.event.seq == 1);
+  CHECK(raw.Exec("DELETE FROM _audit").first == SQLITE_CONSTRAINT_TRIGGER);
+
+  SECTION("and opening it again changes nothing") {
+    SqliteProjectStores again({.data_dir = dir.path().string()});
+    auto reopened = OpenStore(again);
+    auto heads = reopened->AuditHeads();
+    REQUIRE(heads.has_value());
+    CHECK((*heads == std::vector<AuditHead>{AuditHead{0, 1, first.event.hash}}));
+    CHECK(raw.Column("SELECT count(*) FROM sqlite_schema"
+                     " WHERE name LIKE '\\_audit%' ESCAPE '\\'") == V{"11"});
+  }
+}
+
+TEST_CASE("sqlite audit: the columns hold each member as specified", "[sqlite][project][audit]") {
+  TempDir dir;
+  SqliteProjectStores stores({.data_dir = dir.path().string()});
+  auto store = OpenStore(stores);
+  AuditEvent draft = Draft("r1", 1'717'171'717'123'456);
+  draft.actor_kind = AuditActorKind::kApiKey;
+  draft.outcome = AuditOutcome::kDenied;
+  const StoredAuditEvent stored = MustAppend(*store, draft);
+
+  RawDb raw(DatabaseOf(dir));
+  CHECK(raw.Column("SELECT typeof(at) || ' ' || at FROM _audit") == V{"integer 1717171717123456"});
+  CHECK(raw.Column("SELECT actor_kind || ' ' || outcome FROM _audit") == V{"api_key denied"});
+  // The changes are the text the event's hash covers, not a re-serialisation.
+  CHECK(raw.Column("SELECT changes FROM _audit") == V{draft.changes});
+  CHECK(raw.Column("SELECT lane || '/' || seq || ' ' || prev_hash FROM _audit") ==
+        V{"0/1 " + std::string(kAuditGenesis)});
+  CHECK(raw.Column("SELECT part || ' ' || subject FROM _audit_personal") == V{"actor m_alice"});
+  CHECK(raw.Column("SELECT hash FROM _audit") == V{stored.event.hash});
+}
+
+TEST_CASE("sqlite audit: the hot audit queries use their indexes", "[sqlite][project][audit]") {
+  TempDir dir;
+  SqliteProjectStores stores({.data_dir = dir.path().string()});
+  auto store = OpenStore(stores);
+  // Actors and targets vary as in a real trail, so that the planner's statistics favour them.
+  for (int i = 0; i < 200; ++i) {
+    AuditEvent draft = Draft("r" + std::to_string(i), 1'000'000 + i);
+    draft.actor_id = "m_" + std::to_string(i % 20);
+    draft.target_id = "n" + std::to_string(i);
+    MustAppend(*store, draft);
+  }
+  RawDb raw(DatabaseOf(dir));
+  REQUIRE(raw.Exec("ANALYZE").first == SQLITE_OK);
+
+  // The head a writer locks: the last row of its lane, found along the primary key.
+  const std::string head =
+      raw.Plan("SELECT seq, hash FROM _audit WHERE lane = 0 ORDER BY seq DESC LIMIT 1");
+  INFO(head);
+  CHECK(head.find("SEARCH _audit USING PRIMARY KEY (lane=?)") != std::string::npos);
+  CHECK(head.find("TEMP B-TREE") == std::string::npos);
+  // A newest-first page walks the time index backwards, without sorting the trail.
+  const std::string page = raw.Plan(
+      "SELECT seq FROM _audit AS a WHERE (a.at, a.lane, a.seq) < (?, ?, ?)"
+      " ORDER BY a.at DESC, a.lane DESC, a.seq DESC LIMIT 10");
+  INFO(page);
+  CHECK(page.find("_audit_at") != std::string::npos);
+  CHECK(page.find("TEMP B-TREE") == std::string::npos);
+  // A data subject's events come from the actor and target indexes, not a scan.
+  const std::string subject = raw.Plan(
+      "SELECT seq FROM _audit AS a WHERE (a.actor_id = ? OR a.target_id = ?)"
+      " ORDER BY a.at DESC, a.lane DESC, a.seq DESC LIMIT 100");
+  INFO(subject);
+  CHECK(subject.find("_audit_actor") != std::string::npos);
+  CHECK(subject.find("_audit_target") != std::string::npos);
+  const std::string erase = raw.Plan("DELETE FROM _audit_personal WHERE subject = ?");
+  INFO(erase);
+  CHECK(erase.find("_audit_personal_subject") != std::string::npos);
+}
+
+TEST_CASE("sqlite audit: two processes appending to one file keep one chain",
+          "[sqlite][project][audit][concurrency]") {
+  TempDir dir;
+  // Two ProjectStores over one directory stand for two processes (a server and the CLI): no
+  // in-process lock is shared, only SQLite's lock on the file.
+  SqliteProjectStores server({.data_dir = dir.path().string()});
+  SqliteProjectStores cli({.data_dir = dir.path().string()});
+  auto a = OpenStore(server);
+  auto b = OpenStore(cli);
+  constexpr int kEach = 30;
+  std::vector<std::string> failures(2);
+  auto append = [&](ProjectStore& store, int who) {
+    for (int i = 0; i < kEach; ++i) {
+      auto done = Append(store, Draft("w" + std::to_string(who) + "-" + std::to_string(i),
+                                      5'000'000 + i));
+      if (!done) {
+        failures[static_cast<std::size_t>(who)] =
+            done.error().message + " / " + done.error().internal;
+        return;
+      }
+    }
+  };
+  std::thread first([&] { append(*a, 0); });
+  std::thread second([&] { append(*b, 1); });
+  first.join();
+  second.join();
+  CHECK(failures == V{"", ""});
+  auto heads = a->AuditHeads();
+  REQUIRE(heads.has_value());
+  REQUIRE(heads->size() == 1);
+  CHECK((*heads)[0].seq == 2 * kEach);
+  CHECK(Verify(*a, 0) == "");
+  CHECK(Verify(*b, 0) == "");
+}
