@@ -34,7 +34,8 @@ Result<filter::ResolvedFilter> PointsAt(const domain::SchemaPtr& schema, const C
   filter::ResolveOptions options;
   options.allow_hidden = true;
   const std::string op = field.max_select > 1 ? " ?= " : " = ";
-  auto compiled = filter::Compile(field.name + op + "@request.body.id", schema, c, request, options);
+  auto compiled =
+      filter::Compile(field.name + op + "@request.body.id", schema, c, request, options);
   if (!compiled) {
     return Fail(domain::Error::Internal("records pointing at a subject: " +
                                         compiled.error().message));
@@ -68,6 +69,30 @@ JsonValue PseudonymousBody(const Collection& c, std::string_view id) {
   return JsonValue::Object(std::move(members));
 }
 
+// The subject: its project, the schema, its collection and its record (nullopt when gone).
+struct Subject {
+  ProjectDirectory::Entry entry;
+  domain::SchemaPtr schema;
+  const Collection* collection;
+  std::optional<domain::Record> record;
+};
+
+Result<Subject> Find(ProjectDirectory& projects, std::string_view project,
+                     std::string_view collection, std::string_view id) {
+  if (!domain::Id::Parse(id)) {
+    return Fail(domain::Error::Field("id", "validation_invalid_id", "Must be a record id."));
+  }
+  auto entry = projects.Find(project);
+  if (!entry) return Fail(entry.error());
+  auto schema = entry->store->Schema();
+  if (!schema) return Fail(schema.error());
+  const Collection* subject = (*schema)->Find(collection);
+  if (subject == nullptr) return Fail(ErrorCode::kNotFound, "Missing collection context.");
+  auto record = entry->store->Get(*subject, id, nullptr);
+  if (!record) return Fail(record.error());
+  return Subject{std::move(*entry), std::move(*schema), subject, std::move(*record)};
+}
+
 Caller Operator(const AuditContext& who) {
   Caller caller;
   caller.superuser = true;
@@ -81,36 +106,28 @@ Caller Operator(const AuditContext& who) {
 Result<SubjectExport> ManageDataSubjects::Export(std::string_view project,
                                                  std::string_view collection,
                                                  std::string_view id) {
-  if (!domain::Id::Parse(id)) {
-    return Fail(domain::Error::Field("id", "validation_invalid_id", "Must be a record id."));
-  }
-  auto entry = projects_.Find(project);
-  if (!entry) return Fail(entry.error());
-  auto schema = entry->store->Schema();
-  if (!schema) return Fail(schema.error());
-  const Collection* subject = (*schema)->Find(collection);
-  if (subject == nullptr) return Fail(ErrorCode::kNotFound, "Missing collection context.");
+  auto found = Find(projects_, project, collection, id);
+  if (!found) return Fail(found.error());
+  auto& [entry, schema, subject, own] = *found;
 
   SubjectExport out;
-  out.schema = *schema;
-  auto own = entry->store->Get(*subject, id, nullptr);
-  if (!own) return Fail(own.error());
+  out.schema = schema;
   std::string email;
-  if (*own) {
-    email = EmailOf(*subject, **own);
-    out.records.push_back(ExpandedRecord{subject, std::move(**own), {}});
+  if (own) {
+    email = EmailOf(*subject, *own);
+    out.records.push_back(ExpandedRecord{subject, std::move(*own), {}});
   }
-  for (const auto& other : (*schema)->collections) {
+  for (const auto& other : schema->collections) {
     if (other.type == domain::CollectionType::kView) continue;
     for (const auto& field : other.fields) {
       if (field.type != FieldType::kRelation || field.collection_id != subject->id) continue;
-      auto where = PointsAt(*schema, other, field, id);
+      auto where = PointsAt(schema, other, field, id);
       if (!where) return Fail(where.error());
       RecordQuery query;
       query.where = &*where;
       query.limit = kMaxRecords + 1 - static_cast<std::int64_t>(out.records.size());
       query.count_total = false;
-      auto page = entry->store->Query(other, query);
+      auto page = entry.store->Query(other, query);
       if (!page) return Fail(page.error());
       for (auto& record : page->items) {
         if (static_cast<std::int64_t>(out.records.size()) >= kMaxRecords) {
@@ -126,7 +143,7 @@ Result<SubjectExport> ManageDataSubjects::Export(std::string_view project,
   query.subject = std::string(id);
   query.limit = kEventBatch;
   while (true) {
-    auto events = entry->store->AuditEvents(query);
+    auto events = entry.store->AuditEvents(query);
     if (!events) return Fail(events.error());
     for (auto& event : *events) {
       if (static_cast<std::int64_t>(out.events.size()) >= kMaxEvents) {
@@ -141,7 +158,7 @@ Result<SubjectExport> ManageDataSubjects::Export(std::string_view project,
   }
 
   if (sign_ins_ != nullptr && subject->type == domain::CollectionType::kAuth) {
-    auto attempts = sign_ins_->About(Realm(entry->project), id, email, kMaxSignIns + 1);
+    auto attempts = sign_ins_->About(Realm(entry.project), id, email, kMaxSignIns + 1);
     if (!attempts) return Fail(attempts.error());
     if (static_cast<std::int64_t>(attempts->size()) > kMaxSignIns) {
       attempts->resize(static_cast<std::size_t>(kMaxSignIns));
@@ -155,21 +172,13 @@ Result<SubjectExport> ManageDataSubjects::Export(std::string_view project,
 Result<ErasureReport> ManageDataSubjects::Erase(std::string_view project,
                                                 std::string_view collection, std::string_view id,
                                                 ErasureMode mode, const AuditContext& who) {
-  if (!domain::Id::Parse(id)) {
-    return Fail(domain::Error::Field("id", "validation_invalid_id", "Must be a record id."));
-  }
-  auto entry = projects_.Find(project);
-  if (!entry) return Fail(entry.error());
-  auto schema = entry->store->Schema();
-  if (!schema) return Fail(schema.error());
-  const Collection* subject = (*schema)->Find(collection);
-  if (subject == nullptr) return Fail(ErrorCode::kNotFound, "Missing collection context.");
+  auto found = Find(projects_, project, collection, id);
+  if (!found) return Fail(found.error());
+  auto& [entry, schema, subject, own] = *found;
 
   ErasureReport report;
-  auto own = entry->store->Get(*subject, id, nullptr);
-  if (!own) return Fail(own.error());
-  const std::string email = *own ? EmailOf(*subject, **own) : std::string();
-  if (*own) {
+  const std::string email = own ? EmailOf(*subject, *own) : std::string();
+  if (own) {
     // Through the records use case, so that cascades, cleared references and their events
     // happen as for any change. The personal values this writes into the trail are the
     // subject's, erased just below with the rest.
@@ -186,18 +195,18 @@ Result<ErasureReport> ManageDataSubjects::Erase(std::string_view project,
     }
   }
 
-  auto parts = entry->store->ErasePersonal(id);
+  auto parts = entry.store->ErasePersonal(id);
   if (!parts) return Fail(parts.error());
   report.personal_parts = *parts;
   if (sign_ins_ != nullptr && subject->type == domain::CollectionType::kAuth) {
-    auto forgotten = sign_ins_->Forget(Realm(entry->project), id, email);
+    auto forgotten = sign_ins_->Forget(Realm(entry.project), id, email);
     if (!forgotten) return Fail(forgotten.error());
     report.sign_ins = *forgotten;
   }
   if (audit_ != nullptr) {
     AuditEntry event;
-    event.org_id = entry->project.org_id.str();
-    event.project_id = entry->project.id.str();
+    event.org_id = entry.project.org_id.str();
+    event.project_id = entry.project.id.str();
     event.actor = who.actor;
     event.origin = who.origin;
     event.action = "subject.erase";
@@ -207,7 +216,7 @@ Result<ErasureReport> ManageDataSubjects::Erase(std::string_view project,
     event.diff.changes = mode == ErasureMode::kDelete
                              ? R"([{"field":"mode","before":null,"after":"delete"}])"
                              : R"([{"field":"mode","before":null,"after":"pseudonymise"}])";
-    if (auto recorded = audit_->Record(*entry->store, event); !recorded) {
+    if (auto recorded = audit_->Record(*entry.store, event); !recorded) {
       return Fail(recorded.error());
     }
   }

@@ -65,6 +65,25 @@ Collection SignInLog::AttemptsCollection() {
 
 namespace {
 
+// The attempts' table in the platform store.
+struct AttemptsTable {
+  std::shared_ptr<ProjectStore> store;
+  domain::SchemaPtr schema;
+  const Collection* collection;
+};
+
+Result<AttemptsTable> OpenAttempts(PlatformStore& platform) {
+  auto store = platform.Store();
+  if (!store) return std::unexpected(std::move(store.error()));
+  auto schema = (*store)->Schema();
+  if (!schema) return std::unexpected(std::move(schema.error()));
+  const Collection* c = (*schema)->FindById("pbc_sign_in_attempts");
+  if (c == nullptr) {
+    return domain::Fail(domain::Error::Internal("the sign-in attempts collection is missing"));
+  }
+  return AttemptsTable{std::move(*store), std::move(*schema), c};
+}
+
 std::vector<SignInAttempt> Attempts(const Collection& c, const std::vector<Record>& rows) {
   std::vector<SignInAttempt> out;
   out.reserve(rows.size());
@@ -76,6 +95,22 @@ std::vector<SignInAttempt> Attempts(const Collection& c, const std::vector<Recor
                                 Time(c, r, "created").value_or(domain::Timestamp())});
   }
   return out;
+}
+
+// The newest `limit` attempts `where` selects.
+Result<std::vector<SignInAttempt>> Newest(ProjectStore& store, const domain::SchemaPtr& schema,
+                                          const Collection& c, const filter::ResolvedFilter& where,
+                                          std::int64_t limit) {
+  auto sort = filter::ResolveSort("-created", schema, c);
+  if (!sort) return domain::Fail(domain::Error::Internal(sort.error().message));
+  RecordQuery query;
+  query.where = &where;
+  query.sort = std::move(*sort);
+  query.limit = limit;
+  query.count_total = false;
+  auto page = store.Query(c, query);
+  if (!page) return std::unexpected(std::move(page.error()));
+  return Attempts(c, page->items);
 }
 
 // Deletes the attempts `where` selects, a batch per transaction; returns how many went.
@@ -104,12 +139,9 @@ Result<std::int64_t> DeleteMatching(ProjectStore& store, const Collection& c,
 }  // namespace
 
 Result<void> SignInLog::Record(SignInAttempt attempt) {
-  auto store = platform_.Store();
-  if (!store) return std::unexpected(std::move(store.error()));
-  auto schema = (*store)->Schema();
-  if (!schema) return std::unexpected(std::move(schema.error()));
-  const Collection* c = (*schema)->FindById("pbc_sign_in_attempts");
-  if (c == nullptr) return domain::Fail(domain::Error::Internal("the sign-in attempts collection is missing"));
+  auto table = OpenAttempts(platform_);
+  if (!table) return std::unexpected(std::move(table.error()));
+  auto& [store, schema, c] = *table;
   domain::Record record = domain::EmptyRecord(*c);
   const std::string at = attempt.at.ToApiString();
   Set(*c, record, "id", JsonValue::String(NewId(random_).str()));
@@ -122,43 +154,28 @@ Result<void> SignInLog::Record(SignInAttempt attempt) {
   Set(*c, record, "userAgent", JsonValue::String(Clip(std::move(attempt.user_agent), kMaxUserAgent)));
   Set(*c, record, "created", JsonValue::String(at));
   Set(*c, record, "updated", JsonValue::String(at));
-  return (*store)->Write([&](RecordTransaction& tx) { return tx.Insert(*c, record); });
+  return store->Write([&](RecordTransaction& tx) { return tx.Insert(*c, record); });
 }
 
 Result<std::vector<SignInAttempt>> SignInLog::Recent(std::string_view realm, std::int64_t limit) {
-  auto store = platform_.Store();
-  if (!store) return std::unexpected(std::move(store.error()));
-  auto schema = (*store)->Schema();
-  if (!schema) return std::unexpected(std::move(schema.error()));
-  const Collection* c = (*schema)->FindById("pbc_sign_in_attempts");
-  if (c == nullptr) return domain::Fail(domain::Error::Internal("the sign-in attempts collection is missing"));
-  auto where = CompareField(*schema, *c, "realm", "=", realm);
+  auto table = OpenAttempts(platform_);
+  if (!table) return std::unexpected(std::move(table.error()));
+  auto& [store, schema, c] = *table;
+  auto where = CompareField(schema, *c, "realm", "=", realm);
   if (!where) return std::unexpected(std::move(where.error()));
-  auto sort = filter::ResolveSort("-created", *schema, *c);
-  if (!sort) return domain::Fail(domain::Error::Internal(sort.error().message));
-  RecordQuery query;
-  query.where = &*where;
-  query.sort = std::move(*sort);
-  query.limit = limit;
-  query.count_total = false;
-  auto page = (*store)->Query(*c, query);
-  if (!page) return std::unexpected(std::move(page.error()));
-  return Attempts(*c, page->items);
+  return Newest(*store, schema, *c, *where, limit);
 }
 
 Result<std::int64_t> SignInLog::Purge() {
-  auto store = platform_.Store();
-  if (!store) return std::unexpected(std::move(store.error()));
-  auto schema = (*store)->Schema();
-  if (!schema) return std::unexpected(std::move(schema.error()));
-  const Collection* c = (*schema)->FindById("pbc_sign_in_attempts");
-  if (c == nullptr) return domain::Fail(domain::Error::Internal("the sign-in attempts collection is missing"));
+  auto table = OpenAttempts(platform_);
+  if (!table) return std::unexpected(std::move(table.error()));
+  auto& [store, schema, c] = *table;
   const domain::Timestamp cutoff = domain::Timestamp::FromUnixMicros(
       clock_.Now().unix_micros() -
       std::chrono::duration_cast<std::chrono::microseconds>(retention_).count());
-  auto where = CompareField(*schema, *c, "created", "<", cutoff.ToApiString());
+  auto where = CompareField(schema, *c, "created", "<", cutoff.ToApiString());
   if (!where) return std::unexpected(std::move(where.error()));
-  return DeleteMatching(**store, *c, *where);
+  return DeleteMatching(*store, *c, *where);
 }
 
 namespace {
@@ -190,37 +207,22 @@ Result<std::vector<SignInAttempt>> SignInLog::About(std::string_view realm,
                                                     std::string_view record_id,
                                                     std::string_view identity,
                                                     std::int64_t limit) {
-  auto store = platform_.Store();
-  if (!store) return std::unexpected(std::move(store.error()));
-  auto schema = (*store)->Schema();
-  if (!schema) return std::unexpected(std::move(schema.error()));
-  const Collection* c = (*schema)->FindById("pbc_sign_in_attempts");
-  if (c == nullptr) return domain::Fail(domain::Error::Internal("the sign-in attempts collection is missing"));
-  auto where = SubjectFilter(*schema, *c, realm, record_id, identity);
+  auto table = OpenAttempts(platform_);
+  if (!table) return std::unexpected(std::move(table.error()));
+  auto& [store, schema, c] = *table;
+  auto where = SubjectFilter(schema, *c, realm, record_id, identity);
   if (!where) return std::unexpected(std::move(where.error()));
-  auto sort = filter::ResolveSort("-created", *schema, *c);
-  if (!sort) return domain::Fail(domain::Error::Internal(sort.error().message));
-  RecordQuery query;
-  query.where = &*where;
-  query.sort = std::move(*sort);
-  query.limit = limit;
-  query.count_total = false;
-  auto page = (*store)->Query(*c, query);
-  if (!page) return std::unexpected(std::move(page.error()));
-  return Attempts(*c, page->items);
+  return Newest(*store, schema, *c, *where, limit);
 }
 
 Result<std::int64_t> SignInLog::Forget(std::string_view realm, std::string_view record_id,
                                        std::string_view identity) {
-  auto store = platform_.Store();
-  if (!store) return std::unexpected(std::move(store.error()));
-  auto schema = (*store)->Schema();
-  if (!schema) return std::unexpected(std::move(schema.error()));
-  const Collection* c = (*schema)->FindById("pbc_sign_in_attempts");
-  if (c == nullptr) return domain::Fail(domain::Error::Internal("the sign-in attempts collection is missing"));
-  auto where = SubjectFilter(*schema, *c, realm, record_id, identity);
+  auto table = OpenAttempts(platform_);
+  if (!table) return std::unexpected(std::move(table.error()));
+  auto& [store, schema, c] = *table;
+  auto where = SubjectFilter(schema, *c, realm, record_id, identity);
   if (!where) return std::unexpected(std::move(where.error()));
-  return DeleteMatching(**store, *c, *where);
+  return DeleteMatching(*store, *c, *where);
 }
 
 }  // namespace socle::application

@@ -12,6 +12,15 @@ constexpr std::string_view kActorKinds[] = {"member", "app_user", "superuser", "
                                             "guest",  "system"};
 constexpr std::string_view kOutcomes[] = {"success", "denied", "error"};
 
+// The enumerator whose name (its index in `names`) is `text`.
+template <typename E, std::size_t N>
+std::optional<E> ByName(const std::string_view (&names)[N], std::string_view text) noexcept {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == text) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
 // How far from its position a moved event is looked for (OriginalSeq).
 constexpr std::int64_t kMoveWindow = 16;
 
@@ -40,10 +49,7 @@ std::string_view ToString(AuditActorKind kind) noexcept {
 }
 
 std::optional<AuditActorKind> ParseAuditActorKind(std::string_view text) noexcept {
-  for (std::size_t i = 0; i < std::size(kActorKinds); ++i) {
-    if (kActorKinds[i] == text) return static_cast<AuditActorKind>(i);
-  }
-  return std::nullopt;
+  return ByName<AuditActorKind>(kActorKinds, text);
 }
 
 std::string_view ToString(AuditOutcome outcome) noexcept {
@@ -51,10 +57,7 @@ std::string_view ToString(AuditOutcome outcome) noexcept {
 }
 
 std::optional<AuditOutcome> ParseAuditOutcome(std::string_view text) noexcept {
-  for (std::size_t i = 0; i < std::size(kOutcomes); ++i) {
-    if (kOutcomes[i] == text) return static_cast<AuditOutcome>(i);
-  }
-  return std::nullopt;
+  return ByName<AuditOutcome>(kOutcomes, text);
 }
 
 std::string_view ToString(AuditPart part) noexcept {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "base64.hpp"
+#include "evp_handles.hpp"
 
 namespace socle::adapters::crypto {
 namespace {
@@ -21,12 +22,6 @@ constexpr std::size_t kSha256BlockSize = 64;
   // can only come from a broken OpenSSL installation or memory exhaustion, so stop instead.
   std::fprintf(stderr, "fatal: OpenSSL %s failed; refusing to continue\n", what);
   std::abort();
-}
-
-// OpenSSL wants a valid pointer even for zero bytes.
-const std::uint8_t* DataOrEmpty(std::span<const std::uint8_t> bytes) {
-  static constexpr std::uint8_t kEmpty = 0;
-  return bytes.empty() ? &kEmpty : bytes.data();
 }
 
 int HexValue(char c) {

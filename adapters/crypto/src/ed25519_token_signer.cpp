@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "base64.hpp"
+#include "evp_handles.hpp"
 #include "socle/adapters/json/json_parser.hpp"
 #include "socle/adapters/json/json_writer.hpp"
 #include "socle/domain/json_value.hpp"
@@ -39,15 +40,6 @@ std::unexpected<domain::Error> Reject(std::string internal) {
   error.internal = std::move(internal);
   return std::unexpected(std::move(error));
 }
-
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
-};
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
 std::string Base64UrlEncode(std::span<const std::uint8_t> bytes) {
   return EncodeBase64(bytes, Base64Alphabet::kUrl);

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "base64.hpp"
+#include "evp_handles.hpp"
 #include "socle/adapters/crypto/digest.hpp"
 
 namespace socle::adapters::crypto {
@@ -27,11 +28,6 @@ std::unexpected<domain::Error> Reject(std::string internal) {
   error.internal = std::move(internal);
   return std::unexpected(std::move(error));
 }
-
-struct CipherCtxDeleter {
-  void operator()(EVP_CIPHER_CTX* ctx) const noexcept { EVP_CIPHER_CTX_free(ctx); }
-};
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 
 bool FitsInt(std::size_t size) { return size <= static_cast<std::size_t>(INT_MAX); }
 

@@ -11,12 +11,12 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "socle/adapters/json/json_parser.hpp"
 #include "socle/adapters/json/json_writer.hpp"
+#include "socle/adapters/posix_file.hpp"
 #include "socle/domain/json_value.hpp"
 #include "socle/domain/timestamp.hpp"
 
@@ -28,6 +28,12 @@ using domain::ErrorCode;
 using domain::Fail;
 using domain::JsonValue;
 using domain::Result;
+using posix::DirectoryOf;
+using posix::ErrnoText;
+using posix::Quoted;
+using posix::SyncDirectory;
+using posix::UniqueFd;
+using posix::WriteAll;
 
 namespace {
 
@@ -48,30 +54,6 @@ constexpr std::array<std::string_view, 6> kLineMembers = {"v",         "at",    
                                                            "publicKey", "heads", "signature"};
 constexpr std::array<std::string_view, 5> kHeadMembers = {"org", "project", "lane", "seq",
                                                            "hash"};
-
-// Closes a descriptor on every path out of a scope (and with it the flock it holds).
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const noexcept { return fd_; }
-  bool valid() const noexcept { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
-
-std::string ErrnoText(int error) { return std::generic_category().message(error); }
-
-std::string Quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
-
-std::filesystem::path DirectoryOf(const std::filesystem::path& path) {
-  return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-}
 
 std::unexpected<domain::Error> Unavailable(std::string_view what,
                                            const std::filesystem::path& path, int error) {
@@ -98,19 +80,6 @@ std::unexpected<domain::Error> Invalid(std::string reason) {
 int Lock(int fd, int operation) {
   while (::flock(fd, operation) != 0) {
     if (errno != EINTR) return errno;
-  }
-  return 0;
-}
-
-// 0, or the errno of the failure.
-int WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
   }
   return 0;
 }
@@ -165,14 +134,6 @@ std::optional<std::int64_t> CountNewlines(int fd, off_t to, int& error) {
     begin += static_cast<off_t>(chunk.size());
   }
   return count;
-}
-
-// Syncs a directory, so that a name just made in it survives a crash. 0 or the errno.
-int SyncDirectory(const std::filesystem::path& directory) {
-  Fd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.valid()) return errno;
-  if (::fsync(dir.get()) != 0) return errno;
-  return 0;
 }
 
 // Creates `directory` (mode 0700: the audit directory is the instance's alone) and any missing
@@ -371,7 +332,7 @@ Result<void> FileAuditCheckpoints::Append(const AuditCheckpoint& checkpoint) {
     if (raw_fd < 0 && errno != ENOENT) return Unavailable("open", path_, errno);
   }
   if (raw_fd < 0) return Unavailable("open", path_, ENOENT);
-  Fd fd(raw_fd);
+  UniqueFd fd(raw_fd);
 
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) return Unavailable("inspect", path_, errno);
@@ -428,7 +389,7 @@ Result<void> FileAuditCheckpoints::Append(const AuditCheckpoint& checkpoint) {
 }
 
 Result<std::optional<AuditCheckpoint>> FileAuditCheckpoints::Latest() {
-  Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd.valid()) {
     const int error = errno;
     if (error == ENOENT) return std::optional<AuditCheckpoint>();

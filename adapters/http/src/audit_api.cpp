@@ -108,6 +108,22 @@ bool SeesPersonal(const application::AccessDecision& decision) {
   return decision.superuser() || decision.Allows("records.read_pii");
 }
 
+// {items, nextCursor}: one page of events.
+Response PageResponse(const application::AuditPage& page, bool personal) {
+  JsonWriter w;
+  w.BeginObject().Key("items").BeginArray();
+  for (const auto& item : page.items) json::WriteAuditEvent(w, item, personal);
+  w.EndArray();
+  w.Key("nextCursor");
+  if (page.next_cursor.empty()) {
+    w.Null();
+  } else {
+    w.String(page.next_cursor);
+  }
+  w.EndObject();
+  return Response::Json(200, std::move(w).Take());
+}
+
 }  // namespace
 
 Result<void> AuditApi::Register(Router& router) {
@@ -162,18 +178,7 @@ Response AuditApi::Search(const Request& request) {
   if (search->format == Format::kJson) {
     auto page = log_.Search(*org_id, project ? &*project : nullptr, search->query, search->cursor);
     if (!page) return ErrorResponse(page.error());
-    JsonWriter w;
-    w.BeginObject().Key("items").BeginArray();
-    for (const auto& item : page->items) json::WriteAuditEvent(w, item, personal);
-    w.EndArray();
-    w.Key("nextCursor");
-    if (page->next_cursor.empty()) {
-      w.Null();
-    } else {
-      w.String(page->next_cursor);
-    }
-    w.EndObject();
-    return Response::Json(200, std::move(w).Take());
+    return PageResponse(*page, personal);
   }
 
   // Exports: page after page up to the bound, personal data never included.
@@ -227,20 +232,7 @@ Response AuditApi::RecordHistory(const Request& request) {
   query.target_id = std::string(request.Param("id"));
   auto page = log_.Search(project->first.org_id, &project->first, query, search->cursor);
   if (!page) return ErrorResponse(page.error());
-  JsonWriter w;
-  w.BeginObject().Key("items").BeginArray();
-  for (const auto& item : page->items) {
-    json::WriteAuditEvent(w, item, SeesPersonal(project->second));
-  }
-  w.EndArray();
-  w.Key("nextCursor");
-  if (page->next_cursor.empty()) {
-    w.Null();
-  } else {
-    w.String(page->next_cursor);
-  }
-  w.EndObject();
-  return Response::Json(200, std::move(w).Take());
+  return PageResponse(*page, SeesPersonal(project->second));
 }
 
 Response AuditApi::Verify(const Request& request) {

@@ -408,7 +408,7 @@ class HttpServer::Impl::Session final : public std::enable_shared_from_this<Sess
 
   asio::awaitable<bool> WaitForRequest();
   asio::awaitable<void> Linger();
-  asio::awaitable<Outcome> Dispatch(RawRequest& raw);
+  asio::awaitable<Outcome> Dispatch(RawRequest& raw, const std::string& request_id);
   asio::awaitable<bool> Write(Response response, const std::string& request_id, unsigned version,
                               bool head, bool keep_alive);
   void Finish(const Outcome& outcome, const std::string& request_id, Clock::time_point start);
@@ -508,7 +508,7 @@ asio::awaitable<void> HttpServer::Impl::Session::Run() {
     const unsigned version = raw.version();
     const bool head = raw.method() == bhttp::verb::head;
     bool keep_alive = raw.keep_alive();
-    Outcome outcome = co_await Dispatch(raw);
+    Outcome outcome = co_await Dispatch(raw, request_id);
     outcome.response.headers.erase(
         std::remove_if(outcome.response.headers.begin(), outcome.response.headers.end(),
                        [](const auto& h) { return IEquals(h.first, "X-Request-Id"); }),
@@ -548,7 +548,7 @@ asio::awaitable<void> HttpServer::Impl::Session::Linger() {
 }
 
 asio::awaitable<HttpServer::Impl::Session::Outcome> HttpServer::Impl::Session::Dispatch(
-    RawRequest& raw) {
+    RawRequest& raw, const std::string& request_id) {
   Outcome outcome;
   outcome.method = MethodLabel(raw.method_string());
   auto method = ParseMethod(outcome.method);
@@ -591,6 +591,7 @@ asio::awaitable<HttpServer::Impl::Session::Outcome> HttpServer::Impl::Session::D
   }
   request.body = std::move(raw.body());
   request.client_address = client_;
+  request.request_id = request_id;
   outcome.route = match.route->pattern;
   // The API's routes are limited; probes, metrics, public keys and CORS preflights are not (an
   // orchestrator polling /ready from one address must never be refused).

@@ -14,10 +14,12 @@
 #include <vector>
 
 #include "http_test_client.hpp"
+#include "socle/adapters/crypto/digest.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
 #include "socle/adapters/http/project_data_api.hpp"
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "socle/adapters/memory/memory_project_store.hpp"
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
@@ -82,8 +84,13 @@ struct DataServer {
   application::ManageOrganisations orgs{catalogue, clock, random};
   application::ManageProjects projects{catalogue, clock, random};
   application::ProjectDirectory directory{catalogue, stores, clock};
-  application::ManageCollections collections{directory, clock, random};
-  application::ManageRecords records{directory, clock, random, Limits()};
+  // Every change is audited, as socle-server wires it.
+  static std::string Sha256Hex(std::string_view bytes) {
+    return socle::adapters::crypto::ToHex(socle::adapters::crypto::Sha256(bytes));
+  }
+  application::AuditTrail trail{clock, random, &Sha256Hex};
+  application::ManageCollections collections{directory, clock, random, &trail};
+  application::ManageRecords records{directory, clock, random, Limits(), nullptr, {}, &trail};
   http::ProjectDataApi api;
   socle::testing::TestServer server{Options(), &catalogue};
 };
@@ -947,4 +954,60 @@ TEST_CASE("behind a trusted proxy, limits count the address the proxy reports",
   // been counted yet.
   CHECK(create("not-an-address").status == 200);
   CHECK(create("also-not").status == 429);
+}
+
+TEST_CASE("writes carry who, from where and why into the audit trail; a collection may demand why",
+          "[http][data][audit]") {
+  Blog blog;
+  const HttpReply created = blog.Send("POST", kPosts, R"({"title": "Hello", "published": true})",
+                                      {{"Content-Type", "application/json"},
+                                       {"User-Agent", "audit-client/2.0"},
+                                       {"X-Audit-Reason", "first post"}});
+  INFO(created.body);
+  REQUIRE(created.status == 200);
+  const std::string id = Text(Json(created), {"id"});
+  auto entry = blog.directory.Find("shop");
+  REQUIRE(entry);
+  application::AuditQuery query;
+  query.target_id = id;
+  auto events = entry->store->AuditEvents(query);
+  REQUIRE(events);
+  REQUIRE(events->size() == 1);
+  const auto& event = events->front().event;
+  CHECK(event.action == "record.create");
+  CHECK(event.actor_kind == socle::domain::AuditActorKind::kGuest);
+  CHECK(event.reason == "first post");
+  CHECK(event.request_id == created.Header("x-request-id"));
+  REQUIRE(events->front().personal.size() == 1);
+  CHECK(events->front().personal[0].data.find("audit-client/2.0") != std::string::npos);
+  CHECK(events->front().personal[0].data.find("127.0.0.1") != std::string::npos);
+
+  // A collection that demands a reason for changes.
+  auto demanding = blog.AsSuperuser("PATCH", "/p/shop/api/collections/posts",
+                                    R"({"auditReasonRequired": true})");
+  INFO(demanding.body);
+  REQUIRE(demanding.status == 200);
+  CHECK(Json(demanding).Find("auditReasonRequired")->AsBool());
+  const std::string target = std::string(kPosts) + "/" + id;
+  const HttpReply refused = blog.Send("PATCH", target, R"({"views": 1})",
+                                      {{"Content-Type", "application/json"}});
+  CHECK(refused.status == 400);
+  CHECK(Json(refused).Find("message")->AsString().find("X-Audit-Reason") != std::string::npos);
+  const HttpReply too_long = blog.Send("PATCH", target, R"({"views": 1})",
+                                       {{"Content-Type", "application/json"},
+                                        {"X-Audit-Reason", std::string(1001, 'r')}});
+  CHECK(too_long.status == 400);
+  const HttpReply given = blog.Send("PATCH", target, R"({"views": 2})",
+                                    {{"Content-Type", "application/json"},
+                                     {"X-Audit-Reason", "views recounted"}});
+  CHECK(given.status == 200);
+  events = entry->store->AuditEvents(query);
+  REQUIRE(events);
+  // Newest first: the update, the refusal for want of a reason, the creation (a reason too
+  // long is a malformed request, refused before anything is looked at).
+  REQUIRE(events->size() == 3);
+  CHECK(events->at(0).event.reason == "views recounted");
+  CHECK(events->at(0).event.changes == R"([{"field":"views","before":0,"after":2}])");
+  CHECK(events->at(1).event.outcome == socle::domain::AuditOutcome::kError);
+  CHECK(events->at(2).event.action == "record.create");
 }
