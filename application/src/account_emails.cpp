@@ -24,10 +24,29 @@ namespace filter = domain::filter;
 
 struct AccountEmails::Realm {
   std::string project_id;
+  std::string org_id;
+  /// Whether `store` is the project's own (not the platform's, for _superusers): its chain
+  /// records the changes the flows make.
+  bool own_store = false;
   std::shared_ptr<ProjectStore> store;
   domain::SchemaPtr schema;
   const Collection* collection = nullptr;
 };
+
+namespace {
+
+// The record acting on itself through a mailed token, for the trail.
+template <typename Realm>
+AuditEntry ChangeBy(const Realm& realm, const std::string& id, std::string action) {
+  AuditEntry base;
+  base.org_id = realm.org_id;
+  base.project_id = realm.project_id;
+  base.actor = {domain::AuditActorKind::kAppUser, id};
+  base.action = std::move(action);
+  return base;
+}
+
+}  // namespace
 
 struct AccountEmails::Verified {
   domain::TokenClaims claims;
@@ -148,18 +167,24 @@ AccountEmails::AccountEmails(ProjectDirectory& projects, PlatformStore& platform
       policy_(policy),
       resend_interval_(resend_interval) {}
 
+AuditTrail* AccountEmails::TrailFor(const Realm& realm) const {
+  return realm.own_store ? options_.audit : nullptr;
+}
+
 Result<AccountEmails::Realm> AccountEmails::Find(std::string_view project,
                                                  std::string_view collection) {
   auto entry = projects_.Find(project);
   if (!entry) return std::unexpected(std::move(entry.error()));
   Realm realm;
   realm.project_id = entry->project.id.str();
+  realm.org_id = entry->project.org_id.str();
   if (IsSuperusers(collection)) {
     auto store = platform_.Store();
     if (!store) return std::unexpected(std::move(store.error()));
     realm.store = std::move(*store);
   } else {
     realm.store = entry->store;
+    realm.own_store = true;
   }
   auto schema = realm.store->Schema();
   if (!schema) return std::unexpected(std::move(schema.error()));
@@ -315,7 +340,8 @@ Result<void> AccountEmails::ConfirmPasswordReset(std::string_view project,
   if (!hash) return std::unexpected(std::move(hash.error()));
   const std::string id = verified->record.Id(coll);
   const std::string binding = verified->claims.key_binding;
-  return realm->store->Write([&](RecordTransaction& tx) -> Result<void> {
+  return WriteAudited(*realm->store, TrailFor(*realm), ChangeBy(*realm, id, "auth.confirm_password_reset"),
+                      [&](RecordTransaction& tx) -> Result<void> {
     auto current = tx.Find(coll, id);
     if (!current) return std::unexpected(std::move(current.error()));
     // Checked again under the write lock: two confirmations of one token set one password.
@@ -369,7 +395,8 @@ Result<void> AccountEmails::ConfirmVerification(std::string_view project,
   }
   if (Flag(coll, verified->record, "verified")) return {};
   const std::string id = verified->record.Id(coll);
-  return realm->store->Write([&](RecordTransaction& tx) -> Result<void> {
+  return WriteAudited(*realm->store, TrailFor(*realm), ChangeBy(*realm, id, "auth.confirm_verification"),
+                      [&](RecordTransaction& tx) -> Result<void> {
     auto current = tx.Find(coll, id);
     if (!current) return std::unexpected(std::move(current.error()));
     if (!*current) return std::unexpected(InvalidToken("the record is gone"));
@@ -453,7 +480,8 @@ Result<void> AccountEmails::ConfirmEmailChange(std::string_view project,
   const std::string id = verified->record.Id(coll);
   const std::string binding = verified->claims.key_binding;
   const std::string new_email = verified->claims.new_email;
-  return realm->store->Write([&](RecordTransaction& tx) -> Result<void> {
+  return WriteAudited(*realm->store, TrailFor(*realm), ChangeBy(*realm, id, "auth.confirm_email_change"),
+                      [&](RecordTransaction& tx) -> Result<void> {
     auto current = tx.Find(coll, id);
     if (!current) return std::unexpected(std::move(current.error()));
     if (!*current || !ConstantTimeEquals(Binding(coll, **current), binding)) {

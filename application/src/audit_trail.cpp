@@ -144,8 +144,11 @@ Result<void> AuditedTransaction::Flush() {
   for (const Change& change : changes_) {
     AuditEntry entry = base_;
     const domain::Record& state = change.after ? *change.after : *change.before;
-    entry.action = !change.before ? "record.create" : !change.after ? "record.delete"
-                                                                     : "record.update";
+    if (entry.action.empty()) {
+      entry.action = !change.before ? "record.create"
+                     : !change.after ? "record.delete"
+                                     : "record.update";
+    }
     entry.target_kind = "record";
     entry.target_collection = change.collection->id;
     entry.target_id = state.Id(*change.collection);
@@ -156,6 +159,16 @@ Result<void> AuditedTransaction::Flush() {
   }
   changes_.clear();
   return {};
+}
+
+Result<void> WriteAudited(ProjectStore& store, AuditTrail* trail, const AuditEntry& base,
+                          const std::function<Result<void>(RecordTransaction&)>& work) {
+  if (trail == nullptr) return store.Write(work);
+  return store.Write([&](RecordTransaction& tx) -> Result<void> {
+    AuditedTransaction audited(tx, *trail, base);
+    if (auto done = work(audited); !done) return done;
+    return audited.Flush();
+  });
 }
 
 }  // namespace socle::application

@@ -27,6 +27,9 @@ namespace filter = domain::filter;
 /// or the platform's for `_superusers`.
 struct Authenticate::Realm {
   std::string project_id;
+  std::string org_id;
+  /// The project's own store, whose chain records sign-ins; null for the platform itself.
+  std::shared_ptr<ProjectStore> trail_store;
   std::shared_ptr<ProjectStore> store;
   SchemaPtr schema;
   const Collection* collection = nullptr;
@@ -37,6 +40,21 @@ namespace {
 
 constexpr std::string_view kFailed = "Failed to authenticate.";
 constexpr std::string_view kBadToken = "The request requires valid record authorization token.";
+
+// Who signs in, from where, for the trail: the record when the identity named one (a
+// superuser's for _superusers), a guest otherwise.
+template <typename Realm>
+AuditEntry AuditBase(const Realm& realm, const std::string& record_id, const ClientInfo& client) {
+  AuditEntry event;
+  event.org_id = realm.org_id;
+  event.project_id = realm.project_id;
+  event.actor = record_id.empty() ? AuditActor{domain::AuditActorKind::kGuest, {}}
+                : realm.superusers ? AuditActor{domain::AuditActorKind::kSuperuser, record_id}
+                                   : AuditActor{domain::AuditActorKind::kAppUser, record_id};
+  event.origin.client_address = client.address;
+  event.origin.user_agent = client.user_agent;
+  return event;
+}
 
 Error Unauthenticated(std::string detail) {
   Error error = Error::Make(ErrorCode::kUnauthenticated, std::string(kBadToken));
@@ -112,7 +130,9 @@ Result<Authenticate::Realm> Authenticate::Find(std::string_view project,
     auto entry = projects_.Find(project);
     if (!entry) return std::unexpected(std::move(entry.error()));
     realm.project_id = entry->project.id.str();
+    realm.org_id = entry->project.org_id.str();
     realm.store = entry->store;
+    realm.trail_store = entry->store;
   }
   if (IsSuperusers(collection)) {
     auto store = platform_.Store();
@@ -229,8 +249,18 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
   domain::LoginThrottle& addresses =
       options_.address_throttle != nullptr ? *options_.address_throttle : throttle_;
   auto log = [&](std::string_view outcome, std::string record_id) {
+    // Best effort, both: a log that cannot be written must not stop sign-ins.
+    if (options_.audit != nullptr && realm->trail_store) {
+      AuditEntry event = AuditBase(*realm, record_id, client);
+      event.action = "auth.sign_in";
+      event.target_kind = "record";
+      event.target_collection = coll.id;
+      event.target_id = record_id;
+      event.outcome = outcome == "success" ? domain::AuditOutcome::kSuccess
+                                           : domain::AuditOutcome::kDenied;
+      (void)options_.audit->Record(*realm->trail_store, event);
+    }
     if (options_.sign_in_log == nullptr) return;
-    // Best effort: a log that cannot be written must not stop sign-ins.
     (void)options_.sign_in_log->Record({"project:" + realm->project_id, coll.id,
                                         std::string(identity), std::move(record_id),
                                         std::string(outcome), client.address, client.user_agent,
@@ -312,7 +342,10 @@ Result<AuthResult> Authenticate::WithPassword(std::string_view project,
   if (hasher_.NeedsRehash(hash)) {
     if (auto fresh = hasher_.Hash(password)) {
       const std::string id = found->Id(coll);
-      (void)realm->store->Write([&](RecordTransaction& tx) -> Result<void> {
+      AuditEntry base = AuditBase(*realm, id, client);
+      base.action = "auth.rehash";
+      AuditTrail* trail = realm->trail_store == realm->store ? options_.audit : nullptr;
+      (void)WriteAudited(*realm->store, trail, base, [&](RecordTransaction& tx) -> Result<void> {
         auto current = tx.Find(coll, id);
         if (!current || !*current || Text(coll, **current, "password") != hash) return {};
         auto index = coll.FieldIndex("password");

@@ -1580,17 +1580,14 @@ std::expected<std::vector<BatchItemResult>, BatchFailure> ManageRecords::Batch(
 Result<void> ManageRecords::WriteAudited(
     ProjectStore& store, const domain::Project& project, const Caller& caller,
     const std::function<Result<void>(RecordTransaction&)>& work) {
-  if (audit_ == nullptr) return store.Write(work);
   AuditEntry base;
-  base.org_id = project.org_id.str();
-  base.project_id = project.id.str();
-  base.actor = caller.Actor();
-  base.origin = caller.origin;
-  return store.Write([&](RecordTransaction& tx) -> Result<void> {
-    AuditedTransaction audited(tx, *audit_, base);
-    if (auto done = work(audited); !done) return done;
-    return audited.Flush();
-  });
+  if (audit_ != nullptr) {
+    base.org_id = project.org_id.str();
+    base.project_id = project.id.str();
+    base.actor = caller.Actor();
+    base.origin = caller.origin;
+  }
+  return application::WriteAudited(store, audit_, base, work);
 }
 
 Result<void> ManageRecords::RecordAttempt(const ProjectDirectory::Entry& entry,

@@ -266,6 +266,7 @@ int Main(int argc, char** argv) {
   socle::application::AuthenticateOptions authenticate_options;
   authenticate_options.address_throttle = &*address_throttle;
   authenticate_options.sign_in_log = &sign_in_log;
+  authenticate_options.audit = audit->trail.get();
   socle::application::Authenticate authenticate(directory, *auth->platform, *auth->signer,
                                                 *auth->hasher, clock, random, *throttle,
                                                 authenticate_options);
@@ -299,8 +300,11 @@ int Main(int argc, char** argv) {
                                                {"error", error.message},
                                                {"detail", error.internal}});
       });
+  socle::application::AuthenticateOptions email_options;
+  email_options.audit = audit->trail.get();  // confirmations change records: audited
   socle::application::AccountEmails emails(directory, *auth->platform, project_settings,
-                                           *auth->signer, *auth->hasher, mailer, clock, random);
+                                           *auth->signer, *auth->hasher, mailer, clock, random,
+                                           email_options);
   http::HttpMetrics metrics(clock.Now());
   http::JsonLimits json_limits;
   json_limits.max_bytes = settings.max_body_bytes;

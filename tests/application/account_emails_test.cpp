@@ -20,6 +20,7 @@
 #include "socle/adapters/crypto/argon2_password_hasher.hpp"
 #include "socle/adapters/crypto/digest.hpp"
 #include "socle/adapters/crypto/ed25519_token_signer.hpp"
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/authenticate.hpp"
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/manage_superusers.hpp"
@@ -349,7 +350,18 @@ struct EmailWorld : testing::DataWorld {
   application::ManageSuperusers superusers{platform, hasher, clock, random};
   application::ManageSettings settings{directory, catalogue, clock};
   application::Authenticate auth{directory, platform, signer, hasher, clock, random, throttle};
-  AccountEmails emails{directory, platform, settings, signer, hasher, mailer, clock, random};
+  // The confirmations change records: audited, as socle-server wires them.
+  static std::string Sha256Hex(std::string_view bytes) {
+    return adapters::crypto::ToHex(adapters::crypto::Sha256(bytes));
+  }
+  application::AuditTrail trail{clock, random, &Sha256Hex};
+  static application::AuthenticateOptions Audited(application::AuditTrail& trail) {
+    application::AuthenticateOptions options;
+    options.audit = &trail;
+    return options;
+  }
+  AccountEmails emails{directory, platform, settings, signer, hasher, mailer, clock, random,
+                       Audited(trail)};
   std::string admins_id;
   std::string ada, bob, admin, root;
 };
@@ -710,6 +722,17 @@ TEST_CASE("account e-mails: verification", "[auth][emails]") {
     REQUIRE_FALSE(w.StoredVerified("users", w.ada));
     REQUIRE(w.emails.ConfirmVerification("shop", "users", token));
     CHECK(w.StoredVerified("users", w.ada));
+    // The change is in the project's audit trail, made by Ada herself.
+    auto shop = w.directory.Find("shop");
+    REQUIRE(shop);
+    application::AuditQuery query;
+    query.action = "auth.confirm_verification";
+    auto events = shop->store->AuditEvents(query);
+    REQUIRE(events);
+    REQUIRE(events->size() == 1);
+    CHECK(events->front().event.actor_id == w.ada);
+    CHECK(events->front().event.target_id == w.ada);
+    CHECK(events->front().event.changes == R"([{"field":"verified","before":false,"after":true}])");
     // Verifying changes no secret: the sessions go on.
     CHECK(w.StoredText("users", w.ada, "tokenKey") == token_key);
     CHECK(w.PasswordIs("users", w.ada, kAdaPassword));

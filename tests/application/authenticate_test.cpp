@@ -15,6 +15,7 @@
 
 #include "application/data_world.hpp"
 #include "socle/adapters/crypto/argon2_password_hasher.hpp"
+#include "socle/adapters/crypto/digest.hpp"
 #include "socle/adapters/crypto/ed25519_token_signer.hpp"
 #include "socle/application/authenticate.hpp"
 #include "socle/application/manage_superusers.hpp"
@@ -754,4 +755,50 @@ TEST_CASE("authenticate: RecordRoles reads select, json and text fields", "[appl
   }
   Collection none = NewCollection("people", {NewField("name", FieldType::kText)});
   CHECK(Authenticate::RecordRoles(none, domain::EmptyRecord(none)).empty());
+}
+
+TEST_CASE("authenticate: sign-ins to a project go into its audit trail, refusals as denied",
+          "[application][auth][audit]") {
+  AuthWorld w;
+  application::AuditTrail trail(w.clock, w.random, [](std::string_view bytes) {
+    return adapters::crypto::ToHex(adapters::crypto::Sha256(bytes));
+  });
+  application::AuthenticateOptions options;
+  options.audit = &trail;
+  Authenticate audited(w.directory, w.platform, w.signer, w.hasher, w.clock, w.random, w.throttle,
+                       options);
+  auto sign_in = [&](std::string_view identity, std::string_view password) {
+    return audited.WithPassword("shop", "users", identity, password, "",
+                                ClientInfo{"198.51.100.9", "audit-test"});
+  };
+  REQUIRE(sign_in("ada@example.com", kAdaPassword));
+  REQUIRE_FALSE(sign_in("ada@example.com", "not-her-password-at-all"));
+  REQUIRE_FALSE(sign_in("nobody@example.com", "whatever-it-is-123"));
+
+  auto entry = w.directory.Find("shop");
+  REQUIRE(entry);
+  application::AuditQuery query;
+  query.action = "auth.sign_in";
+  auto events = entry->store->AuditEvents(query);
+  REQUIRE(events);
+  REQUIRE(events->size() == 3);  // newest first
+  const AuditEvent& unknown = (*events)[0].event;
+  CHECK(unknown.outcome == AuditOutcome::kDenied);
+  CHECK(unknown.actor_kind == AuditActorKind::kGuest);
+  CHECK(unknown.target_id.empty());
+  const AuditEvent& wrong = (*events)[1].event;
+  CHECK(wrong.outcome == AuditOutcome::kDenied);
+  CHECK(wrong.target_id == w.ada);
+  const AuditEvent& right = (*events)[2].event;
+  CHECK(right.outcome == AuditOutcome::kSuccess);
+  CHECK(right.actor_kind == AuditActorKind::kAppUser);
+  CHECK(right.actor_id == w.ada);
+  CHECK(right.target_collection == w.users_id);
+  REQUIRE((*events)[2].personal.size() == 1);
+  CHECK((*events)[2].personal[0].data.find("198.51.100.9") != std::string::npos);
+  // Nothing of what was typed enters the chain: the address sits in the erasable part only.
+  for (const auto& stored : *events) {
+    CHECK(stored.event.changes == "[]");
+    CHECK(stored.event.changes.find("nobody") == std::string::npos);
+  }
 }

@@ -222,8 +222,8 @@ Result<void> LoadOrCreateKeyFile(const std::filesystem::path& path, const KeyFil
                                  application::RandomSource& random,
                                  std::span<std::uint8_t> secret) {
   if (path.empty()) {
-    return Fail(ErrorCode::kFailedPrecondition, "The " + std::string(wording.file) +
-                                                    " path is empty.");
+    return Fail(ErrorCode::kFailedPrecondition,
+                "The " + std::string(wording.file) + " path is empty.");
   }
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     Result<bool> loaded = ReadKeyFile(path, wording, secret);

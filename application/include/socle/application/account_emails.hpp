@@ -88,6 +88,8 @@ class AccountEmails final {
   Clock& clock_;
   RandomSource& random_;
   AuthenticateOptions options_;
+  // The trail that records changes to `realm`'s records (none for the platform's own).
+  AuditTrail* TrailFor(const Realm& realm) const;
   domain::PasswordPolicy policy_;
   std::chrono::seconds resend_interval_;
   domain::RateLimiter resends_;

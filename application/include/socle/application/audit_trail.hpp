@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,7 +80,8 @@ class AuditTrail final {
 /// done, in the same transaction: a change and its event commit together or not at all.
 class AuditedTransaction final : public RecordTransaction {
  public:
-  /// `base` gives every event its organisation, project, actor and origin.
+  /// `base` gives every event its organisation, project, actor and origin, and its action when
+  /// set (an account flow's "auth.confirm_verification" rather than "record.update").
   AuditedTransaction(RecordTransaction& inner, AuditTrail& trail, AuditEntry base)
       : inner_(inner), trail_(trail), base_(std::move(base)) {}
 
@@ -116,6 +118,12 @@ class AuditedTransaction final : public RecordTransaction {
   AuditEntry base_;
   std::vector<Change> changes_;
 };
+
+/// Runs `work` in a write transaction of `store`, recording every insert, update and delete it
+/// makes (AuditedTransaction, with `base`'s organisation, project, actor, origin and, when set,
+/// action) before the commit. Without a trail, a plain Write.
+domain::Result<void> WriteAudited(ProjectStore& store, AuditTrail* trail, const AuditEntry& base,
+                                  const std::function<domain::Result<void>(RecordTransaction&)>& work);
 
 /// The outcome an error stands for: denied for permission and authentication refusals, error
 /// for anything else.

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/manage_records.hpp"
 #include "socle/application/platform_store.hpp"
 #include "socle/application/ports/clock.hpp"
@@ -48,6 +49,10 @@ struct AuthenticateOptions {
   domain::LoginThrottle* address_throttle = nullptr;
   /// Where every attempt is recorded (success, failure, locked); null: nowhere.
   SignInLog* sign_in_log = nullptr;
+  /// The audit trail: sign-ins to a project's auth collections (auth.sign_in, denied when
+  /// refused) and the changes the account flows make to records (password reset, verification,
+  /// e-mail change, a password hash upgraded) go into the project's chain. Null: not recorded.
+  AuditTrail* audit = nullptr;
 };
 
 /// Refuses a sign-in attempt while its identity or its client address is locked:
