@@ -85,7 +85,31 @@ constexpr std::string_view kCreateTables =
     "CREATE OR REPLACE TRIGGER _audit_personal_append_only BEFORE UPDATE ON @s._audit_personal"
     " FOR EACH ROW EXECUTE FUNCTION @s._audit_append_only();"
     "CREATE OR REPLACE TRIGGER _audit_personal_no_truncate BEFORE TRUNCATE ON @s._audit_personal"
-    " FOR EACH STATEMENT EXECUTE FUNCTION @s._audit_append_only()";
+    " FOR EACH STATEMENT EXECUTE FUNCTION @s._audit_append_only();"
+    // A lane and its head in one round trip: the lowest lane no other transaction holds (the
+    // series stops at the first lock obtained), or, when every lane is held, the `fallback`
+    // one, waited for; then its last event, read by a statement of its own (a volatile
+    // function's statements each take a new snapshot in READ COMMITTED, so it sees every event
+    // the lane's previous holder committed). One row even for an empty lane; the isolation
+    // level comes along to check that assumption.
+    "CREATE OR REPLACE FUNCTION @s._audit_lock_head(lock_class INT4, lock_key TEXT,"
+    " fallback INT8) RETURNS TABLE (o_lane INT8, o_seq INT8, o_hash TEXT, o_isolation TEXT)"
+    " LANGUAGE plpgsql VOLATILE AS $f$"
+    " DECLARE chosen INT8;"
+    " BEGIN"
+    " SELECT g.l INTO chosen FROM pg_catalog.generate_series(0, 63) AS g(l)"
+    " WHERE pg_catalog.pg_try_advisory_xact_lock(lock_class,"
+    " pg_catalog.hashtext(lock_key) # g.l::int4) LIMIT 1;"
+    " IF chosen IS NULL THEN"
+    " chosen := fallback;"
+    " PERFORM pg_catalog.pg_advisory_xact_lock(lock_class,"
+    " pg_catalog.hashtext(lock_key) # chosen::int4);"
+    " END IF;"
+    " RETURN QUERY SELECT chosen, h.seq, h.hash,"
+    " pg_catalog.current_setting('transaction_isolation')"
+    " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT a.seq, a.hash FROM @s._audit AS a"
+    " WHERE a.lane = chosen ORDER BY a.seq DESC, a.at DESC LIMIT 1) AS h ON TRUE;"
+    " END $f$";
 
 // The project role appends and reads; a schema-wide GRANT (GrantProjectSchema) gave it more.
 constexpr std::string_view kSecureTables =
@@ -118,29 +142,12 @@ constexpr std::string_view kPartitionLockTimeout = "SET LOCAL lock_timeout = '5s
 
 // ---- statements ------------------------------------------------------------------------------
 
-// Takes the lowest lane no other transaction holds: the series stops at the first lock
-// obtained (LIMIT 1 without ORDER BY pulls rows one at a time). $1 the lock class, $2 the
-// schema's name.
-constexpr Statement kTryLane{
-    "socle_audit_try_lane",
-    "SELECT g.lane FROM pg_catalog.generate_series(0, 15) AS g(lane)"
-    " WHERE pg_catalog.pg_try_advisory_xact_lock($1::int4,"
-    " pg_catalog.hashtext($2::text) # g.lane::int4) LIMIT 1",
-    2};
-static_assert(kAuditLanes == 16, "kTryLane's series names the lane count");
-// Every lane is taken: queue for one.
-constexpr Statement kWaitLane{
-    "socle_audit_wait_lane",
-    "SELECT pg_catalog.pg_advisory_xact_lock($1::int4, pg_catalog.hashtext($2::text) # $3::int4)",
-    3};
-
-// The lane's last event, read after the lock (a statement of its own, so that in READ
-// COMMITTED its snapshot sees every event committed by the lane's previous holder). One row
-// even for an empty lane. The isolation level comes along to check that assumption.
-constexpr std::string_view kHead =
-    "SELECT h.seq, h.hash, pg_catalog.current_setting('transaction_isolation')"
-    " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT a.seq, a.hash FROM @s._audit AS a"
-    " WHERE a.lane = $1::int8 ORDER BY a.seq DESC, a.at DESC LIMIT 1) AS h ON TRUE";
+// A lane and its head (see _audit_lock_head above). $1 the lock class, $2 the lock key (the
+// schema's name), $3 the lane to wait for when every lane is held.
+constexpr std::string_view kLockHead =
+    "SELECT o_lane, o_seq, o_hash, o_isolation FROM @s._audit_lock_head($1::int4, $2::text,"
+    " $3::int8)";
+static_assert(kAuditLanes == 64, "_audit_lock_head's series names the lane count");
 
 constexpr std::string_view kInsertEvent =
     "INSERT INTO @s._audit (lane, seq, at, org_id, project_id, actor_kind, actor_id, action,"
@@ -323,7 +330,7 @@ PostgresAuditTrail::PostgresAuditTrail(std::string sql_schema, std::string schem
     : sql_schema_(std::move(sql_schema)),
       schema_name_(std::move(schema_name)),
       sql_role_(std::move(sql_role)),
-      head_(Expand(kHead, sql_schema_)),
+      lock_head_(Expand(kLockHead, sql_schema_)),
       append_{AppendStatement(sql_schema_, 0), AppendStatement(sql_schema_, 1),
               AppendStatement(sql_schema_, 2)},
       heads_(Expand(kHeads, sql_schema_)),
@@ -504,40 +511,39 @@ Result<std::int64_t> PostgresAuditTrail::Erase(Connection& conn,
   return done->Affected();
 }
 
+std::int64_t PostgresAuditTrail::NextWaitLane() noexcept {
+  return static_cast<std::int64_t>(next_wait_lane_.fetch_add(1, std::memory_order_relaxed) %
+                                   static_cast<std::uint64_t>(kAuditLanes));
+}
+
 // ---- PostgresAuditAppender -------------------------------------------------------------------
 
 Result<AuditHead> PostgresAuditAppender::LockAuditHead() {
   if (head_) return *head_;
-  // The lowest free lane: writers one after another share lane 0 (one chain to read), and
-  // only concurrent ones spread out.
-  const std::string lock_class = std::to_string(kAuditLockClass);
-  std::int64_t lane = 0;
-  auto taken = conn_.Execute(kTryLane, {lock_class, trail_.schema_name_});
-  if (!taken) return Fail(taken.error());
-  if (taken->Rows() == 1) {
-    auto free = ParseInt8(taken->Text(0, 0));
-    if (!free) return Fail(free.error());
-    lane = *free;
-  } else {
-    auto waited = conn_.Execute(kWaitLane, {lock_class, trail_.schema_name_, std::to_string(lane)});
-    if (!waited) return Fail(waited.error());
-  }
-  auto rows = conn_.ExecuteCached(trail_.head_, {std::to_string(lane)}, kAuditGeneration);
+  // The lowest free lane: writers one after another share lane 0 (one chain to read), and only
+  // concurrent ones spread out. When every lane is held, each waiter queues on another lane, so
+  // that they spread over the lanes as these free up instead of all waiting for lane 0.
+  auto rows = conn_.ExecuteCached(trail_.lock_head_,
+                                  {std::to_string(kAuditLockClass), trail_.schema_name_,
+                                   std::to_string(trail_.NextWaitLane())},
+                                  kAuditGeneration);
   if (!rows) return Fail(rows.error());
-  if (rows->Rows() != 1 || rows->Columns() != 3) {
+  if (rows->Rows() != 1 || rows->Columns() != 4) {
     return Fail(Error::Internal("unexpected answer reading an audit lane's head"));
   }
-  if (rows->Text(0, 2) != "read committed") {
+  if (rows->Text(0, 3) != "read committed") {
     return Fail(Error::Internal("audit heads need READ COMMITTED transactions, not " +
-                                std::string(rows->Text(0, 2))));
+                                std::string(rows->Text(0, 3))));
   }
+  auto lane = ParseInt8(rows->Text(0, 0));
+  if (!lane) return Fail(lane.error());
   AuditHead head;
-  head.lane = lane;
-  if (!rows->IsNull(0, 0)) {
-    auto seq = ParseInt8(rows->Text(0, 0));
+  head.lane = *lane;
+  if (!rows->IsNull(0, 1)) {
+    auto seq = ParseInt8(rows->Text(0, 1));
     if (!seq) return Fail(seq.error());
     head.seq = *seq;
-    head.hash = std::string(rows->Text(0, 1));
+    head.hash = std::string(rows->Text(0, 2));
   }
   head_ = head;
   return head;

@@ -33,12 +33,14 @@
 // makes that detectable. Erasure (DELETE on `_audit_personal`) runs as the login role.
 //
 // Each project has kAuditLanes chains ("lanes") so that concurrent writers do not queue behind
-// one chain head: a transaction takes a lane with a transaction-level advisory lock, the first
-// free one from a rotating start, and holds it until it ends.
+// one chain head: a transaction takes a lane with a transaction-level advisory lock, the lowest
+// free one, and holds it until it ends (through its commit). A lane is held for the commit's
+// fsync, so there are more lanes than a pool has connections: durable commits still group.
 namespace socle::adapters::postgres {
 
-/// How many chains each project's trail has on PostgreSQL.
-inline constexpr std::int64_t kAuditLanes = 16;
+/// How many chains each project's trail may have on PostgreSQL (used only as concurrency
+/// needs: writers one after another share lane 0).
+inline constexpr std::int64_t kAuditLanes = 64;
 
 /// "Soca": the class of the advisory locks that hold an audit lane (two-key form: the class,
 /// and the project's schema name hashed with the lane).
@@ -96,11 +98,14 @@ class PostgresAuditTrail final {
 
   // An event at `at` was appended: partitions are due when it reaches the horizon.
   void Appended(domain::Timestamp at) noexcept;
+  // The lane a writer waits for when every lane is held: rotating.
+  std::int64_t NextWaitLane() noexcept;
 
   const std::string sql_schema_;
+  std::atomic<std::uint64_t> next_wait_lane_{0};
   const std::string schema_name_;
   const std::string sql_role_;
-  const std::string head_;
+  const std::string lock_head_;
   const std::string append_[3];  // with 0, 1 and 2 personal parts
   const std::string heads_;
   const std::string chain_;

@@ -17,7 +17,7 @@ namespace socle::adapters::postgres {
 /// the audit trail's: _audit (range-partitioned by month, _audit_yYYYYmMM created ahead plus
 /// _audit_default) and _audit_personal, on which the project's role holds SELECT and INSERT
 /// only and triggers refuse UPDATE, DELETE and TRUNCATE even to their owner (docs/audit.md).
-/// Writers lock one of 16 audit lanes per project (transaction-level advisory locks), so that
+/// Writers lock one of 64 audit lanes per project (transaction-level advisory locks), so that
 /// concurrent transactions do not queue behind one chain head.
 ///
 /// Each project is reached through a database role of its own, socle_p_<project id> (NOLOGIN,
