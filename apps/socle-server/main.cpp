@@ -37,6 +37,7 @@
 #include "socle/application/access_control.hpp"
 #include "socle/application/account_emails.hpp"
 #include "socle/application/authenticate.hpp"
+#include "socle/application/data_subjects.hpp"
 #include "socle/application/manage_access.hpp"
 #include "socle/application/manage_api_keys.hpp"
 #include "socle/application/manage_collections.hpp"
@@ -343,6 +344,10 @@ int Main(int argc, char** argv) {
   access_api.ServeOrganisationKeys(organisation_keys);
   http::OperationsApi operations(**store, metrics, clock, std::string(kVersion));
   http::AuditApi audit_api(*audit->log, catalogue, identify_principal);
+  // GDPR: a person's data in a project, exported or erased (the chains stay valid).
+  socle::application::ManageDataSubjects subjects(directory, records, audit->trail.get(),
+                                                  &sign_in_log);
+  audit_api.ServeDataSubjects(subjects);
   // On a project's data API: its auth records and superusers, its API keys, the organisation's
   // keys and members with the rights their policies give there.
   socle::application::PlatformCallers platform_callers(directory, members, access);

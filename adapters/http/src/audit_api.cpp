@@ -10,6 +10,7 @@
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/json/audit_json.hpp"
 #include "socle/adapters/json/json_writer.hpp"
+#include "socle/adapters/json/record_json.hpp"
 #include "socle/domain/timestamp.hpp"
 
 namespace socle::adapters::http {
@@ -108,6 +109,39 @@ bool SeesPersonal(const application::AccessDecision& decision) {
   return decision.superuser() || decision.Allows("records.read_pii");
 }
 
+// The project named in the path, checked for every one of `permissions` (not_found without
+// standing, permission_denied without one of them).
+Result<domain::Project> ProjectFor(application::PlatformCatalogue& platform, const Principal& by,
+                                   std::string_view slug,
+                                   std::initializer_list<std::string_view> permissions) {
+  auto found = platform.RequireProject(by, slug, *permissions.begin());
+  if (!found) return domain::Fail(found.error());
+  for (std::string_view permission : permissions) {
+    if (!found->second.Allows(permission)) {
+      return domain::Fail(ErrorCode::kPermissionDenied,
+                          "This needs " + std::string(permission) + " on the project.");
+    }
+  }
+  return std::move(found->first);
+}
+
+// Who acts, for the trail, as the platform knows them.
+application::AuditContext ContextOf(const Principal& by, const Request& request) {
+  using domain::AuditActorKind;
+  application::AuditContext context;
+  context.actor.id = by.id;
+  context.actor.kind = by.kind == Principal::Kind::kSuperuser ? AuditActorKind::kSuperuser
+                       : by.kind == Principal::Kind::kApiKey  ? AuditActorKind::kApiKey
+                                                              : AuditActorKind::kMember;
+  context.origin.request_id = request.request_id;
+  context.origin.client_address = request.client_address;
+  context.origin.user_agent =
+      std::string(request.Header("user-agent").value_or(std::string_view{})).substr(0, 512);
+  context.origin.reason =
+      std::string(request.Header("x-audit-reason").value_or(std::string_view{}));
+  return context;
+}
+
 // {items, nextCursor}: one page of events.
 Response PageResponse(const application::AuditPage& page, bool personal) {
   JsonWriter w;
@@ -138,12 +172,25 @@ Result<void> AuditApi::Register(Router& router) {
       {Method::kGet, "/api/v1/audit/verify", &AuditApi::Verify},
       {Method::kPost, "/api/v1/audit/checkpoint", &AuditApi::Checkpoint},
   };
+  const Entry subject_entries[] = {
+      {Method::kGet, "/api/v1/projects/{project}/subjects/{collection}/{id}",
+       &AuditApi::ExportSubject},
+      {Method::kDelete, "/api/v1/projects/{project}/subjects/{collection}/{id}",
+       &AuditApi::EraseSubject},
+  };
+  auto add = [&](const Entry& entry) {
+    return router.Add(entry.method, entry.pattern,
+                      [this, handler = entry.handler](const Request& request) {
+                        return (this->*handler)(request);
+                      });
+  };
   for (const auto& entry : entries) {
-    auto added = router.Add(entry.method, entry.pattern,
-                            [this, handler = entry.handler](const Request& request) {
-                              return (this->*handler)(request);
-                            });
-    if (!added) return added;
+    if (auto added = add(entry); !added) return added;
+  }
+  if (subjects_ != nullptr) {
+    for (const auto& entry : subject_entries) {
+      if (auto added = add(entry); !added) return added;
+    }
   }
   return {};
 }
@@ -273,6 +320,75 @@ Response AuditApi::Checkpoint(const Request& request) {
   JsonWriter w;
   json::WriteAuditCheckpoint(w, *checkpoint);
   return Response::Json(201, std::move(w).Take());
+}
+
+Response AuditApi::ExportSubject(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
+  auto project =
+      ProjectFor(platform_, *by, request.Param("project"), {"records.read_pii", "audit.read"});
+  if (!project) return ErrorResponse(project.error());
+  auto exported = subjects_->Export(project->slug.str(), request.Param("collection"),
+                                    request.Param("id"));
+  if (!exported) return ErrorResponse(exported.error());
+  JsonWriter w;
+  w.BeginObject().Key("records").BeginArray();
+  for (const auto& item : exported->records) {
+    // What is theirs, as they would see it: never secrets (password hashes, token keys,
+    // hidden fields).
+    json::RecordViewer viewer;
+    viewer.auth_collection_id = item.collection->id;
+    viewer.auth_record_id = request.Param("id");
+    viewer.readable = [](const domain::Field& field) { return !field.hidden; };
+    w.BeginObject();
+    json::WriteRecordMembers(w, *item.collection, item.record, nullptr, viewer);
+    w.EndObject();
+  }
+  w.EndArray().Key("events").BeginArray();
+  for (const auto& event : exported->events) json::WriteAuditEvent(w, event, true);
+  w.EndArray().Key("signIns").BeginArray();
+  for (const auto& attempt : exported->sign_ins) {
+    w.BeginObject();
+    w.Key("at").String(attempt.at.ToIso8601()).Key("identity").String(attempt.identity);
+    w.Key("outcome").String(attempt.outcome).Key("address").String(attempt.address);
+    w.Key("userAgent").String(attempt.user_agent).EndObject();
+  }
+  w.EndArray().Key("truncated").Bool(exported->truncated).EndObject();
+  Response response = Response::Json(200, std::move(w).Take());
+  response.SetHeader("Cache-Control", "no-store");
+  return response;
+}
+
+Response AuditApi::EraseSubject(const Request& request) {
+  auto by = RequirePrincipal(identify_, request);
+  if (!by) return ErrorResponse(by.error());
+  auto project =
+      ProjectFor(platform_, *by, request.Param("project"), {"records.delete", "records.read_pii"});
+  if (!project) return ErrorResponse(project.error());
+  const std::string_view mode_text = request.Query("mode").value_or("delete");
+  application::ErasureMode mode = application::ErasureMode::kDelete;
+  if (mode_text == "pseudonymise") {
+    mode = application::ErasureMode::kPseudonymise;
+  } else if (mode_text != "delete") {
+    return ErrorResponse(
+        Error::Field("mode", "validation_invalid_value", "Must be delete or pseudonymise."));
+  }
+  application::AuditContext context = ContextOf(*by, request);
+  if (context.origin.reason.size() > 1000) {
+    return ErrorResponse(Error::Make(ErrorCode::kInvalidArgument,
+                                     "The audit reason is longer than 1000 bytes."));
+  }
+  auto erased = subjects_->Erase(project->slug.str(), request.Param("collection"),
+                                 request.Param("id"), mode, context);
+  if (!erased) return ErrorResponse(erased.error());
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("recordDeleted").Bool(erased->record_deleted);
+  w.Key("recordPseudonymised").Bool(erased->record_pseudonymised);
+  w.Key("personalParts").Int(erased->personal_parts);
+  w.Key("signIns").Int(erased->sign_ins);
+  w.EndObject();
+  return Response::Json(200, std::move(w).Take());
 }
 
 }  // namespace socle::adapters::http

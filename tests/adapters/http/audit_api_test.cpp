@@ -251,3 +251,41 @@ TEST_CASE("audit API: strangers, anonymous callers and bad parameters", "[http][
   const std::string long_value(201, 'a');
   CHECK(w.Call("GET", "/api/v1/audit?org=acme&actor=" + long_value, w.owner()).status == 400);
 }
+
+TEST_CASE("audit API: a data subject's export and erasure", "[http][audit][gdpr]") {
+  World w;
+  const std::string ann = w.ids()[0];
+  const std::string target = "/api/v1/projects/shop/subjects/people/" + ann;
+  const HttpReply exported = w.Call("GET", target, w.owner());
+  REQUIRE(exported.status == 200);
+  CHECK(exported.Header("cache-control") == "no-store");
+  const JsonValue body = Json(exported);
+  REQUIRE(body.Find("records")->items().size() == 1);
+  CHECK(Str(body.Find("records")->items()[0], {"name"}) == "Anne");
+  CHECK(Str(body.Find("records")->items()[0], {"phone"}) == "+32 Ann");
+  CHECK(body.Find("events")->items().size() == 2);  // created, renamed
+  CHECK_FALSE(body.Find("truncated")->AsBool());
+
+  // Strangers, anonymous callers, bad modes.
+  const std::string stranger = w.server().world().MemberToken("eve@example.com", World::kPassword);
+  CHECK(w.Call("GET", target, stranger).status == 404);
+  CHECK(w.Call("DELETE", target, stranger).status == 404);
+  CHECK(w.Call("GET", target).status == 401);
+  CHECK(w.Call("DELETE", target + "?mode=shred", w.owner()).status == 400);
+  CHECK(w.Call("GET", "/api/v1/projects/shop/subjects/people/..%2Fetc", w.owner()).status == 400);
+
+  const HttpReply erased = w.Call("DELETE", target, w.owner());
+  REQUIRE(erased.status == 200);
+  const JsonValue report = Json(erased);
+  CHECK(report.Find("recordDeleted")->AsBool());
+  CHECK(*report.Find("personalParts")->AsInt64() >= 2);
+  // Their values are gone from the trail, and the chains still verify.
+  const HttpReply after = w.Call("GET", "/api/v1/audit?org=acme&project=shop", w.owner());
+  REQUIRE(after.status == 200);
+  CHECK(after.body.find("+32 Ann") == std::string::npos);
+  CHECK(after.body.find("+32 Bob") != std::string::npos);
+  CHECK(after.body.find("subject.erase") != std::string::npos);
+  const HttpReply verified = w.Call("GET", "/api/v1/audit/verify?org=acme", w.owner());
+  REQUIRE(verified.status == 200);
+  CHECK(Json(verified).Find("ok")->AsBool());
+}

@@ -29,6 +29,8 @@
 #include "socle/application/access_control.hpp"
 #include "socle/application/audit_log.hpp"
 #include "socle/application/audit_trail.hpp"
+#include "socle/application/data_subjects.hpp"
+#include "socle/application/manage_records.hpp"
 #include "socle/application/authenticate.hpp"
 #include "socle/application/manage_access.hpp"
 #include "socle/application/platform_callers.hpp"
@@ -193,6 +195,7 @@ class PlatformWorld {
   application::ProjectDirectory& directory() { return directory_; }
   application::AuditTrail& audit_trail() { return audit_trail_; }
   application::AuditLog& audit_log() { return audit_log_; }
+  application::ManageRecords& audit_records() { return audit_records_; }
   application::AuditSigner& audit_signer() { return *audit_signer_; }
   application::PlatformStore& platform_store() { return platform_; }
   adapters::memory::MemoryProjectStores& project_stores() { return project_stores_; }
@@ -244,7 +247,19 @@ class PlatformWorld {
   application::AuditTrail audit_trail_{clock_, random_, &Sha256Hex};
   application::AuditLog audit_log_{catalogue_store_, stores_, clock_, &Sha256Hex,
                                    audit_signer_.get(), &audit_checkpoints_};
-  adapters::http::AuditApi audit_api_{audit_log_, catalogue_, identify_};
+  application::ManageRecords audit_records_{directory_, clock_, random_, {}, nullptr, {},
+                                            &audit_trail_};
+  application::ManageDataSubjects subjects_{directory_, audit_records_, &audit_trail_, nullptr};
+  adapters::http::AuditApi audit_api_ = ServingSubjects(audit_log_, catalogue_, identify_,
+                                                        subjects_);
+  static adapters::http::AuditApi ServingSubjects(application::AuditLog& log,
+                                                  application::PlatformCatalogue& catalogue,
+                                                  adapters::http::PrincipalIdentifier identify,
+                                                  application::ManageDataSubjects& subjects) {
+    adapters::http::AuditApi api(log, catalogue, std::move(identify));
+    api.ServeDataSubjects(subjects);
+    return api;
+  }
 };
 
 }  // namespace socle::testing

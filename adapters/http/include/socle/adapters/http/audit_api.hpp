@@ -5,6 +5,7 @@
 #include "socle/adapters/http/response.hpp"
 #include "socle/adapters/http/router.hpp"
 #include "socle/application/audit_log.hpp"
+#include "socle/application/data_subjects.hpp"
 #include "socle/application/platform_catalogue.hpp"
 #include "socle/domain/error.hpp"
 
@@ -23,6 +24,14 @@ namespace socle::adapters::http {
 ///   GET  /api/v1/audit/verify           ?org &publicKey → 200 {ok, checkpoint, chains ...};
 ///                                       without org: every organisation (superusers)
 ///   POST /api/v1/audit/checkpoint       → 201 checkpoint (superusers)
+///   with ServeDataSubjects (GDPR: a person's data in a project):
+///   GET    /api/v1/projects/{project}/subjects/{collection}/{id} → 200 {records, events,
+///          signIns, truncated}: their record, the records pointing at it, the audit events
+///          about them with personal parts, their sign-in attempts (records.read_pii and
+///          audit.read on the project)
+///   DELETE /api/v1/projects/{project}/subjects/{collection}/{id} ?mode=delete|pseudonymise
+///          → 200 {recordDeleted, recordPseudonymised, personalParts, signIns} (records.delete
+///          and records.read_pii on the project; X-Audit-Reason recorded)
 ///
 /// audit.read on the organisation (or the project, when one is named) is needed; a caller
 /// without standing is told the organisation does not exist. Personal data (client addresses,
@@ -36,6 +45,9 @@ class AuditApi final {
            PrincipalIdentifier identify)
       : log_(log), platform_(platform), identify_(std::move(identify)) {}
 
+  /// Serves the data subjects' routes too (before Register); `subjects` must outlive the router.
+  void ServeDataSubjects(application::ManageDataSubjects& subjects) { subjects_ = &subjects; }
+
   /// Adds the routes above to `router`; fails only on a route clash.
   domain::Result<void> Register(Router& router);
 
@@ -44,10 +56,13 @@ class AuditApi final {
   Response RecordHistory(const Request& request);
   Response Verify(const Request& request);
   Response Checkpoint(const Request& request);
+  Response ExportSubject(const Request& request);
+  Response EraseSubject(const Request& request);
 
   application::AuditLog& log_;
   application::PlatformCatalogue& platform_;
   PrincipalIdentifier identify_;
+  application::ManageDataSubjects* subjects_ = nullptr;
 };
 
 }  // namespace socle::adapters::http
