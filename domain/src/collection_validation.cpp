@@ -103,8 +103,7 @@ bool IsValidCollectionId(std::string_view id) noexcept {
 }
 
 // PocketBase's own tables that are not collections, the prefixes SQLite and PostgreSQL keep
-// for themselves, and the audit trail's tables (_audit, _audit_personal, the monthly
-// partitions): a collection with such a name could not have its table.
+// for themselves, and the audit trail's tables (_audit and its monthly partitions): a collection with such a name could not have its table.
 // PocketBase's internal tables, and `_superusers`, which every project reaches in the platform
 // store: a project's own collection of that name (or id) would shadow it.
 constexpr std::array<std::string_view, 5> kReservedCollectionNames{

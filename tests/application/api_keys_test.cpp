@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "application/data_world.hpp"
+#include "support/forwarding_project_store.hpp"
 #include "socle/adapters/crypto/ed25519_token_signer.hpp"
 #include "socle/application/manage_api_keys.hpp"
 #include "socle/application/platform_store.hpp"
@@ -84,52 +85,20 @@ bool IsAlphanumeric(char c) {
 
 // A project store whose writes can be refused as an unavailable database refuses them, and
 // which counts the write transactions it was asked for. Everything else is the memory store's.
-class FlakyStore final : public application::ProjectStore {
+class FlakyStore final : public testing::ForwardingProjectStore {
  public:
   FlakyStore(std::shared_ptr<application::ProjectStore> inner, const std::atomic<bool>& fail,
              std::atomic<int>& writes)
-      : inner_(std::move(inner)), fail_(fail), writes_(writes) {}
+      : ForwardingProjectStore(std::move(inner)), fail_(fail), writes_(writes) {}
 
-  Result<SchemaPtr> Schema() override { return inner_->Schema(); }
-  using application::ProjectStore::ApplySchema;
-  Result<SchemaPtr> ApplySchema(const std::vector<application::CollectionChange>& changes,
-                                std::int64_t expected_version, const std::string& actor,
-                                Timestamp at, const application::AuditWrite& audit) override {
-    return inner_->ApplySchema(changes, expected_version, actor, at, audit);
-  }
-  Result<std::vector<application::SchemaHistoryEntry>> History() override {
-    return inner_->History();
-  }
-  Result<application::RecordPage> Query(const Collection& collection,
-                                        const application::RecordQuery& query) override {
-    return inner_->Query(collection, query);
-  }
-  Result<std::optional<Record>> Get(const Collection& collection, std::string_view id,
-                                    const filter::ResolvedFilter* where) override {
-    return inner_->Get(collection, id, where);
-  }
   Result<void> Write(
       const std::function<Result<void>(application::RecordTransaction&)>& work) override {
     ++writes_;
     if (fail_) return Fail(ErrorCode::kUnavailable, "The store is unavailable.");
-    return inner_->Write(work);
-  }
-  Result<std::vector<application::StoredAuditEvent>> AuditEvents(
-      const application::AuditQuery& query) override {
-    return inner_->AuditEvents(query);
-  }
-  Result<std::vector<AuditHead>> AuditHeads() override { return inner_->AuditHeads(); }
-  Result<std::vector<application::StoredAuditEvent>> AuditChain(std::int64_t lane,
-                                                                std::int64_t after_seq,
-                                                                std::int64_t limit) override {
-    return inner_->AuditChain(lane, after_seq, limit);
-  }
-  Result<std::int64_t> ErasePersonal(std::string_view subject) override {
-    return inner_->ErasePersonal(subject);
+    return inner().Write(work);
   }
 
  private:
-  std::shared_ptr<application::ProjectStore> inner_;
   const std::atomic<bool>& fail_;
   std::atomic<int>& writes_;
 };

@@ -18,6 +18,7 @@
 #include "application/audit_world.hpp"
 #include "socle/adapters/postgres/postgres_project_store.hpp"
 #include "socle/adapters/sqlite/sqlite_project_store.hpp"
+#include "support/forwarding_project_store.hpp"
 #include "support/postgres_test_database.hpp"
 #include "support/temp_dir.hpp"
 
@@ -34,54 +35,19 @@ namespace {
 
 // A project's store whose write transactions die with the process once their work is done,
 // before the commit. Everything else goes to the real store.
-class DyingStore final : public application::ProjectStore {
+class DyingStore final : public socle::testing::ForwardingProjectStore {
  public:
-  explicit DyingStore(std::shared_ptr<application::ProjectStore> inner)
-      : inner_(std::move(inner)) {}
-  using application::ProjectStore::ApplySchema;
+  using ForwardingProjectStore::ForwardingProjectStore;
 
-  Result<SchemaPtr> Schema() override { return inner_->Schema(); }
-  Result<SchemaPtr> ApplySchema(const std::vector<application::CollectionChange>& changes,
-                                std::int64_t expected_version, const std::string& actor,
-                                Timestamp at, const application::AuditWrite& audit) override {
-    return inner_->ApplySchema(changes, expected_version, actor, at, audit);
-  }
-  Result<std::vector<application::SchemaHistoryEntry>> History() override {
-    return inner_->History();
-  }
-  Result<application::RecordPage> Query(const Collection& collection,
-                                        const application::RecordQuery& query) override {
-    return inner_->Query(collection, query);
-  }
-  Result<std::optional<Record>> Get(const Collection& collection, std::string_view id,
-                                    const filter::ResolvedFilter* where) override {
-    return inner_->Get(collection, id, where);
-  }
   Result<void> Write(
       const std::function<Result<void>(application::RecordTransaction&)>& work) override {
-    return inner_->Write([&](application::RecordTransaction& tx) -> Result<void> {
+    return inner().Write([&](application::RecordTransaction& tx) -> Result<void> {
       auto done = work(tx);
       // The record and its event are written, not committed.
       if (done) ::kill(::getpid(), SIGKILL);
       return done;
     });
   }
-  Result<std::vector<application::StoredAuditEvent>> AuditEvents(
-      const application::AuditQuery& query) override {
-    return inner_->AuditEvents(query);
-  }
-  Result<std::vector<AuditHead>> AuditHeads() override { return inner_->AuditHeads(); }
-  Result<std::vector<application::StoredAuditEvent>> AuditChain(std::int64_t lane,
-                                                                std::int64_t after_seq,
-                                                                std::int64_t limit) override {
-    return inner_->AuditChain(lane, after_seq, limit);
-  }
-  Result<std::int64_t> ErasePersonal(std::string_view subject) override {
-    return inner_->ErasePersonal(subject);
-  }
-
- private:
-  std::shared_ptr<application::ProjectStore> inner_;
 };
 
 // The stores of `inner`, each project's behind a DyingStore once `armed`.

@@ -22,6 +22,7 @@
 #include "socle/application/platform_store.hpp"
 #include "socle/application/ports/project_store.hpp"
 #include "socle/domain/login_throttle.hpp"
+#include "support/forwarding_project_store.hpp"
 #include "support/test_ports.hpp"
 
 using namespace socle;
@@ -102,52 +103,20 @@ constexpr std::string_view kBadAccess = "The request requires valid authorizatio
 // The memory stores, with a gate on the sessions collection's lookups: once armed for n
 // callers, the first n lookups wait until all n have arrived, so that concurrent refreshes all
 // pass their first read before any of them writes (the race the write transaction must decide).
-class GatedStore final : public application::ProjectStore {
+class GatedStore final : public testing::ForwardingProjectStore {
  public:
   GatedStore(std::shared_ptr<application::ProjectStore> inner, std::atomic<int>& armed,
              std::latch*& gate)
-      : inner_(std::move(inner)), armed_(armed), gate_(gate) {}
-  Result<SchemaPtr> Schema() override { return inner_->Schema(); }
-  using application::ProjectStore::ApplySchema;
-  Result<SchemaPtr> ApplySchema(const std::vector<application::CollectionChange>& changes,
-                                std::int64_t expected_version, const std::string& actor,
-                                Timestamp at, const application::AuditWrite& audit) override {
-    return inner_->ApplySchema(changes, expected_version, actor, at, audit);
-  }
-  Result<std::vector<application::SchemaHistoryEntry>> History() override {
-    return inner_->History();
-  }
+      : ForwardingProjectStore(std::move(inner)), armed_(armed), gate_(gate) {}
   Result<application::RecordPage> Query(const Collection& collection,
                                         const application::RecordQuery& query) override {
     if (collection.id == PlatformStore::kSessionsCollectionId && armed_.fetch_sub(1) > 0) {
       gate_->arrive_and_wait();
     }
-    return inner_->Query(collection, query);
-  }
-  Result<std::optional<Record>> Get(const Collection& collection, std::string_view id,
-                                    const filter::ResolvedFilter* where) override {
-    return inner_->Get(collection, id, where);
-  }
-  Result<void> Write(
-      const std::function<Result<void>(application::RecordTransaction&)>& work) override {
-    return inner_->Write(work);
-  }
-  Result<std::vector<application::StoredAuditEvent>> AuditEvents(
-      const application::AuditQuery& query) override {
-    return inner_->AuditEvents(query);
-  }
-  Result<std::vector<AuditHead>> AuditHeads() override { return inner_->AuditHeads(); }
-  Result<std::vector<application::StoredAuditEvent>> AuditChain(std::int64_t lane,
-                                                                std::int64_t after_seq,
-                                                                std::int64_t limit) override {
-    return inner_->AuditChain(lane, after_seq, limit);
-  }
-  Result<std::int64_t> ErasePersonal(std::string_view subject) override {
-    return inner_->ErasePersonal(subject);
+    return inner().Query(collection, query);
   }
 
  private:
-  std::shared_ptr<application::ProjectStore> inner_;
   std::atomic<int>& armed_;
   std::latch*& gate_;
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "postgres_filter_compiler.hpp"
@@ -28,17 +30,33 @@ namespace {
 // "@s" stands for the project's quoted schema, "@r" for its quoted role (ExpandSqlTemplate).
 
 // One function refuses every change the trail does not allow, whoever asks: the owner (the
-// login role) as much as the project role, which lacks the privileges anyway.
+// login role) as much as the project role, which lacks the privileges anyway. The one change
+// allowed is the erasure: an UPDATE that sets actor_data or target_data to NULL and leaves
+// every other column as it was. The other columns are compared as a whole row (jsonb without
+// the two data columns), so that a column added later is protected without naming it here.
+// The checks are nested IFs: NEW is NULL for DELETE and for the statement-level TRUNCATE
+// trigger, and SQL does not promise to short-circuit AND.
 // `_audit` is partitioned by month on `at`, hence `at` in its primary key (a partitioned table's
 // unique keys must hold the partition key); (lane, seq) is unique in practice because a lane
 // is appended to only under its advisory lock, at head.seq + 1. The indexes serve the head
 // lookup (the primary key, read backwards), the newest-first listing, and the searches by
-// actor and by target (a data subject's events, a record's history).
+// actor and by target (a data subject's events, a record's history, and the erasure of a
+// subject's personal data). The personal parts are columns of the event rather than rows of
+// a table of their own: a part's subject is always the event's actor_id (actor part) or
+// target_id (target part), so the event's indexes find them, and a commit touches no B-tree
+// beyond the event's.
 constexpr std::string_view kCreateTables =
     "CREATE OR REPLACE FUNCTION @s._audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$"
     " BEGIN"
+    " IF TG_OP = 'UPDATE' THEN"
+    " IF (pg_catalog.to_jsonb(NEW) - 'actor_data' - 'target_data')"
+    " = (pg_catalog.to_jsonb(OLD) - 'actor_data' - 'target_data')"
+    " AND (NEW.actor_data IS NULL OR NEW.actor_data IS NOT DISTINCT FROM OLD.actor_data)"
+    " AND (NEW.target_data IS NULL OR NEW.target_data IS NOT DISTINCT FROM OLD.target_data)"
+    " THEN RETURN NEW; END IF;"
+    " END IF;"
     " RAISE EXCEPTION 'the audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME"
-    " USING HINT = 'Audit events are never changed; personal parts are only erased by subject.';"
+    " USING HINT = 'Audit events are never changed; personal data is only erased (set to NULL).';"
     " END $f$;"
     "CREATE TABLE IF NOT EXISTS @s._audit ("
     " lane BIGINT NOT NULL,"
@@ -60,6 +78,8 @@ constexpr std::string_view kCreateTables =
     " target_personal TEXT COLLATE \"C\" NOT NULL,"
     " prev_hash TEXT COLLATE \"C\" NOT NULL,"
     " hash TEXT COLLATE \"C\" NOT NULL,"
+    " actor_data TEXT COLLATE \"C\","
+    " target_data TEXT COLLATE \"C\","
     " PRIMARY KEY (lane, seq, at)"
     ") PARTITION BY RANGE (at);"
     "CREATE INDEX IF NOT EXISTS _audit_newest ON @s._audit (at, lane, seq);"
@@ -72,19 +92,6 @@ constexpr std::string_view kCreateTables =
     "CREATE OR REPLACE TRIGGER _audit_append_only BEFORE UPDATE OR DELETE ON @s._audit"
     " FOR EACH ROW EXECUTE FUNCTION @s._audit_append_only();"
     "CREATE OR REPLACE TRIGGER _audit_no_truncate BEFORE TRUNCATE ON @s._audit"
-    " FOR EACH STATEMENT EXECUTE FUNCTION @s._audit_append_only();"
-    "CREATE TABLE IF NOT EXISTS @s._audit_personal ("
-    " lane BIGINT NOT NULL,"
-    " seq BIGINT NOT NULL,"
-    " part TEXT COLLATE \"C\" NOT NULL CHECK (part IN ('actor', 'target')),"
-    " subject TEXT COLLATE \"C\" NOT NULL,"
-    " data TEXT COLLATE \"C\" NOT NULL,"
-    " PRIMARY KEY (lane, seq, part));"
-    "CREATE INDEX IF NOT EXISTS _audit_personal_subject ON @s._audit_personal (subject);"
-    // DELETE stays possible: it is the erasure, which only the login role may run.
-    "CREATE OR REPLACE TRIGGER _audit_personal_append_only BEFORE UPDATE ON @s._audit_personal"
-    " FOR EACH ROW EXECUTE FUNCTION @s._audit_append_only();"
-    "CREATE OR REPLACE TRIGGER _audit_personal_no_truncate BEFORE TRUNCATE ON @s._audit_personal"
     " FOR EACH STATEMENT EXECUTE FUNCTION @s._audit_append_only();"
     // A lane and its head in one round trip: the lowest lane no other transaction holds (the
     // series stops at the first lock obtained), or, when every lane is held, the `fallback`
@@ -112,9 +119,9 @@ constexpr std::string_view kCreateTables =
     " END $f$";
 
 // The project role appends and reads; a schema-wide GRANT (GrantProjectSchema) gave it more.
+// Without UPDATE it cannot erase either: the store erases as the login role.
 constexpr std::string_view kSecureTables =
-    "REVOKE ALL ON @s._audit, @s._audit_personal FROM @r;"
-    " GRANT SELECT, INSERT ON @s._audit, @s._audit_personal TO @r";
+    "REVOKE ALL ON @s._audit FROM @r; GRANT SELECT, INSERT ON @s._audit TO @r";
 // The partitions, whose privileges count only when one is named directly.
 constexpr Statement kListPartitions{
     "", "SELECT c.relname FROM pg_catalog.pg_partition_tree($1::regclass) AS t"
@@ -149,28 +156,29 @@ constexpr std::string_view kLockHead =
     " $3::int8)";
 static_assert(kAuditLanes == 64, "_audit_lock_head's series names the lane count");
 
+// The event and its personal parts' data ($20 actor's, $21 target's; NULL without one).
 constexpr std::string_view kInsertEvent =
     "INSERT INTO @s._audit (lane, seq, at, org_id, project_id, actor_kind, actor_id, action,"
     " target_kind, target_collection, target_id, outcome, request_id, reason, changes,"
-    " actor_personal, target_personal, prev_hash, hash) VALUES ($1::int8, $2::int8,"
-    " $3::timestamptz, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text,"
-    " $11::text, $12::text, $13::text, $14::text, $15::text, $16::text, $17::text, $18::text,"
-    " $19::text)";
-constexpr int kEventParams = 19;
-// With personal parts, one statement inserts the event and its parts.
-constexpr std::string_view kInsertParts =
-    ") INSERT INTO @s._audit_personal (lane, seq, part, subject, data) VALUES ";
+    " actor_personal, target_personal, prev_hash, hash, actor_data, target_data) VALUES"
+    " ($1::int8, $2::int8, $3::timestamptz, $4::text, $5::text, $6::text, $7::text, $8::text,"
+    " $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, $15::text, $16::text,"
+    " $17::text, $18::text, $19::text, $20::text, $21::text)";
+constexpr int kInsertParams = 21;
 
-// The event columns as read back, `at` in microseconds, from an alias e.
+// The event columns as read back, `at` in microseconds, then the parts' data, from an alias a.
 constexpr std::string_view kEventColumns =
-    "e.lane, e.seq, (extract(epoch FROM e.at) * 1000000)::int8, e.org_id, e.project_id,"
-    " e.actor_kind, e.actor_id, e.action, e.target_kind, e.target_collection, e.target_id,"
-    " e.outcome, e.request_id, e.reason, e.changes, e.actor_personal, e.target_personal,"
-    " e.prev_hash, e.hash";
-constexpr int kColumnCount = 19;
-constexpr std::string_view kPartColumns = ", p.part, p.subject, p.data FROM (SELECT * FROM";
-constexpr std::string_view kJoinParts =
-    " LEFT JOIN @s._audit_personal AS p ON p.lane = e.lane AND p.seq = e.seq ORDER BY ";
+    "a.lane, a.seq, (extract(epoch FROM a.at) * 1000000)::int8, a.org_id, a.project_id,"
+    " a.actor_kind, a.actor_id, a.action, a.target_kind, a.target_collection, a.target_id,"
+    " a.outcome, a.request_id, a.reason, a.changes, a.actor_personal, a.target_personal,"
+    " a.prev_hash, a.hash, a.actor_data, a.target_data";
+constexpr int kColumnCount = 19;  // the event's, before the two data columns
+constexpr int kActorData = kColumnCount;
+constexpr int kTargetData = kColumnCount + 1;
+
+constexpr std::string_view kChain =
+    " FROM @s._audit AS a WHERE a.lane = $1::int8 AND a.seq > $2::int8"
+    " ORDER BY a.seq, a.at LIMIT $3::int8";
 
 // A loose index scan: each lane found by one probe of the primary key, then its last event.
 constexpr std::string_view kHeads =
@@ -183,7 +191,13 @@ constexpr std::string_view kHeads =
     " FROM @s._audit AS a WHERE a.lane = l.lane ORDER BY a.seq DESC, a.at DESC LIMIT 1) AS h"
     " ORDER BY l.lane";
 
-constexpr std::string_view kErase = "DELETE FROM @s._audit_personal WHERE subject = $1::text";
+// The erasure, one statement per kind of part, each served by the event's index on its
+// subject column; a part already erased is not counted again.
+constexpr std::string_view kEraseActor =
+    "UPDATE @s._audit SET actor_data = NULL WHERE actor_id = $1::text AND actor_data IS NOT NULL";
+constexpr std::string_view kEraseTarget =
+    "UPDATE @s._audit SET target_data = NULL"
+    " WHERE target_id = $1::text AND target_data IS NOT NULL";
 
 // The result types never change: one generation for every statement of the trail.
 constexpr std::uint64_t kAuditGeneration = 0;
@@ -202,27 +216,8 @@ std::string Expand(std::string_view tmpl, const std::string& schema,
   return ExpandSqlTemplate(tmpl, schema, role);
 }
 
-std::string AppendStatement(const std::string& schema, int parts) {
-  std::string sql = parts > 0 ? "WITH e AS (" : "";
-  sql += Expand(kInsertEvent, schema);
-  if (parts == 0) return sql;
-  sql += Expand(kInsertParts, schema);
-  int next = kEventParams + 1;
-  for (int i = 0; i < parts; ++i) {
-    if (i > 0) sql += ", ";
-    sql += "($1::int8, $2::int8";
-    for (int c = 0; c < 3; ++c) sql += ", $" + std::to_string(next++) + "::text";
-    sql += ")";
-  }
-  return sql;
-}
-
 std::string ChainStatement(const std::string& schema) {
-  return "SELECT " + std::string(kEventColumns) + std::string(kPartColumns) +
-         Expand(" @s._audit AS a WHERE a.lane = $1::int8 AND a.seq > $2::int8"
-                " ORDER BY a.seq, a.at LIMIT $3::int8) AS e",
-                schema) +
-         Expand(kJoinParts, schema) + "e.seq, e.at, p.part";
+  return "SELECT " + std::string(kEventColumns) + Expand(kChain, schema);
 }
 
 bool IsDigits(std::string_view text, std::string_view shape) {
@@ -284,39 +279,27 @@ Result<AuditEvent> ReadEvent(const PgResult& rows, int row) {
   return event;
 }
 
-// Events with their personal parts, from rows of kEventColumns followed by part, subject and
-// data (NULL without a part), each event's rows together.
+// Events with their personal parts, from rows of kEventColumns: the actor part first, then
+// the target part, each only while its data is there (not erased). A part's subject is its
+// event's actor_id or target_id, which AppendAudit made sure of.
 Result<std::vector<StoredAuditEvent>> ReadEvents(const PgResult& rows) {
-  if (rows.Columns() != kColumnCount + 3) {
+  if (rows.Columns() != kColumnCount + 2) {
     return Fail(Error::Internal("unexpected columns reading the audit trail"));
   }
   std::vector<StoredAuditEvent> events;
+  events.reserve(static_cast<std::size_t>(rows.Rows()));
   for (int row = 0; row < rows.Rows(); ++row) {
-    // A new event unless (lane, seq, at) repeat the previous row's.
-    const bool same = row > 0 && rows.Text(row, 0) == rows.Text(row - 1, 0) &&
-                      rows.Text(row, 1) == rows.Text(row - 1, 1) &&
-                      rows.Text(row, 2) == rows.Text(row - 1, 2);
-    if (!same) {
-      auto event = ReadEvent(rows, row);
-      if (!event) return Fail(event.error());
-      events.push_back(StoredAuditEvent{std::move(*event), {}});
-    }
-    if (rows.IsNull(row, kColumnCount)) continue;
-    StoredAuditEvent& stored = events.back();
-    AuditPersonal part;
-    part.lane = stored.event.lane;
-    part.seq = stored.event.seq;
-    const std::string_view name = rows.Text(row, kColumnCount);
-    if (name == domain::ToString(AuditPart::kActor)) {
-      part.part = AuditPart::kActor;
-    } else if (name == domain::ToString(AuditPart::kTarget)) {
-      part.part = AuditPart::kTarget;
-    } else {
-      return Fail(Error::Internal("stored audit part is unknown: " + std::string(name)));
-    }
-    part.subject = std::string(rows.Text(row, kColumnCount + 1));
-    part.data = std::string(rows.Text(row, kColumnCount + 2));
-    stored.personal.push_back(std::move(part));
+    auto event = ReadEvent(rows, row);
+    if (!event) return Fail(event.error());
+    StoredAuditEvent stored{std::move(*event), {}};
+    auto part = [&](AuditPart kind, int column, const std::string& subject) {
+      if (rows.IsNull(row, column)) return;
+      stored.personal.push_back(AuditPersonal{stored.event.lane, stored.event.seq, kind, subject,
+                                              std::string(rows.Text(row, column))});
+    };
+    part(AuditPart::kActor, kActorData, stored.event.actor_id);
+    part(AuditPart::kTarget, kTargetData, stored.event.target_id);
+    events.push_back(std::move(stored));
   }
   return events;
 }
@@ -331,11 +314,11 @@ PostgresAuditTrail::PostgresAuditTrail(std::string sql_schema, std::string schem
       schema_name_(std::move(schema_name)),
       sql_role_(std::move(sql_role)),
       lock_head_(Expand(kLockHead, sql_schema_)),
-      append_{AppendStatement(sql_schema_, 0), AppendStatement(sql_schema_, 1),
-              AppendStatement(sql_schema_, 2)},
+      append_(Expand(kInsertEvent, sql_schema_)),
       heads_(Expand(kHeads, sql_schema_)),
       chain_(ChainStatement(sql_schema_)),
-      erase_(Expand(kErase, sql_schema_)),
+      erase_actor_(Expand(kEraseActor, sql_schema_)),
+      erase_target_(Expand(kEraseTarget, sql_schema_)),
       months_(Expand(kMonths, sql_schema_)),
       horizon_us_(std::numeric_limits<std::int64_t>::min()),
       quiet_until_ns_(std::numeric_limits<std::int64_t>::min()) {}
@@ -464,12 +447,10 @@ Result<std::vector<StoredAuditEvent>> PostgresAuditTrail::Events(Connection& con
               params.Add(std::to_string(query.before->seq), "int8") + ")");
   }
   const std::int64_t limit = std::clamp<std::int64_t>(query.limit, 1, kMaxEventsPage);
-  std::string sql = "SELECT " + std::string(kEventColumns) + std::string(kPartColumns) + " " +
-                    sql_schema_ + "._audit AS a" + where +
+  std::string sql = "SELECT " + std::string(kEventColumns) + " FROM " + sql_schema_ +
+                    "._audit AS a" + where +
                     " ORDER BY a.at DESC, a.lane DESC, a.seq DESC LIMIT " +
-                    params.Add(std::to_string(limit), "int8") + ") AS e" +
-                    Expand(kJoinParts, sql_schema_) +
-                    "e.at DESC, e.lane DESC, e.seq DESC, p.part";
+                    params.Add(std::to_string(limit), "int8");
   Params values = params.Bind(sql);
   auto rows = conn.ExecuteCached(sql, values, kAuditGeneration);
   if (!rows) return Fail(rows.error());
@@ -506,9 +487,15 @@ Result<std::vector<StoredAuditEvent>> PostgresAuditTrail::Chain(Connection& conn
 Result<std::int64_t> PostgresAuditTrail::Erase(Connection& conn,
                                                std::string_view subject) const {
   if (!CanBindText(subject)) return 0;  // no stored subject holds NUL
-  auto done = conn.ExecuteCached(erase_, {std::string(subject)}, kAuditGeneration);
-  if (!done) return Fail(done.error());
-  return done->Affected();
+  // Both kinds of part or neither: a subject is erased whole, and the count is exact.
+  return InTransaction(conn, [&]() -> Result<std::int64_t> {
+    const Params params{std::string(subject)};
+    auto actors = conn.ExecuteCached(erase_actor_, params, kAuditGeneration);
+    if (!actors) return Fail(actors.error());
+    auto targets = conn.ExecuteCached(erase_target_, params, kAuditGeneration);
+    if (!targets) return Fail(targets.error());
+    return actors->Affected() + targets->Affected();
+  });
 }
 
 std::int64_t PostgresAuditTrail::NextWaitLane() noexcept {
@@ -563,21 +550,31 @@ Result<void> PostgresAuditAppender::AppendAudit(const AuditEvent& event,
                                 std::to_string(head_->seq) + " in lane " +
                                 std::to_string(head_->lane)));
   }
-  if (personal.size() > 2) return Fail(Error::Internal("more than two audit personal parts"));
-  for (std::size_t i = 0; i < personal.size(); ++i) {
-    const AuditPersonal& part = personal[i];
+  // A part is stored as its event's actor_data or target_data, its subject implied by the
+  // event's actor_id or target_id: a part that fits nowhere would be lost or misattributed
+  // (and erased with the wrong subject), so it is refused.
+  std::optional<std::string> actor_data;
+  std::optional<std::string> target_data;
+  for (const AuditPersonal& part : personal) {
     if (part.lane != event.lane || part.seq != event.seq) {
       return Fail(Error::Internal("audit personal part of another event"));
     }
-    if (i > 0 && part.part == personal[0].part) {
-      return Fail(Error::Internal("audit personal part given twice"));
+    const bool actor = part.part == AuditPart::kActor;
+    const std::string& subject = actor ? event.actor_id : event.target_id;
+    if (part.subject != subject) {
+      return Fail(Error::Internal("audit " + std::string(domain::ToString(part.part)) +
+                                  " part's subject is not the event's " +
+                                  std::string(domain::ToString(part.part)) + " id"));
     }
-    if (!CanBindText(part.subject) || !CanBindText(part.data)) return Fail(HasNul());
+    std::optional<std::string>& data = actor ? actor_data : target_data;
+    if (data) return Fail(Error::Internal("audit personal part given twice"));
+    if (!CanBindText(part.data)) return Fail(HasNul());
+    data = part.data;
   }
   if (!CanBindEvent(event)) return Fail(HasNul());
 
   Params params;
-  params.reserve(static_cast<std::size_t>(kEventParams) + 3 * personal.size());
+  params.reserve(static_cast<std::size_t>(kInsertParams));
   params.push_back(std::to_string(event.lane));
   params.push_back(std::to_string(event.seq));
   params.push_back(event.at.ToIso8601());
@@ -597,12 +594,9 @@ Result<void> PostgresAuditAppender::AppendAudit(const AuditEvent& event,
   params.push_back(event.target_personal);
   params.push_back(event.prev_hash);
   params.push_back(event.hash);
-  for (const AuditPersonal& part : personal) {
-    params.push_back(std::string(domain::ToString(part.part)));
-    params.push_back(part.subject);
-    params.push_back(part.data);
-  }
-  auto done = conn_.ExecuteCached(trail_.append_[personal.size()], params, kAuditGeneration);
+  params.push_back(std::move(actor_data));
+  params.push_back(std::move(target_data));
+  auto done = conn_.ExecuteCached(trail_.append_, params, kAuditGeneration);
   if (!done) return Fail(done.error());
   head_ = AuditHead{event.lane, event.seq, event.hash};
   trail_.Appended(event.at);

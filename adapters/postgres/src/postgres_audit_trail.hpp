@@ -17,20 +17,21 @@
 // A project's audit trail on PostgreSQL, in the project's own schema beside its records:
 //
 // - `_audit`, one row per event (every AuditEvent member a column of its own, `changes` the
-//   JSON text verbatim), RANGE-partitioned by month on `at`: `_audit_yYYYYmMM` for each month,
+//   JSON text verbatim, and the data of its personal parts in `actor_data` and `target_data`,
+//   NULL when it has none or it was erased: a part's subject is always the event's actor_id or
+//   target_id), RANGE-partitioned by month on `at`: `_audit_yYYYYmMM` for each month,
 //   created ahead (the current month and the next two, when the store opens and again when
 //   events reach the last month created), and `_audit_default` for anything outside them.
 //   Retention works partition by partition: export a month, then DETACH PARTITION and drop it,
 //   without touching a row of the others (a signed checkpoint at the new start keeps the rest
 //   verifiable). A month whose events already sit in the default partition keeps them there.
-// - `_audit_personal`, the personal parts (lane, seq, part, subject, data), erasable by
-//   subject.
 //
 // Append-only at the storage level: the project role, which writes records and their events,
-// holds SELECT and INSERT only on both tables; and triggers refuse UPDATE and DELETE on
-// `_audit` and UPDATE on `_audit_personal` to everyone, the owner (the login role) included.
-// Only someone able to disable triggers (a superuser) can rewrite history, and the hash chain
-// makes that detectable. Erasure (DELETE on `_audit_personal`) runs as the login role.
+// holds SELECT and INSERT only; and triggers refuse DELETE and TRUNCATE, and any UPDATE but
+// one that sets actor_data or target_data to NULL and changes nothing else, to everyone, the
+// owner (the login role) included. Only someone able to disable triggers (a superuser) can
+// rewrite history, and the hash chain makes that detectable. Erasure (that UPDATE) runs as
+// the login role.
 //
 // Each project has kAuditLanes chains ("lanes") so that concurrent writers do not queue behind
 // one chain head: a transaction takes a lane with a transaction-level advisory lock, the lowest
@@ -59,7 +60,7 @@ class PostgresAuditTrail final {
   /// unless they exist. Preconditions: inside a transaction, as the login role (the owner),
   /// holding the project's storage lock.
   domain::Result<void> Create(Connection& conn) const;
-  /// Leaves the project role SELECT and INSERT on both tables and nothing on the partitions
+  /// Leaves the project role SELECT and INSERT on `_audit` and nothing on the partitions
   /// (reached through their parent only), whatever a schema-wide GRANT gave it. Same
   /// preconditions as Create, after every grant on the schema's tables.
   domain::Result<void> Secure(Connection& conn) const;
@@ -90,7 +91,9 @@ class PostgresAuditTrail final {
                                                                    std::int64_t lane,
                                                                    std::int64_t after_seq,
                                                                    std::int64_t limit) const;
-  /// Deletes the personal parts of `subject`; how many. Precondition: as the login role.
+  /// Erases (sets to NULL) the data of the personal parts of `subject`, the actor parts of
+  /// the events it acted in and the target parts of those it was the target of, in one
+  /// transaction; how many parts. Preconditions: as the login role, outside a transaction.
   domain::Result<std::int64_t> Erase(Connection& conn, std::string_view subject) const;
 
  private:
@@ -106,10 +109,11 @@ class PostgresAuditTrail final {
   const std::string schema_name_;
   const std::string sql_role_;
   const std::string lock_head_;
-  const std::string append_[3];  // with 0, 1 and 2 personal parts
+  const std::string append_;
   const std::string heads_;
   const std::string chain_;
-  const std::string erase_;
+  const std::string erase_actor_;
+  const std::string erase_target_;
   const std::string months_;
 
   // Start of the last month with a partition (microseconds); events from it make the next
@@ -123,7 +127,9 @@ class PostgresAuditTrail final {
 
 /// The AuditAppender of one transaction on `conn`: LockAuditHead takes a lane for the rest
 /// of the transaction and returns its head; AppendAudit checks that each event follows that
-/// head and inserts it with its personal parts. Used by one thread, within one transaction;
+/// head and inserts it with its personal parts, refusing (kInternal) parts that its row cannot
+/// hold: of another event, given twice, or whose subject is not the event's actor_id (actor
+/// part) or target_id (target part). Used by one thread, within one transaction;
 /// relies on READ COMMITTED (the head is read after the lock, with a snapshot that sees every
 /// event committed under it), which it checks.
 class PostgresAuditAppender final : public application::AuditAppender {

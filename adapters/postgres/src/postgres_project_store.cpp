@@ -967,7 +967,7 @@ class PostgresProjectStore final : public ProjectStore {
 
 Result<void> PostgresProjectStore::EnsureStorage(Connection& conn) {
   auto exists = conn.Execute(kStorageExists, {schema_name_, sql_schema_ + "._schema_version",
-                                              role_name_, sql_schema_ + "._audit_personal",
+                                              role_name_, sql_schema_ + "._audit_default",
                                               sql_schema_});
   if (!exists) return Fail(exists.error());
   const bool has_schema = exists->Text(0, 0) == "t";

@@ -79,10 +79,13 @@ constexpr char kBootstrap[] =
     " version INTEGER NOT NULL) STRICT;"
     "INSERT OR IGNORE INTO \"_schema_version\" (id, version) VALUES (1, 0);"
     // The audit trail (see docs/audit.md): one row per event, every member a column, `at` in
-    // microseconds since the epoch, keyed by its place in its chain. The personal parts sit
-    // beside it so that erasing one leaves the chain, which holds only their hashes, intact.
-    // Created here rather than by a migration so that a database from an older build gains
-    // them when it is next opened.
+    // microseconds since the epoch, keyed by its place in its chain. The personal parts are
+    // the nullable actor_data and target_data: erasing one sets it to NULL and leaves the
+    // chain, which holds only their hashes, intact. Their subjects are the event's actor_id
+    // and target_id, so a subject's parts are found through the actor and target indexes: a
+    // table of their own would cost each write two more B-trees (the table and its subject
+    // index), a page each per commit. Created here rather than by a migration so that a
+    // database from an older build gains them when it is next opened.
     "CREATE TABLE IF NOT EXISTS \"_audit\" ("
     " lane INTEGER NOT NULL,"
     " seq INTEGER NOT NULL,"
@@ -103,40 +106,41 @@ constexpr char kBootstrap[] =
     " target_personal TEXT NOT NULL,"
     " prev_hash TEXT NOT NULL,"
     " hash TEXT NOT NULL,"
+    " actor_data TEXT NULL,"
+    " target_data TEXT NULL,"
     " PRIMARY KEY (lane, seq)) STRICT, WITHOUT ROWID;"
     // Searches run newest first, optionally for one actor or target (a data subject's events).
     "CREATE INDEX IF NOT EXISTS \"_audit_at\" ON \"_audit\" (at, lane, seq);"
     "CREATE INDEX IF NOT EXISTS \"_audit_actor\" ON \"_audit\" (actor_id, at);"
     "CREATE INDEX IF NOT EXISTS \"_audit_target\" ON \"_audit\" (target_id, at);"
-    "CREATE TABLE IF NOT EXISTS \"_audit_personal\" ("
-    " lane INTEGER NOT NULL,"
-    " seq INTEGER NOT NULL,"
-    " part TEXT NOT NULL CHECK (part IN ('actor', 'target')),"
-    " subject TEXT NOT NULL,"
-    " data TEXT NOT NULL,"
-    " PRIMARY KEY (lane, seq, part),"
-    " FOREIGN KEY (lane, seq) REFERENCES \"_audit\" (lane, seq)) STRICT, WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS \"_audit_personal_subject\" ON \"_audit_personal\" (subject);"
     // Append-only in the database itself, whatever the code above it does: events are never
-    // changed or removed, personal parts only removed (erasure). An insert must extend its
-    // chain by one: that also stops INSERT OR REPLACE, whose deletion of the row it replaces
-    // fires no delete trigger (recursive_triggers is off by default). Someone with the file
-    // can still drop these; the hash chain is what detects that.
+    // removed, and an update may only erase personal parts (set actor_data or target_data to
+    // NULL). The update check compares values rather than naming columns (UPDATE OF), so that
+    // assigning a column its own value stays harmless and a changed value is refused however
+    // the statement is written; a column added to _audit must be added to it. An insert must
+    // extend its chain by one: that also stops INSERT OR REPLACE, whose deletion of the row it
+    // replaces fires no delete trigger (recursive_triggers is off by default). Someone with
+    // the file can still drop these; the hash chain is what detects that.
     "CREATE TRIGGER IF NOT EXISTS \"_audit_no_update\" BEFORE UPDATE ON \"_audit\""
-    " BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
+    " WHEN NEW.lane IS NOT OLD.lane OR NEW.seq IS NOT OLD.seq OR NEW.at IS NOT OLD.at"
+    " OR NEW.org_id IS NOT OLD.org_id OR NEW.project_id IS NOT OLD.project_id"
+    " OR NEW.actor_kind IS NOT OLD.actor_kind OR NEW.actor_id IS NOT OLD.actor_id"
+    " OR NEW.action IS NOT OLD.action OR NEW.target_kind IS NOT OLD.target_kind"
+    " OR NEW.target_collection IS NOT OLD.target_collection"
+    " OR NEW.target_id IS NOT OLD.target_id OR NEW.outcome IS NOT OLD.outcome"
+    " OR NEW.request_id IS NOT OLD.request_id OR NEW.reason IS NOT OLD.reason"
+    " OR NEW.changes IS NOT OLD.changes OR NEW.actor_personal IS NOT OLD.actor_personal"
+    " OR NEW.target_personal IS NOT OLD.target_personal OR NEW.prev_hash IS NOT OLD.prev_hash"
+    " OR NEW.hash IS NOT OLD.hash"
+    " OR (NEW.actor_data IS NOT NULL AND NEW.actor_data IS NOT OLD.actor_data)"
+    " OR (NEW.target_data IS NOT NULL AND NEW.target_data IS NOT OLD.target_data)"
+    " BEGIN SELECT RAISE(ABORT, 'audit events are append-only; personal data can only be"
+    " erased'); END;"
     "CREATE TRIGGER IF NOT EXISTS \"_audit_no_delete\" BEFORE DELETE ON \"_audit\""
     " BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS \"_audit_in_order\" BEFORE INSERT ON \"_audit\""
     " WHEN NEW.seq IS NOT coalesce((SELECT max(seq) FROM \"_audit\" WHERE lane = NEW.lane), 0) + 1"
-    " BEGIN SELECT RAISE(ABORT, 'audit events are appended at the end of their chain'); END;"
-    "CREATE TRIGGER IF NOT EXISTS \"_audit_personal_no_update\""
-    " BEFORE UPDATE ON \"_audit_personal\""
-    " BEGIN SELECT RAISE(ABORT, 'audit personal data can be erased, never changed'); END;"
-    "CREATE TRIGGER IF NOT EXISTS \"_audit_personal_no_replace\""
-    " BEFORE INSERT ON \"_audit_personal\""
-    " WHEN EXISTS (SELECT 1 FROM \"_audit_personal\""
-    " WHERE lane = NEW.lane AND seq = NEW.seq AND part = NEW.part)"
-    " BEGIN SELECT RAISE(ABORT, 'audit personal data can be erased, never changed'); END;";
+    " BEGIN SELECT RAISE(ABORT, 'audit events are appended at the end of their chain'); END;";
 
 constexpr std::string_view kBegin = "BEGIN";
 constexpr std::string_view kBeginImmediate = "BEGIN IMMEDIATE";
@@ -175,24 +179,23 @@ constexpr std::string_view kAuditNextLane =
 constexpr std::string_view kInsertAudit =
     "INSERT INTO \"_audit\" (lane, seq, at, org_id, project_id, actor_kind, actor_id, action,"
     " target_kind, target_collection, target_id, outcome, request_id, reason, changes,"
-    " actor_personal, target_personal, prev_hash, hash)"
+    " actor_personal, target_personal, prev_hash, hash, actor_data, target_data)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-    " ?19)";
-constexpr std::string_view kInsertAuditPersonal =
-    "INSERT INTO \"_audit_personal\" (lane, seq, part, subject, data) VALUES (?1, ?2, ?3, ?4, ?5)";
-constexpr std::string_view kErasePersonal = "DELETE FROM \"_audit_personal\" WHERE subject = ?1";
-// An event with its personal parts, each joined by its primary key; the columns ReadAuditRow
-// reads. Searches append their conditions (each with bound values) and an order.
+    " ?19, ?20, ?21)";
+// Erasure of a subject's parts, one statement per kind, each along its (subject, at) index.
+// The `IS NOT NULL` keeps parts already erased out of the count.
+constexpr std::string_view kEraseActorData =
+    "UPDATE \"_audit\" SET actor_data = NULL WHERE actor_id = ?1 AND actor_data IS NOT NULL";
+constexpr std::string_view kEraseTargetData =
+    "UPDATE \"_audit\" SET target_data = NULL WHERE target_id = ?1 AND target_data IS NOT NULL";
+// An event with its personal parts; the columns ReadAuditRow reads. Searches append their
+// conditions (each with bound values) and an order.
 constexpr std::string_view kSelectAudit =
     "SELECT a.lane, a.seq, a.at, a.org_id, a.project_id, a.actor_kind, a.actor_id, a.action,"
     " a.target_kind, a.target_collection, a.target_id, a.outcome, a.request_id, a.reason,"
     " a.changes, a.actor_personal, a.target_personal, a.prev_hash, a.hash,"
-    " pa.subject, pa.data, pt.subject, pt.data"
-    " FROM \"_audit\" AS a"
-    " LEFT JOIN \"_audit_personal\" AS pa"
-    " ON pa.lane = a.lane AND pa.seq = a.seq AND pa.part = 'actor'"
-    " LEFT JOIN \"_audit_personal\" AS pt"
-    " ON pt.lane = a.lane AND pt.seq = a.seq AND pt.part = 'target'";
+    " a.actor_data, a.target_data"
+    " FROM \"_audit\" AS a";
 constexpr std::string_view kAuditChain =
     " WHERE a.lane = ?1 AND a.seq > ?2 ORDER BY a.seq LIMIT ?3";
 // The conditions of an AuditQuery, appended only when the criterion is set; `?` is numbered
@@ -667,11 +670,14 @@ Result<StoredAuditEvent> ReadAuditRow(const Statement& row) {
   event.target_personal = text(16);
   event.prev_hash = text(17);
   event.hash = text(18);
-  for (const auto& [part, column] : {std::pair{domain::AuditPart::kActor, 19},
-                                     std::pair{domain::AuditPart::kTarget, 21}}) {
-    if (row.IsNull(column)) continue;
-    stored.personal.push_back(
-        domain::AuditPersonal{event.lane, event.seq, part, text(column), text(column + 1)});
+  // A part's subject is not stored: Append accepted only the event's actor or target.
+  if (!row.IsNull(19)) {
+    stored.personal.push_back(domain::AuditPersonal{
+        event.lane, event.seq, domain::AuditPart::kActor, event.actor_id, text(19)});
+  }
+  if (!row.IsNull(20)) {
+    stored.personal.push_back(domain::AuditPersonal{
+        event.lane, event.seq, domain::AuditPart::kTarget, event.target_id, text(20)});
   }
   return stored;
 }
@@ -731,37 +737,45 @@ class AuditWriter final {
       return Fail(Error::Internal("audit append of seq " + std::to_string(event.seq) +
                                   " after seq " + std::to_string(head_->seq)));
     }
-    // Checked before anything is written, so that a refused part leaves no event behind.
-    for (std::size_t i = 0; i < personal.size(); ++i) {
-      if (personal[i].lane != event.lane || personal[i].seq != event.seq) {
+    // The parts are columns of the event, so each must belong to it: its lane and seq, at most
+    // one of each kind, and the subject the row implies (ErasePersonal finds a subject's parts
+    // by the event's actor_id and target_id, and reads give those back as the subjects). A
+    // part stored under another subject could never be erased by its own. All checked before
+    // anything is written, so that a refusal leaves no event behind.
+    const domain::AuditPersonal* actor = nullptr;
+    const domain::AuditPersonal* target = nullptr;
+    for (const auto& part : personal) {
+      if (part.lane != event.lane || part.seq != event.seq) {
         return Fail(Error::Internal("audit personal part of another event"));
       }
-      for (std::size_t j = 0; j < i; ++j) {
-        if (personal[j].part == personal[i].part) {
-          return Fail(Error::Internal("audit personal part given twice"));
-        }
+      const bool is_actor = part.part == domain::AuditPart::kActor;
+      const domain::AuditPersonal*& slot = is_actor ? actor : target;
+      if (slot != nullptr) return Fail(Error::Internal("audit personal part given twice"));
+      if (part.subject != (is_actor ? event.actor_id : event.target_id)) {
+        const std::string kind(domain::ToString(part.part));
+        return Fail(Error::Internal("audit " + kind + " part whose subject is not the event's " +
+                                    kind));
+      }
+      slot = &part;
+    }
+    auto stmt = conn_.Prepare(kInsertAudit);
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(event.lane).Bind(event.seq).Bind(event.at.unix_micros());
+    stmt->Bind(event.org_id).Bind(event.project_id).Bind(domain::ToString(event.actor_kind));
+    stmt->Bind(event.actor_id).Bind(event.action).Bind(event.target_kind);
+    stmt->Bind(event.target_collection).Bind(event.target_id);
+    stmt->Bind(domain::ToString(event.outcome)).Bind(event.request_id).Bind(event.reason);
+    stmt->Bind(event.changes).Bind(event.actor_personal).Bind(event.target_personal);
+    stmt->Bind(event.prev_hash).Bind(event.hash);
+    for (const domain::AuditPersonal* part : {actor, target}) {
+      if (part != nullptr) {
+        stmt->Bind(part->data);
+      } else {
+        stmt->BindNull();
       }
     }
-    {
-      auto stmt = conn_.Prepare(kInsertAudit);
-      if (!stmt) return Fail(stmt.error());
-      stmt->Bind(event.lane).Bind(event.seq).Bind(event.at.unix_micros());
-      stmt->Bind(event.org_id).Bind(event.project_id).Bind(domain::ToString(event.actor_kind));
-      stmt->Bind(event.actor_id).Bind(event.action).Bind(event.target_kind);
-      stmt->Bind(event.target_collection).Bind(event.target_id);
-      stmt->Bind(domain::ToString(event.outcome)).Bind(event.request_id).Bind(event.reason);
-      stmt->Bind(event.changes).Bind(event.actor_personal).Bind(event.target_personal);
-      stmt->Bind(event.prev_hash).Bind(event.hash);
-      if (auto done = stmt->Run(); !done) return done;
-    }
+    if (auto done = stmt->Run(); !done) return done;
     head_ = domain::AuditHead{event.lane, event.seq, event.hash};
-    for (const auto& part : personal) {
-      auto stmt = conn_.Prepare(kInsertAuditPersonal);
-      if (!stmt) return Fail(stmt.error());
-      stmt->Bind(part.lane).Bind(part.seq).Bind(domain::ToString(part.part));
-      stmt->Bind(part.subject).Bind(part.data);
-      if (auto done = stmt->Run(); !done) return done;
-    }
     return {};
   }
 
@@ -1281,10 +1295,17 @@ Result<std::int64_t> SqliteProjectStore::ErasePersonal(std::string_view subject)
   Call call(*this);
   if (!call) return Fail(Closed());
   return WithWriter([&](Connection& conn, const Snapshot&) -> Result<std::int64_t> {
-    auto stmt = conn.Prepare(kErasePersonal);
-    if (!stmt) return Fail(stmt.error());
-    if (auto done = stmt->Bind(subject).Run(); !done) return Fail(done.error());
-    return conn.Changes();
+    // One transaction, so that a subject's parts are erased all together or not at all.
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<std::int64_t> {
+      std::int64_t erased = 0;
+      for (const std::string_view sql : {kEraseActorData, kEraseTargetData}) {
+        auto stmt = conn.Prepare(sql);
+        if (!stmt) return Fail(stmt.error());
+        if (auto done = stmt->Bind(subject).Run(); !done) return Fail(done.error());
+        erased += conn.Changes();
+      }
+      return erased;
+    });
   });
 }
 

@@ -801,8 +801,6 @@ TEST_CASE("audit verify names the first broken event of a tampered chain, exit 1
 
   SECTION("a deleted event") {
     Sql(file, "DROP TRIGGER \"_audit_no_delete\";"
-              "PRAGMA foreign_keys = OFF;"
-              "DELETE FROM \"_audit_personal\" WHERE seq = 2;"
               "DELETE FROM \"_audit\" WHERE seq = 2;");
     CHECK(cli.Run({"audit", "verify"}) == kExitError);
     INFO(cli.out());
@@ -814,8 +812,6 @@ TEST_CASE("audit verify names the first broken event of a tampered chain, exit 1
     REQUIRE(cli.Run({"audit", "checkpoint"}) == kExitOk);
     // Without the checkpoint, a chain cut at its end would look whole.
     Sql(file, "DROP TRIGGER \"_audit_no_delete\";"
-              "PRAGMA foreign_keys = OFF;"
-              "DELETE FROM \"_audit_personal\" WHERE seq = 3;"
               "DELETE FROM \"_audit\" WHERE seq = 3;");
     CHECK(cli.Run({"audit", "verify"}) == kExitError);
     INFO(cli.out());

@@ -195,7 +195,6 @@ struct Fixture {
   const std::string schema = "p_" + project.id.str();
   const std::string role = ProjectRoleName(project.id);
   const std::string audit = schema + "._audit";
-  const std::string personal = schema + "._audit_personal";
   std::unique_ptr<PostgresProjectStores> stores;
   std::shared_ptr<ProjectStore> store;
 
@@ -251,32 +250,65 @@ AuditEvent Draft(std::string label, Timestamp at, std::string target_id = "r1") 
   return event;
 }
 
+// Seals `draft` on the appender's head and appends it with `parts` as handed over (their hashes
+// go into the event first; lane and seq are filled in after sealing, then `tamper` may spoil
+// them), returning the stored form, parts actor first as the store reads them back.
+Result<StoredAuditEvent> SealAndAppendParts(
+    application::AuditAppender& appender, AuditEvent draft, std::vector<AuditPersonal> parts,
+    const std::function<void(std::vector<AuditPersonal>&)>& tamper = {}) {
+  auto head = appender.LockAuditHead();
+  if (!head) return std::unexpected(head.error());
+  for (const auto& part : parts) {
+    (part.part == AuditPart::kActor ? draft.actor_personal : draft.target_personal) =
+        HexSha256(part.data);
+  }
+  StoredAuditEvent stored{SealAuditEvent(std::move(draft), *head, kSha256), {}};
+  for (auto& part : parts) {
+    part.lane = stored.event.lane;
+    part.seq = stored.event.seq;
+  }
+  if (tamper) tamper(parts);
+  if (auto done = appender.AppendAudit(stored.event, parts); !done) {
+    return std::unexpected(done.error());
+  }
+  stored.personal = std::move(parts);
+  std::stable_sort(stored.personal.begin(), stored.personal.end(),
+                   [](const AuditPersonal& a, const AuditPersonal& b) {
+                     return a.part == AuditPart::kActor && b.part == AuditPart::kTarget;
+                   });
+  return stored;
+}
+
+AuditPersonal Part(AuditPart kind, std::string subject, std::string data) {
+  return AuditPersonal{0, 0, kind, std::move(subject), std::move(data)};
+}
+
 // Seals `draft` on the appender's head and appends it, with a target part when `subject` is
 // set; the stored form.
 Result<StoredAuditEvent> SealAndAppend(application::AuditAppender& appender, AuditEvent draft,
                                        const std::string& subject = {}) {
-  auto head = appender.LockAuditHead();
-  if (!head) return std::unexpected(head.error());
-  const std::string data = R"({"salt":"s","title":"secret"})";
-  if (!subject.empty()) draft.target_personal = HexSha256(data);
-  StoredAuditEvent stored{SealAuditEvent(std::move(draft), *head, kSha256), {}};
+  std::vector<AuditPersonal> parts;
   if (!subject.empty()) {
-    stored.personal.push_back(
-        AuditPersonal{stored.event.lane, stored.event.seq, AuditPart::kTarget, subject, data});
+    parts.push_back(Part(AuditPart::kTarget, subject, R"({"salt":"s","title":"secret"})"));
   }
-  if (auto done = appender.AppendAudit(stored.event, stored.personal); !done) {
-    return std::unexpected(done.error());
-  }
-  return stored;
+  return SealAndAppendParts(appender, std::move(draft), std::move(parts));
 }
 
-std::vector<StoredAuditEvent> AppendInOne(ProjectStore& store, std::vector<AuditEvent> drafts,
-                                          const std::string& subject = {}) {
+// The actor's and the target's parts of `event`, each named by the event's id for it.
+std::vector<AuditPersonal> BothParts(const AuditEvent& event) {
+  return {Part(AuditPart::kActor, event.actor_id, R"({"ip":"192.0.2.1","salt":"a"})"),
+          Part(AuditPart::kTarget, event.target_id, R"({"salt":"t","title":"secret"})")};
+}
+
+// Appends `drafts` in one transaction, each with the parts `parts_of` gives it.
+std::vector<StoredAuditEvent> AppendInOneWith(
+    ProjectStore& store, std::vector<AuditEvent> drafts,
+    const std::function<std::vector<AuditPersonal>(const AuditEvent&)>& parts_of) {
   std::vector<StoredAuditEvent> stored;
   auto done = store.Write([&](RecordTransaction& tx) -> Result<void> {
     stored.clear();
     for (auto& draft : drafts) {
-      auto appended = SealAndAppend(tx, draft, subject);
+      auto appended = SealAndAppendParts(tx, draft, parts_of(draft));
       if (!appended) return std::unexpected(appended.error());
       stored.push_back(std::move(*appended));
     }
@@ -285,6 +317,18 @@ std::vector<StoredAuditEvent> AppendInOne(ProjectStore& store, std::vector<Audit
   INFO((done ? std::string() : Describe(done.error())));
   REQUIRE(done.has_value());
   return stored;
+}
+
+// Appends `drafts` in one transaction, each with a target part of `subject` when set.
+std::vector<StoredAuditEvent> AppendInOne(ProjectStore& store, std::vector<AuditEvent> drafts,
+                                          const std::string& subject = {}) {
+  return AppendInOneWith(store, std::move(drafts), [&](const AuditEvent&) {
+    std::vector<AuditPersonal> parts;
+    if (!subject.empty()) {
+      parts.push_back(Part(AuditPart::kTarget, subject, R"({"salt":"s","title":"secret"})"));
+    }
+    return parts;
+  });
 }
 
 std::vector<StoredAuditEvent> Chain(ProjectStore& store, std::int64_t lane) {
@@ -327,12 +371,14 @@ TEST_CASE("postgres audit: the trail's tables sit in the project's schema, parti
   CHECK(f.Value("SELECT relkind FROM pg_catalog.pg_class WHERE oid = $1::regclass", {f.audit}) ==
         "p");
   CHECK(f.Value("SELECT pg_catalog.pg_get_partkeydef($1::regclass)", {f.audit}) == "RANGE (at)");
-  for (const std::string& table : {f.audit, f.personal}) {
-    INFO(table);
-    CHECK(f.Value("SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class"
-                  " WHERE oid = $1::regclass",
-                  {table}) == f.login.name());
-  }
+  CHECK(f.Value("SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class"
+                " WHERE oid = $1::regclass",
+                {f.audit}) == f.login.name());
+  // The personal parts live in the event's row: no table of their own.
+  CHECK(f.Value("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = $1"
+                " AND tablename LIKE '\\_audit\\_%' AND tablename NOT LIKE '\\_audit\\_y%'"
+                " AND tablename <> '_audit_default'",
+                {f.schema}) == "0");
 
   // The current month and the next two, and the default partition as a safety net.
   const std::vector<std::string> expected{"_audit_default", MonthFromNow(0).partition,
@@ -360,10 +406,12 @@ TEST_CASE("postgres audit: the trail's tables sit in the project's schema, parti
     CHECK(to == std::to_string(MonthFromNow(offset + 1).start.unix_micros()));
   }
 
-  // Every member of an event a column of its own; `changes` text, stored verbatim.
+  // Every member of an event a column of its own; `changes` text, stored verbatim; the
+  // personal parts' data last, the only nullable columns (NULL: no such part, or erased).
   std::vector<std::string> columns;
   for (const PgRow& row :
        f.db.Query("SELECT column_name || ' ' || data_type || coalesce(' ' || collation_name, '')"
+                  " || CASE is_nullable WHEN 'YES' THEN ' null' ELSE '' END"
                   " FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
                   " ORDER BY ordinal_position",
                   {f.schema, "_audit"})) {
@@ -374,7 +422,8 @@ TEST_CASE("postgres audit: the trail's tables sit in the project's schema, parti
       "project_id text C", "actor_kind text C", "actor_id text C", "action text C",
       "target_kind text C", "target_collection text C", "target_id text C", "outcome text C",
       "request_id text C", "reason text C", "changes text C", "actor_personal text C",
-      "target_personal text C", "prev_hash text C", "hash text C"};
+      "target_personal text C", "prev_hash text C", "hash text C", "actor_data text C null",
+      "target_data text C null"};
   CHECK(columns == expected_columns);
   auto primary_key = [&](const std::string& table) {
     return f.Value("SELECT pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint"
@@ -382,7 +431,6 @@ TEST_CASE("postgres audit: the trail's tables sit in the project's schema, parti
                    {table});
   };
   CHECK(primary_key(f.audit) == "PRIMARY KEY (lane, seq, at)");
-  CHECK(primary_key(f.personal) == "PRIMARY KEY (lane, seq, part)");
   auto has_index = [&](const std::string& table, const std::string& columns_text) {
     return f.Value("SELECT count(*) FROM pg_catalog.pg_indexes WHERE schemaname = $1"
                    " AND tablename = $2 AND indexdef LIKE '%' || $3",
@@ -391,7 +439,10 @@ TEST_CASE("postgres audit: the trail's tables sit in the project's schema, parti
   CHECK(has_index("_audit", "(at, lane, seq)"));
   CHECK(has_index("_audit", "(actor_id, at)"));
   CHECK(has_index("_audit", "(target_id, at)"));
-  CHECK(has_index("_audit_personal", "(subject)"));
+  // Nothing else for a commit to update: the event's row and these four B-trees.
+  CHECK(f.Value("SELECT count(*) FROM pg_catalog.pg_indexes WHERE schemaname = $1"
+                " AND tablename = '_audit'",
+                {f.schema}) == "4");
 
   // Each partition carries the keys, the indexes and the append-only trigger.
   for (const std::string& partition : expected) {
@@ -419,7 +470,6 @@ TEST_CASE("postgres audit: the project role may read and append the trail, nothi
     return held;
   };
   CHECK(privileges(f.audit) == "SELECT,INSERT");
-  CHECK(privileges(f.personal) == "SELECT,INSERT");
   // The partitions are reached through their parent only.
   for (const std::string& partition : f.Partitions()) {
     INFO(partition);
@@ -432,7 +482,6 @@ TEST_CASE("postgres audit: the project role may read and append the trail, nothi
     f.db.Query("REVOKE ALL ON SCHEMA " + f.schema + " FROM " + f.role);
     f.Reopen();
     CHECK(privileges(f.audit) == "SELECT,INSERT");
-    CHECK(privileges(f.personal) == "SELECT,INSERT");
     for (const std::string& partition : f.Partitions()) {
       INFO(partition);
       CHECK(privileges(f.schema + "." + partition) == "");
@@ -443,57 +492,98 @@ TEST_CASE("postgres audit: the project role may read and append the trail, nothi
 TEST_CASE("postgres audit: events cannot be changed in the database, even by their owner",
           "[postgres][audit]") {
   Fixture f;
-  // Events in the default partition (long ago) and in the current month's.
-  const auto stored = AppendInOne(*f.store,
-                                  {Draft("old", Seconds(1'000'000'000)),
-                                   Draft("now", Plus(MonthFromNow(0).start, 1)),
-                                   Draft("older", Seconds(1'000'000'100))},
-                                  "r1");
+  // Events in the default partition (long ago) and in the current month's, each with both
+  // personal parts (actor m_alice, target r1).
+  const auto stored = AppendInOneWith(*f.store,
+                                      {Draft("old", Seconds(1'000'000'000)),
+                                       Draft("now", Plus(MonthFromNow(0).start, 1)),
+                                       Draft("older", Seconds(1'000'000'100))},
+                                      BothParts);
   const std::int64_t lane = stored[0].event.lane;
   const std::string current = f.schema + "." + MonthFromNow(0).partition;
   const std::string fallback = f.schema + "._audit_default";
   REQUIRE(f.Value("SELECT count(*) FROM " + current) == "1");
   REQUIRE(f.Value("SELECT count(*) FROM " + fallback) == "2");
+  REQUIRE(f.Value("SELECT count(*) FROM " + f.audit +
+                  " WHERE actor_data IS NOT NULL AND target_data IS NOT NULL") == "3");
 
   SECTION("the project role lacks the privileges") {
     RawSession session(f.url);
     REQUIRE(session.Run("SET ROLE \"" + f.role + "\"").empty());
     CHECK(session.Value("SELECT count(*) FROM " + f.audit) == "3");
-    CHECK(session.Value("SELECT count(*) FROM " + f.personal) == "3");
     for (const std::string& table : {f.audit, current, fallback}) {
       INFO(table);
       CHECK(session.Run("UPDATE " + table + " SET reason = 'forged'") == "42501");
+      // Erasure is not the project role's either: the store runs it as the login role.
+      CHECK(session.Run("UPDATE " + table + " SET target_data = NULL") == "42501");
       CHECK(session.Run("DELETE FROM " + table) == "42501");
       CHECK(session.Run("TRUNCATE " + table) == "42501");
     }
     CHECK(session.Run("SELECT * FROM " + current) == "42501");
-    CHECK(session.Run("UPDATE " + f.personal + " SET data = '{}'") == "42501");
-    // Erasure is not the project role's either: the store runs it as the login role.
-    CHECK(session.Run("DELETE FROM " + f.personal) == "42501");
-    CHECK(session.Run("TRUNCATE " + f.personal) == "42501");
     CHECK(session.Run("ALTER TABLE " + f.audit + " DISABLE TRIGGER ALL") == "42501");
   }
   SECTION("the owner meets the triggers") {
     RawSession owner(f.url);
     CHECK(owner.Value("SELECT current_user") == f.login.name());
+    // Every column but the data ones is fixed, and those may only be erased (set to NULL).
+    const std::vector<std::string> refused{
+        "reason = 'forged'",
+        "hash = repeat('0', 64)",
+        "actor_personal = ''",
+        "actor_id = 'm_mallory'",
+        "lane = lane + 1",
+        "seq = seq + 1",
+        "at = at + interval '1 microsecond'",
+        "at = '2001-09-09 01:46:40+00'",  // into another partition for the current month's
+        "target_data = '{}'",             // data replaced rather than erased
+        "actor_data = upper(actor_data)",
+        "target_data = NULL, reason = 'forged'",  // an erasure carries nothing else along
+        "actor_data = NULL, target_id = 'r2'",
+    };
     for (const std::string& table : {f.audit, current, fallback}) {
+      for (const std::string& set : refused) {
+        INFO(table << " SET " << set);
+        CHECK(owner.Run("UPDATE " + table + " SET " + set) == "P0001");
+        CHECK(owner.last_message().find("append-only") != std::string::npos);
+      }
       INFO(table);
-      CHECK(owner.Run("UPDATE " + table + " SET reason = 'forged'") == "P0001");
-      CHECK(owner.last_message().find("append-only") != std::string::npos);
       CHECK(owner.Run("DELETE FROM " + table) == "P0001");
     }
     CHECK(owner.Run("TRUNCATE " + f.audit) == "P0001");
-    CHECK(owner.Run("UPDATE " + f.personal + " SET data = '{}'") == "P0001");
-    CHECK(owner.Run("TRUNCATE " + f.personal) == "P0001");
-    // DELETE of a personal part is the erasure path, open to the owner.
+
+    // The erasure path, open to the owner: setting data to NULL, alone or with the other data
+    // column left as it is; a no-op UPDATE changes nothing and passes too.
     REQUIRE(owner.Run("BEGIN").empty());
-    CHECK(owner.Run("DELETE FROM " + f.personal + " WHERE subject = 'r1'").empty());
+    CHECK(owner.Run("UPDATE " + f.audit + " SET reason = reason, hash = hash").empty());
+    CHECK(owner.Run("UPDATE " + fallback + " SET target_data = NULL").empty());
+    CHECK(owner.Run("UPDATE " + f.audit + " SET actor_data = NULL, target_data = target_data")
+              .empty());
+    CHECK(owner.Value("SELECT count(*) FROM " + f.audit +
+                      " WHERE actor_data IS NULL AND target_data IS NULL") == "2");
+    CHECK(owner.Value("SELECT count(*) FROM " + f.audit + " WHERE target_data IS NOT NULL") ==
+          "1");
+    // Erased data cannot be put back (or forged) afterwards.
+    CHECK(owner.Run("UPDATE " + fallback + " SET target_data = '{\"salt\":\"s\"}'") == "P0001");
     REQUIRE(owner.Run("ROLLBACK").empty());
     // Nothing changed.
     CHECK(Chain(*f.store, lane) == stored);
-    // The store erases as the login role, which the project role could not.
+
+    // The store erases as the login role, which the project role could not: a subject's parts
+    // of the kind it has, the others staying.
     CHECK(Must(f.store->ErasePersonal("r1"), "erase") == 3);
-    CHECK(Chain(*f.store, lane)[0].personal.empty());
+    for (const auto& one : Chain(*f.store, lane)) {
+      REQUIRE(one.personal.size() == 1);
+      CHECK(one.personal[0].part == AuditPart::kActor);
+      CHECK(one.personal[0].subject == "m_alice");
+    }
+    CHECK(Must(f.store->ErasePersonal("r1"), "erase again") == 0);
+    CHECK(Must(f.store->ErasePersonal("m_alice"), "erase actor") == 3);
+    const auto erased = Chain(*f.store, lane);
+    REQUIRE(erased.size() == 3);
+    for (std::size_t i = 0; i < erased.size(); ++i) {
+      CHECK(erased[i].personal.empty());
+      CHECK(erased[i].event == stored[i].event);
+    }
     CHECK(Verify(*f.store, lane) == "");
   }
   SECTION("a superuser who disables the triggers can edit, and the chain shows it") {
@@ -504,8 +594,152 @@ TEST_CASE("postgres audit: events cannot be changed in the database, even by the
     REQUIRE(chain.size() == 3);
     CHECK(chain[2].event.reason == "forged");
     CHECK(Verify(*f.store, lane) == "edited");
+    // Personal data put in place of the erased or the original no longer matches its hash.
+    superuser.Query("UPDATE " + f.audit + " SET target_data = '{\"salt\":\"x\"}' WHERE seq = 1");
+    AuditChainVerifier verifier(lane, kSha256, std::nullopt);
+    const auto forged = Chain(*f.store, lane);
+    REQUIRE(forged[0].personal.size() == 2);
+    CHECK(verifier.Next(forged[0].event));
+    CHECK(verifier.Personal(forged[0].event, forged[0].personal[0]));  // the actor's, intact
+    CHECK_FALSE(verifier.Personal(forged[0].event, forged[0].personal[1]));
     superuser.Query("DELETE FROM " + f.audit + " WHERE seq = 1");
     CHECK(Verify(*f.store, lane) == "deleted");
+  }
+}
+
+TEST_CASE("postgres audit: personal parts are kept in their event's row, only parts that fit it",
+          "[postgres][audit]") {
+  Fixture f;
+  const std::string actor_data = R"({"ip":"192.0.2.1","salt":"a"})";
+  const std::string target_data = R"({"salt":"t","title":{"after":"b","before":"a"}})";
+
+  SECTION("the data in the row's columns, read back actor part first") {
+    std::vector<StoredAuditEvent> stored;
+    auto done = f.store->Write([&](RecordTransaction& tx) -> Result<void> {
+      stored.clear();
+      // Handed over target part first.
+      for (auto& [draft, parts] : std::vector<std::pair<AuditEvent, std::vector<AuditPersonal>>>{
+               {Draft("both", Seconds(1)),
+                {Part(AuditPart::kTarget, "r1", target_data),
+                 Part(AuditPart::kActor, "m_alice", actor_data)}},
+               {Draft("actor", Seconds(2)), {Part(AuditPart::kActor, "m_alice", actor_data)}},
+               {Draft("target", Seconds(3), "r2"), {Part(AuditPart::kTarget, "r2", target_data)}},
+               {Draft("none", Seconds(4)), {}}}) {
+        auto appended = SealAndAppendParts(tx, draft, parts);
+        if (!appended) return std::unexpected(appended.error());
+        stored.push_back(std::move(*appended));
+      }
+      return {};
+    });
+    INFO((done ? std::string() : Describe(done.error())));
+    REQUIRE(done.has_value());
+    REQUIRE(stored.size() == 4);
+    const std::int64_t lane = stored[0].event.lane;
+    const auto chain = Chain(*f.store, lane);
+    CHECK(chain == stored);
+    REQUIRE(chain[0].personal.size() == 2);
+    CHECK(chain[0].personal[0] ==
+          AuditPersonal{lane, 1, AuditPart::kActor, "m_alice", actor_data});
+    CHECK(chain[0].personal[1] == AuditPersonal{lane, 1, AuditPart::kTarget, "r1", target_data});
+    const auto newest_first = Must(f.store->AuditEvents(AuditQuery{}), "events");
+    CHECK(newest_first == std::vector<StoredAuditEvent>(stored.rbegin(), stored.rend()));
+    std::vector<std::string> rows;
+    for (const PgRow& row : f.db.Query("SELECT request_id || ' ' || coalesce(actor_data, '-')"
+                                       " || ' ' || coalesce(target_data, '-') FROM " +
+                                       f.audit + " ORDER BY seq")) {
+      rows.push_back(*row[0]);
+    }
+    const std::vector<std::string> expected{"both " + actor_data + " " + target_data,
+                                            "actor " + actor_data + " -",
+                                            "target - " + target_data, "none - -"};
+    CHECK(rows == expected);
+    CHECK(Verify(*f.store, lane) == "");
+  }
+
+  SECTION("a part its event's row cannot hold is refused, and nothing written") {
+    using Tamper = std::function<void(std::vector<AuditPersonal>&)>;
+    struct Case {
+      std::string what;
+      std::vector<AuditPersonal> parts;
+      Tamper tamper;
+    };
+    const std::vector<Case> cases{
+        {"actor part of another subject", {Part(AuditPart::kActor, "m_bob", actor_data)}, {}},
+        {"target part of another subject", {Part(AuditPart::kTarget, "r2", target_data)}, {}},
+        {"actor part named by the target's id", {Part(AuditPart::kActor, "r1", actor_data)}, {}},
+        {"target part named by the actor's id",
+         {Part(AuditPart::kTarget, "m_alice", target_data)},
+         {}},
+        {"actor part without a subject", {Part(AuditPart::kActor, "", actor_data)}, {}},
+        {"two actor parts",
+         {Part(AuditPart::kActor, "m_alice", actor_data),
+          Part(AuditPart::kActor, "m_alice", actor_data)},
+         {}},
+        {"two target parts",
+         {Part(AuditPart::kTarget, "r1", target_data),
+          Part(AuditPart::kTarget, "r1", target_data)},
+         {}},
+        {"three parts",
+         {Part(AuditPart::kActor, "m_alice", actor_data),
+          Part(AuditPart::kTarget, "r1", target_data),
+          Part(AuditPart::kActor, "m_alice", actor_data)},
+         {}},
+        {"a part of the next event",
+         {Part(AuditPart::kTarget, "r1", target_data)},
+         [](std::vector<AuditPersonal>& parts) { parts[0].seq += 1; }},
+        {"a part of another lane",
+         {Part(AuditPart::kActor, "m_alice", actor_data),
+          Part(AuditPart::kTarget, "r1", target_data)},
+         [](std::vector<AuditPersonal>& parts) { parts[1].lane += 1; }},
+    };
+    std::vector<std::string> outcomes;
+    auto done = f.store->Write([&](RecordTransaction& tx) -> Result<void> {
+      outcomes.clear();
+      for (const Case& c : cases) {
+        auto appended = SealAndAppendParts(tx, Draft(c.what, Seconds(1)), c.parts, c.tamper);
+        outcomes.push_back(c.what + ": " +
+                           (appended ? std::string("appended")
+                                     : std::string(ToString(appended.error().code))));
+      }
+      // The transaction stays usable: the right event goes in.
+      const AuditEvent right_draft = Draft("right", Seconds(2));
+      auto right = SealAndAppendParts(tx, right_draft, BothParts(right_draft));
+      if (!right) return std::unexpected(right.error());
+      return {};
+    });
+    INFO((done ? std::string() : Describe(done.error())));
+    REQUIRE(done.has_value());
+    REQUIRE(outcomes.size() == cases.size());
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      CHECK(outcomes[i] == cases[i].what + ": " + std::string(ToString(ErrorCode::kInternal)));
+    }
+    const auto events = Must(f.store->AuditEvents(AuditQuery{}), "events");
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].event.request_id == "right");
+    CHECK(events[0].event.seq == 1);
+    CHECK(events[0].personal.size() == 2);
+    CHECK(f.Value("SELECT count(*) FROM " + f.audit) == "1");
+  }
+
+  SECTION("a subject both actor and target of an event has both its parts erased") {
+    // A user changing their own record: actor_id and target_id are the same.
+    AuditEvent self = Draft("self", Seconds(1), "u_self");
+    self.actor_kind = AuditActorKind::kAppUser;
+    self.actor_id = "u_self";
+    AuditEvent by_other = Draft("by-other", Seconds(2), "u_self");
+    AuditEvent other = Draft("other", Seconds(3), "r9");
+    const auto stored = AppendInOneWith(*f.store, {self, by_other, other}, BothParts);
+    const std::int64_t lane = stored[0].event.lane;
+    CHECK(Must(f.store->ErasePersonal("u_self"), "erase") == 3);
+    const auto after = Chain(*f.store, lane);
+    REQUIRE(after.size() == 3);
+    CHECK(after[0].personal.empty());
+    REQUIRE(after[1].personal.size() == 1);
+    CHECK(after[1].personal[0] == stored[1].personal[0]);  // m_alice's actor part stays
+    CHECK(after[2].personal == stored[2].personal);
+    for (std::size_t i = 0; i < after.size(); ++i) CHECK(after[i].event == stored[i].event);
+    CHECK(Must(f.store->ErasePersonal("u_self"), "erase again") == 0);
+    CHECK(Verify(*f.store, lane) == "");
   }
 }
 
@@ -628,7 +862,9 @@ TEST_CASE("postgres audit: many concurrent writers keep every lane's chain intac
       for (int i = 0; i < kPerThread; ++i) {
         auto done = f.store->Write([&](RecordTransaction& tx) -> Result<void> {
           auto appended = SealAndAppend(
-              tx, Draft("w" + std::to_string(t) + "-" + std::to_string(i), Seconds(100 + i)),
+              tx,
+              Draft("w" + std::to_string(t) + "-" + std::to_string(i), Seconds(100 + i),
+                    "subject-" + std::to_string(t)),
               "subject-" + std::to_string(t));
           if (!appended) return std::unexpected(appended.error());
           return {};
@@ -710,6 +946,25 @@ TEST_CASE("postgres audit: the head lookup and the newest-first listing are inde
     CHECK(by_target.find("Seq Scan on " + partition + " ") == std::string::npos);
   }
 
+  // The erasure (as the login role, which runs it) goes through the same indexes: no table of
+  // parts, no index of subjects of its own.
+  RawSession owner(f.url);
+  for (const auto& [column, id] :
+       {std::pair<std::string, std::string>{"actor", "m_bob"}, {"target", "r7"}}) {
+    std::string erase;
+    for (const auto& line :
+         owner.Column("EXPLAIN UPDATE " + f.audit + " SET " + column + "_data = NULL WHERE " +
+                      column + "_id = '" + id + "' AND " + column + "_data IS NOT NULL")) {
+      erase += line + "\n";
+    }
+    INFO(erase);
+    for (const std::string& partition : {MonthFromNow(0).partition, MonthFromNow(1).partition,
+                                         std::string("_audit_default")}) {
+      CHECK(erase.find("Seq Scan on " + partition + " ") == std::string::npos);
+      CHECK(erase.find(partition + "_" + column + "_id_at_idx") != std::string::npos);
+    }
+  }
+
   // And the store reads them back in order through them.
   AuditQuery query;
   query.limit = 3;
@@ -747,7 +1002,7 @@ TEST_CASE("postgres audit: a project opened by an older build gets its trail on 
   // What a schema made before the trail existed looks like.
   f.stores.reset();
   f.store.reset();
-  f.db.Query("DROP TABLE " + f.audit + ", " + f.personal);
+  f.db.Query("DROP TABLE " + f.audit);
   f.db.Query("DROP FUNCTION " + f.schema + "._audit_append_only()");
   REQUIRE(f.Value("SELECT to_regclass($1) IS NULL", {f.audit}) == "t");
 

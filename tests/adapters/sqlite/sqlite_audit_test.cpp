@@ -1,12 +1,15 @@
-// The SQLite project store's audit tables beyond the ProjectStore contract: the database itself
-// refuses to change or remove an event (triggers), a database from an older build gains the
-// tables when opened, the columns hold what the specification says, the hot queries use their
-// indexes, and two processes appending to one file keep one unbroken chain.
+// The SQLite project store's audit table beyond the ProjectStore contract: the database itself
+// refuses to change or remove an event and allows only the erasure of its personal parts
+// (triggers), the store refuses parts its columns cannot hold, a database from an older build
+// gains the table when opened, the columns hold what the specification says, the hot queries
+// and the erasure use their indexes, and two processes appending to one file keep one unbroken
+// chain.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -131,26 +134,35 @@ AuditEvent Draft(std::string request_id, std::int64_t at_micros) {
   return event;
 }
 
-// Appends one event, with an actor part whose subject is its actor, in a transaction of its
-// own; the error when the store refused.
-Result<StoredAuditEvent> Append(ProjectStore& store, AuditEvent draft) {
-  const std::string data = R"({"ip":"192.0.2.1","salt":"s"})";
-  draft.actor_personal = kSha256(data);
+const std::string kActorData = R"({"ip":"192.0.2.1","salt":"s"})";
+
+// The parts handed to AppendAudit for a sealed event: by default its actor part alone, whose
+// subject is the event's actor. A test may change them to what the store must refuse.
+using Parts = std::function<std::vector<AuditPersonal>(const AuditEvent&)>;
+
+std::vector<AuditPersonal> ActorPart(const AuditEvent& event) {
+  return {AuditPersonal{event.lane, event.seq, AuditPart::kActor, event.actor_id, kActorData}};
+}
+
+// Appends one event with `parts`, in a transaction of its own; the error when the store refused.
+Result<StoredAuditEvent> Append(ProjectStore& store, AuditEvent draft,
+                                const Parts& parts = ActorPart) {
+  draft.actor_personal = kSha256(kActorData);
   StoredAuditEvent stored;
   auto done = store.Write([&](RecordTransaction& tx) -> Result<void> {
     auto head = tx.LockAuditHead();
     if (!head) return std::unexpected(head.error());
     stored.event = SealAuditEvent(draft, *head, kSha256);
-    stored.personal = {AuditPersonal{stored.event.lane, stored.event.seq, AuditPart::kActor,
-                                     stored.event.actor_id, data}};
+    stored.personal = parts(stored.event);
     return tx.AppendAudit(stored.event, stored.personal);
   });
   if (!done) return std::unexpected(done.error());
   return stored;
 }
 
-StoredAuditEvent MustAppend(ProjectStore& store, AuditEvent draft) {
-  auto stored = Append(store, std::move(draft));
+StoredAuditEvent MustAppend(ProjectStore& store, AuditEvent draft,
+                            const Parts& parts = ActorPart) {
+  auto stored = Append(store, std::move(draft), parts);
   INFO((stored ? std::string() : stored.error().message + " / " + stored.error().internal));
   REQUIRE(stored.has_value());
   return *stored;
@@ -203,6 +215,31 @@ TEST_CASE("sqlite audit: the database refuses to change or remove events",
   SECTION("UPDATE of an event") {
     refused("UPDATE _audit SET reason = 'edited' WHERE seq = 1", "append-only");
     refused("UPDATE _audit SET seq = seq + 10", "append-only");
+    // Every column but the personal data, one at a time, to a value of its own type.
+    for (const char* column : {"lane", "seq", "at"}) {
+      refused(std::string("UPDATE _audit SET ") + column + " = " + column + " + 1 WHERE seq = 2",
+              "append-only");
+    }
+    for (const char* column :
+         {"org_id", "project_id", "actor_kind", "actor_id", "action", "target_kind",
+          "target_collection", "target_id", "outcome", "request_id", "reason", "changes",
+          "actor_personal", "target_personal", "prev_hash", "hash"}) {
+      refused(std::string("UPDATE _audit SET ") + column + " = " + column + " || 'x' WHERE seq = 2",
+              "append-only");
+    }
+    // An erasure cannot carry another change with it.
+    refused("UPDATE _audit SET actor_data = NULL, actor_id = 'm_bob' WHERE seq = 1",
+            "append-only");
+    refused("UPDATE _audit SET target_data = NULL, hash = prev_hash WHERE seq = 1",
+            "append-only");
+    CHECK(raw.Column("SELECT actor_data FROM _audit ORDER BY seq") == V{kActorData, kActorData});
+  }
+  SECTION("an UPDATE that changes nothing is harmless") {
+    const auto [code, message] =
+        raw.Exec("UPDATE _audit SET reason = reason, actor_data = actor_data, target_data = NULL");
+    INFO(message);
+    CHECK(code == SQLITE_OK);
+    CHECK(raw.Column("SELECT actor_data FROM _audit ORDER BY seq") == V{kActorData, kActorData});
   }
   SECTION("DELETE of an event") {
     refused("DELETE FROM _audit WHERE seq = 2", "append-only");
@@ -211,8 +248,8 @@ TEST_CASE("sqlite audit: the database refuses to change or remove events",
   SECTION("an event replacing another, or out of its chain's order") {
     refused("INSERT OR REPLACE INTO _audit SELECT lane, seq, at, org_id, project_id, actor_kind,"
             " actor_id, action, target_kind, target_collection, target_id, outcome, request_id,"
-            " 'replaced', changes, actor_personal, target_personal, prev_hash, hash"
-            " FROM _audit WHERE seq = 1",
+            " 'replaced', changes, actor_personal, target_personal, prev_hash, hash,"
+            " actor_data, target_data FROM _audit WHERE seq = 1",
             "end of their chain");
     refused("REPLACE INTO _audit SELECT * FROM _audit WHERE seq = 2", "end of their chain");
     refused("INSERT INTO _audit SELECT * FROM _audit WHERE seq = 2"
@@ -220,28 +257,39 @@ TEST_CASE("sqlite audit: the database refuses to change or remove events",
             "end of their chain");
     refused("INSERT INTO _audit SELECT lane, seq + 2, at, org_id, project_id, actor_kind,"
             " actor_id, action, target_kind, target_collection, target_id, outcome, request_id,"
-            " reason, changes, actor_personal, target_personal, prev_hash, hash"
-            " FROM _audit WHERE seq = 2",
+            " reason, changes, actor_personal, target_personal, prev_hash, hash,"
+            " actor_data, target_data FROM _audit WHERE seq = 2",
             "end of their chain");
     refused("INSERT INTO _audit SELECT lane + 1, seq, at, org_id, project_id, actor_kind,"
             " actor_id, action, target_kind, target_collection, target_id, outcome, request_id,"
-            " reason, changes, actor_personal, target_personal, prev_hash, hash"
-            " FROM _audit WHERE seq = 2",
+            " reason, changes, actor_personal, target_personal, prev_hash, hash,"
+            " actor_data, target_data FROM _audit WHERE seq = 2",
             "end of their chain");
   }
-  SECTION("UPDATE or replacement of personal data") {
-    refused("UPDATE _audit_personal SET data = '{}'", "never changed");
-    refused("UPDATE _audit_personal SET subject = 'someone else' WHERE seq = 1", "never changed");
-    refused("INSERT OR REPLACE INTO _audit_personal (lane, seq, part, subject, data)"
-            " VALUES (0, 1, 'actor', 'm_alice', '{}')",
-            "never changed");
-    CHECK(raw.Column("SELECT data FROM _audit_personal ORDER BY seq") ==
+  SECTION("personal data changed, or set where there was none") {
+    refused("UPDATE _audit SET actor_data = '{}'", "append-only");
+    refused("UPDATE _audit SET actor_data = actor_data || ' ' WHERE seq = 1", "append-only");
+    // The events have no target part: one cannot be added afterwards either.
+    refused("UPDATE _audit SET target_data = '{}' WHERE seq = 2", "append-only");
+    CHECK(raw.Column("SELECT actor_data FROM _audit ORDER BY seq") ==
           V{first.personal[0].data, second.personal[0].data});
+    CHECK(raw.Column("SELECT typeof(target_data) FROM _audit ORDER BY seq") == V{"null", "null"});
   }
-  SECTION("DELETE of personal data is the erasure, and the chain stays valid") {
-    const auto [code, message] = raw.Exec("DELETE FROM _audit_personal WHERE seq = 1");
+  SECTION("once erased, personal data cannot be put back") {
+    REQUIRE(raw.Exec("UPDATE _audit SET actor_data = NULL WHERE seq = 1").first == SQLITE_OK);
+    refused("UPDATE _audit SET actor_data = '" + kActorData + "' WHERE seq = 1", "append-only");
+    CHECK(raw.Column("SELECT actor_data FROM _audit ORDER BY seq") == V{"<null>", kActorData});
+  }
+  SECTION("NULL in a data column is the erasure, and the chain stays valid") {
+    const auto [code, message] = raw.Exec("UPDATE _audit SET actor_data = NULL WHERE seq = 1");
+    INFO(message);
     CHECK(code == SQLITE_OK);
-    CHECK(raw.Column("SELECT seq FROM _audit_personal") == V{"2"});
+    CHECK(raw.Column("SELECT seq FROM _audit WHERE actor_data IS NOT NULL") == V{"2"});
+    auto chain = store->AuditChain(0, 0, 10);
+    REQUIRE(chain.has_value());
+    REQUIRE(chain->size() == 2);
+    CHECK((*chain)[0].personal.empty());
+    CHECK((*chain)[1].personal == second.personal);
     CHECK(Verify(*store, 0) == "");
   }
   // Whatever was attempted, the events are as appended and still form a valid chain.
@@ -251,6 +299,80 @@ TEST_CASE("sqlite audit: the database refuses to change or remove events",
   // The store goes on appending after the refusals.
   const StoredAuditEvent third = MustAppend(*store, Draft("r3", 3'000'000));
   CHECK(third.event.seq == 3);
+  CHECK(Verify(*store, 0) == "");
+}
+
+TEST_CASE("sqlite audit: the store refuses parts the event's columns cannot hold",
+          "[sqlite][project][audit]") {
+  TempDir dir;
+  SqliteProjectStores stores({.data_dir = dir.path().string()});
+  auto store = OpenStore(stores);
+  const StoredAuditEvent first = MustAppend(*store, Draft("r1", 1'000'000));
+
+  // Each refusal is the store's (internal: a bug in the caller), and leaves no event behind.
+  auto refused = [&](const Parts& parts) {
+    auto done = Append(*store, Draft("wrong", 2'000'000), parts);
+    REQUIRE_FALSE(done.has_value());
+    INFO(done.error().internal);
+    CHECK(done.error().code == ErrorCode::kInternal);
+    auto heads = store->AuditHeads();
+    REQUIRE(heads.has_value());
+    CHECK((*heads == std::vector<AuditHead>{AuditHead{0, 1, first.event.hash}}));
+  };
+  auto part = [](const AuditEvent& event, AuditPart kind, std::string subject) {
+    return AuditPersonal{event.lane, event.seq, kind, std::move(subject), "{\"salt\":\"t\"}"};
+  };
+
+  SECTION("an actor part whose subject is not the event's actor") {
+    refused([&](const AuditEvent& event) {
+      return std::vector{part(event, AuditPart::kActor, "m_bob")};
+    });
+  }
+  SECTION("a target part whose subject is not the event's target") {
+    refused([&](const AuditEvent& event) {
+      return std::vector{part(event, AuditPart::kTarget, event.actor_id)};
+    });
+  }
+  SECTION("two parts of one kind") {
+    refused([&](const AuditEvent& event) {
+      return std::vector{part(event, AuditPart::kActor, event.actor_id),
+                         part(event, AuditPart::kActor, event.actor_id)};
+    });
+    refused([&](const AuditEvent& event) {
+      return std::vector{part(event, AuditPart::kTarget, event.target_id),
+                         part(event, AuditPart::kActor, event.actor_id),
+                         part(event, AuditPart::kTarget, event.target_id)};
+    });
+  }
+  SECTION("a part of another event") {
+    refused([&](const AuditEvent& event) {
+      AuditPersonal other = part(event, AuditPart::kActor, event.actor_id);
+      other.seq = event.seq - 1;
+      return std::vector{other};
+    });
+    refused([&](const AuditEvent& event) {
+      AuditPersonal other = part(event, AuditPart::kTarget, event.target_id);
+      other.lane = event.lane + 1;
+      return std::vector{part(event, AuditPart::kActor, event.actor_id), other};
+    });
+  }
+  SECTION("both parts, given target first, are stored and read back actor first") {
+    AuditEvent draft = Draft("both", 2'000'000);
+    draft.target_personal = kSha256(R"({"salt":"t"})");
+    const StoredAuditEvent both = MustAppend(*store, draft, [&](const AuditEvent& event) {
+      return std::vector{part(event, AuditPart::kTarget, event.target_id),
+                         ActorPart(event).front()};
+    });
+    auto chain = store->AuditChain(0, 1, 10);
+    REQUIRE(chain.has_value());
+    REQUIRE(chain->size() == 1);
+    CHECK((*chain)[0].event == both.event);
+    CHECK(((*chain)[0].personal == std::vector{ActorPart(both.event).front(),
+                                               part(both.event, AuditPart::kTarget, "n1")}));
+    CHECK(Verify(*store, 0) == "");
+  }
+  // Whatever was refused, the transaction's connection goes on appending.
+  CHECK(MustAppend(*store, Draft("after", 3'000'000)).event.hash != "");
   CHECK(Verify(*store, 0) == "");
 }
 
@@ -269,13 +391,17 @@ TEST_CASE("sqlite audit: a database from an older build gains the audit tables",
   auto store = OpenStore(stores);
   RawDb raw(file);
   CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") ==
-        V{"_audit", "_audit_personal", "_collections", "_schema_history", "_schema_version"});
+        V{"_audit", "_collections", "_schema_history", "_schema_version"});
   CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name") ==
-        V{"_audit_in_order", "_audit_no_delete", "_audit_no_update", "_audit_personal_no_replace",
-          "_audit_personal_no_update"});
+        V{"_audit_in_order", "_audit_no_delete", "_audit_no_update"});
   CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE"
                    " 'sqlite_autoindex%' ORDER BY name") ==
-        V{"_audit_actor", "_audit_at", "_audit_personal_subject", "_audit_target"});
+        V{"_audit_actor", "_audit_at", "_audit_target"});
+  // The personal parts are the event's last two columns, both nullable.
+  CHECK(raw.Column("SELECT name || ' ' || type || ' ' || \"notnull\""
+                   " FROM pragma_table_info('_audit')"
+                   " WHERE name LIKE '%\\_data' ESCAPE '\\' ORDER BY cid") ==
+        V{"actor_data TEXT 0", "target_data TEXT 0"});
   const StoredAuditEvent first = MustAppend(*store, Draft("r1", 1'000'000));
   CHECK(first.event.seq == 1);
   CHECK(raw.Exec("DELETE FROM _audit").first == SQLITE_CONSTRAINT_TRIGGER);
@@ -287,7 +413,7 @@ TEST_CASE("sqlite audit: a database from an older build gains the audit tables",
     REQUIRE(heads.has_value());
     CHECK((*heads == std::vector<AuditHead>{AuditHead{0, 1, first.event.hash}}));
     CHECK(raw.Column("SELECT count(*) FROM sqlite_schema"
-                     " WHERE name LIKE '\\_audit%' ESCAPE '\\'") == V{"11"});
+                     " WHERE name LIKE '\\_audit%' ESCAPE '\\'") == V{"7"});
   }
 }
 
@@ -307,7 +433,10 @@ TEST_CASE("sqlite audit: the columns hold each member as specified", "[sqlite][p
   CHECK(raw.Column("SELECT changes FROM _audit") == V{draft.changes});
   CHECK(raw.Column("SELECT lane || '/' || seq || ' ' || prev_hash FROM _audit") ==
         V{"0/1 " + std::string(kAuditGenesis)});
-  CHECK(raw.Column("SELECT part || ' ' || subject FROM _audit_personal") == V{"actor m_alice"});
+  // The actor part's data as given, under the event's actor; no target part, so NULL.
+  CHECK(raw.Column("SELECT actor_id || ' ' || actor_data FROM _audit") ==
+        V{"m_alice " + kActorData});
+  CHECK(raw.Column("SELECT typeof(target_data) FROM _audit") == V{"null"});
   CHECK(raw.Column("SELECT hash FROM _audit") == V{stored.event.hash});
 }
 
@@ -345,9 +474,15 @@ TEST_CASE("sqlite audit: the hot audit queries use their indexes", "[sqlite][pro
   INFO(subject);
   CHECK(subject.find("_audit_actor") != std::string::npos);
   CHECK(subject.find("_audit_target") != std::string::npos);
-  const std::string erase = raw.Plan("DELETE FROM _audit_personal WHERE subject = ?");
-  INFO(erase);
-  CHECK(erase.find("_audit_personal_subject") != std::string::npos);
+  // The erasure finds a subject's parts through the same indexes.
+  const std::string erase_actor = raw.Plan(
+      "UPDATE _audit SET actor_data = NULL WHERE actor_id = ? AND actor_data IS NOT NULL");
+  INFO(erase_actor);
+  CHECK(erase_actor.find("USING INDEX _audit_actor") != std::string::npos);
+  const std::string erase_target = raw.Plan(
+      "UPDATE _audit SET target_data = NULL WHERE target_id = ? AND target_data IS NOT NULL");
+  INFO(erase_target);
+  CHECK(erase_target.find("USING INDEX _audit_target") != std::string::npos);
 }
 
 TEST_CASE("sqlite audit: two processes appending to one file keep one chain",

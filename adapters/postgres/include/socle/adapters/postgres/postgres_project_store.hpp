@@ -15,8 +15,9 @@ namespace socle::adapters::postgres {
 /// first use), one table per base/auth collection with a typed column per field, beside three
 /// internal tables: _collections (the definitions), _schema_history and _schema_version, and
 /// the audit trail's: _audit (range-partitioned by month, _audit_yYYYYmMM created ahead plus
-/// _audit_default) and _audit_personal, on which the project's role holds SELECT and INSERT
-/// only and triggers refuse UPDATE, DELETE and TRUNCATE even to their owner (docs/audit.md).
+/// _audit_default), on which the project's role holds SELECT and INSERT only and triggers
+/// refuse DELETE, TRUNCATE and every UPDATE but erasing a personal part, even to its owner
+/// (docs/audit.md).
 /// Writers lock one of 64 audit lanes per project (transaction-level advisory locks), so that
 /// concurrent transactions do not queue behind one chain head.
 ///

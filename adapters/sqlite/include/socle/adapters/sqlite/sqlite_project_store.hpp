@@ -26,8 +26,8 @@ struct SqliteProjectStoreOptions {
 /// The ProjectStores of the embedded default: each project's collections and records in a
 /// SQLite database file of its own (WAL, one table per collection, typed columns), its schema
 /// in the file's `_collections`, `_schema_history` and `_schema_version` tables, its audit
-/// trail in `_audit` and `_audit_personal` (one lane; triggers refuse UPDATE and DELETE of
-/// events, UPDATE of personal parts, and any insert that is not the next of its chain).
+/// trail in `_audit` (one lane, personal parts as columns; triggers refuse DELETE, every
+/// UPDATE but erasing a personal part, and any insert that is not the next of its chain).
 /// Files and their directory are created owner-only (0600, 0700). Thread-safe.
 class SqliteProjectStores final : public application::ProjectStores {
  public:
