@@ -35,19 +35,26 @@ Result<PurgeReport> PurgeDeleted::Purge(domain::Timestamp now) {
   for (const auto& project : scheduled->projects) {
     if (purged_organisations.contains(project.org_id)) continue;  // gone with it
     if (!project.deleted || now < PurgeAfter(*project.deleted)) continue;
-    if (auto purged = PurgeProject(project); !purged) {
+    if (auto purged = PurgeProjectNow(project); !purged) {
       report.failures.push_back({"project " + project.slug.str(), purged.error()});
       continue;
     }
     ++report.projects;
   }
+  if (report.organisations > 0 || report.projects > 0) Purged();
   return report;
+}
+
+void PurgeDeleted::Purged() {
+  if (after_purge_) after_purge_();
 }
 
 Result<std::int64_t> PurgeDeleted::PurgeOrganisation(const domain::Organisation& org) {
   auto scheduled = store_.ListScheduledDeletions();
   if (!scheduled) return Fail(scheduled.error());
-  return PurgeOrganisationWith(org, scheduled->projects);
+  auto purged = PurgeOrganisationWith(org, scheduled->projects);
+  if (purged) Purged();
+  return purged;
 }
 
 Result<std::int64_t> PurgeDeleted::PurgeOrganisationWith(
@@ -85,6 +92,12 @@ Result<std::int64_t> PurgeDeleted::PurgeOrganisationWith(
 }
 
 Result<void> PurgeDeleted::PurgeProject(const domain::Project& project) {
+  auto purged = PurgeProjectNow(project);
+  if (purged) Purged();
+  return purged;
+}
+
+Result<void> PurgeDeleted::PurgeProjectNow(const domain::Project& project) {
   // In the same order as an organisation's, for the same reasons.
   if (api_keys_ != nullptr) {
     if (auto keys = api_keys_->DeleteForProject(project.id); !keys) return Fail(keys.error());

@@ -251,6 +251,14 @@ int Main(int argc, char** argv) {
   // hourly purge below removes it with its data and API keys; 0 days purges at once.
   socle::application::PurgeDeleted deletion(
       **store, &directory, &api_keys, std::chrono::days(settings.deletion_grace_days));
+  // A purged project's trail goes with it: a fresh checkpoint stops expecting its chains.
+  deletion.AfterPurge([&] {
+    if (auto signed_heads = audit->log->Checkpoint(true); !signed_heads) {
+      logger.Error("cannot write an audit checkpoint after a purge",
+                   {{"error", signed_heads.error().message},
+                    {"detail", signed_heads.error().internal}});
+    }
+  });
   socle::application::ManageOrganisations organisations(**store, clock, random, &directory,
                                                         &deletion);
   socle::application::ManageProjects projects(**store, clock, random, &directory, &deletion);

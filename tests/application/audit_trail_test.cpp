@@ -6,6 +6,7 @@
 
 #include "application/audit_world.hpp"
 #include "socle/adapters/memory/memory_project_store.hpp"
+#include "socle/application/purge_deleted.hpp"
 
 using namespace socle;
 using namespace socle::domain;
@@ -410,4 +411,44 @@ TEST_CASE("audit: pseudonymising keeps the record and blanks its personal fields
   auto bad = w.subjects.Erase("shop", "people", "../etc", application::ErasureMode::kDelete, w.context);
   REQUIRE_FALSE(bad);
   CHECK(bad.error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("audit: a purge followed by a fresh checkpoint leaves nothing expected of the purged "
+          "project",
+          "[audit]") {
+  World w;
+  REQUIRE(w.projects.Create({"blog", "acme", std::nullopt}));
+  w.MustCreate(Posts());
+  REQUIRE(w.collections.Create("blog", Posts(), "test", w.context));
+  REQUIRE(w.log.Checkpoint(false));
+  auto blog = w.directory.Find("blog");
+  REQUIRE(blog);
+  const Project purged = blog->project;
+  REQUIRE(w.catalogue.ScheduleProjectDeletion(purged.id, w.clock.Now()));
+  application::PurgeDeleted deletion(w.catalogue, &w.directory, nullptr, std::chrono::seconds(0));
+
+  SECTION("without a new checkpoint, the purged chains are reported missing") {
+    REQUIRE(deletion.PurgeProject(purged));
+    const auto report = w.Verify();
+    CHECK_FALSE(report.ok);
+    bool reported = false;
+    for (const auto& chain : report.chains) {
+      reported = reported || (chain.project_id == purged.id.str() &&
+                              chain.broken == AuditBreak::kTruncated);
+    }
+    CHECK(reported);
+  }
+  SECTION("the purge's hook signs a checkpoint without them") {
+    int hooked = 0;
+    deletion.AfterPurge([&] {
+      ++hooked;
+      REQUIRE(w.log.Checkpoint(true));
+    });
+    REQUIRE(deletion.PurgeProject(purged));
+    CHECK(hooked == 1);
+    const auto report = w.Verify();
+    CHECK(report.ok);
+    REQUIRE(report.checkpoint);
+    for (const auto& head : report.checkpoint->heads) CHECK(head.project_id != purged.id.str());
+  }
 }

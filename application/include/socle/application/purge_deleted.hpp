@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,14 +74,21 @@ class PurgeDeleted final {
   /// Purges the scheduled project `project` now, whatever its time.
   domain::Result<void> PurgeProject(const domain::Project& project);
 
+  /// Runs `hook` after each purge that removed something (once per Purge): the server signs a
+  /// fresh audit checkpoint then, so that the chains of purged projects are no longer expected.
+  void AfterPurge(std::function<void()> hook) { after_purge_ = std::move(hook); }
+
  private:
   // `projects`: every scheduled project (ListScheduledDeletions); those of `org` go with it.
   domain::Result<std::int64_t> PurgeOrganisationWith(const domain::Organisation& org,
                                                      const std::vector<domain::Project>& projects);
+  domain::Result<void> PurgeProjectNow(const domain::Project& project);
+  void Purged();
 
   CatalogueStore& store_;
   ProjectDirectory* directory_;
   ManageApiKeys* api_keys_;
+  std::function<void()> after_purge_;
   std::chrono::seconds grace_;
 };
 
