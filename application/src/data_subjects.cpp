@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "socle/application/audit_reason.hpp"
 #include "socle/domain/filter/resolver.hpp"
 
 namespace socle::application {
@@ -172,6 +173,7 @@ Result<SubjectExport> ManageDataSubjects::Export(std::string_view project,
 Result<ErasureReport> ManageDataSubjects::Erase(std::string_view project,
                                                 std::string_view collection, std::string_view id,
                                                 ErasureMode mode, const AuditContext& who) {
+  if (auto reason = CheckAuditReason(who.origin.reason); !reason) return Fail(reason.error());
   auto found = Find(projects_, project, collection, id);
   if (!found) return Fail(found.error());
   auto& [entry, schema, subject, own] = *found;

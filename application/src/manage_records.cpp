@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "socle/application/audit_reason.hpp"
 #include "socle/application/new_id.hpp"
 #include "socle/domain/pii_mask.hpp"
 
@@ -115,17 +116,8 @@ constexpr std::string_view kSuperusersOnly = "Only superusers can perform this a
 constexpr std::string_view kOutOfScope = "The API key does not allow this action on this collection.";
 constexpr std::string_view kReasonRequired =
     "Changing the records of this collection requires a reason (the X-Audit-Reason header).";
-// A reason is a sentence or two, not a document.
-constexpr std::size_t kMaxReasonBytes = 1000;
-
 // The reason the caller gave, when it is acceptable.
-Result<void> CheckReason(const Caller& caller) {
-  if (caller.origin.reason.size() > kMaxReasonBytes) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "The audit reason is longer than " + std::to_string(kMaxReasonBytes) + " bytes.");
-  }
-  return {};
-}
+Result<void> CheckReason(const Caller& caller) { return CheckAuditReason(caller.origin.reason); }
 
 // One requested expansion and the ones nested under it ("author.team" → author{team}).
 struct ExpandNode {

@@ -411,6 +411,12 @@ TEST_CASE("audit: pseudonymising keeps the record and blanks its personal fields
   auto bad = w.subjects.Erase("shop", "people", "../etc", application::ErasureMode::kDelete, w.context);
   REQUIRE_FALSE(bad);
   CHECK(bad.error().code == ErrorCode::kInvalidArgument);
+  application::AuditContext wordy = w.context;
+  wordy.origin.reason = std::string(1001, 'r');
+  auto too_long = w.subjects.Erase("shop", "people", ann, application::ErasureMode::kDelete, wordy);
+  REQUIRE_FALSE(too_long);
+  CHECK(too_long.error().code == ErrorCode::kInvalidArgument);
+  CHECK(w.records.View("shop", "people", ann, "", w.Superuser()));  // nothing erased
 }
 
 TEST_CASE("audit: a purge followed by a fresh checkpoint leaves nothing expected of the purged "

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit_origin.hpp"
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/json/audit_json.hpp"
 #include "socle/adapters/json/json_writer.hpp"
@@ -133,12 +134,7 @@ application::AuditContext ContextOf(const Principal& by, const Request& request)
   context.actor.kind = by.kind == Principal::Kind::kSuperuser ? AuditActorKind::kSuperuser
                        : by.kind == Principal::Kind::kApiKey  ? AuditActorKind::kApiKey
                                                               : AuditActorKind::kMember;
-  context.origin.request_id = request.request_id;
-  context.origin.client_address = request.client_address;
-  context.origin.user_agent =
-      std::string(request.Header("user-agent").value_or(std::string_view{})).substr(0, 512);
-  context.origin.reason =
-      std::string(request.Header("x-audit-reason").value_or(std::string_view{}));
+  context.origin = AuditOriginOf(request, request.client_address);
   return context;
 }
 
@@ -373,13 +369,8 @@ Response AuditApi::EraseSubject(const Request& request) {
     return ErrorResponse(
         Error::Field("mode", "validation_invalid_value", "Must be delete or pseudonymise."));
   }
-  application::AuditContext context = ContextOf(*by, request);
-  if (context.origin.reason.size() > 1000) {
-    return ErrorResponse(Error::Make(ErrorCode::kInvalidArgument,
-                                     "The audit reason is longer than 1000 bytes."));
-  }
   auto erased = subjects_->Erase(project->slug.str(), request.Param("collection"),
-                                 request.Param("id"), mode, context);
+                                 request.Param("id"), mode, ContextOf(*by, request));
   if (!erased) return ErrorResponse(erased.error());
   JsonWriter w;
   w.BeginObject();

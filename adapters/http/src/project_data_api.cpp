@@ -11,13 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "audit_origin.hpp"
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/request_target.hpp"
 #include "socle/adapters/json/collection_json.hpp"
 #include "socle/adapters/json/json_writer.hpp"
 #include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/adapters/json/record_json.hpp"
-#include "socle/domain/display_name.hpp"
 #include "socle/domain/record_input.hpp"
 
 namespace socle::adapters::http {
@@ -42,8 +42,6 @@ constexpr std::string_view kSuperuserRequired =
 // Who the schema history names for changes made through this API; the authentication work
 // will name the superuser.
 const std::string kActor = "superuser";
-// User agents are recorded in the audit trail up to this many bytes.
-constexpr std::size_t kMaxUserAgent = 512;
 // ManageRecords' not_found message for an unknown collection (PocketBase's).
 // PocketBase's collections list and records list bounds (tools/search).
 constexpr std::int64_t kDefaultPerPage = 30;
@@ -787,15 +785,7 @@ std::string_view Trim(std::string_view text) {
 }  // namespace
 
 application::AuditOrigin ProjectDataApi::OriginOf(const Request& request) {
-  application::AuditOrigin origin;
-  origin.request_id = request.request_id;
-  origin.client_address = ClientAddress(request);
-  origin.user_agent = std::string(request.Header("user-agent").value_or(std::string_view{}));
-  if (origin.user_agent.size() > kMaxUserAgent) origin.user_agent.resize(kMaxUserAgent);
-  // Not valid UTF-8: kept as the bytes' hex escape is not worth it; the trail keeps text.
-  if (domain::Utf8Length(origin.user_agent) < 0) origin.user_agent = "(not UTF-8)";
-  origin.reason = std::string(request.Header("x-audit-reason").value_or(std::string_view{}));
-  return origin;
+  return AuditOriginOf(request, ClientAddress(request));
 }
 
 Result<application::AuditContext> ProjectDataApi::ContextOf(const Request& request) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "socle/application/audit_reason.hpp"
 #include "socle/domain/timestamp.hpp"
 
 namespace socle::adapters::cli {
@@ -100,7 +101,7 @@ struct Command {
   static constexpr std::int64_t kDefaultAuditLimit = 100;
   static constexpr std::int64_t kMaxAuditLimit = 500;
   /// The longest --reason: a sentence or two, as the API's X-Audit-Reason.
-  static constexpr std::size_t kMaxReasonBytes = 1000;
+  static constexpr std::size_t kMaxReasonBytes = application::kMaxAuditReasonBytes;
 
   Verb verb = Verb::kHelp;
   std::string help_topic;                   ///< kHelp: "", "org" or "org create" ...
