@@ -21,6 +21,21 @@ std::string Principal::Actor() const {
   return "anonymous";
 }
 
+AuditContext Principal::Audit() const {
+  AuditContext context;
+  context.origin = origin;
+  context.actor.id = id;
+  switch (kind) {
+    case Kind::kAnonymous:
+      context.actor = {domain::AuditActorKind::kGuest, ""};
+      break;
+    case Kind::kSuperuser: context.actor.kind = domain::AuditActorKind::kSuperuser; break;
+    case Kind::kMember: context.actor.kind = domain::AuditActorKind::kMember; break;
+    case Kind::kApiKey: context.actor.kind = domain::AuditActorKind::kApiKey; break;
+  }
+  return context;
+}
+
 std::optional<domain::FieldError> RoleGrantError(const domain::RoleCatalogue& roles,
                                                  std::string_view role, bool on_project,
                                                  std::string_view given_by) {

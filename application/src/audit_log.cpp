@@ -26,11 +26,53 @@ constexpr std::int64_t kChainBatch = 1000;
 // Catalogue listings are read this many at a time.
 constexpr std::int64_t kCatalogueBatch = 1000;
 
-// Newest first: time, then project, lane and sequence number, all descending.
-bool Newer(const StoredAuditEvent& a, const StoredAuditEvent& b) {
-  return std::tie(a.event.at, a.event.project_id, a.event.lane, a.event.seq) >
-         std::tie(b.event.at, b.event.project_id, b.event.lane, b.event.seq);
+// The cursor's name of an organisation's chain of platform events.
+constexpr std::string_view kCatalogueSource = "catalogue";
+
+// An event found in a trail, with the trail's name in cursors.
+struct Found {
+  std::string source;
+  StoredAuditEvent stored;
+};
+
+// Newest first: time, then trail, lane and sequence number, all descending.
+bool Newer(const Found& a, const Found& b) {
+  return std::tie(a.stored.event.at, a.source, a.stored.event.lane, a.stored.event.seq) >
+         std::tie(b.stored.event.at, b.source, b.stored.event.lane, b.stored.event.seq);
 }
+
+// One organisation's chain of platform events (or the platform's own, ""), read through the
+// catalogue as a trail of one lane.
+class CatalogueChain final : public AuditChains {
+ public:
+  CatalogueChain(CatalogueStore& catalogue, std::string chain)
+      : catalogue_(catalogue), chain_(std::move(chain)) {}
+
+  Result<std::vector<StoredAuditEvent>> AuditEvents(const AuditQuery& query) override {
+    return catalogue_.PlatformAuditEvents(chain_, query);
+  }
+  Result<std::vector<domain::AuditHead>> AuditHeads() override {
+    auto heads = catalogue_.PlatformAuditHeads();
+    if (!heads) return Fail(heads.error());
+    std::vector<domain::AuditHead> out;
+    for (const auto& head : *heads) {
+      if (head.org_id == chain_) out.push_back(domain::AuditHead{0, head.seq, head.hash});
+    }
+    return out;
+  }
+  Result<std::vector<StoredAuditEvent>> AuditChain(std::int64_t lane, std::int64_t after_seq,
+                                                   std::int64_t limit) override {
+    if (lane != 0) return std::vector<StoredAuditEvent>{};
+    return catalogue_.PlatformAuditChain(chain_, after_seq, limit);
+  }
+  Result<std::int64_t> ErasePersonal(std::string_view subject) override {
+    return catalogue_.ErasePlatformPersonal(subject);
+  }
+
+ private:
+  CatalogueStore& catalogue_;
+  std::string chain_;
+};
 
 std::optional<std::int64_t> ParseInteger(std::string_view text) {
   std::int64_t value = 0;
@@ -44,9 +86,13 @@ using ChainKey = std::tuple<std::string, std::string, std::int64_t>;  // org, pr
 
 }  // namespace
 
-std::string EncodeAuditCursor(const AuditEvent& event) {
-  return std::to_string(event.at.unix_micros()) + "_" + event.project_id + "_" +
+std::string EncodeAuditCursor(std::string_view source, const AuditEvent& event) {
+  return std::to_string(event.at.unix_micros()) + "_" + std::string(source) + "_" +
          std::to_string(event.lane) + "_" + std::to_string(event.seq);
+}
+
+std::string EncodeAuditCursor(const AuditEvent& event) {
+  return EncodeAuditCursor(event.project_id, event);
 }
 
 Result<AuditPosition> DecodeAuditCursor(std::string_view cursor) {
@@ -75,7 +121,58 @@ Result<AuditPosition> DecodeAuditCursor(std::string_view cursor) {
   return AuditPosition{domain::Timestamp::FromUnixMicros(*at), std::string(parts[1]), *lane, *seq};
 }
 
-Result<std::vector<domain::Project>> AuditLog::AllProjects(const domain::Id* org) {
+// One trail: what it is for checkpoints and reports, and its chains.
+struct AuditLog::Trail {
+  std::string kind;        // AuditChainReport::trail
+  std::string org_id;      // its checkpoint heads' org
+  std::string project_id;  // its checkpoint heads' project ("" for a catalogue chain)
+  std::string label;       // a project's slug
+  std::string source;      // its name in cursors
+  std::shared_ptr<AuditChains> chains;
+  // What its events must name: a project's trail, its project; an organisation's chain, the
+  // organisation; the platform store's trail holds every organisation's events (neither).
+  bool owns_project = false;
+  bool owns_org = false;
+};
+
+Result<std::vector<AuditLog::Trail>> AuditLog::Trails(const domain::Id* org) {
+  std::vector<Trail> trails;
+  auto projects = ProjectsWithTrails(catalogue_, org);
+  if (!projects) return Fail(projects.error());
+  for (const auto& project : *projects) {
+    auto store = stores_.Open(project);
+    if (!store) return Fail(store.error());
+    trails.push_back(Trail{"project", project.org_id.str(), project.id.str(), project.slug.str(),
+                           project.id.str(), std::move(*store), true, true});
+  }
+  auto catalogue_chain = [&](const std::string& chain) {
+    trails.push_back(Trail{chain.empty() ? "platform" : "organisation", chain, "", "",
+                           std::string(kCatalogueSource),
+                           std::make_shared<CatalogueChain>(catalogue_, chain), false, true});
+  };
+  if (org != nullptr) {
+    catalogue_chain(org->str());
+  } else {
+    // Every chain that has events: those of purged organisations outlive them.
+    std::set<std::string> chains;
+    auto heads = catalogue_.PlatformAuditHeads();
+    if (!heads) return Fail(heads.error());
+    for (const auto& head : *heads) chains.insert(head.org_id);
+    for (const auto& project : *projects) chains.insert(project.org_id.str());
+    for (const auto& chain : chains) catalogue_chain(chain);
+  }
+  if (platform_ != nullptr) {
+    auto store = platform_->Store();
+    if (!store) return Fail(store.error());
+    const auto& reserved = PlatformStore::Project();
+    trails.push_back(Trail{"platform", "", reserved.id.str(), reserved.slug.str(),
+                           reserved.id.str(), std::move(*store), false, false});
+  }
+  return trails;
+}
+
+Result<std::vector<domain::Project>> ProjectsWithTrails(CatalogueStore& catalogue,
+                                                        const domain::Id* org) {
   std::vector<domain::Project> projects;
   std::unordered_set<std::string> seen;
   const std::optional<domain::Id> org_id =
@@ -83,14 +180,14 @@ Result<std::vector<domain::Project>> AuditLog::AllProjects(const domain::Id* org
   for (std::int64_t page = 1;; ++page) {
     auto request = domain::PageRequest::Make(page, kCatalogueBatch);
     if (!request) return Fail(request.error());
-    auto listed = catalogue_.ListProjects(org_id, *request);
+    auto listed = catalogue.ListProjects(org_id, *request);
     if (!listed) return Fail(listed.error());
     for (auto& project : listed->items) {
       if (seen.insert(project.id.str()).second) projects.push_back(std::move(project));
     }
     if (static_cast<std::int64_t>(listed->items.size()) < kCatalogueBatch) break;
   }
-  auto scheduled = catalogue_.ListScheduledDeletions();
+  auto scheduled = catalogue.ListScheduledDeletions();
   if (!scheduled) return Fail(scheduled.error());
   for (auto& project : scheduled->projects) {
     if (org != nullptr && project.org_id != *org) continue;
@@ -107,71 +204,70 @@ Result<AuditPage> AuditLog::Search(const domain::Id& org, const domain::Project*
     if (!decoded) return Fail(decoded.error());
     position = std::move(*decoded);
   }
-  std::vector<domain::Project> projects;
+  std::vector<Trail> trails;
   if (project != nullptr) {
-    projects.push_back(*project);
+    auto store = stores_.Open(*project);
+    if (!store) return Fail(store.error());
+    trails.push_back(Trail{"project", project->org_id.str(), project->id.str(),
+                           project->slug.str(), project->id.str(), std::move(*store), true, true});
   } else {
-    auto all = AllProjects(&org);
+    auto all = Trails(&org);
     if (!all) return Fail(all.error());
-    projects = std::move(*all);
+    trails = std::move(*all);
   }
   const std::int64_t limit = std::clamp<std::int64_t>(query.limit, 1, kMaxPage);
   AuditQuery resolved = query;
+  resolved.org_id.clear();
   if (project != nullptr && !query.target_collection.empty()) {
     // A collection may be named as the API names it; a deleted one keeps its id in the trail.
-    auto store = stores_.Open(*project);
-    if (!store) return Fail(store.error());
-    auto schema = (*store)->Schema();
+    auto schema = static_cast<ProjectStore&>(*trails.front().chains).Schema();
     if (!schema) return Fail(schema.error());
     if (const auto* found = (*schema)->Find(query.target_collection)) {
       resolved.target_collection = found->id;
     }
   }
-  std::vector<StoredAuditEvent> merged;
-  for (const auto& each : projects) {
-    AuditQuery per_store = resolved;
-    per_store.limit = limit + 1;  // one more than the page: whether there is a next one
-    per_store.before.reset();
+  std::vector<Found> merged;
+  for (const auto& trail : trails) {
+    AuditQuery per_trail = resolved;
+    per_trail.limit = limit + 1;  // one more than the page: whether there is a next one
+    per_trail.before.reset();
+    // The platform store's trail holds every organisation's events.
+    if (!trail.owns_org) per_trail.org_id = org.str();
     if (position) {
-      // The cursor's project orders the projects at the cursor's instant: the stores hold one
-      // project each, so the condition becomes a bound on time for the others.
-      const std::string& id = each.id.str();
-      if (id == position->project_id) {
-        per_store.before = AuditCursor{position->at, position->lane, position->seq};
-      } else if (id > position->project_id) {
-        per_store.before = AuditCursor{position->at, -1, -1};  // strictly older
+      // The cursor's trail orders the trails at the cursor's instant: each trail is searched
+      // on its own, so the condition becomes a bound on time for the others.
+      if (trail.source == position->source) {
+        per_trail.before = AuditCursor{position->at, position->lane, position->seq};
+      } else if (trail.source > position->source) {
+        per_trail.before = AuditCursor{position->at, -1, -1};  // strictly older
       } else {
-        per_store.before = AuditCursor{position->at, std::numeric_limits<std::int64_t>::max(),
+        per_trail.before = AuditCursor{position->at, std::numeric_limits<std::int64_t>::max(),
                                        std::numeric_limits<std::int64_t>::max()};
       }
     }
-    auto store = stores_.Open(each);
-    if (!store) return Fail(store.error());
-    auto events = (*store)->AuditEvents(per_store);
+    auto events = trail.chains->AuditEvents(per_trail);
     if (!events) return Fail(events.error());
-    for (auto& event : *events) merged.push_back(std::move(event));
+    for (auto& event : *events) merged.push_back(Found{trail.source, std::move(event)});
   }
   std::sort(merged.begin(), merged.end(), Newer);
   AuditPage page;
   if (static_cast<std::int64_t>(merged.size()) > limit) {
     merged.resize(static_cast<std::size_t>(limit));
-    page.next_cursor = EncodeAuditCursor(merged.back().event);
+    page.next_cursor = EncodeAuditCursor(merged.back().source, merged.back().stored.event);
   }
-  page.items = std::move(merged);
+  page.items.reserve(merged.size());
+  for (auto& found : merged) page.items.push_back(std::move(found.stored));
   return page;
 }
 
-Result<std::vector<AuditCheckpointHead>> AuditLog::Heads(
-    const std::vector<domain::Project>& projects) {
+Result<std::vector<AuditCheckpointHead>> AuditLog::Heads(const std::vector<Trail>& trails) {
   std::vector<AuditCheckpointHead> heads;
-  for (const auto& project : projects) {
-    auto store = stores_.Open(project);
-    if (!store) return Fail(store.error());
-    auto lanes = (*store)->AuditHeads();
+  for (const auto& trail : trails) {
+    auto lanes = trail.chains->AuditHeads();
     if (!lanes) return Fail(lanes.error());
     for (const auto& head : *lanes) {
-      heads.push_back(AuditCheckpointHead{project.org_id.str(), project.id.str(), head.lane,
-                                          head.seq, head.hash});
+      heads.push_back(
+          AuditCheckpointHead{trail.org_id, trail.project_id, head.lane, head.seq, head.hash});
     }
   }
   std::sort(heads.begin(), heads.end(), [](const auto& a, const auto& b) {
@@ -184,9 +280,9 @@ Result<AuditCheckpoint> AuditLog::Checkpoint(bool only_if_changed) {
   if (signer_ == nullptr || checkpoints_ == nullptr) {
     return Fail(ErrorCode::kFailedPrecondition, "Audit checkpoints are not configured.");
   }
-  auto projects = AllProjects(nullptr);
-  if (!projects) return Fail(projects.error());
-  auto heads = Heads(*projects);
+  auto trails = Trails(nullptr);
+  if (!trails) return Fail(trails.error());
+  auto heads = Heads(*trails);
   if (!heads) return Fail(heads.error());
   if (only_if_changed) {
     auto latest = checkpoints_->Latest();
@@ -239,53 +335,55 @@ Result<AuditVerification> AuditLog::Verify(const domain::Organisation* org,
     }
   }
 
-  auto projects = AllProjects(org != nullptr ? &org->id : nullptr);
-  if (!projects) return Fail(projects.error());
-  std::sort(projects->begin(), projects->end(),
-            [](const auto& a, const auto& b) { return a.id.str() < b.id.str(); });
-  for (const auto& project : *projects) {
-    auto store = stores_.Open(project);
-    if (!store) return Fail(store.error());
-    auto heads = (*store)->AuditHeads();
+  auto trails = Trails(org != nullptr ? &org->id : nullptr);
+  if (!trails) return Fail(trails.error());
+  for (const auto& trail : *trails) {
+    auto heads = trail.chains->AuditHeads();
     if (!heads) return Fail(heads.error());
+    auto anchors = trail.chains->AuditAnchors();
+    if (!anchors) return Fail(anchors.error());
     std::set<std::int64_t> lanes;
     for (const auto& head : *heads) lanes.insert(head.lane);
-    const std::string org_id = project.org_id.str();
-    const std::string project_id = project.id.str();
-    for (auto it = signed_heads.lower_bound(ChainKey{org_id, project_id, 0});
-         it != signed_heads.end() && std::get<0>(it->first) == org_id &&
-         std::get<1>(it->first) == project_id;
+    for (auto it = signed_heads.lower_bound(ChainKey{trail.org_id, trail.project_id, 0});
+         it != signed_heads.end() && std::get<0>(it->first) == trail.org_id &&
+         std::get<1>(it->first) == trail.project_id;
          ++it) {
       lanes.insert(std::get<2>(it->first));
     }
     for (const std::int64_t lane : lanes) {
       std::optional<AuditCheckpointHead> signed_head;
-      if (auto it = signed_heads.find(ChainKey{org_id, project_id, lane});
+      if (auto it = signed_heads.find(ChainKey{trail.org_id, trail.project_id, lane});
           it != signed_heads.end()) {
         signed_head = it->second;
         signed_heads.erase(it);
       }
+      std::optional<domain::AuditHead> start;
+      for (const auto& anchor : *anchors) {
+        if (anchor.lane == lane) start = anchor;
+      }
       AuditChainReport chain;
-      chain.org_id = org_id;
-      chain.project_id = project_id;
-      chain.project_slug = project.slug.str();
+      chain.trail = trail.kind;
+      chain.org_id = trail.org_id;
+      chain.project_id = trail.project_id;
+      chain.project_slug = trail.label;
       chain.lane = lane;
       chain.signed_seq = signed_head ? signed_head->seq : 0;
-      domain::AuditChainVerifier verifier(lane, sha256_, signed_head);
-      std::int64_t after = 0;
-      bool going = true;
+      domain::AuditChainVerifier verifier(lane, sha256_, signed_head, start);
+      std::int64_t after = start ? start->seq : 0;
+      bool going = !verifier.broken().has_value();
       while (going) {
-        auto batch = (*store)->AuditChain(lane, after, kChainBatch);
+        auto batch = trail.chains->AuditChain(lane, after, kChainBatch);
         if (!batch) return Fail(batch.error());
         for (const auto& stored : *batch) {
           after = stored.event.seq;
-          if (stored.event.project_id != project_id || stored.event.org_id != org_id) {
-            // Sealed for another project: copied here from elsewhere.
+          if ((trail.owns_project && stored.event.project_id != trail.project_id) ||
+              (trail.owns_org && stored.event.org_id != trail.org_id)) {
+            // Sealed for another trail: copied here from elsewhere.
             going = false;
             chain.broken = domain::AuditBreak::kInserted;
             chain.broken_at = stored.event.seq;
             chain.detail = "event " + std::to_string(stored.event.seq) +
-                           " belongs to another project's trail";
+                           " belongs to another trail";
             break;
           }
           if (!verifier.Next(stored.event)) {
@@ -313,16 +411,20 @@ Result<AuditVerification> AuditLog::Verify(const domain::Organisation* org,
       report.chains.push_back(std::move(chain));
     }
   }
-  // Heads the checkpoint signed whose project is gone from the catalogue.
+  // Heads the checkpoint signed whose trail is gone: a purged project's.
   for (const auto& [key, head] : signed_heads) {
     AuditChainReport chain;
+    chain.trail = head.project_id.empty() ? (head.org_id.empty() ? "platform" : "organisation")
+                                          : "project";
     chain.org_id = head.org_id;
     chain.project_id = head.project_id;
     chain.lane = head.lane;
     chain.signed_seq = head.seq;
     chain.broken = domain::AuditBreak::kTruncated;
     chain.broken_at = 1;
-    chain.detail = "the checkpoint signed this chain, whose project no longer exists";
+    chain.detail = head.project_id.empty()
+                       ? "the checkpoint signed this chain, which no longer exists"
+                       : "the checkpoint signed this chain, whose project no longer exists";
     report.ok = false;
     report.chains.push_back(std::move(chain));
   }

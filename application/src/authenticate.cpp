@@ -139,6 +139,9 @@ Result<Authenticate::Realm> Authenticate::Find(std::string_view project,
     if (!store) return std::unexpected(std::move(store.error()));
     realm.store = std::move(*store);
     realm.superusers = true;
+    // Superusers signing in to the platform itself: their events go to the platform store's
+    // own trail (into a project, to that project's).
+    if (project.empty()) realm.trail_store = realm.store;
   }
   auto schema = realm.store->Schema();
   if (!schema) return std::unexpected(std::move(schema.error()));

@@ -63,11 +63,82 @@ RoleView ViewOf(const domain::RoleCatalogue& roles, const domain::Role& role) {
   return view;
 }
 
+// An event of the chain of `org_id` ("" for the platform's) about its access, by `context`'s
+// actor; `project` (an id) when the change concerns one project only.
+AuditEntry AccessEntry(const AuditContext& context, std::string org_id, std::string action,
+                       std::string target_kind, std::string target_id, domain::AuditDiff diff = {},
+                       const std::optional<std::string>& project = std::nullopt) {
+  auto entry = PlatformEntry(context, std::move(org_id), std::move(action),
+                             std::move(target_kind), std::move(target_id), std::move(diff));
+  if (project) entry.project_id = *project;
+  return entry;
+}
+
+// Records `error` as a refused attempt when it is a refusal (permission or authentication);
+// anything else — a stranger told the organisation does not exist, a store failure — is not
+// an attempt on the organisation's access and stays out of its chain. Returns `error`.
+domain::Error Refused(PlatformTrail* trail, AuditEntry entry, domain::Error error) {
+  if (OutcomeOf(error) != domain::AuditOutcome::kDenied) return error;
+  return RecordRefusal(trail, std::move(entry), std::move(error));
+}
+
+domain::JsonValue Described(const domain::Policy& policy) {
+  return domain::JsonValue::Object(AuditAspects(policy));
+}
+
+// A change of several policies at once, as one diff: an aspect "policy.<id>" per policy
+// removed (its aspects before, null after) or added (null before, its aspects after).
+domain::AuditDiff PolicyChangeDiff(const std::vector<domain::StoredPolicy>& current,
+                                   const PolicyChange& change) {
+  std::vector<domain::JsonValue::Member> before;
+  std::vector<domain::JsonValue::Member> after;
+  for (const auto& id : change.remove) {
+    auto found = std::find_if(current.begin(), current.end(),
+                              [&](const auto& stored) { return stored.policy.id == id; });
+    if (found == current.end()) continue;
+    before.emplace_back("policy." + id, Described(found->policy));
+    after.emplace_back("policy." + id, domain::JsonValue::Null());
+  }
+  for (const auto& added : change.add) {
+    before.emplace_back("policy." + added.policy.id, domain::JsonValue::Null());
+    after.emplace_back("policy." + added.policy.id, Described(added.policy));
+  }
+  return domain::DiffAspectsForAudit(&before, &after);
+}
+
+// A team's member joining (before null) or leaving (after null), as the team's change.
+domain::AuditDiff TeamMemberDiff(const std::string* before, const std::string* after) {
+  auto aspects = [](const std::string* member) {
+    return std::vector<domain::JsonValue::Member>{
+        {"member", member ? domain::JsonValue::String(*member) : domain::JsonValue::Null()}};
+  };
+  const auto old_aspects = aspects(before);
+  const auto new_aspects = aspects(after);
+  return domain::DiffAspectsForAudit(&old_aspects, &new_aspects);
+}
+
+// The invitation moving from `before` to `after` (its state), with what an acceptance made:
+// the member who joined and the policy bound to them. The e-mail, unchanged, is not shown.
+domain::AuditDiff InvitationDiff(const domain::Invitation& before, const domain::Invitation& after,
+                                 const std::string* member = nullptr,
+                                 const domain::Policy* policy = nullptr) {
+  auto old_aspects = AuditAspects(before);
+  auto new_aspects = AuditAspects(after);
+  if (member != nullptr && policy != nullptr) {
+    old_aspects.emplace_back("member", domain::JsonValue::Null());
+    old_aspects.emplace_back("policy", domain::JsonValue::Null());
+    new_aspects.emplace_back("member", domain::JsonValue::String(*member));
+    new_aspects.emplace_back("policy", Described(*policy));
+  }
+  return domain::DiffAspectsForAudit(&old_aspects, &new_aspects, {"email"});
+}
+
 }  // namespace
 
 ManageAccess::ManageAccess(CatalogueStore& catalogue, AccessStore& store, AccessControl& access,
                            PlatformSessions& members, TokenSigner& signer, Clock& clock,
-                           RandomSource& random, Mailer* mailer, ManageAccessOptions options)
+                           RandomSource& random, Mailer* mailer, ManageAccessOptions options,
+                           PlatformTrail* trail)
     : catalogue_(catalogue),
       store_(store),
       access_(access),
@@ -76,7 +147,8 @@ ManageAccess::ManageAccess(CatalogueStore& catalogue, AccessStore& store, Access
       clock_(clock),
       random_(random),
       mailer_(mailer),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      trail_(trail) {}
 
 Result<domain::Organisation> ManageAccess::FindOrg(const Principal& by, std::string_view slug) {
   // Who asks comes first: an anonymous caller learns nothing, not even which slugs exist.
@@ -124,8 +196,11 @@ Result<void> ManageAccess::TransferOwnership(const Principal& by, std::string_vi
                                              std::string_view member_id) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  const auto context = by.Audit();
+  auto entry = AccessEntry(context, org->id.str(), "ownership.transfer", "member",
+                           std::string(member_id));
   auto decision = Require(by, *org, std::nullopt, "organisation.transfer");
-  if (!decision) return Fail(decision.error());
+  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
   auto target = store_.GetMembership(org->id, std::string(member_id));
   if (!target) {
     if (target.error().code != ErrorCode::kNotFound) return Fail(target.error());
@@ -166,8 +241,11 @@ Result<void> ManageAccess::TransferOwnership(const Principal& by, std::string_vi
                                          "admin", org->id.str(), std::nullopt},
                           now, by.Actor()});
   }
+  // Already the owner, and the caller none: nothing changes, nothing to record.
   if (change.remove.empty() && change.add.empty()) return {};
-  auto changed = store_.ChangePolicies(org->id, change);
+  entry.diff = PolicyChangeDiff(*policies, change);
+  auto changed =
+      WritePlatform(trail_, entry, [&] { return store_.ChangePolicies(org->id, change); });
   access_.Invalidate(org->id);
   return changed;
 }
@@ -227,6 +305,10 @@ Result<void> ManageAccess::RemoveMember(const Principal& by, std::string_view or
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
   const bool leaving = by.kind == Principal::Kind::kMember && by.id == member_id;
+  auto entry = AccessEntry(by.Audit(), org->id.str(), "member.remove", "member",
+                           std::string(member_id));
+  // What leaves, for the event (the e-mail in its erasable part).
+  std::optional<domain::Membership> gone;
   if (leaving) {
     // Leaving needs no permission, only standing: a stranger learns nothing.
     auto decision = access_.Decide(by, org->id, std::nullopt);
@@ -238,9 +320,10 @@ Result<void> ManageAccess::RemoveMember(const Principal& by, std::string_view or
       }
       return Fail(membership.error());
     }
+    gone = std::move(*membership);
   } else {
     auto decision = Require(by, *org, std::nullopt, "member.remove");
-    if (!decision) return Fail(decision.error());
+    if (!decision) return Fail(Refused(trail_, entry, decision.error()));
     // Removing an owner is an ownership matter.
     auto policies = store_.ListPolicies(org->id);
     if (!policies) return Fail(policies.error());
@@ -248,11 +331,24 @@ Result<void> ManageAccess::RemoveMember(const Principal& by, std::string_view or
       return domain::IsOwnerPolicy(stored.policy) && stored.policy.subject.id == member_id;
     });
     if (owner && !decision->Allows("organisation.transfer")) {
-      return Fail(ErrorCode::kPermissionDenied,
-                  "Only an owner can remove an owner of the organisation.");
+      return Fail(Refused(trail_, entry,
+                          domain::Error::Make(ErrorCode::kPermissionDenied,
+                                              "Only an owner can remove an owner of the "
+                                              "organisation.")));
+    }
+    // Someone not (or no longer) a member: the delete below says so, and the attempt is
+    // recorded without a diff.
+    auto membership = store_.GetMembership(org->id, std::string(member_id));
+    if (membership) {
+      gone = std::move(*membership);
+    } else if (membership.error().code != ErrorCode::kNotFound) {
+      return Fail(membership.error());
     }
   }
-  auto removed = store_.DeleteMembership(org->id, std::string(member_id));
+  if (gone) entry.diff = AuditChange<domain::Membership>(&*gone, nullptr);
+  auto removed = WritePlatform(trail_, entry, [&] {
+    return store_.DeleteMembership(org->id, std::string(member_id));
+  });
   access_.Invalidate(org->id);
   if (!removed && removed.error().code == ErrorCode::kFailedPrecondition) {
     return Fail(ErrorCode::kFailedPrecondition,
@@ -268,12 +364,16 @@ Result<NewInvitation> ManageAccess::Invite(const Principal& by, std::string_view
                                            std::optional<std::string_view> project_slug) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  const auto context = by.Audit();
+  // A refusal names no invitation: none was made.
+  auto refusal = AccessEntry(context, org->id.str(), "invitation.create", "invitation", "");
   auto standing = Require(by, *org, std::nullopt, "member.invite");
-  if (!standing) return Fail(standing.error());
+  if (!standing) return Fail(Refused(trail_, refusal, standing.error()));
   auto project = FindProject(*org, project_slug);
   if (!project) return Fail(project.error());
   std::optional<domain::Id> project_id;
   if (*project) project_id = (*project)->id;
+  if (project_id) refusal.project_id = project_id->str();
 
   std::vector<domain::FieldError> errors;
   const std::string address = Lower(email);
@@ -290,7 +390,7 @@ Result<NewInvitation> ManageAccess::Invite(const Principal& by, std::string_view
   auto at_scope = access_.Decide(by, org->id, project_id);
   if (!at_scope) return Fail(at_scope.error());
   if (auto holds = RequireGrantable(*at_scope, (*snapshot)->roles, role); !holds) {
-    return Fail(holds.error());
+    return Fail(Refused(trail_, refusal, holds.error()));
   }
 
   const auto now = clock_.Now();
@@ -303,7 +403,13 @@ Result<NewInvitation> ManageAccess::Invite(const Principal& by, std::string_view
                                         domain::InvitationState::kPending, now,
                                         Plus(now, options_.invitation_lifetime), std::nullopt},
                      std::move(token)};
-  auto inserted = store_.InsertInvitation(made.invitation);
+  // The invitation's aspects leave out its token binding; the e-mail goes to the personal part.
+  auto inserted = WritePlatform(
+      trail_,
+      AccessEntry(context, org->id.str(), "invitation.create", "invitation",
+                  made.invitation.id.str(),
+                  AuditChange<domain::Invitation>(nullptr, &made.invitation), project_text),
+      [&] { return store_.InsertInvitation(made.invitation); });
   if (!inserted) return Fail(inserted.error());
   SendInvitation(*org, made.invitation, made.token, by);
   return made;
@@ -351,12 +457,28 @@ Result<void> ManageAccess::RevokeInvitation(const Principal& by, std::string_vie
                                             std::string_view id) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  auto entry = AccessEntry(by.Audit(), org->id.str(), "invitation.revoke", "invitation",
+                           std::string(id));
   auto decision = Require(by, *org, std::nullopt, "member.invite");
-  if (!decision) return Fail(decision.error());
+  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(id);
   if (!parsed) return Fail(ErrorCode::kNotFound, std::string(kBadInvitation));
-  auto closed = store_.CloseInvitation(org->id, *parsed, domain::InvitationState::kRevoked,
-                                       clock_.Now());
+  const auto now = clock_.Now();
+  auto invitation = store_.GetInvitation(org->id, *parsed);
+  if (!invitation && invitation.error().code != ErrorCode::kNotFound) {
+    return Fail(invitation.error());
+  }
+  if (invitation) {
+    // What the close below makes of it, when it is still pending.
+    domain::Invitation revoked = *invitation;
+    revoked.state = domain::InvitationState::kRevoked;
+    revoked.decided = now;
+    entry.diff = InvitationDiff(*invitation, revoked);
+    entry.project_id = invitation->project.value_or("");
+  }
+  auto closed = WritePlatform(trail_, entry, [&] {
+    return store_.CloseInvitation(org->id, *parsed, domain::InvitationState::kRevoked, now);
+  });
   if (!closed && closed.error().code == ErrorCode::kNotFound) {
     return Fail(ErrorCode::kNotFound, std::string(kBadInvitation));
   }
@@ -420,18 +542,25 @@ Result<domain::Membership> ManageAccess::AcceptInvitation(const Principal& by,
   auto preview = PreviewInvitation(token);
   if (!preview) return Fail(preview.error());
   const domain::Invitation& invitation = preview->invitation;
+  // Refusals are the caller's (a guest when anonymous); the acceptance is the member's.
+  AuditContext context = by.Audit();
+  auto refusal = AccessEntry(context, invitation.org_id.str(), "invitation.accept", "invitation",
+                             invitation.id.str(), {}, invitation.project);
+  auto refuse = [&](ErrorCode code, std::string message) {
+    return Fail(Refused(trail_, refusal, domain::Error::Make(code, std::move(message))));
+  };
   MemberInfo member;
   if (by.kind == Principal::Kind::kMember) {
     if (Lower(by.email) != invitation.email) {
-      return Fail(ErrorCode::kPermissionDenied,
-                  "This invitation is for another e-mail address: sign in with that one.");
+      return refuse(ErrorCode::kPermissionDenied,
+                    "This invitation is for another e-mail address: sign in with that one.");
     }
     member.id = by.id;
     member.email = by.email;
   } else if (by.kind == Principal::Kind::kAnonymous) {
     if (preview->member_exists) {
-      return Fail(ErrorCode::kUnauthenticated,
-                  "A member with this e-mail exists: sign in to accept the invitation.");
+      return refuse(ErrorCode::kUnauthenticated,
+                    "A member with this e-mail exists: sign in to accept the invitation.");
     }
     if (password.empty()) {
       return Fail(domain::Error::Field("password", "validation_required",
@@ -442,13 +571,15 @@ Result<domain::Membership> ManageAccess::AcceptInvitation(const Principal& by,
     if (!created) return Fail(created.error());
     if (!created->created) {
       // Someone created the member between the preview and now: never reset their password.
-      return Fail(ErrorCode::kUnauthenticated,
-                  "A member with this e-mail exists: sign in to accept the invitation.");
+      return refuse(ErrorCode::kUnauthenticated,
+                    "A member with this e-mail exists: sign in to accept the invitation.");
     }
     member.id = created->id;
     member.email = invitation.email;
+    // The invitee, now a member, is who accepts.
+    context.actor = {domain::AuditActorKind::kMember, member.id};
   } else {
-    return Fail(ErrorCode::kPermissionDenied, "Only a person can accept an invitation.");
+    return refuse(ErrorCode::kPermissionDenied, "Only a person can accept an invitation.");
   }
   const auto now = clock_.Now();
   domain::Membership membership{invitation.org_id, member.id, Lower(member.email), now};
@@ -456,7 +587,17 @@ Result<domain::Membership> ManageAccess::AcceptInvitation(const Principal& by,
       domain::Policy{NewId(random_).str(), {RbacSubject::Kind::kMember, member.id},
                      invitation.role, invitation.org_id.str(), invitation.project},
       now, invitation.invited_by.empty() ? "system" : "member:" + invitation.invited_by};
-  auto accepted = store_.AcceptInvitation(invitation.org_id, invitation.id, membership, policy, now);
+  domain::Invitation after = invitation;
+  after.state = domain::InvitationState::kAccepted;
+  after.decided = now;
+  auto accepted = WritePlatform(
+      trail_,
+      AccessEntry(context, invitation.org_id.str(), "invitation.accept", "invitation",
+                  invitation.id.str(), InvitationDiff(invitation, after, &member.id, &policy.policy),
+                  invitation.project),
+      [&] {
+        return store_.AcceptInvitation(invitation.org_id, invitation.id, membership, policy, now);
+      });
   access_.Invalidate(invitation.org_id);
   if (!accepted) {
     if (accepted.error().code == ErrorCode::kFailedPrecondition) {
@@ -472,11 +613,24 @@ Result<domain::Membership> ManageAccess::AcceptInvitation(const Principal& by,
   return store_.GetMembership(invitation.org_id, member.id);
 }
 
-Result<void> ManageAccess::DeclineInvitation(std::string_view token) {
+Result<void> ManageAccess::DeclineInvitation(std::string_view token, const AuditOrigin& origin) {
   auto preview = PreviewInvitation(token);
   if (!preview) return Fail(preview.error());
-  auto closed = store_.CloseInvitation(preview->invitation.org_id, preview->invitation.id,
-                                       domain::InvitationState::kDeclined, clock_.Now());
+  const domain::Invitation& invitation = preview->invitation;
+  const auto now = clock_.Now();
+  domain::Invitation after = invitation;
+  after.state = domain::InvitationState::kDeclined;
+  after.decided = now;
+  // Holding the token is all it takes: nobody is identified, the decline is a guest's.
+  const AuditContext guest{{domain::AuditActorKind::kGuest, ""}, origin};
+  auto closed = WritePlatform(
+      trail_,
+      AccessEntry(guest, invitation.org_id.str(), "invitation.decline", "invitation",
+                  invitation.id.str(), InvitationDiff(invitation, after), invitation.project),
+      [&] {
+        return store_.CloseInvitation(invitation.org_id, invitation.id,
+                                      domain::InvitationState::kDeclined, now);
+      });
   if (!closed && closed.error().code == ErrorCode::kFailedPrecondition) {
     return Fail(ErrorCode::kFailedPrecondition, "The invitation is no longer pending.");
   }
@@ -489,12 +643,19 @@ Result<domain::Team> ManageAccess::CreateTeam(const Principal& by, std::string_v
                                               std::string_view name, std::string_view description) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  const auto context = by.Audit();
   auto decision = Require(by, *org, std::nullopt, "team.create");
-  if (!decision) return Fail(decision.error());
+  if (!decision) {
+    return Fail(Refused(trail_, AccessEntry(context, org->id.str(), "team.create", "team", ""),
+                        decision.error()));
+  }
   const auto now = clock_.Now();
   domain::Team team{NewId(random_), org->id, std::string(name), std::string(description), now, now};
   if (auto valid = domain::CheckTeam(team); !valid) return Fail(valid.error());
-  auto inserted = store_.InsertTeam(team);
+  auto inserted = WritePlatform(trail_,
+                                AccessEntry(context, org->id.str(), "team.create", "team",
+                                            team.id.str(), AuditChange<domain::Team>(nullptr, &team)),
+                                [&] { return store_.InsertTeam(team); });
   if (!inserted) {
     if (inserted.error().code == ErrorCode::kAlreadyExists) {
       return Fail(domain::Error::Field("name", "validation_not_unique", "A team of this name exists."));
@@ -534,17 +695,20 @@ Result<domain::Team> ManageAccess::UpdateTeam(const Principal& by, std::string_v
                                               std::optional<std::string_view> description) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  auto entry = AccessEntry(by.Audit(), org->id.str(), "team.update", "team", std::string(id));
   auto decision = Require(by, *org, std::nullopt, "team.update");
-  if (!decision) return Fail(decision.error());
+  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(id);
   if (!parsed) return Fail(ErrorCode::kNotFound, "The team was not found.");
   auto team = store_.GetTeam(org->id, *parsed);
   if (!team) return Fail(team.error());
+  const domain::Team before = *team;
   if (name) team->name = std::string(*name);
   if (description) team->description = std::string(*description);
   team->updated = clock_.Now();
   if (auto valid = domain::CheckTeam(*team); !valid) return Fail(valid.error());
-  auto updated = store_.UpdateTeam(*team);
+  entry.diff = AuditChange(&before, &*team);
+  auto updated = WritePlatform(trail_, entry, [&] { return store_.UpdateTeam(*team); });
   if (!updated) {
     if (updated.error().code == ErrorCode::kAlreadyExists) {
       return Fail(domain::Error::Field("name", "validation_not_unique", "A team of this name exists."));
@@ -558,11 +722,19 @@ Result<void> ManageAccess::DeleteTeam(const Principal& by, std::string_view org_
                                       std::string_view id) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  auto entry = AccessEntry(by.Audit(), org->id.str(), "team.delete", "team", std::string(id));
   auto decision = Require(by, *org, std::nullopt, "team.delete");
-  if (!decision) return Fail(decision.error());
+  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(id);
   if (!parsed) return Fail(ErrorCode::kNotFound, "The team was not found.");
-  auto deleted = store_.DeleteTeam(org->id, *parsed);
+  // A team already gone: the delete says so, and the attempt is recorded without a diff.
+  auto team = store_.GetTeam(org->id, *parsed);
+  if (team) {
+    entry.diff = AuditChange<domain::Team>(&*team, nullptr);
+  } else if (team.error().code != ErrorCode::kNotFound) {
+    return Fail(team.error());
+  }
+  auto deleted = WritePlatform(trail_, entry, [&] { return store_.DeleteTeam(org->id, *parsed); });
   access_.Invalidate(org->id);
   return deleted;
 }
@@ -571,8 +743,11 @@ Result<void> ManageAccess::AddTeamMember(const Principal& by, std::string_view o
                                          std::string_view team, std::string_view member_id) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  const std::string member(member_id);
+  auto entry = AccessEntry(by.Audit(), org->id.str(), "team.add_member", "team",
+                           std::string(team), TeamMemberDiff(nullptr, &member));
   auto decision = Require(by, *org, std::nullopt, "team.update");
-  if (!decision) return Fail(decision.error());
+  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(team);
   if (!parsed) return Fail(ErrorCode::kNotFound, "The team was not found.");
   // A team's roles reach whoever joins it: adding someone is granting them.
@@ -590,10 +765,11 @@ Result<void> ManageAccess::AddTeamMember(const Principal& by, std::string_view o
     auto at_scope = access_.Decide(by, org->id, project);
     if (!at_scope) return Fail(at_scope.error());
     if (auto holds = RequireGrantable(*at_scope, (*snapshot)->roles, policy.role); !holds) {
-      return Fail(holds.error());
+      return Fail(Refused(trail_, entry, holds.error()));
     }
   }
-  auto added = store_.AddTeamMember(org->id, *parsed, std::string(member_id));
+  auto added = WritePlatform(trail_, entry,
+                             [&] { return store_.AddTeamMember(org->id, *parsed, member); });
   access_.Invalidate(org->id);
   if (!added && added.error().code == ErrorCode::kAlreadyExists) {
     return Fail(domain::Error::Field("member", "validation_not_unique", "The member is in the team already."));
@@ -605,11 +781,15 @@ Result<void> ManageAccess::RemoveTeamMember(const Principal& by, std::string_vie
                                             std::string_view team, std::string_view member_id) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  const std::string member(member_id);
+  auto entry = AccessEntry(by.Audit(), org->id.str(), "team.remove_member", "team",
+                           std::string(team), TeamMemberDiff(&member, nullptr));
   auto decision = Require(by, *org, std::nullopt, "team.update");
-  if (!decision) return Fail(decision.error());
+  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(team);
   if (!parsed) return Fail(ErrorCode::kNotFound, "The team was not found.");
-  auto removed = store_.RemoveTeamMember(org->id, *parsed, std::string(member_id));
+  auto removed = WritePlatform(trail_, entry,
+                               [&] { return store_.RemoveTeamMember(org->id, *parsed, member); });
   access_.Invalidate(org->id);
   return removed;
 }
@@ -633,8 +813,9 @@ Result<RoleView> ManageAccess::PutRole(const Principal& by, std::string_view org
                                        domain::Role role) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  auto entry = AccessEntry(by.Audit(), org->id.str(), "role.put", "role", role.id);
   auto decision = Require(by, *org, std::nullopt, "role.update");
-  if (!decision) return Fail(decision.error());
+  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
   role.builtin = false;
   auto stored = store_.ListRoles(org->id);
   if (!stored) return Fail(stored.error());
@@ -644,10 +825,12 @@ Result<RoleView> ManageAccess::PutRole(const Principal& by, std::string_view org
   for (auto& existing : *stored) {
     if (existing.role.id == role.id) {
       custom.created = existing.created;
+      entry.diff = AuditChange(&existing.role, &role);
       existing = custom;
       replaced = true;
     }
   }
+  if (!replaced) entry.diff = AuditChange<domain::Role>(nullptr, &role);
   if (!replaced) stored->push_back(custom);
   auto catalogue = domain::CatalogueOf(*stored);
   if (!catalogue) {
@@ -662,8 +845,10 @@ Result<RoleView> ManageAccess::PutRole(const Principal& by, std::string_view org
     return Fail(std::move(error));
   }
   // Nobody defines a role holding more than they hold themselves (organisation-wide).
-  if (auto holds = RequireGrantable(*decision, *catalogue, role.id); !holds) return Fail(holds.error());
-  auto put = store_.PutRole(custom);
+  if (auto holds = RequireGrantable(*decision, *catalogue, role.id); !holds) {
+    return Fail(Refused(trail_, entry, holds.error()));
+  }
+  auto put = WritePlatform(trail_, entry, [&] { return store_.PutRole(custom); });
   if (!put) return Fail(put.error());
   access_.Invalidate(org->id);
   return ViewOf(*catalogue, *catalogue->Find(role.id));
@@ -673,9 +858,17 @@ Result<void> ManageAccess::DeleteRole(const Principal& by, std::string_view org_
                                       std::string_view id) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  auto entry = AccessEntry(by.Audit(), org->id.str(), "role.delete", "role", std::string(id));
   auto decision = Require(by, *org, std::nullopt, "role.update");
-  if (!decision) return Fail(decision.error());
-  auto deleted = store_.DeleteRole(org->id, std::string(id));
+  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  auto stored = store_.ListRoles(org->id);
+  if (!stored) return Fail(stored.error());
+  // A role that is not there (or built in): the delete says so, recorded without a diff.
+  for (const auto& existing : *stored) {
+    if (existing.role.id == id) entry.diff = AuditChange<domain::Role>(&existing.role, nullptr);
+  }
+  auto deleted =
+      WritePlatform(trail_, entry, [&] { return store_.DeleteRole(org->id, std::string(id)); });
   access_.Invalidate(org->id);
   if (!deleted && deleted.error().code == ErrorCode::kNotFound) {
     return Fail(ErrorCode::kNotFound, "The role was not found.");
@@ -699,12 +892,16 @@ Result<domain::StoredPolicy> ManageAccess::Grant(const Principal& by, std::strin
                                                  std::optional<std::string_view> project_slug) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  const auto context = by.Audit();
+  // A refusal names no policy: none was made.
+  auto refusal = AccessEntry(context, org->id.str(), "policy.grant", "policy", "");
   auto decision = Require(by, *org, std::nullopt, "policy.update");
-  if (!decision) return Fail(decision.error());
+  if (!decision) return Fail(Refused(trail_, refusal, decision.error()));
   auto project = FindProject(*org, project_slug);
   if (!project) return Fail(project.error());
   std::optional<domain::Id> project_id;
   if (*project) project_id = (*project)->id;
+  if (project_id) refusal.project_id = project_id->str();
   auto snapshot = access_.Snapshot(org->id);
   if (!snapshot) return Fail(snapshot.error());
 
@@ -745,14 +942,18 @@ Result<domain::StoredPolicy> ManageAccess::Grant(const Principal& by, std::strin
   auto at_scope = access_.Decide(by, org->id, project_id);
   if (!at_scope) return Fail(at_scope.error());
   if (auto holds = RequireGrantable(*at_scope, (*snapshot)->roles, role); !holds) {
-    return Fail(holds.error());
+    return Fail(Refused(trail_, refusal, holds.error()));
   }
   std::optional<std::string> project_text;
   if (project_id) project_text = project_id->str();
   domain::StoredPolicy policy{
       domain::Policy{NewId(random_).str(), subject, std::string(role), org->id.str(), project_text},
       clock_.Now(), by.Actor()};
-  auto changed = store_.ChangePolicies(org->id, PolicyChange{{}, {policy}});
+  auto changed = WritePlatform(
+      trail_,
+      AccessEntry(context, org->id.str(), "policy.grant", "policy", policy.policy.id,
+                  AuditChange<domain::Policy>(nullptr, &policy.policy), project_text),
+      [&] { return store_.ChangePolicies(org->id, PolicyChange{{}, {policy}}); });
   access_.Invalidate(org->id);
   if (!changed) {
     if (changed.error().code == ErrorCode::kAlreadyExists) {
@@ -768,17 +969,25 @@ Result<void> ManageAccess::Revoke(const Principal& by, std::string_view org_slug
                                   std::string_view policy_id) {
   auto org = FindOrg(by, org_slug);
   if (!org) return Fail(org.error());
+  auto entry = AccessEntry(by.Audit(), org->id.str(), "policy.revoke", "policy",
+                           std::string(policy_id));
   auto decision = Require(by, *org, std::nullopt, "policy.update");
-  if (!decision) return Fail(decision.error());
+  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
   auto policies = store_.ListPolicies(org->id);
   if (!policies) return Fail(policies.error());
   auto found = std::find_if(policies->begin(), policies->end(),
                             [&](const auto& stored) { return stored.policy.id == policy_id; });
   if (found == policies->end()) return Fail(ErrorCode::kNotFound, "The policy was not found.");
+  entry.project_id = found->policy.project.value_or("");
   if (domain::IsOwnerPolicy(found->policy) && !decision->Allows("organisation.transfer")) {
-    return Fail(ErrorCode::kPermissionDenied, "Only an owner can remove an owner.");
+    return Fail(Refused(trail_, entry,
+                        domain::Error::Make(ErrorCode::kPermissionDenied,
+                                            "Only an owner can remove an owner.")));
   }
-  auto changed = store_.ChangePolicies(org->id, PolicyChange{{std::string(policy_id)}, {}});
+  entry.diff = AuditChange<domain::Policy>(&found->policy, nullptr);
+  auto changed = WritePlatform(trail_, entry, [&] {
+    return store_.ChangePolicies(org->id, PolicyChange{{std::string(policy_id)}, {}});
+  });
   access_.Invalidate(org->id);
   if (!changed && changed.error().code == ErrorCode::kFailedPrecondition) {
     return Fail(ErrorCode::kFailedPrecondition,
@@ -928,16 +1137,35 @@ Result<std::vector<domain::FeatureFlag>> ManageAccess::CachedFlags(const std::st
   return *flags;
 }
 
+Result<std::optional<domain::FeatureFlag>> ManageAccess::FindFlag(const std::string& org_id,
+                                                                 std::string_view key,
+                                                                 domain::FlagLevel level,
+                                                                 std::string_view subject) {
+  // Read from the store, not the cache: the event must show what the change replaces.
+  auto flags = store_.ListFlags(org_id);
+  if (!flags) return Fail(flags.error());
+  for (auto& flag : *flags) {
+    if (flag.org_id == org_id && flag.key == key && flag.level == level &&
+        flag.subject == subject) {
+      return std::optional<domain::FeatureFlag>(std::move(flag));
+    }
+  }
+  return std::optional<domain::FeatureFlag>{};
+}
+
 Result<domain::FeatureFlag> ManageAccess::PutFlag(const Principal& by, std::string_view org_slug,
                                                   domain::FeatureFlag flag) {
   flag.updated = clock_.Now();
   flag.updated_by = by.Actor();
+  const auto context = by.Audit();
   if (org_slug.empty()) {
     if (!by.authenticated()) {
       return Fail(ErrorCode::kUnauthenticated, "The request requires valid authorization.");
     }
     if (by.kind != Principal::Kind::kSuperuser) {
-      return Fail(ErrorCode::kPermissionDenied, "Only a superuser sets global flags.");
+      return Fail(Refused(trail_, AccessEntry(context, "", "flag.put", "flag", flag.key),
+                          domain::Error::Make(ErrorCode::kPermissionDenied,
+                                              "Only a superuser sets global flags.")));
     }
     flag.org_id.clear();
     if (flag.level != domain::FlagLevel::kGlobal) {
@@ -948,7 +1176,10 @@ Result<domain::FeatureFlag> ManageAccess::PutFlag(const Principal& by, std::stri
     auto org = FindOrg(by, org_slug);
     if (!org) return Fail(org.error());
     auto decision = Require(by, *org, std::nullopt, "flag.update");
-    if (!decision) return Fail(decision.error());
+    if (!decision) {
+      return Fail(Refused(trail_, AccessEntry(context, org->id.str(), "flag.put", "flag", flag.key),
+                          decision.error()));
+    }
     flag.org_id = org->id.str();
     if (flag.level == domain::FlagLevel::kGlobal) {
       return Fail(domain::Error::Field("level", "validation_invalid_value",
@@ -970,7 +1201,12 @@ Result<domain::FeatureFlag> ManageAccess::PutFlag(const Principal& by, std::stri
     }
   }
   if (auto valid = domain::CheckFlag(flag); !valid) return Fail(valid.error());
-  auto put = store_.PutFlag(flag);
+  auto before = FindFlag(flag.org_id, flag.key, flag.level, flag.subject);
+  if (!before) return Fail(before.error());
+  auto put = WritePlatform(trail_,
+                           AccessEntry(context, flag.org_id, "flag.put", "flag", flag.key,
+                                       AuditChange(before->has_value() ? &**before : nullptr, &flag)),
+                           [&] { return store_.PutFlag(flag); });
   if (!put) return Fail(put.error());
   std::lock_guard lock(flags_mutex_);
   // A global flag shows in every organisation's list.
@@ -986,24 +1222,38 @@ Result<void> ManageAccess::DeleteFlag(const Principal& by, std::string_view org_
                                       std::string_view key, domain::FlagLevel level,
                                       std::string_view subject) {
   std::string org_id;
+  const auto context = by.Audit();
   if (org_slug.empty()) {
     if (!by.authenticated()) {
       return Fail(ErrorCode::kUnauthenticated, "The request requires valid authorization.");
     }
     if (by.kind != Principal::Kind::kSuperuser) {
-      return Fail(ErrorCode::kPermissionDenied, "Only a superuser deletes global flags.");
+      return Fail(Refused(trail_, AccessEntry(context, "", "flag.delete", "flag", std::string(key)),
+                          domain::Error::Make(ErrorCode::kPermissionDenied,
+                                              "Only a superuser deletes global flags.")));
     }
   } else {
     auto org = FindOrg(by, org_slug);
     if (!org) return Fail(org.error());
     auto decision = Require(by, *org, std::nullopt, "flag.update");
-    if (!decision) return Fail(decision.error());
+    if (!decision) {
+      return Fail(Refused(trail_,
+                          AccessEntry(context, org->id.str(), "flag.delete", "flag", std::string(key)),
+                          decision.error()));
+    }
     org_id = org->id.str();
     if (level == domain::FlagLevel::kGlobal) {
       return Fail(ErrorCode::kNotFound, "The flag was not found.");
     }
   }
-  auto deleted = store_.DeleteFlag(org_id, std::string(key), level, std::string(subject));
+  auto before = FindFlag(org_id, key, level, subject);
+  if (!before) return Fail(before.error());
+  // A flag that is not set: the delete says so, and the attempt is recorded without a diff.
+  auto entry = AccessEntry(context, org_id, "flag.delete", "flag", std::string(key));
+  if (*before) entry.diff = AuditChange<domain::FeatureFlag>(&**before, nullptr);
+  auto deleted = WritePlatform(trail_, entry, [&] {
+    return store_.DeleteFlag(org_id, std::string(key), level, std::string(subject));
+  });
   std::lock_guard lock(flags_mutex_);
   if (org_id.empty()) {
     flags_cache_.clear();

@@ -36,6 +36,18 @@ Error BadKey(std::string detail) {
   return error;
 }
 
+// The event every write of a key starts from: whose key it is, who acts and from where.
+AuditEntry KeyEvent(const AuditContext& context, std::string org_id, std::string project_id,
+                    std::string action) {
+  AuditEntry entry;
+  entry.org_id = std::move(org_id);
+  entry.project_id = std::move(project_id);
+  entry.actor = context.actor;
+  entry.origin = context.origin;
+  entry.action = std::move(action);
+  return entry;
+}
+
 ApiKeyInfo Describe(const Collection& c, const Record& r) {
   ApiKeyInfo info;
   info.id = r.Id(c);
@@ -146,7 +158,8 @@ Result<void> CheckNameAndExpiry(std::string_view name, std::optional<domain::Tim
 Result<NewApiKey> ManageApiKeys::Insert(std::string_view name,
                                         std::optional<domain::Timestamp> expires,
                                         const std::vector<ApiKeyScope>& scopes,
-                                        const std::string& project_id, const std::string& org_id) {
+                                        const std::string& project_id, const std::string& org_id,
+                                        const AuditEntry& base) {
   std::shared_ptr<ProjectStore> store;
   domain::SchemaPtr schema;
   auto keys = Keys(store, schema);
@@ -177,14 +190,17 @@ Result<NewApiKey> ManageApiKeys::Insert(std::string_view name,
   Set(c, record, "uses", JsonValue::Integer(0));
   Set(c, record, "created", JsonValue::String(now.ToApiString()));
   Set(c, record, "updated", JsonValue::String(now.ToApiString()));
-  auto written = store->Write([&](RecordTransaction& tx) { return tx.Insert(c, record); });
+  // The binding is a hidden field: the event shows it as set, never its value.
+  auto written = WriteAudited(*store, trail_, base,
+                              [&](RecordTransaction& tx) { return tx.Insert(c, record); });
   if (!written) return std::unexpected(std::move(written.error()));
   return made;
 }
 
 Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_view name,
                                         const std::vector<std::string>& scope_text,
-                                        std::optional<domain::Timestamp> expires) {
+                                        std::optional<domain::Timestamp> expires,
+                                        const AuditContext& context) {
   auto entry = projects_.Find(project);
   if (!entry) return std::unexpected(std::move(entry.error()));
   std::vector<domain::FieldError> errors;
@@ -194,15 +210,20 @@ Result<NewApiKey> ManageApiKeys::Create(std::string_view project, std::string_vi
     for (auto& field : scopes.error().fields) errors.push_back(std::move(field));
   }
   if (!errors.empty()) return std::unexpected(Error::Fields(std::move(errors)));
-  return Insert(name, expires, *scopes, entry->project.id.str(), "");
+  // A project's key stores no organisation; its event names the project's all the same.
+  const std::string project_id = entry->project.id.str();
+  return Insert(name, expires, *scopes, project_id, "",
+                KeyEvent(context, entry->project.org_id.str(), project_id, "api_key.create"));
 }
 
 Result<NewApiKey> ManageApiKeys::CreateForOrganisation(const domain::Id& org, std::string_view name,
-                                                       std::optional<domain::Timestamp> expires) {
+                                                       std::optional<domain::Timestamp> expires,
+                                                       const AuditContext& context) {
   std::vector<domain::FieldError> errors;
   (void)CheckNameAndExpiry(name, expires, clock_.Now(), errors);
   if (!errors.empty()) return std::unexpected(Error::Fields(std::move(errors)));
-  return Insert(name, expires, {}, "", org.str());
+  return Insert(name, expires, {}, "", org.str(),
+                KeyEvent(context, org.str(), "", "api_key.create"));
 }
 
 Result<std::vector<ApiKeyInfo>> ManageApiKeys::ListWhere(std::string_view field,
@@ -238,14 +259,15 @@ Result<std::vector<ApiKeyInfo>> ManageApiKeys::ListForOrganisation(const domain:
 }
 
 Result<void> ManageApiKeys::RevokeWhere(std::string_view field, const std::string& value,
-                                        std::string_view id) {
+                                        std::string_view id, const AuditEntry& base) {
   std::shared_ptr<ProjectStore> store;
   domain::SchemaPtr schema;
   auto keys = Keys(store, schema);
   if (!keys) return std::unexpected(std::move(keys.error()));
   const Collection& c = **keys;
   const std::string now = clock_.Now().ToApiString();
-  return store->Write([&](RecordTransaction& tx) -> Result<void> {
+  // A key already revoked is not written again, so it leaves no second event.
+  return WriteAudited(*store, trail_, base, [&](RecordTransaction& tx) -> Result<void> {
     auto found = tx.Find(c, id);
     if (!found) return std::unexpected(std::move(found.error()));
     if (!*found || Text(c, **found, field) != value) {
@@ -259,17 +281,22 @@ Result<void> ManageApiKeys::RevokeWhere(std::string_view field, const std::strin
   });
 }
 
-Result<void> ManageApiKeys::Revoke(std::string_view project, std::string_view id) {
+Result<void> ManageApiKeys::Revoke(std::string_view project, std::string_view id,
+                                   const AuditContext& context) {
   auto entry = projects_.Find(project);
   if (!entry) return std::unexpected(std::move(entry.error()));
-  return RevokeWhere("project", entry->project.id.str(), id);
+  const std::string project_id = entry->project.id.str();
+  return RevokeWhere("project", project_id, id,
+                     KeyEvent(context, entry->project.org_id.str(), project_id, "api_key.revoke"));
 }
 
-Result<void> ManageApiKeys::RevokeForOrganisation(const domain::Id& org, std::string_view id) {
-  return RevokeWhere("org", org.str(), id);
+Result<void> ManageApiKeys::RevokeForOrganisation(const domain::Id& org, std::string_view id,
+                                                  const AuditContext& context) {
+  return RevokeWhere("org", org.str(), id, KeyEvent(context, org.str(), "", "api_key.revoke"));
 }
 
-Result<std::int64_t> ManageApiKeys::DeleteWhere(std::string_view field, const std::string& value) {
+Result<std::int64_t> ManageApiKeys::DeleteWhere(std::string_view field, const std::string& value,
+                                                const AuditEntry& base) {
   std::shared_ptr<ProjectStore> store;
   domain::SchemaPtr schema;
   auto keys = Keys(store, schema);
@@ -280,7 +307,7 @@ Result<std::int64_t> ManageApiKeys::DeleteWhere(std::string_view field, const st
   std::int64_t deleted = 0;
   // One transaction: the keys go all together or none. Read in batches so that no query is
   // unbounded; each batch's records are deleted before the next is read.
-  auto written = store->Write([&](RecordTransaction& tx) -> Result<void> {
+  auto written = WriteAudited(*store, trail_, base, [&](RecordTransaction& tx) -> Result<void> {
     RecordQuery query;
     query.where = &*where;
     query.limit = 500;
@@ -301,12 +328,15 @@ Result<std::int64_t> ManageApiKeys::DeleteWhere(std::string_view field, const st
   return deleted;
 }
 
-Result<std::int64_t> ManageApiKeys::DeleteForProject(const domain::Id& project) {
-  return DeleteWhere("project", project.str());
+Result<std::int64_t> ManageApiKeys::DeleteForProject(const domain::Id& project,
+                                                     const AuditContext& context) {
+  return DeleteWhere("project", project.str(),
+                     KeyEvent(context, "", project.str(), "api_key.delete"));
 }
 
-Result<std::int64_t> ManageApiKeys::DeleteForOrganisation(const domain::Id& org) {
-  return DeleteWhere("org", org.str());
+Result<std::int64_t> ManageApiKeys::DeleteForOrganisation(const domain::Id& org,
+                                                          const AuditContext& context) {
+  return DeleteWhere("org", org.str(), KeyEvent(context, org.str(), "", "api_key.delete"));
 }
 
 Result<ApiKeyInfo> ManageApiKeys::Verify(std::string_view key, std::string& project_id) {
@@ -407,6 +437,8 @@ Result<void> ManageApiKeys::Flush() {
     return std::unexpected(std::move(keys.error()));
   }
   const Collection& c = **keys;
+  // Not audited (a plain Write): counting uses is bookkeeping, not anyone's action, and an
+  // event per key every minute would bury the changes the trail is for.
   auto written = store->Write([&](RecordTransaction& tx) -> Result<void> {
     for (const auto& [id, usage] : pending) {
       auto found = tx.Find(c, id);

@@ -78,7 +78,10 @@ Result<NewOrganisationKey> ManageOrganisationKeys::Create(const Principal& by,
   if (auto holds = RequireGrantable(*decision, (*snapshot)->roles, role); !holds) {
     return Fail(holds.error());
   }
-  auto made = keys_.CreateForOrganisation(org->id, name, expires);
+  // The key's own event (api_key.create) goes to the platform store's trail through keys_,
+  // with the caller as its actor.
+  const AuditContext context = by.Audit();
+  auto made = keys_.CreateForOrganisation(org->id, name, expires, context);
   if (!made) return Fail(made.error());
   std::optional<std::string> project_text;
   if (project_id) project_text = project_id->str();
@@ -86,11 +89,16 @@ Result<NewOrganisationKey> ManageOrganisationKeys::Create(const Principal& by,
       domain::Policy{NewId(random_).str(), {RbacSubject::Kind::kApiKey, made->info.id},
                      std::string(role), org->id.str(), project_text},
       clock_.Now(), by.Actor()};
-  auto bound = store_.ChangePolicies(org->id, PolicyChange{{}, {policy}});
+  auto grant = PlatformEntry(context, org->id.str(), "policy.grant", "policy", policy.policy.id,
+                             AuditChange<domain::Policy>(nullptr, &policy.policy));
+  if (project_text) grant.project_id = *project_text;
+  auto bound = WritePlatform(trail_, grant, [&] {
+    return store_.ChangePolicies(org->id, PolicyChange{{}, {policy}});
+  });
   access_.Invalidate(org->id);
   if (!bound) {
     // A key without its role is useless and confusing: take it back.
-    (void)keys_.RevokeForOrganisation(org->id, made->info.id);
+    (void)keys_.RevokeForOrganisation(org->id, made->info.id, context);
     return Fail(bound.error());
   }
   return NewOrganisationKey{{made->info, {policy.policy}}, std::move(made->secret)};
@@ -120,13 +128,25 @@ Result<void> ManageOrganisationKeys::Revoke(const Principal& by, std::string_vie
   if (!org) return Fail(org.error());
   auto decision = access_.Require(by, org->id, std::nullopt, "apikey.delete", kOrgNotFound);
   if (!decision) return Fail(decision.error());
-  if (auto revoked = keys_.RevokeForOrganisation(org->id, id); !revoked) return revoked;
+  if (auto revoked = keys_.RevokeForOrganisation(org->id, id, by.Audit()); !revoked) {
+    return revoked;
+  }
   auto snapshot = access_.Snapshot(org->id);
   if (!snapshot) return Fail(snapshot.error());
   PolicyChange change;
   for (const auto& policy : PoliciesOf(**snapshot, std::string(id))) change.remove.push_back(policy.id);
   if (change.remove.empty()) return {};
-  auto removed = store_.ChangePolicies(org->id, change);
+  // One event for the whole change: the key's policies, gone with it.
+  std::vector<domain::JsonValue> removed_ids;
+  for (const auto& policy_id : change.remove) removed_ids.push_back(domain::JsonValue::String(policy_id));
+  const std::vector<domain::JsonValue::Member> before{
+      {"policies", domain::JsonValue::Array(std::move(removed_ids))}};
+  const std::vector<domain::JsonValue::Member> after{
+      {"policies", domain::JsonValue::Array({})}};
+  auto revoke = PlatformEntry(by.Audit(), org->id.str(), "policy.revoke", "api_key",
+                              std::string(id), domain::DiffAspectsForAudit(&before, &after));
+  auto removed = WritePlatform(trail_, revoke,
+                               [&] { return store_.ChangePolicies(org->id, change); });
   access_.Invalidate(org->id);
   // Already removed by someone else meanwhile: the key is revoked all the same.
   if (!removed && removed.error().code == ErrorCode::kNotFound) return {};

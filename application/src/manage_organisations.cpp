@@ -13,7 +13,8 @@ using domain::Organisation;
 using domain::Result;
 using domain::Slug;
 
-Result<Organisation> ManageOrganisations::Create(const CreateOrganisationInput& input) {
+Result<Organisation> ManageOrganisations::Create(const CreateOrganisationInput& input,
+                                                 const AuditContext& context) {
   FieldErrors errors;
   auto slug = errors.Take(Slug::Parse(input.slug));
   auto name = errors.Take(DisplayName::Parse(input.name.value_or(input.slug)));
@@ -34,7 +35,12 @@ Result<Organisation> ManageOrganisations::Create(const CreateOrganisationInput& 
 
   auto now = clock_.Now();
   Organisation org{NewId(random_), *slug, *name, *region, *tier, now, now};
-  auto stored = store_.InsertOrganisation(org);
+  // A creation that fails leaves no organisation whose chain would hold the attempt.
+  auto stored = WritePlatform(
+      trail_,
+      PlatformEntry(context, org.id.str(), "organisation.create", "organisation", org.id.str(),
+                    AuditChange<Organisation>(nullptr, &org)),
+      [&] { return store_.InsertOrganisation(org); }, RecordFailure::kNo);
   if (!stored) return Fail(stored.error());
   return org;
 }
@@ -50,14 +56,20 @@ Result<Organisation> ManageOrganisations::Get(std::string_view slug) {
 }
 
 Result<Organisation> ManageOrganisations::Rename(std::string_view slug,
-                                                 std::string_view new_name) {
+                                                 std::string_view new_name,
+                                                 const AuditContext& context) {
   auto name = DisplayName::Parse(new_name);
   if (!name) return Fail(name.error());
   auto org = Get(slug);
   if (!org) return org;
+  const Organisation before = *org;
   org->name = *name;
   org->updated = clock_.Now();
-  auto stored = store_.UpdateOrganisation(*org);
+  auto stored = WritePlatform(
+      trail_,
+      PlatformEntry(context, org->id.str(), "organisation.update", "organisation", org->id.str(),
+                    AuditChange(&before, &*org)),
+      [&] { return store_.UpdateOrganisation(*org); });
   if (!stored) return Fail(stored.error());
   return org;
 }
@@ -79,7 +91,8 @@ Result<std::vector<domain::Project>> LiveProjects(CatalogueStore& store, const O
 
 }  // namespace
 
-Result<Deletion> ManageOrganisations::Remove(std::string_view slug, ForceDelete force) {
+Result<Deletion> ManageOrganisations::Remove(std::string_view slug, ForceDelete force,
+                                             const AuditContext& context) {
   auto org = Get(slug);
   if (!org) return Fail(org.error());
   const auto mode =
@@ -94,8 +107,16 @@ Result<Deletion> ManageOrganisations::Remove(std::string_view slug, ForceDelete 
     doomed = std::move(*live);
   }
 
+  auto entry = PlatformEntry(context, org->id.str(), "organisation.delete", "organisation",
+                             org->id.str(), AuditChange<Organisation>(&*org, nullptr));
   if (deletion_ == nullptr) {
-    auto deleted = store_.DeleteOrganisation(org->id, mode);
+    std::int64_t projects = 0;
+    auto deleted = WritePlatform(trail_, entry, [&]() -> Result<void> {
+      auto done = store_.DeleteOrganisation(org->id, mode);
+      if (!done) return Fail(done.error());
+      projects = *done;
+      return {};
+    });
     if (!deleted) return Fail(deleted.error());
     if (directory_ != nullptr) {
       for (const auto& project : doomed) {
@@ -105,29 +126,38 @@ Result<Deletion> ManageOrganisations::Remove(std::string_view slug, ForceDelete 
         return Fail(removed.error());
       }
     }
-    return Deletion{*deleted, now, std::nullopt};
+    return Deletion{projects, now, std::nullopt};
   }
 
   // Scheduled, the projects are hidden by the catalogue and no longer served, their stores kept
   // for a restore.
-  auto hidden = store_.ScheduleOrganisationDeletion(org->id, now, mode);
-  if (!hidden) return Fail(hidden.error());
+  entry.action = "organisation.schedule_deletion";
+  std::int64_t hidden = 0;
+  auto scheduled = WritePlatform(trail_, entry, [&]() -> Result<void> {
+    auto done = store_.ScheduleOrganisationDeletion(org->id, now, mode);
+    if (!done) return Fail(done.error());
+    hidden = *done;
+    return {};
+  });
+  if (!scheduled) return Fail(scheduled.error());
   for (const auto& project : doomed) directory_->Evict(project.slug.str());
-  if (deletion_->grace().count() > 0) return Deletion{*hidden, now, PurgeAfter(now)};
+  if (deletion_->grace().count() > 0) return Deletion{hidden, now, PurgeAfter(now)};
   // No grace period: purged now. Should that fail, the organisation stays scheduled (hidden,
   // due at once) and the next purge finishes the work.
   org->deleted = now;
   if (auto purged = deletion_->PurgeOrganisation(*org); !purged) return Fail(purged.error());
-  return Deletion{*hidden, now, std::nullopt};
+  return Deletion{hidden, now, std::nullopt};
 }
 
-Result<std::int64_t> ManageOrganisations::Delete(std::string_view slug, ForceDelete force) {
-  auto deleted = Remove(slug, force);
+Result<std::int64_t> ManageOrganisations::Delete(std::string_view slug, ForceDelete force,
+                                                 const AuditContext& context) {
+  auto deleted = Remove(slug, force, context);
   if (!deleted) return Fail(deleted.error());
   return deleted->projects;
 }
 
-Result<Organisation> ManageOrganisations::Restore(std::string_view slug) {
+Result<Organisation> ManageOrganisations::Restore(std::string_view slug,
+                                                  const AuditContext& context) {
   auto parsed = Slug::Parse(slug);
   if (!parsed) return Fail(parsed.error());
   auto scheduled = store_.GetScheduledOrganisation(*parsed);
@@ -144,9 +174,12 @@ Result<Organisation> ManageOrganisations::Restore(std::string_view slug) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "The organisation's grace period is over; it is being purged.");
   }
-  if (auto restored = store_.RestoreOrganisation(scheduled->id); !restored) {
-    return Fail(restored.error());
-  }
+  auto restored = WritePlatform(
+      trail_,
+      PlatformEntry(context, scheduled->id.str(), "organisation.restore", "organisation",
+                    scheduled->id.str()),
+      [&] { return store_.RestoreOrganisation(scheduled->id); });
+  if (!restored) return Fail(restored.error());
   scheduled->deleted.reset();
   return *scheduled;
 }

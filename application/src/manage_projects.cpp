@@ -4,6 +4,18 @@
 #include "socle/application/validation.hpp"
 
 namespace socle::application {
+namespace {
+
+// An event of the project's organisation's chain about the project.
+AuditEntry ProjectEntry(const AuditContext& context, const domain::Project& project,
+                        std::string action, domain::AuditDiff diff = {}) {
+  auto entry = PlatformEntry(context, project.org_id.str(), std::move(action), "project",
+                             project.id.str(), std::move(diff));
+  entry.project_id = project.id.str();
+  return entry;
+}
+
+}  // namespace
 
 using domain::DisplayName;
 using domain::Error;
@@ -13,7 +25,8 @@ using domain::Project;
 using domain::Result;
 using domain::Slug;
 
-Result<Project> ManageProjects::Create(const CreateProjectInput& input) {
+Result<Project> ManageProjects::Create(const CreateProjectInput& input,
+                                       const AuditContext& context) {
   FieldErrors errors;
   auto slug = errors.Take(Slug::Parse(input.slug));
   auto name = errors.Take(DisplayName::Parse(input.name.value_or(input.slug)));
@@ -28,7 +41,9 @@ Result<Project> ManageProjects::Create(const CreateProjectInput& input) {
 
   auto now = clock_.Now();
   Project project{NewId(random_), *slug, *name, org->id, org->slug, now, now};
-  auto stored = store_.InsertProject(project);
+  auto stored = WritePlatform(
+      trail_, ProjectEntry(context, project, "project.create", AuditChange<Project>(nullptr, &project)),
+      [&] { return store_.InsertProject(project); });
   if (!stored) return Fail(stored.error());
   return project;
 }
@@ -49,24 +64,32 @@ Result<Project> ManageProjects::Get(std::string_view slug) {
   return store_.GetProject(*parsed);
 }
 
-Result<Project> ManageProjects::Rename(std::string_view slug, std::string_view new_name) {
+Result<Project> ManageProjects::Rename(std::string_view slug, std::string_view new_name,
+                                       const AuditContext& context) {
   auto name = DisplayName::Parse(new_name);
   if (!name) return Fail(name.error());
   auto project = Get(slug);
   if (!project) return project;
+  const Project before = *project;
   project->name = *name;
   project->updated = clock_.Now();
-  auto stored = store_.UpdateProject(*project);
+  auto stored = WritePlatform(
+      trail_, ProjectEntry(context, *project, "project.update", AuditChange(&before, &*project)),
+      [&] { return store_.UpdateProject(*project); });
   if (!stored) return Fail(stored.error());
   return project;
 }
 
-Result<Deletion> ManageProjects::Remove(std::string_view slug) {
+Result<Deletion> ManageProjects::Remove(std::string_view slug, const AuditContext& context) {
   auto project = Get(slug);
   if (!project) return Fail(project.error());
   const domain::Timestamp now = clock_.Now();
+  auto entry =
+      ProjectEntry(context, *project, "project.delete", AuditChange<Project>(&*project, nullptr));
   if (deletion_ == nullptr) {
-    if (auto deleted = store_.DeleteProject(project->id); !deleted) return Fail(deleted.error());
+    auto deleted =
+        WritePlatform(trail_, entry, [&] { return store_.DeleteProject(project->id); });
+    if (!deleted) return Fail(deleted.error());
     if (directory_ != nullptr) {
       if (auto removed = directory_->Remove(*project); !removed) return Fail(removed.error());
     }
@@ -74,9 +97,10 @@ Result<Deletion> ManageProjects::Remove(std::string_view slug) {
   }
   // Scheduled, the project is hidden by the catalogue and no longer served, its store kept for
   // a restore.
-  if (auto hidden = store_.ScheduleProjectDeletion(project->id, now); !hidden) {
-    return Fail(hidden.error());
-  }
+  entry.action = "project.schedule_deletion";
+  auto hidden = WritePlatform(trail_, entry,
+                              [&] { return store_.ScheduleProjectDeletion(project->id, now); });
+  if (!hidden) return Fail(hidden.error());
   if (directory_ != nullptr) directory_->Evict(project->slug.str());
   if (deletion_->grace().count() > 0) return Deletion{0, now, PurgeAfter(now)};
   // No grace period: purged now. Should that fail, the project stays scheduled (hidden, due at
@@ -86,13 +110,13 @@ Result<Deletion> ManageProjects::Remove(std::string_view slug) {
   return Deletion{0, now, std::nullopt};
 }
 
-Result<void> ManageProjects::Delete(std::string_view slug) {
-  auto deleted = Remove(slug);
+Result<void> ManageProjects::Delete(std::string_view slug, const AuditContext& context) {
+  auto deleted = Remove(slug, context);
   if (!deleted) return Fail(deleted.error());
   return {};
 }
 
-Result<Project> ManageProjects::Restore(std::string_view slug) {
+Result<Project> ManageProjects::Restore(std::string_view slug, const AuditContext& context) {
   auto parsed = Slug::Parse(slug);
   if (!parsed) return Fail(parsed.error());
   auto scheduled = store_.GetScheduledProject(*parsed);
@@ -109,9 +133,9 @@ Result<Project> ManageProjects::Restore(std::string_view slug) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "The project's grace period is over; it is being purged.");
   }
-  if (auto restored = store_.RestoreProject(scheduled->id); !restored) {
-    return Fail(restored.error());
-  }
+  auto restored = WritePlatform(trail_, ProjectEntry(context, *scheduled, "project.restore"),
+                                [&] { return store_.RestoreProject(scheduled->id); });
+  if (!restored) return Fail(restored.error());
   scheduled->deleted.reset();
   return *scheduled;
 }

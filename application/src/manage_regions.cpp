@@ -56,14 +56,28 @@ Result<std::string> ParseStoreUrl(std::string_view url, std::string_view region_
 
 Result<std::vector<Region>> ManageRegions::List() { return store_.ListRegions(); }
 
-Result<Region> ManageRegions::Set(std::string_view name, std::string_view store_url) {
+Result<Region> ManageRegions::Set(std::string_view name, std::string_view store_url,
+                                  const AuditContext& context) {
   FieldErrors errors;
   auto slug = errors.Take(ParseName(name));
   auto url = errors.Take(ParseStoreUrl(store_url, name));
   if (!errors.empty()) return Fail(errors.Release());
 
   Region region{*slug, std::move(*url)};
-  auto stored = store_.UpsertRegion(region);
+  std::optional<Region> before;
+  if (trail_ != nullptr) {
+    auto found = store_.GetRegion(region.name);
+    if (found) {
+      before = std::move(*found);
+    } else if (found.error().code != domain::ErrorCode::kNotFound) {
+      return Fail(found.error());
+    }
+  }
+  auto stored = WritePlatform(
+      trail_,
+      PlatformEntry(context, "", before ? "region.update" : "region.create", "region",
+                    region.name.str(), AuditChange(before ? &*before : nullptr, &region)),
+      [&] { return store_.UpsertRegion(region); });
   if (!stored) return Fail(stored.error());
   return region;
 }

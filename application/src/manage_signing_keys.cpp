@@ -87,11 +87,11 @@ Result<std::vector<SigningKeyInfo>> ManageSigningKeys::List() {
   return Describe(*stored, retention_);
 }
 
-Result<std::vector<SigningKeyInfo>> ManageSigningKeys::Load() {
+Result<std::vector<SigningKeyInfo>> ManageSigningKeys::Load(const AuditContext& context) {
   auto stored = ReadAll();
   if (!stored) return std::unexpected(std::move(stored.error()));
   if (stored->empty()) {
-    auto created = Rotate();
+    auto created = Rotate(context);
     if (!created) return std::unexpected(std::move(created.error()));
     return List();
   }
@@ -125,6 +125,7 @@ Result<std::vector<SigningKeyInfo>> ManageSigningKeys::Load() {
   if (!replaced) return std::unexpected(std::move(replaced.error()));
   if (!expired.empty()) {
     // Best effort: a key past retention no longer verifies whether or not its row goes now.
+    // A plain Write, unrecorded: retention is no one's action (see the class comment).
     auto store = platform_.Store();
     if (store) {
       auto schema = (*store)->Schema();
@@ -146,7 +147,7 @@ Result<std::vector<SigningKeyInfo>> ManageSigningKeys::Load() {
   return kept;
 }
 
-Result<std::string> ManageSigningKeys::Rotate() {
+Result<std::string> ManageSigningKeys::Rotate(const AuditContext& context) {
   auto store = platform_.Store();
   if (!store) return std::unexpected(std::move(store.error()));
   auto schema = (*store)->Schema();
@@ -189,9 +190,15 @@ Result<std::string> ManageSigningKeys::Rotate() {
   set("sealedSeed", JsonValue::String(*sealed));
   set("created", JsonValue::String(now.ToApiString()));
   set("updated", JsonValue::String(now.ToApiString()));
-  auto written = (*store)->Write([&](RecordTransaction& tx) { return tx.Insert(*keys, record); });
+  AuditEntry base;
+  base.actor = context.actor;
+  base.origin = context.origin;
+  base.action = "signing_key.rotate";
+  // sealedSeed is hidden: the event shows it as set, never the sealed bytes.
+  auto written = WriteAudited(**store, trail_, base,
+                              [&](RecordTransaction& tx) { return tx.Insert(*keys, record); });
   if (!written) return std::unexpected(std::move(written.error()));
-  auto loaded = Load();
+  auto loaded = Load(context);
   if (!loaded) return std::unexpected(std::move(loaded.error()));
   return kid;
 }

@@ -17,8 +17,23 @@ using domain::JsonValue;
 using domain::Record;
 using domain::Result;
 
+namespace {
+
+// The collection as the trail describes it: the same, with the e-mail personal, so that its
+// values go to the event's erasable part rather than into the chain (`_superusers` keeps the
+// fields of any auth collection, none of them marked personal).
+Collection WithPersonalEmail(Collection collection) {
+  for (auto& field : collection.fields) {
+    if (field.name == "email") field.pii = "email";
+  }
+  return collection;
+}
+
+}  // namespace
+
 Result<SuperuserUpsert> ManageSuperusers::Upsert(std::string_view email_text,
-                                                 std::string_view password) {
+                                                 std::string_view password,
+                                                 const AuditContext& context) {
   auto email = domain::Email::Parse(email_text);
   if (!email) {
     return Fail(domain::Error::Field("email", "validation_is_email", "Must be a valid email address."));
@@ -35,20 +50,31 @@ Result<SuperuserUpsert> ManageSuperusers::Upsert(std::string_view email_text,
   if (!store) return std::unexpected(std::move(store.error()));
   auto schema = (*store)->Schema();
   if (!schema) return std::unexpected(std::move(schema.error()));
-  const Collection* coll = (*schema)->FindById(domain::kSuperusersCollectionId);
-  if (coll == nullptr) return Fail(domain::Error::Internal("the superusers collection is missing"));
+  const Collection* stored = (*schema)->FindById(domain::kSuperusersCollectionId);
+  if (stored == nullptr) {
+    return Fail(domain::Error::Internal("the superusers collection is missing"));
+  }
+  // Written through `audited` (read through `stored`, which the filter was compiled against):
+  // stores write records by the collection's id and fields, which are the same.
+  const Collection audited = WithPersonalEmail(*stored);
+  const Collection* coll = &audited;
 
-  auto where = internal::CompareField(*schema, *coll, "email", "=", address);
+  AuditEntry base;
+  base.actor = context.actor;
+  base.origin = context.origin;
+  base.action = "superuser.upsert";
+
+  auto where = internal::CompareField(*schema, *stored, "email", "=", address);
   if (!where) return std::unexpected(std::move(where.error()));
 
   SuperuserUpsert result;
   const std::string now = clock_.Now().ToApiString();
-  auto written = (*store)->Write([&](RecordTransaction& tx) -> Result<void> {
+  auto written = WriteAudited(**store, trail_, base, [&](RecordTransaction& tx) -> Result<void> {
     RecordQuery query;
     query.where = &*where;
     query.limit = 1;
     query.count_total = false;
-    auto page = tx.Query(*coll, query);
+    auto page = tx.Query(*stored, query);
     if (!page) return std::unexpected(std::move(page.error()));
     auto set = [&](Record& record, std::string_view name, JsonValue value) {
       if (auto index = coll->FieldIndex(name)) record.values[*index] = std::move(value);

@@ -34,8 +34,20 @@ domain::PageOf<T> Slice(std::vector<T> all, const domain::PageRequest& page) {
 
 }  // namespace
 
+void PlatformCatalogue::RecordDenied(const Principal& by, const std::string& org_id,
+                                     const std::string& project_id, std::string_view attempt,
+                                     std::string_view target_kind, const std::string& target_id) {
+  if (trail_ == nullptr || attempt.empty()) return;
+  auto entry = PlatformEntry(by.Audit(), org_id, std::string(attempt), std::string(target_kind),
+                             target_id);
+  entry.project_id = project_id;
+  entry.outcome = domain::AuditOutcome::kDenied;
+  (void)trail_->Record(entry);  // the refusal is what the caller must hear of
+}
+
 Result<std::pair<domain::Organisation, AccessDecision>> PlatformCatalogue::RequireOrganisation(
-    const Principal& by, std::string_view slug, std::string_view permission) {
+    const Principal& by, std::string_view slug, std::string_view permission,
+    std::string_view attempt) {
   if (!by.authenticated()) return Fail(Unauthenticated());
   auto parsed = domain::Slug::Parse(slug);
   if (!parsed) return Fail(ErrorCode::kNotFound, std::string(kOrgNotFound));
@@ -47,12 +59,16 @@ Result<std::pair<domain::Organisation, AccessDecision>> PlatformCatalogue::Requi
     return Fail(org.error());
   }
   auto decision = access_.Require(by, org->id, std::nullopt, permission, kOrgNotFound);
-  if (!decision) return Fail(decision.error());
+  if (!decision) {
+    RecordDenied(by, org->id.str(), "", attempt, "organisation", org->id.str());
+    return Fail(decision.error());
+  }
   return std::pair{std::move(*org), std::move(*decision)};
 }
 
 Result<std::pair<domain::Project, AccessDecision>> PlatformCatalogue::RequireProject(
-    const Principal& by, std::string_view slug, std::string_view permission) {
+    const Principal& by, std::string_view slug, std::string_view permission,
+    std::string_view attempt) {
   if (!by.authenticated()) return Fail(Unauthenticated());
   auto parsed = domain::Slug::Parse(slug);
   if (!parsed) return Fail(ErrorCode::kNotFound, std::string(kProjectNotFound));
@@ -64,7 +80,11 @@ Result<std::pair<domain::Project, AccessDecision>> PlatformCatalogue::RequirePro
     return Fail(project.error());
   }
   auto decision = access_.Require(by, project->org_id, project->id, permission, kProjectNotFound);
-  if (!decision) return Fail(decision.error());
+  if (!decision) {
+    RecordDenied(by, project->org_id.str(), project->id.str(), attempt, "project",
+                 project->id.str());
+    return Fail(decision.error());
+  }
   return std::pair{std::move(*project), std::move(*decision)};
 }
 
@@ -110,13 +130,22 @@ Result<domain::Organisation> PlatformCatalogue::CreateOrganisation(
   if (by.kind == Principal::Kind::kApiKey) {
     return Fail(ErrorCode::kPermissionDenied, "An API key cannot create organisations.");
   }
-  auto org = organisations_.Create(input);
+  const AuditContext context = by.Audit();
+  auto org = organisations_.Create(input, context);
   if (!org) return org;
   if (by.kind == Principal::Kind::kMember) {
-    if (auto owned = AddOwner(*org, {by.id, by.email, "", ""}, by.Actor()); !owned) {
+    if (auto owned = AddOwner(*org, {by.id, by.email, "", ""}, by.Actor(), context); !owned) {
       // An organisation nobody owns would be out of its creator's reach: take it back, at
       // once (it was never anybody's, there is nothing to restore).
-      (void)catalogue_.DeleteOrganisation(org->id, DeleteMode::kRefuseIfProjects);
+      (void)WritePlatform(
+          trail_,
+          PlatformEntry(context, org->id.str(), "organisation.delete", "organisation",
+                        org->id.str(), AuditChange<domain::Organisation>(&*org, nullptr)),
+          [&]() -> Result<void> {
+            auto deleted = catalogue_.DeleteOrganisation(org->id, DeleteMode::kRefuseIfProjects);
+            if (!deleted) return Fail(deleted.error());
+            return {};
+          });
       return Fail(owned.error());
     }
   }
@@ -124,17 +153,26 @@ Result<domain::Organisation> PlatformCatalogue::CreateOrganisation(
 }
 
 Result<void> PlatformCatalogue::AddOwner(const domain::Organisation& org, const MemberInfo& member,
-                                         std::string_view actor) {
+                                         std::string_view actor, const AuditContext& context) {
   const auto now = clock_.Now();
   domain::StoredPolicy owner{
       domain::Policy{NewId(random_).str(), {domain::RbacSubject::Kind::kMember, member.id},
                      std::string(domain::kOwnerRole), org.id.str(), std::nullopt},
       now, std::string(actor)};
-  auto added = store_.InsertMembership({org.id, member.id, internal::Lower(member.email), now},
-                                       {owner});
+  const domain::Membership membership{org.id, member.id, internal::Lower(member.email), now};
+  auto entry = PlatformEntry(context, org.id.str(), "member.add", "member", member.id,
+                             AuditChange<domain::Membership>(nullptr, &membership));
+  auto added = WritePlatform(
+      trail_, entry, [&] { return store_.InsertMembership(membership, {owner}); },
+      RecordFailure::kNo);
   if (!added) {
     if (added.error().code != ErrorCode::kAlreadyExists) return Fail(added.error());
-    auto changed = store_.ChangePolicies(org.id, PolicyChange{{}, {owner}});
+    // Already a member: the owner role is granted instead.
+    auto grant = PlatformEntry(context, org.id.str(), "policy.grant", "policy",
+                               owner.policy.id, AuditChange<domain::Policy>(nullptr, &owner.policy));
+    auto changed = WritePlatform(
+        trail_, grant, [&] { return store_.ChangePolicies(org.id, PolicyChange{{}, {owner}}); },
+        RecordFailure::kNo);
     if (!changed && changed.error().code != ErrorCode::kAlreadyExists) {
       return Fail(changed.error());
     }
@@ -153,16 +191,16 @@ Result<domain::Organisation> PlatformCatalogue::GetOrganisation(const Principal&
 Result<domain::Organisation> PlatformCatalogue::RenameOrganisation(const Principal& by,
                                                                    std::string_view slug,
                                                                    std::string_view name) {
-  auto found = RequireOrganisation(by, slug, "organisation.update");
+  auto found = RequireOrganisation(by, slug, "organisation.update", "organisation.update");
   if (!found) return Fail(found.error());
-  return organisations_.Rename(slug, name);
+  return organisations_.Rename(slug, name, by.Audit());
 }
 
 Result<Deletion> PlatformCatalogue::DeleteOrganisation(const Principal& by,
                                                        std::string_view slug, ForceDelete force) {
-  auto found = RequireOrganisation(by, slug, "organisation.delete");
+  auto found = RequireOrganisation(by, slug, "organisation.delete", "organisation.delete");
   if (!found) return Fail(found.error());
-  auto deleted = organisations_.Remove(slug, force);
+  auto deleted = organisations_.Remove(slug, force, by.Audit());
   access_.Invalidate(found->first.id);
   return deleted;
 }
@@ -183,8 +221,12 @@ Result<domain::Organisation> PlatformCatalogue::RestoreOrganisation(const Princi
   }
   auto decision =
       access_.Require(by, scheduled->id, std::nullopt, "organisation.delete", kOrgNotFound);
-  if (!decision) return Fail(decision.error());
-  auto restored = organisations_.Restore(slug);
+  if (!decision) {
+    RecordDenied(by, scheduled->id.str(), "", "organisation.restore", "organisation",
+                 scheduled->id.str());
+    return Fail(decision.error());
+  }
+  auto restored = organisations_.Restore(slug, by.Audit());
   access_.Invalidate(scheduled->id);
   return restored;
 }
@@ -227,9 +269,9 @@ Result<domain::PageOf<domain::Project>> PlatformCatalogue::ListProjects(
 
 Result<domain::Project> PlatformCatalogue::CreateProject(const Principal& by,
                                                          const CreateProjectInput& input) {
-  auto found = RequireOrganisation(by, input.org, "project.create");
+  auto found = RequireOrganisation(by, input.org, "project.create", "project.create");
   if (!found) return Fail(found.error());
-  return projects_.Create(input);
+  return projects_.Create(input, by.Audit());
 }
 
 Result<domain::Project> PlatformCatalogue::GetProject(const Principal& by, std::string_view slug) {
@@ -241,15 +283,15 @@ Result<domain::Project> PlatformCatalogue::GetProject(const Principal& by, std::
 Result<domain::Project> PlatformCatalogue::RenameProject(const Principal& by,
                                                          std::string_view slug,
                                                          std::string_view name) {
-  auto found = RequireProject(by, slug, "project.update");
+  auto found = RequireProject(by, slug, "project.update", "project.update");
   if (!found) return Fail(found.error());
-  return projects_.Rename(slug, name);
+  return projects_.Rename(slug, name, by.Audit());
 }
 
 Result<Deletion> PlatformCatalogue::DeleteProject(const Principal& by, std::string_view slug) {
-  auto found = RequireProject(by, slug, "project.delete");
+  auto found = RequireProject(by, slug, "project.delete", "project.delete");
   if (!found) return Fail(found.error());
-  auto deleted = projects_.Remove(slug);
+  auto deleted = projects_.Remove(slug, by.Audit());
   access_.Invalidate(found->first.org_id);
   return deleted;
 }
@@ -268,8 +310,12 @@ Result<domain::Project> PlatformCatalogue::RestoreProject(const Principal& by,
   }
   auto decision = access_.Require(by, scheduled->org_id, scheduled->id, "project.delete",
                                   kProjectNotFound);
-  if (!decision) return Fail(decision.error());
-  auto restored = projects_.Restore(slug);
+  if (!decision) {
+    RecordDenied(by, scheduled->org_id.str(), scheduled->id.str(), "project.restore", "project",
+                 scheduled->id.str());
+    return Fail(decision.error());
+  }
+  auto restored = projects_.Restore(slug, by.Audit());
   access_.Invalidate(scheduled->org_id);
   return restored;
 }

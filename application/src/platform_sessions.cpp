@@ -112,13 +112,64 @@ MemberInfo Describe(const Collection& members, const Record& member) {
   return {member.Id(members), Text(members, member, "email"), Text(members, member, "name"), ""};
 }
 
+// `_members` as the trail describes it: the same, with the e-mail personal, so that its values
+// go to the event's erasable part rather than into the chain (the collection keeps the fields
+// of any auth collection, none of them marked personal). Stores write records by the
+// collection's id and fields, which are the same; queries keep using the stored collection,
+// which their filters were compiled against.
+Collection WithPersonalEmail(Collection collection) {
+  for (auto& field : collection.fields) {
+    if (field.name == "email") field.pii = "email";
+  }
+  return collection;
+}
+
+AuditActor MemberActor(std::string id) {
+  return {domain::AuditActorKind::kMember, std::move(id)};
+}
+
+// Whoever presents something that proves no one: a failed sign-in, a reused refresh token.
+AuditActor Guest() { return {domain::AuditActorKind::kGuest, {}}; }
+
+// An event of the sessions: who, from where (the client's address and user agent, cut as the
+// session rows cut them, go to the event's erasable actor part), what.
+AuditEntry SessionEvent(std::string action, AuditActor actor, const ClientInfo& client,
+                        std::string_view request_id) {
+  AuditEntry event;
+  event.actor = std::move(actor);
+  event.action = std::move(action);
+  event.origin.request_id = std::string(request_id);
+  event.origin.client_address = Clip(client.address, kMaxAddressLength);
+  event.origin.user_agent = Clip(client.user_agent, kMaxUserAgentLength);
+  return event;
+}
+
+void TargetMember(AuditEntry& event, std::string member_id) {
+  event.target_kind = "record";
+  event.target_collection = std::string(PlatformStore::kMembersCollectionId);
+  event.target_id = std::move(member_id);
+}
+
+// A session is a family of `_sessions` rows, named by the family's id (PlatformSession::id).
+void TargetSession(AuditEntry& event, std::string family) {
+  event.target_kind = "session";
+  event.target_id = std::move(family);
+}
+
+// What an event shows of its target, as a creation shows it: these aspects, no secret among
+// them.
+domain::AuditDiff Shows(std::vector<JsonValue::Member> aspects) {
+  return domain::DiffAspectsForAudit(nullptr, &aspects);
+}
+
 }  // namespace
 
 PlatformSessions::PlatformSessions(PlatformStore& platform, TokenSigner& signer,
                                    PasswordHasher& hasher, Clock& clock, RandomSource& random,
                                    domain::LoginThrottle& identities,
                                    domain::LoginThrottle* addresses,
-                                   PlatformSessionsOptions options, domain::PasswordPolicy policy)
+                                   PlatformSessionsOptions options, domain::PasswordPolicy policy,
+                                   AuditTrail* trail)
     : platform_(platform),
       signer_(signer),
       hasher_(hasher),
@@ -127,7 +178,8 @@ PlatformSessions::PlatformSessions(PlatformStore& platform, TokenSigner& signer,
       identities_(identities),
       addresses_(addresses),
       options_(std::move(options)),
-      policy_(policy) {
+      policy_(policy),
+      trail_(trail) {
   // A hash of a random password under the current policy: verifying an unknown e-mail against
   // it costs what verifying a real member costs.
   std::array<std::uint8_t, 16> bytes{};
@@ -174,22 +226,43 @@ Result<std::optional<Record>> PlatformSessions::MemberByEmail(const Tables& tabl
   return std::optional<Record>(std::move(page->items.front()));
 }
 
-Result<void> PlatformSessions::RevokeFamily(const Tables& tables, std::string_view family) {
+Result<void> PlatformSessions::RevokeFamily(const Tables& tables, std::string_view family,
+                                            const AuditEntry* event, bool even_unchanged) {
   auto where = CompareField(tables.schema, *tables.sessions, "family", "=", family);
   if (!where) return std::unexpected(std::move(where.error()));
   const Collection& c = *tables.sessions;
   const std::string now = clock_.Now().ToApiString();
+  // The rows' own changes are not recorded one by one: the family's event says what happened
+  // to the session, once, whatever number of rows it had.
   return tables.store->Write([&](RecordTransaction& tx) -> Result<void> {
     auto rows = QueryAll(tx, c, &*where);
     if (!rows) return std::unexpected(std::move(rows.error()));
+    bool revoked = false;
     for (Record& row : *rows) {
       if (!Text(c, row, "revoked").empty()) continue;
       Set(c, row, "revoked", JsonValue::String(now));
       Set(c, row, "updated", JsonValue::String(now));
       if (auto updated = tx.Update(c, row); !updated) return updated;
+      revoked = true;
     }
-    return {};
+    if (trail_ == nullptr || event == nullptr || (!revoked && !even_unchanged)) return {};
+    return trail_->Append(tx, *event);
   });
+}
+
+Result<void> PlatformSessions::WriteWithEvent(
+    ProjectStore& store, const AuditEntry& event,
+    const std::function<Result<void>(RecordTransaction&)>& work) {
+  return store.Write([&](RecordTransaction& tx) -> Result<void> {
+    if (auto done = work(tx); !done) return done;
+    return trail_ != nullptr ? trail_->Append(tx, event) : Result<void>{};
+  });
+}
+
+void PlatformSessions::RecordAttempt(const AuditEntry& event) {
+  if (trail_ == nullptr) return;
+  auto store = platform_.Store();
+  if (store) (void)trail_->Record(**store, event);
 }
 
 void PlatformSessions::VerifyDummy(std::string_view password) {
@@ -198,7 +271,8 @@ void PlatformSessions::VerifyDummy(std::string_view password) {
 
 Result<MemberUpsert> PlatformSessions::UpsertMember(std::string_view email_text,
                                                     std::string_view password,
-                                                    std::string_view name) {
+                                                    std::string_view name,
+                                                    const AuditContext& context) {
   std::vector<domain::FieldError> errors;
   if (!domain::Email::Parse(email_text)) {
     errors.push_back({"email", "validation_is_email", "Must be a valid email address."});
@@ -224,13 +298,21 @@ Result<MemberUpsert> PlatformSessions::UpsertMember(std::string_view email_text,
   auto tables = Open();
   if (!tables) return std::unexpected(std::move(tables.error()));
   const Collection& members = *tables->members;
+  const Collection audited_members = WithPersonalEmail(members);
   const Collection& sessions = *tables->sessions;
   auto by_email = CompareField(tables->schema, members, "email", "=", address);
   if (!by_email) return std::unexpected(std::move(by_email.error()));
 
+  AuditEntry base;
+  base.actor = context.actor;
+  base.origin = context.origin;
+  base.action = "member.upsert";
   MemberUpsert result;
   const std::string now = clock_.Now().ToApiString();
-  auto written = tables->store->Write([&](RecordTransaction& tx) -> Result<void> {
+  // The member's record and the sessions a new password revokes are each recorded (as
+  // member.upsert): the password hash and the tokenKey show only as changed.
+  auto written = WriteAudited(*tables->store, trail_, base,
+                              [&](RecordTransaction& tx) -> Result<void> {
     RecordQuery query;
     query.where = &*by_email;
     query.limit = 1;
@@ -244,7 +326,7 @@ Result<MemberUpsert> PlatformSessions::UpsertMember(std::string_view email_text,
       if (!name.empty()) Set(members, record, "name", JsonValue::String(std::string(name)));
       Set(members, record, "updated", JsonValue::String(now));
       result = {record.Id(members), false};
-      if (auto updated = tx.Update(members, record); !updated) return updated;
+      if (auto updated = tx.Update(audited_members, record); !updated) return updated;
       // A new password ends every session in the same transaction: whoever held the old one
       // may hold a refresh token too.
       auto by_member = CompareField(tables->schema, sessions, "member", "=", result.id);
@@ -269,7 +351,7 @@ Result<MemberUpsert> PlatformSessions::UpsertMember(std::string_view email_text,
     Set(members, record, "name", JsonValue::String(std::string(name)));
     Set(members, record, "created", JsonValue::String(now));
     Set(members, record, "updated", JsonValue::String(now));
-    return tx.Insert(members, record);
+    return tx.Insert(audited_members, record);
   });
   if (!written) return std::unexpected(std::move(written.error()));
   return result;
@@ -302,7 +384,8 @@ Result<PlatformTokens> PlatformSessions::Issue(const Tables& tables, const Recor
 }
 
 Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::string_view password,
-                                               const ClientInfo& client) {
+                                               const ClientInfo& client,
+                                               std::string_view request_id) {
   const Timestamp now = clock_.Now();
   // Throttled by what was typed, whether or not it names a member.
   const std::string identity_key = "member:" + Lower(email);
@@ -316,9 +399,19 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
                                         std::string(outcome), client.address, client.user_agent,
                                         now});
   };
+  // A refused sign-in proves no one: a guest acts, on the member the e-mail named if it named
+  // one. What was typed (e-mail, password) stays out of the trail; the sign-in log has the
+  // e-mail.
+  auto record_denied = [&](const std::string& member_id) {
+    AuditEntry event = SessionEvent("auth.sign_in", Guest(), client, request_id);
+    event.outcome = domain::AuditOutcome::kDenied;
+    if (!member_id.empty()) TargetMember(event, member_id);
+    RecordAttempt(event);
+  };
   if (auto open = CheckSignInThrottles(identities_, addresses, identity_key, address_key, now);
       !open) {
     log("locked", "");
+    record_denied("");
     return std::unexpected(std::move(open.error()));
   }
   if (email.empty() || password.empty()) {
@@ -334,6 +427,7 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
     identities_.RecordFailure(identity_key, now);
     addresses.RecordFailure(address_key, now);
     log("failure", attempted_record);
+    record_denied(attempted_record);
     Error error = Error::Make(ErrorCode::kInvalidArgument, std::string(kFailed));
     error.internal = std::move(detail);
     return std::unexpected(std::move(error));
@@ -365,11 +459,15 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
   const std::string member_id = member.Id(members);
   if (hasher_.NeedsRehash(hash)) {
     if (auto fresh = hasher_.Hash(password)) {
-      (void)tables->store->Write([&](RecordTransaction& tx) -> Result<void> {
+      const Collection audited_members = WithPersonalEmail(members);
+      const AuditEntry rehash =
+          SessionEvent("auth.rehash", MemberActor(member_id), client, request_id);
+      (void)WriteAudited(*tables->store, trail_, rehash,
+                         [&](RecordTransaction& tx) -> Result<void> {
         auto current = tx.Find(members, member_id);
         if (!current || !*current || Text(members, **current, "password") != hash) return {};
         Set(members, **current, "password", JsonValue::String(*fresh));
-        return tx.Update(members, **current);
+        return tx.Update(audited_members, **current);
       });
     }
   }
@@ -380,7 +478,8 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
   const std::string at = now.ToApiString();
   Set(sessions, row, "id", JsonValue::String(NewId(random_).str()));
   Set(sessions, row, "member", JsonValue::String(member_id));
-  Set(sessions, row, "family", JsonValue::String(NewId(random_).str()));
+  const std::string family = NewId(random_).str();
+  Set(sessions, row, "family", JsonValue::String(family));
   Set(sessions, row, "binding", JsonValue::String(signer_.Bind(refresh_token)));
   Set(sessions, row, "userAgent", JsonValue::String(Clip(client.user_agent, kMaxUserAgentLength)));
   Set(sessions, row, "address", JsonValue::String(Clip(client.address, kMaxAddressLength)));
@@ -389,8 +488,14 @@ Result<PlatformTokens> PlatformSessions::Login(std::string_view email, std::stri
       JsonValue::String(Plus(now, options_.refresh_lifetime).ToApiString()));
   Set(sessions, row, "created", JsonValue::String(at));
   Set(sessions, row, "updated", JsonValue::String(at));
-  auto inserted =
-      tables->store->Write([&](RecordTransaction& tx) { return tx.Insert(sessions, row); });
+  // The session starts with its sign-in's event, or not at all. The row itself is not recorded
+  // field by field: its binding is a secret and its client description is personal, and the
+  // event already carries the session's id and, in its erasable part, the client.
+  AuditEntry event = SessionEvent("auth.sign_in", MemberActor(member_id), client, request_id);
+  TargetMember(event, member_id);
+  event.diff = Shows({{"session", JsonValue::String(family)}});
+  auto inserted = WriteWithEvent(*tables->store, event,
+                                 [&](RecordTransaction& tx) { return tx.Insert(sessions, row); });
   if (!inserted) return std::unexpected(std::move(inserted.error()));
   return Issue(*tables, member, std::move(refresh_token));
 }
@@ -403,7 +508,8 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
 Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
                                                  const ClientInfo& client,
                                                  std::optional<std::string> role,
-                                                 std::string_view expected_member) {
+                                                 std::string_view expected_member,
+                                                 std::string_view request_id) {
   if (!WellFormedRefreshToken(refresh_token)) {
     return std::unexpected(Unauthenticated(kBadRefresh, "malformed refresh token"));
   }
@@ -424,10 +530,16 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
   const std::string next_role = role ? *role : Text(sessions, row, "role");
   const Timestamp now = clock_.Now();
 
-  auto reused = [&](std::string detail) -> Result<PlatformTokens> {
+  auto reused = [&](std::string detail, std::string action) -> Result<PlatformTokens> {
     // Someone presents a token that was already exchanged: either its holder or whoever holds
-    // its successor is not the member. Neither can be told apart, so the session ends.
-    if (auto revoked = RevokeFamily(*tables, family); !revoked) {
+    // its successor is not the member. Neither can be told apart, so the session ends — with
+    // its event, in the same transaction, even should the family be revoked already: the
+    // attempt is what the trail must show. Who presented it is not known: a guest.
+    AuditEntry event = SessionEvent(std::move(action), Guest(), client, request_id);
+    event.outcome = domain::AuditOutcome::kDenied;
+    TargetSession(event, family);
+    event.diff = Shows({{"member", JsonValue::String(member_id)}});
+    if (auto revoked = RevokeFamily(*tables, family, &event, true); !revoked) {
       return std::unexpected(std::move(revoked.error()));
     }
     return std::unexpected(Unauthenticated(kBadRefresh, std::move(detail)));
@@ -435,19 +547,32 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
   if (!Text(sessions, row, "revoked").empty()) {
     return std::unexpected(Unauthenticated(kBadRefresh, "revoked refresh token"));
   }
-  if (!Text(sessions, row, "rotated").empty()) return reused("refresh token reused");
+  if (!Text(sessions, row, "rotated").empty()) {
+    return reused("refresh token reused", "auth.refresh_reuse");
+  }
   const std::optional<Timestamp> expires = Time(sessions, row, "expires");
   if (!expires || *expires <= now) {
     return std::unexpected(Unauthenticated(kBadRefresh, "expired refresh token"));
   }
   auto member = tables->store->Get(*tables->members, member_id, nullptr);
   if (!member) return std::unexpected(std::move(member.error()));
-  if (!*member) return reused("the member is gone");
+  if (!*member) return reused("the member is gone", "auth.refresh");
 
   std::string next = std::string(kRefreshPrefix) + NewTokenKey(random_);
   enum class Outcome { kRotated, kReused, kRevoked, kGone };
   Outcome outcome = Outcome::kRotated;
   const std::string at = now.ToApiString();
+  // The exchange commits with its event. As at sign-in, the rows are not recorded field by
+  // field (a secret binding, a personal client description): the event names the session and
+  // shows a change of role.
+  AuditEntry event = SessionEvent("auth.refresh", MemberActor(member_id), client, request_id);
+  TargetSession(event, family);
+  {
+    const std::vector<JsonValue::Member> before{
+        {"role", JsonValue::String(Text(sessions, row, "role"))}};
+    const std::vector<JsonValue::Member> after{{"role", JsonValue::String(next_role)}};
+    event.diff = domain::DiffAspectsForAudit(&before, &after);
+  }
   auto written = tables->store->Write([&](RecordTransaction& tx) -> Result<void> {
     // Read again under the transaction's lock: a concurrent refresh of the same token may have
     // exchanged it since the lookup above, and only one exchange may succeed.
@@ -483,14 +608,15 @@ Result<PlatformTokens> PlatformSessions::Refresh(std::string_view refresh_token,
         JsonValue::String(Plus(now, options_.refresh_lifetime).ToApiString()));
     Set(sessions, successor, "created", JsonValue::String(at));
     Set(sessions, successor, "updated", JsonValue::String(at));
-    return tx.Insert(sessions, successor);
+    if (auto inserted = tx.Insert(sessions, successor); !inserted) return inserted;
+    return trail_ != nullptr ? trail_->Append(tx, event) : Result<void>{};
   });
   if (!written) return std::unexpected(std::move(written.error()));
   switch (outcome) {
     case Outcome::kRotated:
       return Issue(*tables, **member, std::move(next), next_role);
     case Outcome::kReused:
-      return reused("refresh token reused concurrently");
+      return reused("refresh token reused concurrently", "auth.refresh_reuse");
     case Outcome::kRevoked:
       return std::unexpected(Unauthenticated(kBadRefresh, "revoked refresh token"));
     case Outcome::kGone:
@@ -563,14 +689,22 @@ Result<MemberInfo> PlatformSessions::GetMember(std::string_view id) {
   return Describe(*tables->members, **member);
 }
 
-Result<void> PlatformSessions::Logout(std::string_view refresh_token) {
+Result<void> PlatformSessions::Logout(std::string_view refresh_token, const ClientInfo& client,
+                                      std::string_view request_id) {
   if (!WellFormedRefreshToken(refresh_token)) return {};
   auto tables = Open();
   if (!tables) return std::unexpected(std::move(tables.error()));
   auto rows = SessionRows(*tables, "binding", signer_.Bind(refresh_token));
   if (!rows) return std::unexpected(std::move(rows.error()));
   if (rows->empty()) return {};
-  return RevokeFamily(*tables, Text(*tables->sessions, rows->front(), "family"));
+  const Collection& c = *tables->sessions;
+  const std::string family = Text(c, rows->front(), "family");
+  // Holding one of the session's tokens is what signing out asks for: the member acts. A
+  // session already ended changes nothing and leaves no event.
+  AuditEntry event = SessionEvent("auth.sign_out", MemberActor(Text(c, rows->front(), "member")),
+                                  client, request_id);
+  TargetSession(event, family);
+  return RevokeFamily(*tables, family, &event);
 }
 
 Result<std::vector<PlatformSession>> PlatformSessions::Sessions(std::string_view member_id) {
@@ -608,7 +742,9 @@ Result<std::vector<PlatformSession>> PlatformSessions::Sessions(std::string_view
 }
 
 Result<void> PlatformSessions::RevokeSession(std::string_view member_id,
-                                             std::string_view session_id) {
+                                             std::string_view session_id,
+                                             const ClientInfo& client,
+                                             std::string_view request_id) {
   auto tables = Open();
   if (!tables) return std::unexpected(std::move(tables.error()));
   auto rows = SessionRows(*tables, "family", session_id);
@@ -617,7 +753,11 @@ Result<void> PlatformSessions::RevokeSession(std::string_view member_id,
   if (rows->empty() || Text(*tables->sessions, rows->front(), "member") != member_id) {
     return Fail(ErrorCode::kNotFound, "The session was not found.");
   }
-  return RevokeFamily(*tables, session_id);
+  // Revoking twice changes nothing the second time and leaves no second event.
+  AuditEntry event =
+      SessionEvent("session.revoke", MemberActor(std::string(member_id)), client, request_id);
+  TargetSession(event, std::string(session_id));
+  return RevokeFamily(*tables, session_id, &event);
 }
 
 Result<std::int64_t> PlatformSessions::Purge(Timestamp now) {
@@ -640,7 +780,9 @@ Result<std::int64_t> PlatformSessions::Purge(Timestamp now) {
       doomed.push_back(row.Id(c));
     }
   }
-  // In batches, so that one purge of a large backlog does not hold one long transaction.
+  // In batches, so that one purge of a large backlog does not hold one long transaction. Plain
+  // writes, unrecorded: dropping spent tokens is bookkeeping, no one's action, and what they
+  // stood for (sign-in, exchange, revocation) was recorded when it happened.
   constexpr std::size_t kBatch = 200;
   std::int64_t deleted = 0;
   for (std::size_t start = 0; start < doomed.size(); start += kBatch) {

@@ -4,6 +4,16 @@
 #include <utility>
 
 namespace socle::application {
+namespace {
+
+// Who the purge's events name.
+AuditContext PurgeContext() {
+  AuditContext context;
+  context.actor = {domain::AuditActorKind::kSystem, "purge"};
+  return context;
+}
+
+}  // namespace
 
 using domain::ErrorCode;
 using domain::Fail;
@@ -67,9 +77,13 @@ Result<std::int64_t> PurgeDeleted::PurgeOrganisationWith(
   // purge runs again, whereas keys deleted last could outlive their organisation.
   if (api_keys_ != nullptr) {
     for (const auto* project : owned) {
-      if (auto keys = api_keys_->DeleteForProject(project->id); !keys) return Fail(keys.error());
+      if (auto keys = api_keys_->DeleteForProject(project->id, PurgeContext()); !keys) {
+        return Fail(keys.error());
+      }
     }
-    if (auto keys = api_keys_->DeleteForOrganisation(org.id); !keys) return Fail(keys.error());
+    if (auto keys = api_keys_->DeleteForOrganisation(org.id, PurgeContext()); !keys) {
+      return Fail(keys.error());
+    }
   }
   // Then the stores are released: hidden, the projects cannot be looked up again, so no request
   // reopens them, and the catalogue removes what they hold with no connection left on it (a
@@ -84,11 +98,23 @@ Result<std::int64_t> PurgeDeleted::PurgeOrganisationWith(
       return Fail(removed.error());
     }
   }
-  auto deleted = store_.DeleteOrganisation(org.id, DeleteMode::kCascade);
+  std::int64_t removed = 0;
+  auto deleted = WritePlatform(
+      trail_,
+      PlatformEntry(PurgeContext(), org.id.str(), "organisation.purge", "organisation",
+                    org.id.str(), AuditChange<domain::Organisation>(&org, nullptr)),
+      [&]() -> Result<void> {
+        auto done = store_.DeleteOrganisation(org.id, DeleteMode::kCascade);
+        if (!done) return Fail(done.error());
+        removed = *done;
+        return {};
+      },
+      RecordFailure::kNo);
   if (!deleted && deleted.error().code == ErrorCode::kNotFound) {
     return static_cast<std::int64_t>(owned.size());  // another process purged it first
   }
-  return deleted;
+  if (!deleted) return Fail(deleted.error());
+  return removed;
 }
 
 Result<void> PurgeDeleted::PurgeProject(const domain::Project& project) {
@@ -100,12 +126,18 @@ Result<void> PurgeDeleted::PurgeProject(const domain::Project& project) {
 Result<void> PurgeDeleted::PurgeProjectNow(const domain::Project& project) {
   // In the same order as an organisation's, for the same reasons.
   if (api_keys_ != nullptr) {
-    if (auto keys = api_keys_->DeleteForProject(project.id); !keys) return Fail(keys.error());
+    if (auto keys = api_keys_->DeleteForProject(project.id, PurgeContext()); !keys) {
+      return Fail(keys.error());
+    }
   }
   if (directory_ != nullptr) {
     if (auto removed = directory_->Remove(project); !removed) return Fail(removed.error());
   }
-  auto deleted = store_.DeleteProject(project.id);
+  auto entry = PlatformEntry(PurgeContext(), project.org_id.str(), "project.purge", "project",
+                             project.id.str(), AuditChange<domain::Project>(&project, nullptr));
+  entry.project_id = project.id.str();
+  auto deleted = WritePlatform(
+      trail_, entry, [&] { return store_.DeleteProject(project.id); }, RecordFailure::kNo);
   if (!deleted && deleted.error().code == ErrorCode::kNotFound) return {};  // purged already
   return deleted;
 }

@@ -16,6 +16,7 @@
 
 #include "socle/adapters/config/load_settings.hpp"
 #include "socle/adapters/crypto/openssl_random_source.hpp"
+#include "socle/adapters/files/file_audit_archive.hpp"
 #include "socle/adapters/http/access_api.hpp"
 #include "socle/adapters/http/audit_api.hpp"
 #include "socle/adapters/http/http_metrics.hpp"
@@ -36,6 +37,7 @@
 #include "socle/adapters/system/system_clock.hpp"
 #include "socle/application/access_control.hpp"
 #include "socle/application/account_emails.hpp"
+#include "socle/application/audit_retention.hpp"
 #include "socle/application/authenticate.hpp"
 #include "socle/application/data_subjects.hpp"
 #include "socle/application/manage_access.hpp"
@@ -232,7 +234,8 @@ int Main(int argc, char** argv) {
 
   auto auth = socle::apps::OpenAuth(settings, **project_stores, clock, random);
   if (!auth) return StartFailed(logger, "cannot set up authentication", auth.error());
-  socle::application::ManageSuperusers superusers(*auth->platform, *auth->hasher, clock, random);
+  socle::application::ManageSuperusers superusers(*auth->platform, *auth->hasher, clock, random,
+                                                  {}, auth->trail.get());
   auto throttle = socle::domain::LoginThrottle::Create({});
   if (!throttle) return StartFailed(logger, "cannot set up sign-in throttling", throttle.error());
   auto address_throttle =
@@ -243,14 +246,22 @@ int Main(int argc, char** argv) {
 
   socle::application::ProjectDirectory directory(**store, **project_stores, clock);
   // Every change to a project's collections and records commits with its audit event.
-  auto audit = socle::apps::OpenAudit(settings, **store, **project_stores, clock, random);
+  auto audit = socle::apps::OpenAudit(settings, **store, **project_stores, clock, random,
+                                      auth->platform.get());
   if (!audit) return StartFailed(logger, "cannot set up the audit trail", audit.error());
+  // Retention (audit.retention_months): old events go to archive files under the data
+  // directory, then leave the stores (PostgreSQL: whole monthly partitions, detached).
+  socle::adapters::files::FileAuditArchives audit_archives(
+      socle::adapters::files::FileAuditArchive::DefaultRoot(settings.data_dir));
+  socle::application::AuditRetention audit_retention(**store, **project_stores, audit_archives,
+                                                     clock);
   socle::application::ManageApiKeys api_keys(directory, *auth->platform, *auth->signer, clock,
-                                             random);
+                                             random, auth->trail.get());
   // Deleting an organisation or a project hides it for the grace period (restorable), then the
   // hourly purge below removes it with its data and API keys; 0 days purges at once.
-  socle::application::PurgeDeleted deletion(
-      **store, &directory, &api_keys, std::chrono::days(settings.deletion_grace_days));
+  socle::application::PurgeDeleted deletion(**store, &directory, &api_keys,
+                                            std::chrono::days(settings.deletion_grace_days),
+                                            audit->platform.get());
   // A purged project's trail goes with it: a fresh checkpoint stops expecting its chains.
   deletion.AfterPurge([&] {
     if (auto signed_heads = audit->log->Checkpoint(true); !signed_heads) {
@@ -259,12 +270,16 @@ int Main(int argc, char** argv) {
                     {"detail", signed_heads.error().internal}});
     }
   });
+  // Every change to the catalogue and to access commits with its event in the platform's
+  // trail (the organisation's chain).
   socle::application::ManageOrganisations organisations(**store, clock, random, &directory,
-                                                        &deletion);
-  socle::application::ManageProjects projects(**store, clock, random, &directory, &deletion);
-  socle::application::ManageRegions regions(**store);
+                                                        &deletion, audit->platform.get());
+  socle::application::ManageProjects projects(**store, clock, random, &directory, &deletion,
+                                              audit->platform.get());
+  socle::application::ManageRegions regions(**store, audit->platform.get());
   socle::application::ManageCollections collections(directory, clock, random, audit->trail.get());
-  socle::application::ManageSettings project_settings(directory, **store, clock);
+  socle::application::ManageSettings project_settings(directory, **store, clock,
+                                                      audit->platform.get());
   // Batches follow each project's settings (enabled, maxRequests, timeout), read per batch.
   socle::application::PasswordSettings passwords;
   passwords.hasher = auth->hasher.get();
@@ -284,7 +299,7 @@ int Main(int argc, char** argv) {
   members_options.sign_in_log = &sign_in_log;
   socle::application::PlatformSessions members(*auth->platform, *auth->signer, *auth->hasher,
                                                clock, random, *throttle, &*address_throttle,
-                                               members_options);
+                                               members_options, {}, auth->trail.get());
 
   // Mail: SMTP when configured, else .eml files under the data directory; either way sent from
   // a queue so that no request waits for it.
@@ -326,7 +341,7 @@ int Main(int argc, char** argv) {
   }
   socle::application::AccessControl access(*access_store, clock);
   socle::application::PlatformCatalogue catalogue(organisations, projects, **store, *access_store,
-                                                  access, clock, random);
+                                                  access, clock, random, audit->platform.get());
   socle::application::ManageAccessOptions access_options;
   access_options.invitation_url = InvitationUrl(settings);
   access_options.mail_from = PlatformMailFrom(settings);
@@ -338,11 +353,11 @@ int Main(int argc, char** argv) {
   }
   socle::application::ManageAccess manage_access(**store, *access_store, access, members,
                                                  *auth->signer, clock, random, &mailer,
-                                                 access_options);
+                                                 access_options, audit->platform.get());
   // Every request is identified by its token (Authorization header) and nothing else: there
   // is deliberately no other way in (no flag, no header, no loopback exception).
-  socle::application::ManageOrganisationKeys organisation_keys(**store, *access_store, access,
-                                                               api_keys, clock, random);
+  socle::application::ManageOrganisationKeys organisation_keys(
+      **store, *access_store, access, api_keys, clock, random, audit->platform.get());
   // Platform callers are members (access tokens), superusers (platform tokens) or an
   // organisation's API keys, nobody else.
   const http::PrincipalIdentifier identify_principal =
@@ -460,6 +475,23 @@ int Main(int argc, char** argv) {
         if (auto purged = access_store->PurgeInvitations(month_ago); !purged) {
           logger.Error("cannot purge old invitations",
                        {{"error", purged.error().message}, {"detail", purged.error().internal}});
+        }
+        // Daily, an hour after start: audit events older than the retention, archived.
+        if (settings.audit_retention_months > 0 && ticks % 1440 == 60) {
+          auto archived = audit_retention.ArchiveOlderThan(settings.audit_retention_months);
+          if (!archived) {
+            logger.Error("cannot archive old audit events",
+                         {{"error", archived.error().message},
+                          {"detail", archived.error().internal}});
+          } else {
+            for (const auto& project : archived->projects) {
+              if (!project.error) continue;
+              logger.Error("cannot archive a project's audit events",
+                           {{"project", project.project_id},
+                            {"error", project.error->message},
+                            {"detail", project.error->internal}});
+            }
+          }
         }
         // Organisations and projects whose grace period is over go for good.
         if (auto purged = deletion.Purge(clock.Now()); !purged) {

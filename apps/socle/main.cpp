@@ -11,8 +11,11 @@
 #include "socle/adapters/crypto/openssl_random_source.hpp"
 #include "socle/adapters/system/system_clock.hpp"
 #include "socle/application/access_control.hpp"
+#include "socle/adapters/files/file_audit_archive.hpp"
 #include "socle/application/audit_log.hpp"
+#include "socle/application/audit_retention.hpp"
 #include "socle/application/audit_trail.hpp"
+#include "socle/application/data_subjects.hpp"
 #include "socle/application/manage_access.hpp"
 #include "socle/application/manage_collections.hpp"
 #include "socle/application/manage_organisation_keys.hpp"
@@ -23,6 +26,8 @@
 #include "socle/application/manage_settings.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/application/platform_catalogue.hpp"
+#include "socle/application/platform_store.hpp"
+#include "socle/application/platform_trail.hpp"
 #include "socle/application/platform_sessions.hpp"
 #include "socle/application/ports/access_store.hpp"
 #include "socle/apps/open_audit.hpp"
@@ -66,25 +71,39 @@ int Main(int argc, char** argv) {
   std::optional<application::ProjectDirectory> directory;
   if (project_stores) directory.emplace(**store, **project_stores, clock);
   application::ProjectDirectory* releases = directory ? &*directory : nullptr;
-  application::ManageOrganisations organisations(**store, clock, random, releases);
-  application::ManageProjects projects(**store, clock, random, releases);
-  application::ManageRegions regions(**store);
+  // Every change to the catalogue and to access commits with its event in the platform's
+  // trail, in the catalogue's own database: no command changes them without it.
+  application::AuditTrail platform_events(clock, random, &socle::apps::Sha256Hex);
+  application::PlatformTrail platform_trail(**store, platform_events);
+  application::ManageOrganisations organisations(**store, clock, random, releases, nullptr,
+                                                 &platform_trail);
+  application::ManageProjects projects(**store, clock, random, releases, nullptr,
+                                       &platform_trail);
+  application::ManageRegions regions(**store, &platform_trail);
   cli::CatalogueServices services{**store, organisations, projects, regions};
   if (!directory) return ops.Execute(*command, &services);
 
   // The audit trail, before anything that writes a project's data: every change this process
   // makes to a project commits with its audit event, so a command that reaches the projects'
-  // data does not run without it. The catalogue commands never write it and work without.
-  auto audit = socle::apps::OpenAudit(loaded->settings, **store, **project_stores, clock, random);
+  // data does not run without it. Its log reads the platform store's trail too (opened on
+  // first use).
+  application::PlatformStore platform_store(**project_stores, clock);
+  auto audit = socle::apps::OpenAudit(loaded->settings, **store, **project_stores, clock, random,
+                                      &platform_store);
   if (!audit) {
     if (command->NeedsProjectStores()) return ops.ReportStoreError(audit.error());
     return ops.Execute(*command, &services);
   }
   services.audit = audit->log.get();
+  // Retention: old events go to archive files under the data directory before they leave.
+  socle::adapters::files::FileAuditArchives audit_archives(
+      socle::adapters::files::FileAuditArchive::DefaultRoot(loaded->settings.data_dir));
+  application::AuditRetention audit_retention(**store, **project_stores, audit_archives, clock);
+  services.audit_retention = &audit_retention;
   application::AuditTrail* trail = audit->trail.get();
 
   application::ManageCollections collections(*directory, clock, random, trail);
-  application::ManageSettings settings(*directory, **store, clock);
+  application::ManageSettings settings(*directory, **store, clock, &platform_trail);
   application::ManageRecords records(*directory, clock, random, {}, &settings, {}, trail);
   cli::ProjectDataServices data{*directory, collections, records, random, &settings};
   services.data = &data;
@@ -92,16 +111,21 @@ int Main(int argc, char** argv) {
 
   auto auth = socle::apps::OpenAuth(loaded->settings, **project_stores, clock, random);
   if (!auth) return ops.ReportStoreError(auth.error());
-  application::ManageSuperusers superusers(*auth->platform, *auth->hasher, clock, random);
-  application::ManageApiKeys api_keys(*directory, *auth->platform, *auth->signer, clock, random);
+  application::ManageSuperusers superusers(*auth->platform, *auth->hasher, clock, random, {},
+                                           auth->trail.get());
+  application::ManageApiKeys api_keys(*directory, *auth->platform, *auth->signer, clock, random,
+                                      auth->trail.get());
   auto identities = socle::domain::LoginThrottle::Create({});
   if (!identities) return ops.ReportStoreError(identities.error());
   application::PlatformSessions members(*auth->platform, *auth->signer, *auth->hasher, clock,
-                                        random, *identities, nullptr);
+                                        random, *identities, nullptr, {}, {}, auth->trail.get());
   application::SignInLog sign_in_log(*auth->platform, clock, random);
   cli::AuthServices auth_services{superusers, *auth->keys, &api_keys, &members, &clock,
                                   &sign_in_log};
   services.auth = &auth_services;
+  // A data subject's record, the trail's events about them and their sign-in attempts.
+  application::ManageDataSubjects subjects(*directory, records, trail, &sign_in_log);
+  services.subjects = &subjects;
   if (!command->NeedsAccess()) return ops.Execute(*command, &services);
 
   // Access control: every CatalogueStore adapter keeps the organisations' access data in the
@@ -111,13 +135,13 @@ int Main(int argc, char** argv) {
   if (access_store == nullptr) return ops.Execute(*command, &services);
   application::AccessControl access(*access_store, clock);
   application::PlatformCatalogue catalogue(organisations, projects, **store, *access_store, access,
-                                           clock, random);
+                                           clock, random, &platform_trail);
   // No mailer and no invitation URL: invitations are not mailed, the operator hands the token
   // `member invite` prints to the invitee.
   application::ManageAccess manage_access(**store, *access_store, access, members, *auth->signer,
-                                          clock, random, nullptr);
+                                          clock, random, nullptr, {}, &platform_trail);
   application::ManageOrganisationKeys organisation_keys(**store, *access_store, access, api_keys,
-                                                        clock, random);
+                                                        clock, random, &platform_trail);
   cli::AccessServices access_services{manage_access, catalogue, organisation_keys, members};
   services.access = &access_services;
   return ops.Execute(*command, &services);

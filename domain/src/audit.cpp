@@ -278,17 +278,23 @@ std::vector<JsonValue::Member> AuditedAspects(const Collection& c) {
 
 }  // namespace
 
-std::string DiffCollectionForAudit(const Collection* before, const Collection* after) {
-  const auto old_aspects = before ? AuditedAspects(*before) : std::vector<JsonValue::Member>{};
-  const auto new_aspects = after ? AuditedAspects(*after) : std::vector<JsonValue::Member>{};
-  const std::size_t count = std::max(old_aspects.size(), new_aspects.size());
+AuditDiff DiffAspectsForAudit(const std::vector<JsonValue::Member>* before,
+                              const std::vector<JsonValue::Member>* after,
+                              const std::vector<std::string_view>& personal,
+                              const std::vector<std::string_view>& hidden) {
+  auto listed = [](const std::vector<std::string_view>& names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  const std::size_t count = std::max(before ? before->size() : 0, after ? after->size() : 0);
   const JsonValue null_value;
-  std::string out = "[";
+  AuditDiff diff;
+  std::string& out = diff.changes;
+  out = "[";
   bool first = true;
   for (std::size_t i = 0; i < count; ++i) {
-    const JsonValue* old_value = before ? &old_aspects[i].second : nullptr;
-    const JsonValue* new_value = after ? &new_aspects[i].second : nullptr;
-    const std::string& name = before ? old_aspects[i].first : new_aspects[i].first;
+    const JsonValue* old_value = before && i < before->size() ? &(*before)[i].second : nullptr;
+    const JsonValue* new_value = after && i < after->size() ? &(*after)[i].second : nullptr;
+    const std::string& name = before && i < before->size() ? (*before)[i].first : (*after)[i].first;
     // A creation or deletion lists every aspect: an empty rule (everyone) and a null one
     // (superusers only) differ in what matters most.
     if (old_value && new_value && *old_value == *new_value) continue;
@@ -296,6 +302,17 @@ std::string DiffCollectionForAudit(const Collection* before, const Collection* a
     first = false;
     out += '{';
     AppendMember(out, "field", name);
+    if (listed(hidden, name)) {
+      out += ",\"hidden\":true}";
+      continue;
+    }
+    if (listed(personal, name)) {
+      out += ",\"personal\":true}";
+      diff.personal.emplace_back(
+          name, JsonValue::Object({{"after", new_value ? *new_value : null_value},
+                                   {"before", old_value ? *old_value : null_value}}));
+      continue;
+    }
     out += ",\"before\":";
     AppendCanonicalJson(out, old_value ? *old_value : null_value);
     out += ",\"after\":";
@@ -303,7 +320,14 @@ std::string DiffCollectionForAudit(const Collection* before, const Collection* a
     out += '}';
   }
   out += ']';
-  return out;
+  return diff;
+}
+
+std::string DiffCollectionForAudit(const Collection* before, const Collection* after) {
+  const auto old_aspects = before ? AuditedAspects(*before) : std::vector<JsonValue::Member>{};
+  const auto new_aspects = after ? AuditedAspects(*after) : std::vector<JsonValue::Member>{};
+  return DiffAspectsForAudit(before ? &old_aspects : nullptr, after ? &new_aspects : nullptr)
+      .changes;
 }
 
 std::string CanonicalPersonal(std::string_view salt, std::vector<JsonValue::Member> members) {
@@ -348,9 +372,19 @@ std::string CanonicalCheckpoint(const AuditCheckpoint& checkpoint) {
 // ---- verification ----------------------------------------------------------------------------
 
 AuditChainVerifier::AuditChainVerifier(std::int64_t lane, Sha256Hex sha256,
-                                       std::optional<AuditCheckpointHead> signed_head)
+                                       std::optional<AuditCheckpointHead> signed_head,
+                                       std::optional<AuditHead> start)
     : lane_(lane), sha256_(std::move(sha256)), signed_head_(std::move(signed_head)) {
+  if (start) head_ = std::move(*start);
   head_.lane = lane;
+  if (signed_head_ && head_.seq > 0 && signed_head_->seq <= head_.seq) {
+    signed_head_seen_ = true;
+    if (signed_head_->seq == head_.seq && signed_head_->hash != head_.hash) {
+      Break(AuditBreak::kRewritten, head_.seq,
+            "the archived event " + std::to_string(head_.seq) +
+                " is not the one the checkpoint signed");
+    }
+  }
 }
 
 void AuditChainVerifier::Break(AuditBreak kind, std::int64_t seq, std::string detail) {

@@ -1,18 +1,23 @@
 // Tampering with a project's audit trail behind Socle's back, on SQLite (a raw connection that
 // first drops the triggers) and on PostgreSQL (a superuser session with triggers disabled):
 // an edited diff, an edited personal part, a deleted event, two events swapped, the tail
-// truncated after a checkpoint. `verify` (AuditLog::Verify, what `socle audit verify` and the
+// truncated after a checkpoint; the same for an organisation's chain of platform events in the
+// catalogue database. `verify` (AuditLog::Verify, what `socle audit verify` and the
 // API run) must catch each, naming the first broken link; an untouched trail verifies.
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <functional>
 #include <random>
 #include <stdexcept>
 #include <string>
 
 #include "application/audit_world.hpp"
+#include "socle/adapters/postgres/postgres_catalogue_store.hpp"
 #include "socle/adapters/postgres/postgres_project_store.hpp"
+#include "socle/adapters/sqlite/sqlite_catalogue_store.hpp"
+#include "socle/application/platform_trail.hpp"
 #include "socle/adapters/sqlite/project_database_path.hpp"
 #include "socle/adapters/sqlite/sqlite_project_store.hpp"
 #include "support/postgres_test_database.hpp"
@@ -203,4 +208,134 @@ TEST_CASE("audit tampering on PostgreSQL, as a superuser, is detected", "[audit]
     session->Query(sql);
   };
   RunScenarios({w, run, schema + "._audit"});
+}
+
+// ---- the platform's events: an organisation's chain in the catalogue database -------------
+
+namespace {
+
+// An organisation's chain of six events in `catalogue` (created, renamed five times), read and
+// checked by an AuditLog over no projects.
+struct PlatformWorld {
+  explicit PlatformWorld(application::CatalogueStore& store) : catalogue(store) {
+    REQUIRE(catalogue.Migrate());
+    REQUIRE(orgs.Create({"acme", std::nullopt, std::nullopt, std::nullopt}, context));
+    for (int i = 1; i <= 5; ++i) {
+      clock.Advance(10);
+      REQUIRE(orgs.Rename("acme", "Acme " + std::to_string(i), context));
+    }
+    auto org = orgs.Get("acme");
+    REQUIRE(org);
+    org_id = org->id.str();
+  }
+
+  const application::AuditChainReport& Chain(const application::AuditVerification& report) {
+    const auto found = std::find_if(report.chains.begin(), report.chains.end(),
+                                    [&](const auto& c) { return c.org_id == org_id; });
+    REQUIRE(found != report.chains.end());
+    CHECK(found->trail == "organisation");
+    return *found;
+  }
+  application::AuditVerification Verify() {
+    auto report = log.Verify(nullptr);
+    REQUIRE(report);
+    return *report;
+  }
+
+  application::CatalogueStore& catalogue;
+  application::AuditContext context{{domain::AuditActorKind::kMember, "member000000001"},
+                                    {"req-1", "203.0.113.7", "test-agent/1.0", ""}};
+  socle::testing::ManualClock clock;
+  socle::testing::SeededRandomSource random;
+  application::AuditTrail trail{clock, random, &socle::testing::Sha256Hex};
+  application::PlatformTrail platform{catalogue, trail};
+  application::ManageOrganisations orgs{catalogue, clock, random, nullptr, nullptr, &platform};
+  adapters::memory::MemoryProjectStores stores;
+  std::unique_ptr<adapters::crypto::Ed25519AuditSigner> signer = socle::testing::AuditSigner(5);
+  adapters::memory::MemoryAuditCheckpoints checkpoints;
+  application::AuditLog log{catalogue, stores, clock, &socle::testing::Sha256Hex, signer.get(),
+                            &checkpoints};
+  std::string org_id;
+};
+
+void RunPlatformScenarios(PlatformWorld& w, const Tamper& run, const std::string& table) {
+  const std::string where = " WHERE org_id = '" + w.org_id + "' AND seq = ";
+  {
+    const auto clean = w.Verify();
+    CHECK(clean.ok);
+    CHECK(w.Chain(clean).events == 6);
+  }
+  SECTION("an edited diff") {
+    run("UPDATE " + table + " SET changes = replace(changes, 'Acme 2', 'Evil 2')" + where + "3");
+    const auto report = w.Verify();
+    CHECK_FALSE(report.ok);
+    CHECK(w.Chain(report).broken == AuditBreak::kEdited);
+    CHECK(w.Chain(report).broken_at == 3);
+  }
+  SECTION("a deleted event") {
+    run("DELETE FROM " + table + where + "4");
+    const auto report = w.Verify();
+    CHECK_FALSE(report.ok);
+    CHECK(w.Chain(report).broken == AuditBreak::kDeleted);
+    CHECK(w.Chain(report).broken_at == 4);
+  }
+  SECTION("two events swapped") {
+    // Through a free number: the table checks that seq is positive.
+    run("UPDATE " + table + " SET seq = 1000" + where + "4");
+    run("UPDATE " + table + " SET seq = 4" + where + "5");
+    run("UPDATE " + table + " SET seq = 5" + where + "1000");
+    const auto report = w.Verify();
+    CHECK_FALSE(report.ok);
+    CHECK(w.Chain(report).broken == AuditBreak::kReordered);
+    CHECK(w.Chain(report).broken_at == 4);
+  }
+  SECTION("the tail truncated after a checkpoint") {
+    REQUIRE(w.log.Checkpoint());
+    run("DELETE FROM " + table + " WHERE org_id = '" + w.org_id + "' AND seq >= 5");
+    const auto report = w.Verify();
+    CHECK_FALSE(report.ok);
+    CHECK(w.Chain(report).broken == AuditBreak::kTruncated);
+    CHECK(w.Chain(report).broken_at == 5);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("tampering with an organisation's chain on SQLite is detected", "[audit][sqlite]") {
+  socle::testing::TempDir dir;
+  const auto file = dir.path() / "catalogue.db";
+  auto store = Must(adapters::sqlite::SqliteCatalogueStore::Open({.path = file.string()}),
+                    "catalogue");
+  PlatformWorld w(*store);
+  std::unique_ptr<RawSqlite> raw;
+  Tamper run = [&](const std::string& sql) {
+    if (!raw) {
+      raw = std::make_unique<RawSqlite>(file);
+      for (const auto& trigger : raw->Column(
+               "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = "
+               "'platform_audit'")) {
+        raw->Exec("DROP TRIGGER \"" + trigger + "\"");
+      }
+    }
+    raw->Exec(sql);
+  };
+  RunPlatformScenarios(w, run, "platform_audit");
+}
+
+TEST_CASE("tampering with an organisation's chain on PostgreSQL, as a superuser, is detected",
+          "[audit][postgres]") {
+  socle::testing::PostgresTestDatabase db;
+  auto store = Must(adapters::postgres::PostgresCatalogueStore::Open({.url = db.url(),
+                                                                      .pool_size = 4}),
+                    "catalogue");
+  PlatformWorld w(*store);
+  std::unique_ptr<socle::testing::PostgresSession> session;
+  Tamper run = [&](const std::string& sql) {
+    if (!session) {
+      session = std::make_unique<socle::testing::PostgresSession>(db.url());
+      session->Query("SET session_replication_role = replica");
+    }
+    session->Query(sql);
+  };
+  RunPlatformScenarios(w, run, "socle.platform_audit");
 }

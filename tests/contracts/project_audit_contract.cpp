@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -859,4 +860,265 @@ TEST_CASE("contract: concurrent writers each extend a chain without gaps or fork
   CHECK(total == kThreads * kPerThread);
   CHECK(labels.size() == static_cast<std::size_t>(kThreads * kPerThread));
   CHECK(Search(store, Q().Limit(1'000)).size() == static_cast<std::size_t>(kThreads * kPerThread));
+}
+
+// ---- retention -------------------------------------------------------------------------------
+
+namespace {
+
+// The first instant (UTC) of the month `offset` months from the current one: PostgreSQL keeps
+// monthly partitions for the current month and the next two, and archives whole months, so
+// the retention cases place their events there and cut at a month's start.
+Timestamp MonthStart(int offset) {
+  using namespace std::chrono;
+  const year_month_day today{floor<days>(system_clock::now())};
+  const year_month month = year_month{today.year(), today.month()} + months{offset};
+  const sys_days start{month / day{1}};
+  return Timestamp::FromUnixMicros(duration_cast<microseconds>(start.time_since_epoch()).count());
+}
+
+Timestamp After(Timestamp at, std::int64_t seconds) {
+  return Timestamp::FromUnixMicros(at.unix_micros() + seconds * 1'000'000);
+}
+
+// An archive in memory, which can be told to fail at its n-th event or at its commit.
+class CollectingSink final : public application::AuditArchiveSink {
+ public:
+  Result<void> Write(const StoredAuditEvent& event) override {
+    if (fail_write_at && written.size() == *fail_write_at) {
+      return Fail(ErrorCode::kUnavailable, "The archive's disk is full.");
+    }
+    written.push_back(event);
+    return {};
+  }
+  Result<void> Commit() override {
+    if (fail_commit) return Fail(ErrorCode::kUnavailable, "The archive could not be synced.");
+    ++commits;
+    return {};
+  }
+
+  std::vector<StoredAuditEvent> written;
+  int commits = 0;
+  std::optional<std::size_t> fail_write_at;
+  bool fail_commit = false;
+};
+
+application::AuditArchived Archive(ProjectStore& store, Timestamp before,
+                                   application::AuditArchiveSink& sink) {
+  auto archived = store.ArchiveAudit(before, sink);
+  INFO((archived ? std::string() : Describe(archived.error())));
+  REQUIRE(archived.has_value());
+  return *archived;
+}
+
+std::vector<AuditHead> Anchors(ProjectStore& store) {
+  auto anchors = store.AuditAnchors();
+  INFO((anchors ? std::string() : Describe(anchors.error())));
+  REQUIRE(anchors.has_value());
+  return *anchors;
+}
+
+// Verify, from where the stored chain begins (its anchor) rather than from genesis.
+std::string VerifyFrom(ProjectStore& store, std::int64_t lane, std::optional<AuditHead> start) {
+  AuditChainVerifier verifier(lane, kSha256, std::nullopt, start);
+  auto chain = store.AuditChain(lane, start ? start->seq : 0, 10'000);
+  if (!chain) return "AuditChain failed: " + Describe(chain.error());
+  for (const auto& stored : *chain) {
+    if (!verifier.Next(stored.event)) break;
+    for (const auto& part : stored.personal) verifier.Personal(stored.event, part);
+  }
+  if (auto broken = verifier.Finish()) {
+    return std::string(ToString(*broken)) + ": " + verifier.detail();
+  }
+  return "";
+}
+
+// Verify over what an archive received, from genesis: it must be an intact chain's beginning.
+std::string VerifyArchive(const std::vector<StoredAuditEvent>& archive, std::int64_t lane,
+                          AuditHead* end = nullptr) {
+  AuditChainVerifier verifier(lane, kSha256, std::nullopt);
+  for (const auto& stored : archive) {
+    if (stored.event.lane != lane) continue;
+    if (!verifier.Next(stored.event)) break;
+    for (const auto& part : stored.personal) verifier.Personal(stored.event, part);
+  }
+  if (auto broken = verifier.Finish()) {
+    return std::string(ToString(*broken)) + ": " + verifier.detail();
+  }
+  if (end != nullptr) *end = verifier.head();
+  return "";
+}
+
+// Appends each event in a transaction of its own, one after another (so all on one lane).
+std::vector<StoredAuditEvent> AppendEach(ProjectStore& store, const std::vector<Pending>& events) {
+  std::vector<StoredAuditEvent> stored;
+  for (const auto& pending : events) stored.push_back(AppendOne(store, pending));
+  return stored;
+}
+
+}  // namespace
+
+TEST_CASE("contract: archiving moves a chain's beginning out and the rest verifies from its anchor",
+          "[contract][project][audit][retention]") {
+  auto ut = testing::MakeProjectStoreUnderTest();
+  ProjectStore& store = ut->store();
+  const Timestamp old_month = MonthStart(0);
+  const Timestamp cut = MonthStart(1);
+  const auto stored = AppendEach(
+      store,
+      {WithParts(Draft("a", After(old_month, 1), "alice", "record.update", "pbc_users", "u1"),
+                 std::pair{std::string("alice"), R"({"ip":"192.0.2.1","salt":"1"})"},
+                 std::pair{std::string("u1"), R"({"email":{"after":"n@x.io"},"salt":"2"})"}),
+       WithParts(Draft("b", After(old_month, 2)), {}, {}),
+       WithParts(Draft("c", After(old_month, 3)), {}, {}),
+       WithParts(Draft("d", After(cut, 1), "alice", "record.update", "pbc_users", "u2"),
+                 std::pair{std::string("alice"), R"({"ip":"192.0.2.9","salt":"3"})"}, {}),
+       WithParts(Draft("e", After(cut, 2)), {}, {})});
+  const std::int64_t lane = stored[0].event.lane;
+  for (const auto& event : stored) REQUIRE(event.event.lane == lane);
+  const AuditHead anchor{lane, 3, stored[2].event.hash};
+  CHECK(Anchors(store).empty());
+
+  CollectingSink sink;
+  const auto archived = Archive(store, cut, sink);
+  CHECK(archived.events == 3);
+  CHECK(archived.anchors == std::vector<AuditHead>{anchor});
+  CHECK(sink.commits == 1);
+  // Exactly the removed events, in chain order, with their personal parts, and they verify
+  // from genesis up to the anchor.
+  REQUIRE(Labels(sink.written) == V{"a", "b", "c"});
+  CHECK(sink.written[0] == stored[0]);
+  AuditHead archive_end;
+  CHECK(VerifyArchive(sink.written, lane, &archive_end) == "");
+  CHECK(archive_end == anchor);
+
+  auto check_rest = [&](ProjectStore& reader) {
+    CHECK(Anchors(reader) == std::vector<AuditHead>{anchor});
+    CHECK(Labels(Chain(reader, lane)) == V{"d", "e"});
+    CHECK(Labels(Search(reader, {})) == V{"e", "d"});
+    CHECK(Heads(reader) == std::vector<AuditHead>{AuditHead{lane, 5, stored[4].event.hash}});
+    CHECK(VerifyFrom(reader, lane, anchor) == "");
+    // From genesis the stored chain now starts with a gap: that is why anchors exist.
+    CHECK(VerifyFrom(reader, lane, std::nullopt) != "");
+  };
+  check_rest(store);
+  SECTION("persisted") { check_rest(ut->Reopen()); }
+
+  SECTION("archiving again at the same cut moves nothing") {
+    CollectingSink again;
+    const auto none = Archive(store, cut, again);
+    CHECK(none.events == 0);
+    CHECK(none.anchors.empty());
+    CHECK(again.written.empty());
+    CHECK(Anchors(store) == std::vector<AuditHead>{anchor});
+  }
+  SECTION("the chain goes on, and erasure still works") {
+    const auto next = AppendOne(store, WithParts(Draft("f", After(cut, 3)), {}, {}));
+    CHECK(next.event.seq == 6);
+    CHECK(next.event.prev_hash == stored[4].event.hash);
+    CHECK(Erase(store, "alice") == 1);  // d's actor part; a's went with the archive
+    const auto chain = Chain(store, lane);
+    REQUIRE(Labels(chain) == V{"d", "e", "f"});
+    CHECK(chain[0].personal.empty());
+    CHECK(chain[0].event == stored[3].event);
+    CHECK(VerifyFrom(store, lane, anchor) == "");
+  }
+}
+
+TEST_CASE("contract: a chain archived whole continues from its anchor",
+          "[contract][project][audit][retention]") {
+  auto ut = testing::MakeProjectStoreUnderTest();
+  ProjectStore& store = ut->store();
+  const Timestamp cut = MonthStart(1);
+  const auto stored = AppendEach(store, {WithParts(Draft("a", After(MonthStart(0), 1)), {}, {}),
+                                         WithParts(Draft("b", After(MonthStart(0), 2)), {}, {})});
+  const std::int64_t lane = stored[0].event.lane;
+  const AuditHead anchor{lane, 2, stored[1].event.hash};
+  CollectingSink sink;
+  CHECK(Archive(store, cut, sink).events == 2);
+  CHECK(Chain(store, lane).empty());
+  CHECK(Search(store, {}).empty());
+  // The head is where the archive ends, so that the next event links to it.
+  CHECK(Heads(store) == std::vector<AuditHead>{anchor});
+  CHECK(VerifyFrom(store, lane, anchor) == "");
+  const auto next = AppendOne(store, WithParts(Draft("c", After(cut, 1)), {}, {}));
+  CHECK(next.event.lane == lane);
+  CHECK(next.event.seq == 3);
+  CHECK(next.event.prev_hash == anchor.hash);
+  CHECK(VerifyFrom(ut->Reopen(), lane, anchor) == "");
+  // Archive plus live trail: one chain from genesis.
+  std::vector<StoredAuditEvent> whole = sink.written;
+  whole.push_back(next);
+  CHECK(VerifyArchive(whole, lane) == "");
+}
+
+TEST_CASE("contract: a failing archive sink removes nothing",
+          "[contract][project][audit][retention]") {
+  auto ut = testing::MakeProjectStoreUnderTest();
+  ProjectStore& store = ut->store();
+  const Timestamp cut = MonthStart(1);
+  const auto stored = AppendEach(store, {WithParts(Draft("a", After(MonthStart(0), 1)), {}, {}),
+                                         WithParts(Draft("b", After(MonthStart(0), 2)), {}, {}),
+                                         WithParts(Draft("c", After(cut, 1)), {}, {})});
+  const std::int64_t lane = stored[0].event.lane;
+  CollectingSink sink;
+  SECTION("while writing") { sink.fail_write_at = 1; }
+  SECTION("at its commit") { sink.fail_commit = true; }
+  auto archived = store.ArchiveAudit(cut, sink);
+  REQUIRE_FALSE(archived.has_value());
+  CHECK(archived.error().code == ErrorCode::kUnavailable);
+  CHECK(sink.commits == 0);
+  CHECK(Anchors(store).empty());
+  CHECK(Labels(Chain(store, lane)) == V{"a", "b", "c"});
+  CHECK(Verify(store, lane) == "");
+  // And a working sink then archives them.
+  CollectingSink working;
+  CHECK(Archive(store, cut, working).events == 2);
+  CHECK(Labels(working.written) == V{"a", "b"});
+}
+
+TEST_CASE("contract: a cut that would not leave each chain a clean prefix is refused",
+          "[contract][project][audit][retention]") {
+  auto ut = testing::MakeProjectStoreUnderTest();
+  ProjectStore& store = ut->store();
+  const Timestamp cut = MonthStart(1);
+  // A clock that went back: the second event is older than the first.
+  const auto stored = AppendEach(store, {WithParts(Draft("a", After(cut, 5)), {}, {}),
+                                         WithParts(Draft("b", After(MonthStart(0), 1)), {}, {})});
+  const std::int64_t lane = stored[0].event.lane;
+  CollectingSink sink;
+  auto archived = store.ArchiveAudit(cut, sink);
+  REQUIRE_FALSE(archived.has_value());
+  CHECK(archived.error().code == ErrorCode::kFailedPrecondition);
+  CHECK(sink.written.empty());
+  CHECK(Anchors(store).empty());
+  CHECK(Labels(Chain(store, lane)) == V{"a", "b"});
+  // A cut before both moves nothing and is fine.
+  CollectingSink none;
+  CHECK(Archive(store, MonthStart(0), none).events == 0);
+}
+
+TEST_CASE("contract: audit events are searched by organisation",
+          "[contract][project][audit]") {
+  auto ut = testing::MakeProjectStoreUnderTest();
+  ProjectStore& store = ut->store();
+  AuditEvent other = Draft("b", Seconds(2));
+  other.org_id = "org000000000002";
+  AuditEvent prefix = Draft("c", Seconds(3));
+  prefix.org_id = "org00000000000";
+  AppendInOne(store, {WithParts(Draft("a", Seconds(1)), {}, {}), WithParts(other, {}, {}),
+                      WithParts(prefix, {}, {})});
+  AuditQuery query;
+  query.org_id = "org000000000001";
+  CHECK(Labels(Search(store, query)) == V{"a"});
+  query.org_id = "org000000000002";
+  CHECK(Labels(Search(store, query)) == V{"b"});
+  query.action = "record.delete";
+  CHECK(Search(store, query).empty());
+  query = AuditQuery{};
+  query.org_id = "ORG000000000001";
+  CHECK(Search(store, query).empty());
+  query.org_id = std::string("org\0", 4);
+  CHECK(Search(store, query).empty());
+  CHECK(Labels(Search(store, {})) == V{"c", "b", "a"});
 }

@@ -110,11 +110,17 @@ std::string OrNone(const std::string& text) { return text.empty() ? "-" : text; 
 }  // namespace
 
 AccessCommands::AccessCommands(std::ostream& out, std::ostream& err,
-                               application::CatalogueStore& store, AccessServices& services)
-    : out_(out), err_(err), store_(store), services_(services), operator_(Operator()) {}
+                               application::CatalogueStore& store, AccessServices& services,
+                               application::AuditOrigin origin)
+    : out_(out),
+      err_(err),
+      store_(store),
+      services_(services),
+      operator_(Operator(std::move(origin))) {}
 
-application::Principal AccessCommands::Operator() {
+application::Principal AccessCommands::Operator(application::AuditOrigin origin) {
   application::Principal principal;
+  principal.origin = std::move(origin);
   principal.kind = application::Principal::Kind::kSuperuser;
   principal.id = std::string(kOperatorId);
   principal.email = std::string(kOperatorEmail);
@@ -229,7 +235,7 @@ int AccessCommands::OrgOwner(const Command& command) {
                                         ": create them first with socle member upsert."));
   }
   const application::MemberInfo& found = **member;
-  auto owned = services_.catalogue.AddOwner(*org, found, operator_.Actor());
+  auto owned = services_.catalogue.AddOwner(*org, found, operator_.Actor(), operator_.Audit());
   if (!owned) return Fail(owned.error());
   return Done(command, {{"org", org->slug.str()}, {"memberId", found.id}, {"email", found.email}},
               "owner",

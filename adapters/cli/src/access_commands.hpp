@@ -21,14 +21,16 @@ namespace socle::adapters::cli {
 class AccessCommands final {
  public:
   /// `store` turns the project ids of policies, invitations and keys into slugs.
+  /// What it changes is recorded in the audit trail with `origin` (the invocation's request
+  /// id, user agent and --reason).
   AccessCommands(std::ostream& out, std::ostream& err, application::CatalogueStore& store,
-                 AccessServices& services);
+                 AccessServices& services, application::AuditOrigin origin = {});
 
   /// Runs `command` (one for which NeedsAccess()); returns the exit status.
   int Run(const Command& command);
 
   /// Who the CLI acts as: superuser "cli" ("operator"), recorded as "superuser:cli".
-  static application::Principal Operator();
+  static application::Principal Operator(application::AuditOrigin origin = {});
 
  private:
   int Fail(const domain::Error& error);

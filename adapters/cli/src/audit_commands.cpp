@@ -118,8 +118,12 @@ int AuditCommands::Verify(const Command& command) {
       TextTable table({"ORG", "PROJECT", "LANE", "EVENTS", "SIGNED", "STATUS"});
       for (const auto& chain : report->chains) {
         // A project gone from the catalogue has no slug any more: its id still says which.
-        table.AddRow({OrgName(chain.org_id),
-                      chain.project_slug.empty() ? chain.project_id : chain.project_slug,
+        // An organisation's chain of platform events, and the platform's own trails, have no
+        // project: the column says whose trail it is.
+        std::string trail = chain.project_slug.empty() ? chain.project_id : chain.project_slug;
+        if (chain.trail == "organisation") trail = "(organisation)";
+        if (chain.trail == "platform") trail = "(platform) " + trail;
+        table.AddRow({chain.org_id.empty() ? "-" : OrgName(chain.org_id), trail,
                       std::to_string(chain.lane), std::to_string(chain.events),
                       chain.signed_seq > 0 ? std::to_string(chain.signed_seq) : "-",
                       ChainStatus(chain)});
@@ -264,6 +268,109 @@ int AuditCommands::List(const Command& command) {
     err_ << "More events: carry on with --cursor " << page->next_cursor << "\n";
   }
   return kExitOk;
+}
+
+domain::Result<domain::Timestamp> ParseArchiveCut(std::string_view text) {
+  // A bare date is the commonest cut an operator names: the start of that day, UTC.
+  const bool date_only = text.size() == 10 && text[4] == '-' && text[7] == '-';
+  auto parsed = domain::Timestamp::Parse(date_only ? std::string(text) + "T00:00:00Z"
+                                                   : std::string(text));
+  if (!parsed) {
+    return domain::Fail(ErrorCode::kInvalidArgument,
+                        "--before must be a date (YYYY-MM-DD) or an RFC 3339 UTC time.");
+  }
+  return *parsed;
+}
+
+int AuditCommands::Archive(application::AuditRetention& retention,
+                           const std::optional<std::string>& before,
+                           std::optional<std::int64_t> older_than_months, bool json) {
+  if (before.has_value() == older_than_months.has_value()) {
+    err_ << "socle audit archive: give either --before DATE or --older-than-months N.\n";
+    return kExitUsage;
+  }
+  domain::Result<application::AuditRetentionReport> report =
+      domain::Fail(domain::Error::Internal("audit archive without a cut"));
+  if (before) {
+    auto cut = ParseArchiveCut(*before);
+    if (!cut) {
+      err_ << "socle audit archive: " << cut.error().message << "\n";
+      return kExitUsage;
+    }
+    report = retention.Archive(*cut);
+  } else {
+    if (*older_than_months < 1) {
+      err_ << "socle audit archive: --older-than-months must be at least 1.\n";
+      return kExitUsage;
+    }
+    report = retention.ArchiveOlderThan(*older_than_months);
+  }
+  if (!report) return Fail(report.error());
+
+  if (json) {
+    json::JsonWriter w;
+    w.BeginObject();
+    w.Key("before").String(report->before.ToIso8601());
+    w.Key("events").Int(report->events);
+    w.Key("ok").Bool(report->ok);
+    w.Key("projects").BeginArray();
+    for (const auto& project : report->projects) {
+      w.BeginObject();
+      w.Key("org").String(project.org_id);
+      w.Key("project").String(project.project_id);
+      w.Key("projectSlug").String(project.project_slug);
+      w.Key("events").Int(project.archived.events);
+      w.Key("anchors").BeginArray();
+      for (const auto& anchor : project.archived.anchors) {
+        w.BeginObject();
+        w.Key("lane").Int(anchor.lane);
+        w.Key("seq").Int(anchor.seq);
+        w.Key("hash").String(anchor.hash);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("archive").String(project.archive);
+      w.Key("detached").BeginArray();
+      for (const auto& table : project.archived.detached) w.String(table);
+      w.EndArray();
+      if (project.error) {
+        w.Key("error").String(project.error->message);
+      } else {
+        w.Key("error").Null();
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    out_ << std::move(w).Take() << "\n";
+  } else {
+    out_ << "Cut: " << report->before.ToIso8601() << "\n";
+    if (report->projects.empty()) {
+      out_ << "No projects.\n";
+    } else {
+      TextTable table({"ORG", "PROJECT", "EVENTS", "ANCHORS", "ARCHIVE", "STATUS"});
+      for (const auto& project : report->projects) {
+        std::string anchors;
+        for (const auto& anchor : project.archived.anchors) {
+          if (!anchors.empty()) anchors += " ";
+          anchors += std::to_string(anchor.lane) + ":" + std::to_string(anchor.seq);
+        }
+        std::string status = "ok";
+        if (project.error) {
+          status = "FAILED: " + Cell(project.error->message);
+        } else if (!project.archived.detached.empty()) {
+          status = "ok, detached";
+          for (const auto& detached : project.archived.detached) status += " " + detached;
+        }
+        table.AddRow({OrgName(project.org_id), project.project_slug,
+                      std::to_string(project.archived.events), anchors.empty() ? "-" : anchors,
+                      project.archive.empty() ? "-" : Cell(project.archive), status});
+      }
+      table.Print(out_);
+    }
+    out_ << Plural(report->events, "event") << " archived.\n";
+  }
+  return report->ok ? kExitOk : kExitError;
 }
 
 }  // namespace socle::adapters::cli

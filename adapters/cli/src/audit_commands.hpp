@@ -1,12 +1,16 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "socle/adapters/cli/command.hpp"
 #include "socle/adapters/cli/ops_cli.hpp"
 #include "socle/application/audit_log.hpp"
+#include "socle/application/audit_retention.hpp"
 #include "socle/domain/error.hpp"
 
 namespace socle::adapters::cli {
@@ -24,6 +28,15 @@ class AuditCommands final {
   /// Runs `command` (one for which NeedsAudit()); returns the exit status: for verify, 1 when
   /// anything is broken.
   int Run(const Command& command);
+
+  /// `audit archive [--before DATE | --older-than-months N]` (docs/audit.md, Retention):
+  /// archives every project's trail older than the cut through `retention` and prints, per
+  /// project, what moved (events, anchors, archive file, detached partitions) or why it did
+  /// not; with `json`, {before, events, ok, projects: [...]}. Exactly one of `before`
+  /// (ParseArchiveCut) and `older_than_months` must be set: usage error (exit 2) otherwise.
+  /// Exit 1 when the run or any project failed.
+  int Archive(application::AuditRetention& retention, const std::optional<std::string>& before,
+              std::optional<std::int64_t> older_than_months, bool json);
 
  private:
   int Fail(const domain::Error& error);
@@ -44,5 +57,9 @@ class AuditCommands final {
   std::map<std::string, std::string> org_names_;
   std::map<std::string, std::string> project_names_;
 };
+
+/// The cut of `audit archive --before`: a date (YYYY-MM-DD, its midnight UTC) or an RFC 3339
+/// UTC time. invalid_argument otherwise.
+domain::Result<domain::Timestamp> ParseArchiveCut(std::string_view text);
 
 }  // namespace socle::adapters::cli

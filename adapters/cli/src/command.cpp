@@ -56,6 +56,9 @@ enum FlagBit : std::uint64_t {
   kCursor = std::uint64_t{1} << 33,
   kFormat = std::uint64_t{1} << 34,
   kPersonal = std::uint64_t{1} << 35,
+  kMode = std::uint64_t{1} << 36,
+  kBefore = std::uint64_t{1} << 37,
+  kOlderThanMonths = std::uint64_t{1} << 38,
 };
 using FlagSet = std::uint64_t;
 
@@ -109,6 +112,9 @@ constexpr std::array kFlags = {
     FlagSpec{kCursor, "--cursor", "CURSOR"},
     FlagSpec{kFormat, "--format", "table|jsonl|csv"},
     FlagSpec{kPersonal, "--personal", ""},
+    FlagSpec{kMode, "--mode", "delete|pseudonymise"},
+    FlagSpec{kBefore, "--before", "DATE"},
+    FlagSpec{kOlderThanMonths, "--older-than-months", "N"},
 };
 
 // Flags that share a name must agree on taking a value: the command line is split into flags
@@ -436,6 +442,19 @@ constexpr std::array kCommands = {
                 "instance's audit signing key. Keep copies of that file and of the public key\n"
                 "printed: what a checkpoint signed cannot be rewritten without audit verify\n"
                 "noticing. See docs/audit.md.\n"},
+    CommandSpec{"audit archive", Verb::kAuditArchive, "", 0, kBefore | kOlderThanMonths,
+                kNoFlags, "Move old audit events out of the projects' stores, into archive files.",
+                "  --before DATE      Archive what is older than this day (YYYY-MM-DD) or\n"
+                "                     instant (RFC 3339).\n"
+                "  --older-than-months N\n"
+                "                     Archive what is older than the first day of the month N\n"
+                "                     months back (1 to 1200).\n"
+                "Exactly one of the two. Each project's events are written to\n"
+                "<data-dir>/audit/archive/<org>/<project>/ (JSON Lines, fsynced, listed with\n"
+                "their SHA-256 in manifest.jsonl) before they leave the store; every chain\n"
+                "then starts at an anchor and still verifies. On PostgreSQL whole months are\n"
+                "detached (kept as _audit_archived_* tables, never dropped). socle-server does\n"
+                "it daily with audit.retention_months. See docs/audit.md, Retention.\n"},
     CommandSpec{"audit list", Verb::kAuditList, "", 0,
                 kOrg | kProject | kSubject | kActor | kAction | kCollection | kTarget | kFrom |
                     kTo | kLimit | kCursor | kFormat | kPersonal,
@@ -464,11 +483,39 @@ constexpr std::array kCommands = {
                 "                     agent, personal fields' values) in clear, with --json or\n"
                 "                     --format jsonl; without it they are \"masked\".\n"
                 "With --json: the audit API's page, {\"items\": [...], \"nextCursor\": ...}.\n"},
+    CommandSpec{"subject export", Verb::kSubjectExport, "PROJECT COLLECTION ID", 3, kOut,
+                kNoFlags, "Export what a project holds about one person (GDPR art. 15 and 20).",
+                "  PROJECT            The project's slug.\n"
+                "  COLLECTION         The collection of the person's record: name or id.\n"
+                "  ID                 The person's record id (the record may be gone already).\n"
+                "  --out FILE         Write to FILE instead of stdout (replaced whole, or left\n"
+                "                     as it was when the export fails).\n"
+                "Always JSON, the audit API's subject export: {\"records\": [their record\n"
+                "without secrets, then the records pointing at it], \"events\": [the audit\n"
+                "events about them, personal parts in clear], \"signIns\": [...],\n"
+                "\"truncated\": ...}. It holds personal data: keep the file accordingly.\n"},
+    CommandSpec{"subject erase", Verb::kSubjectErase, "PROJECT COLLECTION ID", 3,
+                kMode | kReason | kYes, kMode,
+                "Erase one person from a project (GDPR art. 17); the audit chains stay valid.",
+                "  PROJECT            The project's slug.\n"
+                "  COLLECTION         The collection of the person's record: name or id.\n"
+                "  ID                 The person's record id.\n"
+                "  --mode MODE        delete: their record goes, with the cascades its\n"
+                "                     relations declare; pseudonymise: it stays (for the\n"
+                "                     records that must keep pointing at it) with every\n"
+                "                     personal field blanked. Either way the personal parts of\n"
+                "                     the audit events about them and their sign-in attempts go.\n"
+                "  --reason TEXT      Why: recorded with the erasure in the audit trail (at\n"
+                "                     most 1000 bytes); required where the collection demands\n"
+                "                     reasons (auditReasonRequired).\n"
+                "  --yes              Confirm: without it nothing is erased and the command\n"
+                "                     says what would go (exit 1).\n"
+                "Running it again completes an erasure that was interrupted. See docs/audit.md.\n"},
 };
 
-constexpr std::array<std::string_view, 16> kGroups = {
+constexpr std::array<std::string_view, 17> kGroups = {
     "org",    "project", "region", "collection", "settings", "superuser",   "keys",  "apikey",
-    "member", "team", "role", "policy", "flag", "orgkey", "maintenance", "audit"};
+    "member", "team", "role", "policy", "flag", "orgkey", "maintenance", "audit", "subject"};
 
 constexpr std::string_view kCommonOptions =
     "  --json             Print the result as JSON, in the HTTP API's shapes.\n"
@@ -931,6 +978,19 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
         (flag->bit == kFrom ? command.from : command.to) = *instant;
         break;
       }
+      case kBefore:
+        command.archive_before = value;
+        break;
+      case kOlderThanMonths: {
+        auto months = ParseCount(value, Command::kMaxRetentionMonths);
+        if (!months) {
+          return Usage("--older-than-months must be a whole number from 1 to " +
+                           std::to_string(Command::kMaxRetentionMonths),
+                       topic);
+        }
+        command.older_than_months = *months;
+        break;
+      }
       case kLimit: {
         auto limit = ParseCount(value, Command::kMaxAuditLimit);
         if (!limit) {
@@ -960,6 +1020,12 @@ std::expected<Command, UsageError> ParseCommand(std::span<const std::string> arg
         break;
       case kPersonal:
         command.personal = true;
+        break;
+      case kMode:
+        if (value != "delete" && value != "pseudonymise") {
+          return Usage("--mode must be delete or pseudonymise", topic);
+        }
+        command.mode = value;
         break;
       case kNoFlags:
         break;
@@ -997,7 +1063,7 @@ std::string HelpText(std::string_view topic) {
         "socle: operate a Socle platform from the command line: migrate the catalogue store,\n"
         "manage regions, organisations, projects, their collections and settings, and the\n"
         "organisations' members, teams, roles, policies, feature flags and API keys; read,\n"
-        "verify and checkpoint the audit trail.\n\n";
+        "verify and checkpoint the audit trail; export and erase a data subject's data.\n\n";
   }
   out += UsageLine(topic) + "\n\nCommands:\n";
   for (const auto& spec : kCommands) {

@@ -18,6 +18,7 @@
 #include "socle/adapters/json/json_parser.hpp"
 #include "socle/adapters/json/project_settings_json.hpp"
 #include "socle/domain/url.hpp"
+#include "subject_commands.hpp"
 #include "text_table.hpp"
 
 namespace socle::adapters::cli {
@@ -196,6 +197,17 @@ application::AuditContext CliAuditContext(const Command& command,
   return context;
 }
 
+// The CLI's audit context for a catalogue command: a request id needs the random source of the
+// data services; without them (no project stores) the events go without one.
+application::AuditContext ContextFor(const Command& command, const CatalogueServices& services) {
+  if (services.data != nullptr) return CliAuditContext(command, services.data->random);
+  application::AuditContext context;
+  context.actor = {domain::AuditActorKind::kSystem, std::string(kActor)};
+  context.origin.user_agent = "socle-cli/" + std::string(kVersion);
+  context.origin.reason = command.reason.value_or("");
+  return context;
+}
+
 }  // namespace
 
 OpsCli::OpsCli(std::ostream& out, std::ostream& err, std::string settings_help, std::istream* in)
@@ -307,6 +319,22 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
     case Verb::kAuditCheckpoint:
     case Verb::kAuditList:
       return AuditCommand(command, *services);
+    case Verb::kAuditArchive:
+      if (services->audit == nullptr || services->audit_retention == nullptr) {
+        return Fail(domain::Error::Make(domain::ErrorCode::kUnavailable,
+                                        "Audit retention is not available to this command."));
+      }
+      return AuditCommands(out_, err_, *services, *services->audit)
+          .Archive(*services->audit_retention, command.archive_before, command.older_than_months,
+                   command.json);
+    case Verb::kSubjectExport:
+    case Verb::kSubjectErase:
+      if (services->subjects == nullptr || services->data == nullptr) {
+        return Fail(domain::Error::Make(ErrorCode::kUnavailable,
+                                        "Data subjects are not available to this command."));
+      }
+      return SubjectCommands(out_, err_, *services->subjects, &WriteFileWhole)
+          .Run(command, CliAuditContext(command, services->data->random));
     case Verb::kOrgOwner:
     case Verb::kOrgTransfer:
     case Verb::kOrgExplain:
@@ -339,7 +367,9 @@ int OpsCli::Execute(const Command& command, CatalogueServices* services) {
         return Fail(domain::Error::Internal(
             "access control (members, teams, roles, policies) is not available to this command"));
       }
-      return AccessCommands(out_, err_, services->store, *services->access).Run(command);
+      return AccessCommands(out_, err_, services->store, *services->access,
+                            ContextFor(command, *services).origin)
+          .Run(command);
     case Verb::kHelp:
     case Verb::kVersion:
     case Verb::kMigrate:
@@ -398,7 +428,7 @@ int OpsCli::OrgCreate(const Command& command, CatalogueServices& services) {
   input.name = command.name;
   input.region = command.region;
   input.tier = command.tier;
-  auto org = services.organisations.Create(input);
+  auto org = services.organisations.Create(input, ContextFor(command, services));
   if (!org) return Fail(org.error());
   return ShowOrganisation(command, *org);
 }
@@ -432,14 +462,16 @@ int OpsCli::OrgGet(const Command& command, CatalogueServices& services) {
 }
 
 int OpsCli::OrgRename(const Command& command, CatalogueServices& services) {
-  auto org = services.organisations.Rename(command.slug, command.name.value_or(""));
+  auto org = services.organisations.Rename(command.slug, command.name.value_or(""),
+                                           ContextFor(command, services));
   if (!org) return Fail(org.error());
   return ShowOrganisation(command, *org);
 }
 
 int OpsCli::OrgDelete(const Command& command, CatalogueServices& services) {
   auto deleted = services.organisations.Delete(
-      command.slug, command.force ? application::ForceDelete::kYes : application::ForceDelete::kNo);
+      command.slug, command.force ? application::ForceDelete::kYes : application::ForceDelete::kNo,
+      ContextFor(command, services));
   if (!deleted) {
     if (deleted.error().code != ErrorCode::kFailedPrecondition) return Fail(deleted.error());
     // The use case refuses because of projects; say how many would go, and how to insist.
@@ -522,7 +554,7 @@ int OpsCli::ProjectCreate(const Command& command, CatalogueServices& services) {
   input.slug = command.slug;
   input.org = command.org.value_or("");
   input.name = command.name;
-  auto project = services.projects.Create(input);
+  auto project = services.projects.Create(input, ContextFor(command, services));
   if (!project) return Fail(project.error());
   return ShowProject(command, *project);
 }
@@ -556,13 +588,14 @@ int OpsCli::ProjectGet(const Command& command, CatalogueServices& services) {
 }
 
 int OpsCli::ProjectRename(const Command& command, CatalogueServices& services) {
-  auto project = services.projects.Rename(command.slug, command.name.value_or(""));
+  auto project = services.projects.Rename(command.slug, command.name.value_or(""),
+                                          ContextFor(command, services));
   if (!project) return Fail(project.error());
   return ShowProject(command, *project);
 }
 
 int OpsCli::ProjectDelete(const Command& command, CatalogueServices& services) {
-  auto deleted = services.projects.Delete(command.slug);
+  auto deleted = services.projects.Delete(command.slug, ContextFor(command, services));
   if (!deleted) return Fail(deleted.error());
   if (command.json) {
     out_ << DeletedJson(command.slug, std::nullopt) << "\n";
@@ -590,7 +623,8 @@ int OpsCli::RegionList(const Command& command, CatalogueServices& services) {
 }
 
 int OpsCli::RegionSet(const Command& command, CatalogueServices& services) {
-  auto region = services.regions.Set(command.slug, command.store_url.value_or(""));
+  auto region = services.regions.Set(command.slug, command.store_url.value_or(""),
+                                     ContextFor(command, services));
   if (!region) return Fail(region.error());
   if (command.json) {
     out_ << RegionJson(*region) << "\n";
@@ -786,7 +820,7 @@ int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
     if (auth.api_keys == nullptr) {
       return Fail(domain::Error::Internal("API keys are not available to this command"));
     }
-    return ApiKeyCommand(command, *auth.api_keys);
+    return ApiKeyCommand(command, *auth.api_keys, ContextFor(command, services));
   }
   // A PASSWORD argument of "-" is read from the first line of stdin, out of the shell's history.
   auto read_password = [&](std::string password) -> domain::Result<std::string> {
@@ -821,7 +855,8 @@ int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
     }
     auto password = read_password(command.password.value_or(""));
     if (!password) return Fail(password.error());
-    auto done = auth.members->UpsertMember(command.slug, *password, command.name.value_or(""));
+    auto done = auth.members->UpsertMember(command.slug, *password, command.name.value_or(""),
+                                           ContextFor(command, services));
     if (!done) return Fail(done.error());
     if (command.json) {
       out_ << "{\"id\":\"" << done->id << "\",\"created\":" << (done->created ? "true" : "false")
@@ -836,7 +871,7 @@ int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
     auto read = read_password(command.name.value_or(""));
     if (!read) return Fail(read.error());
     std::string password = std::move(*read);
-    auto done = auth.superusers.Upsert(command.slug, password);
+    auto done = auth.superusers.Upsert(command.slug, password, ContextFor(command, services));
     if (!done) return Fail(done.error());
     if (command.json) {
       out_ << "{\"id\":\"" << done->id << "\",\"created\":" << (done->created ? "true" : "false")
@@ -848,7 +883,7 @@ int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
     return kExitOk;
   }
   if (command.verb == Verb::kKeysRotate) {
-    auto kid = auth.keys.Rotate();
+    auto kid = auth.keys.Rotate(ContextFor(command, services));
     if (!kid) return Fail(kid.error());
     out_ << (command.json ? "{\"kid\":\"" + *kid + "\"}" : "New signing key " + *kid + ".")
          << "\n";
@@ -877,10 +912,11 @@ int OpsCli::AuthCommand(const Command& command, CatalogueServices& services) {
   return kExitOk;
 }
 
-int OpsCli::ApiKeyCommand(const Command& command, application::ManageApiKeys& keys) {
+int OpsCli::ApiKeyCommand(const Command& command, application::ManageApiKeys& keys,
+                          const application::AuditContext& context) {
   const std::string project = command.project.value_or("");
   if (command.verb == Verb::kApiKeyRevoke) {
-    auto revoked = keys.Revoke(project, command.slug);
+    auto revoked = keys.Revoke(project, command.slug, context);
     if (!revoked) return Fail(revoked.error());
     if (!command.json) out_ << "Revoked API key " << command.slug << ".\n";
     return kExitOk;
@@ -892,7 +928,7 @@ int OpsCli::ApiKeyCommand(const Command& command, application::ManageApiKeys& ke
       if (!parsed) return Fail(parsed.error());
       expires = *parsed;
     }
-    auto made = keys.Create(project, command.slug, command.scopes, expires);
+    auto made = keys.Create(project, command.slug, command.scopes, expires, context);
     if (!made) return Fail(made.error());
     if (command.json) {
       out_ << "{\"id\":\"" << made->info.id << "\",\"key\":\"" << made->secret << "\"}\n";
@@ -944,7 +980,8 @@ int OpsCli::SettingsCommand(const Command& command, CatalogueServices& services)
         domain::Error::Internal("the projects' settings are not available to this command"));
   }
   if (command.verb == Verb::kSettingsGet) return SettingsGet(command, *services.data->settings);
-  return SettingsSet(command, *services.data->settings);
+  return SettingsSet(command, *services.data->settings,
+                     CliAuditContext(command, services.data->random));
 }
 
 int OpsCli::ShowSettings(const Command& command, const domain::ProjectSettings& settings) {
@@ -994,7 +1031,8 @@ int OpsCli::SettingsGet(const Command& command, application::ManageSettings& set
   return ShowSettings(command, *current);
 }
 
-int OpsCli::SettingsSet(const Command& command, application::ManageSettings& settings) {
+int OpsCli::SettingsSet(const Command& command, application::ManageSettings& settings,
+                        const application::AuditContext& context) {
   const std::string project = command.project.value_or("");
   const std::string shown = command.slug == "-" ? "stdin" : command.slug;
   auto text = ReadInputFile(command.slug, in_, kMaxSettingsBytes, "a settings file");
@@ -1006,7 +1044,7 @@ int OpsCli::SettingsSet(const Command& command, application::ManageSettings& set
   if (!current) return Fail(current.error());
   auto patched = json::PatchProjectSettings(*current, *patch);
   if (!patched) return Fail(patched.error());
-  auto updated = settings.Update(project, std::move(*patched));
+  auto updated = settings.Update(project, std::move(*patched), context);
   if (!updated) {
     domain::Error error = std::move(updated.error());
     if (error.code == ErrorCode::kInvalidArgument) {

@@ -1,6 +1,7 @@
 #include "socle/adapters/posix_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -9,6 +10,33 @@
 #include <system_error>
 
 namespace socle::adapters::posix {
+
+namespace {
+
+// Missing directory levels EnsurePrivateDirectory creates at most.
+constexpr int kMaxDirectoryDepth = 64;
+
+int EnsurePrivateDirectoryAt(const std::filesystem::path& directory, int depth) {
+  if (::mkdir(directory.c_str(), S_IRWXU) != 0) {
+    const int error = errno;
+    if (error == EEXIST) return 0;
+    if (error != ENOENT || depth >= kMaxDirectoryDepth || !directory.has_parent_path() ||
+        directory.parent_path() == directory) {
+      return error;
+    }
+    if (const int parent = EnsurePrivateDirectoryAt(directory.parent_path(), depth + 1);
+        parent != 0) {
+      return parent;
+    }
+    // Another process may have made it since the first attempt: that is as good.
+    if (::mkdir(directory.c_str(), S_IRWXU) != 0) return errno == EEXIST ? 0 : errno;
+  }
+  // The umask may have taken bits away from 0700; the owner must keep them all.
+  if (::chmod(directory.c_str(), S_IRWXU) != 0) return errno;
+  return SyncDirectory(DirectoryOf(directory));
+}
+
+}  // namespace
 
 UniqueFd::~UniqueFd() {
   if (fd_ >= 0) ::close(fd_);
@@ -45,6 +73,10 @@ int SyncDirectory(const std::filesystem::path& directory) {
   if (!dir.valid()) return errno;
   if (::fsync(dir.get()) != 0) return errno;
   return 0;
+}
+
+int EnsurePrivateDirectory(const std::filesystem::path& directory) {
+  return EnsurePrivateDirectoryAt(directory, 0);
 }
 
 }  // namespace socle::adapters::posix

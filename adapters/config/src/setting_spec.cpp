@@ -318,6 +318,13 @@ constexpr std::array kSpecs = {
                 ValueKind::kNumber, false,
                 &ApplyInteger<&Settings::audit_checkpoint_minutes, 0, 1440>,
                 &ShowInteger<&Settings::audit_checkpoint_minutes>},
+    SettingSpec{"--audit-retention-months", "MONTHS", "SOCLE_AUDIT_RETENTION_MONTHS",
+                "audit.retention_months",
+                "Whole months of audit events kept in the project stores; older ones are "
+                "archived daily under the data directory (0: kept forever).",
+                ValueKind::kNumber, false,
+                &ApplyInteger<&Settings::audit_retention_months, 0, 1200>,
+                &ShowInteger<&Settings::audit_retention_months>},
     SettingSpec{"--database-url", "URL", "SOCLE_DATABASE_URL", "database.url",
                 "Catalogue store: sqlite://PATH, postgres://..., memory:// (default: SQLite "
                 "in the data directory).",

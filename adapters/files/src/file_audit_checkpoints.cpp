@@ -29,6 +29,7 @@ using domain::Fail;
 using domain::JsonValue;
 using domain::Result;
 using posix::DirectoryOf;
+using posix::EnsurePrivateDirectory;
 using posix::ErrnoText;
 using posix::Quoted;
 using posix::SyncDirectory;
@@ -45,8 +46,6 @@ constexpr std::size_t kChunkBytes = std::size_t{64} << 10;
 // Rounds of "create, else open" in Append: another is needed only when someone removes the
 // file between our two open() calls.
 constexpr int kMaxOpenAttempts = 3;
-// Directory levels Append creates at most: a path deeper than this is a wrong setting.
-constexpr int kMaxDirectoryDepth = 64;
 // The damaged-file message clients may see; the path and the reason go to Error::internal.
 constexpr std::string_view kDamaged = "The audit checkpoint file is damaged";
 
@@ -134,26 +133,6 @@ std::optional<std::int64_t> CountNewlines(int fd, off_t to, int& error) {
     begin += static_cast<off_t>(chunk.size());
   }
   return count;
-}
-
-// Creates `directory` (mode 0700: the audit directory is the instance's alone) and any missing
-// parents, each made durable in its own parent. 0 or the errno.
-int EnsureDirectory(const std::filesystem::path& directory, int depth = 0) {
-  if (::mkdir(directory.c_str(), S_IRWXU) != 0) {
-    const int error = errno;
-    if (error == EEXIST) return 0;
-    if (error != ENOENT || depth >= kMaxDirectoryDepth || !directory.has_parent_path() ||
-        directory.parent_path() == directory) {
-      return error;
-    }
-    if (const int parent = EnsureDirectory(directory.parent_path(), depth + 1); parent != 0) {
-      return parent;
-    }
-    if (::mkdir(directory.c_str(), S_IRWXU) != 0) return errno == EEXIST ? 0 : errno;
-  }
-  // The umask may have taken bits away from 0700; the owner must keep them all.
-  if (::chmod(directory.c_str(), S_IRWXU) != 0) return errno;
-  return SyncDirectory(DirectoryOf(directory));
 }
 
 // Members of `object` in the order of `names`: each present exactly once, no other member.
@@ -312,7 +291,7 @@ Result<void> FileAuditCheckpoints::Append(const AuditCheckpoint& checkpoint) {
   }
   const std::lock_guard lock(mutex_);
   const std::filesystem::path directory = DirectoryOf(path_);
-  if (const int error = EnsureDirectory(directory); error != 0) {
+  if (const int error = EnsurePrivateDirectory(directory); error != 0) {
     return Fail(ErrorCode::kUnavailable, "Cannot create the audit checkpoint directory " +
                                              Quoted(directory) + ": " + ErrnoText(error) + ".");
   }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit_origin.hpp"
 #include "page_query.hpp"
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
@@ -417,7 +418,8 @@ Response AccessApi::AcceptInvitation(const Request& request) {
 Response AccessApi::DeclineInvitation(const Request& request) {
   auto token = ReadToken(request, limits_);
   if (!token) return ErrorResponse(token.error());
-  return Done(access_.DeclineInvitation(*token));
+  return Done(
+      access_.DeclineInvitation(*token, AuditOriginOf(request, request.client_address)));
 }
 
 // Teams ----------------------------------------------------------------------------------------

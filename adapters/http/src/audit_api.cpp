@@ -328,28 +328,7 @@ Response AuditApi::ExportSubject(const Request& request) {
                                     request.Param("id"));
   if (!exported) return ErrorResponse(exported.error());
   JsonWriter w;
-  w.BeginObject().Key("records").BeginArray();
-  for (const auto& item : exported->records) {
-    // What is theirs, as they would see it: never secrets (password hashes, token keys,
-    // hidden fields).
-    json::RecordViewer viewer;
-    viewer.auth_collection_id = item.collection->id;
-    viewer.auth_record_id = request.Param("id");
-    viewer.readable = [](const domain::Field& field) { return !field.hidden; };
-    w.BeginObject();
-    json::WriteRecordMembers(w, *item.collection, item.record, nullptr, viewer);
-    w.EndObject();
-  }
-  w.EndArray().Key("events").BeginArray();
-  for (const auto& event : exported->events) json::WriteAuditEvent(w, event, true);
-  w.EndArray().Key("signIns").BeginArray();
-  for (const auto& attempt : exported->sign_ins) {
-    w.BeginObject();
-    w.Key("at").String(attempt.at.ToIso8601()).Key("identity").String(attempt.identity);
-    w.Key("outcome").String(attempt.outcome).Key("address").String(attempt.address);
-    w.Key("userAgent").String(attempt.user_agent).EndObject();
-  }
-  w.EndArray().Key("truncated").Bool(exported->truncated).EndObject();
+  json::WriteSubjectExport(w, *exported, request.Param("id"));
   Response response = Response::Json(200, std::move(w).Take());
   response.SetHeader("Cache-Control", "no-store");
   return response;
@@ -373,12 +352,7 @@ Response AuditApi::EraseSubject(const Request& request) {
                                  request.Param("id"), mode, ContextOf(*by, request));
   if (!erased) return ErrorResponse(erased.error());
   JsonWriter w;
-  w.BeginObject();
-  w.Key("recordDeleted").Bool(erased->record_deleted);
-  w.Key("recordPseudonymised").Bool(erased->record_pseudonymised);
-  w.Key("personalParts").Int(erased->personal_parts);
-  w.Key("signIns").Int(erased->sign_ins);
-  w.EndObject();
+  json::WriteErasureReport(w, *erased);
   return Response::Json(200, std::move(w).Take());
 }
 

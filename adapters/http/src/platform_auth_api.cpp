@@ -111,7 +111,7 @@ Response PlatformAuthApi::Login(const Request& request) {
   auto email = reader.RequiredString("email");
   auto password = reader.RequiredString("password");
   if (auto checked = reader.Finish(); !checked) return ErrorResponse(checked.error());
-  auto tokens = sessions_.Login(*email, *password, Client(request));
+  auto tokens = sessions_.Login(*email, *password, Client(request), request.request_id);
   if (!tokens) return ErrorResponse(tokens.error());
   return Tokens(*tokens);
 }
@@ -119,7 +119,8 @@ Response PlatformAuthApi::Login(const Request& request) {
 Response PlatformAuthApi::Refresh(const Request& request) {
   auto token = ReadRefreshToken(request, limits_);
   if (!token) return ErrorResponse(token.error());
-  auto tokens = sessions_.Refresh(*token, Client(request));
+  auto tokens =
+      sessions_.Refresh(*token, Client(request), std::nullopt, {}, request.request_id);
   if (!tokens) return ErrorResponse(tokens.error());
   return Tokens(*tokens);
 }
@@ -127,7 +128,9 @@ Response PlatformAuthApi::Refresh(const Request& request) {
 Response PlatformAuthApi::Logout(const Request& request) {
   auto token = ReadRefreshToken(request, limits_);
   if (!token) return ErrorResponse(token.error());
-  if (auto done = sessions_.Logout(*token); !done) return ErrorResponse(done.error());
+  if (auto done = sessions_.Logout(*token, Client(request), request.request_id); !done) {
+    return ErrorResponse(done.error());
+  }
   return Response::Empty(204);
 }
 
@@ -159,7 +162,9 @@ Response PlatformAuthApi::ListSessions(const Request& request) {
 Response PlatformAuthApi::RevokeSession(const Request& request) {
   auto member = sessions_.Identify(PresentedToken(request));
   if (!member) return ErrorResponse(member.error());
-  if (auto done = sessions_.RevokeSession(member->id, request.Param("id")); !done) {
+  if (auto done = sessions_.RevokeSession(member->id, request.Param("id"), Client(request),
+                                         request.request_id);
+      !done) {
     return ErrorResponse(done.error());
   }
   return Response::Empty(204);
@@ -197,7 +202,8 @@ Response PlatformAuthApi::SwitchRole(const Request& request) {
   }
   // Only the caller's own session switches: another member's refresh token is refused before
   // it is exchanged, exactly as an unknown one.
-  auto tokens = sessions_.Refresh(*token, Client(request), *role, member->id);
+  auto tokens =
+      sessions_.Refresh(*token, Client(request), *role, member->id, request.request_id);
   if (!tokens) return ErrorResponse(tokens.error());
   return Tokens(*tokens);
 }

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <utility>
 
+#include "audit_origin.hpp"
 #include "record_text.hpp"
 #include "socle/adapters/http/project_data_api.hpp"
 
@@ -51,7 +52,8 @@ Result<Principal> SuperuserOf(const application::Caller& caller) {
 PrincipalIdentifier PlatformIdentifier(application::PlatformSessions& members,
                                        application::Authenticate& authenticate,
                                        application::ManageApiKeys* api_keys) {
-  return [&members, &authenticate, api_keys](const Request& request) -> Result<Principal> {
+  auto identify = [&members, &authenticate,
+                   api_keys](const Request& request) -> Result<Principal> {
     std::string_view token = PresentedToken(request);
     if (token.empty()) token = request.Header("x-api-key").value_or(std::string_view{});
     if (token.empty()) return Principal::Anonymous();
@@ -90,6 +92,12 @@ PrincipalIdentifier PlatformIdentifier(application::PlatformSessions& members,
     if (caller) return SuperuserOf(*caller);
     if (Transient(caller.error().code)) return domain::Fail(std::move(caller.error()));
     return domain::Fail(BadToken(caller.error()));
+  };
+  // Whoever it is, what they do is recorded with where it came from.
+  return [identify = std::move(identify)](const Request& request) -> Result<Principal> {
+    auto principal = identify(request);
+    if (principal) principal->origin = AuditOriginOf(request, request.client_address);
+    return principal;
   };
 }
 

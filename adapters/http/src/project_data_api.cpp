@@ -1360,7 +1360,9 @@ Response ProjectDataApi::UpdateSettings(const Request& request) {
   if (!current) return DataError(std::move(current.error()));
   auto patched = json::PatchProjectSettings(*current, body->value);
   if (!patched) return ErrorResponse(patched.error());
-  auto updated = settings_->Update(project, std::move(*patched));
+  auto context = ContextOf(request);
+  if (!context) return DataError(std::move(context.error()));
+  auto updated = settings_->Update(project, std::move(*patched), *context);
   if (!updated) {
     Error error = std::move(updated.error());
     if (error.code == ErrorCode::kInvalidArgument) {

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "audit_origin.hpp"
 #include "invitation_page.hpp"
 #include "socle/adapters/http/error_response.hpp"
 #include "socle/adapters/http/json_object_reader.hpp"
@@ -129,7 +130,11 @@ Response SetupApi::Create(const Request& request) {
     return json ? ErrorResponse(403, kRefused)
                 : Html(403, "Socle setup", "<p>" + Escape(kRefused) + "</p>");
   }
-  auto created = superusers_.Upsert(email, password);
+  // Whoever holds the setup token: recorded as the setup, from where the request came.
+  application::AuditContext context;
+  context.actor = {domain::AuditActorKind::kSystem, "setup"};
+  context.origin = AuditOriginOf(request, request.client_address);
+  auto created = superusers_.Upsert(email, password, context);
   if (!created) {
     used_.store(false);
     if (json) return ErrorResponse(created.error());

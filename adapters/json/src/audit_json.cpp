@@ -1,6 +1,7 @@
 #include "socle/adapters/json/audit_json.hpp"
 
 #include "socle/adapters/json/csv_field.hpp"
+#include "socle/adapters/json/record_json.hpp"
 #include "socle/adapters/json/json_parser.hpp"
 
 namespace socle::adapters::json {
@@ -131,6 +132,7 @@ void WriteAuditVerification(JsonWriter& w, const application::AuditVerification&
   w.Key("chains").BeginArray();
   for (const auto& chain : report.chains) {
     w.BeginObject();
+    w.Key("trail").String(chain.trail);
     w.Key("org").String(chain.org_id);
     w.Key("project").String(chain.project_id);
     w.Key("projectSlug").String(chain.project_slug);
@@ -151,6 +153,39 @@ void WriteAuditVerification(JsonWriter& w, const application::AuditVerification&
     w.EndObject();
   }
   w.EndArray();
+  w.EndObject();
+}
+
+void WriteSubjectExport(JsonWriter& w, const application::SubjectExport& exported,
+                        std::string_view subject_id) {
+  w.BeginObject().Key("records").BeginArray();
+  for (const auto& item : exported.records) {
+    RecordViewer viewer;
+    viewer.auth_collection_id = item.collection->id;
+    viewer.auth_record_id = subject_id;
+    viewer.readable = [](const domain::Field& field) { return !field.hidden; };
+    w.BeginObject();
+    WriteRecordMembers(w, *item.collection, item.record, nullptr, viewer);
+    w.EndObject();
+  }
+  w.EndArray().Key("events").BeginArray();
+  for (const auto& event : exported.events) WriteAuditEvent(w, event, true);
+  w.EndArray().Key("signIns").BeginArray();
+  for (const auto& attempt : exported.sign_ins) {
+    w.BeginObject();
+    w.Key("at").String(attempt.at.ToIso8601()).Key("identity").String(attempt.identity);
+    w.Key("outcome").String(attempt.outcome).Key("address").String(attempt.address);
+    w.Key("userAgent").String(attempt.user_agent).EndObject();
+  }
+  w.EndArray().Key("truncated").Bool(exported.truncated).EndObject();
+}
+
+void WriteErasureReport(JsonWriter& w, const application::ErasureReport& report) {
+  w.BeginObject();
+  w.Key("recordDeleted").Bool(report.record_deleted);
+  w.Key("recordPseudonymised").Bool(report.record_pseudonymised);
+  w.Key("personalParts").Int(report.personal_parts);
+  w.Key("signIns").Int(report.sign_ins);
   w.EndObject();
 }
 

@@ -128,13 +128,13 @@ bool ByEmail(const Membership& a, const Membership& b) {
 // ---- helpers on the store's state (mutex_ held) ------------------------------------------------
 
 bool MemoryCatalogueStore::HasOrganisation(const domain::Id& org_id) const {
-  return std::any_of(orgs_.begin(), orgs_.end(),
+  return std::any_of(data_.orgs.begin(), data_.orgs.end(),
                      [&](const auto& kv) { return kv.second.id == org_id; });
 }
 
 bool MemoryCatalogueStore::HasProjectOf(const std::string& org_id,
                                         const std::string& project_id) const {
-  return std::any_of(projects_.begin(), projects_.end(), [&](const auto& kv) {
+  return std::any_of(data_.projects.begin(), data_.projects.end(), [&](const auto& kv) {
     return kv.second.id.str() == project_id && kv.second.org_id.str() == org_id;
   });
 }
@@ -167,22 +167,24 @@ Result<void> MemoryCatalogueStore::AddPolicy(PolicyMap& policies, const domain::
 
 void MemoryCatalogueStore::EraseAccessOfOrganisation(const domain::Id& org_id) {
   const std::string& org = org_id.str();
-  std::erase_if(memberships_, [&](const auto& kv) { return kv.first.first == org; });
-  std::erase_if(invitations_, [&](const auto& kv) { return kv.second.org_id == org_id; });
-  std::erase_if(team_members_, [&](const auto& place) {
-    auto team = teams_.find(place.first);
-    return team != teams_.end() && team->second.org_id == org_id;
+  std::erase_if(data_.memberships, [&](const auto& kv) { return kv.first.first == org; });
+  std::erase_if(data_.invitations, [&](const auto& kv) { return kv.second.org_id == org_id; });
+  std::erase_if(data_.team_members, [&](const auto& place) {
+    auto team = data_.teams.find(place.first);
+    return team != data_.teams.end() && team->second.org_id == org_id;
   });
-  std::erase_if(teams_, [&](const auto& kv) { return kv.second.org_id == org_id; });
-  std::erase_if(roles_, [&](const auto& kv) { return kv.first.first == org; });
-  std::erase_if(policies_, [&](const auto& kv) { return kv.second.policy.organisation == org; });
-  std::erase_if(flags_, [&](const auto& kv) { return kv.second.org_id == org; });
+  std::erase_if(data_.teams, [&](const auto& kv) { return kv.second.org_id == org_id; });
+  std::erase_if(data_.roles, [&](const auto& kv) { return kv.first.first == org; });
+  std::erase_if(data_.policies,
+                [&](const auto& kv) { return kv.second.policy.organisation == org; });
+  std::erase_if(data_.flags, [&](const auto& kv) { return kv.second.org_id == org; });
 }
 
 void MemoryCatalogueStore::EraseAccessOfProject(const domain::Id& project_id) {
   const std::string& project = project_id.str();
-  std::erase_if(invitations_, [&](const auto& kv) { return kv.second.project == project; });
-  std::erase_if(policies_, [&](const auto& kv) { return kv.second.policy.project == project; });
+  std::erase_if(data_.invitations, [&](const auto& kv) { return kv.second.project == project; });
+  std::erase_if(data_.policies,
+                [&](const auto& kv) { return kv.second.policy.project == project; });
 }
 
 // ---- memberships -------------------------------------------------------------------------------
@@ -195,24 +197,24 @@ Result<void> MemoryCatalogueStore::InsertMembership(const Membership& membership
   }
   if (auto shape = CheckMembershipShape(membership); !shape) return shape;
   auto key = std::make_pair(membership.org_id.str(), membership.member_id);
-  if (memberships_.contains(key)) {
+  if (data_.memberships.contains(key)) {
     return Fail(ErrorCode::kAlreadyExists, "This member already belongs to the organisation.");
   }
   // Policies go in on a copy that replaces the map once all are in: a failure leaves nothing.
-  PolicyMap changed = policies_;
+  PolicyMap changed = data_.policies;
   for (const auto& policy : policies) {
     if (auto added = AddPolicy(changed, membership.org_id, policy); !added) return added;
   }
-  memberships_.emplace(std::move(key), membership);
-  policies_ = std::move(changed);
+  data_.memberships.emplace(std::move(key), membership);
+  data_.policies = std::move(changed);
   return {};
 }
 
 Result<Membership> MemoryCatalogueStore::GetMembership(const domain::Id& org_id,
                                                        const std::string& member_id) {
   std::lock_guard lock(mutex_);
-  auto it = memberships_.find({org_id.str(), member_id});
-  if (it == memberships_.end()) return Fail(ErrorCode::kNotFound, "Member not found.");
+  auto it = data_.memberships.find({org_id.str(), member_id});
+  if (it == data_.memberships.end()) return Fail(ErrorCode::kNotFound, "Member not found.");
   return it->second;
 }
 
@@ -220,7 +222,7 @@ Result<domain::PageOf<Membership>> MemoryCatalogueStore::ListMemberships(
     const domain::Id& org_id, const domain::PageRequest& page) {
   std::lock_guard lock(mutex_);
   std::vector<Membership> all;
-  for (const auto& [key, membership] : memberships_) {
+  for (const auto& [key, membership] : data_.memberships) {
     if (key.first == org_id.str()) all.push_back(membership);
   }
   std::sort(all.begin(), all.end(), ByEmail);
@@ -231,7 +233,7 @@ Result<std::vector<Membership>> MemoryCatalogueStore::MemberOrganisations(
     const std::string& member_id) {
   std::lock_guard lock(mutex_);
   std::vector<Membership> out;  // the map is ordered by org id first
-  for (const auto& [key, membership] : memberships_) {
+  for (const auto& [key, membership] : data_.memberships) {
     if (key.second == member_id) out.push_back(membership);
   }
   return out;
@@ -240,23 +242,23 @@ Result<std::vector<Membership>> MemoryCatalogueStore::MemberOrganisations(
 Result<void> MemoryCatalogueStore::DeleteMembership(const domain::Id& org_id,
                                                     const std::string& member_id) {
   std::lock_guard lock(mutex_);
-  auto it = memberships_.find({org_id.str(), member_id});
-  if (it == memberships_.end()) return Fail(ErrorCode::kNotFound, "Member not found.");
-  PolicyMap remaining = policies_;
+  auto it = data_.memberships.find({org_id.str(), member_id});
+  if (it == data_.memberships.end()) return Fail(ErrorCode::kNotFound, "Member not found.");
+  PolicyMap remaining = data_.policies;
   std::erase_if(remaining, [&](const auto& kv) {
     const auto& policy = kv.second.policy;
     return policy.organisation == org_id.str() &&
            policy.subject.kind == domain::RbacSubject::Kind::kMember &&
            policy.subject.id == member_id;
   });
-  if (auto kept = KeepsAnOwner(policies_, remaining, org_id.str()); !kept) return kept;
-  policies_ = std::move(remaining);
-  std::erase_if(team_members_, [&](const auto& place) {
+  if (auto kept = KeepsAnOwner(data_.policies, remaining, org_id.str()); !kept) return kept;
+  data_.policies = std::move(remaining);
+  std::erase_if(data_.team_members, [&](const auto& place) {
     if (place.second != member_id) return false;
-    auto team = teams_.find(place.first);
-    return team != teams_.end() && team->second.org_id == org_id;
+    auto team = data_.teams.find(place.first);
+    return team != data_.teams.end() && team->second.org_id == org_id;
   });
-  memberships_.erase(it);
+  data_.memberships.erase(it);
   return {};
 }
 
@@ -268,11 +270,11 @@ Result<void> MemoryCatalogueStore::InsertInvitation(const Invitation& invitation
     return Fail(ErrorCode::kNotFound, "Organisation not found.");
   }
   if (auto shape = CheckInvitationShape(invitation); !shape) return shape;
-  if (invitations_.contains(invitation.id.str())) {
+  if (data_.invitations.contains(invitation.id.str())) {
     return Fail(ErrorCode::kAlreadyExists, "An invitation with this id already exists.");
   }
   const bool token_taken =
-      std::any_of(invitations_.begin(), invitations_.end(), [&](const auto& kv) {
+      std::any_of(data_.invitations.begin(), data_.invitations.end(), [&](const auto& kv) {
         return kv.second.token_binding == invitation.token_binding;
       });
   if (token_taken) {
@@ -281,15 +283,15 @@ Result<void> MemoryCatalogueStore::InsertInvitation(const Invitation& invitation
   if (invitation.project && !HasProjectOf(invitation.org_id.str(), *invitation.project)) {
     return Fail(ErrorCode::kNotFound, "Project not found in the organisation.");
   }
-  invitations_.emplace(invitation.id.str(), invitation);
+  data_.invitations.emplace(invitation.id.str(), invitation);
   return {};
 }
 
 Result<Invitation> MemoryCatalogueStore::GetInvitation(const domain::Id& org_id,
                                                        const domain::Id& id) {
   std::lock_guard lock(mutex_);
-  auto it = invitations_.find(id.str());
-  if (it == invitations_.end() || it->second.org_id != org_id) {
+  auto it = data_.invitations.find(id.str());
+  if (it == data_.invitations.end() || it->second.org_id != org_id) {
     return Fail(ErrorCode::kNotFound, "Invitation not found.");
   }
   return it->second;
@@ -297,7 +299,7 @@ Result<Invitation> MemoryCatalogueStore::GetInvitation(const domain::Id& org_id,
 
 Result<Invitation> MemoryCatalogueStore::FindInvitation(const std::string& token_binding) {
   std::lock_guard lock(mutex_);
-  for (const auto& [id, invitation] : invitations_) {
+  for (const auto& [id, invitation] : data_.invitations) {
     if (invitation.token_binding == token_binding) return invitation;
   }
   return Fail(ErrorCode::kNotFound, "Invitation not found.");
@@ -307,7 +309,7 @@ Result<domain::PageOf<Invitation>> MemoryCatalogueStore::ListInvitations(
     const domain::Id& org_id, const domain::PageRequest& page) {
   std::lock_guard lock(mutex_);
   std::vector<Invitation> all;
-  for (const auto& [id, invitation] : invitations_) {
+  for (const auto& [id, invitation] : data_.invitations) {
     if (invitation.org_id == org_id) all.push_back(invitation);
   }
   std::sort(all.begin(), all.end(), [](const Invitation& a, const Invitation& b) {
@@ -322,8 +324,8 @@ Result<void> MemoryCatalogueStore::CloseInvitation(const domain::Id& org_id, con
     return Fail(ErrorCode::kInvalidArgument, "An invitation is closed as declined or revoked.");
   }
   std::lock_guard lock(mutex_);
-  auto it = invitations_.find(id.str());
-  if (it == invitations_.end() || it->second.org_id != org_id) {
+  auto it = data_.invitations.find(id.str());
+  if (it == data_.invitations.end() || it->second.org_id != org_id) {
     return Fail(ErrorCode::kNotFound, "Invitation not found.");
   }
   if (it->second.state != InvitationState::kPending) {
@@ -343,23 +345,23 @@ Result<void> MemoryCatalogueStore::AcceptInvitation(const domain::Id& org_id, co
                 "The membership and the policy must be of the invitation's organisation.");
   }
   std::lock_guard lock(mutex_);
-  auto it = invitations_.find(id.str());
-  if (it == invitations_.end() || it->second.org_id != org_id) {
+  auto it = data_.invitations.find(id.str());
+  if (it == data_.invitations.end() || it->second.org_id != org_id) {
     return Fail(ErrorCode::kNotFound, "Invitation not found.");
   }
   if (it->second.state != InvitationState::kPending) {
     return Fail(ErrorCode::kFailedPrecondition, "The invitation is no longer pending.");
   }
   auto key = std::make_pair(org_id.str(), membership.member_id);
-  const bool joins = !memberships_.contains(key);
+  const bool joins = !data_.memberships.contains(key);
   if (joins) {
     if (auto shape = CheckMembershipShape(membership); !shape) return shape;
   }
-  PolicyMap changed = policies_;
+  PolicyMap changed = data_.policies;
   if (auto added = AddPolicy(changed, org_id, policy); !added) return added;
   // Nothing can fail from here: the three changes land together.
-  if (joins) memberships_.emplace(std::move(key), membership);
-  policies_ = std::move(changed);
+  if (joins) data_.memberships.emplace(std::move(key), membership);
+  data_.policies = std::move(changed);
   it->second.state = InvitationState::kAccepted;
   it->second.decided = at;
   return {};
@@ -367,7 +369,7 @@ Result<void> MemoryCatalogueStore::AcceptInvitation(const domain::Id& org_id, co
 
 Result<std::int64_t> MemoryCatalogueStore::PurgeInvitations(domain::Timestamp before) {
   std::lock_guard lock(mutex_);
-  auto purged = std::erase_if(invitations_, [&](const auto& kv) {
+  auto purged = std::erase_if(data_.invitations, [&](const auto& kv) {
     const Invitation& invitation = kv.second;
     return (invitation.decided && *invitation.decided < before) || invitation.expires < before;
   });
@@ -380,24 +382,24 @@ Result<void> MemoryCatalogueStore::InsertTeam(const Team& team) {
   std::lock_guard lock(mutex_);
   if (!HasOrganisation(team.org_id)) return Fail(ErrorCode::kNotFound, "Organisation not found.");
   if (team.name.empty()) return Fail(ErrorCode::kInvalidArgument, kMalformed);
-  if (teams_.contains(team.id.str())) {
+  if (data_.teams.contains(team.id.str())) {
     return Fail(ErrorCode::kAlreadyExists, "A team with this id already exists.");
   }
   const std::string folded = FoldCase(team.name);
-  const bool name_taken = std::any_of(teams_.begin(), teams_.end(), [&](const auto& kv) {
+  const bool name_taken = std::any_of(data_.teams.begin(), data_.teams.end(), [&](const auto& kv) {
     return kv.second.org_id == team.org_id && FoldCase(kv.second.name) == folded;
   });
   if (name_taken) {
     return Fail(ErrorCode::kAlreadyExists, "A team with this name already exists.");
   }
-  teams_.emplace(team.id.str(), team);
+  data_.teams.emplace(team.id.str(), team);
   return {};
 }
 
 Result<Team> MemoryCatalogueStore::GetTeam(const domain::Id& org_id, const domain::Id& id) {
   std::lock_guard lock(mutex_);
-  auto it = teams_.find(id.str());
-  if (it == teams_.end() || it->second.org_id != org_id) {
+  auto it = data_.teams.find(id.str());
+  if (it == data_.teams.end() || it->second.org_id != org_id) {
     return Fail(ErrorCode::kNotFound, "Team not found.");
   }
   return it->second;
@@ -406,7 +408,7 @@ Result<Team> MemoryCatalogueStore::GetTeam(const domain::Id& org_id, const domai
 Result<std::vector<Team>> MemoryCatalogueStore::ListTeams(const domain::Id& org_id) {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, Team>> keyed;  // folded name first: the sort key
-  for (const auto& [id, team] : teams_) {
+  for (const auto& [id, team] : data_.teams) {
     if (team.org_id == org_id) keyed.emplace_back(FoldCase(team.name), team);
   }
   std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
@@ -420,13 +422,13 @@ Result<std::vector<Team>> MemoryCatalogueStore::ListTeams(const domain::Id& org_
 
 Result<void> MemoryCatalogueStore::UpdateTeam(const Team& team) {
   std::lock_guard lock(mutex_);
-  auto it = teams_.find(team.id.str());
-  if (it == teams_.end() || it->second.org_id != team.org_id) {
+  auto it = data_.teams.find(team.id.str());
+  if (it == data_.teams.end() || it->second.org_id != team.org_id) {
     return Fail(ErrorCode::kNotFound, "Team not found.");
   }
   if (team.name.empty()) return Fail(ErrorCode::kInvalidArgument, kMalformed);
   const std::string folded = FoldCase(team.name);
-  const bool name_taken = std::any_of(teams_.begin(), teams_.end(), [&](const auto& kv) {
+  const bool name_taken = std::any_of(data_.teams.begin(), data_.teams.end(), [&](const auto& kv) {
     return kv.first != team.id.str() && kv.second.org_id == team.org_id &&
            FoldCase(kv.second.name) == folded;
   });
@@ -441,20 +443,20 @@ Result<void> MemoryCatalogueStore::UpdateTeam(const Team& team) {
 
 Result<void> MemoryCatalogueStore::DeleteTeam(const domain::Id& org_id, const domain::Id& id) {
   std::lock_guard lock(mutex_);
-  auto it = teams_.find(id.str());
-  if (it == teams_.end() || it->second.org_id != org_id) {
+  auto it = data_.teams.find(id.str());
+  if (it == data_.teams.end() || it->second.org_id != org_id) {
     return Fail(ErrorCode::kNotFound, "Team not found.");
   }
-  PolicyMap remaining = policies_;
+  PolicyMap remaining = data_.policies;
   std::erase_if(remaining, [&](const auto& kv) {
     const auto& policy = kv.second.policy;
     return policy.organisation == org_id.str() &&
            policy.subject.kind == domain::RbacSubject::Kind::kTeam && policy.subject.id == id.str();
   });
-  if (auto kept = KeepsAnOwner(policies_, remaining, org_id.str()); !kept) return kept;
-  policies_ = std::move(remaining);
-  std::erase_if(team_members_, [&](const auto& place) { return place.first == id.str(); });
-  teams_.erase(it);
+  if (auto kept = KeepsAnOwner(data_.policies, remaining, org_id.str()); !kept) return kept;
+  data_.policies = std::move(remaining);
+  std::erase_if(data_.team_members, [&](const auto& place) { return place.first == id.str(); });
+  data_.teams.erase(it);
   return {};
 }
 
@@ -462,14 +464,14 @@ Result<void> MemoryCatalogueStore::AddTeamMember(const domain::Id& org_id,
                                                  const domain::Id& team_id,
                                                  const std::string& member_id) {
   std::lock_guard lock(mutex_);
-  auto team = teams_.find(team_id.str());
-  if (team == teams_.end() || team->second.org_id != org_id) {
+  auto team = data_.teams.find(team_id.str());
+  if (team == data_.teams.end() || team->second.org_id != org_id) {
     return Fail(ErrorCode::kNotFound, "Team not found.");
   }
-  if (!memberships_.contains({org_id.str(), member_id})) {
+  if (!data_.memberships.contains({org_id.str(), member_id})) {
     return Fail(ErrorCode::kNotFound, "Member not found.");
   }
-  if (!team_members_.emplace(team_id.str(), member_id).second) {
+  if (!data_.team_members.emplace(team_id.str(), member_id).second) {
     return Fail(ErrorCode::kAlreadyExists, "The member is already in the team.");
   }
   return {};
@@ -479,9 +481,9 @@ Result<void> MemoryCatalogueStore::RemoveTeamMember(const domain::Id& org_id,
                                                     const domain::Id& team_id,
                                                     const std::string& member_id) {
   std::lock_guard lock(mutex_);
-  auto team = teams_.find(team_id.str());
-  if (team == teams_.end() || team->second.org_id != org_id ||
-      team_members_.erase({team_id.str(), member_id}) == 0) {
+  auto team = data_.teams.find(team_id.str());
+  if (team == data_.teams.end() || team->second.org_id != org_id ||
+      data_.team_members.erase({team_id.str(), member_id}) == 0) {
     return Fail(ErrorCode::kNotFound, "The member is not in the team.");
   }
   return {};
@@ -490,15 +492,15 @@ Result<void> MemoryCatalogueStore::RemoveTeamMember(const domain::Id& org_id,
 Result<std::vector<Membership>> MemoryCatalogueStore::TeamMembers(const domain::Id& org_id,
                                                                   const domain::Id& team_id) {
   std::lock_guard lock(mutex_);
-  auto team = teams_.find(team_id.str());
-  if (team == teams_.end() || team->second.org_id != org_id) {
+  auto team = data_.teams.find(team_id.str());
+  if (team == data_.teams.end() || team->second.org_id != org_id) {
     return Fail(ErrorCode::kNotFound, "Team not found.");
   }
   std::vector<Membership> out;
-  for (auto it = team_members_.lower_bound({team_id.str(), std::string()});
-       it != team_members_.end() && it->first == team_id.str(); ++it) {
-    auto membership = memberships_.find({org_id.str(), it->second});
-    if (membership != memberships_.end()) out.push_back(membership->second);
+  for (auto it = data_.team_members.lower_bound({team_id.str(), std::string()});
+       it != data_.team_members.end() && it->first == team_id.str(); ++it) {
+    auto membership = data_.memberships.find({org_id.str(), it->second});
+    if (membership != data_.memberships.end()) out.push_back(membership->second);
   }
   std::sort(out.begin(), out.end(), ByEmail);
   return out;
@@ -508,10 +510,10 @@ Result<std::vector<std::string>> MemoryCatalogueStore::MemberTeams(const domain:
                                                                    const std::string& member_id) {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;  // the set is ordered by team id first
-  for (const auto& [team_id, member] : team_members_) {
+  for (const auto& [team_id, member] : data_.team_members) {
     if (member != member_id) continue;
-    auto team = teams_.find(team_id);
-    if (team != teams_.end() && team->second.org_id == org_id) out.push_back(team_id);
+    auto team = data_.teams.find(team_id);
+    if (team != data_.teams.end() && team->second.org_id == org_id) out.push_back(team_id);
   }
   return out;
 }
@@ -524,7 +526,7 @@ Result<void> MemoryCatalogueStore::PutRole(const domain::CustomRole& role) {
   if (role.role.id.empty()) return Fail(ErrorCode::kInvalidArgument, kMalformed);
   domain::CustomRole stored = role;
   stored.role.builtin = false;  // stored roles are custom by definition
-  auto [it, inserted] = roles_.try_emplace({role.org_id.str(), role.role.id}, stored);
+  auto [it, inserted] = data_.roles.try_emplace({role.org_id.str(), role.role.id}, stored);
   if (!inserted) {
     stored.created = it->second.created;  // a replacement keeps the role's creation time
     it->second = std::move(stored);
@@ -535,7 +537,7 @@ Result<void> MemoryCatalogueStore::PutRole(const domain::CustomRole& role) {
 Result<std::vector<domain::CustomRole>> MemoryCatalogueStore::ListRoles(const domain::Id& org_id) {
   std::lock_guard lock(mutex_);
   std::vector<domain::CustomRole> out;  // the map is ordered by (org, role id)
-  for (const auto& [key, role] : roles_) {
+  for (const auto& [key, role] : data_.roles) {
     if (key.first == org_id.str()) out.push_back(role);
   }
   return out;
@@ -545,20 +547,21 @@ Result<void> MemoryCatalogueStore::DeleteRole(const domain::Id& org_id,
                                               const std::string& role_id) {
   std::lock_guard lock(mutex_);
   const std::string& org = org_id.str();
-  auto it = roles_.find({org, role_id});
-  if (it == roles_.end()) return Fail(ErrorCode::kNotFound, "Role not found.");
-  const bool bound = std::any_of(policies_.begin(), policies_.end(), [&](const auto& kv) {
+  auto it = data_.roles.find({org, role_id});
+  if (it == data_.roles.end()) return Fail(ErrorCode::kNotFound, "Role not found.");
+  const bool bound = std::any_of(data_.policies.begin(), data_.policies.end(), [&](const auto& kv) {
     return kv.second.policy.organisation == org && kv.second.policy.role == role_id;
   });
   if (bound) return Fail(ErrorCode::kFailedPrecondition, "A policy still binds this role.");
-  const bool offered = std::any_of(invitations_.begin(), invitations_.end(), [&](const auto& kv) {
-    return kv.second.org_id == org_id && kv.second.state == InvitationState::kPending &&
-           kv.second.role == role_id;
-  });
+  const bool offered =
+      std::any_of(data_.invitations.begin(), data_.invitations.end(), [&](const auto& kv) {
+        return kv.second.org_id == org_id && kv.second.state == InvitationState::kPending &&
+               kv.second.role == role_id;
+      });
   if (offered) {
     return Fail(ErrorCode::kFailedPrecondition, "A pending invitation still offers this role.");
   }
-  const bool inherited = std::any_of(roles_.begin(), roles_.end(), [&](const auto& kv) {
+  const bool inherited = std::any_of(data_.roles.begin(), data_.roles.end(), [&](const auto& kv) {
     const auto& parents = kv.second.role.parents;
     return kv.first.first == org && kv.first.second != role_id &&
            std::find(parents.begin(), parents.end(), role_id) != parents.end();
@@ -566,7 +569,7 @@ Result<void> MemoryCatalogueStore::DeleteRole(const domain::Id& org_id,
   if (inherited) {
     return Fail(ErrorCode::kFailedPrecondition, "Another role still inherits this role.");
   }
-  roles_.erase(it);
+  data_.roles.erase(it);
   return {};
 }
 
@@ -575,7 +578,7 @@ Result<void> MemoryCatalogueStore::DeleteRole(const domain::Id& org_id,
 Result<std::vector<StoredPolicy>> MemoryCatalogueStore::ListPolicies(const domain::Id& org_id) {
   std::lock_guard lock(mutex_);
   std::vector<StoredPolicy> out;  // the map is ordered by id
-  for (const auto& [id, policy] : policies_) {
+  for (const auto& [id, policy] : data_.policies) {
     if (policy.policy.organisation == org_id.str()) out.push_back(policy);
   }
   return out;
@@ -586,7 +589,7 @@ Result<void> MemoryCatalogueStore::ChangePolicies(const domain::Id& org_id,
   std::lock_guard lock(mutex_);
   // The change is applied to a copy that replaces the policies only when every step and the
   // last-owner invariant passed: any failure leaves the store as it was.
-  PolicyMap changed = policies_;
+  PolicyMap changed = data_.policies;
   for (const auto& id : change.remove) {
     auto it = changed.find(id);
     if (it == changed.end() || it->second.policy.organisation != org_id.str()) {
@@ -597,8 +600,8 @@ Result<void> MemoryCatalogueStore::ChangePolicies(const domain::Id& org_id,
   for (const auto& policy : change.add) {
     if (auto added = AddPolicy(changed, org_id, policy); !added) return added;
   }
-  if (auto kept = KeepsAnOwner(policies_, changed, org_id.str()); !kept) return kept;
-  policies_ = std::move(changed);
+  if (auto kept = KeepsAnOwner(data_.policies, changed, org_id.str()); !kept) return kept;
+  data_.policies = std::move(changed);
   return {};
 }
 
@@ -607,20 +610,21 @@ Result<void> MemoryCatalogueStore::ChangePolicies(const domain::Id& org_id,
 Result<void> MemoryCatalogueStore::PutFlag(const FeatureFlag& flag) {
   std::lock_guard lock(mutex_);
   if (!flag.org_id.empty()) {
-    const bool org_exists = std::any_of(orgs_.begin(), orgs_.end(), [&](const auto& kv) {
+    const bool org_exists = std::any_of(data_.orgs.begin(), data_.orgs.end(), [&](const auto& kv) {
       return kv.second.id.str() == flag.org_id;
     });
     if (!org_exists) return Fail(ErrorCode::kNotFound, "Organisation not found.");
   }
   if (auto shape = CheckFlagShape(flag); !shape) return shape;
-  flags_.insert_or_assign(std::make_tuple(flag.key, flag.level, flag.org_id, flag.subject), flag);
+  data_.flags.insert_or_assign(std::make_tuple(flag.key, flag.level, flag.org_id, flag.subject),
+                               flag);
   return {};
 }
 
 Result<void> MemoryCatalogueStore::DeleteFlag(const std::string& org_id, const std::string& key,
                                               FlagLevel level, const std::string& subject) {
   std::lock_guard lock(mutex_);
-  if (flags_.erase(std::make_tuple(key, level, org_id, subject)) == 0) {
+  if (data_.flags.erase(std::make_tuple(key, level, org_id, subject)) == 0) {
     return Fail(ErrorCode::kNotFound, "Flag not found.");
   }
   return {};
@@ -632,7 +636,7 @@ Result<std::vector<FeatureFlag>> MemoryCatalogueStore::ListFlags(const std::stri
   // one organisation (global flags have none, the others are this one's), hence the order the
   // port asks for: key, level, subject.
   std::vector<FeatureFlag> out;
-  for (const auto& [identity, flag] : flags_) {
+  for (const auto& [identity, flag] : data_.flags) {
     if (flag.org_id.empty() || flag.org_id == org_id) out.push_back(flag);
   }
   return out;

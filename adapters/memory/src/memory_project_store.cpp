@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "memory_audit.hpp"
 #include "socle/domain/filter/evaluator.hpp"
 #include "socle/domain/schema_diff.hpp"
 
@@ -290,8 +291,9 @@ Result<void> CheckUnique(const Collection& collection, const Table& table, const
 }
 
 // A project's audit trail: one chain (lane 0), in sequence order, so that seq n sits at index
-// n - 1. Appended only by a writer holding the store's write serialisation, which is also what
-// holds the lane against other transactions.
+// n - 1 - (the anchor's seq, once retention archived the chain's beginning). Appended only by a
+// writer holding the store's write serialisation, which is also what holds the lane against
+// other transactions.
 using AuditTrail = std::vector<StoredAuditEvent>;
 
 // The order audit searches return: newest first by time, then lane and seq descending.
@@ -299,33 +301,19 @@ bool NewerFirst(const domain::AuditEvent& a, const domain::AuditEvent& b) {
   return std::tie(a.at, a.lane, a.seq) > std::tie(b.at, b.lane, b.seq);
 }
 
+// A project's search also narrows by organisation when query.org_id is set, which a platform
+// chain's does not.
 bool AuditMatches(const domain::AuditEvent& event, const AuditQuery& query) {
-  if (!query.actor_id.empty() && event.actor_id != query.actor_id) return false;
-  if (!query.action.empty() && event.action != query.action) return false;
-  if (!query.target_collection.empty() && event.target_collection != query.target_collection) {
-    return false;
-  }
-  if (!query.target_id.empty() && event.target_id != query.target_id) return false;
-  if (!query.subject.empty() && event.actor_id != query.subject &&
-      event.target_id != query.subject) {
-    return false;
-  }
-  if (query.from && event.at < *query.from) return false;
-  if (query.to && !(event.at < *query.to)) return false;
-  if (query.before) {
-    const auto& cursor = *query.before;
-    const bool older =
-        std::tie(event.at, event.lane, event.seq) < std::tie(cursor.at, cursor.lane, cursor.seq);
-    if (!older) return false;
-  }
-  return true;
+  if (!query.org_id.empty() && event.org_id != query.org_id) return false;
+  return AuditMatchesCriteria(event, query);
 }
 
 // The audit events one transaction appends, on top of the committed trail; they join it on
 // commit and vanish with a rollback.
 class PendingAudit final {
  public:
-  explicit PendingAudit(const AuditTrail& committed) : committed_(committed) {}
+  PendingAudit(const AuditTrail& committed, const std::optional<domain::AuditHead>& anchor)
+      : committed_(committed), anchor_(anchor) {}
 
   domain::AuditHead Lock() {
     locked_ = true;
@@ -346,20 +334,9 @@ class PendingAudit final {
       return Fail(domain::Error::Internal("audit append of seq " + std::to_string(event.seq) +
                                           " after seq " + std::to_string(head.seq)));
     }
-    StoredAuditEvent stored{event, {}};
-    for (const auto& part : personal) {
-      if (part.lane != event.lane || part.seq != event.seq) {
-        return Fail(domain::Error::Internal("audit personal part of another event"));
-      }
-      const bool twice = std::any_of(stored.personal.begin(), stored.personal.end(),
-                                     [&](const auto& other) { return other.part == part.part; });
-      if (twice) return Fail(domain::Error::Internal("audit personal part given twice"));
-      stored.personal.push_back(part);
-    }
-    // Read back actor part first, as every store returns them.
-    std::sort(stored.personal.begin(), stored.personal.end(),
-              [](const auto& a, const auto& b) { return a.part < b.part; });
-    appended_.push_back(std::move(stored));
+    auto stored = StoredWithParts(event, personal);
+    if (!stored) return Fail(stored.error());
+    appended_.push_back(std::move(*stored));
     return {};
   }
 
@@ -370,11 +347,13 @@ class PendingAudit final {
     const StoredAuditEvent* last = !appended_.empty()   ? &appended_.back()
                                    : !committed_.empty() ? &committed_.back()
                                                          : nullptr;
-    if (last == nullptr) return domain::AuditHead{};
+    // A chain archived whole goes on from where its archive ends.
+    if (last == nullptr) return anchor_.value_or(domain::AuditHead{});
     return domain::AuditHead{last->event.lane, last->event.seq, last->event.hash};
   }
 
   const AuditTrail& committed_;
+  const std::optional<domain::AuditHead>& anchor_;
   AuditTrail appended_;
   bool locked_ = false;
 };
@@ -382,7 +361,8 @@ class PendingAudit final {
 // What ApplySchema's audit callback appends through.
 class SchemaAuditAppender final : public application::AuditAppender {
  public:
-  explicit SchemaAuditAppender(const AuditTrail& committed) : pending_(committed) {}
+  SchemaAuditAppender(const AuditTrail& committed, const std::optional<domain::AuditHead>& anchor)
+      : pending_(committed, anchor) {}
   Result<domain::AuditHead> LockAuditHead() override { return pending_.Lock(); }
   Result<void> AppendAudit(const domain::AuditEvent& event,
                            const std::vector<domain::AuditPersonal>& personal) override {
@@ -397,8 +377,9 @@ class SchemaAuditAppender final : public application::AuditAppender {
 // A transaction: copies of the tables it touches, swapped in on commit.
 class MemoryTransaction final : public RecordTransaction {
  public:
-  MemoryTransaction(const ProjectData& data, const AuditTrail& audit)
-      : data_(data), audit_(audit) {}
+  MemoryTransaction(const ProjectData& data, const AuditTrail& audit,
+                    const std::optional<domain::AuditHead>& audit_anchor)
+      : data_(data), audit_(audit, audit_anchor) {}
 
   Result<domain::AuditHead> LockAuditHead() override { return audit_.Lock(); }
 
@@ -531,7 +512,7 @@ class MemoryProjectStore final : public application::ProjectStore {
     // Holding writer_, nobody else appends to audit_ either: the callback reads it unlocked.
     AuditTrail appended;
     if (audit) {
-      SchemaAuditAppender appender(audit_);
+      SchemaAuditAppender appender(audit_, audit_anchor_);
       if (auto recorded = audit(appender); !recorded) return std::unexpected(recorded.error());
       appended = std::move(appender).TakeAppended();
     }
@@ -570,7 +551,7 @@ class MemoryProjectStore final : public application::ProjectStore {
     Tables changes;
     AuditTrail appended;
     {
-      MemoryTransaction transaction(data_, audit_);
+      MemoryTransaction transaction(data_, audit_, audit_anchor_);
       if (auto done = work(transaction); !done) return done;
       appended = std::move(transaction).TakeAudit();
       changes = std::move(transaction).TakeChanges();
@@ -606,6 +587,8 @@ class MemoryProjectStore final : public application::ProjectStore {
     if (!audit_.empty()) {
       const auto& last = audit_.back().event;
       heads.push_back(domain::AuditHead{last.lane, last.seq, last.hash});
+    } else if (audit_anchor_) {
+      heads.push_back(*audit_anchor_);  // archived whole: its head is the archive's last event
     }
     return heads;
   }
@@ -615,8 +598,10 @@ class MemoryProjectStore final : public application::ProjectStore {
     std::shared_lock lock(mutex_);
     std::vector<StoredAuditEvent> out;
     if (lane != 0 || limit <= 0) return out;
-    // seq n sits at index n - 1 (appends are checked to extend the chain by one).
-    const auto first = static_cast<std::size_t>(std::max<std::int64_t>(after_seq, 0));
+    // seq n sits at index n - 1 - the anchor's seq (appends are checked to extend the chain by
+    // one, and archiving removes a prefix).
+    const std::int64_t base = audit_anchor_ ? audit_anchor_->seq : 0;
+    const auto first = static_cast<std::size_t>(std::max<std::int64_t>(after_seq - base, 0));
     for (std::size_t i = first; i < audit_.size() && out.size() < static_cast<std::size_t>(limit);
          ++i) {
       out.push_back(audit_[i]);
@@ -636,12 +621,56 @@ class MemoryProjectStore final : public application::ProjectStore {
     return erased;
   }
 
+  Result<std::vector<domain::AuditHead>> AuditAnchors() override {
+    std::shared_lock lock(mutex_);
+    std::vector<domain::AuditHead> anchors;
+    if (audit_anchor_) anchors.push_back(*audit_anchor_);
+    return anchors;
+  }
+
+  Result<application::AuditArchived> ArchiveAudit(domain::Timestamp before,
+                                                  application::AuditArchiveSink& sink) override {
+    // Holding writer_, nobody appends meanwhile: what the sink receives is exactly what goes.
+    std::lock_guard writer(writer_);
+    // The events before the cut must be the chain's beginning: removing any other set would
+    // leave a gap that verification could not tell from a deletion.
+    std::size_t cut = 0;
+    while (cut < audit_.size() && audit_[cut].event.at < before) ++cut;
+    for (std::size_t i = cut; i < audit_.size(); ++i) {
+      if (audit_[i].event.at < before) return Fail(NotAPrefix(audit_[i].event, before));
+    }
+    application::AuditArchived archived;
+    if (cut == 0) return archived;
+    for (std::size_t i = 0; i < cut; ++i) {
+      if (auto written = sink.Write(audit_[i]); !written) return Fail(written.error());
+    }
+    if (auto committed = sink.Commit(); !committed) return Fail(committed.error());
+    const domain::AuditEvent& last = audit_[cut - 1].event;
+    const domain::AuditHead anchor{last.lane, last.seq, last.hash};
+    std::unique_lock lock(mutex_);
+    audit_.erase(audit_.begin(), audit_.begin() + static_cast<std::ptrdiff_t>(cut));
+    audit_anchor_ = anchor;
+    archived.events = static_cast<std::int64_t>(cut);
+    archived.anchors.push_back(anchor);
+    return archived;
+  }
+
  private:
+  static domain::Error NotAPrefix(const domain::AuditEvent& event, domain::Timestamp before) {
+    return domain::Error::Make(
+        ErrorCode::kFailedPrecondition,
+        "The audit events before " + before.ToIso8601() + " are not the beginning of their " +
+            "chain: event " + std::to_string(event.seq) + " of lane " +
+            std::to_string(event.lane) + " is older than one before it. Choose another cut.");
+  }
+
   std::mutex writer_;
   std::shared_mutex mutex_;
   ProjectData data_;
-  // Kept apart from data_, which ApplySchema copies whole: the trail only ever grows.
+  // Kept apart from data_, which ApplySchema copies whole: the trail only grows, but for
+  // retention, which removes its beginning and notes where the rest begins.
   AuditTrail audit_;
+  std::optional<domain::AuditHead> audit_anchor_;
 };
 
 }  // namespace

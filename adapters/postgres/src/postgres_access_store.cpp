@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "connection.hpp"
+#include "postgres_catalogue_audit.hpp"
 #include "socle/adapters/json/json_parser.hpp"
 #include "socle/adapters/json/json_writer.hpp"
 
@@ -727,13 +728,17 @@ Result<T> PostgresCatalogueStore::Access(AccessScope scope, const std::string& o
                         std::string(platform ? kPlatformScope : "")};
   Result<T> result = Fail(Error::Internal("the access transaction did not run"));
   auto ran = OnConnection([&](Connection& conn) -> Result<void> {
-    result = InTransaction(conn, intent == AccessIntent::kRead ? kBeginReadOnly : kBegin,
-                           [&]() -> Result<T> {
+    auto scoped = [&]() -> Result<T> {
       if (auto entered = conn.Execute(kEnterScope, settings); !entered) {
         return Fail(entered.error());
       }
       return body(conn);
-    });
+    };
+    // A write is the catalogue's write transaction, where an audited change's events go; they
+    // are appended as the login role (RunAudit leaves socle_tenant), after every statement of
+    // the method ran under the scope.
+    result = intent == AccessIntent::kRead ? InTransaction(conn, kBeginReadOnly, scoped)
+                                           : CatalogueWrite(conn, this, scoped);
     if (!result) return Fail(result.error());
     return {};
   });

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "postgres_audit_row.hpp"
 #include "postgres_filter_compiler.hpp"
 #include "postgres_record_codec.hpp"
 #include "socle/adapters/postgres/identifier.hpp"
@@ -17,7 +18,6 @@ using application::AuditQuery;
 using application::StoredAuditEvent;
 using domain::AuditEvent;
 using domain::AuditHead;
-using domain::AuditPart;
 using domain::AuditPersonal;
 using domain::Error;
 using domain::ErrorCode;
@@ -112,16 +112,46 @@ constexpr std::string_view kCreateTables =
     " PERFORM pg_catalog.pg_advisory_xact_lock(lock_class,"
     " pg_catalog.hashtext(lock_key) # chosen::int4);"
     " END IF;"
-    " RETURN QUERY SELECT chosen, h.seq, h.hash,"
+    // A lane whose events were all archived goes on from its latest anchor.
+    " RETURN QUERY SELECT chosen, coalesce(h.seq, k.seq), coalesce(h.hash, k.hash),"
     " pg_catalog.current_setting('transaction_isolation')"
     " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT a.seq, a.hash FROM @s._audit AS a"
-    " WHERE a.lane = chosen ORDER BY a.seq DESC, a.at DESC LIMIT 1) AS h ON TRUE;"
-    " END $f$";
+    " WHERE a.lane = chosen ORDER BY a.seq DESC, a.at DESC LIMIT 1) AS h ON TRUE"
+    " LEFT JOIN LATERAL (SELECT x.seq, x.hash FROM @s._audit_anchor AS x"
+    " WHERE x.lane = chosen ORDER BY x.seq DESC LIMIT 1) AS k ON TRUE;"
+    " END $f$;"
+    // Retention (Archive): where each chain whose beginning was archived now begins, the last
+    // archived event's lane, seq and hash, one row per archive. Only ever added to, each
+    // anchor at an event still in the trail (checked before its partition is detached) and
+    // beyond its lane's previous one; UPDATE, DELETE and TRUNCATE are refused to everyone.
+    "CREATE TABLE IF NOT EXISTS @s._audit_anchor ("
+    " lane BIGINT NOT NULL,"
+    " seq BIGINT NOT NULL,"
+    " hash TEXT COLLATE \"C\" NOT NULL,"
+    " at TIMESTAMPTZ NOT NULL DEFAULT pg_catalog.now(),"
+    " PRIMARY KEY (lane, seq));"
+    "CREATE OR REPLACE FUNCTION @s._audit_anchor_guard() RETURNS trigger LANGUAGE plpgsql AS $f$"
+    " BEGIN"
+    " IF TG_OP = 'INSERT' THEN"
+    " IF EXISTS (SELECT 1 FROM @s._audit AS a WHERE a.lane = NEW.lane AND a.seq = NEW.seq"
+    " AND a.hash = NEW.hash)"
+    " AND NEW.seq > coalesce((SELECT max(n.seq) FROM @s._audit_anchor AS n"
+    " WHERE n.lane = NEW.lane), 0) THEN RETURN NEW; END IF;"
+    " RAISE EXCEPTION 'an audit anchor must name a stored event beyond its lane''s last anchor';"
+    " END IF;"
+    " RAISE EXCEPTION 'audit anchors are append-only: % on % refused', TG_OP, TG_TABLE_NAME;"
+    " END $f$;"
+    "CREATE OR REPLACE TRIGGER _audit_anchor_guard BEFORE INSERT OR UPDATE OR DELETE"
+    " ON @s._audit_anchor FOR EACH ROW EXECUTE FUNCTION @s._audit_anchor_guard();"
+    "CREATE OR REPLACE TRIGGER _audit_anchor_no_truncate BEFORE TRUNCATE ON @s._audit_anchor"
+    " FOR EACH STATEMENT EXECUTE FUNCTION @s._audit_anchor_guard()";
 
 // The project role appends and reads; a schema-wide GRANT (GrantProjectSchema) gave it more.
 // Without UPDATE it cannot erase either: the store erases as the login role.
+// The anchors it reads (the head of a lane archived whole), never writes.
 constexpr std::string_view kSecureTables =
-    "REVOKE ALL ON @s._audit FROM @r; GRANT SELECT, INSERT ON @s._audit TO @r";
+    "REVOKE ALL ON @s._audit FROM @r; GRANT SELECT, INSERT ON @s._audit TO @r;"
+    "REVOKE ALL ON @s._audit_anchor FROM @r; GRANT SELECT ON @s._audit_anchor TO @r";
 // The partitions, whose privileges count only when one is named directly.
 constexpr Statement kListPartitions{
     "", "SELECT c.relname FROM pg_catalog.pg_partition_tree($1::regclass) AS t"
@@ -156,7 +186,8 @@ constexpr std::string_view kLockHead =
     " $3::int8)";
 static_assert(kAuditLanes == 64, "_audit_lock_head's series names the lane count");
 
-// The event and its personal parts' data ($20 actor's, $21 target's; NULL without one).
+// The event and its personal parts' data ($20 actor's, $21 target's; NULL without one): the lane,
+// then the values in the order AppendAuditParams gives them (postgres_audit_row.hpp).
 constexpr std::string_view kInsertEvent =
     "INSERT INTO @s._audit (lane, seq, at, org_id, project_id, actor_kind, actor_id, action,"
     " target_kind, target_collection, target_id, outcome, request_id, reason, changes,"
@@ -166,15 +197,14 @@ constexpr std::string_view kInsertEvent =
     " $17::text, $18::text, $19::text, $20::text, $21::text)";
 constexpr int kInsertParams = 21;
 
-// The event columns as read back, `at` in microseconds, then the parts' data, from an alias a.
+// The lane, then the event columns as read back, `at` in microseconds, then the parts' data,
+// from an alias a: the lane and the columns ReadAuditEvent reads (postgres_audit_row.hpp).
 constexpr std::string_view kEventColumns =
     "a.lane, a.seq, (extract(epoch FROM a.at) * 1000000)::int8, a.org_id, a.project_id,"
     " a.actor_kind, a.actor_id, a.action, a.target_kind, a.target_collection, a.target_id,"
     " a.outcome, a.request_id, a.reason, a.changes, a.actor_personal, a.target_personal,"
     " a.prev_hash, a.hash, a.actor_data, a.target_data";
-constexpr int kColumnCount = 19;  // the event's, before the two data columns
-constexpr int kActorData = kColumnCount;
-constexpr int kTargetData = kColumnCount + 1;
+constexpr int kColumnCount = 21;
 
 constexpr std::string_view kChain =
     " FROM @s._audit AS a WHERE a.lane = $1::int8 AND a.seq > $2::int8"
@@ -198,6 +228,46 @@ constexpr std::string_view kEraseActor =
 constexpr std::string_view kEraseTarget =
     "UPDATE @s._audit SET target_data = NULL"
     " WHERE target_id = $1::text AND target_data IS NOT NULL";
+
+// ---- retention -------------------------------------------------------------------------------
+
+// The latest anchor of every lane.
+constexpr std::string_view kAnchors =
+    "SELECT DISTINCT ON (n.lane) n.lane, n.seq, n.hash FROM @s._audit_anchor AS n"
+    " ORDER BY n.lane, n.seq DESC";
+// The monthly partitions that end at or before the cut ($2, timestamptz): their oid, their name
+// and their month's start as it is in their name (`_audit_yYYYYmMM`, made by EnsurePartitions
+// with exactly that month as bounds). $1: the parent, `schema._audit`.
+constexpr std::string_view kArchivablePartitions =
+    "SELECT c.oid::int8, c.relname FROM pg_catalog.pg_inherits AS i"
+    " JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid"
+    " WHERE i.inhparent = $1::regclass AND c.relname ~ '^_audit_y[0-9]{4}m[0-9]{2}$'"
+    " AND (pg_catalog.to_date(substr(c.relname, 9), 'YYYY\"m\"MM') + interval '1 month')"
+    " AT TIME ZONE 'UTC' <= $2::timestamptz"
+    " ORDER BY c.relname";
+// Per lane, the events of those partitions ($1, oid[]): how many, the first and last seq.
+constexpr std::string_view kArchivedLanes =
+    "SELECT a.lane, count(*), min(a.seq), max(a.seq) FROM @s._audit AS a"
+    " WHERE a.tableoid = ANY($1::oid[]) GROUP BY a.lane ORDER BY a.lane";
+// Whether an event kept (outside those partitions) sits at or before seq $2 of lane $1.
+constexpr std::string_view kKeptBefore =
+    "SELECT EXISTS (SELECT 1 FROM @s._audit AS a WHERE a.lane = $1::int8 AND a.seq <= $2::int8"
+    " AND a.tableoid <> ALL($3::oid[]))";
+constexpr std::string_view kLastAnchor =
+    "SELECT coalesce(max(n.seq), 0) FROM @s._audit_anchor AS n WHERE n.lane = $1::int8";
+// One page of the archived events in chain order, after (lane $2, seq $3).
+constexpr std::string_view kArchivePage =
+    " FROM @s._audit AS a WHERE a.tableoid = ANY($1::oid[]) AND (a.lane, a.seq) > ($2::int8,"
+    " $3::int8) ORDER BY a.lane, a.seq LIMIT $4::int8";
+constexpr std::string_view kInsertAnchor =
+    "INSERT INTO @s._audit_anchor (lane, seq, hash) VALUES ($1::int8, $2::int8, $3::text)";
+// Nobody appends or reads while partitions are detached: the trail before the cut is then the
+// one archived, and appenders wait (at most this long) rather than fail.
+constexpr std::string_view kArchiveLock =
+    "SET LOCAL lock_timeout = '5s'; LOCK TABLE @s._audit IN ACCESS EXCLUSIVE MODE";
+// The snapshot the archive is read from: every page of one moment.
+constexpr char kBeginSnapshot[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+constexpr std::int64_t kArchivePageSize = 1000;
 
 // The result types never change: one generation for every statement of the trail.
 constexpr std::uint64_t kAuditGeneration = 0;
@@ -229,79 +299,14 @@ bool IsDigits(std::string_view text, std::string_view shape) {
   return true;
 }
 
-Error HasNul() {
-  return Error::Make(ErrorCode::kInvalidArgument,
-                     "The audit event holds a NUL character, which cannot be stored.");
-}
-
-bool CanBindEvent(const AuditEvent& e) {
-  for (const std::string* text :
-       {&e.org_id, &e.project_id, &e.actor_id, &e.action, &e.target_kind, &e.target_collection,
-        &e.target_id, &e.request_id, &e.reason, &e.changes, &e.actor_personal, &e.target_personal,
-        &e.prev_hash, &e.hash}) {
-    if (!CanBindText(*text)) return false;
-  }
-  return true;
-}
-
-Result<AuditEvent> ReadEvent(const PgResult& rows, int row) {
-  AuditEvent event;
-  auto lane = ParseInt8(rows.Text(row, 0));
-  auto seq = ParseInt8(rows.Text(row, 1));
-  auto micros = ParseInt8(rows.Text(row, 2));
-  if (!lane) return Fail(lane.error());
-  if (!seq) return Fail(seq.error());
-  if (!micros) return Fail(micros.error());
-  event.lane = *lane;
-  event.seq = *seq;
-  event.at = domain::Timestamp::FromUnixMicros(*micros);
-  auto text = [&](int column) { return std::string(rows.Text(row, column)); };
-  event.org_id = text(3);
-  event.project_id = text(4);
-  auto kind = domain::ParseAuditActorKind(rows.Text(row, 5));
-  if (!kind) return Fail(Error::Internal("stored audit actor kind is unknown: " + text(5)));
-  event.actor_kind = *kind;
-  event.actor_id = text(6);
-  event.action = text(7);
-  event.target_kind = text(8);
-  event.target_collection = text(9);
-  event.target_id = text(10);
-  auto outcome = domain::ParseAuditOutcome(rows.Text(row, 11));
-  if (!outcome) return Fail(Error::Internal("stored audit outcome is unknown: " + text(11)));
-  event.outcome = *outcome;
-  event.request_id = text(12);
-  event.reason = text(13);
-  event.changes = text(14);
-  event.actor_personal = text(15);
-  event.target_personal = text(16);
-  event.prev_hash = text(17);
-  event.hash = text(18);
-  return event;
-}
-
-// Events with their personal parts, from rows of kEventColumns: the actor part first, then
-// the target part, each only while its data is there (not erased). A part's subject is its
-// event's actor_id or target_id, which AppendAudit made sure of.
+// The events of rows of kEventColumns, each of the lane its first column holds.
 Result<std::vector<StoredAuditEvent>> ReadEvents(const PgResult& rows) {
-  if (rows.Columns() != kColumnCount + 2) {
-    return Fail(Error::Internal("unexpected columns reading the audit trail"));
-  }
-  std::vector<StoredAuditEvent> events;
-  events.reserve(static_cast<std::size_t>(rows.Rows()));
-  for (int row = 0; row < rows.Rows(); ++row) {
-    auto event = ReadEvent(rows, row);
-    if (!event) return Fail(event.error());
-    StoredAuditEvent stored{std::move(*event), {}};
-    auto part = [&](AuditPart kind, int column, const std::string& subject) {
-      if (rows.IsNull(row, column)) return;
-      stored.personal.push_back(AuditPersonal{stored.event.lane, stored.event.seq, kind, subject,
-                                              std::string(rows.Text(row, column))});
-    };
-    part(AuditPart::kActor, kActorData, stored.event.actor_id);
-    part(AuditPart::kTarget, kTargetData, stored.event.target_id);
-    events.push_back(std::move(stored));
-  }
-  return events;
+  return ReadAuditEvents(rows, kColumnCount, "the audit trail",
+                         [&](int row) -> Result<StoredAuditEvent> {
+                           auto lane = ParseInt8(rows.Text(row, 0));
+                           if (!lane) return Fail(lane.error());
+                           return ReadAuditEvent(rows, row, 1, *lane);
+                         });
 }
 
 }  // namespace
@@ -320,6 +325,13 @@ PostgresAuditTrail::PostgresAuditTrail(std::string sql_schema, std::string schem
       erase_actor_(Expand(kEraseActor, sql_schema_)),
       erase_target_(Expand(kEraseTarget, sql_schema_)),
       months_(Expand(kMonths, sql_schema_)),
+      anchors_(Expand(kAnchors, sql_schema_)),
+      archived_lanes_(Expand(kArchivedLanes, sql_schema_)),
+      kept_before_(Expand(kKeptBefore, sql_schema_)),
+      last_anchor_(Expand(kLastAnchor, sql_schema_)),
+      archive_page_("SELECT " + std::string(kEventColumns) + Expand(kArchivePage, sql_schema_)),
+      insert_anchor_(Expand(kInsertAnchor, sql_schema_)),
+      archive_lock_(Expand(kArchiveLock, sql_schema_)),
       horizon_us_(std::numeric_limits<std::int64_t>::min()),
       quiet_until_ns_(std::numeric_limits<std::int64_t>::min()) {}
 
@@ -419,33 +431,12 @@ Result<std::vector<StoredAuditEvent>> PostgresAuditTrail::Events(Connection& con
     where += where.empty() ? " WHERE " : " AND ";
     where += sql;
   };
-  for (const std::string* text : {&query.actor_id, &query.action, &query.target_collection,
-                                  &query.target_id, &query.subject}) {
-    // No stored value holds NUL: a filter that does matches nothing.
-    if (!CanBindText(*text)) return std::vector<StoredAuditEvent>();
+  // No stored value holds NUL: a filter that does matches nothing.
+  if (!CanBindText(query.org_id) || !AuditCriteriaBindable(query)) {
+    return std::vector<StoredAuditEvent>();
   }
-  if (!query.actor_id.empty()) condition("a.actor_id = " + params.Add(query.actor_id, "text"));
-  if (!query.action.empty()) condition("a.action = " + params.Add(query.action, "text"));
-  if (!query.target_collection.empty()) {
-    condition("a.target_collection = " + params.Add(query.target_collection, "text"));
-  }
-  if (!query.target_id.empty()) {
-    condition("a.target_id = " + params.Add(query.target_id, "text"));
-  }
-  if (!query.subject.empty()) {
-    const std::string subject = params.Add(query.subject, "text");
-    condition("(a.actor_id = " + subject + " OR a.target_id = " + subject + ")");
-  }
-  if (query.from) {
-    condition("a.at >= " + params.Add(query.from->ToIso8601(), "timestamptz"));
-  }
-  if (query.to) condition("a.at < " + params.Add(query.to->ToIso8601(), "timestamptz"));
-  if (query.before) {
-    condition("(a.at, a.lane, a.seq) < (" +
-              params.Add(query.before->at.ToIso8601(), "timestamptz") + ", " +
-              params.Add(std::to_string(query.before->lane), "int8") + ", " +
-              params.Add(std::to_string(query.before->seq), "int8") + ")");
-  }
+  if (!query.org_id.empty()) condition("a.org_id = " + params.Add(query.org_id, "text"));
+  AddAuditCriteria(query, "a.lane", params, condition);
   const std::int64_t limit = std::clamp<std::int64_t>(query.limit, 1, kMaxEventsPage);
   std::string sql = "SELECT " + std::string(kEventColumns) + " FROM " + sql_schema_ +
                     "._audit AS a" + where +
@@ -469,7 +460,193 @@ Result<std::vector<AuditHead>> PostgresAuditTrail::Heads(Connection& conn) const
     if (!seq) return Fail(seq.error());
     heads.push_back(AuditHead{*lane, *seq, std::string(rows->Text(row, 2))});
   }
+  // A lane archived whole has no event left; its head is its anchor, where it goes on.
+  auto anchors = Anchors(conn);
+  if (!anchors) return Fail(anchors.error());
+  for (const AuditHead& anchor : *anchors) {
+    const bool listed = std::any_of(heads.begin(), heads.end(),
+                                    [&](const AuditHead& head) { return head.lane == anchor.lane; });
+    if (!listed) heads.push_back(anchor);
+  }
+  std::sort(heads.begin(), heads.end(),
+            [](const AuditHead& a, const AuditHead& b) { return a.lane < b.lane; });
   return heads;
+}
+
+Result<std::vector<AuditHead>> PostgresAuditTrail::Anchors(Connection& conn) const {
+  auto rows = conn.ExecuteCached(anchors_, {}, kAuditGeneration);
+  if (!rows) {
+    // A schema made by a build without retention has no anchors table until it is next
+    // created: nothing was ever archived there.
+    if (conn.last_sqlstate() == "42P01" && !conn.broken()) return std::vector<AuditHead>();
+    return Fail(rows.error());
+  }
+  std::vector<AuditHead> anchors;
+  anchors.reserve(static_cast<std::size_t>(rows->Rows()));
+  for (int row = 0; row < rows->Rows(); ++row) {
+    auto lane = ParseInt8(rows->Text(row, 0));
+    auto seq = ParseInt8(rows->Text(row, 1));
+    if (!lane) return Fail(lane.error());
+    if (!seq) return Fail(seq.error());
+    anchors.push_back(AuditHead{*lane, *seq, std::string(rows->Text(row, 2))});
+  }
+  return anchors;
+}
+
+namespace {
+
+// The events of the archived partitions in one lane: how many, the first and last seq.
+struct ArchivedLane {
+  std::int64_t lane = 0;
+  std::int64_t count = 0;
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  friend bool operator==(const ArchivedLane&, const ArchivedLane&) = default;
+};
+
+Result<std::vector<ArchivedLane>> ReadArchivedLanes(Connection& conn, const std::string& sql,
+                                                    const std::string& oids) {
+  auto rows = conn.ExecuteCached(sql, {oids}, kAuditGeneration);
+  if (!rows) return Fail(rows.error());
+  std::vector<ArchivedLane> lanes;
+  for (int row = 0; row < rows->Rows(); ++row) {
+    ArchivedLane lane;
+    for (auto [column, value] : {std::pair{0, &lane.lane}, std::pair{1, &lane.count},
+                                 std::pair{2, &lane.first}, std::pair{3, &lane.last}}) {
+      auto parsed = ParseInt8(rows->Text(row, column));
+      if (!parsed) return Fail(parsed.error());
+      *value = *parsed;
+    }
+    lanes.push_back(lane);
+  }
+  return lanes;
+}
+
+Error NotAPrefix(std::int64_t lane, domain::Timestamp before) {
+  return Error::Make(ErrorCode::kFailedPrecondition,
+                     "The audit events of the months before " + before.ToIso8601() +
+                         " are not the beginning of their chain in lane " + std::to_string(lane) +
+                         " (a later event is older than an earlier one, or an earlier one sits "
+                         "outside those months). Choose another cut.");
+}
+
+}  // namespace
+
+Result<application::AuditArchived> PostgresAuditTrail::Archive(
+    Connection& conn, domain::Timestamp before, application::AuditArchiveSink& sink) const {
+  application::AuditArchived archived;
+  // The partitions, then every event of theirs to the sink, from one snapshot.
+  std::vector<std::string> names;
+  std::string oids = "{";
+  std::vector<ArchivedLane> lanes;
+  std::vector<AuditHead> anchors;
+  auto streamed = InTransaction(conn, kBeginSnapshot, [&]() -> Result<void> {
+    auto partitions = conn.ExecuteCached(std::string(kArchivablePartitions),
+                                         {sql_schema_ + "._audit", before.ToIso8601()},
+                                         kAuditGeneration);
+    if (!partitions) return Fail(partitions.error());
+    for (int row = 0; row < partitions->Rows(); ++row) {
+      const std::string_view oid = partitions->Text(row, 0);
+      const std::string_view name = partitions->Text(row, 1);
+      // Spliced into DDL below: the shape is checked, and the name quoted there too.
+      if (!IsDigits(oid, std::string(oid.size(), '9')) || !IsDigits(name, "_audit_y9999m99")) {
+        return Fail(Error::Internal("unexpected audit partition " + std::string(name)));
+      }
+      if (row > 0) oids += ",";
+      oids += oid;
+      names.emplace_back(name);
+    }
+    oids += "}";
+    if (names.empty()) return {};
+    auto found = ReadArchivedLanes(conn, archived_lanes_, oids);
+    if (!found) return Fail(found.error());
+    lanes = std::move(*found);
+    for (const ArchivedLane& lane : lanes) {
+      auto anchor = conn.ExecuteCached(last_anchor_, {std::to_string(lane.lane)},
+                                       kAuditGeneration);
+      if (!anchor) return Fail(anchor.error());
+      auto from = ParseInt8(anchor->Text(0, 0));
+      if (!from) return Fail(from.error());
+      if (lane.first != *from + 1 || lane.last - lane.first + 1 != lane.count) {
+        return Fail(NotAPrefix(lane.lane, before));
+      }
+      auto kept = conn.ExecuteCached(
+          kept_before_, {std::to_string(lane.lane), std::to_string(lane.last), oids},
+          kAuditGeneration);
+      if (!kept) return Fail(kept.error());
+      if (kept->Text(0, 0) != "f") return Fail(NotAPrefix(lane.lane, before));
+    }
+    std::int64_t after_lane = std::numeric_limits<std::int64_t>::min();
+    std::int64_t after_seq = 0;
+    for (;;) {
+      auto rows = conn.ExecuteCached(archive_page_,
+                                     {oids, std::to_string(after_lane), std::to_string(after_seq),
+                                      std::to_string(kArchivePageSize)},
+                                     kAuditGeneration);
+      if (!rows) return Fail(rows.error());
+      auto page = ReadEvents(*rows);
+      if (!page) return Fail(page.error());
+      for (const StoredAuditEvent& stored : *page) {
+        if (auto written = sink.Write(stored); !written) return written;
+        const AuditHead head{stored.event.lane, stored.event.seq, stored.event.hash};
+        if (!anchors.empty() && anchors.back().lane == head.lane) {
+          anchors.back() = head;
+        } else {
+          anchors.push_back(head);
+        }
+        after_lane = stored.event.lane;
+        after_seq = stored.event.seq;
+      }
+      if (static_cast<std::int64_t>(page->size()) < kArchivePageSize) return {};
+    }
+  });
+  if (!streamed) return Fail(streamed.error());
+  if (names.empty()) return archived;
+  if (auto committed = sink.Commit(); !committed) return Fail(committed.error());
+
+  // Then, in one transaction holding the trail: the same events still there (none appended
+  // meanwhile with an old time), the anchors, and the partitions detached and renamed.
+  auto moved = InTransaction(conn, [&]() -> Result<void> {
+    if (auto locked = conn.Script(archive_lock_); !locked) return Fail(locked.error());
+    auto now = ReadArchivedLanes(conn, archived_lanes_, oids);
+    if (!now) return Fail(now.error());
+    if (*now != lanes) {
+      return Fail(ErrorCode::kAborted,
+                  "The audit trail before the cut changed while it was archived; archive again.");
+    }
+    for (const AuditHead& anchor : anchors) {
+      auto done = conn.ExecuteCached(
+          insert_anchor_, {std::to_string(anchor.lane), std::to_string(anchor.seq), anchor.hash},
+          kAuditGeneration);
+      if (!done) return Fail(done.error());
+    }
+    for (const std::string& name : names) {
+      auto quoted = QuoteIdentifier(name);
+      // "_audit_y" -> "_audit_archived_y": the month stays in the name.
+      auto renamed = QuoteIdentifier("_audit_archived_" + name.substr(7));
+      if (!quoted) return Fail(quoted.error());
+      if (!renamed) return Fail(renamed.error());
+      const std::string table = sql_schema_ + "." + *renamed;
+      // The detached table keeps its rows, out of the trail's reach: no trigger of the parent
+      // applies to it any more, so it gets its own, and the project role nothing on it.
+      const std::string ddl =
+          "ALTER TABLE " + sql_schema_ + "._audit DETACH PARTITION " + sql_schema_ + "." +
+          *quoted + "; ALTER TABLE " + sql_schema_ + "." + *quoted + " RENAME TO " + *renamed +
+          "; CREATE OR REPLACE TRIGGER _audit_archived_append_only BEFORE UPDATE OR DELETE ON " +
+          table + " FOR EACH ROW EXECUTE FUNCTION " + sql_schema_ +
+          "._audit_append_only(); CREATE OR REPLACE TRIGGER _audit_archived_no_truncate BEFORE "
+          "TRUNCATE ON " +
+          table + " FOR EACH STATEMENT EXECUTE FUNCTION " + sql_schema_ +
+          "._audit_append_only(); REVOKE ALL ON " + table + " FROM " + sql_role_;
+      if (auto done = conn.Script(ddl); !done) return Fail(done.error());
+      archived.detached.push_back(name.substr(0, 7) + "archived_" + name.substr(7));
+    }
+    return {};
+  });
+  if (!moved) return Fail(moved.error());
+  for (const ArchivedLane& lane : lanes) archived.events += lane.count;
+  archived.anchors = std::move(anchors);
+  return archived;
 }
 
 Result<std::vector<StoredAuditEvent>> PostgresAuditTrail::Chain(Connection& conn,
@@ -550,52 +727,12 @@ Result<void> PostgresAuditAppender::AppendAudit(const AuditEvent& event,
                                 std::to_string(head_->seq) + " in lane " +
                                 std::to_string(head_->lane)));
   }
-  // A part is stored as its event's actor_data or target_data, its subject implied by the
-  // event's actor_id or target_id: a part that fits nowhere would be lost or misattributed
-  // (and erased with the wrong subject), so it is refused.
-  std::optional<std::string> actor_data;
-  std::optional<std::string> target_data;
-  for (const AuditPersonal& part : personal) {
-    if (part.lane != event.lane || part.seq != event.seq) {
-      return Fail(Error::Internal("audit personal part of another event"));
-    }
-    const bool actor = part.part == AuditPart::kActor;
-    const std::string& subject = actor ? event.actor_id : event.target_id;
-    if (part.subject != subject) {
-      return Fail(Error::Internal("audit " + std::string(domain::ToString(part.part)) +
-                                  " part's subject is not the event's " +
-                                  std::string(domain::ToString(part.part)) + " id"));
-    }
-    std::optional<std::string>& data = actor ? actor_data : target_data;
-    if (data) return Fail(Error::Internal("audit personal part given twice"));
-    if (!CanBindText(part.data)) return Fail(HasNul());
-    data = part.data;
-  }
-  if (!CanBindEvent(event)) return Fail(HasNul());
-
+  // Checked before the INSERT: a part that fits nowhere would be lost or misattributed (see
+  // AppendAuditParams).
   Params params;
   params.reserve(static_cast<std::size_t>(kInsertParams));
   params.push_back(std::to_string(event.lane));
-  params.push_back(std::to_string(event.seq));
-  params.push_back(event.at.ToIso8601());
-  params.push_back(event.org_id);
-  params.push_back(event.project_id);
-  params.push_back(std::string(domain::ToString(event.actor_kind)));
-  params.push_back(event.actor_id);
-  params.push_back(event.action);
-  params.push_back(event.target_kind);
-  params.push_back(event.target_collection);
-  params.push_back(event.target_id);
-  params.push_back(std::string(domain::ToString(event.outcome)));
-  params.push_back(event.request_id);
-  params.push_back(event.reason);
-  params.push_back(event.changes);
-  params.push_back(event.actor_personal);
-  params.push_back(event.target_personal);
-  params.push_back(event.prev_hash);
-  params.push_back(event.hash);
-  params.push_back(std::move(actor_data));
-  params.push_back(std::move(target_data));
+  if (auto fits = AppendAuditParams(event, personal, params); !fits) return fits;
   auto done = conn_.ExecuteCached(trail_.append_, params, kAuditGeneration);
   if (!done) return Fail(done.error());
   head_ = AuditHead{event.lane, event.seq, event.hash};

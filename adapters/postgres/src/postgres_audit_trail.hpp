@@ -22,9 +22,12 @@
 //   target_id), RANGE-partitioned by month on `at`: `_audit_yYYYYmMM` for each month,
 //   created ahead (the current month and the next two, when the store opens and again when
 //   events reach the last month created), and `_audit_default` for anything outside them.
-//   Retention works partition by partition: export a month, then DETACH PARTITION and drop it,
-//   without touching a row of the others (a signed checkpoint at the new start keeps the rest
-//   verifiable). A month whose events already sit in the default partition keeps them there.
+//   Retention (Archive) works partition by partition: the months that end before the cut are
+//   exported to an archive sink, then detached and renamed `_audit_archived_yYYYYmMM` (kept,
+//   never dropped here: the operator drops them after checking the archive), without
+//   touching a row of the others. `_audit_anchor` notes where each cut chain now begins (the
+//   last archived event), so that the rest verifies from there. A month whose events sit in
+//   the default partition keeps them there, and is never archived.
 //
 // Append-only at the storage level: the project role, which writes records and their events,
 // holds SELECT and INSERT only; and triggers refuse DELETE and TRUNCATE, and any UPDATE but
@@ -95,6 +98,17 @@ class PostgresAuditTrail final {
   /// the events it acted in and the target parts of those it was the target of, in one
   /// transaction; how many parts. Preconditions: as the login role, outside a transaction.
   domain::Result<std::int64_t> Erase(Connection& conn, std::string_view subject) const;
+  /// The latest anchor of every lane archived from (none for a schema that predates them).
+  domain::Result<std::vector<domain::AuditHead>> Anchors(Connection& conn) const;
+  /// Retention (AuditChains::ArchiveAudit): streams the events of every monthly partition
+  /// that ends at or before `before` to `sink` in chain order from one snapshot, commits the
+  /// sink, then in one transaction holding the trail records the anchors and detaches and
+  /// renames those partitions. failed_precondition when their events are not, in each lane,
+  /// the run that follows its anchor with nothing kept before them; aborted when they changed
+  /// between the two steps. Preconditions: as the login role (the owner), outside a
+  /// transaction.
+  domain::Result<application::AuditArchived> Archive(Connection& conn, domain::Timestamp before,
+                                                     application::AuditArchiveSink& sink) const;
 
  private:
   friend class PostgresAuditAppender;
@@ -115,6 +129,13 @@ class PostgresAuditTrail final {
   const std::string erase_actor_;
   const std::string erase_target_;
   const std::string months_;
+  const std::string anchors_;
+  const std::string archived_lanes_;
+  const std::string kept_before_;
+  const std::string last_anchor_;
+  const std::string archive_page_;
+  const std::string insert_anchor_;
+  const std::string archive_lock_;
 
   // Start of the last month with a partition (microseconds); events from it make the next
   // months due. The minimum until the partitions were checked: the first event makes them due.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "postgres_catalogue_audit.hpp"
 #include "project_role.hpp"
 #include "socle/adapters/bounded_pool.hpp"
 #include "socle/adapters/json/project_settings_json.hpp"
@@ -559,10 +560,14 @@ Result<void> PostgresCatalogueStore::Ping() {
 }
 
 Result<void> PostgresCatalogueStore::UpsertRegion(const domain::Region& region) {
-  return impl_->Run([&](Connection& conn) -> Result<void> {  // idempotent
-    auto done = conn.Execute(kUpsertRegion, {region.name.str(), region.store_url});
-    if (!done) return Fail(done.error());
-    return {};
+  // In a transaction although it is one statement: the write transaction is where an audited
+  // change's events go (CatalogueWrite).
+  return impl_->Run([&](Connection& conn) {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
+      auto done = conn.Execute(kUpsertRegion, {region.name.str(), region.store_url});
+      if (!done) return Fail(done.error());
+      return {};
+    });
   });
 }
 
@@ -593,7 +598,7 @@ Result<void> PostgresCatalogueStore::InsertOrganisation(const domain::Organisati
   return impl_->Run([&](Connection& conn) {
     // In a transaction although it is one statement: a retry must not follow an insert that
     // might have committed (see Impl::Run).
-    return InTransaction(conn, [&]() -> Result<void> {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
       auto done = conn.Execute(kInsertOrganisation,
                                {org.id.str(), org.slug.str(), org.name.str(), org.region.str(),
                                 std::string(domain::ToString(org.tier)), org.created.ToIso8601(),
@@ -637,19 +642,21 @@ Result<domain::PageOf<domain::Organisation>> PostgresCatalogueStore::ListOrganis
 }
 
 Result<void> PostgresCatalogueStore::UpdateOrganisation(const domain::Organisation& org) {
-  return impl_->Run([&](Connection& conn) -> Result<void> {  // idempotent
-    auto done =
-        conn.Execute(kUpdateOrganisation, {org.id.str(), org.name.str(), org.updated.ToIso8601()});
-    if (!done) return Fail(done.error());
-    if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
-    return {};
+  return impl_->Run([&](Connection& conn) {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
+      auto done = conn.Execute(kUpdateOrganisation,
+                               {org.id.str(), org.name.str(), org.updated.ToIso8601()});
+      if (!done) return Fail(done.error());
+      if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+      return {};
+    });
   });
 }
 
 Result<std::int64_t> PostgresCatalogueStore::DeleteOrganisation(const domain::Id& org_id,
                                                                 DeleteMode mode) {
   return impl_->Run([&](Connection& conn) {
-    return InTransaction(conn, [&]() -> Result<std::int64_t> {
+    return CatalogueWrite(conn, this, [&]() -> Result<std::int64_t> {
       auto org = conn.Execute(kLockOrganisation, {org_id.str()});
       if (!org) return Fail(org.error());
       if (org->Rows() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
@@ -686,7 +693,7 @@ Result<std::int64_t> PostgresCatalogueStore::DeleteOrganisation(const domain::Id
 
 Result<void> PostgresCatalogueStore::InsertProject(const domain::Project& project) {
   return impl_->Run([&](Connection& conn) {
-    return InTransaction(conn, [&]() -> Result<void> {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
       auto done = conn.Execute(kInsertProject,
                                {project.id.str(), project.slug.str(), project.name.str(),
                                 project.org_id.str(), project.created.ToIso8601(),
@@ -750,18 +757,20 @@ Result<domain::PageOf<domain::Project>> PostgresCatalogueStore::ListProjects(
 }
 
 Result<void> PostgresCatalogueStore::UpdateProject(const domain::Project& project) {
-  return impl_->Run([&](Connection& conn) -> Result<void> {  // idempotent
-    auto done = conn.Execute(kUpdateProject, {project.id.str(), project.name.str(),
-                                              project.updated.ToIso8601()});
-    if (!done) return Fail(done.error());
-    if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
-    return {};
+  return impl_->Run([&](Connection& conn) {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
+      auto done = conn.Execute(kUpdateProject, {project.id.str(), project.name.str(),
+                                                project.updated.ToIso8601()});
+      if (!done) return Fail(done.error());
+      if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+      return {};
+    });
   });
 }
 
 Result<void> PostgresCatalogueStore::DeleteProject(const domain::Id& project_id) {
   return impl_->Run([&](Connection& conn) {
-    return InTransaction(conn, [&]() -> Result<void> {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
       auto done = conn.Execute(kDeleteProject, {project_id.str()});
       if (!done) return Fail(done.error());
       if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
@@ -792,21 +801,23 @@ Result<void> PostgresCatalogueStore::PutProjectSettings(const domain::Id& projec
                                                         const domain::ProjectSettings& settings,
                                                         domain::Timestamp at) {
   const std::string value = json::ProjectSettingsText(settings);
-  return impl_->Run([&](Connection& conn) -> Result<void> {  // idempotent
-    auto done = conn.Execute(kPutProjectSettings, {project_id.str(), value, at.ToIso8601()});
-    if (!done) {
-      Error error = std::move(done.error());
-      // The project was deleted between the statement's read and its insert: the foreign key
-      // caught it.
-      if (error.code == ErrorCode::kFailedPrecondition &&
-          conn.last_constraint() == "project_settings_project_fkey") {
-        error.code = ErrorCode::kNotFound;
-        error.message = "Project not found.";
+  return impl_->Run([&](Connection& conn) {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
+      auto done = conn.Execute(kPutProjectSettings, {project_id.str(), value, at.ToIso8601()});
+      if (!done) {
+        Error error = std::move(done.error());
+        // The project was deleted between the statement's read and its insert: the foreign
+        // key caught it.
+        if (error.code == ErrorCode::kFailedPrecondition &&
+            conn.last_constraint() == "project_settings_project_fkey") {
+          error.code = ErrorCode::kNotFound;
+          error.message = "Project not found.";
+        }
+        return Fail(std::move(error));
       }
-      return Fail(std::move(error));
-    }
-    if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
-    return {};
+      if (done->Affected() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+      return {};
+    });
   });
 }
 
@@ -818,7 +829,7 @@ Result<std::int64_t> PostgresCatalogueStore::ScheduleOrganisationDeletion(const 
                                                                           domain::Timestamp at,
                                                                           DeleteMode mode) {
   return impl_->Run([&](Connection& conn) {
-    return InTransaction(conn, [&]() -> Result<std::int64_t> {
+    return CatalogueWrite(conn, this, [&]() -> Result<std::int64_t> {
       auto org = conn.Execute(kLockLiveOrganisation, {org_id.str()});
       if (!org) return Fail(org.error());
       if (org->Rows() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
@@ -843,7 +854,7 @@ Result<std::int64_t> PostgresCatalogueStore::ScheduleOrganisationDeletion(const 
 Result<void> PostgresCatalogueStore::ScheduleProjectDeletion(const domain::Id& project_id,
                                                              domain::Timestamp at) {
   return impl_->Run([&](Connection& conn) {
-    return InTransaction(conn, [&]() -> Result<void> {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
       auto live = conn.Execute(kLockLiveProject, {project_id.str()});
       if (!live) return Fail(live.error());
       if (live->Rows() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
@@ -856,7 +867,7 @@ Result<void> PostgresCatalogueStore::ScheduleProjectDeletion(const domain::Id& p
 
 Result<void> PostgresCatalogueStore::RestoreOrganisation(const domain::Id& org_id) {
   return impl_->Run([&](Connection& conn) {
-    return InTransaction(conn, [&]() -> Result<void> {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
       auto state = conn.Execute(kLockOrganisationState, {org_id.str()});
       if (!state) return Fail(state.error());
       if (state->Rows() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
@@ -873,7 +884,7 @@ Result<void> PostgresCatalogueStore::RestoreOrganisation(const domain::Id& org_i
 
 Result<void> PostgresCatalogueStore::RestoreProject(const domain::Id& project_id) {
   return impl_->Run([&](Connection& conn) {
-    return InTransaction(conn, [&]() -> Result<void> {
+    return CatalogueWrite(conn, this, [&]() -> Result<void> {
       auto state = conn.Execute(kLockProjectState, {project_id.str()});
       if (!state) return Fail(state.error());
       if (state->Rows() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");

@@ -788,6 +788,15 @@ class PostgresProjectStore final : public ProjectStore {
     return Run([&](Connection& conn, const Snapshot*) { return audit_.Erase(conn, subject); },
                As::kLogin);
   }
+  Result<std::vector<domain::AuditHead>> AuditAnchors() override {
+    return Run([&](Connection& conn, const Snapshot*) { return audit_.Anchors(conn); });
+  }
+  // As the login role: detaching partitions and recording anchors are the owner's.
+  Result<application::AuditArchived> ArchiveAudit(domain::Timestamp before,
+                                                  application::AuditArchiveSink& sink) override {
+    return Run([&](Connection& conn, const Snapshot*) { return audit_.Archive(conn, before, sink); },
+               As::kLogin);
+  }
 
   // One page of records (and the total) on `conn`, inside a transaction or not.
   Result<RecordPage> QueryOn(Connection& conn, const Snapshot& snapshot,
@@ -967,7 +976,7 @@ class PostgresProjectStore final : public ProjectStore {
 
 Result<void> PostgresProjectStore::EnsureStorage(Connection& conn) {
   auto exists = conn.Execute(kStorageExists, {schema_name_, sql_schema_ + "._schema_version",
-                                              role_name_, sql_schema_ + "._audit_default",
+                                              role_name_, sql_schema_ + "._audit_anchor",
                                               sql_schema_});
   if (!exists) return Fail(exists.error());
   const bool has_schema = exists->Text(0, 0) == "t";

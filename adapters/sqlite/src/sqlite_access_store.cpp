@@ -473,17 +473,15 @@ Result<void> RunMembershipInsert(Connection& conn, std::string_view sql,
 
 Result<void> SqliteCatalogueStore::InsertMembership(const Membership& membership,
                                                     const std::vector<StoredPolicy>& policies) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      if (auto org = RequireOrganisation(conn, membership.org_id.str()); !org) return org;
-      if (auto added = RunMembershipInsert(conn, kInsertMembership, membership); !added) {
-        return added;
-      }
-      for (const auto& policy : policies) {
-        if (auto added = InsertPolicy(conn, membership.org_id, policy); !added) return added;
-      }
-      return {};
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    if (auto org = RequireOrganisation(conn, membership.org_id.str()); !org) return org;
+    if (auto added = RunMembershipInsert(conn, kInsertMembership, membership); !added) {
+      return added;
+    }
+    for (const auto& policy : policies) {
+      if (auto added = InsertPolicy(conn, membership.org_id, policy); !added) return added;
+    }
+    return {};
   });
 }
 
@@ -521,57 +519,53 @@ Result<std::vector<Membership>> SqliteCatalogueStore::MemberOrganisations(
 
 Result<void> SqliteCatalogueStore::DeleteMembership(const domain::Id& org_id,
                                                     const std::string& member_id) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto found = Exists(conn, kMembershipExists, {org_id.str(), member_id});
-      if (!found) return Fail(found.error());
-      if (!*found) return Fail(ErrorCode::kNotFound, "Member not found.");
-      auto owners = CountOwners(conn, org_id);
-      if (!owners) return Fail(owners.error());
-      if (auto done = DeleteSubjectPolicies(conn, org_id, domain::RbacSubject::Kind::kMember,
-                                            member_id);
-          !done) {
-        return done;
-      }
-      auto stmt = conn.Prepare(kDeleteMembership);
-      if (!stmt) return Fail(stmt.error());
-      if (auto done = stmt->Bind(org_id.str()).Bind(member_id).Run(); !done) return done;
-      return KeepsAnOwner(conn, org_id, *owners);
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto found = Exists(conn, kMembershipExists, {org_id.str(), member_id});
+    if (!found) return Fail(found.error());
+    if (!*found) return Fail(ErrorCode::kNotFound, "Member not found.");
+    auto owners = CountOwners(conn, org_id);
+    if (!owners) return Fail(owners.error());
+    if (auto done = DeleteSubjectPolicies(conn, org_id, domain::RbacSubject::Kind::kMember,
+                                          member_id);
+        !done) {
+      return done;
+    }
+    auto stmt = conn.Prepare(kDeleteMembership);
+    if (!stmt) return Fail(stmt.error());
+    if (auto done = stmt->Bind(org_id.str()).Bind(member_id).Run(); !done) return done;
+    return KeepsAnOwner(conn, org_id, *owners);
   });
 }
 
 // ---- invitations -------------------------------------------------------------------------------
 
 Result<void> SqliteCatalogueStore::InsertInvitation(const Invitation& invitation) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      if (auto org = RequireOrganisation(conn, invitation.org_id.str()); !org) return org;
-      auto stmt = conn.Prepare(kInsertInvitation);
-      if (!stmt) return Fail(stmt.error());
-      stmt->Bind(invitation.id.str())
-          .Bind(invitation.org_id.str())
-          .Bind(invitation.email)
-          .Bind(invitation.role);
-      BindOptional(*stmt, invitation.project);
-      stmt->Bind(invitation.token_binding)
-          .Bind(invitation.invited_by)
-          .Bind(domain::ToString(invitation.state))
-          .Bind(invitation.created.unix_micros())
-          .Bind(invitation.expires.unix_micros());
-      if (invitation.decided) {
-        stmt->Bind(invitation.decided->unix_micros());
-      } else {
-        stmt->BindNull();
-      }
-      auto done = stmt->Run();
-      if (done) return {};
-      return Fail(Refine(std::move(done.error()),
-                         {{"invitations.id", "An invitation with this id already exists."},
-                          {"invitations.token_binding",
-                           "An invitation with this token already exists."}},
-                         "Project not found in the organisation."));
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    if (auto org = RequireOrganisation(conn, invitation.org_id.str()); !org) return org;
+    auto stmt = conn.Prepare(kInsertInvitation);
+    if (!stmt) return Fail(stmt.error());
+    stmt->Bind(invitation.id.str())
+        .Bind(invitation.org_id.str())
+        .Bind(invitation.email)
+        .Bind(invitation.role);
+    BindOptional(*stmt, invitation.project);
+    stmt->Bind(invitation.token_binding)
+        .Bind(invitation.invited_by)
+        .Bind(domain::ToString(invitation.state))
+        .Bind(invitation.created.unix_micros())
+        .Bind(invitation.expires.unix_micros());
+    if (invitation.decided) {
+      stmt->Bind(invitation.decided->unix_micros());
+    } else {
+      stmt->BindNull();
+    }
+    auto done = stmt->Run();
+    if (done) return {};
+    return Fail(Refine(std::move(done.error()),
+                       {{"invitations.id", "An invitation with this id already exists."},
+                        {"invitations.token_binding",
+                         "An invitation with this token already exists."}},
+                       "Project not found in the organisation."));
   });
 }
 
@@ -642,11 +636,9 @@ Result<void> SqliteCatalogueStore::CloseInvitation(const domain::Id& org_id, con
   if (state != InvitationState::kDeclined && state != InvitationState::kRevoked) {
     return Fail(ErrorCode::kInvalidArgument, "An invitation is closed as declined or revoked.");
   }
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      if (auto pending = RequirePending(conn, org_id, id); !pending) return pending;
-      return Decide(conn, org_id, id, state, at);
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    if (auto pending = RequirePending(conn, org_id, id); !pending) return pending;
+    return Decide(conn, org_id, id, state, at);
   });
 }
 
@@ -658,26 +650,22 @@ Result<void> SqliteCatalogueStore::AcceptInvitation(const domain::Id& org_id, co
     return Fail(ErrorCode::kInvalidArgument,
                 "The membership and the policy must be of the invitation's organisation.");
   }
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      if (auto pending = RequirePending(conn, org_id, id); !pending) return pending;
-      if (auto joined = RunMembershipInsert(conn, kInsertMembershipIfNew, membership); !joined) {
-        return joined;
-      }
-      if (auto added = InsertPolicy(conn, org_id, policy); !added) return added;
-      return Decide(conn, org_id, id, InvitationState::kAccepted, at);
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    if (auto pending = RequirePending(conn, org_id, id); !pending) return pending;
+    if (auto joined = RunMembershipInsert(conn, kInsertMembershipIfNew, membership); !joined) {
+      return joined;
+    }
+    if (auto added = InsertPolicy(conn, org_id, policy); !added) return added;
+    return Decide(conn, org_id, id, InvitationState::kAccepted, at);
   });
 }
 
 Result<std::int64_t> SqliteCatalogueStore::PurgeInvitations(domain::Timestamp before) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<std::int64_t> {
-      auto stmt = conn.Prepare(kPurgeInvitations);
-      if (!stmt) return Fail(stmt.error());
-      if (auto done = stmt->Bind(before.unix_micros()).Run(); !done) return Fail(done.error());
-      return conn.Changes();
-    });
+  return impl_->Write([&](Connection& conn) -> Result<std::int64_t> {
+    auto stmt = conn.Prepare(kPurgeInvitations);
+    if (!stmt) return Fail(stmt.error());
+    if (auto done = stmt->Bind(before.unix_micros()).Run(); !done) return Fail(done.error());
+    return conn.Changes();
   });
 }
 
@@ -696,21 +684,19 @@ Error TeamError(Error error) {
 }  // namespace
 
 Result<void> SqliteCatalogueStore::InsertTeam(const Team& team) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      if (auto org = RequireOrganisation(conn, team.org_id.str()); !org) return org;
-      auto stmt = conn.Prepare(kInsertTeam);
-      if (!stmt) return Fail(stmt.error());
-      auto done = stmt->Bind(team.id.str())
-                      .Bind(team.org_id.str())
-                      .Bind(team.name)
-                      .Bind(team.description)
-                      .Bind(team.created.unix_micros())
-                      .Bind(team.updated.unix_micros())
-                      .Run();
-      if (done) return {};
-      return Fail(TeamError(std::move(done.error())));
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    if (auto org = RequireOrganisation(conn, team.org_id.str()); !org) return org;
+    auto stmt = conn.Prepare(kInsertTeam);
+    if (!stmt) return Fail(stmt.error());
+    auto done = stmt->Bind(team.id.str())
+                    .Bind(team.org_id.str())
+                    .Bind(team.name)
+                    .Bind(team.description)
+                    .Bind(team.created.unix_micros())
+                    .Bind(team.updated.unix_micros())
+                    .Run();
+    if (done) return {};
+    return Fail(TeamError(std::move(done.error())));
   });
 }
 
@@ -735,83 +721,75 @@ Result<std::vector<Team>> SqliteCatalogueStore::ListTeams(const domain::Id& org_
 }
 
 Result<void> SqliteCatalogueStore::UpdateTeam(const Team& team) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kUpdateTeam);
-      if (!stmt) return Fail(stmt.error());
-      auto done = stmt->Bind(team.id.str())
-                      .Bind(team.org_id.str())
-                      .Bind(team.name)
-                      .Bind(team.description)
-                      .Bind(team.updated.unix_micros())
-                      .Run();
-      if (!done) {
-        return Fail(TeamError(std::move(done.error())));
-      }
-      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Team not found.");
-      return {};
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kUpdateTeam);
+    if (!stmt) return Fail(stmt.error());
+    auto done = stmt->Bind(team.id.str())
+                    .Bind(team.org_id.str())
+                    .Bind(team.name)
+                    .Bind(team.description)
+                    .Bind(team.updated.unix_micros())
+                    .Run();
+    if (!done) {
+      return Fail(TeamError(std::move(done.error())));
+    }
+    if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Team not found.");
+    return {};
   });
 }
 
 Result<void> SqliteCatalogueStore::DeleteTeam(const domain::Id& org_id, const domain::Id& id) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto found = Exists(conn, kTeamExists, {id.str(), org_id.str()});
-      if (!found) return Fail(found.error());
-      if (!*found) return Fail(ErrorCode::kNotFound, "Team not found.");
-      // A team's policy is never an owner policy (IsOwnerPolicy wants a member), but the check
-      // is the generic one, so that the invariant does not rest on that definition.
-      auto owners = CountOwners(conn, org_id);
-      if (!owners) return Fail(owners.error());
-      if (auto done =
-              DeleteSubjectPolicies(conn, org_id, domain::RbacSubject::Kind::kTeam, id.str());
-          !done) {
-        return done;
-      }
-      auto stmt = conn.Prepare(kDeleteTeam);
-      if (!stmt) return Fail(stmt.error());
-      if (auto done = stmt->Bind(id.str()).Bind(org_id.str()).Run(); !done) return done;
-      return KeepsAnOwner(conn, org_id, *owners);
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto found = Exists(conn, kTeamExists, {id.str(), org_id.str()});
+    if (!found) return Fail(found.error());
+    if (!*found) return Fail(ErrorCode::kNotFound, "Team not found.");
+    // A team's policy is never an owner policy (IsOwnerPolicy wants a member), but the check
+    // is the generic one, so that the invariant does not rest on that definition.
+    auto owners = CountOwners(conn, org_id);
+    if (!owners) return Fail(owners.error());
+    if (auto done =
+            DeleteSubjectPolicies(conn, org_id, domain::RbacSubject::Kind::kTeam, id.str());
+        !done) {
+      return done;
+    }
+    auto stmt = conn.Prepare(kDeleteTeam);
+    if (!stmt) return Fail(stmt.error());
+    if (auto done = stmt->Bind(id.str()).Bind(org_id.str()).Run(); !done) return done;
+    return KeepsAnOwner(conn, org_id, *owners);
   });
 }
 
 Result<void> SqliteCatalogueStore::AddTeamMember(const domain::Id& org_id,
                                                  const domain::Id& team_id,
                                                  const std::string& member_id) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto team = Exists(conn, kTeamExists, {team_id.str(), org_id.str()});
-      if (!team) return Fail(team.error());
-      if (!*team) return Fail(ErrorCode::kNotFound, "Team not found.");
-      auto member = Exists(conn, kMembershipExists, {org_id.str(), member_id});
-      if (!member) return Fail(member.error());
-      if (!*member) return Fail(ErrorCode::kNotFound, "Member not found.");
-      auto stmt = conn.Prepare(kInsertTeamMember);
-      if (!stmt) return Fail(stmt.error());
-      auto done = stmt->Bind(team_id.str()).Bind(org_id.str()).Bind(member_id).Run();
-      if (done) return {};
-      return Fail(Refine(std::move(done.error()),
-                         {{"team_members.", "The member is already in the team."}},
-                         "Team or member not found."));
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto team = Exists(conn, kTeamExists, {team_id.str(), org_id.str()});
+    if (!team) return Fail(team.error());
+    if (!*team) return Fail(ErrorCode::kNotFound, "Team not found.");
+    auto member = Exists(conn, kMembershipExists, {org_id.str(), member_id});
+    if (!member) return Fail(member.error());
+    if (!*member) return Fail(ErrorCode::kNotFound, "Member not found.");
+    auto stmt = conn.Prepare(kInsertTeamMember);
+    if (!stmt) return Fail(stmt.error());
+    auto done = stmt->Bind(team_id.str()).Bind(org_id.str()).Bind(member_id).Run();
+    if (done) return {};
+    return Fail(Refine(std::move(done.error()),
+                       {{"team_members.", "The member is already in the team."}},
+                       "Team or member not found."));
   });
 }
 
 Result<void> SqliteCatalogueStore::RemoveTeamMember(const domain::Id& org_id,
                                                     const domain::Id& team_id,
                                                     const std::string& member_id) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kDeleteTeamMember);
-      if (!stmt) return Fail(stmt.error());
-      if (auto done = stmt->Bind(team_id.str()).Bind(org_id.str()).Bind(member_id).Run(); !done) {
-        return done;
-      }
-      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "The member is not in the team.");
-      return {};
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kDeleteTeamMember);
+    if (!stmt) return Fail(stmt.error());
+    if (auto done = stmt->Bind(team_id.str()).Bind(org_id.str()).Bind(member_id).Run(); !done) {
+      return done;
+    }
+    if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "The member is not in the team.");
+    return {};
   });
 }
 
@@ -855,23 +833,21 @@ Result<std::vector<std::string>> SqliteCatalogueStore::MemberTeams(const domain:
 Result<void> SqliteCatalogueStore::PutRole(const domain::CustomRole& role) {
   const std::string parents = StringArrayJson(role.role.parents);
   const std::string permissions = StringArrayJson(role.role.permissions);
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      if (auto org = RequireOrganisation(conn, role.org_id.str()); !org) return org;
-      auto stmt = conn.Prepare(kPutRole);
-      if (!stmt) return Fail(stmt.error());
-      auto done = stmt->Bind(role.org_id.str())
-                      .Bind(role.role.id)
-                      .Bind(role.role.name)
-                      .Bind(domain::ToString(role.role.scope))
-                      .Bind(parents)
-                      .Bind(permissions)
-                      .Bind(role.created.unix_micros())
-                      .Bind(role.updated.unix_micros())
-                      .Run();
-      if (done) return {};
-      return Fail(Refine(std::move(done.error()), {}, "Organisation not found."));
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    if (auto org = RequireOrganisation(conn, role.org_id.str()); !org) return org;
+    auto stmt = conn.Prepare(kPutRole);
+    if (!stmt) return Fail(stmt.error());
+    auto done = stmt->Bind(role.org_id.str())
+                    .Bind(role.role.id)
+                    .Bind(role.role.name)
+                    .Bind(domain::ToString(role.role.scope))
+                    .Bind(parents)
+                    .Bind(permissions)
+                    .Bind(role.created.unix_micros())
+                    .Bind(role.updated.unix_micros())
+                    .Run();
+    if (done) return {};
+    return Fail(Refine(std::move(done.error()), {}, "Organisation not found."));
   });
 }
 
@@ -886,26 +862,24 @@ Result<std::vector<domain::CustomRole>> SqliteCatalogueStore::ListRoles(const do
 
 Result<void> SqliteCatalogueStore::DeleteRole(const domain::Id& org_id,
                                               const std::string& role_id) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto found = Exists(conn, kRoleExists, {org_id.str(), role_id});
-      if (!found) return Fail(found.error());
-      if (!*found) return Fail(ErrorCode::kNotFound, "Role not found.");
-      // What still depends on the role, each checked under the write lock so that none can
-      // appear before the deletion commits.
-      const std::pair<std::string_view, const char*> dependants[] = {
-          {kRoleBound, "A policy still binds this role."},
-          {kRoleOffered, "A pending invitation still offers this role."},
-          {kRoleInherited, "Another role still inherits this role."}};
-      for (const auto& [sql, message] : dependants) {
-        auto used = Exists(conn, sql, {org_id.str(), role_id});
-        if (!used) return Fail(used.error());
-        if (*used) return Fail(ErrorCode::kFailedPrecondition, message);
-      }
-      auto stmt = conn.Prepare(kDeleteRole);
-      if (!stmt) return Fail(stmt.error());
-      return stmt->Bind(org_id.str()).Bind(role_id).Run();
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto found = Exists(conn, kRoleExists, {org_id.str(), role_id});
+    if (!found) return Fail(found.error());
+    if (!*found) return Fail(ErrorCode::kNotFound, "Role not found.");
+    // What still depends on the role, each checked under the write lock so that none can
+    // appear before the deletion commits.
+    const std::pair<std::string_view, const char*> dependants[] = {
+        {kRoleBound, "A policy still binds this role."},
+        {kRoleOffered, "A pending invitation still offers this role."},
+        {kRoleInherited, "Another role still inherits this role."}};
+    for (const auto& [sql, message] : dependants) {
+      auto used = Exists(conn, sql, {org_id.str(), role_id});
+      if (!used) return Fail(used.error());
+      if (*used) return Fail(ErrorCode::kFailedPrecondition, message);
+    }
+    auto stmt = conn.Prepare(kDeleteRole);
+    if (!stmt) return Fail(stmt.error());
+    return stmt->Bind(org_id.str()).Bind(role_id).Run();
   });
 }
 
@@ -922,21 +896,19 @@ Result<std::vector<StoredPolicy>> SqliteCatalogueStore::ListPolicies(const domai
 
 Result<void> SqliteCatalogueStore::ChangePolicies(const domain::Id& org_id,
                                                   const PolicyChange& change) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto owners = CountOwners(conn, org_id);
-      if (!owners) return Fail(owners.error());
-      for (const auto& id : change.remove) {
-        auto stmt = conn.Prepare(kDeletePolicy);
-        if (!stmt) return Fail(stmt.error());
-        if (auto done = stmt->Bind(id).Bind(org_id.str()).Run(); !done) return done;
-        if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Policy not found.");
-      }
-      for (const auto& policy : change.add) {
-        if (auto added = InsertPolicy(conn, org_id, policy); !added) return added;
-      }
-      return KeepsAnOwner(conn, org_id, *owners);
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto owners = CountOwners(conn, org_id);
+    if (!owners) return Fail(owners.error());
+    for (const auto& id : change.remove) {
+      auto stmt = conn.Prepare(kDeletePolicy);
+      if (!stmt) return Fail(stmt.error());
+      if (auto done = stmt->Bind(id).Bind(org_id.str()).Run(); !done) return done;
+      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Policy not found.");
+    }
+    for (const auto& policy : change.add) {
+      if (auto added = InsertPolicy(conn, org_id, policy); !added) return added;
+    }
+    return KeepsAnOwner(conn, org_id, *owners);
   });
 }
 
@@ -944,40 +916,36 @@ Result<void> SqliteCatalogueStore::ChangePolicies(const domain::Id& org_id,
 
 Result<void> SqliteCatalogueStore::PutFlag(const FeatureFlag& flag) {
   const std::string value = ValueJson(flag.value);
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      // The schema's trigger refuses a flag of a missing organisation too, but with the code
-      // of every constraint; this check gives it the port's not_found.
-      if (!flag.org_id.empty()) {
-        if (auto org = RequireOrganisation(conn, flag.org_id); !org) return org;
-      }
-      auto stmt = conn.Prepare(kPutFlag);
-      if (!stmt) return Fail(stmt.error());
-      return stmt->Bind(flag.key)
-          .Bind(domain::ToString(flag.level))
-          .Bind(flag.org_id)
-          .Bind(flag.subject)
-          .Bind(value)
-          .Bind(flag.description)
-          .Bind(flag.updated.unix_micros())
-          .Bind(flag.updated_by)
-          .Run();
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    // The schema's trigger refuses a flag of a missing organisation too, but with the code
+    // of every constraint; this check gives it the port's not_found.
+    if (!flag.org_id.empty()) {
+      if (auto org = RequireOrganisation(conn, flag.org_id); !org) return org;
+    }
+    auto stmt = conn.Prepare(kPutFlag);
+    if (!stmt) return Fail(stmt.error());
+    return stmt->Bind(flag.key)
+        .Bind(domain::ToString(flag.level))
+        .Bind(flag.org_id)
+        .Bind(flag.subject)
+        .Bind(value)
+        .Bind(flag.description)
+        .Bind(flag.updated.unix_micros())
+        .Bind(flag.updated_by)
+        .Run();
   });
 }
 
 Result<void> SqliteCatalogueStore::DeleteFlag(const std::string& org_id, const std::string& key,
                                               FlagLevel level, const std::string& subject) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kDeleteFlag);
-      if (!stmt) return Fail(stmt.error());
-      auto done =
-          stmt->Bind(key).Bind(domain::ToString(level)).Bind(org_id).Bind(subject).Run();
-      if (!done) return done;
-      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Flag not found.");
-      return {};
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kDeleteFlag);
+    if (!stmt) return Fail(stmt.error());
+    auto done =
+        stmt->Bind(key).Bind(domain::ToString(level)).Bind(org_id).Bind(subject).Run();
+    if (!done) return done;
+    if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Flag not found.");
+    return {};
   });
 }
 

@@ -369,12 +369,10 @@ Result<void> SqliteCatalogueStore::Ping() {
 }
 
 Result<void> SqliteCatalogueStore::UpsertRegion(const domain::Region& region) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kUpsertRegion);
-      if (!stmt) return Fail(stmt.error());
-      return stmt->Bind(region.name.str()).Bind(region.store_url).Run();
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kUpsertRegion);
+    if (!stmt) return Fail(stmt.error());
+    return stmt->Bind(region.name.str()).Bind(region.store_url).Run();
   });
 }
 
@@ -406,25 +404,23 @@ Result<std::vector<domain::Region>> SqliteCatalogueStore::ListRegions() {
 }
 
 Result<void> SqliteCatalogueStore::InsertOrganisation(const domain::Organisation& org) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kInsertOrganisation);
-      if (!stmt) return Fail(stmt.error());
-      auto done = stmt->Bind(org.id.str())
-                      .Bind(org.slug.str())
-                      .Bind(org.name.str())
-                      .Bind(org.region.str())
-                      .Bind(domain::ToString(org.tier))
-                      .Bind(org.created.unix_micros())
-                      .Bind(org.updated.unix_micros())
-                      .Run();
-      if (done) return {};
-      Error error = Conflict(std::move(done.error()), "organisations", "An organisation");
-      if (error.code == ErrorCode::kFailedPrecondition) {
-        error.message = "The organisation's region does not exist.";  // the region foreign key
-      }
-      return Fail(std::move(error));
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kInsertOrganisation);
+    if (!stmt) return Fail(stmt.error());
+    auto done = stmt->Bind(org.id.str())
+                    .Bind(org.slug.str())
+                    .Bind(org.name.str())
+                    .Bind(org.region.str())
+                    .Bind(domain::ToString(org.tier))
+                    .Bind(org.created.unix_micros())
+                    .Bind(org.updated.unix_micros())
+                    .Run();
+    if (done) return {};
+    Error error = Conflict(std::move(done.error()), "organisations", "An organisation");
+    if (error.code == ErrorCode::kFailedPrecondition) {
+      error.message = "The organisation's region does not exist.";  // the region foreign key
+    }
+    return Fail(std::move(error));
   });
 }
 
@@ -461,82 +457,76 @@ Result<domain::PageOf<domain::Organisation>> SqliteCatalogueStore::ListOrganisat
 }
 
 Result<void> SqliteCatalogueStore::UpdateOrganisation(const domain::Organisation& org) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kUpdateOrganisation);
-      if (!stmt) return Fail(stmt.error());
-      auto done =
-          stmt->Bind(org.id.str()).Bind(org.name.str()).Bind(org.updated.unix_micros()).Run();
-      if (!done) return done;
-      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
-      return {};
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kUpdateOrganisation);
+    if (!stmt) return Fail(stmt.error());
+    auto done =
+        stmt->Bind(org.id.str()).Bind(org.name.str()).Bind(org.updated.unix_micros()).Run();
+    if (!done) return done;
+    if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    return {};
   });
 }
 
 Result<std::int64_t> SqliteCatalogueStore::DeleteOrganisation(const domain::Id& org_id,
                                                               DeleteMode mode) {
   std::vector<std::string> project_ids;
-  auto deleted = impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<std::int64_t> {
-      auto exists = conn.Prepare(kOrganisationExists);
-      if (!exists) return Fail(exists.error());
-      auto found = exists->Bind(org_id.str()).Step();
-      if (!found) return Fail(found.error());
-      if (!*found) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+  auto deleted = impl_->Write([&](Connection& conn) -> Result<std::int64_t> {
+    auto exists = conn.Prepare(kOrganisationExists);
+    if (!exists) return Fail(exists.error());
+    auto found = exists->Bind(org_id.str()).Step();
+    if (!found) return Fail(found.error());
+    if (!*found) return Fail(ErrorCode::kNotFound, "Organisation not found.");
 
-      auto ids = conn.Prepare(kProjectIdsOfOrganisation);
-      if (!ids) return Fail(ids.error());
-      ids->Bind(org_id.str());
-      bool has_live = false;
-      for (;;) {
-        auto row = ids->Step();
-        if (!row) return Fail(row.error());
-        if (!*row) break;
-        project_ids.emplace_back(ids->Text(0));
-        has_live = has_live || ids->Int(1) != 0;
-      }
-      if (has_live && mode == DeleteMode::kRefuseIfProjects) {
-        return Fail(ErrorCode::kFailedPrecondition,
-                    "The organisation still has projects; delete them first or force the "
-                    "deletion.");
-      }
-      for (std::string_view sql : {kDeleteProjectsOfOrganisation, kDeleteOrganisation}) {
-        auto stmt = conn.Prepare(sql);
-        if (!stmt) return Fail(stmt.error());
-        if (auto done = stmt->Bind(org_id.str()).Run(); !done) return Fail(done.error());
-      }
-      return static_cast<std::int64_t>(project_ids.size());
-    });
+    auto ids = conn.Prepare(kProjectIdsOfOrganisation);
+    if (!ids) return Fail(ids.error());
+    ids->Bind(org_id.str());
+    bool has_live = false;
+    for (;;) {
+      auto row = ids->Step();
+      if (!row) return Fail(row.error());
+      if (!*row) break;
+      project_ids.emplace_back(ids->Text(0));
+      has_live = has_live || ids->Int(1) != 0;
+    }
+    if (has_live && mode == DeleteMode::kRefuseIfProjects) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "The organisation still has projects; delete them first or force the "
+                  "deletion.");
+    }
+    for (std::string_view sql : {kDeleteProjectsOfOrganisation, kDeleteOrganisation}) {
+      auto stmt = conn.Prepare(sql);
+      if (!stmt) return Fail(stmt.error());
+      if (auto done = stmt->Bind(org_id.str()).Run(); !done) return Fail(done.error());
+    }
+    return static_cast<std::int64_t>(project_ids.size());
   });
   if (deleted) impl_->RemoveProjectFiles(project_ids);
   return deleted;
 }
 
 Result<void> SqliteCatalogueStore::InsertProject(const domain::Project& project) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kInsertProject);
-      if (!stmt) return Fail(stmt.error());
-      auto done = stmt->Bind(project.id.str())
-                      .Bind(project.slug.str())
-                      .Bind(project.name.str())
-                      .Bind(project.org_id.str())
-                      .Bind(project.created.unix_micros())
-                      .Bind(project.updated.unix_micros())
-                      .Run();
-      if (done) {
-        if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
-        return {};
-      }
-      Error error = Conflict(std::move(done.error()), "projects", "A project");
-      if (error.code == ErrorCode::kFailedPrecondition) {
-        // The only foreign key is the organisation, and the port names this case not_found.
-        error.code = ErrorCode::kNotFound;
-        error.message = "Organisation not found.";
-      }
-      return Fail(std::move(error));
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kInsertProject);
+    if (!stmt) return Fail(stmt.error());
+    auto done = stmt->Bind(project.id.str())
+                    .Bind(project.slug.str())
+                    .Bind(project.name.str())
+                    .Bind(project.org_id.str())
+                    .Bind(project.created.unix_micros())
+                    .Bind(project.updated.unix_micros())
+                    .Run();
+    if (done) {
+      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+      return {};
+    }
+    Error error = Conflict(std::move(done.error()), "projects", "A project");
+    if (error.code == ErrorCode::kFailedPrecondition) {
+      // The only foreign key is the organisation, and the port names this case not_found.
+      error.code = ErrorCode::kNotFound;
+      error.message = "Organisation not found.";
+    }
+    return Fail(std::move(error));
   });
 }
 
@@ -574,30 +564,26 @@ Result<domain::PageOf<domain::Project>> SqliteCatalogueStore::ListProjects(
 }
 
 Result<void> SqliteCatalogueStore::UpdateProject(const domain::Project& project) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kUpdateProject);
-      if (!stmt) return Fail(stmt.error());
-      auto done = stmt->Bind(project.id.str())
-                      .Bind(project.name.str())
-                      .Bind(project.updated.unix_micros())
-                      .Run();
-      if (!done) return done;
-      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
-      return {};
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kUpdateProject);
+    if (!stmt) return Fail(stmt.error());
+    auto done = stmt->Bind(project.id.str())
+                    .Bind(project.name.str())
+                    .Bind(project.updated.unix_micros())
+                    .Run();
+    if (!done) return done;
+    if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return {};
   });
 }
 
 Result<void> SqliteCatalogueStore::DeleteProject(const domain::Id& project_id) {
-  auto deleted = impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kDeleteProject);
-      if (!stmt) return Fail(stmt.error());
-      if (auto done = stmt->Bind(project_id.str()).Run(); !done) return done;
-      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
-      return {};
-    });
+  auto deleted = impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kDeleteProject);
+    if (!stmt) return Fail(stmt.error());
+    if (auto done = stmt->Bind(project_id.str()).Run(); !done) return done;
+    if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return {};
   });
   if (deleted) impl_->RemoveProjectFiles({project_id.str()});
   return deleted;
@@ -623,19 +609,17 @@ Result<void> SqliteCatalogueStore::PutProjectSettings(const domain::Id& project_
                                                       const domain::ProjectSettings& settings,
                                                       domain::Timestamp at) {
   const std::string value = json::ProjectSettingsText(settings);
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      // Checked under the write lock, so the project cannot go (or be hidden) in between; the
-      // foreign key would refuse a missing one too, but with a code shared by every constraint.
-      auto exists = conn.Prepare(kLiveProjectExists);
-      if (!exists) return Fail(exists.error());
-      auto found = exists->Bind(project_id.str()).Step();
-      if (!found) return Fail(found.error());
-      if (!*found) return Fail(ErrorCode::kNotFound, "Project not found.");
-      auto stmt = conn.Prepare(kPutProjectSettings);
-      if (!stmt) return Fail(stmt.error());
-      return stmt->Bind(project_id.str()).Bind(value).Bind(at.unix_micros()).Run();
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    // Checked under the write lock, so the project cannot go (or be hidden) in between; the
+    // foreign key would refuse a missing one too, but with a code shared by every constraint.
+    auto exists = conn.Prepare(kLiveProjectExists);
+    if (!exists) return Fail(exists.error());
+    auto found = exists->Bind(project_id.str()).Step();
+    if (!found) return Fail(found.error());
+    if (!*found) return Fail(ErrorCode::kNotFound, "Project not found.");
+    auto stmt = conn.Prepare(kPutProjectSettings);
+    if (!stmt) return Fail(stmt.error());
+    return stmt->Bind(project_id.str()).Bind(value).Bind(at.unix_micros()).Run();
   });
 }
 
@@ -646,91 +630,83 @@ namespace socle::adapters::sqlite {
 Result<std::int64_t> SqliteCatalogueStore::ScheduleOrganisationDeletion(const domain::Id& org_id,
                                                                         domain::Timestamp at,
                                                                         DeleteMode mode) {
-  return impl_->WithWriter([&](Connection& conn) {
+  return impl_->Write([&](Connection& conn) -> Result<std::int64_t> {
     // BEGIN IMMEDIATE: the count and the mark run under the file's write lock, so no project
     // can be inserted in between (InsertProject also refuses a scheduled organisation).
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<std::int64_t> {
-      auto state = conn.Prepare(kOrganisationDeleted);
-      if (!state) return Fail(state.error());
-      auto found = state->Bind(org_id.str()).Step();
-      if (!found) return Fail(found.error());
-      if (!*found || !state->IsNull(0)) {
-        return Fail(ErrorCode::kNotFound, "Organisation not found.");
-      }
-      auto count = conn.Prepare(kCountLiveProjectsOfOrganisation);
-      if (!count) return Fail(count.error());
-      auto counted = count->Bind(org_id.str()).Step();
-      if (!counted) return Fail(counted.error());
-      const std::int64_t live = *counted ? count->Int(0) : 0;
-      if (live > 0 && mode == DeleteMode::kRefuseIfProjects) {
-        return Fail(ErrorCode::kFailedPrecondition,
-                    "The organisation still has projects; delete them first or force the "
-                    "deletion.");
-      }
-      auto mark = conn.Prepare(kSetOrganisationDeleted);
-      if (!mark) return Fail(mark.error());
-      if (auto done = mark->Bind(org_id.str()).Bind(at.unix_micros()).Run(); !done) {
-        return Fail(done.error());
-      }
-      return live;
-    });
+    auto state = conn.Prepare(kOrganisationDeleted);
+    if (!state) return Fail(state.error());
+    auto found = state->Bind(org_id.str()).Step();
+    if (!found) return Fail(found.error());
+    if (!*found || !state->IsNull(0)) {
+      return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    }
+    auto count = conn.Prepare(kCountLiveProjectsOfOrganisation);
+    if (!count) return Fail(count.error());
+    auto counted = count->Bind(org_id.str()).Step();
+    if (!counted) return Fail(counted.error());
+    const std::int64_t live = *counted ? count->Int(0) : 0;
+    if (live > 0 && mode == DeleteMode::kRefuseIfProjects) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "The organisation still has projects; delete them first or force the "
+                  "deletion.");
+    }
+    auto mark = conn.Prepare(kSetOrganisationDeleted);
+    if (!mark) return Fail(mark.error());
+    if (auto done = mark->Bind(org_id.str()).Bind(at.unix_micros()).Run(); !done) {
+      return Fail(done.error());
+    }
+    return live;
   });
 }
 
 Result<void> SqliteCatalogueStore::ScheduleProjectDeletion(const domain::Id& project_id,
                                                            domain::Timestamp at) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto stmt = conn.Prepare(kScheduleProject);
-      if (!stmt) return Fail(stmt.error());
-      if (auto done = stmt->Bind(project_id.str()).Bind(at.unix_micros()).Run(); !done) {
-        return done;
-      }
-      if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
-      return {};
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto stmt = conn.Prepare(kScheduleProject);
+    if (!stmt) return Fail(stmt.error());
+    if (auto done = stmt->Bind(project_id.str()).Bind(at.unix_micros()).Run(); !done) {
+      return done;
+    }
+    if (conn.Changes() == 0) return Fail(ErrorCode::kNotFound, "Project not found.");
+    return {};
   });
 }
 
 Result<void> SqliteCatalogueStore::RestoreOrganisation(const domain::Id& org_id) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto state = conn.Prepare(kOrganisationDeleted);
-      if (!state) return Fail(state.error());
-      auto found = state->Bind(org_id.str()).Step();
-      if (!found) return Fail(found.error());
-      if (!*found) return Fail(ErrorCode::kNotFound, "Organisation not found.");
-      if (state->IsNull(0)) {
-        return Fail(ErrorCode::kFailedPrecondition,
-                    "The organisation is not scheduled for deletion.");
-      }
-      auto restore = conn.Prepare(kSetOrganisationDeleted);
-      if (!restore) return Fail(restore.error());
-      return restore->Bind(org_id.str()).BindNull().Run();
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto state = conn.Prepare(kOrganisationDeleted);
+    if (!state) return Fail(state.error());
+    auto found = state->Bind(org_id.str()).Step();
+    if (!found) return Fail(found.error());
+    if (!*found) return Fail(ErrorCode::kNotFound, "Organisation not found.");
+    if (state->IsNull(0)) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "The organisation is not scheduled for deletion.");
+    }
+    auto restore = conn.Prepare(kSetOrganisationDeleted);
+    if (!restore) return Fail(restore.error());
+    return restore->Bind(org_id.str()).BindNull().Run();
   });
 }
 
 Result<void> SqliteCatalogueStore::RestoreProject(const domain::Id& project_id) {
-  return impl_->WithWriter([&](Connection& conn) {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      auto state = conn.Prepare(kProjectDeleted);
-      if (!state) return Fail(state.error());
-      auto found = state->Bind(project_id.str()).Step();
-      if (!found) return Fail(found.error());
-      if (!*found) return Fail(ErrorCode::kNotFound, "Project not found.");
-      if (!state->IsNull(1)) {
-        return Fail(ErrorCode::kFailedPrecondition,
-                    "The project's organisation is scheduled for deletion; restore the "
-                    "organisation.");
-      }
-      if (state->IsNull(0)) {
-        return Fail(ErrorCode::kFailedPrecondition, "The project is not scheduled for deletion.");
-      }
-      auto restore = conn.Prepare(kRestoreProject);
-      if (!restore) return Fail(restore.error());
-      return restore->Bind(project_id.str()).Run();
-    });
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto state = conn.Prepare(kProjectDeleted);
+    if (!state) return Fail(state.error());
+    auto found = state->Bind(project_id.str()).Step();
+    if (!found) return Fail(found.error());
+    if (!*found) return Fail(ErrorCode::kNotFound, "Project not found.");
+    if (!state->IsNull(1)) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "The project's organisation is scheduled for deletion; restore the "
+                  "organisation.");
+    }
+    if (state->IsNull(0)) {
+      return Fail(ErrorCode::kFailedPrecondition, "The project is not scheduled for deletion.");
+    }
+    auto restore = conn.Prepare(kRestoreProject);
+    if (!restore) return Fail(restore.error());
+    return restore->Bind(project_id.str()).Run();
   });
 }
 

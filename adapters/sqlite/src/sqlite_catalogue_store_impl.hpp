@@ -1,14 +1,16 @@
 #pragma once
 
-// What the two halves of SqliteCatalogueStore share: its connection pool and writer queue (the
+// What the parts of SqliteCatalogueStore share: its connection pool and writer queue (the
 // Impl), and the transaction and row-reading helpers. The catalogue methods live in
-// sqlite_catalogue_store.cpp, the access methods in sqlite_access_store.cpp; both run on the
-// same pool, so an access row and the catalogue row it depends on are always in one database
-// and one transaction. Private to the adapter.
+// sqlite_catalogue_store.cpp, the access methods in sqlite_access_store.cpp, the audit trail in
+// sqlite_catalogue_audit.cpp; all run on the same pool, so an access row, the catalogue row it
+// depends on and the audit event describing a change are always in one database and one
+// transaction. Private to the adapter.
 
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -19,6 +21,7 @@
 #include "socle/adapters/bounded_pool.hpp"
 #include "socle/adapters/sqlite/project_database_path.hpp"
 #include "socle/adapters/sqlite/sqlite_catalogue_store.hpp"
+#include "socle/application/ports/audit_store.hpp"
 #include "socle/domain/error.hpp"
 #include "socle/domain/id.hpp"
 #include "socle/domain/page.hpp"
@@ -77,6 +80,27 @@ domain::Result<domain::PageOf<T>> ReadPage(Statement& stmt, const domain::PageRe
   return out;
 }
 
+// The audit an Audited call hands to the one write transaction its change makes (see
+// SqliteCatalogueStore::Audited and Impl::Write). It lives on Audited's stack; the thread's
+// pointer to it (PendingAuditSlot) is set only while the change runs.
+struct PendingAudit {
+  const void* store;  // the Impl it belongs to: other stores' writes on this thread ignore it
+  const std::string& chain;
+  const application::AuditWrite& audit;
+  bool taken = false;                  // a write transaction took it, whatever came of it
+  std::optional<domain::Error> failed;  // the audit's own error, which rolled the change back
+};
+
+// The calling thread's pending audit, nullptr outside Audited: a thread_local, so that calls of
+// Audited from several threads at once stay independent. Defined in sqlite_catalogue_audit.cpp.
+PendingAudit*& PendingAuditSlot() noexcept;
+
+// Runs `audit` with an appender of the chain `chain` inside the write transaction open on
+// `conn` (which holds the file's write lock, hence the chain's). Defined in
+// sqlite_catalogue_audit.cpp.
+domain::Result<void> RunAudit(Connection& conn, const std::string& chain,
+                              const application::AuditWrite& audit);
+
 struct SqliteCatalogueStore::Impl {
   // A transaction left open by a failed COMMIT or ROLLBACK would hold the write lock: such a
   // connection is closed (which rolls back) rather than lent to the next caller. A caller waits
@@ -106,6 +130,36 @@ struct SqliteCatalogueStore::Impl {
   auto WithWriter(Op&& op) -> decltype(op(std::declval<Connection&>())) {
     std::lock_guard lock(writer);
     return WithConnection(std::forward<Op>(op));
+  }
+
+  // The one write transaction of every mutating method of both ports: `body(conn)` inside BEGIN
+  // IMMEDIATE, one writer of this process at a time (WithWriter). When the calling thread is
+  // inside Audited on this store, the pending audit runs after `body` succeeded, just before
+  // COMMIT, so that the change and its events commit together or not at all; its failure rolls
+  // the change back. An audited change gets one write transaction: a second would commit
+  // unaudited, so it is refused.
+  template <typename Body>
+  auto Write(Body&& body) -> decltype(body(std::declval<Connection&>())) {
+    using R = decltype(body(std::declval<Connection&>()));
+    PendingAudit* pending = PendingAuditSlot();
+    if (pending != nullptr && pending->store != this) pending = nullptr;
+    if (pending != nullptr) {
+      if (pending->taken) {
+        return domain::Fail(domain::Error::Internal("an audited change wrote more than once"));
+      }
+      pending->taken = true;
+    }
+    return WithWriter([&](Connection& conn) {
+      return InTransaction(conn, kBeginImmediate, [&]() -> R {
+        auto result = body(conn);
+        if (!result || pending == nullptr) return result;
+        if (auto audited = RunAudit(conn, pending->chain, pending->audit); !audited) {
+          pending->failed = audited.error();
+          return domain::Fail(std::move(audited.error()));
+        }
+        return result;
+      });
+    });
   }
 
   // Removes the databases of deleted projects. Runs after the commit: the catalogue row is the

@@ -29,6 +29,7 @@
 #include "socle/adapters/json/json_writer.hpp"
 #include "socle/adapters/sqlite/project_database_path.hpp"
 #include "socle/domain/schema_diff.hpp"
+#include "sqlite_audit_row.hpp"
 #include "sqlite_filter_compiler.hpp"
 #include "sqlite_identifier.hpp"
 #include "sqlite_schema_ddl.hpp"
@@ -136,10 +137,39 @@ constexpr char kBootstrap[] =
     " OR (NEW.target_data IS NOT NULL AND NEW.target_data IS NOT OLD.target_data)"
     " BEGIN SELECT RAISE(ABORT, 'audit events are append-only; personal data can only be"
     " erased'); END;"
-    "CREATE TRIGGER IF NOT EXISTS \"_audit_no_delete\" BEFORE DELETE ON \"_audit\""
-    " BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
-    "CREATE TRIGGER IF NOT EXISTS \"_audit_in_order\" BEFORE INSERT ON \"_audit\""
-    " WHEN NEW.seq IS NOT coalesce((SELECT max(seq) FROM \"_audit\" WHERE lane = NEW.lane), 0) + 1"
+    //
+    // Retention (ArchiveAudit) removes a chain's beginning once it is archived, and notes in
+    // `_audit_anchor` where the chain now begins: the last archived event's lane, seq and hash
+    // (and when it was archived). Anchors are only ever added, each at an event still stored
+    // and beyond its lane's previous anchor; a delete is allowed only for an event at or below
+    // its lane's latest anchor, so events are removed only after an anchor covers them. A
+    // chain whose events all went continues from its anchor. The triggers of earlier builds,
+    // which knew no anchors, are replaced (their names are dropped).
+    "CREATE TABLE IF NOT EXISTS \"_audit_anchor\" ("
+    " lane INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " hash TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " PRIMARY KEY (lane, seq)) STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_anchor_no_update\" BEFORE UPDATE ON \"_audit_anchor\""
+    " BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_anchor_no_delete\" BEFORE DELETE ON \"_audit_anchor\""
+    " BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_anchor_at_event\" BEFORE INSERT ON \"_audit_anchor\""
+    " WHEN NOT EXISTS (SELECT 1 FROM \"_audit\" WHERE lane = NEW.lane AND seq = NEW.seq"
+    " AND hash = NEW.hash)"
+    " OR NEW.seq <= coalesce((SELECT max(seq) FROM \"_audit_anchor\" WHERE lane = NEW.lane), 0)"
+    " BEGIN SELECT RAISE(ABORT, 'an audit anchor must name a stored event beyond the last"
+    " anchor'); END;"
+    "DROP TRIGGER IF EXISTS \"_audit_no_delete\";"
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_delete_archived_only\" BEFORE DELETE ON \"_audit\""
+    " WHEN OLD.seq > coalesce((SELECT max(seq) FROM \"_audit_anchor\" WHERE lane = OLD.lane), 0)"
+    " BEGIN SELECT RAISE(ABORT, 'audit events are append-only; only archived events can be"
+    " removed'); END;"
+    "DROP TRIGGER IF EXISTS \"_audit_in_order\";"
+    "CREATE TRIGGER IF NOT EXISTS \"_audit_next_in_chain\" BEFORE INSERT ON \"_audit\""
+    " WHEN NEW.seq IS NOT coalesce((SELECT max(seq) FROM \"_audit\" WHERE lane = NEW.lane),"
+    " (SELECT max(seq) FROM \"_audit_anchor\" WHERE lane = NEW.lane), 0) + 1"
     " BEGIN SELECT RAISE(ABORT, 'audit events are appended at the end of their chain'); END;";
 
 constexpr std::string_view kBegin = "BEGIN";
@@ -170,12 +200,43 @@ constexpr std::string_view kListHistory =
 // The audit trail. A project's events form one chain here: SQLite admits one writer per file,
 // so several lanes would only queue behind the same lock.
 constexpr std::int64_t kAuditLane = 0;
-// The head of a lane: its last row, read backwards along the primary key.
+// The head of a lane: its last row, read backwards along the primary key; for a lane archived
+// whole, its latest anchor (the last archived event).
 constexpr std::string_view kAuditHead =
-    "SELECT seq, hash FROM \"_audit\" WHERE lane = ?1 ORDER BY seq DESC LIMIT 1";
-// The next lane that has events after ?1 (AuditHeads walks them in order).
+    "SELECT seq, hash FROM (SELECT seq, hash FROM \"_audit\" WHERE lane = ?1"
+    " ORDER BY seq DESC LIMIT 1)"
+    " UNION ALL SELECT seq, hash FROM (SELECT seq, hash FROM \"_audit_anchor\" WHERE lane = ?1"
+    " ORDER BY seq DESC LIMIT 1)"
+    " ORDER BY seq DESC LIMIT 1";
+// The latest anchor of every lane (where each archived chain now begins).
+constexpr std::string_view kAuditAnchors =
+    "SELECT n.lane, n.seq, n.hash FROM \"_audit_anchor\" AS n"
+    " WHERE n.seq = (SELECT max(m.seq) FROM \"_audit_anchor\" AS m WHERE m.lane = n.lane)"
+    " ORDER BY n.lane";
+constexpr std::string_view kAuditLastAnchor =
+    "SELECT coalesce(max(seq), 0) FROM \"_audit_anchor\" WHERE lane = ?1";
+constexpr std::string_view kInsertAuditAnchor =
+    "INSERT INTO \"_audit_anchor\" (lane, seq, hash, at) VALUES (?1, ?2, ?3, ?4)";
+// Retention: the events before the cut, in chain order, a page after (lane, seq) at a time;
+// then, per lane, how many and up to which seq, and the first event of each lane from the cut
+// on (which must come after them all).
+constexpr std::string_view kAuditArchivePage =
+    " WHERE a.at < ?1 AND (a.lane, a.seq) > (?2, ?3) ORDER BY a.lane, a.seq LIMIT ?4";
+constexpr std::string_view kAuditArchiveLanes =
+    "SELECT lane, count(*), min(seq), max(seq) FROM \"_audit\" WHERE at < ?1"
+    " GROUP BY lane ORDER BY lane";
+constexpr std::string_view kAuditFirstKept =
+    "SELECT min(seq) FROM \"_audit\" WHERE lane = ?1 AND at >= ?2";
+constexpr std::string_view kAuditDeleteArchived =
+    "DELETE FROM \"_audit\" WHERE lane = ?1 AND seq <= ?2";
+// The events archived per page: bounded memory whatever the trail's length.
+constexpr std::int64_t kAuditArchivePageSize = 1000;
+// The next lane that has events, or had them before they were archived, after ?1 (AuditHeads
+// walks them in order).
 constexpr std::string_view kAuditNextLane =
-    "SELECT lane FROM \"_audit\" WHERE lane > ?1 ORDER BY lane LIMIT 1";
+    "SELECT min(lane) FROM (SELECT min(lane) AS lane FROM \"_audit\" WHERE lane > ?1"
+    " UNION ALL SELECT min(lane) FROM \"_audit_anchor\" WHERE lane > ?1)";
+// The lane, then the columns in the order BindAuditEvent binds them (sqlite_audit_row.hpp).
 constexpr std::string_view kInsertAudit =
     "INSERT INTO \"_audit\" (lane, seq, at, org_id, project_id, actor_kind, actor_id, action,"
     " target_kind, target_collection, target_id, outcome, request_id, reason, changes,"
@@ -188,8 +249,8 @@ constexpr std::string_view kEraseActorData =
     "UPDATE \"_audit\" SET actor_data = NULL WHERE actor_id = ?1 AND actor_data IS NOT NULL";
 constexpr std::string_view kEraseTargetData =
     "UPDATE \"_audit\" SET target_data = NULL WHERE target_id = ?1 AND target_data IS NOT NULL";
-// An event with its personal parts; the columns ReadAuditRow reads. Searches append their
-// conditions (each with bound values) and an order.
+// An event with its personal parts: the lane, then the columns ReadAuditEvent reads
+// (sqlite_audit_row.hpp). Searches append their conditions (each with bound values) and an order.
 constexpr std::string_view kSelectAudit =
     "SELECT a.lane, a.seq, a.at, a.org_id, a.project_id, a.actor_kind, a.actor_id, a.action,"
     " a.target_kind, a.target_collection, a.target_id, a.outcome, a.request_id, a.reason,"
@@ -198,16 +259,11 @@ constexpr std::string_view kSelectAudit =
     " FROM \"_audit\" AS a";
 constexpr std::string_view kAuditChain =
     " WHERE a.lane = ?1 AND a.seq > ?2 ORDER BY a.seq LIMIT ?3";
-// The conditions of an AuditQuery, appended only when the criterion is set; `?` is numbered
-// in order of appearance by SQLite, so they are bound in the same order.
-constexpr std::string_view kAuditByActor = " AND a.actor_id = ?";
-constexpr std::string_view kAuditByAction = " AND a.action = ?";
-constexpr std::string_view kAuditByCollection = " AND a.target_collection = ?";
-constexpr std::string_view kAuditByTarget = " AND a.target_id = ?";
-constexpr std::string_view kAuditBySubject = " AND (a.actor_id = ? OR a.target_id = ?)";
-constexpr std::string_view kAuditFrom = " AND a.at >= ?";
-constexpr std::string_view kAuditTo = " AND a.at < ?";
-constexpr std::string_view kAuditBefore = " AND (a.at, a.lane, a.seq) < (?, ?, ?)";
+// The organisation's condition, appended only when the criterion is set, before the others
+// (AppendAuditCriteria, whose cursor compares the lane column too); `?` is numbered in order of
+// appearance by SQLite, so they are bound in the same order.
+constexpr std::string_view kAuditByOrg = " AND a.org_id = ?";
+constexpr std::string_view kAuditLaneColumn = "a.lane";
 constexpr std::string_view kAuditNewestFirst =
     " ORDER BY a.at DESC, a.lane DESC, a.seq DESC LIMIT ?";
 // The most events one search returns.
@@ -638,60 +694,11 @@ Result<void> DeleteOn(Connection& conn, const Snapshot& snapshot, const Collecti
 
 // ---- the audit trail -------------------------------------------------------------------------
 
-Error CorruptAudit(std::string detail) {
-  return Error::Internal("a stored audit event is invalid: " + std::move(detail));
-}
-
-// One row of kSelectAudit: the event, and those of its parts still present, actor first.
-Result<StoredAuditEvent> ReadAuditRow(const Statement& row) {
-  StoredAuditEvent stored;
-  domain::AuditEvent& event = stored.event;
-  auto text = [&](int column) { return std::string(row.Text(column)); };
-  event.lane = row.Int(0);
-  event.seq = row.Int(1);
-  event.at = domain::Timestamp::FromUnixMicros(row.Int(2));
-  event.org_id = text(3);
-  event.project_id = text(4);
-  const auto kind = domain::ParseAuditActorKind(row.Text(5));
-  if (!kind) return Fail(CorruptAudit("actor kind " + text(5)));
-  event.actor_kind = *kind;
-  event.actor_id = text(6);
-  event.action = text(7);
-  event.target_kind = text(8);
-  event.target_collection = text(9);
-  event.target_id = text(10);
-  const auto outcome = domain::ParseAuditOutcome(row.Text(11));
-  if (!outcome) return Fail(CorruptAudit("outcome " + text(11)));
-  event.outcome = *outcome;
-  event.request_id = text(12);
-  event.reason = text(13);
-  event.changes = text(14);
-  event.actor_personal = text(15);
-  event.target_personal = text(16);
-  event.prev_hash = text(17);
-  event.hash = text(18);
-  // A part's subject is not stored: Append accepted only the event's actor or target.
-  if (!row.IsNull(19)) {
-    stored.personal.push_back(domain::AuditPersonal{
-        event.lane, event.seq, domain::AuditPart::kActor, event.actor_id, text(19)});
-  }
-  if (!row.IsNull(20)) {
-    stored.personal.push_back(domain::AuditPersonal{
-        event.lane, event.seq, domain::AuditPart::kTarget, event.target_id, text(20)});
-  }
-  return stored;
-}
-
+// The rows of a kSelectAudit: the lane, then the event's columns.
 Result<std::vector<StoredAuditEvent>> ReadAuditRows(Statement& stmt) {
-  std::vector<StoredAuditEvent> events;
-  for (;;) {
-    auto row = stmt.Step();
-    if (!row) return Fail(row.error());
-    if (!*row) return events;
-    auto stored = ReadAuditRow(stmt);
-    if (!stored) return Fail(stored.error());
-    events.push_back(std::move(*stored));
-  }
+  return ReadAuditEvents(stmt, [](const Statement& row) {
+    return ReadAuditEvent(row, 1, row.Int(0), "audit event");
+  });
 }
 
 Result<domain::AuditHead> ReadAuditHead(Connection& conn, std::int64_t lane) {
@@ -737,43 +744,13 @@ class AuditWriter final {
       return Fail(Error::Internal("audit append of seq " + std::to_string(event.seq) +
                                   " after seq " + std::to_string(head_->seq)));
     }
-    // The parts are columns of the event, so each must belong to it: its lane and seq, at most
-    // one of each kind, and the subject the row implies (ErasePersonal finds a subject's parts
-    // by the event's actor_id and target_id, and reads give those back as the subjects). A
-    // part stored under another subject could never be erased by its own. All checked before
-    // anything is written, so that a refusal leaves no event behind.
-    const domain::AuditPersonal* actor = nullptr;
-    const domain::AuditPersonal* target = nullptr;
-    for (const auto& part : personal) {
-      if (part.lane != event.lane || part.seq != event.seq) {
-        return Fail(Error::Internal("audit personal part of another event"));
-      }
-      const bool is_actor = part.part == domain::AuditPart::kActor;
-      const domain::AuditPersonal*& slot = is_actor ? actor : target;
-      if (slot != nullptr) return Fail(Error::Internal("audit personal part given twice"));
-      if (part.subject != (is_actor ? event.actor_id : event.target_id)) {
-        const std::string kind(domain::ToString(part.part));
-        return Fail(Error::Internal("audit " + kind + " part whose subject is not the event's " +
-                                    kind));
-      }
-      slot = &part;
-    }
+    // All checked before anything is written, so that a refusal leaves no event behind.
+    auto parts = AuditPartsOf(event, personal);
+    if (!parts) return Fail(parts.error());
     auto stmt = conn_.Prepare(kInsertAudit);
     if (!stmt) return Fail(stmt.error());
-    stmt->Bind(event.lane).Bind(event.seq).Bind(event.at.unix_micros());
-    stmt->Bind(event.org_id).Bind(event.project_id).Bind(domain::ToString(event.actor_kind));
-    stmt->Bind(event.actor_id).Bind(event.action).Bind(event.target_kind);
-    stmt->Bind(event.target_collection).Bind(event.target_id);
-    stmt->Bind(domain::ToString(event.outcome)).Bind(event.request_id).Bind(event.reason);
-    stmt->Bind(event.changes).Bind(event.actor_personal).Bind(event.target_personal);
-    stmt->Bind(event.prev_hash).Bind(event.hash);
-    for (const domain::AuditPersonal* part : {actor, target}) {
-      if (part != nullptr) {
-        stmt->Bind(part->data);
-      } else {
-        stmt->BindNull();
-      }
-    }
+    stmt->Bind(event.lane);
+    BindAuditEvent(*stmt, event, *parts);
     if (auto done = stmt->Run(); !done) return done;
     head_ = domain::AuditHead{event.lane, event.seq, event.hash};
     return {};
@@ -921,6 +898,9 @@ class SqliteProjectStore final : public application::ProjectStore {
   Result<std::vector<StoredAuditEvent>> AuditChain(std::int64_t lane, std::int64_t after_seq,
                                                    std::int64_t limit) override;
   Result<std::int64_t> ErasePersonal(std::string_view subject) override;
+  Result<std::vector<domain::AuditHead>> AuditAnchors() override;
+  Result<application::AuditArchived> ArchiveAudit(domain::Timestamp before,
+                                                  application::AuditArchiveSink& sink) override;
 
   /// Refuses new calls, waits for those in progress, then closes every connection.
   /// Precondition: not called from inside a call on this store.
@@ -1215,31 +1195,16 @@ Result<std::vector<StoredAuditEvent>> SqliteProjectStore::AuditEvents(const Audi
   // planner then sees plain equalities and picks the actor, target or time index.
   std::string sql(kSelectAudit);
   sql += " WHERE 1 = 1";
-  if (!query.actor_id.empty()) sql += kAuditByActor;
-  if (!query.action.empty()) sql += kAuditByAction;
-  if (!query.target_collection.empty()) sql += kAuditByCollection;
-  if (!query.target_id.empty()) sql += kAuditByTarget;
-  if (!query.subject.empty()) sql += kAuditBySubject;
-  if (query.from) sql += kAuditFrom;
-  if (query.to) sql += kAuditTo;
-  if (query.before) sql += kAuditBefore;
+  if (!query.org_id.empty()) sql += kAuditByOrg;
+  AppendAuditCriteria(sql, query, kAuditLaneColumn);
   sql += kAuditNewestFirst;
   const std::int64_t limit = std::clamp<std::int64_t>(query.limit, 1, kMaxAuditPage);
   return WithConnection(
       [&](Connection& conn, const Snapshot&) -> Result<std::vector<StoredAuditEvent>> {
         auto stmt = conn.PrepareCached(sql);
         if (!stmt) return Fail(stmt.error());
-        if (!query.actor_id.empty()) stmt->Bind(query.actor_id);
-        if (!query.action.empty()) stmt->Bind(query.action);
-        if (!query.target_collection.empty()) stmt->Bind(query.target_collection);
-        if (!query.target_id.empty()) stmt->Bind(query.target_id);
-        if (!query.subject.empty()) stmt->Bind(query.subject).Bind(query.subject);
-        if (query.from) stmt->Bind(query.from->unix_micros());
-        if (query.to) stmt->Bind(query.to->unix_micros());
-        if (query.before) {
-          stmt->Bind(query.before->at.unix_micros()).Bind(query.before->lane);
-          stmt->Bind(query.before->seq);
-        }
+        if (!query.org_id.empty()) stmt->Bind(query.org_id);
+        BindAuditCriteria(*stmt, query);
         stmt->Bind(limit);
         return ReadAuditRows(*stmt);
       });
@@ -1262,7 +1227,7 @@ Result<std::vector<domain::AuditHead>> SqliteProjectStore::AuditHeads() {
               if (!stmt) return Fail(stmt.error());
               auto row = stmt->Bind(after).Step();
               if (!row) return Fail(row.error());
-              if (!*row) return heads;
+              if (!*row || stmt->IsNull(0)) return heads;
               lane = stmt->Int(0);
             }
             auto head = ReadAuditHead(conn, lane);
@@ -1305,6 +1270,157 @@ Result<std::int64_t> SqliteProjectStore::ErasePersonal(std::string_view subject)
         erased += conn.Changes();
       }
       return erased;
+    });
+  });
+}
+
+Result<std::vector<domain::AuditHead>> SqliteProjectStore::AuditAnchors() {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  return WithConnection(
+      [&](Connection& conn, const Snapshot&) -> Result<std::vector<domain::AuditHead>> {
+        auto stmt = conn.Prepare(kAuditAnchors);
+        if (!stmt) return Fail(stmt.error());
+        std::vector<domain::AuditHead> anchors;
+        for (;;) {
+          auto row = stmt->Step();
+          if (!row) return Fail(row.error());
+          if (!*row) return anchors;
+          anchors.push_back(
+              domain::AuditHead{stmt->Int(0), stmt->Int(1), std::string(stmt->Text(2))});
+        }
+      });
+}
+
+namespace {
+
+// What the events before a cut hold in one lane: how many, and from which seq to which.
+struct ArchivedLane {
+  std::int64_t lane = 0;
+  std::int64_t count = 0;
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  friend bool operator==(const ArchivedLane&, const ArchivedLane&) = default;
+};
+
+Result<std::vector<ArchivedLane>> ReadArchivedLanes(Connection& conn, domain::Timestamp before) {
+  auto stmt = conn.Prepare(kAuditArchiveLanes);
+  if (!stmt) return Fail(stmt.error());
+  stmt->Bind(before.unix_micros());
+  std::vector<ArchivedLane> lanes;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return lanes;
+    lanes.push_back(ArchivedLane{stmt->Int(0), stmt->Int(1), stmt->Int(2), stmt->Int(3)});
+  }
+}
+
+Error NotAPrefix(std::int64_t lane, domain::Timestamp before) {
+  return Error::Make(ErrorCode::kFailedPrecondition,
+                     "The audit events before " + before.ToIso8601() +
+                         " are not the beginning of their chain in lane " + std::to_string(lane) +
+                         " (a later event is older than an earlier one). Choose another cut.");
+}
+
+// Whether the events before the cut are, in each lane, the run that follows its anchor up to
+// just before the first event kept: removing anything else would leave a gap in the chain.
+Result<void> CheckPrefix(Connection& conn, const std::vector<ArchivedLane>& lanes,
+                         domain::Timestamp before) {
+  for (const ArchivedLane& lane : lanes) {
+    auto anchor = conn.Prepare(kAuditLastAnchor);
+    if (!anchor) return Fail(anchor.error());
+    auto anchor_row = anchor->Bind(lane.lane).Step();
+    if (!anchor_row) return Fail(anchor_row.error());
+    const std::int64_t from = *anchor_row ? anchor->Int(0) : 0;
+    if (lane.first != from + 1 || lane.last - lane.first + 1 != lane.count) {
+      return Fail(NotAPrefix(lane.lane, before));
+    }
+    auto kept = conn.Prepare(kAuditFirstKept);
+    if (!kept) return Fail(kept.error());
+    auto kept_row = kept->Bind(lane.lane).Bind(before.unix_micros()).Step();
+    if (!kept_row) return Fail(kept_row.error());
+    if (*kept_row && !kept->IsNull(0) && kept->Int(0) != lane.last + 1) {
+      return Fail(NotAPrefix(lane.lane, before));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<application::AuditArchived> SqliteProjectStore::ArchiveAudit(
+    domain::Timestamp before, application::AuditArchiveSink& sink) {
+  Call call(*this);
+  if (!call) return Fail(Closed());
+  // First the sink gets every event before the cut, from one read snapshot, so that writers
+  // are not held while the archive is written; then, in one write transaction, the anchors are
+  // recorded and the events removed, provided the trail before the cut is still what was
+  // archived (an event appended meanwhile with an old time would otherwise go unarchived).
+  std::vector<ArchivedLane> lanes;
+  std::vector<domain::AuditHead> anchors;
+  auto streamed = WithConnection([&](Connection& conn, const Snapshot&) -> Result<void> {
+    return InTransaction(conn, kBegin, [&]() -> Result<void> {
+      auto found = ReadArchivedLanes(conn, before);
+      if (!found) return Fail(found.error());
+      lanes = std::move(*found);
+      if (auto prefix = CheckPrefix(conn, lanes, before); !prefix) return prefix;
+      static const std::string kPage = std::string(kSelectAudit) + std::string(kAuditArchivePage);
+      std::int64_t after_lane = std::numeric_limits<std::int64_t>::min();
+      std::int64_t after_seq = 0;
+      for (;;) {
+        auto stmt = conn.Prepare(kPage);
+        if (!stmt) return Fail(stmt.error());
+        stmt->Bind(before.unix_micros()).Bind(after_lane).Bind(after_seq);
+        stmt->Bind(kAuditArchivePageSize);
+        auto page = ReadAuditRows(*stmt);
+        if (!page) return Fail(page.error());
+        for (const StoredAuditEvent& stored : *page) {
+          if (auto written = sink.Write(stored); !written) return written;
+          if (!anchors.empty() && anchors.back().lane == stored.event.lane) {
+            anchors.back() = domain::AuditHead{stored.event.lane, stored.event.seq,
+                                               stored.event.hash};
+          } else {
+            anchors.push_back(
+                domain::AuditHead{stored.event.lane, stored.event.seq, stored.event.hash});
+          }
+          after_lane = stored.event.lane;
+          after_seq = stored.event.seq;
+        }
+        if (static_cast<std::int64_t>(page->size()) < kAuditArchivePageSize) return {};
+      }
+    });
+  });
+  if (!streamed) return Fail(streamed.error());
+  application::AuditArchived archived;
+  if (lanes.empty()) return archived;
+  if (auto committed = sink.Commit(); !committed) return Fail(committed.error());
+  return WithWriter([&](Connection& conn, const Snapshot&) -> Result<application::AuditArchived> {
+    return InTransaction(conn, kBeginImmediate, [&]() -> Result<application::AuditArchived> {
+      auto now = ReadArchivedLanes(conn, before);
+      if (!now) return Fail(now.error());
+      if (*now != lanes) {
+        return Fail(ErrorCode::kAborted,
+                    "The audit trail before the cut changed while it was archived; archive "
+                    "again.");
+      }
+      const std::int64_t at = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+      for (const domain::AuditHead& anchor : anchors) {
+        auto insert = conn.Prepare(kInsertAuditAnchor);
+        if (!insert) return Fail(insert.error());
+        insert->Bind(anchor.lane).Bind(anchor.seq).Bind(anchor.hash).Bind(at);
+        if (auto done = insert->Run(); !done) return Fail(done.error());
+        auto remove = conn.Prepare(kAuditDeleteArchived);
+        if (!remove) return Fail(remove.error());
+        if (auto done = remove->Bind(anchor.lane).Bind(anchor.seq).Run(); !done) {
+          return Fail(done.error());
+        }
+        archived.events += conn.Changes();
+      }
+      archived.anchors = anchors;
+      return archived;
     });
   });
 }

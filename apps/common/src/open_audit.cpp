@@ -11,11 +11,11 @@
 
 namespace socle::apps {
 
-namespace {
-
 std::string Sha256Hex(std::string_view bytes) {
   return adapters::crypto::ToHex(adapters::crypto::Sha256(bytes));
 }
+
+namespace {
 
 // The instance's audit key, loaded (or created) the first time a checkpoint is signed or
 // checked: commands that never touch the audit trail leave the data directory alone (with
@@ -71,15 +71,17 @@ class LazyAuditSigner final : public application::AuditSigner {
 domain::Result<Audit> OpenAudit(const adapters::config::Settings& settings,
                                 application::CatalogueStore& catalogue,
                                 application::ProjectStores& stores, application::Clock& clock,
-                                application::RandomSource& random) {
+                                application::RandomSource& random,
+                                application::PlatformStore* platform) {
   Audit audit;
   audit.trail = std::make_unique<application::AuditTrail>(clock, random, &Sha256Hex);
+  audit.platform = std::make_unique<application::PlatformTrail>(catalogue, *audit.trail);
   audit.signer = std::make_unique<LazyAuditSigner>(settings.data_dir, random);
   audit.checkpoints = std::make_unique<adapters::files::FileAuditCheckpoints>(
       adapters::files::FileAuditCheckpoints::DefaultPath(settings.data_dir));
   audit.log = std::make_unique<application::AuditLog>(catalogue, stores, clock, &Sha256Hex,
                                                       audit.signer.get(),
-                                                      audit.checkpoints.get());
+                                                      audit.checkpoints.get(), platform);
   return audit;
 }
 

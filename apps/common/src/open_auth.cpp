@@ -7,6 +7,7 @@
 #include "socle/adapters/crypto/ed25519_token_signer.hpp"
 #include "socle/adapters/crypto/master_key.hpp"
 #include "socle/adapters/crypto/secret_box.hpp"
+#include "socle/apps/open_audit.hpp"
 
 namespace socle::apps {
 
@@ -34,9 +35,17 @@ domain::Result<Auth> OpenAuth(const adapters::config::Settings& settings,
   auth.sealer = std::make_unique<crypto::SecretBox>(std::move(*box));
 
   auth.signer = std::make_unique<crypto::Ed25519TokenSigner>();
-  auth.keys = std::make_unique<application::ManageSigningKeys>(*auth.platform, *auth.signer,
-                                                               *auth.sealer, clock, random);
-  if (auto loaded = auth.keys->Load(); !loaded) return std::unexpected(std::move(loaded.error()));
+  auth.trail = std::make_unique<application::AuditTrail>(clock, random, &Sha256Hex);
+  auth.keys = std::make_unique<application::ManageSigningKeys>(
+      *auth.platform, *auth.signer, *auth.sealer, clock, random,
+      application::ManageSigningKeys::kDefaultRetention,
+      auth.trail.get());
+  // A first key made at start-up is the system's doing.
+  application::AuditContext start_up;
+  start_up.actor = {domain::AuditActorKind::kSystem, "startup"};
+  if (auto loaded = auth.keys->Load(start_up); !loaded) {
+    return std::unexpected(std::move(loaded.error()));
+  }
   return auth;
 }
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -14,10 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "audit_commands.hpp"
 #include "socle/adapters/cli/command.hpp"
 #include "socle/adapters/cli/ops_cli.hpp"
 #include "socle/adapters/crypto/digest.hpp"
 #include "socle/adapters/crypto/ed25519_audit_signer.hpp"
+#include "socle/adapters/files/file_audit_archive.hpp"
 #include "socle/adapters/files/file_audit_checkpoints.hpp"
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "socle/adapters/memory/memory_project_store.hpp"
@@ -111,6 +114,10 @@ class Cli {
   }
 
   socle::testing::ManualClock& clock() { return clock_; }
+  socle::adapters::memory::MemoryCatalogueStore& catalogue() { return store_; }
+  application::ProjectStores& project_stores() { return *project_stores_; }
+  application::AuditLog& log() { return log_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
   cli::CatalogueServices& services() { return services_; }
   std::string PublicKey() const { return signer_->PublicKey(); }
   // The SQLite file of project `slug` (Stores::kSqlite only).
@@ -800,7 +807,7 @@ TEST_CASE("audit verify names the first broken event of a tampered chain, exit 1
   }
 
   SECTION("a deleted event") {
-    Sql(file, "DROP TRIGGER \"_audit_no_delete\";"
+    Sql(file, "DROP TRIGGER \"_audit_delete_archived_only\";"
               "DELETE FROM \"_audit\" WHERE seq = 2;");
     CHECK(cli.Run({"audit", "verify"}) == kExitError);
     INFO(cli.out());
@@ -811,7 +818,7 @@ TEST_CASE("audit verify names the first broken event of a tampered chain, exit 1
   SECTION("the last events removed after a checkpoint signed them") {
     REQUIRE(cli.Run({"audit", "checkpoint"}) == kExitOk);
     // Without the checkpoint, a chain cut at its end would look whole.
-    Sql(file, "DROP TRIGGER \"_audit_no_delete\";"
+    Sql(file, "DROP TRIGGER \"_audit_delete_archived_only\";"
               "DELETE FROM \"_audit\" WHERE seq = 3;");
     CHECK(cli.Run({"audit", "verify"}) == kExitError);
     INFO(cli.out());
@@ -820,5 +827,132 @@ TEST_CASE("audit verify names the first broken event of a tampered chain, exit 1
                                        "the chain ends at event 2 but a checkpoint signed "
                                        "event 3\n")));
     CHECK(Contains(cli.out(), "signature valid"));
+  }
+}
+
+// audit archive -------------------------------------------------------------------------------
+
+namespace {
+
+// `socle audit archive` as its dispatch runs it: the audit commands over AuditRetention, the
+// archives in files under the test's data directory.
+struct Archiver {
+  explicit Archiver(Cli& cli)
+      : archives(socle::adapters::files::FileAuditArchive::DefaultRoot(cli.dir())),
+        retention(cli.catalogue(), cli.project_stores(), archives, cli.clock()),
+        commands(out, err, cli.services(), cli.log()) {}
+
+  int Run(const std::optional<std::string>& before, std::optional<std::int64_t> months,
+          bool json = false) {
+    out.str("");
+    err.str("");
+    return commands.Archive(retention, before, months, json);
+  }
+
+  socle::adapters::files::FileAuditArchives archives;
+  application::AuditRetention retention;
+  std::ostringstream out;
+  std::ostringstream err;
+  cli::AuditCommands commands;
+};
+
+std::string ReadAll(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("audit archive moves old events to a verified archive file, per project",
+          "[cli][audit][retention]") {
+  Cli cli;
+  REQUIRE(cli.Import(kCollections) == kExitOk);  // 2023-11-14: two collection.create events
+  auto web = Must(cli.catalogue().GetProject(Must(socle::domain::Slug::Parse("web"), "slug")),
+                  "project");
+  auto store = Must(cli.project_stores().Open(web), "store");
+  const auto before = Must(store->AuditChain(0, 0, 100), "chain");
+  REQUIRE(before.size() == 2);
+  cli.clock().Advance(200LL * 86'400'000'000);  // 2024-06-01
+  REQUIRE(cli.Import(kTags) == kExitOk);         // kept: newer than the cut
+
+  Archiver archiver(cli);
+  SECTION("with --older-than-months") {
+    REQUIRE(archiver.Run(std::nullopt, 3) == kExitOk);
+    INFO(archiver.out.str());
+    CHECK(Contains(archiver.out.str(), "Cut: 2024-03-01T00:00:00.000000Z"));
+    CHECK(Contains(archiver.out.str(), "2 events archived."));
+    CHECK(Contains(archiver.out.str(), "web"));
+    CHECK(Contains(archiver.out.str(), "0:2"));  // web's anchor: lane 0, seq 2
+
+    // The live trail holds the newer event only, linked to the anchor.
+    const auto rest = Must(store->AuditChain(0, 0, 100), "rest");
+    REQUIRE(rest.size() == 1);
+    CHECK(rest[0].event.seq == 3);
+    CHECK(Must(store->AuditAnchors(), "anchors") ==
+          std::vector<socle::domain::AuditHead>{{0, 2, before[1].event.hash}});
+
+    // The archive: one line per event, each hash that of its canonical event, the file's
+    // SHA-256 in the manifest.
+    const auto directory = cli.dir() / "audit" / "archive" / web.org_id.str() / web.id.str();
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+      files.push_back(entry.path().filename());
+    }
+    std::sort(files.begin(), files.end());
+    REQUIRE(files == std::vector<std::filesystem::path>{
+                         "20231114T221320.000000Z_20231114T221320.000000Z.jsonl",
+                         "manifest.jsonl"});
+    const std::string archive = ReadAll(directory / files[0]);
+    const auto lines = Lines(archive);
+    REQUIRE(lines.size() == 2);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      CHECK(lines[i] == socle::adapters::files::ArchiveLine(before[i]));
+      const std::string canonical = socle::domain::CanonicalAuditEvent(before[i].event);
+      CHECK(Sha256Hex(canonical) == before[i].event.hash);
+      CHECK(Contains(lines[i], "{\"event\":" + canonical + ",\"hash\":\"" +
+                                   before[i].event.hash + "\""));
+    }
+    const auto manifest = Lines(ReadAll(directory / "manifest.jsonl"));
+    REQUIRE(manifest.size() == 1);
+    CHECK(manifest[0] == "{\"file\":\"" + files[0].string() + "\",\"sha256\":\"" +
+                             Sha256Hex(archive) +
+                             "\",\"events\":2,\"first\":\"2023-11-14T22:13:20.000000Z\","
+                             "\"last\":\"2023-11-14T22:13:20.000000Z\"}");
+
+    // Again: nothing left to move.
+    REQUIRE(archiver.Run(std::nullopt, 3) == kExitOk);
+    CHECK(Contains(archiver.out.str(), "0 events archived."));
+  }
+  SECTION("with --before, as JSON") {
+    REQUIRE(archiver.Run(std::string("2024-01-01"), std::nullopt, true) == kExitOk);
+    simdjson::dom::parser parser;
+    simdjson::dom::element report;
+    INFO(archiver.out.str());
+    REQUIRE(parser.parse(archiver.out.str()).get(report) == simdjson::SUCCESS);
+    std::string_view text;
+    REQUIRE(report["before"].get(text) == simdjson::SUCCESS);
+    CHECK(text == "2024-01-01T00:00:00.000000Z");
+    std::int64_t events = 0;
+    REQUIRE(report["events"].get(events) == simdjson::SUCCESS);
+    CHECK(events == 2);
+    bool ok = false;
+    REQUIRE(report["ok"].get(ok) == simdjson::SUCCESS);
+    CHECK(ok);
+    simdjson::dom::array projects;
+    REQUIRE(report["projects"].get(projects) == simdjson::SUCCESS);
+    CHECK(projects.size() == 2);  // web and elsewhere, each reported
+  }
+  SECTION("a cut not given once, malformed or in the future is refused, and nothing moves") {
+    CHECK(archiver.Run(std::nullopt, std::nullopt) == kExitUsage);
+    CHECK(archiver.Run(std::string("2024-01-01"), 3) == kExitUsage);
+    CHECK(archiver.Run(std::string("January"), std::nullopt) == kExitUsage);
+    CHECK(archiver.Run(std::string("2024-13-01"), std::nullopt) == kExitUsage);
+    CHECK(archiver.Run(std::nullopt, 0) == kExitUsage);
+    CHECK(archiver.Run(std::nullopt, -2) == kExitUsage);
+    CHECK(archiver.Run(std::string("2030-01-01"), std::nullopt) == kExitError);
+    CHECK(Contains(archiver.err.str(), "future"));
+    CHECK(archiver.Run(std::nullopt, 5000) == kExitError);
+    CHECK(Must(store->AuditChain(0, 0, 100), "chain").size() == 3);
+    CHECK(Must(store->AuditAnchors(), "anchors").empty());
   }
 }

@@ -147,6 +147,27 @@ class UnavailableStore final : public socle::application::CatalogueStore {
                                   socle::domain::Timestamp) override {
     return Down<void>();
   }
+  Result<void> Audited(const std::string&, const socle::application::AuditWrite&,
+                       const std::function<Result<void>()>&) override {
+    return Down<void>();
+  }
+  Result<void> RecordAudit(const std::string&, const socle::application::AuditWrite&) override {
+    return Down<void>();
+  }
+  Result<std::vector<socle::application::StoredAuditEvent>> PlatformAuditEvents(
+      const std::string&, const socle::application::AuditQuery&) override {
+    return Down<std::vector<socle::application::StoredAuditEvent>>();
+  }
+  Result<std::vector<socle::domain::AuditCheckpointHead>> PlatformAuditHeads() override {
+    return Down<std::vector<socle::domain::AuditCheckpointHead>>();
+  }
+  Result<std::vector<socle::application::StoredAuditEvent>> PlatformAuditChain(
+      const std::string&, std::int64_t, std::int64_t) override {
+    return Down<std::vector<socle::application::StoredAuditEvent>>();
+  }
+  Result<std::int64_t> ErasePlatformPersonal(std::string_view) override {
+    return Down<std::int64_t>();
+  }
 };
 
 }  // namespace

@@ -430,7 +430,7 @@ TEST_CASE("the settings table has one unique spelling per setting", "[config]") 
     CHECK(envs.insert(s.env).second);
     if (!s.toml_key.empty()) CHECK(keys.insert(s.toml_key).second);
   }
-  CHECK(flags.size() == 22);
+  CHECK(flags.size() == 23);
 }
 
 TEST_CASE("the documented defaults read back as the defaults", "[config]") {
@@ -597,5 +597,32 @@ TEST_CASE("the audit checkpoint interval is read from every source, in minutes f
     auto refused = Load({std::string("--audit-checkpoint-minutes=") + bad});
     REQUIRE_FALSE(refused);
     CHECK(Fields(refused.error()) == std::vector<std::string>{"--audit-checkpoint-minutes"});
+  }
+}
+
+TEST_CASE("the audit retention is read from every source, in months from 0 to 1200",
+          "[config]") {
+  ScratchDir dir;
+  auto defaults = Load({});
+  REQUIRE(defaults);
+  CHECK(defaults->settings.audit_retention_months == 0);  // kept forever unless asked
+
+  dir.Write("socle.toml", "[audit]\nretention_months = 24\n");
+  auto from_file = Load({});
+  REQUIRE(from_file);
+  CHECK(from_file->settings.audit_retention_months == 24);
+  auto from_env = Load({}, {{"SOCLE_AUDIT_RETENTION_MONTHS", "6"}});
+  REQUIRE(from_env);
+  CHECK(from_env->settings.audit_retention_months == 6);
+  auto from_flag =
+      Load({"--audit-retention-months", "1200"}, {{"SOCLE_AUDIT_RETENTION_MONTHS", "5"}});
+  REQUIRE(from_flag);
+  CHECK(from_flag->settings.audit_retention_months == 1200);
+
+  for (const char* bad : {"1201", "-1", "12mo", ""}) {
+    INFO(bad);
+    auto refused = Load({std::string("--audit-retention-months=") + bad});
+    REQUIRE_FALSE(refused);
+    CHECK(Fields(refused.error()) == std::vector<std::string>{"--audit-retention-months"});
   }
 }

@@ -158,6 +158,29 @@ class UnreachableStore final : public socle::application::CatalogueStore {
                             socle::domain::Timestamp at) override {
     return inner_.PutProjectSettings(id, settings, at);
   }
+  Result Audited(const std::string& chain, const socle::application::AuditWrite& audit,
+                 const std::function<Result()>& change) override {
+    return inner_.Audited(chain, audit, change);
+  }
+  Result RecordAudit(const std::string& chain,
+                     const socle::application::AuditWrite& audit) override {
+    return inner_.RecordAudit(chain, audit);
+  }
+  socle::domain::Result<std::vector<socle::application::StoredAuditEvent>> PlatformAuditEvents(
+      const std::string& chain, const socle::application::AuditQuery& query) override {
+    return inner_.PlatformAuditEvents(chain, query);
+  }
+  socle::domain::Result<std::vector<socle::domain::AuditCheckpointHead>> PlatformAuditHeads()
+      override {
+    return inner_.PlatformAuditHeads();
+  }
+  socle::domain::Result<std::vector<socle::application::StoredAuditEvent>> PlatformAuditChain(
+      const std::string& chain, std::int64_t after_seq, std::int64_t limit) override {
+    return inner_.PlatformAuditChain(chain, after_seq, limit);
+  }
+  socle::domain::Result<std::int64_t> ErasePlatformPersonal(std::string_view subject) override {
+    return inner_.ErasePlatformPersonal(subject);
+  }
 
  private:
   socle::adapters::memory::MemoryCatalogueStore inner_;

@@ -25,7 +25,9 @@
 #include <utility>
 #include <vector>
 
+#include "connection.hpp"
 #include "postgres_audit_trail.hpp"
+#include "socle/adapters/postgres/identifier.hpp"
 #include "project_role.hpp"
 #include "socle/adapters/crypto/digest.hpp"
 #include "socle/adapters/postgres/postgres_catalogue_store.hpp"
@@ -374,11 +376,12 @@ TEST_CASE("postgres audit: the trail's tables sit in the project's schema, parti
   CHECK(f.Value("SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class"
                 " WHERE oid = $1::regclass",
                 {f.audit}) == f.login.name());
-  // The personal parts live in the event's row: no table of their own.
-  CHECK(f.Value("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = $1"
+  // The personal parts live in the event's row: no table of their own; beside the partitions
+  // only the anchors of retention.
+  CHECK(f.Value("SELECT string_agg(tablename, ',') FROM pg_catalog.pg_tables WHERE schemaname = $1"
                 " AND tablename LIKE '\\_audit\\_%' AND tablename NOT LIKE '\\_audit\\_y%'"
                 " AND tablename <> '_audit_default'",
-                {f.schema}) == "0");
+                {f.schema}) == "_audit_anchor");
 
   // The current month and the next two, and the default partition as a safety net.
   const std::vector<std::string> expected{"_audit_default", MonthFromNow(0).partition,
@@ -1003,6 +1006,7 @@ TEST_CASE("postgres audit: a project opened by an older build gets its trail on 
   f.stores.reset();
   f.store.reset();
   f.db.Query("DROP TABLE " + f.audit);
+  f.db.Query("DROP TABLE " + f.schema + "._audit_anchor");
   f.db.Query("DROP FUNCTION " + f.schema + "._audit_append_only()");
   REQUIRE(f.Value("SELECT to_regclass($1) IS NULL", {f.audit}) == "t");
 
@@ -1102,4 +1106,161 @@ TEST_CASE("postgres audit: what PostgreSQL text cannot hold is refused, and noth
   query.actor_id = std::string("m_\0alice", 8);
   CHECK(Must(f.store->AuditEvents(query), "search").empty());
   CHECK(Must(f.store->ErasePersonal(std::string("r\0", 2)), "erase") == 0);
+}
+
+// ---- retention -------------------------------------------------------------------------------
+
+namespace {
+
+// An archive kept in memory.
+class MemorySink final : public application::AuditArchiveSink {
+ public:
+  Result<void> Write(const StoredAuditEvent& event) override {
+    written.push_back(event);
+    return {};
+  }
+  Result<void> Commit() override {
+    ++commits;
+    return {};
+  }
+  std::vector<StoredAuditEvent> written;
+  int commits = 0;
+};
+
+}  // namespace
+
+TEST_CASE("postgres audit: retention detaches whole months, keeps them renamed, and anchors chains",
+          "[postgres][audit][retention]") {
+  Fixture f;
+  const Month now = MonthFromNow(0);
+  const Month next = MonthFromNow(1);
+  const std::string archived_name = "_audit_archived_" + now.partition.substr(7);
+  const auto old = AppendInOne(
+      *f.store, {Draft("a", Plus(now.start, 1'000'000)), Draft("b", Plus(now.start, 2'000'000))},
+      "r1");
+  const auto kept = AppendInOne(*f.store, {Draft("c", Plus(next.start, 1'000'000))}, "r1");
+  const std::int64_t lane = old[0].event.lane;
+  REQUIRE(kept[0].event.lane == lane);
+
+  // The trail as the store's login role sees it, on a connection of its own.
+  auto conn = Must(adapters::postgres::Connection::Open({.url = f.url}), "connect");
+  adapters::postgres::PostgresAuditTrail trail(
+      Must(adapters::postgres::QuoteIdentifier(f.schema), "schema"), f.schema,
+      Must(adapters::postgres::QuoteIdentifier(f.role), "role"));
+  MemorySink sink;
+  const auto archived = Must(trail.Archive(*conn, next.start, sink), "archive");
+  CHECK(archived.events == 2);
+  CHECK(archived.detached == std::vector<std::string>{archived_name});
+  const AuditHead anchor{lane, 2, old[1].event.hash};
+  CHECK(archived.anchors == std::vector<AuditHead>{anchor});
+  REQUIRE(sink.written.size() == 2);
+  CHECK(sink.written[0] == old[0]);
+  CHECK(sink.written[1] == old[1]);
+  CHECK(sink.commits == 1);
+
+  // Detached, renamed, every row still there, out of the project role's reach.
+  CHECK_FALSE(f.HasPartition(now.partition));
+  CHECK(f.HasPartition(archived_name));
+  const auto partitions = f.Partitions();
+  CHECK(std::find(partitions.begin(), partitions.end(), archived_name) == partitions.end());
+  CHECK(f.Value("SELECT count(*) FROM " + f.schema + "." + archived_name) == "2");
+  CHECK(f.Value("SELECT string_agg(request_id, ',' ORDER BY seq) FROM " + f.schema + "." +
+                archived_name) == "a,b");
+  CHECK(f.Value("SELECT count(*) FROM " + f.audit) == "1");
+  CHECK(f.Value("SELECT pg_catalog.has_table_privilege($1, $2, 'SELECT')",
+                {f.role, f.schema + "." + archived_name}) == "f");
+  CHECK(f.Value("SELECT pg_catalog.has_table_privilege($1, $2, 'INSERT')",
+                {f.role, f.schema + "._audit_anchor"}) == "f");
+  CHECK(f.Value("SELECT pg_catalog.has_table_privilege($1, $2, 'SELECT')",
+                {f.role, f.schema + "._audit_anchor"}) == "t");
+
+  // The rest verifies from the anchor; the anchors are listed and head a chain.
+  CHECK(Must(trail.Anchors(*conn), "anchors") == std::vector<AuditHead>{anchor});
+  AuditChainVerifier verifier(lane, kSha256, std::nullopt, anchor);
+  for (const auto& stored : Chain(*f.store, lane)) verifier.Next(stored.event);
+  CHECK_FALSE(verifier.Finish().has_value());
+  CHECK(verifier.events() == 1);
+
+  // Nothing more to archive at the same cut; a cut within the kept month detaches nothing.
+  MemorySink again;
+  CHECK(Must(trail.Archive(*conn, next.start, again), "again").events == 0);
+  CHECK(Must(trail.Archive(*conn, Plus(next.start, 2'000'000), again), "mid").events == 0);
+  CHECK(again.written.empty());
+
+  SECTION("the database refuses touching anchors and archived rows, even to their owner") {
+    RawSession owner(f.url);
+    const std::string anchors = f.schema + "._audit_anchor";
+    CHECK(owner.Run("UPDATE " + anchors + " SET seq = 1") == "P0001");
+    CHECK(owner.Run("DELETE FROM " + anchors) == "P0001");
+    CHECK(owner.Run("TRUNCATE " + anchors) == "P0001");
+    // An anchor must name a stored event beyond the last one.
+    CHECK(owner.Run("INSERT INTO " + anchors + " (lane, seq, hash) VALUES (" +
+                    std::to_string(lane) + ", 3, 'forged')") == "P0001");
+    CHECK(owner.Run("INSERT INTO " + anchors + " (lane, seq, hash) VALUES (" +
+                    std::to_string(lane) + ", 1, '" + old[0].event.hash + "')") == "P0001");
+    const std::string detached = f.schema + "." + archived_name;
+    CHECK(owner.Run("DELETE FROM " + detached) == "P0001");
+    CHECK(owner.Run("UPDATE " + detached + " SET reason = 'forged'") == "P0001");
+    CHECK(owner.Run("TRUNCATE " + detached) == "P0001");
+    // Un-archived events stay undeletable.
+    CHECK(owner.Run("DELETE FROM " + f.audit) == "P0001");
+    RawSession project(f.url);
+    REQUIRE(project.Run("SET ROLE \"" + f.role + "\"").empty());
+    CHECK(project.Run("INSERT INTO " + anchors + " (lane, seq, hash) VALUES (" +
+                      std::to_string(lane) + ", 3, '" + kept[0].event.hash + "')") == "42501");
+    CHECK(project.Run("SELECT * FROM " + detached) == "42501");
+  }
+  SECTION("the chain goes on from the live events, and erasure still works") {
+    const auto next_event = AppendInOne(*f.store, {Draft("d", Plus(next.start, 3'000'000))});
+    CHECK(next_event[0].event.seq == 4);
+    CHECK(Must(f.store->ErasePersonal("r1"), "erase") == 1);
+    AuditChainVerifier after(lane, kSha256, std::nullopt, anchor);
+    for (const auto& stored : Chain(*f.store, lane)) after.Next(stored.event);
+    CHECK_FALSE(after.Finish().has_value());
+    // The archived month keeps its personal parts: erasing them there is the operator's.
+    CHECK(f.Value("SELECT count(*) FROM " + f.schema + "." + archived_name +
+                  " WHERE target_data IS NOT NULL") == "2");
+  }
+}
+
+TEST_CASE("postgres audit: a lane archived whole continues from its anchor",
+          "[postgres][audit][retention]") {
+  Fixture f;
+  const Month now = MonthFromNow(0);
+  const Month next = MonthFromNow(1);
+  const auto old = AppendInOne(*f.store, {Draft("a", Plus(now.start, 1'000'000))});
+  const std::int64_t lane = old[0].event.lane;
+  auto conn = Must(adapters::postgres::Connection::Open({.url = f.url}), "connect");
+  adapters::postgres::PostgresAuditTrail trail(
+      Must(adapters::postgres::QuoteIdentifier(f.schema), "schema"), f.schema,
+      Must(adapters::postgres::QuoteIdentifier(f.role), "role"));
+  MemorySink sink;
+  CHECK(Must(trail.Archive(*conn, next.start, sink), "archive").events == 1);
+  const AuditHead anchor{lane, 1, old[0].event.hash};
+  CHECK(Must(trail.Heads(*conn), "heads") == std::vector<AuditHead>{anchor});
+  const auto later = AppendInOne(*f.store, {Draft("b", Plus(next.start, 1'000'000))});
+  CHECK(later[0].event.lane == lane);
+  CHECK(later[0].event.seq == 2);
+  CHECK(later[0].event.prev_hash == anchor.hash);
+}
+
+TEST_CASE("postgres audit: retention refuses months that are not each chain's beginning",
+          "[postgres][audit][retention]") {
+  Fixture f;
+  const Month now = MonthFromNow(0);
+  const Month next = MonthFromNow(1);
+  // The first event in the default partition (long ago) stays, so the current month's cannot go;
+  // then a clock that went back inside the months themselves.
+  AppendInOne(*f.store, {Draft("a", Seconds(1'000'000'000)), Draft("b", Plus(now.start, 1))});
+  auto conn = Must(adapters::postgres::Connection::Open({.url = f.url}), "connect");
+  adapters::postgres::PostgresAuditTrail trail(
+      Must(adapters::postgres::QuoteIdentifier(f.schema), "schema"), f.schema,
+      Must(adapters::postgres::QuoteIdentifier(f.role), "role"));
+  MemorySink sink;
+  auto refused = trail.Archive(*conn, next.start, sink);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == ErrorCode::kFailedPrecondition);
+  CHECK(sink.written.empty());
+  CHECK(f.HasPartition(now.partition));
+  CHECK(f.Value("SELECT count(*) FROM " + f.audit) == "2");
 }

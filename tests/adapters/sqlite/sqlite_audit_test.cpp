@@ -391,9 +391,10 @@ TEST_CASE("sqlite audit: a database from an older build gains the audit tables",
   auto store = OpenStore(stores);
   RawDb raw(file);
   CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") ==
-        V{"_audit", "_collections", "_schema_history", "_schema_version"});
+        V{"_audit", "_audit_anchor", "_collections", "_schema_history", "_schema_version"});
   CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name") ==
-        V{"_audit_in_order", "_audit_no_delete", "_audit_no_update"});
+        V{"_audit_anchor_at_event", "_audit_anchor_no_delete", "_audit_anchor_no_update",
+          "_audit_delete_archived_only", "_audit_next_in_chain", "_audit_no_update"});
   CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE"
                    " 'sqlite_autoindex%' ORDER BY name") ==
         V{"_audit_actor", "_audit_at", "_audit_target"});
@@ -413,7 +414,7 @@ TEST_CASE("sqlite audit: a database from an older build gains the audit tables",
     REQUIRE(heads.has_value());
     CHECK((*heads == std::vector<AuditHead>{AuditHead{0, 1, first.event.hash}}));
     CHECK(raw.Column("SELECT count(*) FROM sqlite_schema"
-                     " WHERE name LIKE '\\_audit%' ESCAPE '\\'") == V{"7"});
+                     " WHERE name LIKE '\\_audit%' ESCAPE '\\'") == V{"11"});
   }
 }
 
@@ -518,4 +519,125 @@ TEST_CASE("sqlite audit: two processes appending to one file keep one chain",
   CHECK((*heads)[0].seq == 2 * kEach);
   CHECK(Verify(*a, 0) == "");
   CHECK(Verify(*b, 0) == "");
+}
+
+namespace {
+
+// An archive kept in memory.
+class MemorySink final : public application::AuditArchiveSink {
+ public:
+  Result<void> Write(const StoredAuditEvent& event) override {
+    written.push_back(event);
+    return {};
+  }
+  Result<void> Commit() override { return {}; }
+  std::vector<StoredAuditEvent> written;
+};
+
+}  // namespace
+
+TEST_CASE("sqlite audit: only archived events can be deleted, and anchors cannot be touched",
+          "[sqlite][project][audit][retention]") {
+  TempDir dir;
+  SqliteProjectStores stores({.data_dir = dir.path().string()});
+  auto store = OpenStore(stores);
+  const StoredAuditEvent first = MustAppend(*store, Draft("r1", 1'000'000));
+  const StoredAuditEvent second = MustAppend(*store, Draft("r2", 2'000'000));
+  const StoredAuditEvent third = MustAppend(*store, Draft("r3", 3'000'000));
+
+  RawDb raw(DatabaseOf(dir));
+  auto refused = [&](const std::string& sql, std::string_view why) {
+    INFO(sql);
+    const auto [code, message] = raw.Exec(sql);
+    CHECK(code == SQLITE_CONSTRAINT_TRIGGER);
+    CHECK(message.find(why) != std::string::npos);
+  };
+  // Before any archive, no event can go, nor can an anchor be made up.
+  refused("DELETE FROM _audit WHERE seq = 1", "only archived events");
+  refused("INSERT INTO _audit_anchor (lane, seq, hash, at) VALUES (0, 1, 'forged', 0)",
+          "stored event");
+
+  MemorySink sink;
+  auto archived = store->ArchiveAudit(Timestamp::FromUnixMicros(2'500'000), sink);
+  REQUIRE(archived.has_value());
+  CHECK(archived->events == 2);
+  const AuditHead anchor{0, 2, second.event.hash};
+  CHECK(archived->anchors == std::vector<AuditHead>{anchor});
+  CHECK(raw.Column("SELECT seq || ' ' || hash FROM _audit_anchor") ==
+        V{"2 " + second.event.hash});
+  CHECK(raw.Column("SELECT seq FROM _audit") == V{"3"});
+
+  // The anchor is fixed, and events beyond it stay undeletable.
+  refused("UPDATE _audit_anchor SET seq = 3", "append-only");
+  refused("UPDATE _audit_anchor SET hash = 'x'", "append-only");
+  refused("DELETE FROM _audit_anchor", "append-only");
+  refused("DELETE FROM _audit WHERE seq = 3", "only archived events");
+  // An anchor only at a stored event beyond the last one.
+  refused("INSERT INTO _audit_anchor (lane, seq, hash, at) VALUES (0, 1, '" + first.event.hash +
+              "', 0)",
+          "stored event");
+  refused("INSERT INTO _audit_anchor (lane, seq, hash, at) VALUES (0, 3, 'forged', 0)",
+          "stored event");
+  CHECK(raw.Column("SELECT count(*) FROM _audit_anchor") == V{"1"});
+  // Appending goes on at the end of the chain only, also across the archived part.
+  refused("INSERT INTO _audit (lane, seq, at, org_id, project_id, actor_kind, actor_id, action,"
+          " target_kind, target_collection, target_id, outcome, request_id, reason, changes,"
+          " actor_personal, target_personal, prev_hash, hash) SELECT lane, 1, at, org_id,"
+          " project_id, actor_kind, actor_id, action, target_kind, target_collection, target_id,"
+          " outcome, request_id, reason, changes, actor_personal, target_personal, prev_hash,"
+          " hash FROM _audit WHERE seq = 3",
+          "end of their chain");
+  const StoredAuditEvent fourth = MustAppend(*store, Draft("r4", 4'000'000));
+  CHECK(fourth.event.seq == 4);
+
+  SECTION("a store opened afresh keeps the anchor and the triggers") {
+    SqliteProjectStores again({.data_dir = dir.path().string()});
+    auto reopened = OpenStore(again);
+    auto anchors = reopened->AuditAnchors();
+    REQUIRE(anchors.has_value());
+    CHECK(*anchors == std::vector<AuditHead>{anchor});
+    refused("DELETE FROM _audit WHERE seq = 4", "only archived events");
+    // The triggers of builds that knew no anchors are gone.
+    CHECK(raw.Column("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN"
+                     " ('_audit_no_delete', '_audit_in_order')")
+              .empty());
+  }
+}
+
+TEST_CASE("sqlite audit: a database from the build before retention gains its anchors",
+          "[sqlite][project][audit][retention]") {
+  TempDir dir;
+  const fs::path file = DatabaseOf(dir);
+  {
+    SqliteProjectStores stores({.data_dir = dir.path().string()});
+    auto store = OpenStore(stores);
+    MustAppend(*store, Draft("r1", 1'000'000));
+  }
+  {
+    // Back to how that build left the file: no anchors, the old delete and insert triggers.
+    RawDb raw(file);
+    for (const char* sql :
+         {"DROP TRIGGER _audit_delete_archived_only", "DROP TRIGGER _audit_next_in_chain",
+          "DROP TABLE _audit_anchor",
+          "CREATE TRIGGER \"_audit_no_delete\" BEFORE DELETE ON \"_audit\""
+          " BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+          "CREATE TRIGGER \"_audit_in_order\" BEFORE INSERT ON \"_audit\" WHEN NEW.seq IS NOT"
+          " coalesce((SELECT max(seq) FROM \"_audit\" WHERE lane = NEW.lane), 0) + 1"
+          " BEGIN SELECT RAISE(ABORT, 'audit events are appended at the end of their chain');"
+          " END"}) {
+      INFO(sql);
+      REQUIRE(raw.Exec(sql).first == SQLITE_OK);
+    }
+  }
+  SqliteProjectStores stores({.data_dir = dir.path().string()});
+  auto store = OpenStore(stores);
+  RawDb raw(file);
+  CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name IN"
+                   " ('_audit_no_delete', '_audit_in_order')")
+            .empty());
+  MemorySink sink;
+  auto archived = store->ArchiveAudit(Timestamp::FromUnixMicros(2'000'000), sink);
+  REQUIRE(archived.has_value());
+  CHECK(archived->events == 1);
+  CHECK(MustAppend(*store, Draft("r2", 3'000'000)).event.seq == 2);
 }

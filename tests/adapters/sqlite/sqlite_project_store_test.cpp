@@ -266,7 +266,8 @@ TEST_CASE("sqlite project: the database is created owner-only under projects/, i
   RawDb raw(file);
   CHECK(raw.Text("PRAGMA journal_mode") == "wal");
   CHECK(raw.Column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") ==
-        V{"_audit", "_collections", "_schema_history", "_schema_version", "notes"});
+        V{"_audit", "_audit_anchor", "_collections", "_schema_history", "_schema_version",
+          "notes"});
 }
 
 TEST_CASE("sqlite project: the path follows the catalogue's ProjectDatabasePath",

@@ -78,7 +78,16 @@ TEST_CASE("socle audit: the CLI's changes in the trail, checkpointed, verified, 
   std::vector<std::string> lines;
   std::istringstream in(listed.out);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  REQUIRE(lines.size() == 2);
+  // Newest first: the two schema changes in the project's trail, then the project's and the
+  // organisation's creation on the organisation's chain, all by the CLI.
+  REQUIRE(lines.size() == 4);
+  CHECK(Contains(lines[2], "\"action\":\"project.create\""));
+  CHECK(Contains(lines[3], "\"action\":\"organisation.create\""));
+  for (const auto& line : {lines[2], lines[3]}) {
+    CHECK(Contains(line, "\"project\":\"" + (line == lines[2] ? project_id : "") + "\""));
+    CHECK(Contains(line, "\"actor\":{\"kind\":\"system\",\"id\":\"cli\"}"));
+  }
+  lines.resize(2);
   std::smatch match;
   REQUIRE(std::regex_match(lines[0], match, event));
   CHECK(match[1] == "2");
@@ -97,7 +106,7 @@ TEST_CASE("socle audit: the CLI's changes in the trail, checkpointed, verified, 
   auto verified = InDir(dir, {"audit", "verify"});
   REQUIRE(verified.exit_code == 0);
   CHECK(Contains(verified.out, "signature valid"));
-  CHECK(Contains(verified.out, "The audit trail is intact: 1 chain, 2 events."));
+  CHECK(Contains(verified.out, "The audit trail is intact: 2 chains, 4 events."));
 
   // Someone with the project's file drops the guard and rewrites the first event's reason.
   Tamper((dir.path() / "data" / "projects" / (project_id + ".db")).string(),
@@ -106,7 +115,7 @@ TEST_CASE("socle audit: the CLI's changes in the trail, checkpointed, verified, 
   auto broken = InDir(dir, {"audit", "verify"});
   CHECK(broken.exit_code == 1);
   CHECK(Contains(broken.out, "BROKEN (edited) at event 1: event 1 does not match its hash"));
-  CHECK(Contains(broken.err, "socle: the audit trail does not verify: 1 of 1 chain broken"));
+  CHECK(Contains(broken.err, "socle: the audit trail does not verify: 1 of 2 chains broken"));
   auto as_json = InDir(dir, {"audit", "verify", "--json"});
   CHECK(as_json.exit_code == 1);
   CHECK(Contains(as_json.out, "\"ok\":false"));
@@ -115,4 +124,48 @@ TEST_CASE("socle audit: the CLI's changes in the trail, checkpointed, verified, 
   auto usage = InDir(dir, {"audit", "list", "--org", "acme", "--limit", "0"});
   CHECK(usage.exit_code == 2);
   CHECK(Contains(usage.err, "Usage: socle audit list"));
+}
+
+TEST_CASE("socle subject: export and erasure through the binary, audited, the trail intact",
+          "[cli][binary][audit][subject]") {
+  TempDir dir;
+  REQUIRE(InDir(dir, {"org", "create", "acme"}).exit_code == 0);
+  REQUIRE(InDir(dir, {"project", "create", "web", "--org", "acme"}).exit_code == 0);
+  const std::string file = dir / "collections.json";
+  std::ofstream(file) << R"([{"id": "pbc_people_001", "name": "people", "type": "base",
+      "fields": [{"name": "phone", "type": "text", "pii": "digits"}]}])";
+  REQUIRE(InDir(dir, {"collection", "import", file, "--project", "web"}).exit_code == 0);
+
+  // A person the project holds nothing about (no record was ever made through the CLI).
+  const std::string id = "abcdefghij12345";
+  auto exported = InDir(dir, {"subject", "export", "web", "people", id});
+  REQUIRE(exported.exit_code == 0);
+  CHECK(exported.out == "{\"records\":[],\"events\":[],\"signIns\":[],\"truncated\":false}\n");
+  CHECK(Contains(exported.err, "The project holds nothing about subject " + id));
+
+  auto refused = InDir(dir, {"subject", "erase", "web", "people", id, "--mode", "delete"});
+  CHECK(refused.exit_code == 1);
+  CHECK(Contains(refused.err, "socle: nothing was erased."));
+  auto erased = InDir(dir, {"subject", "erase", "web", "people", id, "--mode", "pseudonymise",
+                            "--yes", "--reason", "Art. 17 request", "--json"});
+  REQUIRE(erased.exit_code == 0);
+  CHECK(erased.out ==
+        "{\"recordDeleted\":false,\"recordPseudonymised\":false,\"personalParts\":0,"
+        "\"signIns\":0}\n");
+
+  // The erasure is in the trail, by the CLI with its reason, and the trail verifies.
+  auto listed = InDir(dir, {"audit", "list", "--org", "acme", "--action", "subject.erase",
+                            "--format", "jsonl"});
+  REQUIRE(listed.exit_code == 0);
+  CHECK(Contains(listed.out, "\"actor\":{\"kind\":\"system\",\"id\":\"cli\"}"));
+  CHECK(Contains(listed.out, "\"reason\":\"Art. 17 request\""));
+  auto verified = InDir(dir, {"audit", "verify"});
+  CHECK(verified.exit_code == 0);
+  CHECK(Contains(verified.out, "The audit trail is intact"));
+
+  // Bad input: an unknown project (exit 1), a bad mode (exit 2, before any store is opened).
+  CHECK(InDir(dir, {"subject", "export", "nowhere", "people", id}).exit_code == 1);
+  auto usage = InDir(dir, {"subject", "erase", "web", "people", id, "--mode", "shred"});
+  CHECK(usage.exit_code == 2);
+  CHECK(Contains(usage.err, "Usage: socle subject erase"));
 }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "socle/application/audit_context.hpp"
 #include "socle/application/ports/access_store.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/domain/access.hpp"
@@ -34,6 +35,12 @@ struct Principal {
   /// "member:<id>", "apikey:<id>", "superuser:<id>", or "anonymous": the actor recorded with
   /// what the caller makes (StoredPolicy::created_by, FeatureFlag::updated_by).
   std::string Actor() const;
+
+  /// Where the call came from (request id, client address, user agent, X-Audit-Reason), for
+  /// the events it causes.
+  AuditOrigin origin;
+  /// The caller as the audit trail names them, with `origin`.
+  AuditContext Audit() const;
 };
 
 /// One organisation's access data as evaluated: its role catalogue, its policies and who is

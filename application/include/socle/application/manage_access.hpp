@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "socle/application/access_control.hpp"
+#include "socle/application/audit_context.hpp"
 #include "socle/application/platform_sessions.hpp"
+#include "socle/application/platform_trail.hpp"
 #include "socle/application/ports/access_store.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/ports/clock.hpp"
@@ -91,13 +93,21 @@ struct ManageAccessOptions {
 /// in the organisation is told it does not exist), and nobody grants more than they hold: a
 /// role may be bound, offered in an invitation or defined only by a caller who holds each of
 /// its permissions at that scope; owner is granted only by ownership transfer.
-/// Organisations are named by slug, projects by slug, everything else by id. Thread-safe.
+/// Organisations are named by slug, projects by slug, everything else by id.
+/// With a platform trail, every change commits with its event on the organisation's chain
+/// (global flags: the platform's chain ""), its actor and origin the caller's
+/// (Principal::Audit), and the access checks' refusals are recorded there too; invitation
+/// tokens and their bindings never reach an event, e-mails only its erasable personal part.
+/// Thread-safe.
 class ManageAccess final {
  public:
-  /// `mailer` may be null (invitations are then not mailed). All must outlive this object.
+  /// `mailer` may be null (invitations are then not mailed); `trail` may be null (nothing is
+  /// recorded). When given, its catalogue must be `store` itself, so that each access change
+  /// and its event share a transaction. All must outlive this object.
   ManageAccess(CatalogueStore& catalogue, AccessStore& store, AccessControl& access,
                PlatformSessions& members, TokenSigner& signer, Clock& clock,
-               RandomSource& random, Mailer* mailer, ManageAccessOptions options = {});
+               RandomSource& random, Mailer* mailer, ManageAccessOptions options = {},
+               PlatformTrail* trail = nullptr);
 
   // Organisations -------------------------------------------------------------------------
 
@@ -138,11 +148,13 @@ class ManageAccess final {
   /// Accepts: a signed-in member whose e-mail is the invited one joins; an anonymous caller
   /// with a password creates the member first (when no member has that e-mail: else they must
   /// sign in). permission_denied when signed in as someone else; invalid_argument for a
-  /// password the policy refuses.
+  /// password the policy refuses. The event's actor is the member who accepted (the one just
+  /// created for an anonymous caller).
   domain::Result<domain::Membership> AcceptInvitation(const Principal& by, std::string_view token,
                                                       std::string_view password,
                                                       std::string_view name);
-  domain::Result<void> DeclineInvitation(std::string_view token);
+  /// Declines by token: whoever holds it may. The event's actor is a guest, from `origin`.
+  domain::Result<void> DeclineInvitation(std::string_view token, const AuditOrigin& origin = {});
 
   // Teams ---------------------------------------------------------------------------------
 
@@ -221,6 +233,11 @@ class ManageAccess final {
   domain::Result<std::optional<domain::Project>> FindProject(const domain::Organisation& org,
                                                              std::optional<std::string_view> slug);
   domain::Result<std::vector<domain::FeatureFlag>> CachedFlags(const std::string& org_id);
+  /// The flag set with this identity, if any.
+  domain::Result<std::optional<domain::FeatureFlag>> FindFlag(const std::string& org_id,
+                                                              std::string_view key,
+                                                              domain::FlagLevel level,
+                                                              std::string_view subject);
   void SendInvitation(const domain::Organisation& org, const domain::Invitation& invitation,
                       std::string_view token, const Principal& by);
 
@@ -233,6 +250,7 @@ class ManageAccess final {
   RandomSource& random_;
   Mailer* mailer_;
   ManageAccessOptions options_;
+  PlatformTrail* trail_;
   std::mutex flags_mutex_;
   struct CachedFlagList {
     std::vector<domain::FeatureFlag> flags;

@@ -7,6 +7,7 @@
 
 #include "socle/application/access_control.hpp"
 #include "socle/application/manage_api_keys.hpp"
+#include "socle/application/platform_trail.hpp"
 #include "socle/application/ports/access_store.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/ports/clock.hpp"
@@ -36,10 +37,14 @@ struct NewOrganisationKey {
 /// apikey.delete, which also removes its policies. Thread-safe.
 class ManageOrganisationKeys final {
  public:
+  /// With `trail`, the policies binding keys to their roles are recorded on the organisation's
+  /// chain (policy.grant, policy.revoke); the keys' own events go to the platform store's trail
+  /// through `keys`.
   ManageOrganisationKeys(CatalogueStore& catalogue, AccessStore& store, AccessControl& access,
-                         ManageApiKeys& keys, Clock& clock, RandomSource& random)
+                         ManageApiKeys& keys, Clock& clock, RandomSource& random,
+                         PlatformTrail* trail = nullptr)
       : catalogue_(catalogue), store_(store), access_(access), keys_(keys), clock_(clock),
-        random_(random) {}
+        random_(random), trail_(trail) {}
 
   /// invalid_argument for the name, the expiry, an unknown role, owner, an organisation role on
   /// one project, or an unknown project.
@@ -58,6 +63,7 @@ class ManageOrganisationKeys final {
   ManageApiKeys& keys_;
   Clock& clock_;
   RandomSource& random_;
+  PlatformTrail* trail_;
 };
 
 }  // namespace socle::application

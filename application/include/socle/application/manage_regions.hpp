@@ -4,6 +4,8 @@
 #include <string_view>
 #include <vector>
 
+#include "socle/application/audit_context.hpp"
+#include "socle/application/platform_trail.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/domain/error.hpp"
 #include "socle/domain/tenancy.hpp"
@@ -18,7 +20,9 @@ class ManageRegions final {
   /// Longest store URL accepted, in bytes.
   static constexpr std::size_t kMaxStoreUrlLength = 2048;
 
-  explicit ManageRegions(CatalogueStore& store) : store_(store) {}
+  /// With `trail`, every change is recorded in the platform's own chain.
+  explicit ManageRegions(CatalogueStore& store, PlatformTrail* trail = nullptr)
+      : store_(store), trail_(trail) {}
 
   /// Every region, ordered by name.
   domain::Result<std::vector<domain::Region>> List();
@@ -26,10 +30,12 @@ class ManageRegions final {
   /// "name" when it is not a slug; "storeUrl" when it is not a postgres:// or postgresql:// URL
   /// of at most kMaxStoreUrlLength bytes without control characters (empty is allowed for the
   /// default region only, where it means this instance's own store).
-  domain::Result<domain::Region> Set(std::string_view name, std::string_view store_url);
+  domain::Result<domain::Region> Set(std::string_view name, std::string_view store_url,
+                                     const AuditContext& context = {});
 
  private:
   CatalogueStore& store_;
+  PlatformTrail* trail_;
 };
 
 }  // namespace socle::application

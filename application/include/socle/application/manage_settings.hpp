@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "socle/application/audit_context.hpp"
+#include "socle/application/platform_trail.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/ports/clock.hpp"
 #include "socle/application/project_directory.hpp"
@@ -16,8 +18,11 @@ namespace socle::application {
 /// server. Thread-safe.
 class ManageSettings final {
  public:
-  ManageSettings(ProjectDirectory& projects, CatalogueStore& catalogue, Clock& clock)
-      : projects_(projects), catalogue_(catalogue), clock_(clock) {}
+  /// With `trail`, every change is recorded in the platform's trail (the project's
+  /// organisation's chain).
+  ManageSettings(ProjectDirectory& projects, CatalogueStore& catalogue, Clock& clock,
+                 PlatformTrail* trail = nullptr)
+      : projects_(projects), catalogue_(catalogue), clock_(clock), trail_(trail) {}
 
   /// The project's settings; the defaults (domain::ProjectSettings{}) while they were never
   /// changed. not_found for an unknown project; unavailable when the catalogue cannot be read.
@@ -28,12 +33,14 @@ class ManageSettings final {
   /// for an unknown project. A partial change (PocketBase's PATCH) is merged by the caller over
   /// Get()'s answer, where the wire format is known.
   domain::Result<domain::ProjectSettings> Update(std::string_view project,
-                                                 domain::ProjectSettings settings);
+                                                 domain::ProjectSettings settings,
+                                                 const AuditContext& context = {});
 
  private:
   ProjectDirectory& projects_;
   CatalogueStore& catalogue_;
   Clock& clock_;
+  PlatformTrail* trail_;
 };
 
 }  // namespace socle::application

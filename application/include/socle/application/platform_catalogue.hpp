@@ -8,6 +8,7 @@
 #include "socle/application/access_control.hpp"
 #include "socle/application/manage_organisations.hpp"
 #include "socle/application/manage_projects.hpp"
+#include "socle/application/platform_trail.hpp"
 #include "socle/application/platform_sessions.hpp"
 #include "socle/application/ports/access_store.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
@@ -38,8 +39,9 @@ class PlatformCatalogue final {
  public:
   PlatformCatalogue(ManageOrganisations& organisations, ManageProjects& projects,
                     CatalogueStore& catalogue, AccessStore& access_store, AccessControl& access,
-                    Clock& clock, RandomSource& random)
-      : organisations_(organisations),
+                    Clock& clock, RandomSource& random, PlatformTrail* trail = nullptr)
+      : trail_(trail),
+        organisations_(organisations),
         projects_(projects),
         catalogue_(catalogue),
         store_(access_store),
@@ -93,17 +95,27 @@ class PlatformCatalogue final {
   /// Makes `member` an owner of `org` (a membership with the owner role, or the owner role
   /// added to an existing membership). For organisations made by members, and for operators.
   domain::Result<void> AddOwner(const domain::Organisation& org, const MemberInfo& member,
-                                std::string_view actor);
+                                std::string_view actor, const AuditContext& context = {});
 
   /// The organisation named by `slug`, checked for `permission`; hidden (not_found) without
-  /// standing. For the other platform use cases and adapters.
+  /// standing. For the other platform use cases and adapters. With `attempt`, a refusal of
+  /// an existing organisation is recorded in its trail as a denied `attempt` (an action name).
   domain::Result<std::pair<domain::Organisation, AccessDecision>> RequireOrganisation(
-      const Principal& by, std::string_view slug, std::string_view permission);
-  /// The project named by `slug`, checked for `permission` at the project.
+      const Principal& by, std::string_view slug, std::string_view permission,
+      std::string_view attempt = {});
+  /// The project named by `slug`, checked for `permission` at the project; `attempt` as for
+  /// RequireOrganisation.
   domain::Result<std::pair<domain::Project, AccessDecision>> RequireProject(
-      const Principal& by, std::string_view slug, std::string_view permission);
+      const Principal& by, std::string_view slug, std::string_view permission,
+      std::string_view attempt = {});
 
  private:
+  // Records `by`'s refused `attempt` on `target` in `org_id`'s chain (nothing without a trail).
+  void RecordDenied(const Principal& by, const std::string& org_id, const std::string& project_id,
+                    std::string_view attempt, std::string_view target_kind,
+                    const std::string& target_id);
+
+  PlatformTrail* trail_;
   ManageOrganisations& organisations_;
   ManageProjects& projects_;
   CatalogueStore& catalogue_;

@@ -2,11 +2,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "socle/application/audit_context.hpp"
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/authenticate.hpp"
 #include "socle/application/platform_store.hpp"
 #include "socle/application/sign_in_log.hpp"
@@ -91,7 +94,20 @@ struct PlatformSessionsOptions {
 ///
 /// Sign-in is throttled and leaks nothing, as Authenticate::WithPassword: failures are counted
 /// per e-mail as typed and per client address, and an unknown e-mail costs one password hash
-/// and gets the same answer as a wrong password. Thread-safe.
+/// and gets the same answer as a wrong password.
+///
+/// With a trail, the platform store's trail records: member.upsert (the member's record, its
+/// password hash and tokenKey only as changed, its e-mail in the erasable personal part, and
+/// the sessions it revokes), auth.sign_in (success with the session it starts, committed
+/// together; denied for a wrong password, an unknown e-mail or a locked one: a guest acting,
+/// the attempted member as target when the e-mail named one, never what was typed),
+/// auth.rehash, auth.refresh (with the exchange), auth.refresh_reuse (denied, with the
+/// revocation of the family it causes), auth.sign_out and session.revoke (with the
+/// revocation). The client's address and user agent go to each event's erasable actor part.
+/// Not recorded: the purge of spent refresh tokens (bookkeeping, no one's action), and
+/// refreshes refused before anything is written — malformed, unknown, revoked or expired
+/// tokens — which refreshing, unlike signing in, does not throttle: recording each would let
+/// anyone grow the trail at will. Thread-safe.
 class PlatformSessions final {
  public:
   /// `identities` counts failures per e-mail; `addresses` per client address (null: the
@@ -99,7 +115,7 @@ class PlatformSessions final {
   PlatformSessions(PlatformStore& platform, TokenSigner& signer, PasswordHasher& hasher,
                    Clock& clock, RandomSource& random, domain::LoginThrottle& identities,
                    domain::LoginThrottle* addresses, PlatformSessionsOptions options = {},
-                   domain::PasswordPolicy policy = {});
+                   domain::PasswordPolicy policy = {}, AuditTrail* trail = nullptr);
 
   /// The audience of members' access tokens.
   static constexpr std::string_view kAudience = "platform";
@@ -108,15 +124,17 @@ class PlatformSessions final {
   /// access tokens stop working, and its sessions are revoked). An empty `name` keeps an
   /// existing member's name. invalid_argument with field errors for a malformed e-mail
   /// ("email"), a password the policy refuses ("password") or a name over 255 characters
-  /// ("name").
+  /// ("name"). `context`: who does it (the CLI: the system) and from where, for the trail.
   domain::Result<MemberUpsert> UpsertMember(std::string_view email, std::string_view password,
-                                            std::string_view name);
+                                            std::string_view name,
+                                            const AuditContext& context = {});
 
   /// Signs a member in and starts a session. invalid_argument "Failed to authenticate." for an
   /// unknown e-mail or a wrong password alike (field errors for blank ones);
   /// resource_exhausted with retry_after_seconds while the e-mail or the address is locked.
+  /// `request_id`: the request's, for the trail (as every request_id below).
   domain::Result<PlatformTokens> Login(std::string_view email, std::string_view password,
-                                       const ClientInfo& client);
+                                       const ClientInfo& client, std::string_view request_id = {});
 
   /// Exchanges a refresh token for new tokens of the same session. unauthenticated, with one
   /// client-safe message, for a malformed, unknown, revoked or expired token, a member gone,
@@ -127,9 +145,11 @@ class PlatformSessions final {
   /// The caller checks that the member holds the role (ManageAccess::CheckRoleHeld). With
   /// `expected_member`, a token of another member's session is refused (unauthenticated, as an
   /// unknown token) before anything is exchanged.
+  /// (std::nullopt as `role` keeps the session's role: the plain Refresh with a request id.)
   domain::Result<PlatformTokens> Refresh(std::string_view refresh_token, const ClientInfo& client,
                                          std::optional<std::string> role,
-                                         std::string_view expected_member = {});
+                                         std::string_view expected_member = {},
+                                         std::string_view request_id = {});
 
   /// The member with this e-mail (compared in lower case and as typed), or nullopt.
   domain::Result<std::optional<MemberInfo>> FindMember(std::string_view email);
@@ -151,18 +171,22 @@ class PlatformSessions final {
   domain::Result<IdentifiedMember> IdentifyRecord(std::string_view access_token);
 
   /// Ends the session of `refresh_token`. Succeeds for an unknown or already revoked token too:
-  /// the answer tells nothing about the token.
-  domain::Result<void> Logout(std::string_view refresh_token);
+  /// the answer tells nothing about the token. `client`: who asks, for the trail.
+  domain::Result<void> Logout(std::string_view refresh_token, const ClientInfo& client = {},
+                              std::string_view request_id = {});
 
   /// The member's active sessions, most recently used first.
   domain::Result<std::vector<PlatformSession>> Sessions(std::string_view member_id);
 
   /// Ends one of the member's sessions. not_found when the member has no session of that id
-  /// (another member's included); revoking twice is fine.
-  domain::Result<void> RevokeSession(std::string_view member_id, std::string_view session_id);
+  /// (another member's included); revoking twice is fine. `client`: where the member asks
+  /// from, for the trail.
+  domain::Result<void> RevokeSession(std::string_view member_id, std::string_view session_id,
+                                     const ClientInfo& client = {},
+                                     std::string_view request_id = {});
 
   /// Deletes the refresh tokens that expired, and those revoked or exchanged more than
-  /// `retention` before `now`. Returns how many went.
+  /// `retention` before `now`. Returns how many went. Not recorded in the trail (see above).
   domain::Result<std::int64_t> Purge(domain::Timestamp now);
 
  private:
@@ -176,7 +200,18 @@ class PlatformSessions final {
   domain::Result<std::vector<domain::Record>> SessionRows(const Tables& tables,
                                                           std::string_view field,
                                                           std::string_view value);
-  domain::Result<void> RevokeFamily(const Tables& tables, std::string_view family);
+  // Revokes every live row of `family`; with a trail and `event`, appends it in the same
+  // transaction — when a row was revoked, or always with `even_unchanged`.
+  domain::Result<void> RevokeFamily(const Tables& tables, std::string_view family,
+                                    const AuditEntry* event = nullptr,
+                                    bool even_unchanged = false);
+  // Runs `work` in one write transaction of the platform store and appends `event` (when there
+  // is a trail) as its last step: the change and its event commit together.
+  domain::Result<void> WriteWithEvent(
+      ProjectStore& store, const AuditEntry& event,
+      const std::function<domain::Result<void>(RecordTransaction&)>& work);
+  // Records `event` on its own, best effort: a sign-in's outcome must not depend on it.
+  void RecordAttempt(const AuditEntry& event);
   void VerifyDummy(std::string_view password);
 
   PlatformStore& platform_;
@@ -188,6 +223,7 @@ class PlatformSessions final {
   domain::LoginThrottle* addresses_;
   PlatformSessionsOptions options_;
   domain::PasswordPolicy policy_;
+  AuditTrail* trail_;
   std::string dummy_hash_;
 };
 

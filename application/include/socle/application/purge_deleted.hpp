@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "socle/application/manage_api_keys.hpp"
+#include "socle/application/platform_trail.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 #include "socle/application/project_directory.hpp"
 #include "socle/domain/error.hpp"
@@ -55,9 +56,11 @@ class PurgeDeleted final {
  public:
   /// `directory` releases the purged projects' stores (without one, for a caller that opens
   /// none, nothing is released); without `api_keys` the keys are left to the caller.
+  /// With `trail`, each purge is recorded in the platform's trail (the organisation's chain,
+  /// which outlives it), by the system actor "purge".
   PurgeDeleted(CatalogueStore& store, ProjectDirectory* directory, ManageApiKeys* api_keys,
-               std::chrono::seconds grace = kDefaultDeletionGrace)
-      : store_(store), directory_(directory), api_keys_(api_keys), grace_(grace) {}
+               std::chrono::seconds grace = kDefaultDeletionGrace, PlatformTrail* trail = nullptr)
+      : store_(store), directory_(directory), api_keys_(api_keys), grace_(grace), trail_(trail) {}
 
   /// How long a deletion can be restored; zero: deletions are purged at once.
   std::chrono::seconds grace() const noexcept { return grace_; }
@@ -90,6 +93,7 @@ class PurgeDeleted final {
   ManageApiKeys* api_keys_;
   std::function<void()> after_purge_;
   std::chrono::seconds grace_;
+  PlatformTrail* trail_;
 };
 
 }  // namespace socle::application

@@ -138,6 +138,17 @@ AuditDiff DiffForAudit(const Collection& collection, const Record* before, const
 /// for a creation, after null for a deletion.
 std::string DiffCollectionForAudit(const Collection* before, const Collection* after);
 
+/// The change between two states of something described by named aspects (an organisation's
+/// name, a policy's role ...), in the same shape as DiffForAudit: an entry per aspect whose
+/// value differs, every aspect for a creation (before null) or a deletion (after null), in
+/// the order given. Aspects named in `personal` show {"field", "personal": true}, their values
+/// going to the personal part; aspects named in `hidden` show {"field", "hidden": true}.
+/// Precondition: before and after, when both given, list the same aspects in the same order.
+AuditDiff DiffAspectsForAudit(const std::vector<JsonValue::Member>* before,
+                              const std::vector<JsonValue::Member>* after,
+                              const std::vector<std::string_view>& personal = {},
+                              const std::vector<std::string_view>& hidden = {});
+
 /// The canonical data of a personal part: {"salt": salt, ...members} with members sorted.
 std::string CanonicalPersonal(std::string_view salt, std::vector<JsonValue::Member> members);
 
@@ -184,7 +195,12 @@ std::string CanonicalCheckpoint(const AuditCheckpoint& checkpoint);
 /// any length is checked in bounded memory.
 class AuditChainVerifier final {
  public:
-  AuditChainVerifier(std::int64_t lane, Sha256Hex sha256, std::optional<AuditCheckpointHead> signed_head);
+  /// `start`: where the stored chain begins when its beginning was archived (the last
+  /// archived event's seq and hash); nullopt for a chain stored from its first event. A signed
+  /// head at or before `start` counts as reached (its event was archived after the checkpoint);
+  /// at `start` itself its hash must be start's.
+  AuditChainVerifier(std::int64_t lane, Sha256Hex sha256, std::optional<AuditCheckpointHead> signed_head,
+                     std::optional<AuditHead> start = std::nullopt);
 
   /// Checks the next stored event; false once a break was found (later events are not
   /// looked at).

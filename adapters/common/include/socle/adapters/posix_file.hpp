@@ -43,4 +43,10 @@ int WriteAll(int fd, std::string_view data);
 /// errno of the open() or fsync() that failed.
 int SyncDirectory(const std::filesystem::path& directory);
 
+/// Creates `directory` owner-only (mode 0700, whatever the umask) and any missing parents, each
+/// made durable in its own parent, for files that are the instance's alone. An existing
+/// directory is left as it is. 0, or the errno of the step that failed; ENOENT for a path
+/// deeper than 64 missing levels (a wrong setting, not a tree to build).
+int EnsurePrivateDirectory(const std::filesystem::path& directory);
+
 }  // namespace socle::adapters::posix

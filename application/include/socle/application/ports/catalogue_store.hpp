@@ -1,10 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "socle/application/ports/audit_store.hpp"
+#include "socle/domain/audit.hpp"
 #include "socle/domain/error.hpp"
 #include "socle/domain/page.hpp"
 #include "socle/domain/project_settings.hpp"
@@ -144,6 +147,40 @@ class CatalogueStore {
   virtual domain::Result<void> PutProjectSettings(const domain::Id& project_id,
                                                   const domain::ProjectSettings& settings,
                                                   domain::Timestamp at) = 0;
+
+  // The platform's audit trail: what happens to the catalogue and to access (see
+  // docs/audit.md), kept beside them so that each change commits with its event. One chain per
+  // organisation, named by its id, whose events all carry that organisation; and the
+  // platform's own chain, named "", for what belongs to no organisation (regions, global
+  // flags). Each chain is one lane (0). A chain outlives its organisation: a purge leaves the
+  // trail of what was done, the purge included.
+
+  /// Runs `change`, which makes exactly one call to a mutating method of this store (of
+  /// CatalogueStore or AccessStore), so that the transaction of that call also runs `audit`
+  /// with an appender of the chain `chain`: the change and its events commit together or not
+  /// at all. When `change` succeeds without having written (a call that found nothing to
+  /// do), `audit` runs in a transaction of its own. Returns `change`'s error when it fails
+  /// (nothing is appended), or the audit's (the change is rolled back). invalid_argument when
+  /// an event names another organisation than `chain`.
+  virtual domain::Result<void> Audited(const std::string& chain, const AuditWrite& audit,
+                                       const std::function<domain::Result<void>()>& change) = 0;
+  /// Runs `audit` on the chain `chain` in a transaction of its own: attempts that changed
+  /// nothing (refused or failed ones, sign-ins).
+  virtual domain::Result<void> RecordAudit(const std::string& chain, const AuditWrite& audit) = 0;
+  /// The events of the chain `chain` matching `query` (its org_id is ignored), newest first
+  /// (at, seq descending), at most query.limit.
+  virtual domain::Result<std::vector<StoredAuditEvent>> PlatformAuditEvents(
+      const std::string& chain, const AuditQuery& query) = 0;
+  /// The head of every chain that has events, sorted by chain: org_id the chain's name,
+  /// project_id "", lane 0.
+  virtual domain::Result<std::vector<domain::AuditCheckpointHead>> PlatformAuditHeads() = 0;
+  /// The events of the chain with seq > after_seq, in sequence order, at most `limit`, as
+  /// stored (nothing is checked).
+  virtual domain::Result<std::vector<StoredAuditEvent>> PlatformAuditChain(
+      const std::string& chain, std::int64_t after_seq, std::int64_t limit) = 0;
+  /// Deletes every personal part, in every chain, whose subject is `subject` (GDPR erasure);
+  /// returns how many. The events and the chains' validity stay.
+  virtual domain::Result<std::int64_t> ErasePlatformPersonal(std::string_view subject) = 0;
 };
 
 // The bodies of a store that never schedules a deletion: nothing is scheduled, so nothing can

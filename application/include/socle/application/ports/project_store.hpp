@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "socle/domain/audit.hpp"
+#include "socle/application/ports/audit_store.hpp"
 #include "socle/domain/collection.hpp"
 #include "socle/domain/error.hpp"
 #include "socle/domain/filter/ast.hpp"
@@ -51,56 +51,6 @@ struct SchemaHistoryEntry {
   CollectionChange change;
 };
 
-/// Appends audit events inside a store's write transaction, so that a change and the event
-/// describing it commit together or not at all (see docs/audit.md).
-class AuditAppender {
- public:
-  virtual ~AuditAppender() = default;
-
-  /// Locks one of the project's audit chains against other writers until the transaction
-  /// ends and returns its head. A store with several lanes takes one that no other
-  /// transaction holds when there is one.
-  virtual domain::Result<domain::AuditHead> LockAuditHead() = 0;
-  /// Appends `event`, sealed on the head LockAuditHead returned (domain::SealAuditEvent), with
-  /// its personal parts. Audit rows are never updated or deleted afterwards, except personal
-  /// parts by ProjectStore::ErasePersonal.
-  virtual domain::Result<void> AppendAudit(const domain::AuditEvent& event,
-                                           const std::vector<domain::AuditPersonal>& personal) = 0;
-};
-
-/// What ApplySchema runs inside its transaction to record the change.
-using AuditWrite = std::function<domain::Result<void>(AuditAppender&)>;
-
-/// Where a page of audit events starts: strictly older than this event (the order is
-/// newest first by time, then lane and sequence number descending).
-struct AuditCursor {
-  domain::Timestamp at;
-  std::int64_t lane = 0;
-  std::int64_t seq = 0;
-  friend bool operator==(const AuditCursor&, const AuditCursor&) = default;
-};
-
-/// A search of a project's audit events; empty strings match everything.
-struct AuditQuery {
-  std::string actor_id;
-  std::string action;
-  std::string target_collection;
-  std::string target_id;
-  /// Events whose actor or target is this id (a data subject's events).
-  std::string subject;
-  std::optional<domain::Timestamp> from;  ///< at >= from
-  std::optional<domain::Timestamp> to;    ///< at < to
-  std::optional<AuditCursor> before;
-  std::int64_t limit = 100;
-};
-
-/// An audit event with those of its personal parts not erased.
-struct StoredAuditEvent {
-  domain::AuditEvent event;
-  std::vector<domain::AuditPersonal> personal;
-  friend bool operator==(const StoredAuditEvent&, const StoredAuditEvent&) = default;
-};
-
 /// Reads and writes inside one database transaction (see ProjectStore::Write). Every call sees
 /// the transaction's own earlier writes. Not thread-safe: used by the callback that received it.
 class RecordTransaction : public AuditAppender {
@@ -134,10 +84,8 @@ class RecordTransaction : public AuditAppender {
 /// The collections and records of one project, in the project's own storage (a SQLite file, a
 /// PostgreSQL schema, or memory). Thread-safe.
 /// Adapters: MemoryProjectStore, SqliteProjectStore, PostgresProjectStore.
-class ProjectStore {
+class ProjectStore : public AuditChains {
  public:
-  virtual ~ProjectStore() = default;
-
   /// The current schema snapshot, held in memory and replaced when ApplySchema succeeds (never
   /// re-read per request). unavailable when the storage cannot be read.
   virtual domain::Result<domain::SchemaPtr> Schema() = 0;
@@ -181,19 +129,6 @@ class ProjectStore {
   virtual domain::Result<void> Write(
       const std::function<domain::Result<void>(RecordTransaction&)>& work) = 0;
 
-  /// Audit events matching `query`, newest first (at, lane, seq descending), at most
-  /// query.limit of them.
-  virtual domain::Result<std::vector<StoredAuditEvent>> AuditEvents(const AuditQuery& query) = 0;
-  /// The head of every chain that has events, by lane.
-  virtual domain::Result<std::vector<domain::AuditHead>> AuditHeads() = 0;
-  /// The events of one chain with seq > after_seq, in sequence order, at most `limit`: the
-  /// chain as stored, for verification (nothing is checked here).
-  virtual domain::Result<std::vector<StoredAuditEvent>> AuditChain(std::int64_t lane,
-                                                                   std::int64_t after_seq,
-                                                                   std::int64_t limit) = 0;
-  /// Deletes every personal part whose subject is `subject` (GDPR erasure); returns how many.
-  /// The events stay, and so does the chain's validity.
-  virtual domain::Result<std::int64_t> ErasePersonal(std::string_view subject) = 0;
 };
 
 /// Gives access to each project's store, opening (and creating the storage of) a project on

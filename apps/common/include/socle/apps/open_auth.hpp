@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "socle/adapters/config/settings.hpp"
+#include "socle/application/audit_trail.hpp"
 #include "socle/application/manage_signing_keys.hpp"
 #include "socle/application/platform_store.hpp"
 #include "socle/application/ports/clock.hpp"
@@ -25,6 +26,9 @@ struct Auth {
   std::unique_ptr<application::PasswordHasher> hasher;
   std::unique_ptr<application::SecretSealer> sealer;
   std::unique_ptr<application::TokenSigner> signer;
+  /// Seals the events of the platform store's trail (signing keys, superusers, members, API
+  /// keys).
+  std::unique_ptr<application::AuditTrail> trail;
   std::unique_ptr<application::ManageSigningKeys> keys;
 };
 

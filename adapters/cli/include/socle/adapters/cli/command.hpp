@@ -52,6 +52,11 @@ enum class Verb {
   kAuditVerify,
   kAuditCheckpoint,
   kAuditList,
+  kAuditArchive,
+  // A data subject's data in a project (GDPR): exported or erased through ManageDataSubjects
+  // (CatalogueServices::subjects).
+  kSubjectExport,
+  kSubjectErase,
   // Organisations' access (members, teams, roles, policies, flags, organisation API keys): the
   // operator acts as a superuser through the platform's access use cases. Kept together, from
   // kOrgOwner to kOrgKeyRevoke: Command::NeedsAccess tests that range.
@@ -157,6 +162,13 @@ struct Command {
   std::optional<std::string> cursor;        ///< --cursor CURSOR, well-formed when given
   AuditFormat format = AuditFormat::kTable; ///< --format
   bool personal = false;                    ///< --personal: show events' personal parts
+  /// audit archive's cut: --before DATE (as written; AuditCommands parses it) or
+  /// --older-than-months N (1 to kMaxRetentionMonths).
+  std::optional<std::string> archive_before;
+  std::optional<std::int64_t> older_than_months;
+  static constexpr std::int64_t kMaxRetentionMonths = 1200;
+  /// --mode of subject erase: "delete" or "pseudonymise" (the parser accepts nothing else).
+  std::optional<std::string> mode;
 
   /// False for help and version, which must work without any store.
   bool NeedsStore() const noexcept { return verb != Verb::kHelp && verb != Verb::kVersion; }
@@ -169,18 +181,25 @@ struct Command {
            verb == Verb::kSettingsGet || verb == Verb::kSettingsSet || NeedsAudit() ||
            NeedsAuth();
   }
+  /// True for the `subject` commands: they reach a project's records, its audit trail and the
+  /// platform's sign-in attempts.
+  bool NeedsSubjects() const noexcept {
+    return verb == Verb::kSubjectExport || verb == Verb::kSubjectErase;
+  }
   /// True for the `audit` commands, which run against the audit log (and through it every
   /// project's store).
   bool NeedsAudit() const noexcept {
     return verb == Verb::kAuditVerify || verb == Verb::kAuditCheckpoint ||
-           verb == Verb::kAuditList;
+           verb == Verb::kAuditList || verb == Verb::kAuditArchive;
   }
-  /// True for the `superuser` and `keys` commands, which work on the platform store, and for
-  /// the access commands, whose use cases need it (members, token bindings, API keys).
+  /// True for the `superuser` and `keys` commands, which work on the platform store, for the
+  /// `subject` commands (a user's sign-in attempts are there), and for the access commands,
+  /// whose use cases need it (members, token bindings, API keys).
   bool NeedsAuth() const noexcept {
     return verb == Verb::kSuperuserUpsert || verb == Verb::kKeysList || verb == Verb::kKeysRotate ||
            verb == Verb::kApiKeyCreate || verb == Verb::kApiKeyList || verb == Verb::kApiKeyRevoke ||
-           verb == Verb::kMemberUpsert || verb == Verb::kMaintenanceRun || NeedsAccess();
+           verb == Verb::kMemberUpsert || verb == Verb::kMaintenanceRun || NeedsSubjects() ||
+           NeedsAccess();
   }
   /// True for the commands on organisations' access (AccessServices): org owner, transfer,
   /// explain and export, member (but upsert), team, role, policy, flag and orgkey.

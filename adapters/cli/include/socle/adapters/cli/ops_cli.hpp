@@ -9,7 +9,9 @@
 
 #include "socle/adapters/cli/command.hpp"
 #include "socle/application/audit_log.hpp"
+#include "socle/application/audit_retention.hpp"
 #include "socle/application/audit_trail.hpp"
+#include "socle/application/data_subjects.hpp"
 #include "socle/application/manage_access.hpp"
 #include "socle/application/manage_api_keys.hpp"
 #include "socle/application/manage_collections.hpp"
@@ -88,6 +90,11 @@ struct CatalogueServices {
   /// For `audit`; null when the audit trail could not be opened: those commands then fail
   /// (exit 1). The use cases in `data` write the trail themselves (their AuditTrail).
   application::AuditLog* audit = nullptr;
+  /// For `subject`; null when the projects' stores, the audit trail or the platform store
+  /// could not be set up: those commands then fail (exit 1).
+  application::ManageDataSubjects* subjects = nullptr;
+  /// For `audit archive`; null when the audit trail could not be opened.
+  application::AuditRetention* audit_retention = nullptr;
 };
 
 /// The `socle` ops CLI's command layer: turns a parsed command into use-case calls and their
@@ -146,9 +153,11 @@ class OpsCli final {
   int SettingsCommand(const Command& command, CatalogueServices& services);
   int AuditCommand(const Command& command, CatalogueServices& services);
   int AuthCommand(const Command& command, CatalogueServices& services);
-  int ApiKeyCommand(const Command& command, application::ManageApiKeys& keys);
+  int ApiKeyCommand(const Command& command, application::ManageApiKeys& keys,
+                    const application::AuditContext& context);
   int SettingsGet(const Command& command, application::ManageSettings& settings);
-  int SettingsSet(const Command& command, application::ManageSettings& settings);
+  int SettingsSet(const Command& command, application::ManageSettings& settings,
+                  const application::AuditContext& context);
   int ShowSettings(const Command& command, const domain::ProjectSettings& settings);
   int ShowOrganisation(const Command& command, const domain::Organisation& org);
   int ShowProject(const Command& command, const domain::Project& project);

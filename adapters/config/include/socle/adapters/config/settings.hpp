@@ -23,6 +23,10 @@ struct Settings {
   /// often the server signs a checkpoint of every audit chain's head (when one moved), 0 to
   /// 1440; 0 leaves checkpoints to `socle audit checkpoint`.
   std::uint32_t audit_checkpoint_minutes = 10;
+  /// --audit-retention-months, SOCLE_AUDIT_RETENTION_MONTHS, [audit] retention_months: how many
+  /// whole months (UTC) of audit events the project stores keep, 0 to 1200; older events are
+  /// archived daily to <data_dir>/audit/archive (docs/audit.md, Retention). 0 keeps them all.
+  std::uint32_t audit_retention_months = 0;
   /// --database-url, SOCLE_DATABASE_URL(_FILE), [database] url. Empty means the embedded SQLite
   /// store under data_dir. A secret: log it through StoreUrl::Redact only.
   std::string database_url;

@@ -5,6 +5,7 @@
 
 #include "socle/adapters/json/json_writer.hpp"
 #include "socle/application/audit_log.hpp"
+#include "socle/application/data_subjects.hpp"
 #include "socle/application/ports/project_store.hpp"
 #include "socle/domain/audit.hpp"
 
@@ -30,5 +31,14 @@ void WriteAuditVerification(JsonWriter& w, const application::AuditVerification&
 
 /// {at, key, publicKey, heads: [{org, project, lane, seq, hash}], signature}.
 void WriteAuditCheckpoint(JsonWriter& w, const domain::AuditCheckpoint& checkpoint);
+
+/// A data subject's export, the same document however it is asked for (HTTP, CLI):
+/// {records, events, signIns, truncated}. Records show what is theirs as they would see it,
+/// never secrets (password hashes, token keys, hidden fields); `subject_id` is the record
+/// they are.
+void WriteSubjectExport(JsonWriter& w, const application::SubjectExport& exported,
+                        std::string_view subject_id);
+/// What an erasure did: {recordDeleted, recordPseudonymised, personalParts, signIns}.
+void WriteErasureReport(JsonWriter& w, const application::ErasureReport& report);
 
 }  // namespace socle::adapters::json

@@ -1,14 +1,18 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
 
 #include "socle/application/ports/access_store.hpp"
+#include "socle/application/ports/audit_store.hpp"
 #include "socle/application/ports/catalogue_store.hpp"
 
 namespace socle::adapters::memory {
@@ -16,7 +20,9 @@ namespace socle::adapters::memory {
 /// A complete in-process CatalogueStore and AccessStore: for embedding Socle::core and for fast
 /// tests. Data lives as long as the object. All methods of both ports take one mutex, which
 /// makes each of them atomic and keeps the access rows consistent with the catalogue (deleting
-/// an organisation or a project removes the access rows that go with it).
+/// an organisation or a project removes the access rows that go with it). Audited holds that
+/// mutex across its change and audit, saving the data first and putting it back when the audit
+/// fails; it costs a copy of the catalogue and access data per audited change.
 class MemoryCatalogueStore final : public application::CatalogueStore,
                                    public application::AccessStore {
  public:
@@ -58,6 +64,16 @@ class MemoryCatalogueStore final : public application::CatalogueStore,
   domain::Result<void> PutProjectSettings(const domain::Id& project_id,
                                           const domain::ProjectSettings& settings,
                                           domain::Timestamp at) override;
+  domain::Result<void> Audited(const std::string& chain, const application::AuditWrite& audit,
+                               const std::function<domain::Result<void>()>& change) override;
+  domain::Result<void> RecordAudit(const std::string& chain,
+                                   const application::AuditWrite& audit) override;
+  domain::Result<std::vector<application::StoredAuditEvent>> PlatformAuditEvents(
+      const std::string& chain, const application::AuditQuery& query) override;
+  domain::Result<std::vector<domain::AuditCheckpointHead>> PlatformAuditHeads() override;
+  domain::Result<std::vector<application::StoredAuditEvent>> PlatformAuditChain(
+      const std::string& chain, std::int64_t after_seq, std::int64_t limit) override;
+  domain::Result<std::int64_t> ErasePlatformPersonal(std::string_view subject) override;
 
   // AccessStore (memory_access_store.cpp) ---------------------------------------------------
 
@@ -141,24 +157,46 @@ class MemoryCatalogueStore final : public application::CatalogueStore,
   static domain::Project Shown(const domain::Project& project,
                                const std::map<domain::Id, domain::Timestamp>& scheduled);
 
-  std::mutex mutex_;
-  std::map<domain::Slug, domain::Region> regions_;
-  std::map<domain::Slug, domain::Organisation> orgs_;   // by slug: list order
-  std::map<domain::Slug, domain::Project> projects_;    // by slug: list order
-  // Settings of the projects that have some; erased with their project.
-  std::map<domain::Id, domain::ProjectSettings> settings_;
+  // Everything the two ports store besides the audit trail: what Audited saves before a change
+  // and puts back when the change's audit fails.
+  struct Data {
+    std::map<domain::Slug, domain::Region> regions;
+    std::map<domain::Slug, domain::Organisation> orgs;   // by slug: list order
+    std::map<domain::Slug, domain::Project> projects;    // by slug: list order
+    // Settings of the projects that have some; erased with their project.
+    std::map<domain::Id, domain::ProjectSettings> settings;
 
-  // Access rows, each keyed for the order its listing needs.
-  std::map<std::pair<std::string, std::string>, domain::Membership> memberships_;  // org, member
-  std::map<std::string, domain::Invitation> invitations_;                          // by id
-  std::map<std::string, domain::Team> teams_;                                      // by id
-  std::set<std::pair<std::string, std::string>> team_members_;                // team, member
-  std::map<std::pair<std::string, std::string>, domain::CustomRole> roles_;   // org, role id
-  PolicyMap policies_;
-  // (key, level, org_id, subject): the flag's identity, in ListFlags' order.
-  std::map<std::tuple<std::string, domain::FlagLevel, std::string, std::string>,
-           domain::FeatureFlag>
-      flags_;
+    // Access rows, each keyed for the order its listing needs.
+    std::map<std::pair<std::string, std::string>, domain::Membership> memberships;  // org, member
+    std::map<std::string, domain::Invitation> invitations;                          // by id
+    std::map<std::string, domain::Team> teams;                                      // by id
+    std::set<std::pair<std::string, std::string>> team_members;                // team, member
+    std::map<std::pair<std::string, std::string>, domain::CustomRole> roles;   // org, role id
+    PolicyMap policies;
+    // (key, level, org_id, subject): the flag's identity, in ListFlags' order.
+    std::map<std::tuple<std::string, domain::FlagLevel, std::string, std::string>,
+             domain::FeatureFlag>
+        flags;
+  };
+
+  // One chain of the platform's audit trail, in sequence order: seq n sits at index n - 1.
+  using AuditChain = std::vector<application::StoredAuditEvent>;
+
+  // Runs `audit` with an appender on `chain` and, when it succeeds, adds what it appended to
+  // the chain. Precondition: mutex_ held.
+  domain::Result<void> RunAudit(const std::string& chain, const application::AuditWrite& audit);
+
+  // Recursive: Audited holds it across the change it runs, whose method takes it again. Holding
+  // it across the whole call is what makes a change and its events one atomic step.
+  std::recursive_mutex mutex_;
+  Data data_;
+  // The chains by name ("" the platform's own, else an organisation's id). Apart from data_:
+  // the trail is not part of what a failed audit puts back, and outlives organisations.
+  std::map<std::string, AuditChain> audit_;
+  // Set while Audited runs, and while an audit callback runs (by the thread holding mutex_):
+  // a nested Audited, and an audit recording another, are refused.
+  bool auditing_ = false;
+  bool recording_ = false;
 };
 
 }  // namespace socle::adapters::memory

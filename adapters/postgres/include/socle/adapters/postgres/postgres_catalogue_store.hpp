@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "socle/application/ports/access_store.hpp"
@@ -26,7 +27,9 @@ struct PostgresOptions {
 /// The CatalogueStore and the AccessStore on PostgreSQL over libpq: a bounded connection pool
 /// whose connections prepare named statements once, every call under a statement deadline.
 /// Every AccessStore transaction runs as the role socle_tenant under the row-level security of
-/// migrations/postgres/0003_access.sql, scoped to the organisation the method names.
+/// migrations/postgres/0003_access.sql, scoped to the organisation the method names. The
+/// platform's audit trail sits in the same database: an audited change and its events commit in
+/// one transaction.
 class PostgresCatalogueStore final : public application::CatalogueStore,
                                      public application::AccessStore {
  public:
@@ -70,6 +73,20 @@ class PostgresCatalogueStore final : public application::CatalogueStore,
   domain::Result<void> PutProjectSettings(const domain::Id& project_id,
                                           const domain::ProjectSettings& settings,
                                           domain::Timestamp at) override;
+
+  // The platform's audit trail (postgres_catalogue_audit.cpp): socle.platform_audit, appended
+  // in the write transaction of the change it describes, each chain held by a transaction-level
+  // advisory lock.
+  domain::Result<void> Audited(const std::string& chain, const application::AuditWrite& audit,
+                               const std::function<domain::Result<void>()>& change) override;
+  domain::Result<void> RecordAudit(const std::string& chain,
+                                   const application::AuditWrite& audit) override;
+  domain::Result<std::vector<application::StoredAuditEvent>> PlatformAuditEvents(
+      const std::string& chain, const application::AuditQuery& query) override;
+  domain::Result<std::vector<domain::AuditCheckpointHead>> PlatformAuditHeads() override;
+  domain::Result<std::vector<application::StoredAuditEvent>> PlatformAuditChain(
+      const std::string& chain, std::int64_t after_seq, std::int64_t limit) override;
+  domain::Result<std::int64_t> ErasePlatformPersonal(std::string_view subject) override;
 
   // AccessStore (postgres_access_store.cpp).
   domain::Result<void> InsertMembership(const domain::Membership& membership,

@@ -2,8 +2,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "socle/application/ports/access_store.hpp"
@@ -21,7 +23,8 @@ struct SqliteOptions {
 /// The CatalogueStore and the AccessStore on SQLite (the embedded default): one database file in
 /// WAL mode, a small pool of connections with cached prepared statements, writes in BEGIN
 /// IMMEDIATE transactions (which is also what keeps the last-owner invariant: its check and the
-/// change it guards run under the one write lock of the file).
+/// change it guards run under the one write lock of the file). The platform's audit trail sits
+/// in the same file: an audited change and its events commit in one transaction.
 class SqliteCatalogueStore final : public application::CatalogueStore,
                                    public application::AccessStore {
  public:
@@ -65,6 +68,19 @@ class SqliteCatalogueStore final : public application::CatalogueStore,
   domain::Result<void> PutProjectSettings(const domain::Id& project_id,
                                           const domain::ProjectSettings& settings,
                                           domain::Timestamp at) override;
+
+  // The platform's audit trail (sqlite_catalogue_audit.cpp). Each chain is held by the file's
+  // write lock: its appender reads the head inside a BEGIN IMMEDIATE transaction.
+  domain::Result<void> Audited(const std::string& chain, const application::AuditWrite& audit,
+                               const std::function<domain::Result<void>()>& change) override;
+  domain::Result<void> RecordAudit(const std::string& chain,
+                                   const application::AuditWrite& audit) override;
+  domain::Result<std::vector<application::StoredAuditEvent>> PlatformAuditEvents(
+      const std::string& chain, const application::AuditQuery& query) override;
+  domain::Result<std::vector<domain::AuditCheckpointHead>> PlatformAuditHeads() override;
+  domain::Result<std::vector<application::StoredAuditEvent>> PlatformAuditChain(
+      const std::string& chain, std::int64_t after_seq, std::int64_t limit) override;
+  domain::Result<std::int64_t> ErasePlatformPersonal(std::string_view subject) override;
 
   // AccessStore (sqlite_access_store.cpp) ---------------------------------------------------
 
