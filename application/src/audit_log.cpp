@@ -42,16 +42,22 @@ bool Newer(const Found& a, const Found& b) {
 }
 
 // One organisation's chain of platform events (or the platform's own, ""), read through the
-// catalogue as a trail of one lane.
+// catalogue as a trail of one lane. `head`, when the caller listed every chain's head already
+// (PlatformAuditHeads), saves reading them all again for each chain.
 class CatalogueChain final : public AuditChains {
  public:
-  CatalogueChain(CatalogueStore& catalogue, std::string chain)
-      : catalogue_(catalogue), chain_(std::move(chain)) {}
+  CatalogueChain(CatalogueStore& catalogue, std::string chain,
+                 std::optional<std::optional<domain::AuditHead>> head = std::nullopt)
+      : catalogue_(catalogue), chain_(std::move(chain)), head_(std::move(head)) {}
 
   Result<std::vector<StoredAuditEvent>> AuditEvents(const AuditQuery& query) override {
     return catalogue_.PlatformAuditEvents(chain_, query);
   }
   Result<std::vector<domain::AuditHead>> AuditHeads() override {
+    if (head_) {
+      if (!*head_) return std::vector<domain::AuditHead>{};
+      return std::vector<domain::AuditHead>{**head_};
+    }
     auto heads = catalogue_.PlatformAuditHeads();
     if (!heads) return Fail(heads.error());
     std::vector<domain::AuditHead> out;
@@ -72,6 +78,8 @@ class CatalogueChain final : public AuditChains {
  private:
   CatalogueStore& catalogue_;
   std::string chain_;
+  // Known: the chain's head, or nullopt for a chain without events; unknown: nullopt.
+  std::optional<std::optional<domain::AuditHead>> head_;
 };
 
 std::optional<std::int64_t> ParseInteger(std::string_view text) {
@@ -145,21 +153,24 @@ Result<std::vector<AuditLog::Trail>> AuditLog::Trails(const domain::Id* org) {
     trails.push_back(Trail{"project", project.org_id.str(), project.id.str(), project.slug.str(),
                            project.id.str(), std::move(*store), true, true});
   }
-  auto catalogue_chain = [&](const std::string& chain) {
+  auto catalogue_chain = [&](const std::string& chain,
+                             std::optional<std::optional<domain::AuditHead>> head) {
     trails.push_back(Trail{chain.empty() ? "platform" : "organisation", chain, "", "",
                            std::string(kCatalogueSource),
-                           std::make_shared<CatalogueChain>(catalogue_, chain), false, true});
+                           std::make_shared<CatalogueChain>(catalogue_, chain, std::move(head)),
+                           false, true});
   };
   if (org != nullptr) {
-    catalogue_chain(org->str());
+    catalogue_chain(org->str(), std::nullopt);
   } else {
-    // Every chain that has events: those of purged organisations outlive them.
-    std::set<std::string> chains;
+    // Every chain that has events (those of purged organisations outlive them), and those of
+    // the organisations with projects, each with its head read once for all.
+    std::map<std::string, std::optional<domain::AuditHead>> chains;
     auto heads = catalogue_.PlatformAuditHeads();
     if (!heads) return Fail(heads.error());
-    for (const auto& head : *heads) chains.insert(head.org_id);
-    for (const auto& project : *projects) chains.insert(project.org_id.str());
-    for (const auto& chain : chains) catalogue_chain(chain);
+    for (const auto& head : *heads) chains[head.org_id] = domain::AuditHead{0, head.seq, head.hash};
+    for (const auto& project : *projects) chains.try_emplace(project.org_id.str());
+    for (const auto& [chain, head] : chains) catalogue_chain(chain, head);
   }
   if (platform_ != nullptr) {
     auto store = platform_->Store();

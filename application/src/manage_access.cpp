@@ -74,14 +74,6 @@ AuditEntry AccessEntry(const AuditContext& context, std::string org_id, std::str
   return entry;
 }
 
-// Records `error` as a refused attempt when it is a refusal (permission or authentication);
-// anything else — a stranger told the organisation does not exist, a store failure — is not
-// an attempt on the organisation's access and stays out of its chain. Returns `error`.
-domain::Error Refused(PlatformTrail* trail, AuditEntry entry, domain::Error error) {
-  if (OutcomeOf(error) != domain::AuditOutcome::kDenied) return error;
-  return RecordRefusal(trail, std::move(entry), std::move(error));
-}
-
 domain::JsonValue Described(const domain::Policy& policy) {
   return domain::JsonValue::Object(AuditAspects(policy));
 }
@@ -200,7 +192,7 @@ Result<void> ManageAccess::TransferOwnership(const Principal& by, std::string_vi
   auto entry = AccessEntry(context, org->id.str(), "ownership.transfer", "member",
                            std::string(member_id));
   auto decision = Require(by, *org, std::nullopt, "organisation.transfer");
-  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
   auto target = store_.GetMembership(org->id, std::string(member_id));
   if (!target) {
     if (target.error().code != ErrorCode::kNotFound) return Fail(target.error());
@@ -323,7 +315,7 @@ Result<void> ManageAccess::RemoveMember(const Principal& by, std::string_view or
     gone = std::move(*membership);
   } else {
     auto decision = Require(by, *org, std::nullopt, "member.remove");
-    if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+    if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
     // Removing an owner is an ownership matter.
     auto policies = store_.ListPolicies(org->id);
     if (!policies) return Fail(policies.error());
@@ -331,10 +323,10 @@ Result<void> ManageAccess::RemoveMember(const Principal& by, std::string_view or
       return domain::IsOwnerPolicy(stored.policy) && stored.policy.subject.id == member_id;
     });
     if (owner && !decision->Allows("organisation.transfer")) {
-      return Fail(Refused(trail_, entry,
-                          domain::Error::Make(ErrorCode::kPermissionDenied,
-                                              "Only an owner can remove an owner of the "
-                                              "organisation.")));
+      return Fail(RecordRefusal(trail_, entry,
+                                domain::Error::Make(ErrorCode::kPermissionDenied,
+                                                    "Only an owner can remove an owner of the "
+                                                    "organisation.")));
     }
     // Someone not (or no longer) a member: the delete below says so, and the attempt is
     // recorded without a diff.
@@ -368,7 +360,7 @@ Result<NewInvitation> ManageAccess::Invite(const Principal& by, std::string_view
   // A refusal names no invitation: none was made.
   auto refusal = AccessEntry(context, org->id.str(), "invitation.create", "invitation", "");
   auto standing = Require(by, *org, std::nullopt, "member.invite");
-  if (!standing) return Fail(Refused(trail_, refusal, standing.error()));
+  if (!standing) return Fail(RecordRefusal(trail_, refusal, standing.error()));
   auto project = FindProject(*org, project_slug);
   if (!project) return Fail(project.error());
   std::optional<domain::Id> project_id;
@@ -390,7 +382,7 @@ Result<NewInvitation> ManageAccess::Invite(const Principal& by, std::string_view
   auto at_scope = access_.Decide(by, org->id, project_id);
   if (!at_scope) return Fail(at_scope.error());
   if (auto holds = RequireGrantable(*at_scope, (*snapshot)->roles, role); !holds) {
-    return Fail(Refused(trail_, refusal, holds.error()));
+    return Fail(RecordRefusal(trail_, refusal, holds.error()));
   }
 
   const auto now = clock_.Now();
@@ -460,7 +452,7 @@ Result<void> ManageAccess::RevokeInvitation(const Principal& by, std::string_vie
   auto entry = AccessEntry(by.Audit(), org->id.str(), "invitation.revoke", "invitation",
                            std::string(id));
   auto decision = Require(by, *org, std::nullopt, "member.invite");
-  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(id);
   if (!parsed) return Fail(ErrorCode::kNotFound, std::string(kBadInvitation));
   const auto now = clock_.Now();
@@ -547,7 +539,7 @@ Result<domain::Membership> ManageAccess::AcceptInvitation(const Principal& by,
   auto refusal = AccessEntry(context, invitation.org_id.str(), "invitation.accept", "invitation",
                              invitation.id.str(), {}, invitation.project);
   auto refuse = [&](ErrorCode code, std::string message) {
-    return Fail(Refused(trail_, refusal, domain::Error::Make(code, std::move(message))));
+    return Fail(RecordRefusal(trail_, refusal, domain::Error::Make(code, std::move(message))));
   };
   MemberInfo member;
   if (by.kind == Principal::Kind::kMember) {
@@ -646,8 +638,8 @@ Result<domain::Team> ManageAccess::CreateTeam(const Principal& by, std::string_v
   const auto context = by.Audit();
   auto decision = Require(by, *org, std::nullopt, "team.create");
   if (!decision) {
-    return Fail(Refused(trail_, AccessEntry(context, org->id.str(), "team.create", "team", ""),
-                        decision.error()));
+    return Fail(RecordRefusal(trail_, AccessEntry(context, org->id.str(), "team.create", "team", ""),
+                              decision.error()));
   }
   const auto now = clock_.Now();
   domain::Team team{NewId(random_), org->id, std::string(name), std::string(description), now, now};
@@ -697,7 +689,7 @@ Result<domain::Team> ManageAccess::UpdateTeam(const Principal& by, std::string_v
   if (!org) return Fail(org.error());
   auto entry = AccessEntry(by.Audit(), org->id.str(), "team.update", "team", std::string(id));
   auto decision = Require(by, *org, std::nullopt, "team.update");
-  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(id);
   if (!parsed) return Fail(ErrorCode::kNotFound, "The team was not found.");
   auto team = store_.GetTeam(org->id, *parsed);
@@ -724,7 +716,7 @@ Result<void> ManageAccess::DeleteTeam(const Principal& by, std::string_view org_
   if (!org) return Fail(org.error());
   auto entry = AccessEntry(by.Audit(), org->id.str(), "team.delete", "team", std::string(id));
   auto decision = Require(by, *org, std::nullopt, "team.delete");
-  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(id);
   if (!parsed) return Fail(ErrorCode::kNotFound, "The team was not found.");
   // A team already gone: the delete says so, and the attempt is recorded without a diff.
@@ -747,7 +739,7 @@ Result<void> ManageAccess::AddTeamMember(const Principal& by, std::string_view o
   auto entry = AccessEntry(by.Audit(), org->id.str(), "team.add_member", "team",
                            std::string(team), TeamMemberDiff(nullptr, &member));
   auto decision = Require(by, *org, std::nullopt, "team.update");
-  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(team);
   if (!parsed) return Fail(ErrorCode::kNotFound, "The team was not found.");
   // A team's roles reach whoever joins it: adding someone is granting them.
@@ -765,7 +757,7 @@ Result<void> ManageAccess::AddTeamMember(const Principal& by, std::string_view o
     auto at_scope = access_.Decide(by, org->id, project);
     if (!at_scope) return Fail(at_scope.error());
     if (auto holds = RequireGrantable(*at_scope, (*snapshot)->roles, policy.role); !holds) {
-      return Fail(Refused(trail_, entry, holds.error()));
+      return Fail(RecordRefusal(trail_, entry, holds.error()));
     }
   }
   auto added = WritePlatform(trail_, entry,
@@ -785,7 +777,7 @@ Result<void> ManageAccess::RemoveTeamMember(const Principal& by, std::string_vie
   auto entry = AccessEntry(by.Audit(), org->id.str(), "team.remove_member", "team",
                            std::string(team), TeamMemberDiff(&member, nullptr));
   auto decision = Require(by, *org, std::nullopt, "team.update");
-  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
   auto parsed = domain::Id::Parse(team);
   if (!parsed) return Fail(ErrorCode::kNotFound, "The team was not found.");
   auto removed = WritePlatform(trail_, entry,
@@ -815,7 +807,7 @@ Result<RoleView> ManageAccess::PutRole(const Principal& by, std::string_view org
   if (!org) return Fail(org.error());
   auto entry = AccessEntry(by.Audit(), org->id.str(), "role.put", "role", role.id);
   auto decision = Require(by, *org, std::nullopt, "role.update");
-  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
   role.builtin = false;
   auto stored = store_.ListRoles(org->id);
   if (!stored) return Fail(stored.error());
@@ -846,7 +838,7 @@ Result<RoleView> ManageAccess::PutRole(const Principal& by, std::string_view org
   }
   // Nobody defines a role holding more than they hold themselves (organisation-wide).
   if (auto holds = RequireGrantable(*decision, *catalogue, role.id); !holds) {
-    return Fail(Refused(trail_, entry, holds.error()));
+    return Fail(RecordRefusal(trail_, entry, holds.error()));
   }
   auto put = WritePlatform(trail_, entry, [&] { return store_.PutRole(custom); });
   if (!put) return Fail(put.error());
@@ -860,7 +852,7 @@ Result<void> ManageAccess::DeleteRole(const Principal& by, std::string_view org_
   if (!org) return Fail(org.error());
   auto entry = AccessEntry(by.Audit(), org->id.str(), "role.delete", "role", std::string(id));
   auto decision = Require(by, *org, std::nullopt, "role.update");
-  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
   auto stored = store_.ListRoles(org->id);
   if (!stored) return Fail(stored.error());
   // A role that is not there (or built in): the delete says so, recorded without a diff.
@@ -896,7 +888,7 @@ Result<domain::StoredPolicy> ManageAccess::Grant(const Principal& by, std::strin
   // A refusal names no policy: none was made.
   auto refusal = AccessEntry(context, org->id.str(), "policy.grant", "policy", "");
   auto decision = Require(by, *org, std::nullopt, "policy.update");
-  if (!decision) return Fail(Refused(trail_, refusal, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, refusal, decision.error()));
   auto project = FindProject(*org, project_slug);
   if (!project) return Fail(project.error());
   std::optional<domain::Id> project_id;
@@ -942,7 +934,7 @@ Result<domain::StoredPolicy> ManageAccess::Grant(const Principal& by, std::strin
   auto at_scope = access_.Decide(by, org->id, project_id);
   if (!at_scope) return Fail(at_scope.error());
   if (auto holds = RequireGrantable(*at_scope, (*snapshot)->roles, role); !holds) {
-    return Fail(Refused(trail_, refusal, holds.error()));
+    return Fail(RecordRefusal(trail_, refusal, holds.error()));
   }
   std::optional<std::string> project_text;
   if (project_id) project_text = project_id->str();
@@ -972,7 +964,7 @@ Result<void> ManageAccess::Revoke(const Principal& by, std::string_view org_slug
   auto entry = AccessEntry(by.Audit(), org->id.str(), "policy.revoke", "policy",
                            std::string(policy_id));
   auto decision = Require(by, *org, std::nullopt, "policy.update");
-  if (!decision) return Fail(Refused(trail_, entry, decision.error()));
+  if (!decision) return Fail(RecordRefusal(trail_, entry, decision.error()));
   auto policies = store_.ListPolicies(org->id);
   if (!policies) return Fail(policies.error());
   auto found = std::find_if(policies->begin(), policies->end(),
@@ -980,9 +972,9 @@ Result<void> ManageAccess::Revoke(const Principal& by, std::string_view org_slug
   if (found == policies->end()) return Fail(ErrorCode::kNotFound, "The policy was not found.");
   entry.project_id = found->policy.project.value_or("");
   if (domain::IsOwnerPolicy(found->policy) && !decision->Allows("organisation.transfer")) {
-    return Fail(Refused(trail_, entry,
-                        domain::Error::Make(ErrorCode::kPermissionDenied,
-                                            "Only an owner can remove an owner.")));
+    return Fail(RecordRefusal(trail_, entry,
+                              domain::Error::Make(ErrorCode::kPermissionDenied,
+                                                  "Only an owner can remove an owner.")));
   }
   entry.diff = AuditChange<domain::Policy>(&found->policy, nullptr);
   auto changed = WritePlatform(trail_, entry, [&] {
@@ -1163,9 +1155,9 @@ Result<domain::FeatureFlag> ManageAccess::PutFlag(const Principal& by, std::stri
       return Fail(ErrorCode::kUnauthenticated, "The request requires valid authorization.");
     }
     if (by.kind != Principal::Kind::kSuperuser) {
-      return Fail(Refused(trail_, AccessEntry(context, "", "flag.put", "flag", flag.key),
-                          domain::Error::Make(ErrorCode::kPermissionDenied,
-                                              "Only a superuser sets global flags.")));
+      return Fail(RecordRefusal(trail_, AccessEntry(context, "", "flag.put", "flag", flag.key),
+                                domain::Error::Make(ErrorCode::kPermissionDenied,
+                                                    "Only a superuser sets global flags.")));
     }
     flag.org_id.clear();
     if (flag.level != domain::FlagLevel::kGlobal) {
@@ -1177,8 +1169,8 @@ Result<domain::FeatureFlag> ManageAccess::PutFlag(const Principal& by, std::stri
     if (!org) return Fail(org.error());
     auto decision = Require(by, *org, std::nullopt, "flag.update");
     if (!decision) {
-      return Fail(Refused(trail_, AccessEntry(context, org->id.str(), "flag.put", "flag", flag.key),
-                          decision.error()));
+      return Fail(RecordRefusal(trail_, AccessEntry(context, org->id.str(), "flag.put", "flag", flag.key),
+                                decision.error()));
     }
     flag.org_id = org->id.str();
     if (flag.level == domain::FlagLevel::kGlobal) {
@@ -1228,18 +1220,18 @@ Result<void> ManageAccess::DeleteFlag(const Principal& by, std::string_view org_
       return Fail(ErrorCode::kUnauthenticated, "The request requires valid authorization.");
     }
     if (by.kind != Principal::Kind::kSuperuser) {
-      return Fail(Refused(trail_, AccessEntry(context, "", "flag.delete", "flag", std::string(key)),
-                          domain::Error::Make(ErrorCode::kPermissionDenied,
-                                              "Only a superuser deletes global flags.")));
+      return Fail(RecordRefusal(trail_, AccessEntry(context, "", "flag.delete", "flag", std::string(key)),
+                                domain::Error::Make(ErrorCode::kPermissionDenied,
+                                                    "Only a superuser deletes global flags.")));
     }
   } else {
     auto org = FindOrg(by, org_slug);
     if (!org) return Fail(org.error());
     auto decision = Require(by, *org, std::nullopt, "flag.update");
     if (!decision) {
-      return Fail(Refused(trail_,
-                          AccessEntry(context, org->id.str(), "flag.delete", "flag", std::string(key)),
-                          decision.error()));
+      return Fail(RecordRefusal(trail_,
+                                AccessEntry(context, org->id.str(), "flag.delete", "flag", std::string(key)),
+                                decision.error()));
     }
     org_id = org->id.str();
     if (level == domain::FlagLevel::kGlobal) {

@@ -34,15 +34,15 @@ domain::PageOf<T> Slice(std::vector<T> all, const domain::PageRequest& page) {
 
 }  // namespace
 
-void PlatformCatalogue::RecordDenied(const Principal& by, const std::string& org_id,
-                                     const std::string& project_id, std::string_view attempt,
-                                     std::string_view target_kind, const std::string& target_id) {
-  if (trail_ == nullptr || attempt.empty()) return;
+domain::Error PlatformCatalogue::Refused(const Principal& by, const std::string& org_id,
+                                         const std::string& project_id, std::string_view attempt,
+                                         std::string_view target_kind,
+                                         const std::string& target_id, domain::Error error) {
+  if (attempt.empty()) return error;
   auto entry = PlatformEntry(by.Audit(), org_id, std::string(attempt), std::string(target_kind),
                              target_id);
   entry.project_id = project_id;
-  entry.outcome = domain::AuditOutcome::kDenied;
-  (void)trail_->Record(entry);  // the refusal is what the caller must hear of
+  return RecordRefusal(trail_, std::move(entry), std::move(error));
 }
 
 Result<std::pair<domain::Organisation, AccessDecision>> PlatformCatalogue::RequireOrganisation(
@@ -60,8 +60,8 @@ Result<std::pair<domain::Organisation, AccessDecision>> PlatformCatalogue::Requi
   }
   auto decision = access_.Require(by, org->id, std::nullopt, permission, kOrgNotFound);
   if (!decision) {
-    RecordDenied(by, org->id.str(), "", attempt, "organisation", org->id.str());
-    return Fail(decision.error());
+    return Fail(
+        Refused(by, org->id.str(), "", attempt, "organisation", org->id.str(), decision.error()));
   }
   return std::pair{std::move(*org), std::move(*decision)};
 }
@@ -81,9 +81,8 @@ Result<std::pair<domain::Project, AccessDecision>> PlatformCatalogue::RequirePro
   }
   auto decision = access_.Require(by, project->org_id, project->id, permission, kProjectNotFound);
   if (!decision) {
-    RecordDenied(by, project->org_id.str(), project->id.str(), attempt, "project",
-                 project->id.str());
-    return Fail(decision.error());
+    return Fail(Refused(by, project->org_id.str(), project->id.str(), attempt, "project",
+                        project->id.str(), decision.error()));
   }
   return std::pair{std::move(*project), std::move(*decision)};
 }
@@ -222,9 +221,8 @@ Result<domain::Organisation> PlatformCatalogue::RestoreOrganisation(const Princi
   auto decision =
       access_.Require(by, scheduled->id, std::nullopt, "organisation.delete", kOrgNotFound);
   if (!decision) {
-    RecordDenied(by, scheduled->id.str(), "", "organisation.restore", "organisation",
-                 scheduled->id.str());
-    return Fail(decision.error());
+    return Fail(Refused(by, scheduled->id.str(), "", "organisation.restore", "organisation",
+                        scheduled->id.str(), decision.error()));
   }
   auto restored = organisations_.Restore(slug, by.Audit());
   access_.Invalidate(scheduled->id);
@@ -311,9 +309,8 @@ Result<domain::Project> PlatformCatalogue::RestoreProject(const Principal& by,
   auto decision = access_.Require(by, scheduled->org_id, scheduled->id, "project.delete",
                                   kProjectNotFound);
   if (!decision) {
-    RecordDenied(by, scheduled->org_id.str(), scheduled->id.str(), "project.restore", "project",
-                 scheduled->id.str());
-    return Fail(decision.error());
+    return Fail(Refused(by, scheduled->org_id.str(), scheduled->id.str(), "project.restore",
+                        "project", scheduled->id.str(), decision.error()));
   }
   auto restored = projects_.Restore(slug, by.Audit());
   access_.Invalidate(scheduled->org_id);

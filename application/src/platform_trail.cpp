@@ -54,8 +54,8 @@ Result<void> WritePlatform(PlatformTrail* trail, const AuditEntry& entry,
 }
 
 domain::Error RecordRefusal(PlatformTrail* trail, AuditEntry entry, domain::Error error) {
-  if (trail != nullptr) {
-    entry.outcome = OutcomeOf(error);
+  if (trail != nullptr && OutcomeOf(error) == domain::AuditOutcome::kDenied) {
+    entry.outcome = domain::AuditOutcome::kDenied;
     entry.diff = {};
     (void)trail->Record(entry);  // the refusal is what the caller must hear of
   }

@@ -322,19 +322,40 @@ TEST_CASE("a refused catalogue change is recorded as denied on the organisation'
   application::AccessControl access(w.catalogue, w.clock);
   application::PlatformCatalogue catalogue(w.orgs, w.projects, w.catalogue, w.catalogue, access,
                                            w.clock, w.random, &w.platform);
-  application::Principal stranger;
-  stranger.kind = application::Principal::Kind::kMember;
-  stranger.id = "member000000009";
-  stranger.email = "mallory@example.com";
-  stranger.origin = {"req-9", "192.0.2.66", "curl/8", ""};
-  auto renamed = catalogue.RenameOrganisation(stranger, "acme", "Mine now");
+  auto member = [](std::string id, std::string request_id) {
+    application::Principal p;
+    p.kind = application::Principal::Kind::kMember;
+    p.id = std::move(id);
+    p.email = p.id + "@example.com";
+    p.origin = {std::move(request_id), "192.0.2.66", "curl/8", ""};
+    return p;
+  };
+
+  // A stranger is told the organisation does not exist, and leaves nothing in its chain: any
+  // signed-in caller could otherwise write into every organisation's trail.
+  auto probed = catalogue.RenameOrganisation(member("member000000009", "req-9"), "acme", "Mine");
+  REQUIRE_FALSE(probed);
+  CHECK(probed.error().code == domain::ErrorCode::kNotFound);
+  CHECK(w.Chain(org.id.str()).size() == 1);
+
+  // A viewer may see it but not rename it: that refusal is the organisation's business.
+  const auto viewer = member("member000000008", "req-8");
+  const domain::Membership membership{org.id, viewer.id, viewer.email, w.clock.Now()};
+  const domain::StoredPolicy policy{
+      domain::Policy{"pol000000000001", {domain::RbacSubject::Kind::kMember, viewer.id},
+                     "viewer", org.id.str(), std::nullopt},
+      w.clock.Now(), "system"};
+  REQUIRE(w.catalogue.InsertMembership(membership, {policy}));
+  access.Invalidate(org.id);  // written behind the access cache's back
+  auto renamed = catalogue.RenameOrganisation(viewer, "acme", "Mine now");
   REQUIRE_FALSE(renamed);
+  CHECK(renamed.error().code == domain::ErrorCode::kPermissionDenied);
   CHECK(w.Org("acme").name.str() == "acme");
   const auto chain = w.Chain(org.id.str());
   REQUIRE(chain.size() == 2);
   CHECK(chain[1].event.action == "organisation.update");
   CHECK(chain[1].event.outcome == AuditOutcome::kDenied);
-  CHECK(chain[1].event.actor_id == "member000000009");
-  CHECK(chain[1].event.request_id == "req-9");
+  CHECK(chain[1].event.actor_id == "member000000008");
+  CHECK(chain[1].event.request_id == "req-8");
   CHECK(chain[1].event.changes == "[]");
 }

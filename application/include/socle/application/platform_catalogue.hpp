@@ -99,7 +99,8 @@ class PlatformCatalogue final {
 
   /// The organisation named by `slug`, checked for `permission`; hidden (not_found) without
   /// standing. For the other platform use cases and adapters. With `attempt`, a refusal of
-  /// an existing organisation is recorded in its trail as a denied `attempt` (an action name).
+  /// a caller who may see the organisation is recorded in its trail as a denied `attempt` (an
+  /// action name); a stranger's "not found" is not.
   domain::Result<std::pair<domain::Organisation, AccessDecision>> RequireOrganisation(
       const Principal& by, std::string_view slug, std::string_view permission,
       std::string_view attempt = {});
@@ -110,10 +111,12 @@ class PlatformCatalogue final {
       std::string_view attempt = {});
 
  private:
-  // Records `by`'s refused `attempt` on `target` in `org_id`'s chain (nothing without a trail).
-  void RecordDenied(const Principal& by, const std::string& org_id, const std::string& project_id,
-                    std::string_view attempt, std::string_view target_kind,
-                    const std::string& target_id);
+  // Records `by`'s refused `attempt` on `target` in `org_id`'s chain when `error` is a refusal
+  // (RecordRefusal; nothing for an empty attempt); returns `error`.
+  domain::Error Refused(const Principal& by, const std::string& org_id,
+                        const std::string& project_id, std::string_view attempt,
+                        std::string_view target_kind, const std::string& target_id,
+                        domain::Error error);
 
   PlatformTrail* trail_;
   ManageOrganisations& organisations_;

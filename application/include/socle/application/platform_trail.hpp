@@ -55,7 +55,11 @@ AuditEntry PlatformEntry(const AuditContext& context, std::string org_id, std::s
 domain::Result<void> WritePlatform(PlatformTrail* trail, const AuditEntry& entry,
                                    const std::function<domain::Result<void>()>& change,
                                    RecordFailure on_failure = RecordFailure::kYes);
-/// Records a refused attempt (outcome from `error`) when there is a trail, and returns `error`.
+/// Records `entry` as a refused attempt (outcome denied, no diff) when there is a trail and
+/// `error` is a refusal (permission or authentication, see OutcomeOf); returns `error`.
+/// Anything else stays out of the chain: a stranger told the organisation does not exist
+/// (recording that would let any signed-in caller write into other organisations' chains), a
+/// store failure.
 domain::Error RecordRefusal(PlatformTrail* trail, AuditEntry entry, domain::Error error);
 
 // What the platform's events show of each thing (for domain::DiffAspectsForAudit): its
