@@ -176,36 +176,39 @@ domain::Result<domain::JsonValue> ReadSettingsDocument(const std::string& text,
 }
 
 // Who the CLI's audit events name and where they come from: the system component "cli", a
-// request id "cli-" and 16 random hex digits (one per invocation), the user agent
-// "socle-cli/<version>", no client address (there is no network peer), and the --reason given.
+// request id "cli-" and 16 random hex digits (one per invocation; none without a random
+// source), the user agent "socle-cli/<version>", no client address (there is no network peer),
+// and the --reason given.
 application::AuditContext CliAuditContext(const Command& command,
-                                          application::RandomSource& random) {
-  // Eight random bytes: ids that never repeat in practice, short enough to type into a search.
-  std::array<std::uint8_t, 8> bytes{};
-  random.Fill(bytes);
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string request_id = "cli-";
-  for (const std::uint8_t byte : bytes) {
-    request_id += kHex[byte >> 4];
-    request_id += kHex[byte & 0x0f];
-  }
+                                          application::RandomSource* random) {
   application::AuditContext context;
   context.actor = {domain::AuditActorKind::kSystem, std::string(kActor)};
-  context.origin.request_id = std::move(request_id);
+  if (random != nullptr) {
+    // Eight random bytes: ids that never repeat in practice, short enough to type into a
+    // search.
+    std::array<std::uint8_t, 8> bytes{};
+    random->Fill(bytes);
+    constexpr std::string_view kHex = "0123456789abcdef";
+    std::string request_id = "cli-";
+    for (const std::uint8_t byte : bytes) {
+      request_id += kHex[byte >> 4];
+      request_id += kHex[byte & 0x0f];
+    }
+    context.origin.request_id = std::move(request_id);
+  }
   context.origin.user_agent = "socle-cli/" + std::string(kVersion);
   context.origin.reason = command.reason.value_or("");
   return context;
 }
+application::AuditContext CliAuditContext(const Command& command,
+                                          application::RandomSource& random) {
+  return CliAuditContext(command, &random);
+}
 
-// The CLI's audit context for a catalogue command: a request id needs the random source of the
-// data services; without them (no project stores) the events go without one.
+// The same for a catalogue command: the random source is the data services' (absent when the
+// projects' stores could not be opened).
 application::AuditContext ContextFor(const Command& command, const CatalogueServices& services) {
-  if (services.data != nullptr) return CliAuditContext(command, services.data->random);
-  application::AuditContext context;
-  context.actor = {domain::AuditActorKind::kSystem, std::string(kActor)};
-  context.origin.user_agent = "socle-cli/" + std::string(kVersion);
-  context.origin.reason = command.reason.value_or("");
-  return context;
+  return CliAuditContext(command, services.data != nullptr ? &services.data->random : nullptr);
 }
 
 }  // namespace
