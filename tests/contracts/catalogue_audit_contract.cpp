@@ -22,10 +22,18 @@
 #include <vector>
 
 #include "contracts/access_store_fixture.hpp"
-#include "socle/adapters/crypto/digest.hpp"
+#include "contracts/audit_contract_support.hpp"
 
 using namespace socle;
 using namespace socle::domain;
+using socle::testing::HexSha256;
+using socle::testing::kAwkward;
+using socle::testing::Q;
+using socle::testing::kSha256;
+using socle::testing::Part;
+using socle::testing::Pending;
+using socle::testing::SealAndAppend;
+using socle::testing::WithParts;
 using application::AccessStore;
 using application::AuditAppender;
 using application::AuditCursor;
@@ -38,11 +46,6 @@ using application::StoredAuditEvent;
 
 namespace {
 
-std::string HexSha256(std::string_view bytes) {
-  return adapters::crypto::ToHex(adapters::crypto::Sha256(bytes));
-}
-
-const domain::Sha256Hex kSha256 = [](std::string_view bytes) { return HexSha256(bytes); };
 
 Timestamp Micros(std::int64_t micros) { return Timestamp::FromUnixMicros(micros); }
 Timestamp Seconds(std::int64_t seconds) { return Micros(seconds * 1'000'000); }
@@ -170,41 +173,6 @@ AuditEvent Draft(const std::string& chain, std::string label, Timestamp at,
   return event;
 }
 
-using Part = std::optional<std::pair<std::string, std::string>>;  // subject, data
-
-// A draft with its personal parts, each named by subject. A part's hash goes into the event
-// before sealing (the chain covers it); seq is filled once the event is sealed.
-struct Pending {
-  AuditEvent event;
-  Part actor;
-  Part target;
-};
-
-Pending WithParts(AuditEvent event, Part actor = std::nullopt, Part target = std::nullopt) {
-  if (actor) event.actor_personal = HexSha256(actor->second);
-  if (target) event.target_personal = HexSha256(target->second);
-  return Pending{std::move(event), std::move(actor), std::move(target)};
-}
-
-// Seals `pending` on the appender's current head and appends it with its parts; the stored form.
-Result<StoredAuditEvent> SealAndAppend(AuditAppender& appender, const Pending& pending) {
-  auto head = appender.LockAuditHead();
-  if (!head) return std::unexpected(head.error());
-  StoredAuditEvent stored;
-  stored.event = SealAuditEvent(pending.event, *head, kSha256);
-  auto part = [&](AuditPart kind, const std::pair<std::string, std::string>& subject_data) {
-    stored.personal.push_back(AuditPersonal{stored.event.lane, stored.event.seq, kind,
-                                            subject_data.first, subject_data.second});
-  };
-  if (pending.actor) part(AuditPart::kActor, *pending.actor);
-  if (pending.target) part(AuditPart::kTarget, *pending.target);
-  // Handed over target part first: the store returns them actor first whatever the order given.
-  const std::vector<AuditPersonal> given(stored.personal.rbegin(), stored.personal.rend());
-  if (auto appended = appender.AppendAudit(stored.event, given); !appended) {
-    return std::unexpected(appended.error());
-  }
-  return stored;
-}
 
 // An audit that appends `events` in this order and keeps their stored forms in `*out` (each
 // run replaces them: a store may run an audit again when it retries its transaction).
@@ -312,28 +280,6 @@ std::string Verify(CatalogueStore& store, const std::string& chain,
   return "";
 }
 
-// Builds an AuditQuery one criterion at a time.
-struct Q {
-  AuditQuery query;
-  Q& Org(std::string id) { query.org_id = std::move(id); return *this; }
-  Q& Actor(std::string id) { query.actor_id = std::move(id); return *this; }
-  Q& Action(std::string action) { query.action = std::move(action); return *this; }
-  Q& Collection(std::string id) { query.target_collection = std::move(id); return *this; }
-  Q& Target(std::string id) { query.target_id = std::move(id); return *this; }
-  Q& Subject(std::string id) { query.subject = std::move(id); return *this; }
-  Q& From(Timestamp at) { query.from = at; return *this; }
-  Q& To(Timestamp at) { query.to = at; return *this; }
-  Q& Before(AuditCursor cursor) { query.before = cursor; return *this; }
-  Q& Limit(std::int64_t limit) { query.limit = limit; return *this; }
-  operator AuditQuery() const { return query; }
-};
-
-// Strings every text column must keep byte for byte: quotes, backslashes, SQL and LIKE
-// metacharacters, control characters (NUL aside, which PostgreSQL text cannot hold), DEL,
-// multi-byte UTF-8 and an emoji outside the BMP.
-const std::string kAwkward =
-    "O'Brien \"quoted\" back\\slash 100% under_score ; DROP TABLE audit; --\t\n\r\x01\x1f\x7f "
-    "\xC3\xA9t\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x94\x92";
 
 // ---- what the store holds, read through both ports ---------------------------------------------
 

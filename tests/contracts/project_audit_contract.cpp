@@ -18,10 +18,18 @@
 #include <vector>
 
 #include "contracts/project_store_fixture.hpp"
-#include "socle/adapters/crypto/digest.hpp"
+#include "contracts/audit_contract_support.hpp"
 
 using namespace socle;
 using namespace socle::domain;
+using socle::testing::HexSha256;
+using socle::testing::kAwkward;
+using socle::testing::Q;
+using socle::testing::kSha256;
+using socle::testing::Part;
+using socle::testing::Pending;
+using socle::testing::SealAndAppend;
+using socle::testing::WithParts;
 using application::AuditAppender;
 using application::AuditCursor;
 using application::AuditQuery;
@@ -32,11 +40,6 @@ using application::StoredAuditEvent;
 
 namespace {
 
-std::string HexSha256(std::string_view bytes) {
-  return adapters::crypto::ToHex(adapters::crypto::Sha256(bytes));
-}
-
-const domain::Sha256Hex kSha256 = [](std::string_view bytes) { return HexSha256(bytes); };
 
 Timestamp Micros(std::int64_t micros) { return Timestamp::FromUnixMicros(micros); }
 Timestamp Seconds(std::int64_t seconds) { return Micros(seconds * 1'000'000); }
@@ -64,40 +67,6 @@ AuditEvent Draft(std::string label, Timestamp at, std::string actor_id = "m_alic
   return event;
 }
 
-// A draft with its personal parts, each named by subject. The part's hash goes into the event
-// before sealing (the chain covers it); lane and seq are filled once the event is sealed.
-struct Pending {
-  AuditEvent event;
-  std::optional<std::pair<std::string, std::string>> actor;   // subject, data
-  std::optional<std::pair<std::string, std::string>> target;  // subject, data
-};
-
-Pending WithParts(AuditEvent event, std::optional<std::pair<std::string, std::string>> actor,
-                  std::optional<std::pair<std::string, std::string>> target) {
-  if (actor) event.actor_personal = HexSha256(actor->second);
-  if (target) event.target_personal = HexSha256(target->second);
-  return Pending{std::move(event), std::move(actor), std::move(target)};
-}
-
-// Seals `pending` on the appender's current head and appends it with its parts; the stored form.
-Result<StoredAuditEvent> SealAndAppend(AuditAppender& appender, const Pending& pending) {
-  auto head = appender.LockAuditHead();
-  if (!head) return std::unexpected(head.error());
-  StoredAuditEvent stored;
-  stored.event = SealAuditEvent(pending.event, *head, kSha256);
-  auto part = [&](AuditPart kind, const std::pair<std::string, std::string>& subject_data) {
-    stored.personal.push_back(AuditPersonal{stored.event.lane, stored.event.seq, kind,
-                                            subject_data.first, subject_data.second});
-  };
-  if (pending.actor) part(AuditPart::kActor, *pending.actor);
-  if (pending.target) part(AuditPart::kTarget, *pending.target);
-  // Handed over target part first: the store returns them actor first whatever the order given.
-  const std::vector<AuditPersonal> given(stored.personal.rbegin(), stored.personal.rend());
-  if (auto appended = appender.AppendAudit(stored.event, given); !appended) {
-    return std::unexpected(appended.error());
-  }
-  return stored;
-}
 
 // Appends `events` in one Write transaction (so on one lane, in this order) and returns them as
 // stored.
@@ -212,28 +181,6 @@ Record Note(const Collection& collection, std::string id, std::string text) {
 
 using V = std::vector<std::string>;
 
-// Builds an AuditQuery one criterion at a time (designated initializers would leave members
-// uninitialised in the compiler's eyes).
-struct Q {
-  AuditQuery query;
-  Q& Actor(std::string id) { query.actor_id = std::move(id); return *this; }
-  Q& Action(std::string action) { query.action = std::move(action); return *this; }
-  Q& Collection(std::string id) { query.target_collection = std::move(id); return *this; }
-  Q& Target(std::string id) { query.target_id = std::move(id); return *this; }
-  Q& Subject(std::string id) { query.subject = std::move(id); return *this; }
-  Q& From(Timestamp at) { query.from = at; return *this; }
-  Q& To(Timestamp at) { query.to = at; return *this; }
-  Q& Before(AuditCursor cursor) { query.before = cursor; return *this; }
-  Q& Limit(std::int64_t limit) { query.limit = limit; return *this; }
-  operator AuditQuery() const { return query; }
-};
-
-// Strings every text column must keep byte for byte: quotes, backslashes, SQL and LIKE
-// metacharacters, control characters (NUL aside, which PostgreSQL text cannot hold), DEL,
-// multi-byte UTF-8 and an emoji outside the BMP.
-const std::string kAwkward =
-    "O'Brien \"quoted\" back\\slash 100% under_score ; DROP TABLE _audit; --\t\n\r\x01\x1f\x7f "
-    "\xC3\xA9t\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x94\x92";
 
 }  // namespace
 
