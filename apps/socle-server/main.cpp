@@ -111,6 +111,8 @@ http::HttpServerOptions ServerOptions(const config::Settings& settings) {
   options.port = settings.http_port;
   options.io_threads = settings.http_threads;
   options.worker_threads = settings.worker_threads;
+  options.reads_on_loops = settings.http_reads == "loop" ||
+                           (settings.http_reads == "auto" && settings.database_url.empty());
   options.max_body_bytes = settings.max_body_bytes;
   options.max_header_bytes = settings.max_header_bytes;
   options.read_timeout = std::chrono::milliseconds(settings.read_timeout_ms);

@@ -277,6 +277,14 @@ Result<void> ApplyLogFormat(std::string_view text, Settings& settings) {
   return {};
 }
 
+Result<void> ApplyHttpReads(std::string_view text, Settings& settings) {
+  if (text != "auto" && text != "loop" && text != "worker") {
+    return Problem("must be one of auto, loop, worker");
+  }
+  settings.http_reads = std::string(text);
+  return {};
+}
+
 Result<void> ApplyConfigFile(std::string_view text, Settings& settings) {
   if (text.empty()) return Problem("must not be empty");
   settings.config_file = std::string(text);
@@ -347,9 +355,13 @@ constexpr std::array kSpecs = {
                 "http://ADDRESS:PORT when listening on a concrete address.",
                 ValueKind::kText, false, &ApplyPublicUrl, &ShowText<&Settings::public_url>},
     SettingSpec{"--http-threads", "N", "SOCLE_HTTP_THREADS", "http.threads",
-                "Threads running the HTTP event loop.", ValueKind::kNumber, false,
-                &ApplyInteger<&Settings::http_threads, 1, 256>,
+                "HTTP event loops, one thread each (0: one per core).", ValueKind::kNumber, false,
+                &ApplyInteger<&Settings::http_threads, 0, 256>,
                 &ShowInteger<&Settings::http_threads>},
+    SettingSpec{"--http-reads", "WHERE", "SOCLE_HTTP_READS", "http.reads",
+                "Where short store reads run: loop (on the connection's event loop), worker (on "
+                "the worker pool) or auto (loop with SQLite, worker with PostgreSQL).",
+                ValueKind::kText, false, &ApplyHttpReads, &ShowText<&Settings::http_reads>},
     SettingSpec{"--http-workers", "N", "SOCLE_HTTP_WORKERS", "http.workers",
                 "Threads running requests against the store (size it with the pool).",
                 ValueKind::kNumber, false, &ApplyInteger<&Settings::worker_threads, 1, 1024>,

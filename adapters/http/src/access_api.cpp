@@ -274,7 +274,8 @@ Result<void> AccessApi::Register(Router& router) {
     return router.Add(entry.method, entry.pattern,
                       [this, handler = entry.handler](const Request& request) {
                         return (this->*handler)(request);
-                      });
+                      },
+                      ReadsOnGet(entry.method));
   };
   for (const auto& entry : entries) {
     if (auto added = add(entry); !added) return added;

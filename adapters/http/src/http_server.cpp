@@ -6,6 +6,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -199,7 +200,11 @@ class HttpServer::Impl final {
         acceptor_(control_),
         drain_timer_(control_),
         signals_(control_),
-        pool_(std::max<std::size_t>(1, options_.worker_threads)) {}
+        pool_(std::max<std::size_t>(1, options_.worker_threads)) {
+    std::size_t loops = options_.io_threads;
+    if (loops == 0) loops = std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    for (std::size_t i = 0; i < loops; ++i) loops_.push_back(std::make_unique<Loop>());
+  }
 
   ~Impl() {
     if (started_.load()) {
@@ -235,7 +240,8 @@ class HttpServer::Impl final {
 
   void Wait() {
     std::call_once(wait_once_, [this] {
-      for (auto& thread : io_threads_) thread.join();
+      control_thread_.join();
+      for (auto& loop : loops_) loop->thread.join();
       pool_.join();
     });
   }
@@ -273,7 +279,7 @@ class HttpServer::Impl final {
 
   std::string NewRequestId() { return application::NewId(random_).str(); }
 
-  // Runs a handler on the worker pool and resumes the calling coroutine on its own strand.
+  // Runs a handler on the worker pool and resumes the calling coroutine on its loop.
   asio::awaitable<Response> RunOnWorkers(const Router::Handler& handler, const Request& request) {
     if (queued_.fetch_add(1) >= options_.max_queued_requests) {
       queued_.fetch_sub(1);
@@ -342,15 +348,31 @@ class HttpServer::Impl final {
   HttpMetrics& metrics_;
   application::RandomSource& random_;
 
+  // Connections live on event loops, one thread each, assigned in turn as they are accepted: a
+  // connection's reads, handler (unless it goes to the workers) and writes run on one thread,
+  // with no hand-off between threads and no lock shared by the loops. A loop's work guard keeps
+  // it running while it has no connection; shutdown releases the guards once drained.
+  struct Loop {
+    asio::io_context context{1};
+    asio::executor_work_guard<asio::io_context::executor_type> guard{context.get_executor()};
+    std::thread thread;
+  };
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::size_t next_loop_ = 0;  // control strand only
+
+  // The listener, the shutdown sequence and signal handling run on this strand, on a thread of
+  // their own so that a busy loop never delays an accept or a signal. Its guard keeps it
+  // running until drained: the last connection to close posts the drain check here, after the
+  // listener and the timers may all have finished.
   asio::io_context io_;
-  // The listener, the shutdown sequence and signal handling run on this strand.
+  asio::executor_work_guard<asio::io_context::executor_type> control_guard_{io_.get_executor()};
   asio::strand<asio::io_context::executor_type> control_;
   tcp::acceptor acceptor_;
   asio::steady_timer drain_timer_;
   asio::signal_set signals_;
   asio::thread_pool pool_;
   domain::RateLimiter limiter_;
-  std::vector<std::thread> io_threads_;
+  std::thread control_thread_;
   std::once_flag wait_once_;
 
   std::atomic<std::uint16_t> port_{0};
@@ -366,7 +388,7 @@ class HttpServer::Impl final {
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
 };
 
-// One connection: a coroutine on its own strand that reads, answers and loops.
+// One connection: a coroutine on its event loop that reads, answers and loops.
 class HttpServer::Impl::Session final : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Impl& server)
@@ -384,14 +406,14 @@ class HttpServer::Impl::Session final : public std::enable_shared_from_this<Sess
 
   asio::awaitable<void> Run();
 
-  // Phase one of shutdown (on the strand): an idle connection closes now; a busy one finishes
+  // Phase one of shutdown (on its loop): an idle connection closes now; a busy one finishes
   // its request and closes after the response.
   void Stop() {
     stopping_ = true;
     if (idle_) Close();
   }
 
-  // Phase two (on the strand): close whatever the connection is doing.
+  // Phase two (on its loop): close whatever the connection is doing.
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -608,7 +630,10 @@ asio::awaitable<HttpServer::Impl::Session::Outcome> HttpServer::Impl::Session::D
       co_return outcome;
     }
   }
-  if (match.route->dispatch == Dispatch::kInline) {
+  const bool on_loop =
+      match.route->dispatch == Dispatch::kInline ||
+      (match.route->dispatch == Dispatch::kRead && server_.options().reads_on_loops);
+  if (on_loop) {
     outcome.response = Invoke(match.route->handler, request);
   } else {
     outcome.response = co_await server_.RunOnWorkers(match.route->handler, request);
@@ -665,7 +690,9 @@ asio::awaitable<bool> HttpServer::Impl::Session::Write(Response response,
 asio::awaitable<void> HttpServer::Impl::Listen() {
   asio::steady_timer backoff(control_);
   while (true) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kTuple);
+    Loop& loop = *loops_[next_loop_];
+    next_loop_ = (next_loop_ + 1) % loops_.size();
+    auto [ec, socket] = co_await acceptor_.async_accept(loop.context.get_executor(), kTuple);
     if (stopping_ || ec == asio::error::operation_aborted) break;
     if (ec) {
       // Typically EMFILE: back off briefly instead of spinning on the error.
@@ -757,8 +784,9 @@ domain::Result<void> HttpServer::Impl::Start() {
     }
   });
   started_.store(true);
-  const std::size_t threads = std::max<std::size_t>(1, options_.io_threads);
-  for (std::size_t i = 0; i < threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  const std::size_t threads = loops_.size();
+  control_thread_ = std::thread([this] { io_.run(); });
+  for (auto& loop : loops_) loop->thread = std::thread([&context = loop->context] { context.run(); });
   logger_.Info("http server started",
                {{"address", options_.address}, {"port", port_.load()},
                 {"io_threads", threads}, {"worker_threads", options_.worker_threads}});
@@ -802,6 +830,8 @@ void HttpServer::Impl::CheckDrained() {
   if (!stopping_ || drained_ || !NoSessions()) return;
   drained_ = true;
   drain_timer_.cancel();
+  for (auto& loop : loops_) loop->guard.reset();
+  control_guard_.reset();
   beast::error_code ec;
   signals_.cancel(ec);
   logger_.Info("http server stopped");

@@ -139,7 +139,8 @@ Result<void> PlatformApi::Register(Router& router) {
     auto added = router.Add(entry.method, entry.pattern,
                             [this, handler = entry.handler](const Request& request) {
                               return (this->*handler)(request);
-                            });
+                            },
+                            ReadsOnGet(entry.method));
     if (!added) return added;
   }
   return {};

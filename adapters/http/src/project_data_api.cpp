@@ -957,7 +957,8 @@ Result<void> ProjectDataApi::Register(Router& router) {
                                 return WithCors(request, std::move(*limited));
                               }
                               return WithCors(request, (this->*entry.handler)(request));
-                            });
+                            },
+                            ReadsOnGet(entry.method));
     if (!added) return added;
   }
   // Preflights: cheap and non-blocking, so answered on the I/O thread. The import path is

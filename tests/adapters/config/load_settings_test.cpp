@@ -158,6 +158,7 @@ timeout_ms = 2500
 address = "[::1]:9000"
 public_url = "https://socle.example.org/"
 threads = 2
+reads = "worker"
 workers = 12
 max_body_bytes = "2MiB"
 max_header_bytes = 8192
@@ -180,6 +181,7 @@ format = "text"
   CHECK(s.http_port == 9000);
   CHECK(s.public_url == "https://socle.example.org");
   CHECK(s.http_threads == 2);
+  CHECK(s.http_reads == "worker");
   CHECK(s.worker_threads == 12);
   CHECK(s.max_body_bytes == 2u << 20);
   CHECK(s.max_header_bytes == 8192);
@@ -271,6 +273,9 @@ TEST_CASE("malformed values are invalid_argument naming the field", "[config]") 
        "--database-timeout-ms",
        "whole number"},
       {{"--http-threads", "+2"}, {}, "--http-threads", "whole number"},
+      {{"--http-threads", "257"}, {}, "--http-threads", "from 0 to 256"},
+      {{"--http-reads", "inline"}, {}, "--http-reads", "auto, loop, worker"},
+      {{}, {{"SOCLE_HTTP_READS", "Loop"}}, "SOCLE_HTTP_READS", "auto, loop, worker"},
       {{"--log-level", "verbose"}, {}, "--log-level", "debug, info, warn, error"},
       {{}, {{"SOCLE_LOG_FORMAT", "xml"}}, "SOCLE_LOG_FORMAT", "json or text"},
       {{"--data-dir="}, {}, "--data-dir", "must not be empty"},
@@ -326,7 +331,7 @@ TEST_CASE("listen addresses may be IPv4, names or bracketed IPv6", "[config]") {
 
 TEST_CASE("every problem is reported at once", "[config]") {
   ScratchDir dir;
-  auto loaded = Load({"--log-level=loud"}, {{"SOCLE_HTTP", "x"}, {"SOCLE_HTTP_THREADS", "0"}});
+  auto loaded = Load({"--log-level=loud"}, {{"SOCLE_HTTP", "x"}, {"SOCLE_HTTP_THREADS", "999"}});
   REQUIRE_FALSE(loaded);
   auto fields = Fields(loaded.error());
   std::sort(fields.begin(), fields.end());
@@ -430,7 +435,7 @@ TEST_CASE("the settings table has one unique spelling per setting", "[config]") 
     CHECK(envs.insert(s.env).second);
     if (!s.toml_key.empty()) CHECK(keys.insert(s.toml_key).second);
   }
-  CHECK(flags.size() == 23);
+  CHECK(flags.size() == 24);
 }
 
 TEST_CASE("the documented defaults read back as the defaults", "[config]") {
@@ -452,6 +457,7 @@ TEST_CASE("the documented defaults read back as the defaults", "[config]") {
   CHECK(s.database_pool_size == d.database_pool_size);
   CHECK(s.database_timeout_ms == d.database_timeout_ms);
   CHECK(s.http_threads == d.http_threads);
+  CHECK(s.http_reads == d.http_reads);
   CHECK(s.worker_threads == d.worker_threads);
   CHECK(s.max_body_bytes == d.max_body_bytes);
   CHECK(s.max_header_bytes == d.max_header_bytes);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <mutex>
 #include <thread>
 
 #include "http_test_client.hpp"
@@ -764,6 +765,76 @@ TEST_CASE("Shutdown closes connections still busy at the timeout", "[http][serve
   CHECK(busy.ClosedByServer(std::chrono::milliseconds(5000)));
   release.set_value();  // the worker finishes; its response has nowhere to go
   t.server().Wait();
+}
+
+// Which thread ran each handler: a kInline handler runs on its connection's loop by definition.
+struct ThreadProbe {
+  std::mutex mutex;
+  std::vector<std::thread::id> loop;  // one per /where-loop request
+  std::vector<std::thread::id> read;  // one per /where-read request
+  std::vector<std::thread::id> write;  // one per POST /where-write request
+};
+
+void AddThreadProbes(socle::adapters::http::Router& router, ThreadProbe& probe) {
+  using socle::adapters::http::Dispatch;
+  auto record = [&probe](std::vector<std::thread::id> ThreadProbe::*list) {
+    return [&probe, list](const Request&) {
+      std::lock_guard lock(probe.mutex);
+      (probe.*list).push_back(std::this_thread::get_id());
+      return Response::Text(200, "ok");
+    };
+  };
+  REQUIRE(router.Add(Method::kGet, "/where-loop", record(&ThreadProbe::loop), Dispatch::kInline));
+  REQUIRE(router.Add(Method::kGet, "/where-read", record(&ThreadProbe::read), Dispatch::kRead));
+  REQUIRE(router.Add(Method::kPost, "/where-write", record(&ThreadProbe::write),
+                     Dispatch::kWorker));
+}
+
+TEST_CASE("Reads run on the connection's loop when the server says so, on the workers otherwise",
+          "[http][server]") {
+  const bool reads_on_loops = GENERATE(true, false);
+  INFO("reads_on_loops " << reads_on_loops);
+  auto options = TestServerOptions();
+  options.io_threads = 2;
+  options.reads_on_loops = reads_on_loops;
+  TestServer t(options);
+  ThreadProbe probe;
+  AddThreadProbes(t.router, probe);
+  t.Start();
+  // Two connections, accepted in turn by the two loops.
+  HttpTestClient first(t.port());
+  HttpTestClient second(t.port());
+  for (HttpTestClient* client : {&first, &second}) {
+    REQUIRE(client->Send("GET", "/where-loop").status == 200);
+    REQUIRE(client->Send("GET", "/where-read").status == 200);
+    REQUIRE(client->Send("POST", "/where-write", "{}").status == 200);
+  }
+  std::lock_guard lock(probe.mutex);
+  REQUIRE(probe.loop.size() == 2);
+  REQUIRE(probe.read.size() == 2);
+  REQUIRE(probe.write.size() == 2);
+  CHECK(probe.loop[0] != probe.loop[1]);  // each connection has a loop of its own
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK((probe.read[i] == probe.loop[i]) == reads_on_loops);
+    CHECK(probe.write[i] != probe.loop[i]);  // writes always go to the workers
+    CHECK(probe.write[i] != probe.loop[1 - i]);
+  }
+}
+
+TEST_CASE("Loops without a connection do not keep a stopping server alive", "[http][server]") {
+  auto options = TestServerOptions();
+  options.io_threads = 4;
+  TestServer t(options);
+  t.Start();
+  {
+    HttpTestClient client(t.port());
+    REQUIRE(client.Send("GET", "/live").status == 200);
+  }
+  auto stopped = std::async(std::launch::async, [&] {
+    t.server().Shutdown();
+    t.server().Wait();
+  });
+  CHECK(stopped.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
 }
 
 TEST_CASE("Every JSONTestSuite n_ file sent as a body is a 400, never a 500",

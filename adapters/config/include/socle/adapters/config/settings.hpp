@@ -40,7 +40,11 @@ struct Settings {
   std::string public_url;
 
   // --- HTTP server limits ([http] table, SOCLE_HTTP_* variables, --http-* flags)
-  std::size_t http_threads = 1;               ///< I/O threads running the Asio event loop
+  std::size_t http_threads = 0;               ///< event loops, one thread each; 0: one per core
+  /// --http-reads, SOCLE_HTTP_READS, [http] reads: where short reads of the store run: "loop"
+  /// (on the connection's event loop), "worker" (on the worker pool) or "auto" (loop with the
+  /// embedded SQLite store, worker with PostgreSQL, whose reads wait on the network).
+  std::string http_reads = "auto";
   std::size_t worker_threads = 8;             ///< use-case workers (sized with the DB pool)
   std::size_t max_body_bytes = 1 << 20;       ///< larger bodies get 413
   std::size_t max_header_bytes = 16 << 10;    ///< larger header blocks get 431

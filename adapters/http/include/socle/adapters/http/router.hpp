@@ -14,12 +14,24 @@ namespace socle::adapters::http {
 
 /// Where the server runs a route's handler.
 enum class Dispatch {
-  /// On the bounded worker pool: the default, for anything that calls a port (ports block).
+  /// On the bounded worker pool: the default, for anything that writes, waits on a lock or a
+  /// disk flush, or may run long (password hashing, audit verification, exports).
   kWorker,
-  /// Directly on the connection's I/O thread: only for handlers that never block and finish in
+  /// A short read of the store (a record, a page of records, a collection, an organisation):
+  /// on the connection's event loop when the server runs reads there
+  /// (HttpServerOptions::reads_on_loops, for an embedded store whose reads take microseconds and
+  /// never wait on a network), else on the worker pool like kWorker.
+  kRead,
+  /// Directly on the connection's event loop: only for handlers that never block and finish in
   /// microseconds (liveness, metrics), so that they answer even when every worker is busy.
   kInline,
 };
+
+/// kRead for GET, kWorker otherwise: how an API whose GET handlers are all short reads of the
+/// store registers its routes.
+constexpr Dispatch ReadsOnGet(Method method) noexcept {
+  return method == Method::kGet ? Dispatch::kRead : Dispatch::kWorker;
+}
 
 /// Maps a method and a path to a handler. Patterns are absolute paths whose segments are
 /// literals or `{name}` parameters ("/api/v1/orgs/{org}/projects"); a literal segment beats a
