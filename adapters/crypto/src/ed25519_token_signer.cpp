@@ -3,11 +3,13 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "base64.hpp"
@@ -173,7 +175,46 @@ PkeyPtr PublicKeyObject(std::span<const std::uint8_t> public_key) {
 
 }  // namespace
 
-Ed25519TokenSigner::Ed25519TokenSigner() = default;
+// Sharded so that verifying threads seldom meet on a lock; each shard evicts an arbitrary entry
+// when full (a token in use comes back at its next request).
+class Ed25519TokenSigner::VerifiedTokens {
+ public:
+  std::optional<domain::TokenClaims> Find(std::string_view token, std::uint64_t generation) {
+    Shard& shard = ShardOf(token);
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.entries.find(std::string(token));
+    if (it == shard.entries.end() || it->second.generation != generation) return std::nullopt;
+    return it->second.claims;
+  }
+
+  void Remember(std::string_view token, const domain::TokenClaims& claims,
+                std::uint64_t generation) {
+    Shard& shard = ShardOf(token);
+    std::lock_guard lock(shard.mutex);
+    if (shard.entries.size() >= kPerShard && !shard.entries.contains(std::string(token))) {
+      shard.entries.erase(shard.entries.begin());
+    }
+    shard.entries.insert_or_assign(std::string(token), Entry{claims, generation});
+  }
+
+ private:
+  static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kPerShard = kVerifiedCapacity / kShards;
+  struct Entry {
+    domain::TokenClaims claims;
+    std::uint64_t generation;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, Entry> entries;
+  };
+  Shard& ShardOf(std::string_view token) {
+    return shards_[std::hash<std::string_view>{}(token) % kShards];
+  }
+  std::array<Shard, kShards> shards_;
+};
+
+Ed25519TokenSigner::Ed25519TokenSigner() : verified_(std::make_unique<VerifiedTokens>()) {}
 Ed25519TokenSigner::~Ed25519TokenSigner() = default;
 
 Result<void> Ed25519TokenSigner::Insert(std::string kid, std::shared_ptr<const Key> key,
@@ -206,6 +247,13 @@ Result<void> Ed25519TokenSigner::ReplaceKeys(const std::vector<KeyMaterial>& key
     return Fail(ErrorCode::kInvalidArgument, "The current key is not among the keys.");
   }
   std::unique_lock lock(mutex_);
+  // The periodic reload hands over the same keys: remembered tokens stay valid unless a key
+  // left the ring or changed.
+  const bool kept_every_key = std::all_of(ring_.begin(), ring_.end(), [&](const auto& entry) {
+    const auto it = ring.find(entry.first);
+    return it != ring.end() && it->second->public_key == entry.second->public_key;
+  });
+  if (!kept_every_key) generation_.fetch_add(1);
   ring_ = std::move(ring);
   current_ = std::string(current_kid);
   return {};
@@ -279,6 +327,7 @@ Result<void> Ed25519TokenSigner::RemoveKey(std::string_view kid) {
     return Fail(ErrorCode::kFailedPrecondition, "The current signing key cannot be removed.");
   }
   ring_.erase(it);
+  generation_.fetch_add(1);
   return {};
 }
 
@@ -368,6 +417,17 @@ Result<std::string> Ed25519TokenSigner::Sign(const domain::TokenClaims& claims) 
 
 Result<domain::TokenClaims> Ed25519TokenSigner::Verify(std::string_view token) {
   if (token.size() > kMaxTokenBytes) return Reject("token longer than the limit");
+  if (auto known = verified_->Find(token, generation_.load())) return std::move(*known);
+  std::uint64_t generation = 0;
+  auto claims = VerifyUncached(token, generation);
+  if (claims) verified_->Remember(token, *claims, generation);
+  return claims;
+}
+
+// `generation` is the ring's generation when the key was looked up: a token verified by a key
+// removed meanwhile is remembered under the old generation, and so never trusted from memory.
+Result<domain::TokenClaims> Ed25519TokenSigner::VerifyUncached(std::string_view token,
+                                                               std::uint64_t& generation) {
   const std::size_t first_dot = token.find('.');
   const std::size_t second_dot =
       first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
@@ -405,6 +465,7 @@ Result<domain::TokenClaims> Ed25519TokenSigner::Verify(std::string_view token) {
     std::shared_lock lock(mutex_);
     const auto it = ring_.find(kid->AsString());
     if (it != ring_.end()) key = it->second;
+    generation = generation_.load();
   }
   if (!key) return Reject("unknown kid");
 

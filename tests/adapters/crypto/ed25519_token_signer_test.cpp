@@ -380,6 +380,72 @@ TEST_CASE("Key rotation: tokens of a retired key verify while it stays in the ri
   CHECK(signer.RemoveKey("2024-01").error().code == ErrorCode::kNotFound);
 }
 
+TEST_CASE("A remembered token is forgotten when its key leaves the ring or changes",
+          "[crypto][jwt]") {
+  using Material = socle::application::TokenSigner::KeyMaterial;
+  const Material a{"k1", std::string(32, 'a')};
+  const Material b{"k2", std::string(32, 'b')};
+  const Material a_changed{"k1", std::string(32, 'c')};
+  Ed25519TokenSigner signer;
+  REQUIRE(signer.ReplaceKeys({a, b}, "k1"));
+  auto token = signer.Sign(SampleClaims());
+  REQUIRE(token);
+  REQUIRE(signer.Verify(*token));  // now remembered
+
+  // The periodic reload hands over the same keys: still valid.
+  REQUIRE(signer.ReplaceKeys({a, b}, "k2"));
+  auto again = signer.Verify(*token);
+  REQUIRE(again);
+  CHECK(*again == SampleClaims());
+
+  SECTION("its key left the ring") {
+    REQUIRE(signer.ReplaceKeys({b}, "k2"));
+    RequireUnauthenticated(signer.Verify(*token));
+    // Back in the ring, the signature holds again.
+    REQUIRE(signer.ReplaceKeys({a, b}, "k1"));
+    CHECK(signer.Verify(*token));
+  }
+  SECTION("its key id now names another key") {
+    REQUIRE(signer.ReplaceKeys({a_changed, b}, "k1"));
+    RequireUnauthenticated(signer.Verify(*token));
+  }
+  SECTION("its key was removed") {
+    REQUIRE(signer.ReplaceKeys({a, b}, "k2"));
+    REQUIRE(signer.RemoveKey("k1"));
+    RequireUnauthenticated(signer.Verify(*token));
+  }
+  SECTION("another key was removed") {
+    REQUIRE(signer.ReplaceKeys({a, b}, "k1"));
+    REQUIRE(signer.RemoveKey("k2"));
+    CHECK(signer.Verify(*token));
+  }
+  SECTION("an altered copy of a remembered token") {
+    std::string altered = *token;
+    altered.back() = altered.back() == 'A' ? 'B' : 'A';
+    RequireUnauthenticated(signer.Verify(altered));
+    CHECK(signer.Verify(*token));
+  }
+}
+
+TEST_CASE("More tokens than the signer remembers all keep verifying", "[crypto][jwt]") {
+  Fixture f;
+  std::vector<std::string> tokens;
+  for (std::size_t i = 0; i < Ed25519TokenSigner::kVerifiedCapacity + 200; ++i) {
+    TokenClaims claims = SampleClaims();
+    claims.jti = "jti-" + std::to_string(i);
+    auto token = f.signer.Sign(claims);
+    REQUIRE(token);
+    tokens.push_back(std::move(*token));
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      auto claims = f.signer.Verify(tokens[i]);
+      REQUIRE(claims);
+      REQUIRE(claims->jti == "jti-" + std::to_string(i));
+    }
+  }
+}
+
 TEST_CASE("The key ring refuses bad keys and ids", "[crypto][jwt]") {
   Ed25519TokenSigner signer;
   const Bytes key(32, 7);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,12 @@ namespace socle::adapters::crypto {
 /// in the ring. Verification trusts nothing the token says about how to verify it: the
 /// algorithm is pinned to EdDSA and the key is looked up by `kid` in the ring only.
 ///
+/// Tokens that verified are remembered (a bounded cache keyed by the token's exact bytes), so
+/// that a client presenting its token on every request pays for the signature check once: an
+/// Ed25519 verification costs more than the rest of a point read. A remembered token is
+/// forgotten the moment its key leaves the ring or changes; times, audience and the token key
+/// binding are the caller's checks, made on every request as before.
+///
 /// Thread-safe: the ring may change (AddKey, RemoveKey) while other threads sign and verify.
 class Ed25519TokenSigner final : public application::TokenSigner {
  public:
@@ -30,6 +37,8 @@ class Ed25519TokenSigner final : public application::TokenSigner {
   static constexpr std::size_t kSignatureSize = 64;  ///< Ed25519 signature bytes.
   static constexpr std::size_t kMaxTokenBytes = 8 * 1024;  ///< Longer tokens are refused.
   static constexpr std::size_t kMaxKeyIdBytes = 64;
+  /// Verified tokens remembered at most (about 1 KiB each).
+  static constexpr std::size_t kVerifiedCapacity = 2048;
 
   Ed25519TokenSigner();
   ~Ed25519TokenSigner() override;
@@ -79,13 +88,20 @@ class Ed25519TokenSigner final : public application::TokenSigner {
 
  private:
   struct Key;  // holds the crypto library's key object, kept out of this header
+  class VerifiedTokens;  // the cache of verified tokens
   static domain::Result<std::shared_ptr<const Key>> MakeKey(std::span<const std::uint8_t> seed);
 
   domain::Result<void> Insert(std::string kid, std::shared_ptr<const Key> key, bool make_current);
+  domain::Result<domain::TokenClaims> VerifyUncached(std::string_view token,
+                                                     std::uint64_t& generation);
 
   mutable std::shared_mutex mutex_;
   std::map<std::string, std::shared_ptr<const Key>, std::less<>> ring_;
   std::string current_;
+  // Bumped (under mutex_) whenever a key that may have verified a token leaves the ring or
+  // changes: remembered tokens of an older generation are not trusted.
+  std::atomic<std::uint64_t> generation_{0};
+  std::unique_ptr<VerifiedTokens> verified_;
 };
 
 }  // namespace socle::adapters::crypto
