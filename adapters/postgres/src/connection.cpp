@@ -148,6 +148,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionSettings& s
 Connection::~Connection() { PQfinish(conn_); }
 
 Result<PgResult> Connection::Execute(const Statement& statement, const Params& params) {
+  if (!deferred_.empty()) {
+    // Named constants are prepared by name on first use: simpler to send the deferred ones
+    // first (these statements are not on the write path's hot spots).
+    if (auto flushed = RunPipeline(std::nullopt); !flushed) return Fail(flushed.error());
+  }
   if (static_cast<int>(params.size()) != statement.params) {
     return Fail(Error::Internal("statement " + std::string(statement.sql) + " takes " +
                                 std::to_string(statement.params) + " parameters, got " +
@@ -182,6 +187,7 @@ Result<PgResult> Connection::Execute(const Statement& statement, const Params& p
 
 Result<PgResult> Connection::ExecuteCached(const std::string& sql, const Params& params,
                                            std::uint64_t generation) {
+  if (!deferred_.empty()) return RunPipeline(Deferred{sql, params, generation, true});
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -227,8 +233,94 @@ void Connection::Evict(CacheList::iterator entry) {
 }
 
 Result<PgResult> Connection::Script(const std::string& sql) {
+  if (!deferred_.empty()) {
+    if (sql.find(';') == std::string::npos) return RunPipeline(Deferred{sql, {}, 0, false});
+    if (auto flushed = RunPipeline(std::nullopt); !flushed) return Fail(flushed.error());
+  }
   if (PQsendQuery(conn_, sql.c_str()) == 0) return Fail(Lost(sql));
   return Await(sql);
+}
+
+void Connection::Defer(std::string sql) { deferred_.push_back(Deferred{std::move(sql), {}, 0, false}); }
+
+void Connection::Defer(std::string sql, Params params, std::uint64_t generation) {
+  deferred_.push_back(Deferred{std::move(sql), std::move(params), generation, true});
+}
+
+const std::string& Connection::NameFor(const Deferred& deferred, bool& prepare) {
+  auto found = cache_.find(deferred.sql);
+  if (found != cache_.end() && found->second->generation == deferred.generation) {
+    prepare = false;
+    lru_.splice(lru_.begin(), lru_, found->second);
+    return found->second->name;
+  }
+  // Stale or new: prepared afresh under a new name (the old entry, if any, was evicted before
+  // the pipeline started, see RunPipeline).
+  prepare = true;
+  lru_.push_front(CachedStatement{deferred.sql, "socle_q" + std::to_string(++statements_prepared_),
+                                  deferred.generation});
+  cache_.emplace(lru_.front().sql, lru_.begin());
+  return lru_.front().name;
+}
+
+Result<PgResult> Connection::RunPipeline(std::optional<Deferred> last) {
+  std::vector<Deferred> commands = std::exchange(deferred_, {});
+  if (last) commands.push_back(std::move(*last));
+  std::string what;
+  for (const auto& command : commands) what += (what.empty() ? "" : "; ") + command.sql;
+  // Room in the statement cache is made before the pipeline: DEALLOCATE is a round trip of
+  // its own, which cannot run inside one.
+  std::size_t adding = 0;
+  for (const auto& command : commands) {
+    if (!command.cached) continue;
+    auto found = cache_.find(command.sql);
+    if (found != cache_.end() && found->second->generation != command.generation) {
+      Evict(found->second);
+      found = cache_.end();
+    }
+    if (found != cache_.end()) continue;
+    ++adding;
+    while (!lru_.empty() && cache_.size() + adding > kStatementCacheCapacity) {
+      Evict(std::prev(lru_.end()));
+    }
+  }
+  if (PQenterPipelineMode(conn_) == 0) return Fail(Lost(what));
+  std::vector<std::string_view> fresh;  // statements prepared by this pipeline
+  for (const auto& command : commands) {
+    std::vector<const char*> values;
+    values.reserve(command.params.size());
+    for (const auto& p : command.params) values.push_back(p ? p->c_str() : nullptr);
+    int sent = 0;
+    if (!command.cached) {
+      sent = PQsendQueryParams(conn_, command.sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr,
+                               0);
+    } else {
+      bool prepare = false;
+      const std::string& name = NameFor(command, prepare);
+      if (prepare) fresh.push_back(lru_.front().sql);
+      sent = (!prepare || PQsendPrepare(conn_, name.c_str(), command.sql.c_str(), 0, nullptr) != 0)
+                 ? PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                       values.data(), nullptr, nullptr, 0)
+                 : 0;
+    }
+    if (sent == 0) return Fail(Lost(what));
+  }
+  if (PQpipelineSync(conn_) == 0) return Fail(Lost(what));
+  auto result = AwaitPipeline(what);
+  if (!broken_ && PQexitPipelineMode(conn_) == 0) broken_ = true;
+  if (!result) {
+    // A command that failed aborts the rest of the pipeline, preparations included: which of
+    // these statements exist on the server is unknown, so they are forgotten (their names are
+    // never reused, so one that does exist is merely unreachable).
+    for (std::string_view sql : fresh) {
+      auto found = cache_.find(sql);
+      if (found == cache_.end()) continue;
+      auto entry = found->second;
+      cache_.erase(found);
+      lru_.erase(entry);
+    }
+  }
+  return result;
 }
 
 Result<PgResult> Connection::Await(std::string_view what) {
@@ -295,6 +387,72 @@ Result<PgResult> Connection::Await(std::string_view what) {
   return std::move(*last);
 }
 
+// Like Await, for a pipeline: every command's results, then the sync that ends it. Commands
+// after a failure come back aborted; the first failure is the answer.
+Result<PgResult> Connection::AwaitPipeline(std::string_view what) {
+  const auto deadline =
+      io_timeout_.count() == 0 ? Clock::time_point::max() : Clock::now() + io_timeout_;
+  auto wait = [&](short events) -> std::optional<Error> {
+    const Ready ready = WaitSocket(conn_, events, deadline, interrupt_fd_);
+    if (ready == Ready::kYes && PQconsumeInput(conn_) != 0) return std::nullopt;
+    broken_ = true;  // the answers were not all read: the connection's state is unknown
+    if (ready == Ready::kTimedOut) {
+      Error error = Error::Make(ErrorCode::kDeadlineExceeded,
+                                "The database did not answer in time.");
+      error.internal = "no answer within " + std::to_string(io_timeout_.count()) + " ms: " +
+                       std::string(what);
+      return error;
+    }
+    if (ready == Ready::kInterrupted) {
+      Error error = Error::Make(ErrorCode::kUnavailable, "The database connection was closed.");
+      error.internal = "interrupted (shutting down): " + std::string(what);
+      return error;
+    }
+    return Lost(what);
+  };
+  for (;;) {
+    const int flushed = PQflush(conn_);
+    if (flushed == 0) break;
+    if (flushed < 0) return Fail(Lost(what));
+    if (auto failed = wait(POLLIN | POLLOUT)) return Fail(std::move(*failed));
+  }
+  std::optional<PgResult> last;
+  std::optional<Error> failure;
+  last_constraint_.clear();
+  last_sqlstate_.clear();
+  for (;;) {
+    while (PQisBusy(conn_) != 0) {
+      if (auto failed = wait(POLLIN)) return Fail(std::move(*failed));
+    }
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) {
+      // Between two commands' results; a connection gone bad answers nothing more.
+      if (PQstatus(conn_) != CONNECTION_OK) return Fail(Lost(what));
+      continue;
+    }
+    PgResult result(raw);
+    const auto status = PQresultStatus(raw);
+    if (status == PGRES_PIPELINE_SYNC) break;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
+        status == PGRES_EMPTY_QUERY) {
+      last.emplace(std::move(result));
+      continue;
+    }
+    if (status == PGRES_PIPELINE_ABORTED || failure) continue;
+    const char* sqlstate = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+    const char* constraint = PQresultErrorField(raw, PG_DIAG_CONSTRAINT_NAME);
+    if (constraint != nullptr) last_constraint_ = constraint;
+    if (sqlstate != nullptr) last_sqlstate_ = sqlstate;
+    failure = ErrorFromSqlstate(sqlstate != nullptr ? sqlstate : "",
+                                Trimmed(PQresultErrorMessage(raw)) + " in: " + std::string(what));
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  if (failure) return Fail(std::move(*failure));
+  if (!last) return Fail(Lost(what));
+  ++round_trips_;
+  return std::move(*last);
+}
+
 Error Connection::Lost(std::string_view what) {
   broken_ = true;
   return ErrorFromSqlstate("", Trimmed(PQerrorMessage(conn_)) + " in: " + std::string(what));
@@ -327,6 +485,9 @@ Result<std::vector<Notification>> Connection::TakeNotifications() {
 
 bool Connection::IsReusable() {
   if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
+  // Statements still deferred belong to a transaction its owner neither finished nor rolled
+  // back: never lent to the next one.
+  if (!deferred_.empty()) return false;
   // An idle connection has nothing to read unless the server is closing it (or sent a
   // notification). Read until the socket is drained: libpq marks the connection bad on EOF.
   for (int i = 0; i < 8; ++i) {
@@ -341,6 +502,7 @@ bool Connection::IsReusable() {
 }
 
 void RollBack(Connection& conn) {
+  conn.DropDeferred();
   if (!conn.broken() && !conn.IsReusable()) (void)conn.Script(kRollback);
 }
 

@@ -91,7 +91,24 @@ class Connection final {
                                          std::uint64_t generation);
   /// Runs SQL text with the simple protocol (several statements allowed): transaction control,
   /// migrations and DDL whose identifiers went through QuoteIdentifier. Never request input.
+  /// With deferred statements pending, a single statement (no ';') goes in their pipeline; a
+  /// script of several is sent after them, in a round trip of its own.
   domain::Result<PgResult> Script(const std::string& sql);
+
+  /// Deferred statements: queued here and sent, in one pipeline, with the next round trip
+  /// (Execute, ExecuteCached or Script), which then waits for all of them at once. A write
+  /// transaction defers its BEGIN to travel with its first statement, and its last statement
+  /// to travel with the COMMIT: two round trips fewer per transaction. A deferred statement's
+  /// failure is that round trip's failure (the first failure wins; in a transaction, what
+  /// follows it is not run and the transaction must be rolled back); its result is dropped.
+  /// `sql` as for Script (one statement, no parameters) or, with params and a generation, as
+  /// for ExecuteCached.
+  void Defer(std::string sql);
+  void Defer(std::string sql, Params params, std::uint64_t generation);
+  /// Forgets the deferred statements without sending them (a transaction that ends before
+  /// they left). RollBack does this.
+  void DropDeferred() noexcept { deferred_.clear(); }
+  bool HasDeferred() const noexcept { return !deferred_.empty(); }
 
   /// Reads what the server sent meanwhile, without blocking, and returns the notifications
   /// received since the last call (those that arrived during other round trips included).
@@ -102,9 +119,9 @@ class Connection final {
   /// The process id of the server backend serving this connection.
   int backend_pid() const noexcept { return PQbackendPID(conn_); }
 
-  /// Whether the connection is idle, outside any transaction and still connected. Reads what
-  /// the server sent meanwhile without blocking, so a backend that was terminated while the
-  /// connection sat in the pool is noticed before it is lent out.
+  /// Whether the connection is idle, outside any transaction, with nothing deferred and still
+  /// connected. Reads what the server sent meanwhile without blocking, so a backend that was
+  /// terminated while the connection sat in the pool is noticed before it is lent out.
   bool IsReusable();
   /// True once the connection was found lost or timed out; it must then be discarded.
   bool broken() const noexcept { return broken_; }
@@ -132,6 +149,20 @@ class Connection final {
   domain::Result<PgResult> Await(std::string_view what);
   domain::Error Lost(std::string_view what);
 
+  struct Deferred {
+    std::string sql;
+    Params params;
+    std::uint64_t generation = 0;
+    bool cached = false;  // prepared through the statement cache; otherwise one plain statement
+  };
+  // Sends the deferred statements and then `last` (if any) in one pipeline and waits for all;
+  // returns the result of the last one sent.
+  domain::Result<PgResult> RunPipeline(std::optional<Deferred> last);
+  // The prepared statement's name for `deferred` (cached), preparing it in the pipeline when
+  // new; set `prepare` to queue the PQsendPrepare first.
+  const std::string& NameFor(const Deferred& deferred, bool& prepare);
+  domain::Result<PgResult> AwaitPipeline(std::string_view what);
+
   // A statement prepared by ExecuteCached.
   struct CachedStatement {
     std::string sql;
@@ -153,6 +184,7 @@ class Connection final {
   CacheList lru_;  // most recently used first
   std::unordered_map<std::string_view, CacheList::iterator> cache_;  // keys view lru_'s sql
   std::uint64_t statements_prepared_ = 0;  // numbers the generated statement names
+  std::vector<Deferred> deferred_;
 };
 
 // ---- transactions, as every store runs them ---------------------------------------------------

@@ -733,8 +733,9 @@ Result<void> PostgresAuditAppender::AppendAudit(const AuditEvent& event,
   params.reserve(static_cast<std::size_t>(kInsertParams));
   params.push_back(std::to_string(event.lane));
   if (auto fits = AppendAuditParams(event, personal, params); !fits) return fits;
-  auto done = conn_.ExecuteCached(trail_.append_, params, kAuditGeneration);
-  if (!done) return Fail(done.error());
+  // Deferred: the event travels with the next statement, normally the COMMIT (one round trip
+  // for both); should it fail, that statement fails and the transaction rolls back.
+  conn_.Defer(trail_.append_, std::move(params), kAuditGeneration);
   head_ = AuditHead{event.lane, event.seq, event.hash};
   trail_.Appended(event.at);
   return {};

@@ -1141,13 +1141,17 @@ Result<void> PostgresProjectStore::Write(
       return Fail(fresh.error());
     }
     SnapshotPtr snapshot = std::move(*fresh);
-    if (auto begun = conn.Script(kBegin); !begun) {
-      // Lost while idle in the pool, before anything took effect: once more on a fresh one.
-      if (attempt == 1 && conn.broken() && conn.round_trips() == 0) continue;
-      return Fail(begun.error());
-    }
+    // BEGIN travels with the transaction's first statement (Connection::Defer).
+    conn.Defer(kBegin);
+    const int answered = conn.round_trips();
     PostgresRecordTransaction tx(*this, conn, *snapshot, audit_);
     Result<void> result = work(tx);
+    if (!result && attempt == 1 && conn.broken() && conn.round_trips() == answered) {
+      // Lost while idle in the pool, before any answer came back: nothing was committed, and
+      // the server ends the transaction with the session. Once more on a fresh connection.
+      RollBack(conn);
+      continue;
+    }
     if (result && conn.InFailedTransaction()) {
       // `work` went on after a statement failed; PostgreSQL would turn the COMMIT into a
       // ROLLBACK, so the transaction fails with that statement's error.

@@ -769,6 +769,77 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("postgres connection: deferred statements travel with the next round trip",
+          "[postgres][project]") {
+  Fixture f;
+  using adapters::postgres::Connection;
+  auto conn = Must(Connection::Open({.url = f.db.url()}), "connect");
+  Must(conn->Script("CREATE TABLE deferred_t (id int PRIMARY KEY, note text)"), "table");
+  const adapters::postgres::Statement count{"", "SELECT count(*) FROM deferred_t", 0};
+  const std::string insert = "INSERT INTO deferred_t VALUES ($1::int4, $2::text)";
+  auto rows = [&] { return std::string(Must(conn->Execute(count), "count").Text(0, 0)); };
+
+  SECTION("BEGIN, a statement, the last one and COMMIT in two round trips") {
+    conn->ResetUsage();
+    conn->Defer(adapters::postgres::kBegin);
+    CHECK(conn->HasDeferred());
+    Must(conn->ExecuteCached(insert, {"1", "first"}, 1), "first insert");
+    CHECK(conn->round_trips() == 1);
+    CHECK_FALSE(conn->HasDeferred());
+    CHECK_FALSE(conn->IsReusable());  // inside the transaction BEGIN opened
+    conn->Defer(insert, {"2", std::nullopt}, 1);
+    Must(conn->Script(adapters::postgres::kCommit), "commit");
+    CHECK(conn->round_trips() == 2);
+    CHECK(conn->IsReusable());
+    CHECK(rows() == "2");
+    // The deferred statement was prepared and cached like any other.
+    conn->ResetUsage();
+    Must(conn->ExecuteCached(insert, {"3", "third"}, 1), "cached");
+    CHECK(conn->round_trips() == 1);
+  }
+  SECTION("a deferred statement that fails fails the round trip, and nothing is committed") {
+    Must(conn->ExecuteCached(insert, {"1", "kept"}, 1), "outside");
+    conn->Defer(adapters::postgres::kBegin);
+    Must(conn->ExecuteCached(insert, {"2", "rolled back"}, 1), "inside");
+    conn->Defer(insert, {"1", "duplicate"}, 1);
+    auto committed = conn->Script(adapters::postgres::kCommit);
+    REQUIRE_FALSE(committed);
+    CHECK(committed.error().code == ErrorCode::kAlreadyExists);
+    CHECK(conn->last_constraint() == "deferred_t_pkey");
+    CHECK(conn->InFailedTransaction());  // the COMMIT behind it did not run
+    adapters::postgres::RollBack(*conn);
+    CHECK(conn->IsReusable());
+    CHECK(rows() == "1");
+  }
+  SECTION("a statement prepared in a failed pipeline is prepared again next time") {
+    conn->Defer(adapters::postgres::kBegin);
+    conn->Defer("SELECT no_such_column FROM deferred_t", {}, 1);
+    const std::string fresh = "SELECT count(*) + $1::int8 FROM deferred_t";
+    REQUIRE_FALSE(conn->ExecuteCached(fresh, {"1"}, 1));  // aborted behind the failure
+    adapters::postgres::RollBack(*conn);
+    CHECK(Must(conn->ExecuteCached(fresh, {"1"}, 1), "fresh").Text(0, 0) == "1");
+  }
+  SECTION("rolling back drops what was never sent") {
+    conn->Defer(adapters::postgres::kBegin);
+    conn->Defer(insert, {"9", "never"}, 1);
+    CHECK_FALSE(conn->IsReusable());  // never lent with statements pending
+    adapters::postgres::RollBack(*conn);
+    CHECK_FALSE(conn->HasDeferred());
+    CHECK(conn->IsReusable());
+    CHECK(rows() == "0");
+  }
+  SECTION("a script of several statements goes after the deferred ones") {
+    conn->Defer(insert, {"4", "before"}, 1);
+    Must(conn->Script("INSERT INTO deferred_t VALUES (5, 'a'); INSERT INTO deferred_t VALUES (6, 'b')"),
+         "script");
+    CHECK(rows() == "3");
+  }
+  SECTION("a named statement sends the deferred ones first") {
+    conn->Defer(insert, {"7", "before"}, 1);
+    CHECK(rows() == "1");
+  }
+}
+
 TEST_CASE("postgres project store: a stale snapshot of another process is reloaded",
           "[postgres][project]") {
   Fixture f;
