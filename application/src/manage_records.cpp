@@ -1,6 +1,7 @@
 #include "socle/application/manage_records.hpp"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <limits>
 #include <set>
@@ -526,10 +527,19 @@ std::string Autogenerate(const Field& field, RandomSource& random) {
   }
   if (alphabet.empty() || length == 0) return NewId(random).str();
   std::string out;
-  std::uint8_t byte = 0;
+  out.reserve(length);
   const std::size_t limit = 256 - 256 % alphabet.size();  // rejection keeps it uniform
+  // Random bytes fetched a batch at a time (one call to the source costs far more than a
+  // byte); rejection rarely needs more than the first batch.
+  std::array<std::uint8_t, 64> bytes{};
+  const std::size_t batch = std::min(bytes.size(), 2 * length);
+  std::size_t used = batch;
   while (out.size() < length) {
-    random.Fill(std::span<std::uint8_t>(&byte, 1));
+    if (used == batch) {
+      random.Fill(std::span<std::uint8_t>(bytes.data(), batch));
+      used = 0;
+    }
+    const std::uint8_t byte = bytes[used++];
     if (byte < limit) out.push_back(alphabet[byte % alphabet.size()]);
   }
   return out;
