@@ -7,13 +7,15 @@ JOBS ?= $(shell nproc)
 HTTP ?= 127.0.0.1:8090
 DATA_DIR ?= ./socle_data
 
-.PHONY: run test test-asan deps sdk-deps smtp-deps configure build fuzz clean help
+.PHONY: run test test-asan deps sdk-deps smtp-deps configure build fuzz bench clean help
 
 help:
 	@echo "make run        install missing packages, build, start socle-server on $(HTTP)"
 	@echo "make test       install missing packages, build, run every test suite"
 	@echo "make test-asan  the whole suite under AddressSanitizer + UBSan"
 	@echo "make fuzz       build and briefly run the libFuzzer targets (clang)"
+	@echo "make bench      the load benchmark: Socle and its peers against the machine's ceilings"
+	@echo "                (build/bench/latest/report.md; settings: tests/load/bench.sh --help)"
 
 deps:
 	@scripts/install-deps.sh
@@ -53,6 +55,14 @@ fuzz:
 	@for f in build/fuzz/fuzz/*_fuzz; do n=$$(basename $$f); echo "== $$n"; \
 	  mkdir -p build/fuzz/corpus/$$n && \
 	  $$f -max_total_time=$${FUZZ_SECONDS:-30} -max_len=65536 build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+
+# The load benchmark (tests/load/bench.sh): Release binaries, wrk, nginx, pgbench and gnuplot.
+# BENCH_ARGS passes options (e.g. BENCH_ARGS='--targets socle --runs 1'); BENCH_* variables too.
+bench:
+	@SOCLE_BENCH_DEPS=1 scripts/install-deps.sh
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target socle-server socle
+	@tests/load/bench.sh $(BENCH_ARGS)
 
 clean:
 	@rm -rf build

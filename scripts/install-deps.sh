@@ -13,6 +13,11 @@ packages=(
 if [[ "${SOCLE_FUZZ_DEPS:-0}" == 1 ]]; then
   packages+=(clang-19 libclang-rt-19-dev)
 fi
+# `make bench` (tests/load/bench.sh): the load generator, the static-file ceiling and the
+# charts. pgbench, the database ceilings, ships in postgresql-15 (/usr/lib/postgresql/15/bin).
+if [[ "${SOCLE_BENCH_DEPS:-0}" == 1 ]]; then
+  packages+=(wrk nginx-light gnuplot-nox)
+fi
 
 # Node.js (>= 18) and npm run the PocketBase JS SDK tests (tests/sdk). One already on the PATH
 # (NodeSource, nvm) will do: Debian's npm package conflicts with NodeSource's nodejs.

@@ -1,0 +1,197 @@
+// Creates the benchmark schema, permissions and data in a running Directus and writes
+// <workdir>/bench.env.
+//   node setup.mjs <workdir> <store> <server-pid>
+//
+// Data (the benchmark contract): the 100 authors are Directus users (directus_users, with
+// first_name as their name and a password, in an "Author" role) so one of them can sign in;
+// `posts` {id, title, body, views (indexed), published, author → directus_users}, 10,000 rows,
+// readable and creatable by the Public policy; `owned`, the same 10,000 rows, readable only
+// through the Author policy, whose read permission is filtered by
+// {"author":{"_eq":"$CURRENT_USER"}}. W4 reads `owned` with the access token of authors[0]
+// (from /auth/login), who owns 100 of the rows.
+//
+// Everything goes through Directus' REST API with the admin's static token: collections and
+// fields through /collections, the relations through /relations, access through /policies,
+// /permissions, /roles and /access, and the rows through POST /items/<collection> with arrays
+// of CHUNK rows (well under the default 1 MB payload limit), so 10,000 rows take seconds.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const POSTS = 10000;
+const AUTHORS = 100;
+const CHUNK = 1000;
+const USER_REQUESTS = 4;
+const PASSWORD = 'bench-password-1';
+// The Public policy's id is fixed by the Directus migration that introduced policies.
+const PUBLIC_POLICY = 'abf8a154-5b1c-4a46-ac9c-7300570f4f17';
+
+const [workdir, store, pid] = process.argv.slice(2);
+if (!workdir || !store || !pid) {
+  console.error('usage: node setup.mjs <workdir> <store> <server-pid>');
+  process.exit(2);
+}
+// config.mjs wrote the .env as KEY="value" lines with nothing to unescape.
+const env = Object.fromEntries(
+  readFileSync(join(workdir, '.env'), 'utf8').split('\n')
+    .map((text) => text.match(/^([A-Z0-9_]+)="(.*)"$/))
+    .filter(Boolean)
+    .map((match) => [match[1], match[2]]),
+);
+const baseUrl = `http://127.0.0.1:${env.PORT}`;
+const { version } = JSON.parse(
+  readFileSync(new URL('./node_modules/directus/package.json', import.meta.url), 'utf8'),
+);
+const adminHeaders = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
+
+async function call(method, path, { headers = adminHeaders, body, expect = [200, 204] } = {}) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!expect.includes(response.status)) {
+    throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+  }
+  return text ? JSON.parse(text) : null;
+}
+
+function recordCollection(collection) {
+  return {
+    collection,
+    meta: { icon: 'article' },
+    schema: {},
+    fields: [
+      {
+        field: 'id', type: 'integer',
+        meta: { hidden: true, interface: 'input', readonly: true },
+        schema: { is_primary_key: true, has_auto_increment: true },
+      },
+      { field: 'title', type: 'string', meta: { interface: 'input', required: true }, schema: { is_nullable: false } },
+      { field: 'body', type: 'text', meta: { interface: 'input-multiline' }, schema: {} },
+      { field: 'views', type: 'integer', meta: { interface: 'input' }, schema: { is_indexed: true } },
+      { field: 'published', type: 'boolean', meta: { interface: 'boolean' }, schema: { default_value: false } },
+      { field: 'author', type: 'uuid', meta: { interface: 'select-dropdown-m2o', special: ['m2o'] }, schema: {} },
+    ],
+  };
+}
+
+async function createSchema() {
+  for (const collection of ['posts', 'owned']) {
+    await call('POST', '/collections', { body: recordCollection(collection) });
+    await call('POST', '/relations', {
+      body: {
+        collection, field: 'author', related_collection: 'directus_users',
+        schema: { on_delete: 'SET NULL' },
+      },
+    });
+  }
+
+  await call('POST', '/permissions', {
+    body: ['read', 'create'].map((action) => ({
+      policy: PUBLIC_POLICY, collection: 'posts', action, fields: ['*'], permissions: {}, validation: {},
+    })),
+  });
+
+  const policy = await call('POST', '/policies', {
+    body: { name: 'Author', icon: 'badge', app_access: false, admin_access: false, enforce_tfa: false },
+  });
+  await call('POST', '/permissions', {
+    body: {
+      policy: policy.data.id, collection: 'owned', action: 'read', fields: ['*'],
+      permissions: { author: { _eq: '$CURRENT_USER' } },
+    },
+  });
+  const role = await call('POST', '/roles', { body: { name: 'Author', icon: 'edit' } });
+  await call('POST', '/access', { body: { role: role.data.id, policy: policy.data.id } });
+  return role.data.id;
+}
+
+function row(i, authorId) {
+  return {
+    title: `Post ${i}`,
+    body: `Body of post ${i}`,
+    views: (i * 7919) % 10000,
+    published: i % 2 === 0,
+    author: authorId,
+  };
+}
+
+// Inserts rows CHUNK at a time and returns their ids in order.
+async function insert(collection, rows) {
+  const ids = [];
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    const answer = await call('POST', `/items/${collection}?fields=id`, { body: rows.slice(start, start + CHUNK) });
+    ids.push(...answer.data.map((item) => item.id));
+  }
+  return ids;
+}
+
+function quote(value) {
+  return `'${String(value).replace(/'/g, `'\\''`)}'`;
+}
+
+async function main() {
+  const role = await createSchema();
+
+  const users = [];
+  for (let i = 0; i < AUTHORS; i++) {
+    users.push({ email: `author${i}@example.com`, password: PASSWORD, first_name: `Author ${i}`, role });
+  }
+  // Directus hashes each password with argon2 (tens of milliseconds) one after the other within
+  // a request; USER_REQUESTS concurrent requests let the hashing use both cores.
+  const per = Math.ceil(AUTHORS / USER_REQUESTS);
+  const answers = await Promise.all(Array.from({ length: USER_REQUESTS }, (_, k) =>
+    call('POST', '/users?fields=id,email', { body: users.slice(k * per, (k + 1) * per) })));
+  const byEmail = new Map(answers.flatMap((answer) => answer.data).map((user) => [user.email, user.id]));
+  const authors = users.map((user) => byEmail.get(user.email));
+
+  const rows = Array.from({ length: POSTS }, (_, i) => row(i, authors[i % AUTHORS]));
+  const postIds = await insert('posts', rows);
+  const ownedIds = await insert('owned', rows);
+  const authIds = ownedIds.filter((_, i) => i % AUTHORS === 0);
+
+  const login = await call('POST', '/auth/login', {
+    headers: {},
+    body: { email: 'author0@example.com', password: PASSWORD },
+  });
+  const userHeaders = { Authorization: `Bearer ${login.data.access_token}` };
+
+  // The rules must hold before anyone measures them: public reads and creates work, and an
+  // owned row is visible to its author and to no one else.
+  await call('GET', `/items/posts/${postIds[0]}`, { headers: {} });
+  await call('GET', `/items/owned/${authIds[0]}`, { headers: userHeaders });
+  await call('GET', `/items/owned/${authIds[0]}`, { headers: {}, expect: [403] });
+  await call('GET', `/items/owned/${ownedIds[1]}`, { headers: userHeaders, expect: [403] });
+
+  const idsFile = join(workdir, 'ids.txt');
+  const authIdsFile = join(workdir, 'auth_ids.txt');
+  writeFileSync(idsFile, `${postIds.join('\n')}\n`);
+  writeFileSync(authIdsFile, `${authIds.join('\n')}\n`);
+
+  const createBody = { ...row(0, authors[0]), title: 'Load', body: 'Lorem ipsum dolor sit amet', views: 7, published: true };
+  const benchEnv = {
+    NAME: `directus-${store}`,
+    VERSION: `directus ${version}`,
+    BASE_URL: baseUrl,
+    PID: pid,
+    HEADERS: '',
+    IDS_FILE: idsFile,
+    GET_PATH: '/items/posts/{id}',
+    // Directus computes totals only when asked (meta=total_count), so the list carries none.
+    LIST_PATH: '/items/posts?filter%5Bpublished%5D%5B_eq%5D=true&sort=-views&limit=20',
+    CREATE_PATH: '/items/posts',
+    CREATE_BODY: JSON.stringify(createBody),
+    AUTH_HEADERS: `Authorization: Bearer ${login.data.access_token}`,
+    AUTH_IDS_FILE: authIdsFile,
+    AUTH_GET_PATH: '/items/owned/{id}',
+  };
+  const lines = Object.entries(benchEnv).map(([key, value]) => `${key}=${quote(value)}`);
+  writeFileSync(join(workdir, 'bench.env'), `${lines.join('\n')}\n`);
+  console.log(`directus: seeded ${authors.length} authors, ${postIds.length} posts, ${ownedIds.length} owned`);
+}
+
+main().catch((error) => {
+  console.error(`directus: setup failed: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,192 @@
+// Creates the benchmark schema and data in a running Parse Server and writes <workdir>/bench.env.
+//   node seed.mjs <workdir> <config.json> <server-pid>
+//
+// Data (the benchmark contract): 100 authors, which are Parse users (_User with a `name`) so
+// one of them can sign in; 10,000 `posts` {title, body, views (indexed), published, author →
+// _User}, public read and create through class-level permissions; and `owned`, the same 10,000
+// rows where each object's ACL lets only its author read it. W4 reads `owned` with the session
+// token of authors[0], who owns 100 of them; the class-level permissions of `owned` allow a
+// public get, so it is the per-object ACL alone that answers 404 to anyone else.
+//
+// Everything goes through Parse's REST API with the master key, in /batch requests of
+// BATCH_SIZE sub-requests, which Parse runs concurrently: 10,000 objects take seconds.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const POSTS = 10000;
+const AUTHORS = 100;
+const BATCH_SIZE = 500;
+const PASSWORD = 'bench-password-1';
+
+const [workdir, configPath, pid] = process.argv.slice(2);
+if (!workdir || !configPath || !pid) {
+  console.error('usage: node seed.mjs <workdir> <config.json> <server-pid>');
+  process.exit(2);
+}
+const config = JSON.parse(readFileSync(configPath, 'utf8'));
+const { version } = JSON.parse(
+  readFileSync(new URL('./node_modules/parse-server/package.json', import.meta.url), 'utf8'),
+);
+const baseUrl = `http://127.0.0.1:${config.port}`;
+const api = `${baseUrl}${config.mountPath}`;
+const appHeaders = { 'X-Parse-Application-Id': config.appId };
+const masterHeaders = { ...appHeaders, 'X-Parse-Master-Key': config.masterKey };
+
+async function call(method, path, { headers = masterHeaders, body, expect = [200, 201] } = {}) {
+  const response = await fetch(`${api}${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!expect.includes(response.status)) {
+    throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+  }
+  return text ? JSON.parse(text) : null;
+}
+
+// Runs sub-requests through /batch and returns each one's `success` object, in order.
+async function batch(requests) {
+  const results = [];
+  for (let start = 0; start < requests.length; start += BATCH_SIZE) {
+    const chunk = requests.slice(start, start + BATCH_SIZE);
+    const answers = await call('POST', '/batch', { body: { requests: chunk } });
+    answers.forEach((answer, i) => {
+      if (!answer.success) {
+        throw new Error(`batch ${chunk[i].method} ${chunk[i].path} failed: ${JSON.stringify(answer.error)}`);
+      }
+      results.push(answer.success);
+    });
+  }
+  return results;
+}
+
+const pointer = (objectId) => ({ __type: 'Pointer', className: '_User', objectId });
+const publicCrud = { '*': true };
+const nobody = {};
+const recordFields = {
+  title: { type: 'String', required: true },
+  body: { type: 'String' },
+  views: { type: 'Number' },
+  published: { type: 'Boolean' },
+  author: { type: 'Pointer', targetClass: '_User' },
+};
+
+// PostgreSQL index names are unique per schema, so each class names its own.
+async function createSchema() {
+  // _User exists from the server's first start; it only gains the authors' `name`.
+  await call('PUT', '/schemas/_User', { body: { className: '_User', fields: { name: { type: 'String' } } } });
+  await call('POST', '/schemas/posts', {
+    body: {
+      className: 'posts',
+      fields: recordFields,
+      indexes: { posts_views: { views: 1 } },
+      classLevelPermissions: {
+        get: publicCrud, find: publicCrud, count: publicCrud, create: publicCrud,
+        update: nobody, delete: nobody, addField: nobody, protectedFields: {},
+      },
+    },
+  });
+  await call('POST', '/schemas/owned', {
+    body: {
+      className: 'owned',
+      fields: recordFields,
+      indexes: { owned_views: { views: 1 } },
+      classLevelPermissions: {
+        get: publicCrud, find: publicCrud, count: publicCrud, create: nobody,
+        update: nobody, delete: nobody, addField: nobody, protectedFields: {},
+      },
+    },
+  });
+}
+
+function record(i, authorId) {
+  return {
+    title: `Post ${i}`,
+    body: `Body of post ${i}`,
+    views: (i * 7919) % 10000,
+    published: i % 2 === 0,
+    author: pointer(authorId),
+  };
+}
+
+function quote(value) {
+  return `'${String(value).replace(/'/g, `'\\''`)}'`;
+}
+
+async function main() {
+  await createSchema();
+
+  const authorRequests = [];
+  for (let i = 0; i < AUTHORS; i++) {
+    authorRequests.push({
+      method: 'POST',
+      path: `${config.mountPath}/users`,
+      body: { username: `author${i}`, password: PASSWORD, name: `Author ${i}` },
+    });
+  }
+  const authors = (await batch(authorRequests)).map((user) => user.objectId);
+
+  const postRequests = [];
+  const ownedRequests = [];
+  for (let i = 0; i < POSTS; i++) {
+    const authorId = authors[i % AUTHORS];
+    postRequests.push({ method: 'POST', path: `${config.mountPath}/classes/posts`, body: record(i, authorId) });
+    ownedRequests.push({
+      method: 'POST',
+      path: `${config.mountPath}/classes/owned`,
+      body: { ...record(i, authorId), ACL: { [authorId]: { read: true } } },
+    });
+  }
+  const postIds = (await batch(postRequests)).map((object) => object.objectId);
+  const ownedIds = (await batch(ownedRequests)).map((object) => object.objectId);
+  const authIds = ownedIds.filter((_, i) => i % AUTHORS === 0);
+
+  // The W4 user signs in like any client: username and password, no master key.
+  const login = await call('POST', '/login', {
+    headers: appHeaders,
+    body: { username: 'author0', password: PASSWORD },
+  });
+  const sessionHeaders = { ...appHeaders, 'X-Parse-Session-Token': login.sessionToken };
+
+  // The rules must hold before anyone measures them: public reads and creates work, and an
+  // owned record is visible to its author and to no one else.
+  await call('GET', `/classes/posts/${postIds[0]}`, { headers: appHeaders });
+  await call('GET', `/classes/owned/${authIds[0]}`, { headers: sessionHeaders });
+  await call('GET', `/classes/owned/${authIds[0]}`, { headers: appHeaders, expect: [404] });
+  await call('GET', `/classes/owned/${ownedIds[1]}`, { headers: sessionHeaders, expect: [404] });
+
+  const idsFile = join(workdir, 'ids.txt');
+  const authIdsFile = join(workdir, 'auth_ids.txt');
+  writeFileSync(idsFile, `${postIds.join('\n')}\n`);
+  writeFileSync(authIdsFile, `${authIds.join('\n')}\n`);
+
+  const where = encodeURIComponent(JSON.stringify({ published: true }));
+  const createBody = {
+    title: 'Load', body: 'Lorem ipsum dolor sit amet', views: 7, published: true, author: pointer(authors[0]),
+  };
+  const env = {
+    NAME: 'parse-postgres',
+    VERSION: `parse-server ${version}`,
+    BASE_URL: baseUrl,
+    PID: pid,
+    HEADERS: `X-Parse-Application-Id: ${config.appId}`,
+    IDS_FILE: idsFile,
+    GET_PATH: `${config.mountPath}/classes/posts/{id}`,
+    // Parse counts only on request (count=1), so the list carries no total.
+    LIST_PATH: `${config.mountPath}/classes/posts?where=${where}&order=-views&limit=20`,
+    CREATE_PATH: `${config.mountPath}/classes/posts`,
+    CREATE_BODY: JSON.stringify(createBody),
+    AUTH_HEADERS: `X-Parse-Session-Token: ${login.sessionToken}`,
+    AUTH_IDS_FILE: authIdsFile,
+    AUTH_GET_PATH: `${config.mountPath}/classes/owned/{id}`,
+  };
+  const lines = Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`);
+  writeFileSync(join(workdir, 'bench.env'), `${lines.join('\n')}\n`);
+  console.log(`parse: seeded ${authors.length} authors, ${postIds.length} posts, ${ownedIds.length} owned`);
+}
+
+main().catch((error) => {
+  console.error(`parse: seeding failed: ${error.message}`);
+  process.exit(1);
+});
