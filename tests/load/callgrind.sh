@@ -38,13 +38,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-collections_file=$here/targets/socle/collections.json
 
-kProject=bench
 kPosts=200
 kOwned=200        # every other one belongs to the author who signs in
-kBatch=50         # the project's default batch.maxRequests
-kPassword=bench-author-password-7f3a
 kStartSeconds=120 # valgrind starts slowly on a loaded machine
 kStopSeconds=60   # and writes its last dump on exit
 
@@ -57,6 +53,11 @@ usage() {
   echo "usage: $0 [--annotate]" >&2
   exit 2
 }
+
+# The Socle target's project, binaries and seeding; api_post waits longer under valgrind.
+# shellcheck source=SCRIPTDIR/targets/socle/lib.sh
+. "$here/targets/socle/lib.sh"
+api_timeout=120
 
 annotate=0
 while [[ $# -gt 0 ]]; do
@@ -84,21 +85,6 @@ if ((annotate)); then
   command -v callgrind_annotate >/dev/null 2>&1 || fail "callgrind_annotate is missing (valgrind)"
 fi
 
-# socle-server and socle from the Release build, or from SOCLE_BIN_DIR.
-find_binary() {
-  local name=$1 dir=${SOCLE_BIN_DIR:-$root/build/release}
-  local candidate
-  for candidate in "$dir/$name" "$dir/$name/$name" "$dir/apps/$name/$name"; do
-    if [[ -f "$candidate" && -x "$candidate" ]]; then
-      # Absolute: the server and the CLI run in the throwaway directory.
-      echo "$(cd "$(dirname -- "$candidate")" && pwd)/$(basename -- "$candidate")"
-      return
-    fi
-  done
-  fail "no $name binary under $dir: build it with" \
-    "'cmake --preset release && cmake --build --preset release --target socle-server socle'" \
-    "(or set SOCLE_BIN_DIR to a build directory, e.g. build/default)"
-}
 server=$(find_binary socle-server)
 client=$(find_binary socle)
 
@@ -151,12 +137,7 @@ run_cli() {
   output=$(cd "$work" && "$client" --data-dir "$data" "$@" 2>&1) || status=$?
   ((status == 0)) || fail "socle $* failed (status $status): $(tr '\n' ' ' <<<"$output")"
 }
-superuser_email=bench-root@example.com
-superuser_password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-run_cli org create bench-org --name "Benchmark"
-run_cli project create "$kProject" --org bench-org
-run_cli collection import "$collections_file" --project "$kProject"
-run_cli superuser upsert "$superuser_email" "$superuser_password"
+create_project
 
 # --- the server, under callgrind; nothing is counted until a case switches it on
 
@@ -189,38 +170,8 @@ curl -sf -o /dev/null --max-time 10 "$url/api/health" ||
   fail "socle-server did not answer /api/health within ${kStartSeconds} s"
 api=$url/p/$kProject/api
 
-# POSTs a JSON body to the project's API and prints the answer; a non-2xx answer fails with
-# the server's message. Extra arguments are curl's (headers).
-api_post() {
-  local path=$1 body=$2
-  shift 2
-  local answer status
-  answer=$(curl -sS --max-time 120 -X POST "$api$path" -H 'Content-Type: application/json' "$@" \
-             --data-binary @- -w '\n%{http_code}' <<<"$body") ||
-    fail "POST $path: the server did not answer"
-  status=${answer##*$'\n'}
-  answer=${answer%$'\n'*}
-  [[ "$status" == 2?? ]] || fail "POST $path answered $status: ${answer:0:300}"
-  printf '%s\n' "$answer"
-}
-
 record_id() {
   sed -nE 's/.*"collectionName":"[a-z_]+","id":"([a-z0-9]+)".*/\1/p' <<<"$1" | head -n 1
-}
-
-# The ids of a batch answer's records of one collection, in the requests' order, checked
-# against the number expected.
-batch_ids() {
-  local answer=$1 collection=$2 expected=$3 ids
-  ids=$(grep -o "\"collectionName\":\"$collection\",\"id\":\"[a-z0-9]*\"" <<<"$answer" |
-          sed -E 's/.*"id":"([a-z0-9]+)"/\1/') || true
-  [[ $(grep -c . <<<"$ids") -eq $expected ]] ||
-    fail "a batch of $expected $collection answered: ${answer:0:300}"
-  printf '%s\n' "$ids"
-}
-
-token_of() {
-  sed -nE 's/^\{"token":"([^"]+)".*/\1/p' <<<"$1"
 }
 
 # --- the data: two authors (one at a time: a password hash under valgrind could outlast a
@@ -236,10 +187,7 @@ for i in 0 1; do
   authors+=("$id")
 done
 
-answer=$(api_post /collections/_superusers/auth-with-password \
-           "{\"identity\":\"$superuser_email\",\"password\":\"$superuser_password\"}")
-superuser_token=$(token_of "$answer")
-[[ -n "$superuser_token" ]] || fail "the superuser's sign-in answered no token"
+sign_in superuser_token _superusers "$superuser_email" "$superuser_password" "the superuser"
 
 # Post i is published when i is even, has views (i * 7919) % 10000 and author i % 2; the same
 # for owned posts, of which the first author's (even i) are W4's.
@@ -249,26 +197,10 @@ for collection in posts owned; do
   count=$kPosts
   if [[ $collection == owned ]]; then count=$kOwned; fi
   for ((first = 0; first < count; first += kBatch)); do
-    requests_json=""
-    for ((i = first; i < first + kBatch && i < count; i++)); do
-      published=false
-      ((i % 2 != 0)) || published=true
-      printf -v body '{"title":"Post %d","body":"Body of post %d","views":%d,"published":%s,"author":"%s"}' \
-        "$i" "$i" $(((i * 7919) % 10000)) "$published" "${authors[$((i % 2))]}"
-      printf -v request '{"method":"POST","url":"/api/collections/%s/records","body":%s}' \
-        "$collection" "$body"
-      requests_json+="${requests_json:+,}$request"
-    done
-    # Command substitutions, not process substitutions: a failure there stops the script.
+    seed_posts_batch "$collection" "$first" $((first + kBatch < count ? first + kBatch : count))
     if [[ $collection == posts ]]; then
-      answer=$(api_post /batch "{\"requests\":[$requests_json]}")
-      ids=$(batch_ids "$answer" posts $((i - first)))
-      mapfile -t -O "${#post_ids[@]}" post_ids <<<"$ids"
+      post_ids+=("${batch[@]}")
     else
-      # owned's create rule admits superusers only.
-      answer=$(api_post /batch "{\"requests\":[$requests_json]}" -H "Authorization: $superuser_token")
-      ids=$(batch_ids "$answer" owned $((i - first)))
-      mapfile -t batch <<<"$ids"
       for ((j = 0; j < ${#batch[@]}; j++)); do
         if (((first + j) % 2 == 0)); then owned_ids+=("${batch[$j]}"); fi
       done
@@ -280,10 +212,7 @@ done
 ((${#owned_ids[@]} == (kOwned + 1) / 2)) ||
   fail "seeded ${#owned_ids[@]} owned posts of the first author, not $(((kOwned + 1) / 2))"
 
-answer=$(api_post /collections/authors/auth-with-password \
-           "{\"identity\":\"author0@bench.example.com\",\"password\":\"$kPassword\"}")
-token=$(token_of "$answer")
-[[ -n "$token" ]] || fail "the author's sign-in answered no token"
+sign_in token authors author0@bench.example.com "$kPassword" "the author"
 seeded=$(date +%s)
 echo "callgrind: $server under callgrind on $url; $kPosts posts and $kOwned owned posts seeded" \
   "in $((seeded - started)) s" >&2

@@ -7,13 +7,16 @@
 -- in response() would run Lua on every response and slow the load generator down.
 local common = {}
 
+-- Stops wrk before it measures anything, with the reason on stderr.
+local function stop(format, ...)
+  io.stderr:write("wrk workload: " .. string.format(format, ...) .. "\n")
+  os.exit(2)
+end
+
 -- The value of an environment variable the workload cannot run without.
 function common.required(name)
   local value = os.getenv(name)
-  if value == nil or value == "" then
-    io.stderr:write(string.format("wrk workload: %s is not set (the driver passes bench.env)\n", name))
-    os.exit(2)
-  end
+  if value == nil or value == "" then stop("%s is not set (the driver passes bench.env)", name) end
   return value
 end
 
@@ -22,10 +25,7 @@ function common.add_headers(into, spec)
   if spec == nil or spec == "" then return into end
   for item in string.gmatch(spec, "[^|]+") do
     local name, value = string.match(item, "^%s*([^:]-)%s*:%s*(.-)%s*$")
-    if name == nil or name == "" then
-      io.stderr:write(string.format("wrk workload: malformed header '%s'\n", item))
-      os.exit(2)
-    end
+    if name == nil or name == "" then stop("malformed header '%s'", item) end
     into[name] = value
   end
   return into
@@ -35,18 +35,12 @@ end
 function common.load_ids(path)
   local ids = {}
   local file = io.open(path, "r")
-  if file == nil then
-    io.stderr:write(string.format("wrk workload: cannot read the ids file %s\n", path))
-    os.exit(2)
-  end
+  if file == nil then stop("cannot read the ids file %s", path) end
   for line in file:lines() do
     if line ~= "" then ids[#ids + 1] = line end
   end
   file:close()
-  if #ids == 0 then
-    io.stderr:write(string.format("wrk workload: no ids in %s\n", path))
-    os.exit(2)
-  end
+  if #ids == 0 then stop("no ids in %s", path) end
   return ids
 end
 
@@ -71,6 +65,27 @@ function common.seed()
   math.randomseed(os.time() * 1000 + (thread_number or 0) * 7919)
   -- LuaJIT's first draws after seeding are poorly spread.
   for _ = 1, 10 do math.random() end
+end
+
+-- A workload that draws ids at random: wrk's setup, init and done callbacks, set as globals
+-- (the script and this module share wrk's global table).
+function common.random_workload()
+  setup = common.setup
+  init = function(args) common.seed() end
+  done = common.done
+end
+
+-- A function building a GET of the path template in environment variable `path_name`, with
+-- {id} drawn from the ids file named by `ids_name`, sending HEADERS and, when `auth_name` is
+-- given, the headers of that environment variable as well (which must be set).
+function common.random_get(path_name, ids_name, auth_name)
+  local path = common.required(path_name)
+  local ids = common.load_ids(common.required(ids_name))
+  local headers = common.add_headers({}, os.getenv("HEADERS"))
+  if auth_name ~= nil then common.add_headers(headers, common.required(auth_name)) end
+  return function()
+    return wrk.format("GET", common.with_random_id(path, ids), headers)
+  end
 end
 
 function common.done(summary, latency, requests)

@@ -14,14 +14,15 @@
 // fields through /collections, the relations through /relations, access through /policies,
 // /permissions, /roles and /access, and the rows through POST /items/<collection> with arrays
 // of CHUNK rows (well under the default 1 MB payload limit), so 10,000 rows take seconds.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  AUTHORS, CREATE_FIELDS, PASSWORD, POSTS, chunks, firstAuthorIds, jsonClient, packageVersion, postFields, run,
+  writeBenchEnv, writeIds,
+} from '../common.mjs';
 
-const POSTS = 10000;
-const AUTHORS = 100;
 const CHUNK = 1000;
 const USER_REQUESTS = 4;
-const PASSWORD = 'bench-password-1';
 // The Public policy's id is fixed by the Directus migration that introduced policies.
 const PUBLIC_POLICY = 'abf8a154-5b1c-4a46-ac9c-7300570f4f17';
 
@@ -38,23 +39,9 @@ const env = Object.fromEntries(
     .map((match) => [match[1], match[2]]),
 );
 const baseUrl = `http://127.0.0.1:${env.PORT}`;
-const { version } = JSON.parse(
-  readFileSync(new URL('./node_modules/directus/package.json', import.meta.url), 'utf8'),
-);
+const version = packageVersion(new URL('./node_modules/directus/package.json', import.meta.url));
 const adminHeaders = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
-
-async function call(method, path, { headers = adminHeaders, body, expect = [200, 204] } = {}) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!expect.includes(response.status)) {
-    throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
-  }
-  return text ? JSON.parse(text) : null;
-}
+const call = jsonClient(baseUrl, { headers: adminHeaders, expect: [200, 204] });
 
 function recordCollection(collection) {
   return {
@@ -107,28 +94,14 @@ async function createSchema() {
   return role.data.id;
 }
 
-function row(i, authorId) {
-  return {
-    title: `Post ${i}`,
-    body: `Body of post ${i}`,
-    views: (i * 7919) % 10000,
-    published: i % 2 === 0,
-    author: authorId,
-  };
-}
-
 // Inserts rows CHUNK at a time and returns their ids in order.
 async function insert(collection, rows) {
   const ids = [];
-  for (let start = 0; start < rows.length; start += CHUNK) {
-    const answer = await call('POST', `/items/${collection}?fields=id`, { body: rows.slice(start, start + CHUNK) });
+  for (const chunk of chunks(rows, CHUNK)) {
+    const answer = await call('POST', `/items/${collection}?fields=id`, { body: chunk });
     ids.push(...answer.data.map((item) => item.id));
   }
   return ids;
-}
-
-function quote(value) {
-  return `'${String(value).replace(/'/g, `'\\''`)}'`;
 }
 
 async function main() {
@@ -146,10 +119,10 @@ async function main() {
   const byEmail = new Map(answers.flatMap((answer) => answer.data).map((user) => [user.email, user.id]));
   const authors = users.map((user) => byEmail.get(user.email));
 
-  const rows = Array.from({ length: POSTS }, (_, i) => row(i, authors[i % AUTHORS]));
+  const rows = Array.from({ length: POSTS }, (_, i) => ({ ...postFields(i), author: authors[i % AUTHORS] }));
   const postIds = await insert('posts', rows);
   const ownedIds = await insert('owned', rows);
-  const authIds = ownedIds.filter((_, i) => i % AUTHORS === 0);
+  const authIds = firstAuthorIds(ownedIds);
 
   const login = await call('POST', '/auth/login', {
     headers: {},
@@ -164,13 +137,10 @@ async function main() {
   await call('GET', `/items/owned/${authIds[0]}`, { headers: {}, expect: [403] });
   await call('GET', `/items/owned/${ownedIds[1]}`, { headers: userHeaders, expect: [403] });
 
-  const idsFile = join(workdir, 'ids.txt');
-  const authIdsFile = join(workdir, 'auth_ids.txt');
-  writeFileSync(idsFile, `${postIds.join('\n')}\n`);
-  writeFileSync(authIdsFile, `${authIds.join('\n')}\n`);
+  const { idsFile, authIdsFile } = writeIds(workdir, postIds, authIds);
 
-  const createBody = { ...row(0, authors[0]), title: 'Load', body: 'Lorem ipsum dolor sit amet', views: 7, published: true };
-  const benchEnv = {
+  const createBody = { ...CREATE_FIELDS, author: authors[0] };
+  writeBenchEnv(workdir, {
     NAME: `directus-${store}`,
     VERSION: `directus ${version}`,
     BASE_URL: baseUrl,
@@ -185,13 +155,8 @@ async function main() {
     AUTH_HEADERS: `Authorization: Bearer ${login.data.access_token}`,
     AUTH_IDS_FILE: authIdsFile,
     AUTH_GET_PATH: '/items/owned/{id}',
-  };
-  const lines = Object.entries(benchEnv).map(([key, value]) => `${key}=${quote(value)}`);
-  writeFileSync(join(workdir, 'bench.env'), `${lines.join('\n')}\n`);
+  });
   console.log(`directus: seeded ${authors.length} authors, ${postIds.length} posts, ${ownedIds.length} owned`);
 }
 
-main().catch((error) => {
-  console.error(`directus: setup failed: ${error.message}`);
-  process.exit(1);
-});
+run(main, 'directus: setup failed');

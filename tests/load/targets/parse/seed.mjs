@@ -10,13 +10,13 @@
 //
 // Everything goes through Parse's REST API with the master key, in /batch requests of
 // BATCH_SIZE sub-requests, which Parse runs concurrently: 10,000 objects take seconds.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import {
+  AUTHORS, CREATE_FIELDS, PASSWORD, POSTS, chunks, firstAuthorIds, jsonClient, packageVersion, postFields, run,
+  writeBenchEnv, writeIds,
+} from '../common.mjs';
 
-const POSTS = 10000;
-const AUTHORS = 100;
 const BATCH_SIZE = 500;
-const PASSWORD = 'bench-password-1';
 
 const [workdir, configPath, pid] = process.argv.slice(2);
 if (!workdir || !configPath || !pid) {
@@ -24,32 +24,18 @@ if (!workdir || !configPath || !pid) {
   process.exit(2);
 }
 const config = JSON.parse(readFileSync(configPath, 'utf8'));
-const { version } = JSON.parse(
-  readFileSync(new URL('./node_modules/parse-server/package.json', import.meta.url), 'utf8'),
-);
+const version = packageVersion(new URL('./node_modules/parse-server/package.json', import.meta.url));
 const baseUrl = `http://127.0.0.1:${config.port}`;
 const api = `${baseUrl}${config.mountPath}`;
 const appHeaders = { 'X-Parse-Application-Id': config.appId };
 const masterHeaders = { ...appHeaders, 'X-Parse-Master-Key': config.masterKey };
 
-async function call(method, path, { headers = masterHeaders, body, expect = [200, 201] } = {}) {
-  const response = await fetch(`${api}${path}`, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!expect.includes(response.status)) {
-    throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
-  }
-  return text ? JSON.parse(text) : null;
-}
+const call = jsonClient(api, { headers: masterHeaders, expect: [200, 201] });
 
 // Runs sub-requests through /batch and returns each one's `success` object, in order.
 async function batch(requests) {
   const results = [];
-  for (let start = 0; start < requests.length; start += BATCH_SIZE) {
-    const chunk = requests.slice(start, start + BATCH_SIZE);
+  for (const chunk of chunks(requests, BATCH_SIZE)) {
     const answers = await call('POST', '/batch', { body: { requests: chunk } });
     answers.forEach((answer, i) => {
       if (!answer.success) {
@@ -72,46 +58,31 @@ const recordFields = {
   author: { type: 'Pointer', targetClass: '_User' },
 };
 
-// PostgreSQL index names are unique per schema, so each class names its own.
+// A record class: public get/find/count, `create` as given, nothing else public. PostgreSQL
+// index names are unique per schema, so each class names its own.
+async function createRecordClass(className, create) {
+  await call('POST', `/schemas/${className}`, {
+    body: {
+      className,
+      fields: recordFields,
+      indexes: { [`${className}_views`]: { views: 1 } },
+      classLevelPermissions: {
+        get: publicCrud, find: publicCrud, count: publicCrud, create,
+        update: nobody, delete: nobody, addField: nobody, protectedFields: {},
+      },
+    },
+  });
+}
+
 async function createSchema() {
   // _User exists from the server's first start; it only gains the authors' `name`.
   await call('PUT', '/schemas/_User', { body: { className: '_User', fields: { name: { type: 'String' } } } });
-  await call('POST', '/schemas/posts', {
-    body: {
-      className: 'posts',
-      fields: recordFields,
-      indexes: { posts_views: { views: 1 } },
-      classLevelPermissions: {
-        get: publicCrud, find: publicCrud, count: publicCrud, create: publicCrud,
-        update: nobody, delete: nobody, addField: nobody, protectedFields: {},
-      },
-    },
-  });
-  await call('POST', '/schemas/owned', {
-    body: {
-      className: 'owned',
-      fields: recordFields,
-      indexes: { owned_views: { views: 1 } },
-      classLevelPermissions: {
-        get: publicCrud, find: publicCrud, count: publicCrud, create: nobody,
-        update: nobody, delete: nobody, addField: nobody, protectedFields: {},
-      },
-    },
-  });
+  await createRecordClass('posts', publicCrud);
+  await createRecordClass('owned', nobody);
 }
 
 function record(i, authorId) {
-  return {
-    title: `Post ${i}`,
-    body: `Body of post ${i}`,
-    views: (i * 7919) % 10000,
-    published: i % 2 === 0,
-    author: pointer(authorId),
-  };
-}
-
-function quote(value) {
-  return `'${String(value).replace(/'/g, `'\\''`)}'`;
+  return { ...postFields(i), author: pointer(authorId) };
 }
 
 async function main() {
@@ -140,7 +111,7 @@ async function main() {
   }
   const postIds = (await batch(postRequests)).map((object) => object.objectId);
   const ownedIds = (await batch(ownedRequests)).map((object) => object.objectId);
-  const authIds = ownedIds.filter((_, i) => i % AUTHORS === 0);
+  const authIds = firstAuthorIds(ownedIds);
 
   // The W4 user signs in like any client: username and password, no master key.
   const login = await call('POST', '/login', {
@@ -156,16 +127,11 @@ async function main() {
   await call('GET', `/classes/owned/${authIds[0]}`, { headers: appHeaders, expect: [404] });
   await call('GET', `/classes/owned/${ownedIds[1]}`, { headers: sessionHeaders, expect: [404] });
 
-  const idsFile = join(workdir, 'ids.txt');
-  const authIdsFile = join(workdir, 'auth_ids.txt');
-  writeFileSync(idsFile, `${postIds.join('\n')}\n`);
-  writeFileSync(authIdsFile, `${authIds.join('\n')}\n`);
+  const { idsFile, authIdsFile } = writeIds(workdir, postIds, authIds);
 
   const where = encodeURIComponent(JSON.stringify({ published: true }));
-  const createBody = {
-    title: 'Load', body: 'Lorem ipsum dolor sit amet', views: 7, published: true, author: pointer(authors[0]),
-  };
-  const env = {
+  const createBody = { ...CREATE_FIELDS, author: pointer(authors[0]) };
+  writeBenchEnv(workdir, {
     NAME: 'parse-postgres',
     VERSION: `parse-server ${version}`,
     BASE_URL: baseUrl,
@@ -180,13 +146,8 @@ async function main() {
     AUTH_HEADERS: `X-Parse-Session-Token: ${login.sessionToken}`,
     AUTH_IDS_FILE: authIdsFile,
     AUTH_GET_PATH: `${config.mountPath}/classes/owned/{id}`,
-  };
-  const lines = Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`);
-  writeFileSync(join(workdir, 'bench.env'), `${lines.join('\n')}\n`);
+  });
   console.log(`parse: seeded ${authors.length} authors, ${postIds.length} posts, ${ownedIds.length} owned`);
 }
 
-main().catch((error) => {
-  console.error(`parse: seeding failed: ${error.message}`);
-  process.exit(1);
-});
+run(main, 'parse: seeding failed');

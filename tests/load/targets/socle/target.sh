@@ -18,13 +18,10 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
 
-kProject=bench
 kAuthors=100
 kPosts=10000
-kBatch=50        # the project's default batch.maxRequests
 kAuthorBatch=20  # each author's password is hashed (Argon2id): small batches stay well
                  # within the batch timeout (3 s) on a loaded machine
-kPassword=bench-author-password-7f3a
 api=  # the project API's base URL, once the server listens
 
 fail() {
@@ -37,21 +34,8 @@ usage() {
   exit 2
 }
 
-# socle-server and socle from the Release build, or from SOCLE_BIN_DIR: a build directory
-# (apps/<name>/<name>), its apps directory, or a directory holding both binaries.
-find_binary() {
-  local name=$1 dir=${SOCLE_BIN_DIR:-$root/build/release}
-  local candidate
-  for candidate in "$dir/$name" "$dir/$name/$name" "$dir/apps/$name/$name"; do
-    if [[ -f "$candidate" && -x "$candidate" ]]; then
-      echo "$candidate"
-      return
-    fi
-  done
-  fail "no $name binary under $dir: build it with" \
-    "'cmake --preset release && cmake --build --preset release --target socle-server socle'" \
-    "(or set SOCLE_BIN_DIR)"
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh"
 
 # A bench.env line: KEY='value' with the value's single quotes escaped for bash.
 env_line() {
@@ -77,36 +61,6 @@ stop_server() {
   rm -f -- "$workdir/server.pid"
 }
 
-# POSTs a JSON body to the project's API and prints the answer; a non-2xx answer fails the
-# start with the server's message. Extra arguments are curl's (headers).
-api_post() {
-  local path=$1 body=$2
-  shift 2
-  local answer status
-  answer=$(curl -sS --max-time 60 -X POST "$api$path" -H 'Content-Type: application/json' "$@" \
-             --data-binary @- -w '\n%{http_code}' <<<"$body") ||
-    fail "POST $path: the server did not answer"
-  status=${answer##*$'\n'}
-  answer=${answer%$'\n'*}
-  [[ "$status" == 2?? ]] || fail "POST $path answered $status: ${answer:0:300}"
-  printf '%s\n' "$answer"
-}
-
-# The ids of a batch answer's records of one collection, in the answer's order (the requests'),
-# checked against the number expected.
-batch_ids() {
-  local answer=$1 collection=$2 expected=$3 ids
-  ids=$(grep -o "\"collectionName\":\"$collection\",\"id\":\"[a-z0-9]*\"" <<<"$answer" |
-          sed -E 's/.*"id":"([a-z0-9]+)"/\1/') || true
-  [[ $(grep -c . <<<"$ids") -eq $expected ]] ||
-    fail "a batch of $expected $collection answered: ${answer:0:300}"
-  printf '%s\n' "$ids"
-}
-
-token_of() {
-  sed -nE 's/^\{"token":"([^"]+)".*/\1/p' <<<"$1"
-}
-
 start() {
   local workdir=$1 store=$2 pg_url=${3:-}
   [[ -d "$workdir" ]] || fail "the work directory $workdir does not exist"
@@ -127,9 +81,9 @@ start() {
     postgres)
       [[ -n "$pg_url" ]] || fail "the postgres store needs a database URL"
       export SOCLE_DATABASE_URL=$pg_url
-      # One connection and one worker per client connection of the driver (32): no request
-      # waits for a connection while another is idle.
-      server_args=(--database-pool-size 32 --http-workers 32 "${server_args[@]}")
+      # The server's defaults (8 workers, 8 connections): more workers than two cores can run
+      # queue requests behind each other; with 32 of each, W1's p99 reached 0.9 s against
+      # 5 ms with 8 (docs/performance.md).
       ;;
     *) fail "unknown store '$store' (sqlite or postgres)" ;;
   esac
@@ -140,12 +94,8 @@ start() {
     out=$("$client" "${store_args[@]}" "$@" 2>&1) || status=$?
     ((status == 0)) || fail "socle $* failed (status $status): $(tr '\n' ' ' <<<"$out")"
   }
-  run_cli org create bench-org --name "Benchmark"
-  run_cli project create "$kProject" --org bench-org
-  run_cli collection import "$here/collections.json" --project "$kProject"
-  local superuser_email=bench-root@example.com superuser_password
-  superuser_password="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-  run_cli superuser upsert "$superuser_email" "$superuser_password"
+  local superuser_email superuser_password
+  create_project
 
   "$server" --http 127.0.0.1:0 "${store_args[@]}" --log-level warn "${server_args[@]}" \
     </dev/null >"$workdir/server.out" 2>"$workdir/server.log" &
@@ -165,7 +115,7 @@ start() {
   api="$url/p/$kProject/api"
 
   # Authors: auth records that can sign in, in batches.
-  local authors=() owned=() requests request answer ids first i body
+  local authors=() batch=() requests request answer ids first i body
   for ((first = 0; first < kAuthors; first += kAuthorBatch)); do
     requests=""
     for ((i = first; i < first + kAuthorBatch && i < kAuthors; i++)); do
@@ -182,38 +132,20 @@ start() {
   # Posts (public) and owned posts (readable by their author only), the same data: post i is
   # published when i is even, has views (i * 7919) % 10000 and author i % 100.
   local superuser_token
-  answer=$(api_post /collections/_superusers/auth-with-password \
-             "{\"identity\":\"$superuser_email\",\"password\":\"$superuser_password\"}")
-  superuser_token=$(token_of "$answer")
-  [[ -n "$superuser_token" ]] || fail "the superuser's sign-in answered no token"
+  sign_in superuser_token _superusers "$superuser_email" "$superuser_password" "the superuser"
   : >"$workdir/ids.txt"
   : >"$workdir/auth_ids.txt"
-  local collection published
+  local collection
   for collection in posts owned; do
     for ((first = 0; first < kPosts; first += kBatch)); do
-      requests=""
-      for ((i = first; i < first + kBatch && i < kPosts; i++)); do
-        published=false
-        ((i % 2 != 0)) || published=true
-        printf -v body '{"title":"Post %d","body":"Body of post %d","views":%d,"published":%s,%s}' \
-          "$i" "$i" $(((i * 7919) % 10000)) "$published" "\"author\":\"${authors[$((i % kAuthors))]}\""
-        printf -v request '{"method":"POST","url":"/api/collections/%s/records","body":%s}' \
-          "$collection" "$body"
-        requests+="${requests:+,}$request"
-      done
+      seed_posts_batch "$collection" "$first" $((first + kBatch < kPosts ? first + kBatch : kPosts))
       if [[ $collection == posts ]]; then
-        answer=$(api_post /batch "{\"requests\":[$requests]}")
-        ids=$(batch_ids "$answer" posts $((i - first)))
-        printf '%s\n' "$ids" >>"$workdir/ids.txt"
+        printf '%s\n' "${batch[@]}" >>"$workdir/ids.txt"
       else
-        # owned's create rule admits superusers only.
-        answer=$(api_post /batch "{\"requests\":[$requests]}" -H "Authorization: $superuser_token")
-        ids=$(batch_ids "$answer" owned $((i - first)))
         # The first author's records: i % 100 == 0.
-        mapfile -t owned <<<"$ids"
-        for ((i = first; i < first + ${#owned[@]}; i++)); do
+        for ((i = first; i < first + ${#batch[@]}; i++)); do
           if ((i % kAuthors == 0)); then
-            echo "${owned[$((i - first))]}" >>"$workdir/auth_ids.txt"
+            echo "${batch[$((i - first))]}" >>"$workdir/auth_ids.txt"
           fi
         done
       fi
@@ -221,11 +153,8 @@ start() {
   done
 
   # The first author signs in: W4's token (valid 7 days, PocketBase's default).
-  answer=$(api_post /collections/authors/auth-with-password \
-             "{\"identity\":\"author0@bench.example.com\",\"password\":\"$kPassword\"}")
   local token
-  token=$(token_of "$answer")
-  [[ -n "$token" ]] || fail "the author's sign-in answered no token"
+  sign_in token authors author0@bench.example.com "$kPassword" "the author"
 
   local base="/p/$kProject/api/collections"
   {
