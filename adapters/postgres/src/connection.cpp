@@ -306,7 +306,7 @@ Result<PgResult> Connection::RunPipeline(std::optional<Deferred> last) {
     if (sent == 0) return Fail(Lost(what));
   }
   if (PQpipelineSync(conn_) == 0) return Fail(Lost(what));
-  auto result = AwaitPipeline(what);
+  auto result = Await(what, /*pipeline=*/true);
   if (!broken_ && PQexitPipelineMode(conn_) == 0) broken_ = true;
   if (!result) {
     // A command that failed aborts the rest of the pipeline, preparations included: which of
@@ -323,7 +323,7 @@ Result<PgResult> Connection::RunPipeline(std::optional<Deferred> last) {
   return result;
 }
 
-Result<PgResult> Connection::Await(std::string_view what) {
+Result<PgResult> Connection::Await(std::string_view what, bool pipeline) {
   const auto deadline =
       io_timeout_.count() == 0 ? Clock::time_point::max() : Clock::now() + io_timeout_;
   auto timed_out = [&] {
@@ -364,69 +364,10 @@ Result<PgResult> Connection::Await(std::string_view what) {
       if (ready == Ready::kFailed || PQconsumeInput(conn_) == 0) return Fail(Lost(what));
     }
     PGresult* raw = PQgetResult(conn_);
-    if (raw == nullptr) break;
-    PgResult result(raw);
-    const auto status = PQresultStatus(raw);
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
-        status == PGRES_EMPTY_QUERY) {
-      last.emplace(std::move(result));
-      continue;
-    }
-    if (failure) continue;
-    const char* sqlstate = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-    const char* constraint = PQresultErrorField(raw, PG_DIAG_CONSTRAINT_NAME);
-    if (constraint != nullptr) last_constraint_ = constraint;
-    if (sqlstate != nullptr) last_sqlstate_ = sqlstate;
-    failure = ErrorFromSqlstate(sqlstate != nullptr ? sqlstate : "",
-                                Trimmed(PQresultErrorMessage(raw)) + " in: " + std::string(what));
-  }
-  if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
-  if (failure) return Fail(std::move(*failure));
-  if (!last) return Fail(Lost(what));
-  ++round_trips_;
-  return std::move(*last);
-}
-
-// Like Await, for a pipeline: every command's results, then the sync that ends it. Commands
-// after a failure come back aborted; the first failure is the answer.
-Result<PgResult> Connection::AwaitPipeline(std::string_view what) {
-  const auto deadline =
-      io_timeout_.count() == 0 ? Clock::time_point::max() : Clock::now() + io_timeout_;
-  auto wait = [&](short events) -> std::optional<Error> {
-    const Ready ready = WaitSocket(conn_, events, deadline, interrupt_fd_);
-    if (ready == Ready::kYes && PQconsumeInput(conn_) != 0) return std::nullopt;
-    broken_ = true;  // the answers were not all read: the connection's state is unknown
-    if (ready == Ready::kTimedOut) {
-      Error error = Error::Make(ErrorCode::kDeadlineExceeded,
-                                "The database did not answer in time.");
-      error.internal = "no answer within " + std::to_string(io_timeout_.count()) + " ms: " +
-                       std::string(what);
-      return error;
-    }
-    if (ready == Ready::kInterrupted) {
-      Error error = Error::Make(ErrorCode::kUnavailable, "The database connection was closed.");
-      error.internal = "interrupted (shutting down): " + std::string(what);
-      return error;
-    }
-    return Lost(what);
-  };
-  for (;;) {
-    const int flushed = PQflush(conn_);
-    if (flushed == 0) break;
-    if (flushed < 0) return Fail(Lost(what));
-    if (auto failed = wait(POLLIN | POLLOUT)) return Fail(std::move(*failed));
-  }
-  std::optional<PgResult> last;
-  std::optional<Error> failure;
-  last_constraint_.clear();
-  last_sqlstate_.clear();
-  for (;;) {
-    while (PQisBusy(conn_) != 0) {
-      if (auto failed = wait(POLLIN)) return Fail(std::move(*failed));
-    }
-    PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) {
-      // Between two commands' results; a connection gone bad answers nothing more.
+      // The end of the answer; in a pipeline, the end of one command's results (the sync
+      // ends the answer), unless the connection went bad.
+      if (!pipeline) break;
       if (PQstatus(conn_) != CONNECTION_OK) return Fail(Lost(what));
       continue;
     }
@@ -438,6 +379,7 @@ Result<PgResult> Connection::AwaitPipeline(std::string_view what) {
       last.emplace(std::move(result));
       continue;
     }
+    // Commands after a failure in a pipeline come back aborted: the first failure is the answer.
     if (status == PGRES_PIPELINE_ABORTED || failure) continue;
     const char* sqlstate = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
     const char* constraint = PQresultErrorField(raw, PG_DIAG_CONSTRAINT_NAME);

@@ -146,7 +146,9 @@ class Connection final {
  private:
   Connection(PGconn* conn, std::chrono::milliseconds io_timeout, int interrupt_fd) noexcept
       : conn_(conn), io_timeout_(io_timeout), interrupt_fd_(interrupt_fd) {}
-  domain::Result<PgResult> Await(std::string_view what);
+  // Waits for the whole answer to what was sent (every result of a script; with `pipeline`,
+  // every command's results up to the sync) and returns the last result, or the first failure.
+  domain::Result<PgResult> Await(std::string_view what, bool pipeline = false);
   domain::Error Lost(std::string_view what);
 
   struct Deferred {
@@ -161,7 +163,6 @@ class Connection final {
   // The prepared statement's name for `deferred` (cached), preparing it in the pipeline when
   // new; set `prepare` to queue the PQsendPrepare first.
   const std::string& NameFor(const Deferred& deferred, bool& prepare);
-  domain::Result<PgResult> AwaitPipeline(std::string_view what);
 
   // A statement prepared by ExecuteCached.
   struct CachedStatement {
