@@ -15,8 +15,9 @@ if [[ "${SOCLE_FUZZ_DEPS:-0}" == 1 ]]; then
 fi
 # `make bench` (tests/load/bench.sh): the load generator, the static-file ceiling and the
 # charts. pgbench, the database ceilings, ships in postgresql-15 (/usr/lib/postgresql/15/bin).
+# python3 builds the native modules of the peers' npm packages (node-gyp).
 if [[ "${SOCLE_BENCH_DEPS:-0}" == 1 ]]; then
-  packages+=(wrk nginx-light gnuplot-nox)
+  packages+=(wrk nginx-light gnuplot-nox python3)
 fi
 
 # Node.js (>= 18) and npm run the PocketBase JS SDK tests (tests/sdk). One already on the PATH
