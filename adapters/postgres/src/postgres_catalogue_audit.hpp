@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "connection.hpp"
+#include "socle/adapters/pending_audit.hpp"
 #include "socle/application/ports/audit_store.hpp"
 #include "socle/domain/error.hpp"
 
@@ -20,21 +21,6 @@ namespace socle::adapters::postgres {
 /// appender reads its chain's head after taking the chain's lock, in a statement whose
 /// snapshot must see what the lock's previous holder committed (see 0005_audit.sql).
 inline constexpr char kBeginCatalogueWrite[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
-
-/// The audit an Audited call hands to the one write transaction its change makes. It lives on
-/// Audited's stack; the thread's pointer to it (PendingAuditSlot) is set only while the change
-/// runs.
-struct PendingAudit {
-  const void* store;  ///< the store it belongs to: other stores' writes on this thread ignore it
-  const std::string& chain;
-  const application::AuditWrite& audit;
-  bool taken = false;                  ///< a write transaction began with it
-  std::optional<domain::Error> failed;  ///< the audit's own error, which rolled the change back
-};
-
-/// The calling thread's pending audit, nullptr outside Audited: a thread_local, so that calls
-/// of Audited from several threads at once stay independent.
-PendingAudit*& PendingAuditSlot() noexcept;
 
 /// Runs `audit` with an appender of the chain `chain` inside the transaction open on `conn`,
 /// as the login role (an access transaction runs as socle_tenant, which has no privilege on
@@ -53,11 +39,9 @@ domain::Result<void> RunAudit(Connection& conn, const std::string& chain,
 /// still carries it.
 template <typename Body>
 auto CatalogueWrite(Connection& conn, const void* store, Body&& body) -> decltype(body()) {
-  PendingAudit* pending = PendingAuditSlot();
-  if (pending != nullptr && pending->store != store) pending = nullptr;
-  if (pending != nullptr && pending->taken) {
-    return domain::Fail(domain::Error::Internal("an audited change wrote more than once"));
-  }
+  auto found = PendingAuditFor(store);
+  if (!found) return domain::Fail(std::move(found.error()));
+  PendingAudit* pending = *found;
   // InTransaction's BEGIN, COMMIT and rollbacks; the audit runs inside its body, after the
   // change, so that its failure rolls the change back like any failure of the body.
   return InTransaction(conn, kBeginCatalogueWrite, [&]() -> decltype(body()) {

@@ -156,26 +156,7 @@ class CatalogueAuditAppender final : public application::AuditAppender {
   std::optional<domain::AuditHead> head_;  // set by LockAuditHead, moved along by each append
 };
 
-// Sets the thread's pending audit for one scope, and clears it however the scope ends.
-class PendingAuditScope final {
- public:
-  explicit PendingAuditScope(PendingAudit& pending) noexcept : slot_(PendingAuditSlot()) {
-    slot_ = &pending;
-  }
-  ~PendingAuditScope() { slot_ = nullptr; }
-  PendingAuditScope(const PendingAuditScope&) = delete;
-  PendingAuditScope& operator=(const PendingAuditScope&) = delete;
-
- private:
-  PendingAudit*& slot_;
-};
-
 }  // namespace
-
-PendingAudit*& PendingAuditSlot() noexcept {
-  thread_local PendingAudit* pending = nullptr;
-  return pending;
-}
 
 Result<void> RunAudit(Connection& conn, const std::string& chain, const AuditWrite& audit) {
   CatalogueAuditAppender appender(conn, chain);
@@ -184,24 +165,8 @@ Result<void> RunAudit(Connection& conn, const std::string& chain, const AuditWri
 
 Result<void> SqliteCatalogueStore::Audited(const std::string& chain, const AuditWrite& audit,
                                            const std::function<Result<void>()>& change) {
-  if (!audit || !change) return Fail(Error::Internal("Audited without an audit or a change"));
-  // One pending audit per thread: a nested one would leave the outer change unaudited or
-  // audit it on the wrong chain.
-  if (PendingAuditSlot() != nullptr) {
-    return Fail(Error::Internal("Audited calls cannot be nested"));
-  }
-  PendingAudit pending{impl_.get(), chain, audit, false, std::nullopt};
-  Result<void> changed = [&] {
-    PendingAuditScope scope(pending);
-    return change();
-  }();
-  // The audit's failure rolled the change back; the method may have reworded the error it got.
-  if (pending.failed) return Fail(std::move(*pending.failed));
-  if (!changed) return changed;
-  if (pending.taken) return {};
-  // The change succeeded without writing (it found nothing to do): the attempt is still
-  // recorded, in a transaction of its own.
-  return RecordAudit(chain, audit);
+  return RunAudited(impl_.get(), chain, audit, change,
+                    [&] { return RecordAudit(chain, audit); });
 }
 
 Result<void> SqliteCatalogueStore::RecordAudit(const std::string& chain, const AuditWrite& audit) {

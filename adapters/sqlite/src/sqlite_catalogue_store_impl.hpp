@@ -19,6 +19,7 @@
 
 #include "connection.hpp"
 #include "socle/adapters/bounded_pool.hpp"
+#include "socle/adapters/pending_audit.hpp"
 #include "socle/adapters/sqlite/project_database_path.hpp"
 #include "socle/adapters/sqlite/sqlite_catalogue_store.hpp"
 #include "socle/application/ports/audit_store.hpp"
@@ -80,21 +81,6 @@ domain::Result<domain::PageOf<T>> ReadPage(Statement& stmt, const domain::PageRe
   return out;
 }
 
-// The audit an Audited call hands to the one write transaction its change makes (see
-// SqliteCatalogueStore::Audited and Impl::Write). It lives on Audited's stack; the thread's
-// pointer to it (PendingAuditSlot) is set only while the change runs.
-struct PendingAudit {
-  const void* store;  // the Impl it belongs to: other stores' writes on this thread ignore it
-  const std::string& chain;
-  const application::AuditWrite& audit;
-  bool taken = false;                  // a write transaction took it, whatever came of it
-  std::optional<domain::Error> failed;  // the audit's own error, which rolled the change back
-};
-
-// The calling thread's pending audit, nullptr outside Audited: a thread_local, so that calls of
-// Audited from several threads at once stay independent. Defined in sqlite_catalogue_audit.cpp.
-PendingAudit*& PendingAuditSlot() noexcept;
-
 // Runs `audit` with an appender of the chain `chain` inside the write transaction open on
 // `conn` (which holds the file's write lock, hence the chain's). Defined in
 // sqlite_catalogue_audit.cpp.
@@ -141,14 +127,10 @@ struct SqliteCatalogueStore::Impl {
   template <typename Body>
   auto Write(Body&& body) -> decltype(body(std::declval<Connection&>())) {
     using R = decltype(body(std::declval<Connection&>()));
-    PendingAudit* pending = PendingAuditSlot();
-    if (pending != nullptr && pending->store != this) pending = nullptr;
-    if (pending != nullptr) {
-      if (pending->taken) {
-        return domain::Fail(domain::Error::Internal("an audited change wrote more than once"));
-      }
-      pending->taken = true;
-    }
+    auto found = PendingAuditFor(this);
+    if (!found) return domain::Fail(std::move(found.error()));
+    PendingAudit* pending = *found;
+    if (pending != nullptr) pending->taken = true;
     return WithWriter([&](Connection& conn) {
       return InTransaction(conn, kBeginImmediate, [&]() -> R {
         auto result = body(conn);
