@@ -182,7 +182,7 @@ class Ed25519TokenSigner::VerifiedTokens {
   std::optional<domain::TokenClaims> Find(std::string_view token, std::uint64_t generation) {
     Shard& shard = ShardOf(token);
     std::lock_guard lock(shard.mutex);
-    const auto it = shard.entries.find(std::string(token));
+    const auto it = shard.entries.find(token);
     if (it == shard.entries.end() || it->second.generation != generation) return std::nullopt;
     return it->second.claims;
   }
@@ -191,7 +191,7 @@ class Ed25519TokenSigner::VerifiedTokens {
                 std::uint64_t generation) {
     Shard& shard = ShardOf(token);
     std::lock_guard lock(shard.mutex);
-    if (shard.entries.size() >= kPerShard && !shard.entries.contains(std::string(token))) {
+    if (shard.entries.size() >= kPerShard && !shard.entries.contains(token)) {
       shard.entries.erase(shard.entries.begin());
     }
     shard.entries.insert_or_assign(std::string(token), Entry{claims, generation});
@@ -204,9 +204,16 @@ class Ed25519TokenSigner::VerifiedTokens {
     domain::TokenClaims claims;
     std::uint64_t generation;
   };
+  // Looked up by the request's string_view, without copying the token.
+  struct TokenHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view token) const noexcept {
+      return std::hash<std::string_view>{}(token);
+    }
+  };
   struct Shard {
     std::mutex mutex;
-    std::unordered_map<std::string, Entry> entries;
+    std::unordered_map<std::string, Entry, TokenHash, std::equal_to<>> entries;
   };
   Shard& ShardOf(std::string_view token) {
     return shards_[std::hash<std::string_view>{}(token) % kShards];
