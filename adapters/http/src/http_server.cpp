@@ -240,8 +240,11 @@ class HttpServer::Impl final {
 
   void Wait() {
     std::call_once(wait_once_, [this] {
-      control_thread_.join();
-      for (auto& loop : loops_) loop->thread.join();
+      // Not started (or Start failed): there is no thread to wait for.
+      if (control_thread_.joinable()) control_thread_.join();
+      for (auto& loop : loops_) {
+        if (loop->thread.joinable()) loop->thread.join();
+      }
       pool_.join();
     });
   }

@@ -837,6 +837,20 @@ TEST_CASE("Loops without a connection do not keep a stopping server alive", "[ht
   CHECK(stopped.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
 }
 
+TEST_CASE("Waiting on a server that never started, or failed to, returns at once",
+          "[http][server]") {
+  auto options = TestServerOptions();
+  options.io_threads = 3;
+  const bool try_to_start = GENERATE(false, true);
+  if (try_to_start) options.address = "not-an-address";  // Start refuses it
+  TestServer t;
+  socle::adapters::http::HttpServer server(options, t.router, t.logger(), t.metrics(), t.random());
+  if (try_to_start) REQUIRE_FALSE(server.Start());
+  auto waited = std::async(std::launch::async, [&] { server.Wait(); });
+  REQUIRE(waited.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK_NOTHROW(waited.get());
+}
+
 TEST_CASE("Every JSONTestSuite n_ file sent as a body is a 400, never a 500",
           "[http][server][jsontestsuite]") {
   auto options = TestServerOptions();

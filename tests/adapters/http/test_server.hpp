@@ -75,6 +75,7 @@ class TestServer {
   std::uint16_t port() const { return server_->port(); }
   adapters::http::HttpServer& server() { return *server_; }
   adapters::http::HttpMetrics& metrics() { return metrics_; }
+  adapters::http::Logger& logger() { return logger_; }
   ManualClock& clock() { return clock_; }
   application::RandomSource& random() { return random_; }
   PlatformWorld& world() { return world_; }
