@@ -3,8 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <initializer_list>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -363,6 +365,78 @@ TEST_CASE("contract: a failed transaction leaves no trace; a transaction sees it
   });
   REQUIRE(updated.has_value());
   CHECK(*(*ut->store().Get(*blog.users, "u2", nullptr))->Get(*blog.users, "name") == S("Bob"));
+}
+
+TEST_CASE("contract: concurrent writes each commit or fail on their own", "[contract][project]") {
+  // Writers at once, as a server's workers are: each write's outcome is its own, however a
+  // store groups them into transactions. Per thread, in turn: a plain insert, an insert
+  // that then fails (rolled back), an insert of an id every thread tries (one wins), and an
+  // update of a record the thread made before.
+  auto ut = testing::MakeProjectStoreUnderTest();
+  Blog blog = SeedBlog(ut->store());
+  const Collection& users = *blog.users;
+  constexpr int kThreads = 6;
+  constexpr int kRounds = 20;
+  std::atomic<int> contested_won{0};
+  // Catch's assertions are not thread-safe: the threads record what went wrong.
+  std::vector<std::string> wrong(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto note = [&](std::string what) {
+        if (wrong[static_cast<std::size_t>(t)].empty()) wrong[static_cast<std::size_t>(t)] = what;
+      };
+      for (int i = 0; i < kRounds; ++i) {
+        const std::string id = "w" + std::to_string(t) + "_" + std::to_string(i);
+        auto kept = ut->store().Write([&](RecordTransaction& tx) {
+          return tx.Insert(users, Make(users, id, {{"name", S(id)}, {"age", N(i)}}));
+        });
+        if (!kept) note("insert " + id + ": " + kept.error().message);
+        auto undone = ut->store().Write([&](RecordTransaction& tx) -> Result<void> {
+          if (auto done = tx.Insert(users, Make(users, "x" + id, {})); !done) return done;
+          return Fail(ErrorCode::kInvalidArgument, "changed my mind");
+        });
+        if (undone || undone.error().message != "changed my mind") note("undone " + id);
+        auto contested = ut->store().Write([&](RecordTransaction& tx) {
+          return tx.Insert(users, Make(users, "c" + std::to_string(i), {{"name", S(id)}}));
+        });
+        if (contested) {
+          ++contested_won;
+        } else if (contested.error().code != ErrorCode::kAlreadyExists) {
+          note("contested " + id + ": " + contested.error().message);
+        }
+        if (i > 0) {
+          const std::string earlier = "w" + std::to_string(t) + "_" + std::to_string(i - 1);
+          auto updated = ut->store().Write([&](RecordTransaction& tx) {
+            return tx.Update(users, Make(users, earlier, {{"name", S("renamed")}, {"age", N(-1)}}));
+          });
+          if (!updated) note("update " + earlier + ": " + updated.error().message);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& failure : wrong) CHECK(failure == "");
+  CHECK(contested_won.load() == kRounds);
+
+  RecordQuery all;
+  all.limit = 1000;
+  auto page = ut->store().Query(users, all);
+  REQUIRE(page.has_value());
+  // The three seeded users, each thread's inserts, and one winner per contested id.
+  CHECK(page->total == 3 + kThreads * kRounds + kRounds);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kRounds; ++i) {
+      const std::string id = "w" + std::to_string(t) + "_" + std::to_string(i);
+      auto found = ut->store().Get(users, id, nullptr);
+      REQUIRE(found.has_value());
+      REQUIRE(found->has_value());
+      CHECK(*(*found)->Get(users, "name") == S(i + 1 < kRounds ? "renamed" : id));
+      auto undone = ut->store().Get(users, "x" + id, nullptr);
+      REQUIRE(undone.has_value());
+      CHECK_FALSE(undone->has_value());
+    }
+  }
 }
 
 TEST_CASE("contract: pages, counts and sorting", "[contract][project]") {

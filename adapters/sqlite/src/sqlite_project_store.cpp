@@ -9,12 +9,14 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <list>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -24,6 +26,7 @@
 
 #include "connection.hpp"
 #include "socle/adapters/bounded_pool.hpp"
+#include "socle/adapters/group_commit.hpp"
 #include "socle/adapters/json/collection_json.hpp"
 #include "socle/adapters/json/json_parser.hpp"
 #include "socle/adapters/json/json_writer.hpp"
@@ -176,6 +179,12 @@ constexpr std::string_view kBegin = "BEGIN";
 constexpr std::string_view kBeginImmediate = "BEGIN IMMEDIATE";
 constexpr std::string_view kCommit = "COMMIT";
 constexpr std::string_view kRollback = "ROLLBACK";
+// One write of a group commit (see SqliteProjectStore::Write).
+constexpr std::string_view kSavepoint = "SAVEPOINT \"write\"";
+constexpr std::string_view kReleaseSavepoint = "RELEASE \"write\"";
+constexpr std::string_view kRollbackToSavepoint = "ROLLBACK TO \"write\"";
+// At most this many writes share one transaction and its flush.
+constexpr std::size_t kMaxWriteBatch = 64;
 constexpr std::string_view kJournalModeWal = "PRAGMA journal_mode = WAL";
 
 constexpr std::string_view kSchemaVersion =
@@ -930,7 +939,17 @@ class SqliteProjectStore final : public application::ProjectStore {
 
   class Transaction;
 
+  // One caller's Write waiting in the group commit, and what became of it.
+  struct QueuedWrite {
+    const std::function<Result<void>(RecordTransaction&)>* work;
+    Result<void> result;
+    std::exception_ptr thrown;
+  };
+
   SqliteProjectStore(std::string path, const SqliteProjectStoreOptions& options);
+
+  // Runs a batch of writes in one transaction (see Write).
+  void WriteBatch(std::span<QueuedWrite* const> batch);
 
   // Runs `op(connection, snapshot)` with a pooled connection whose generated statements belong
   // to the current schema version.
@@ -958,6 +977,7 @@ class SqliteProjectStore final : public application::ProjectStore {
   const std::string path_;
   std::unique_ptr<BoundedPool<Connection>> pool_;
   std::mutex writer_;        // see WithWriter; also orders snapshot replacements
+  GroupCommit<QueuedWrite> commits_{kMaxWriteBatch};  // the writes of Write
   std::mutex shutdown_;      // one Shutdown at a time
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
   std::atomic<int> active_{0};
@@ -1166,26 +1186,99 @@ Result<std::optional<Record>> SqliteProjectStore::Get(const Collection& collecti
   });
 }
 
+// Group commit: the writes that wait while one transaction commits go together in the next,
+// one savepoint each, so that one flush of the WAL commits them all (SQLite admits one
+// writer, and the flush dominates a small write's cost). Each write succeeds or fails on its
+// own: a failed one is rolled back to its savepoint and the others go on; none returns
+// before the transaction holding it committed. Each runs after the ones before it in the
+// batch, as it would have one transaction later.
 Result<void> SqliteProjectStore::Write(
     const std::function<Result<void>(RecordTransaction&)>& work) {
   Call call(*this);
   if (!call) return Fail(Closed());
-  return WithWriter([&](Connection& conn, const Snapshot& snapshot) -> Result<void> {
-    return InTransaction(conn, kBeginImmediate, [&]() -> Result<void> {
-      // Another process (the CLI) may have changed the schema: the snapshot the caller used
-      // would write the wrong columns. Take the new one and let the caller retry with it.
-      auto version = ReadVersion(conn);
-      if (!version) return Fail(version.error());
-      if (*version != snapshot.schema->version) {
-        auto schema = ReadSchema(conn);
-        if (!schema) return Fail(schema.error());
-        snapshot_.store(MakeSnapshot(std::move(*schema)));
-        return Fail(ErrorCode::kAborted, "The schema changed meanwhile; reload and retry.");
+  QueuedWrite write{&work, {}, nullptr};
+  commits_.Submit(write, [this](std::span<QueuedWrite* const> batch) { WriteBatch(batch); });
+  if (write.thrown) std::rethrow_exception(write.thrown);
+  return std::move(write.result);
+}
+
+void SqliteProjectStore::WriteBatch(std::span<QueuedWrite* const> batch) {
+  const bool alone = batch.size() == 1;
+  auto fail_all = [&](const Error& error) {
+    for (QueuedWrite* write : batch) write->result = Fail(error);
+  };
+  auto done = WithWriter([&](Connection& conn, const Snapshot& snapshot) -> Result<void> {
+    if (auto started = RunConstant(conn, kBeginImmediate); !started) return Fail(started.error());
+    auto rollback = [&] { (void)RunConstant(conn, kRollback); };  // the pool closes the
+                                                                   // connection if this fails
+    // Another process (the CLI) may have changed the schema: the snapshot the callers used
+    // would write the wrong columns. Take the new one and let them retry with it.
+    auto version = ReadVersion(conn);
+    if (!version) {
+      rollback();
+      return Fail(version.error());
+    }
+    if (*version != snapshot.schema->version) {
+      auto schema = ReadSchema(conn);
+      rollback();
+      if (!schema) return Fail(schema.error());
+      snapshot_.store(MakeSnapshot(std::move(*schema)));
+      return Fail(ErrorCode::kAborted, "The schema changed meanwhile; reload and retry.");
+    }
+    std::size_t kept = 0;  // writes that succeeded, waiting for the COMMIT
+    for (QueuedWrite* write : batch) {
+      if (!alone) {
+        if (auto marked = RunConstant(conn, kSavepoint); !marked) {
+          write->result = Fail(marked.error());
+          continue;
+        }
       }
       Transaction transaction(conn, snapshot);
-      return work(transaction);
-    });
+      try {
+        write->result = (*write->work)(transaction);
+      } catch (...) {
+        write->thrown = std::current_exception();
+        write->result = Fail(Error::Internal("the write threw"));
+      }
+      if (alone) break;
+      if (write->result) {
+        (void)RunConstant(conn, kReleaseSavepoint);
+        ++kept;
+        continue;
+      }
+      (void)RunConstant(conn, kRollbackToSavepoint);
+      (void)RunConstant(conn, kReleaseSavepoint);
+      if (!conn.InTransaction()) {
+        // The failure ended the whole transaction (SQLite does on an I/O error, a full disk or
+        // memory exhausted): the writes before this one are gone with it, and those after it
+        // are not run (they would each commit alone, outside the batch).
+        Error lost = Error::Make(ErrorCode::kUnavailable,
+                                 "The write could not be committed; try again.");
+        lost.internal = "the transaction of a group commit ended with another write's failure";
+        for (QueuedWrite* other : batch) {
+          if (other != write && other->result) other->result = Fail(lost);
+        }
+        return {};
+      }
+    }
+    if (alone) {
+      if (!batch.front()->result) {
+        rollback();
+        return {};
+      }
+    } else if (kept == 0) {
+      rollback();
+      return {};
+    }
+    if (auto committed = RunConstant(conn, kCommit); !committed) {
+      rollback();
+      for (QueuedWrite* write : batch) {
+        if (write->result) write->result = Fail(committed.error());
+      }
+    }
+    return {};
   });
+  if (!done) fail_all(done.error());
 }
 
 Result<std::vector<StoredAuditEvent>> SqliteProjectStore::AuditEvents(const AuditQuery& query) {
