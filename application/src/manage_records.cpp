@@ -280,7 +280,13 @@ Result<void> CheckRelations(RecordTransaction& tx, const SchemaPtr& schema,
     const Collection* target = schema->FindById(field.collection_id);
     const Field* id_field = target != nullptr ? target->FindField("id") : nullptr;
     bool found_all = false;
-    if (target != nullptr && id_field != nullptr) {
+    if (target != nullptr && ids.size() == 1) {
+      // The common case, one related record: a point lookup by primary key, where the general
+      // case compiles a filter and counts.
+      auto found = tx.Find(*target, ids.front());
+      if (!found) return std::unexpected(std::move(found.error()));
+      found_all = found->has_value();
+    } else if (target != nullptr && id_field != nullptr) {
       const filter::ResolvedFilter where = AnyOf(schema, *target, *id_field, ids);
       RecordQuery query;
       query.where = &where;

@@ -760,6 +760,23 @@ TEST_CASE("contract: concurrent writers each extend a chain without gaps or fork
         const Pending pending = WithParts(
             Draft(writer + "-" + std::to_string(i), Micros(5'000'000 + t * 100 + i), writer),
             std::pair{writer, R"({"salt":"s"})"}, std::nullopt);
+        // Now and then a write appends its event and then fails: nothing of it may remain, and
+        // the next event (of this writer or a concurrent one) extends the chain where it was.
+        if (i % 5 == 2) {
+          const Pending undone = WithParts(
+              Draft(writer + "-undone-" + std::to_string(i), Micros(6'000'000 + i), writer),
+              std::pair{writer, R"({"salt":"u"})"}, std::nullopt);
+          auto failed = store.Write([&](RecordTransaction& tx) -> Result<void> {
+            auto appended = SealAndAppend(tx, undone);
+            if (!appended) return std::unexpected(appended.error());
+            return Fail(ErrorCode::kInvalidArgument, "changed my mind");
+          });
+          if (failed || (failed.error().code != ErrorCode::kInvalidArgument &&
+                         failed.error().code != ErrorCode::kAborted)) {
+            failures[static_cast<std::size_t>(t)] = "an undone write did not fail as it should";
+            return;
+          }
+        }
         // aborted invites retrying the whole operation (a store detecting a conflict).
         for (int attempt = 0;; ++attempt) {
           auto done = store.Write([&](RecordTransaction& tx) -> Result<void> {

@@ -729,7 +729,13 @@ Result<domain::AuditHead> ReadAuditHead(Connection& conn, std::int64_t lane) {
 // this process and any other that opens the file.
 class AuditWriter final {
  public:
-  explicit AuditWriter(Connection& conn) : conn_(conn) {}
+  /// `head`: the lane's head when the transaction already knows it (an earlier write of the
+  /// same transaction appended it), else read on Lock.
+  explicit AuditWriter(Connection& conn, std::optional<domain::AuditHead> head = std::nullopt)
+      : conn_(conn), head_(std::move(head)) {}
+
+  /// The head as this writer last saw it (after Lock or an append), if it did.
+  const std::optional<domain::AuditHead>& head() const noexcept { return head_; }
 
   Result<domain::AuditHead> Lock() {
     // Only this transaction appends until it ends: the head it last appended is the lane's.
@@ -963,20 +969,36 @@ class SqliteProjectStore final : public application::ProjectStore {
     return op(**lease, *snapshot);
   }
 
-  // As WithConnection, one writer of this process at a time: SQLite admits one writer per file
-  // anyway, and queueing here makes writers wait on a mutex rather than in SQLite's busy
-  // handler, which sleeps in growing steps. The busy timeout still arbitrates between
-  // processes (the CLI next to a running server).
+  // As WithConnection, on the writer's connection: one writer of this process at a time, as
+  // SQLite admits one writer per file anyway, and queueing here makes writers wait on a mutex
+  // rather than in SQLite's busy handler, which sleeps in growing steps (the busy timeout still
+  // arbitrates between processes: the CLI next to a running server). The connection is the
+  // writer's alone, so its page cache stays valid from one write to the next: a connection
+  // that wrote last reads nothing back, one that another connection wrote behind re-reads
+  // every page it needs from the WAL.
   template <typename Op>
   auto WithWriter(Op&& op)
       -> decltype(op(std::declval<Connection&>(), std::declval<const Snapshot&>())) {
     std::lock_guard lock(writer_);
-    return WithConnection(std::forward<Op>(op));
+    if (!writer_conn_) {
+      auto opened = Connection::Open(path_, busy_timeout_ms_);
+      if (!opened) return Fail(opened.error());
+      writer_conn_ = std::move(*opened);
+    }
+    const auto snapshot = snapshot_.load();
+    writer_conn_->ForgetCachedIfStale(snapshot->schema->version);
+    auto result = op(*writer_conn_, *snapshot);
+    // A transaction left open by a failed COMMIT or ROLLBACK would hold the write lock: the
+    // connection is closed (which rolls back) and the next writer opens another.
+    if (writer_conn_->InTransaction()) writer_conn_.reset();
+    return result;
   }
 
   const std::string path_;
   std::unique_ptr<BoundedPool<Connection>> pool_;
+  const std::uint32_t busy_timeout_ms_;
   std::mutex writer_;        // see WithWriter; also orders snapshot replacements
+  std::unique_ptr<Connection> writer_conn_;  // guarded by writer_; opened on first write
   GroupCommit<QueuedWrite> commits_{kMaxWriteBatch};  // the writes of Write
   std::mutex shutdown_;      // one Shutdown at a time
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
@@ -989,8 +1011,12 @@ class SqliteProjectStore final : public application::ProjectStore {
 // cannot change under the transaction).
 class SqliteProjectStore::Transaction final : public RecordTransaction {
  public:
-  Transaction(Connection& conn, const Snapshot& snapshot)
-      : conn_(conn), snapshot_(snapshot), audit_(conn) {}
+  Transaction(Connection& conn, const Snapshot& snapshot,
+              std::optional<domain::AuditHead> head = std::nullopt)
+      : conn_(conn), snapshot_(snapshot), audit_(conn, std::move(head)) {}
+
+  /// The audit lane's head as this transaction left it, if it read or moved it.
+  const std::optional<domain::AuditHead>& audit_head() const noexcept { return audit_.head(); }
 
   Result<domain::AuditHead> LockAuditHead() override { return audit_.Lock(); }
   Result<void> AppendAudit(const domain::AuditEvent& event,
@@ -1026,15 +1052,16 @@ class SqliteProjectStore::Transaction final : public RecordTransaction {
 
 SqliteProjectStore::SqliteProjectStore(std::string path, const SqliteProjectStoreOptions& options)
     : path_(std::move(path)),
-      // A transaction left open by a failed COMMIT or ROLLBACK would hold the write lock: such
-      // a connection is closed (which rolls back) rather than lent again. A caller waits for a
-      // connection as long as SQLite waits for a lock.
+      // The readers. A transaction left open by a failed COMMIT or ROLLBACK would hold a read
+      // snapshot: such a connection is closed (which rolls back) rather than lent again. A
+      // caller waits for a connection as long as SQLite waits for a lock.
       pool_(std::make_unique<BoundedPool<Connection>>(
           [file = path_, busy_timeout_ms = options.busy_timeout_ms] {
             return Connection::Open(file, busy_timeout_ms);
           },
           [](Connection& conn) { return !conn.InTransaction(); }, options.pool_size,
-          std::chrono::milliseconds(options.busy_timeout_ms))) {}
+          std::chrono::milliseconds(options.busy_timeout_ms))),
+      busy_timeout_ms_(options.busy_timeout_ms) {}
 
 Result<std::shared_ptr<SqliteProjectStore>> SqliteProjectStore::Open(
     const std::filesystem::path& path, const SqliteProjectStoreOptions& options) {
@@ -1077,6 +1104,8 @@ void SqliteProjectStore::Shutdown() {
   closed_.store(true);
   for (int active = active_.load(); active != 0; active = active_.load()) active_.wait(active);
   pool_.reset();  // closes every connection: nothing holds a lease any more
+  std::lock_guard writer(writer_);
+  writer_conn_.reset();
 }
 
 Result<SchemaPtr> SqliteProjectStore::Schema() {
@@ -1226,6 +1255,9 @@ void SqliteProjectStore::WriteBatch(std::span<QueuedWrite* const> batch) {
       return Fail(ErrorCode::kAborted, "The schema changed meanwhile; reload and retry.");
     }
     std::size_t kept = 0;  // writes that succeeded, waiting for the COMMIT
+    // The audit lane's head as the writes so far left it: each write starts from it rather
+    // than reading it again (the transaction holds the write lock: nobody else appends).
+    std::optional<domain::AuditHead> head;
     for (QueuedWrite* write : batch) {
       if (!alone) {
         if (auto marked = RunConstant(conn, kSavepoint); !marked) {
@@ -1233,7 +1265,7 @@ void SqliteProjectStore::WriteBatch(std::span<QueuedWrite* const> batch) {
           continue;
         }
       }
-      Transaction transaction(conn, snapshot);
+      Transaction transaction(conn, snapshot, head);
       try {
         write->result = (*write->work)(transaction);
       } catch (...) {
@@ -1244,8 +1276,10 @@ void SqliteProjectStore::WriteBatch(std::span<QueuedWrite* const> batch) {
       if (write->result) {
         (void)RunConstant(conn, kReleaseSavepoint);
         ++kept;
+        head = transaction.audit_head();
         continue;
       }
+      // Rolled back to its savepoint: the head is the one before this write.
       (void)RunConstant(conn, kRollbackToSavepoint);
       (void)RunConstant(conn, kReleaseSavepoint);
       if (!conn.InTransaction()) {
