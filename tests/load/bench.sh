@@ -673,6 +673,13 @@ run_target() {
   fi
   [[ -z "${env[NAME]}" || "${env[NAME]}" == "$label" ]] ||
     notes+=("bench.env names itself '${env[NAME]}'")
+  if [[ "$store" == postgres ]]; then
+    # As after any bulk load, and the same for every target: the visibility map and the
+    # planner's statistics up to date (autovacuum would get there at its own pace, in the
+    # middle of a workload).
+    vacuumdb --all --analyze --quiet --maintenance-db="$cluster_url" \
+      >>"$out/logs/$label/start.out" 2>&1 || notes+=("vacuumdb --all --analyze failed")
+  fi
   local pid=${env[PID]} idle peak
   idle=$(memory_kib "$pid" VmRSS)
   say "$label: up on ${env[BASE_URL]} (pid $pid, idle RSS ${idle} KiB) after $((SECONDS - t0)) s"

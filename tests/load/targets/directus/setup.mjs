@@ -4,7 +4,7 @@
 //
 // Data (the benchmark contract): the 100 authors are Directus users (directus_users, with
 // first_name as their name and a password, in an "Author" role) so one of them can sign in;
-// `posts` {id, title, body, views (indexed), published, author → directus_users}, 10,000 rows,
+// `posts` {id, title, body, views, published, author → directus_users}, 10,000 rows,
 // readable and creatable by the Public policy; `owned`, the same 10,000 rows, readable only
 // through the Author policy, whose read permission is filtered by
 // {"author":{"_eq":"$CURRENT_USER"}}. W4 reads `owned` with the access token of authors[0]
@@ -56,7 +56,7 @@ function recordCollection(collection) {
       },
       { field: 'title', type: 'string', meta: { interface: 'input', required: true }, schema: { is_nullable: false } },
       { field: 'body', type: 'text', meta: { interface: 'input-multiline' }, schema: {} },
-      { field: 'views', type: 'integer', meta: { interface: 'input' }, schema: { is_indexed: true } },
+      { field: 'views', type: 'integer', meta: { interface: 'input' }, schema: {} },
       { field: 'published', type: 'boolean', meta: { interface: 'boolean' }, schema: { default_value: false } },
       { field: 'author', type: 'uuid', meta: { interface: 'select-dropdown-m2o', special: ['m2o'] }, schema: {} },
     ],

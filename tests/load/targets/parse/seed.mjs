@@ -2,8 +2,9 @@
 //   node seed.mjs <workdir> <config.json> <server-pid>
 //
 // Data (the benchmark contract): 100 authors, which are Parse users (_User with a `name`) so
-// one of them can sign in; 10,000 `posts` {title, body, views (indexed), published, author →
-// _User}, public read and create through class-level permissions; and `owned`, the same 10,000
+// one of them can sign in; 10,000 `posts` {title, body, views, published, author →
+// _User; indexed on published and views descending, as the list workload reads them}, public
+// read and create through class-level permissions; and `owned`, the same 10,000
 // rows where each object's ACL lets only its author read it. W4 reads `owned` with the session
 // token of authors[0], who owns 100 of them; the class-level permissions of `owned` allow a
 // public get, so it is the per-object ACL alone that answers 404 to anyone else.
@@ -65,7 +66,7 @@ async function createRecordClass(className, create) {
     body: {
       className,
       fields: recordFields,
-      indexes: { [`${className}_views`]: { views: 1 } },
+      indexes: { [`${className}_list`]: { published: 1, views: -1 } },
       classLevelPermissions: {
         get: publicCrud, find: publicCrud, count: publicCrud, create,
         update: nobody, delete: nobody, addField: nobody, protectedFields: {},
