@@ -333,6 +333,63 @@ median_run() {
   echo "$chosen $all"
 }
 
+# --- CPU per request ---------------------------------------------------------------------------
+# Where a run's CPU time went, from /proc: the server process (all its threads), PostgreSQL (the
+# postmaster, its live children and the children it reaped), and the rest of the machine's busy
+# time (wrk, the kernel's softirq work for loopback, anything else running).
+clock_ticks=$(getconf CLK_TCK)
+
+# utime + stime of a process (clock ticks), its children reaped by it too with `children`.
+process_ticks() {
+  local pid=$1 children=${2:-}
+  # Past the command name in parentheses (which may hold spaces), utime is the 12th field.
+  sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null |
+    awk -v c="$children" '{ print $12 + $13 + (c != "" ? $14 + $15 : 0) }' || echo 0
+}
+
+# A process and its children (nginx's workers, PostgreSQL's backends): live ones and reaped ones.
+tree_ticks() {
+  local pid=$1 total child
+  [[ -n "$pid" ]] || { echo 0; return; }
+  total=$(process_ticks "$pid" children)
+  for child in $(pgrep -P "$pid"); do total=$((total + $(process_ticks "$child"))); done
+  echo "${total:-0}"
+}
+
+database_ticks() {
+  local pm
+  pm=$(head -n 1 "$(cat "$cluster_state/root" 2>/dev/null)/data/postmaster.pid" 2>/dev/null) ||
+    { echo 0; return; }
+  tree_ticks "$pm"
+}
+
+# "server database busy" in clock ticks for server process $1 (none: 0), busy being the whole
+# machine's non-idle time.
+cpu_sample() {
+  local busy
+  busy=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)
+  echo "$(tree_ticks "${1:-}") $(database_ticks) ${busy:-0}"
+}
+
+# The requests (transactions) a run's log reports: wrk's @bench line or pgbench's count.
+run_requests() {
+  grep -o '^@bench .*requests=[0-9]*' "$1" | tail -n 1 | grep -o 'requests=[0-9]*' | cut -d= -f2 ||
+    sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$1" | tail -n 1
+}
+
+# CPU microseconds per request between two samples over a run's log: "server database other".
+cpu_per_request() {
+  local before=$1 after=$2 log=$3 requests
+  requests=$(run_requests "$log")
+  awk -v b="$before" -v a="$after" -v n="${requests:-0}" -v hz="$clock_ticks" 'BEGIN {
+    split(b, x, " "); split(a, y, " ")
+    if (n + 0 == 0) { print "- - -"; exit }
+    s = y[1] - x[1]; d = y[2] - x[2]; o = (y[3] - x[3]) - s - d; if (o < 0) o = 0
+    f = 1e6 / hz / n
+    printf "%.1f %.1f %.1f\n", s * f, d * f, o * f
+  }'
+}
+
 # A free TCP port on loopback (nothing accepts a connection on it).
 free_port() {
   local port
@@ -392,9 +449,9 @@ drop_database() {
 # ceilings.tsv: ceiling, what it measures, rps (tps), p50/p99/p99.9 in ms, errors, runs' rps.
 ceiling_row() {
   local name=$1 what=$2 figures=$3
-  read -r rps p50 p99 p999 errors all <<<"$figures"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$what" "$rps" "$p50" "$p99" "$p999" \
-    "$errors" "$all" >>"$out/ceilings.tsv"
+  read -r rps p50 p99 p999 errors cpu_server cpu_db cpu_other all <<<"$figures"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$what" "$rps" "$p50" "$p99" \
+    "$p999" "$errors" "$all" "$cpu_server" "$cpu_db" "$cpu_other" >>"$out/ceilings.tsv"
 }
 
 ceiling_nginx() {
@@ -431,10 +488,14 @@ ceiling_nginx() {
     run_wrk w1_get.lua "$url" "$warmup" "$out/logs/ceiling-nginx.warmup.log" "${wrk_env[@]}" ||
       fail "the nginx ceiling's warm-up failed"
   fi
+  local nginx_pid before after
+  nginx_pid=$(cat "$nginx_prefix/nginx.pid" 2>/dev/null || true)
   for ((run = 1; run <= runs; run++)); do
+    before=$(cpu_sample "$nginx_pid")
     run_wrk w1_get.lua "$url" "$duration" "$out/logs/ceiling-nginx.$run.log" "${wrk_env[@]}" ||
       fail "the nginx ceiling's run $run failed"
-    lines+="$figures"$'\n'
+    after=$(cpu_sample "$nginx_pid")
+    lines+="$figures $(cpu_per_request "$before" "$after" "$out/logs/ceiling-nginx.$run.log")"$'\n'
   done
   local what
   what="nginx $("$nginx_bin" -v 2>&1 | sed 's|.*nginx/||'), static"
@@ -480,17 +541,21 @@ ceiling_pgbench() {
     run_pgbench "$out/logs/ceiling-$name.warmup.log" "$warmup" "$@" "$url" ||
       fail "the $name ceiling's warm-up failed"
   fi
+  local before after
   for ((run = 1; run <= runs; run++)); do
+    before=$(cpu_sample "")
     run_pgbench "$out/logs/ceiling-$name.$run.log" "$duration" "$@" "$url" ||
       fail "the $name ceiling's run $run failed"
-    lines+="$figures"$'\n'
+    after=$(cpu_sample "")
+    lines+="$figures $(cpu_per_request "$before" "$after" "$out/logs/ceiling-$name.$run.log")"$'\n'
   done
   ceiling_row "$name" "$what" "$(median_run "${lines%$'\n'}")"
   say "ceiling $name: $(cut -f3 <(tail -n 1 "$out/ceilings.tsv")) tps"
 }
 
 run_ceilings() {
-  printf 'ceiling\twhat\trps\tp50_ms\tp99_ms\tp999_ms\terrors\truns_rps\n' >"$out/ceilings.tsv"
+  printf 'ceiling\twhat\trps\tp50_ms\tp99_ms\tp999_ms\terrors\truns_rps\tcpu_server_us\tcpu_db_us\tcpu_other_us\n' \
+    >"$out/ceilings.tsv"
   if [[ "$with_ceilings" == 0 ]]; then
     say "ceilings skipped (--no-ceilings)"
     return
@@ -555,6 +620,9 @@ probe() {
   if [[ "$status" != 2?? ]]; then
     answer=${answer%$'\n'*}
     echo "$w: a probe request answered ${status:-nothing}: ${answer:0:160}" | tr '\n\t' '  '
+  elif [[ "$w" == W2 && "$answer" != *5000* ]]; then
+    # Every system returns the page and the total (5,000 published posts before W3 adds any).
+    echo "W2: the list's answer carries no total of 5000: ${answer:0:160}" | tr '\n\t' '  '
   fi
 }
 
@@ -587,18 +655,23 @@ measure_workload() {
     }
   fi
   local lines=""
+  local before after
   for ((run = 1; run <= runs; run++)); do
+    before=$(cpu_sample "${env[PID]}")
     run_wrk "$script" "$url" "$duration" "$logs/$w.$run.log" "${wrk_env[@]}" || {
       notes+=("$w failed: wrk's run $run failed (logs/$label/$w.$run.log)")
       return 0
     }
-    lines+="$figures"$'\n'
+    after=$(cpu_sample "${env[PID]}")
+    lines+="$figures $(cpu_per_request "$before" "$after" "$logs/$w.$run.log")"$'\n'
   done
-  local rps p50 p99 p999 errors all
-  read -r rps p50 p99 p999 errors all <<<"$(median_run "${lines%$'\n'}")"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$w" "$rps" "$p50" "$p99" "$p999" "$errors" \
-    "$all" >>"$out/results.tsv"
-  say "$label $w: $rps req/s, p50 $p50 ms, p99 $p99 ms, p99.9 $p999 ms, $errors errors (runs: $all)"
+  local rps p50 p99 p999 errors cpu_server cpu_db cpu_other all
+  read -r rps p50 p99 p999 errors cpu_server cpu_db cpu_other all \
+    <<<"$(median_run "${lines%$'\n'}")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$w" "$rps" "$p50" "$p99" "$p999" \
+    "$errors" "$all" "$cpu_server" "$cpu_db" "$cpu_other" >>"$out/results.tsv"
+  say "$label $w: $rps req/s, p50 $p50 ms, p99 $p99 ms, p99.9 $p999 ms, $errors errors (runs: $all);" \
+    "CPU per request: server $cpu_server µs, PostgreSQL $cpu_db µs, other $cpu_other µs"
 }
 
 # W5 for $soak seconds, VmRSS sampled every 10 s into soak.tsv.
@@ -832,6 +905,31 @@ write_report() {
       done
     done
     echo
+    echo "## CPU per request"
+    echo
+    echo "CPU time per request in the median run, in microseconds: the server process (all its"
+    echo "threads; with SQLite the database works inside it), PostgreSQL's processes, and the rest"
+    echo "of the machine's busy time (wrk, the kernel's loopback work). From /proc, at the clock"
+    echo "tick's resolution (10 ms over the run). For the ceilings, \"server\" is nginx (master and"
+    echo "workers) and \"other\" holds wrk or pgbench."
+    echo
+    echo "| target | workload | server | PostgreSQL | other | total |"
+    echo "|---|---|---:|---:|---:|---:|"
+    local cname cs cd co
+    while IFS=$'\t' read -r cname _ _ _ _ _ _ _ cs cd co; do
+      [[ -n "$cs" && "$cs" != - ]] || continue
+      echo "| ceiling $cname | | $cs | $cd | $co | $(awk -v a="$cs" -v b="$cd" -v c="$co" 'BEGIN { printf "%.1f", a + b + c }') |"
+    done < <(tail -n +2 "$out/ceilings.tsv")
+    for label in "${ok_targets[@]}"; do
+      for w in "${workloads[@]}"; do
+        cs=$(figure "$label" "$w" 9)
+        [[ -n "$cs" && "$cs" != - ]] || continue
+        cd=$(figure "$label" "$w" 10)
+        co=$(figure "$label" "$w" 11)
+        echo "| $label | $w | $cs | $cd | $co | $(awk -v a="$cs" -v b="$cd" -v c="$co" 'BEGIN { printf "%.1f", a + b + c }') |"
+      done
+    done
+    echo
     echo "## Memory and targets"
     echo
     echo "Resident memory of the process each target names (PostgreSQL's own processes not"
@@ -921,7 +1019,8 @@ if awk '{ exit !($1 >= 1.0) }' /proc/loadavg; then
   say "the load average is $(cut -d' ' -f1 /proc/loadavg): something else is running, the figures will be low"
 fi
 say "results in $out"
-printf 'target\tworkload\trps\tp50_ms\tp99_ms\tp999_ms\terrors\truns_rps\n' >"$out/results.tsv"
+printf 'target\tworkload\trps\tp50_ms\tp99_ms\tp999_ms\terrors\truns_rps\tcpu_server_us\tcpu_db_us\tcpu_other_us\n' \
+  >"$out/results.tsv"
 printf 'target\tstatus\tidle_rss_kib\tpeak_rss_kib\tversion\tnotes\n' >"$out/targets.tsv"
 
 start_cluster

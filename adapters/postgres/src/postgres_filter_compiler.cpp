@@ -237,7 +237,17 @@ class Compiler {
         expr = value.sql;
       }
       if (!out.empty()) out += ", ";
-      out += expr + (term.descending ? " DESC NULLS LAST" : " ASC NULLS FIRST");
+      // Nulls sort first ascending and last descending. A value that is never NULL (a column
+      // of the row, NOT NULL) needs no NULLS clause, and without one its order is that of an
+      // index on the column (ASC NULLS LAST and DESC NULLS FIRST are PostgreSQL's defaults), so
+      // an index on the filter and sort columns serves the page without a sort.
+      // (A date sorts by its timestamptz column, NULL for an empty date, whatever `nullable`
+      // says of its text.)
+      if (!value.nullable && value.raw_date.empty()) {
+        out += expr + (term.descending ? " DESC" : " ASC");
+      } else {
+        out += expr + (term.descending ? " DESC NULLS LAST" : " ASC NULLS FIRST");
+      }
     }
     const Field* id = IdField(collection);
     if (id == nullptr) return Fail(Error::Internal("collection " + collection.name + " has no id"));

@@ -65,7 +65,8 @@ domain::Result<std::string> CompileFilter(const domain::filter::ResolvedFilter& 
                                           std::string_view row, SqlNames& names, SqlParams& params);
 
 /// The ORDER BY list of `sort` over `row` of `collection`: each key ascending NULLS FIRST or
-/// descending NULLS LAST, then the id ascending; "random()" alone for @random.
+/// descending NULLS LAST (plain ASC or DESC for a key that is never NULL, the order of an index
+/// on it), then the id ascending; "random()" alone for @random.
 /// invalid_argument when a key is multi-valued.
 domain::Result<std::string> CompileOrder(const std::vector<domain::filter::SortTerm>& sort,
                                          const domain::Collection& collection, std::string_view row,

@@ -148,8 +148,9 @@ async function main() {
     HEADERS: '',
     IDS_FILE: idsFile,
     GET_PATH: '/items/posts/{id}',
-    // Directus computes totals only when asked (meta=total_count), so the list carries none.
-    LIST_PATH: '/items/posts?filter%5Bpublished%5D%5B_eq%5D=true&sort=-views&limit=20',
+    // The page and the total of the filtered items, as Socle's list returns them (totalItems):
+    // Directus counts on request (meta=filter_count).
+    LIST_PATH: '/items/posts?filter%5Bpublished%5D%5B_eq%5D=true&sort=-views&limit=20&meta=filter_count',
     CREATE_PATH: '/items/posts',
     CREATE_BODY: JSON.stringify(createBody),
     AUTH_HEADERS: `Authorization: Bearer ${login.data.access_token}`,

@@ -140,8 +140,9 @@ async function main() {
     HEADERS: `X-Parse-Application-Id: ${config.appId}`,
     IDS_FILE: idsFile,
     GET_PATH: `${config.mountPath}/classes/posts/{id}`,
-    // Parse counts only on request (count=1), so the list carries no total.
-    LIST_PATH: `${config.mountPath}/classes/posts?where=${where}&order=-views&limit=20`,
+    // The page and the total, as Socle's list returns them (totalItems): Parse counts on
+    // request (count=1).
+    LIST_PATH: `${config.mountPath}/classes/posts?where=${where}&order=-views&limit=20&count=1`,
     CREATE_PATH: `${config.mountPath}/classes/posts`,
     CREATE_BODY: JSON.stringify(createBody),
     AUTH_HEADERS: `X-Parse-Session-Token: ${login.sessionToken}`,
