@@ -103,6 +103,11 @@ Result<std::optional<domain::Record>> AuditedTransaction::Find(const domain::Col
   return inner_.Find(collection, id);
 }
 
+Result<std::size_t> AuditedTransaction::CountExisting(const domain::Collection& collection,
+                                                      const std::vector<std::string>& ids) {
+  return inner_.CountExisting(collection, ids);
+}
+
 Result<RecordPage> AuditedTransaction::Query(const domain::Collection& collection,
                                              const RecordQuery& query) {
   return inner_.Query(collection, query);

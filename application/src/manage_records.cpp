@@ -277,24 +277,14 @@ Result<void> CheckRelations(RecordTransaction& tx, const SchemaPtr& schema,
     if (field.type != FieldType::kRelation) continue;
     std::vector<std::string> ids = Ids(record.values[i]);
     if (ids.empty()) continue;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     const Collection* target = schema->FindById(field.collection_id);
-    const Field* id_field = target != nullptr ? target->FindField("id") : nullptr;
     bool found_all = false;
-    if (target != nullptr && ids.size() == 1) {
-      // The common case, one related record: a point lookup by primary key, where the general
-      // case compiles a filter and counts.
-      auto found = tx.Find(*target, ids.front());
+    if (target != nullptr) {
+      auto found = tx.CountExisting(*target, ids);
       if (!found) return std::unexpected(std::move(found.error()));
-      found_all = found->has_value();
-    } else if (target != nullptr && id_field != nullptr) {
-      const filter::ResolvedFilter where = AnyOf(schema, *target, *id_field, ids);
-      RecordQuery query;
-      query.where = &where;
-      query.limit = 0;
-      query.count_total = true;
-      auto page = tx.Query(*target, query);
-      if (!page) return std::unexpected(std::move(page.error()));
-      found_all = page->total == static_cast<std::int64_t>(ids.size());
+      found_all = *found == ids.size();
     }
     if (!found_all) {
       errors.push_back({field.name, "validation_missing_rel_records",

@@ -116,6 +116,10 @@ class NoAuditTransaction final : public application::RecordTransaction {
   Result<std::optional<Record>> Find(const Collection& c, std::string_view id) override {
     return inner_.Find(c, id);
   }
+  Result<std::size_t> CountExisting(const Collection& c,
+                                    const std::vector<std::string>& ids) override {
+    return inner_.CountExisting(c, ids);
+  }
   Result<application::RecordPage> Query(const Collection& c,
                                         const application::RecordQuery& query) override {
     return inner_.Query(c, query);

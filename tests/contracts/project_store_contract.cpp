@@ -367,6 +367,32 @@ TEST_CASE("contract: a failed transaction leaves no trace; a transaction sees it
   CHECK(*(*ut->store().Get(*blog.users, "u2", nullptr))->Get(*blog.users, "name") == S("Bob"));
 }
 
+TEST_CASE("contract: CountExisting counts the ids that name a record", "[contract][project]") {
+  auto ut = testing::MakeProjectStoreUnderTest();
+  Blog blog = SeedBlog(ut->store());
+  std::vector<std::size_t> counts;
+  auto done = ut->store().Write([&](RecordTransaction& tx) -> Result<void> {
+    for (const std::vector<std::string>& ids :
+         {std::vector<std::string>{"u1"}, {"u9"}, {"u1", "u2", "u3"}, {"u1", "nope", "u3"},
+          {"'; DROP TABLE users; --"}, {}}) {
+      auto found = tx.CountExisting(*blog.users, ids);
+      if (!found) return std::unexpected(found.error());
+      counts.push_back(*found);
+    }
+    // The transaction's own writes count.
+    if (auto inserted = tx.Insert(*blog.users, Make(*blog.users, "u7", {})); !inserted) {
+      return inserted;
+    }
+    if (auto deleted = tx.Delete(*blog.users, "u2"); !deleted) return deleted;
+    auto found = tx.CountExisting(*blog.users, {"u7", "u2"});
+    if (!found) return std::unexpected(found.error());
+    counts.push_back(*found);
+    return {};
+  });
+  REQUIRE(done.has_value());
+  CHECK(counts == std::vector<std::size_t>{1, 0, 3, 2, 0, 0, 1});
+}
+
 TEST_CASE("contract: concurrent writes each commit or fail on their own", "[contract][project]") {
   // Writers at once, as a server's workers are: each write's outcome is its own, however a
   // store groups them into transactions. Per thread, in turn: a plain insert, an insert

@@ -394,6 +394,14 @@ class MemoryTransaction final : public RecordTransaction {
     return std::optional<Record>(*record);
   }
 
+  Result<std::size_t> CountExisting(const Collection& collection,
+                                    const std::vector<std::string>& ids) override {
+    const TablesView view = View();
+    std::size_t found = 0;
+    for (const std::string& id : ids) found += view.FindById(collection, id) != nullptr ? 1 : 0;
+    return found;
+  }
+
   Result<RecordPage> Query(const Collection& collection, const RecordQuery& query) override {
     return RunQuery(View(), collection, query);
   }

@@ -639,6 +639,8 @@ class PostgresRecordTransaction final : public RecordTransaction {
   }
 
   Result<std::optional<Record>> Find(const Collection& collection, std::string_view id) override;
+  Result<std::size_t> CountExisting(const Collection& collection,
+                                    const std::vector<std::string>& ids) override;
   Result<RecordPage> Query(const Collection& collection, const RecordQuery& query) override;
   Result<bool> Matches(const Collection& collection, std::string_view id,
                        const ResolvedFilter& filter) override;
@@ -1369,6 +1371,23 @@ Result<std::optional<Record>> PostgresRecordTransaction::Find(const Collection& 
   auto record = ReadFirst(plan, *rows);
   if (!record) return Fail(Failed(std::move(record.error())));
   return record;
+}
+
+Result<std::size_t> PostgresRecordTransaction::CountExisting(const Collection& collection,
+                                                             const std::vector<std::string>& ids) {
+  auto ref = PlanRef::For(snapshot_, collection, store_.sql_schema());
+  if (!ref) return Fail(Failed(std::move(ref.error())));
+  const CollectionPlan& plan = **ref;
+  // A plain read, no row lock: many writers may point at the same record (every post at its
+  // author) without waiting for each other's commits.
+  std::size_t found = 0;
+  for (const std::string& id : ids) {
+    if (!CanBindText(id)) continue;
+    auto rows = Execute(plan.exists, {id});
+    if (!rows) return Fail(rows.error());
+    found += rows->Rows() > 0 ? 1 : 0;
+  }
+  return found;
 }
 
 Result<RecordPage> PostgresRecordTransaction::Query(const Collection& collection,

@@ -1027,6 +1027,17 @@ class SqliteProjectStore::Transaction final : public RecordTransaction {
   Result<std::optional<Record>> Find(const Collection& collection, std::string_view id) override {
     return GetOn(conn_, snapshot_, collection, id, nullptr);
   }
+  Result<std::size_t> CountExisting(const Collection& collection,
+                                    const std::vector<std::string>& ids) override {
+    // Point lookups by primary key (SQLite's write lock already keeps the rows as they are).
+    std::size_t found = 0;
+    for (const std::string& id : ids) {
+      auto record = GetOn(conn_, snapshot_, collection, id, nullptr);
+      if (!record) return Fail(record.error());
+      found += record->has_value() ? 1 : 0;
+    }
+    return found;
+  }
   Result<RecordPage> Query(const Collection& collection, const RecordQuery& query) override {
     return QueryOn(conn_, snapshot_, collection, query, /*in_transaction=*/true);
   }

@@ -66,6 +66,8 @@ class AuditedTransaction final : public RecordTransaction {
 
   domain::Result<std::optional<domain::Record>> Find(const domain::Collection& collection,
                                                      std::string_view id) override;
+  domain::Result<std::size_t> CountExisting(const domain::Collection& collection,
+                                            const std::vector<std::string>& ids) override;
   domain::Result<RecordPage> Query(const domain::Collection& collection,
                                    const RecordQuery& query) override;
   domain::Result<bool> Matches(const domain::Collection& collection, std::string_view id,

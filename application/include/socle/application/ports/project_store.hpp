@@ -60,6 +60,10 @@ class RecordTransaction : public AuditAppender {
   /// transaction; nullopt when there is none.
   virtual domain::Result<std::optional<domain::Record>> Find(const domain::Collection& collection,
                                                              std::string_view id) = 0;
+  /// How many of `ids` name a record of the collection, read without locking them (a
+  /// relation's check: the related records are read, not changed). `ids` holds no duplicates.
+  virtual domain::Result<std::size_t> CountExisting(const domain::Collection& collection,
+                                                    const std::vector<std::string>& ids) = 0;
   /// As ProjectStore::Query, inside the transaction.
   virtual domain::Result<RecordPage> Query(const domain::Collection& collection,
                                            const RecordQuery& query) = 0;
