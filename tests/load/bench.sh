@@ -777,16 +777,17 @@ run_target() {
 # --- the machine -----------------------------------------------------------------------------
 # The installed version of each npm dependency a peer's package.json names.
 peer_versions() {
-  local dir=$1
+  local dir=$1 stated=${2:-}
   command -v node >/dev/null 2>&1 || return 0
   [[ -f "$dir/package.json" ]] || return 0
+  # The dependencies and their installed versions, but those the target's VERSION names.
   node -e '
-    const fs = require("fs"), path = require("path"), dir = process.argv[1];
+    const fs = require("fs"), path = require("path"), dir = process.argv[1], stated = process.argv[2];
     const deps = Object.keys(JSON.parse(fs.readFileSync(path.join(dir, "package.json"))).dependencies || {});
     console.log(deps.map((d) => {
       try { return d + " " + JSON.parse(fs.readFileSync(path.join(dir, "node_modules", d, "package.json"))).version; }
       catch { return d + " (not installed)"; }
-    }).join(", "));' "$dir" 2>/dev/null || true
+    }).filter((v) => !stated.includes(v)).join(", "));' "$dir" "$stated" 2>/dev/null || true
 }
 
 machine_facts() {
@@ -950,7 +951,7 @@ write_report() {
       system=${label%-*}
       if [[ "$system" != socle ]]; then
         local deps
-        deps=$(peer_versions "$here/targets/$system")
+        deps=$(peer_versions "$here/targets/$system" "$version")
         [[ -z "$deps" ]] || version="${version:+$version; }$deps"
       fi
       echo "| $label | $(cell "${version:-—}") | $(mib "$idle") | $(mib "$peak") | $(cell "$notes_text") |"

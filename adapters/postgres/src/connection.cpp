@@ -232,16 +232,29 @@ void Connection::Evict(CacheList::iterator entry) {
   lru_.erase(entry);
 }
 
+namespace {
+
+// A statement without parameters sent in a pipeline. BEGIN and COMMIT, on every write's path,
+// are prepared once per connection, as any cached statement, rather than parsed each time.
+bool PreparedControl(std::string_view sql) { return sql == kBegin || sql == kCommit; }
+
+}  // namespace
+
 Result<PgResult> Connection::Script(const std::string& sql) {
   if (!deferred_.empty()) {
-    if (sql.find(';') == std::string::npos) return RunPipeline(Deferred{sql, {}, 0, false});
+    if (sql.find(';') == std::string::npos) {
+      return RunPipeline(Deferred{sql, {}, 0, PreparedControl(sql)});
+    }
     if (auto flushed = RunPipeline(std::nullopt); !flushed) return Fail(flushed.error());
   }
   if (PQsendQuery(conn_, sql.c_str()) == 0) return Fail(Lost(sql));
   return Await(sql);
 }
 
-void Connection::Defer(std::string sql) { deferred_.push_back(Deferred{std::move(sql), {}, 0, false}); }
+void Connection::Defer(std::string sql) {
+  const bool prepared = PreparedControl(sql);
+  deferred_.push_back(Deferred{std::move(sql), {}, 0, prepared});
+}
 
 void Connection::Defer(std::string sql, Params params, std::uint64_t generation) {
   deferred_.push_back(Deferred{std::move(sql), std::move(params), generation, true});

@@ -46,9 +46,22 @@ struct Gate {
   }
 };
 
-// Waits until `count` writers queue behind the running batch.
-void AwaitWaiting(const GroupCommit<Item>& commits, std::size_t count) {
-  while (commits.waiting() < count) std::this_thread::yield();
+// Submits `count` items numbered 0.., one thread each: item 0 first, whose batch `run` holds
+// at the gate (it calls gate.Enter() for item 0) until all the others queue behind it.
+template <typename Run>
+std::vector<Item> SubmitBehindGate(GroupCommit<Item>& commits, Gate& gate, int count, Run& run) {
+  std::vector<Item> items(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) items[static_cast<std::size_t>(i)].value = i;
+  std::vector<std::thread> writers;
+  writers.emplace_back([&] { commits.Submit(items[0], run); });
+  gate.AwaitEntered();
+  for (int i = 1; i < count; ++i) {
+    writers.emplace_back([&, i] { commits.Submit(items[static_cast<std::size_t>(i)], run); });
+  }
+  while (commits.waiting() < static_cast<std::size_t>(count - 1)) std::this_thread::yield();
+  gate.Open();
+  for (auto& writer : writers) writer.join();
+  return items;
 }
 
 }  // namespace
@@ -87,18 +100,7 @@ TEST_CASE("Writers that queue while a batch runs go together in the next one, ol
     running.fetch_sub(1);
   };
 
-  std::vector<Item> items(6);
-  for (int i = 0; i < 6; ++i) items[static_cast<std::size_t>(i)].value = i;
-  std::vector<std::thread> writers;
-  writers.emplace_back([&] { commits.Submit(items[0], run); });
-  gate.AwaitEntered();
-  for (int i = 1; i < 6; ++i) {
-    writers.emplace_back([&, i] { commits.Submit(items[static_cast<std::size_t>(i)], run); });
-  }
-  AwaitWaiting(commits, 5);
-  gate.Open();
-  for (auto& writer : writers) writer.join();
-
+  const std::vector<Item> items = SubmitBehindGate(commits, gate, 6, run);
   for (const Item& item : items) CHECK(item.runs == 1);
   CHECK(items[0].batch == 1);
   CHECK(commits.batches() == 2);
@@ -121,17 +123,7 @@ TEST_CASE("A batch holds at most max_batch items") {
       ++queued->runs;
     }
   };
-  std::vector<Item> items(7);
-  for (int i = 0; i < 7; ++i) items[static_cast<std::size_t>(i)].value = i;
-  std::vector<std::thread> writers;
-  writers.emplace_back([&] { commits.Submit(items[0], run); });
-  gate.AwaitEntered();
-  for (int i = 1; i < 7; ++i) {
-    writers.emplace_back([&, i] { commits.Submit(items[static_cast<std::size_t>(i)], run); });
-  }
-  AwaitWaiting(commits, 6);
-  gate.Open();
-  for (auto& writer : writers) writer.join();
+  const std::vector<Item> items = SubmitBehindGate(commits, gate, 7, run);
   for (const Item& item : items) CHECK(item.runs == 1);
   CHECK(largest == 2);
   CHECK(commits.batches() == 4);  // 1, then six in batches of two
