@@ -16,8 +16,11 @@
 #    seeds the data and writes <workdir>/bench.env (KEY='value' lines: NAME, BASE_URL, PID,
 #    HEADERS, IDS_FILE, GET_PATH, LIST_PATH, CREATE_PATH, CREATE_BODY, AUTH_HEADERS,
 #    AUTH_IDS_FILE, AUTH_GET_PATH, optionally VERSION), or exits non-zero with a one-line reason
-#    on stderr. Then idle RSS, W1..W5 (wrk/*.lua), each a warm-up run (discarded) and N measured
-#    runs; the median run's figures are kept. Peak RSS (VmHWM), then `target.sh stop <workdir>`.
+#    on stderr. On PostgreSQL, `vacuumdb --all --analyze` after the target's bulk load. Then idle
+#    RSS, W1..W5 (wrk/*.lua), each a warm-up run (discarded) and N measured runs; the median
+#    run's figures are kept, with the CPU per request of the server, of PostgreSQL and of the
+#    rest of the machine (from /proc; the ceilings' too). Peak RSS (VmHWM), then
+#    `target.sh stop <workdir>`.
 # 4. build/bench/<UTC timestamp>/: results.tsv, ceilings.tsv, targets.tsv, report.md,
 #    throughput.png, p99.png, logs/; build/bench/latest points at it. The report is printed.
 #
