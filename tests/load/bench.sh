@@ -15,11 +15,12 @@
 #    [<pg-url>]` in a fresh work directory (for postgres, a fresh database of the cluster), which
 #    seeds the data and writes <workdir>/bench.env (KEY='value' lines: NAME, BASE_URL, PID,
 #    HEADERS, IDS_FILE, GET_PATH, LIST_PATH, CREATE_PATH, CREATE_BODY, AUTH_HEADERS,
-#    AUTH_IDS_FILE, AUTH_GET_PATH, optionally VERSION), or exits non-zero with a one-line reason
+#    AUTH_IDS_FILE, AUTH_GET_PATH, optionally VERSION and FLOOR_PATH), or exits non-zero with a one-line reason
 #    on stderr. On PostgreSQL, `vacuumdb --all --analyze` after the target's bulk load. Then idle
 #    RSS, W1..W5 (wrk/*.lua), each a warm-up run (discarded) and N measured runs; the median
 #    run's figures are kept, with the CPU per request of the server, of PostgreSQL and of the
-#    rest of the machine (from /proc; the ceilings' too). Peak RSS (VmHWM), then
+#    rest of the machine (from /proc; the ceilings' too). W0, the HTTP floor (FLOOR_PATH, the
+#    target's health route), when the target names one. Peak RSS (VmHWM), then
 #    `target.sh stop <workdir>`.
 # 4. build/bench/<UTC timestamp>/: results.tsv, ceilings.tsv, targets.tsv, report.md,
 #    throughput.png, p99.png, logs/; build/bench/latest points at it. The report is printed.
@@ -66,18 +67,21 @@ declare -A kWorkloadTitle=(
   [W3]="create a post (durable)"
   [W4]="GET an owned post as its signed-in author"
   [W5]="70% W1 + 30% W3"
+  [W0]="the HTTP floor: the target's health route"
 )
 declare -A kWorkloadScript=(
   [W1]=w1_get.lua [W2]=w2_list.lua [W3]=w3_create.lua [W4]=w4_auth_get.lua [W5]=w5_mixed.lua
+  [W0]=w0_floor.lua
 )
 # The bench.env keys each workload reads (HEADERS, optional, comes along with every one).
 declare -A kWorkloadKeys=(
   [W1]="GET_PATH IDS_FILE" [W2]="LIST_PATH" [W3]="CREATE_PATH CREATE_BODY"
   [W4]="AUTH_GET_PATH AUTH_IDS_FILE AUTH_HEADERS"
   [W5]="GET_PATH IDS_FILE CREATE_PATH CREATE_BODY"
+  [W0]="FLOOR_PATH"
 )
 kEnvKeys=(NAME BASE_URL PID HEADERS IDS_FILE GET_PATH LIST_PATH CREATE_PATH CREATE_BODY
-          AUTH_HEADERS AUTH_IDS_FILE AUTH_GET_PATH VERSION)
+          AUTH_HEADERS AUTH_IDS_FILE AUTH_GET_PATH VERSION FLOOR_PATH)
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
@@ -612,6 +616,7 @@ probe() {
   case "$w" in
     W1 | W5) id=$(head -n 1 "${env[IDS_FILE]}"); path=${env[GET_PATH]//\{id\}/$id} ;;
     W2) path=${env[LIST_PATH]} ;;
+    W0) path=${env[FLOOR_PATH]} ;;
     W3) method=POST; path=${env[CREATE_PATH]}; body=${env[CREATE_BODY]}
         args+=(-H 'Content-Type: application/json' --data-binary "$body") ;;
     W4) id=$(head -n 1 "${env[AUTH_IDS_FILE]}"); path=${env[AUTH_GET_PATH]//\{id\}/$id}
@@ -762,6 +767,8 @@ run_target() {
   for w in "${workloads[@]}"; do
     measure_workload "$label" "$w"
   done
+  # The HTTP floor, after the workloads (it is no part of them): optional for a target.
+  [[ -z "${env[FLOOR_PATH]}" ]] || measure_workload "$label" W0
   peak=$(memory_kib "$pid" VmHWM)
   if [[ "$label" == socle-sqlite ]] && ((soak > 0)); then run_soak "$label" "$pid"; fi
   [[ -n "$peak" ]] || notes+=("the server process $pid was gone after the workloads")
@@ -925,7 +932,7 @@ write_report() {
       echo "| ceiling $cname | | $cs | $cd | $co | $(awk -v a="$cs" -v b="$cd" -v c="$co" 'BEGIN { printf "%.1f", a + b + c }') |"
     done < <(tail -n +2 "$out/ceilings.tsv")
     for label in "${ok_targets[@]}"; do
-      for w in "${workloads[@]}"; do
+      for w in "${workloads[@]}" W0; do
         cs=$(figure "$label" "$w" 9)
         [[ -n "$cs" && "$cs" != - ]] || continue
         cd=$(figure "$label" "$w" 10)
@@ -933,6 +940,22 @@ write_report() {
         echo "| $label | $w | $cs | $cd | $co | $(awk -v a="$cs" -v b="$cd" -v c="$co" 'BEGIN { printf "%.1f", a + b + c }') |"
       done
     done
+    if awk -F'\t' '$2 == "W0" { found = 1 } END { exit !found }' "$out/results.tsv"; then
+      echo
+      echo "## HTTP floor (W0)"
+      echo
+      echo "Each target's health route (FLOOR_PATH: no store, a constant answer) under the same wrk"
+      echo "settings, after its workloads: what its HTTP stack costs before any work."
+      echo
+      echo "| target | req/s | p50 | p99 | server µs per request | other µs per request |"
+      echo "|---|---:|---:|---:|---:|---:|"
+      for label in "${ok_targets[@]}"; do
+        rps=$(figure "$label" W0 3)
+        [[ -n "$rps" ]] || continue
+        echo "| $label | $(format_number "$rps") | $(ms "$(figure "$label" W0 4)") |" \
+          "$(ms "$(figure "$label" W0 5)") | $(figure "$label" W0 9) | $(figure "$label" W0 11) |"
+      done
+    fi
     echo
     echo "## Memory and targets"
     echo

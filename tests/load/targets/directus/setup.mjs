@@ -156,6 +156,7 @@ async function main() {
     AUTH_HEADERS: `Authorization: Bearer ${login.data.access_token}`,
     AUTH_IDS_FILE: authIdsFile,
     AUTH_GET_PATH: '/items/owned/{id}',
+    FLOOR_PATH: '/server/ping',
   });
   console.log(`directus: seeded ${authors.length} authors, ${postIds.length} posts, ${ownedIds.length} owned`);
 }

@@ -148,6 +148,7 @@ async function main() {
     AUTH_HEADERS: `X-Parse-Session-Token: ${login.sessionToken}`,
     AUTH_IDS_FILE: authIdsFile,
     AUTH_GET_PATH: `${config.mountPath}/classes/owned/{id}`,
+    FLOOR_PATH: `${config.mountPath}/health`,
   });
   console.log(`parse: seeded ${authors.length} authors, ${postIds.length} posts, ${ownedIds.length} owned`);
 }

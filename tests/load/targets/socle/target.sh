@@ -171,6 +171,7 @@ start() {
     env_line AUTH_HEADERS "Authorization: $token"
     env_line AUTH_IDS_FILE "$workdir/auth_ids.txt"
     env_line AUTH_GET_PATH "$base/owned/records/{id}"
+    env_line FLOOR_PATH "/api/health"
     env_line VERSION "$("$server" --version | sed 's/^socle-server //')"
   } >"$workdir/bench.env"
   echo "socle target: socle-$store on $url, $(wc -l <"$workdir/ids.txt") posts," \
