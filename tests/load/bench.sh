@@ -33,7 +33,8 @@
 #   --warmup S         seconds of the discarded warm-up run  [BENCH_WARMUP, 3; 0: none]
 #   --targets LIST     targets to run, by label (socle-sqlite) or system (socle), comma or
 #                      space separated                       [BENCH_TARGETS, all]
-#   --workloads LIST   W1..W5, comma or space separated      [BENCH_WORKLOADS, all]
+#   --workloads LIST   W1..W5 (W0, the HTTP floor, runs after them anyway), comma or space
+#                      separated                             [BENCH_WORKLOADS, W1..W5]
 #   --soak S           after socle-sqlite's workloads, W5 for S seconds, VmRSS sampled every
 #                      10 s                                  [BENCH_SOAK, 0: none]
 #   --no-ceilings      skip the ceilings (to develop a target)   [BENCH_CEILINGS=0]
@@ -132,7 +133,7 @@ is_count "$start_timeout" || fail "BENCH_START_TIMEOUT must be a number of secon
 read -r -a workloads <<<"${workloads_wanted//,/ }"
 ((${#workloads[@]} > 0)) || fail "no workload selected"
 for w in "${workloads[@]}"; do
-  [[ -n "${kWorkloadScript[$w]:-}" ]] || fail "unknown workload '$w' (W1 W2 W3 W4 W5)"
+  [[ -n "${kWorkloadScript[$w]:-}" ]] || fail "unknown workload '$w' (W0 W1 W2 W3 W4 W5)"
 done
 
 # --- which targets ---------------------------------------------------------------------------
@@ -768,7 +769,9 @@ run_target() {
     measure_workload "$label" "$w"
   done
   # The HTTP floor, after the workloads (it is no part of them): optional for a target.
-  [[ -z "${env[FLOOR_PATH]}" ]] || measure_workload "$label" W0
+  if [[ -n "${env[FLOOR_PATH]}" && " ${workloads[*]} " != *" W0 "* ]]; then
+    measure_workload "$label" W0
+  fi
   peak=$(memory_kib "$pid" VmHWM)
   if [[ "$label" == socle-sqlite ]] && ((soak > 0)); then run_soak "$label" "$pid"; fi
   [[ -n "$peak" ]] || notes+=("the server process $pid was gone after the workloads")
@@ -932,7 +935,9 @@ write_report() {
       echo "| ceiling $cname | | $cs | $cd | $co | $(awk -v a="$cs" -v b="$cd" -v c="$co" 'BEGIN { printf "%.1f", a + b + c }') |"
     done < <(tail -n +2 "$out/ceilings.tsv")
     for label in "${ok_targets[@]}"; do
-      for w in "${workloads[@]}" W0; do
+      local cpu_rows=("${workloads[@]}")
+      [[ " ${workloads[*]} " == *" W0 "* ]] || cpu_rows+=(W0)
+      for w in "${cpu_rows[@]}"; do
         cs=$(figure "$label" "$w" 9)
         [[ -n "$cs" && "$cs" != - ]] || continue
         cd=$(figure "$label" "$w" 10)
