@@ -371,10 +371,16 @@ TEST_CASE("contract: CountExisting counts the ids that name a record", "[contrac
   auto ut = testing::MakeProjectStoreUnderTest();
   Blog blog = SeedBlog(ut->store());
   std::vector<std::size_t> counts;
+  // Many ids, three of them real; ids that are not text a store can bind (a NUL) name nothing.
+  std::vector<std::string> many;
+  for (int i = 0; i < 60; ++i) many.push_back("x" + std::to_string(i));
+  many.insert(many.end(), {"u3", "u1", "u2"});
+  const std::string with_nul("u1\0u2", 5);
   auto done = ut->store().Write([&](RecordTransaction& tx) -> Result<void> {
     for (const std::vector<std::string>& ids :
          {std::vector<std::string>{"u1"}, {"u9"}, {"u1", "u2", "u3"}, {"u1", "nope", "u3"},
-          {"'; DROP TABLE users; --"}, {}}) {
+          {"'; DROP TABLE users; --"}, {}, many, {with_nul}, {with_nul, "u2"},
+          {"a\"b", "{u1}", "u1,u2"}}) {
       auto found = tx.CountExisting(*blog.users, ids);
       if (!found) return std::unexpected(found.error());
       counts.push_back(*found);
@@ -390,7 +396,7 @@ TEST_CASE("contract: CountExisting counts the ids that name a record", "[contrac
     return {};
   });
   REQUIRE(done.has_value());
-  CHECK(counts == std::vector<std::size_t>{1, 0, 3, 2, 0, 0, 1});
+  CHECK(counts == std::vector<std::size_t>{1, 0, 3, 2, 0, 0, 3, 0, 1, 0, 1});
 }
 
 TEST_CASE("contract: concurrent writes each commit or fail on their own", "[contract][project]") {

@@ -286,6 +286,7 @@ struct CollectionPlan {
   std::string get;              // $1 id
   std::string find_for_update;  // $1 id
   std::string exists;           // $1 id
+  std::string count_existing;   // $1 ids (text[])
   std::string insert;           // $n each field in order
   std::string update;           // $1 id, then every other field in order
   std::string remove;           // $1 id
@@ -346,6 +347,8 @@ Result<CollectionPlan> BuildPlan(const Collection& collection, const Collection&
   plan.get = "SELECT " + plan.select_list + from + by_id;
   plan.find_for_update = plan.get + " FOR UPDATE";
   plan.exists = "SELECT 1" + from + by_id;
+  plan.count_existing =
+      "SELECT count(*)" + from + " WHERE " + row + "." + id_column + " = ANY($1::text[])";
   // ON CONFLICT DO NOTHING: a duplicate leaves the transaction usable (see Insert).
   plan.insert = "INSERT INTO " + plan.table + " (" + insert_columns + ") VALUES (" + insert_values +
                 ") ON CONFLICT DO NOTHING";
@@ -1378,16 +1381,20 @@ Result<std::size_t> PostgresRecordTransaction::CountExisting(const Collection& c
   auto ref = PlanRef::For(snapshot_, collection, store_.sql_schema());
   if (!ref) return Fail(Failed(std::move(ref.error())));
   const CollectionPlan& plan = **ref;
-  // A plain read, no row lock: many writers may point at the same record (every post at its
-  // author) without waiting for each other's commits.
-  std::size_t found = 0;
+  // One plain read, no row lock: many writers may point at the same record (every post at its
+  // author) without waiting for each other's commits. An id that cannot be bound (it holds
+  // NUL) names no record.
+  std::vector<std::string> bindable;
+  bindable.reserve(ids.size());
   for (const std::string& id : ids) {
-    if (!CanBindText(id)) continue;
-    auto rows = Execute(plan.exists, {id});
-    if (!rows) return Fail(rows.error());
-    found += rows->Rows() > 0 ? 1 : 0;
+    if (CanBindText(id)) bindable.push_back(id);
   }
-  return found;
+  if (bindable.empty()) return std::size_t{0};
+  auto rows = Execute(plan.count_existing, {FormatTextArray(bindable)});
+  if (!rows) return Fail(rows.error());
+  auto count = Int(*rows, 0, 0);
+  if (!count) return Fail(Failed(std::move(count.error())));
+  return static_cast<std::size_t>(*count);
 }
 
 Result<RecordPage> PostgresRecordTransaction::Query(const Collection& collection,

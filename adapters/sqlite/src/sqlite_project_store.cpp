@@ -646,6 +646,25 @@ Result<bool> MatchesOn(Connection& conn, const Snapshot& snapshot, const Collect
   return stmt->Step();
 }
 
+// How many of `ids` name a record: one primary-key probe each, in the process (SQLite's write
+// lock already keeps the rows as they are), reading no column.
+Result<std::size_t> CountExistingOn(Connection& conn, const Snapshot& snapshot,
+                                    const Collection& collection,
+                                    const std::vector<std::string>& ids) {
+  if (!HasTable(collection)) return Fail(NoTable(collection));
+  std::optional<CollectionSql> scratch;
+  const CollectionSql& sql = snapshot.For(collection, scratch);
+  std::size_t found = 0;
+  for (const std::string& id : ids) {
+    auto stmt = conn.PrepareCached(sql.matches);
+    if (!stmt) return Fail(stmt.error());
+    auto row = stmt->Bind(id).Step();
+    if (!row) return Fail(row.error());
+    found += *row ? 1 : 0;
+  }
+  return found;
+}
+
 Result<void> CheckShape(const Collection& collection, const Record& record,
                         const CollectionSql& sql) {
   if (!HasTable(collection)) return Fail(NoTable(collection));
@@ -1029,14 +1048,7 @@ class SqliteProjectStore::Transaction final : public RecordTransaction {
   }
   Result<std::size_t> CountExisting(const Collection& collection,
                                     const std::vector<std::string>& ids) override {
-    // Point lookups by primary key (SQLite's write lock already keeps the rows as they are).
-    std::size_t found = 0;
-    for (const std::string& id : ids) {
-      auto record = GetOn(conn_, snapshot_, collection, id, nullptr);
-      if (!record) return Fail(record.error());
-      found += record->has_value() ? 1 : 0;
-    }
-    return found;
+    return CountExistingOn(conn_, snapshot_, collection, ids);
   }
   Result<RecordPage> Query(const Collection& collection, const RecordQuery& query) override {
     return QueryOn(conn_, snapshot_, collection, query, /*in_transaction=*/true);
@@ -1243,14 +1255,12 @@ Result<void> SqliteProjectStore::Write(
 }
 
 void SqliteProjectStore::WriteBatch(std::span<QueuedWrite* const> batch) {
+  // A write alone needs no savepoint: the transaction is its own.
   const bool alone = batch.size() == 1;
-  auto fail_all = [&](const Error& error) {
-    for (QueuedWrite* write : batch) write->result = Fail(error);
-  };
   auto done = WithWriter([&](Connection& conn, const Snapshot& snapshot) -> Result<void> {
     if (auto started = RunConstant(conn, kBeginImmediate); !started) return Fail(started.error());
-    auto rollback = [&] { (void)RunConstant(conn, kRollback); };  // the pool closes the
-                                                                   // connection if this fails
+    // Should this fail too, WithWriter closes the connection, which rolls back.
+    auto rollback = [&] { (void)RunConstant(conn, kRollback); };
     // Another process (the CLI) may have changed the schema: the snapshot the callers used
     // would write the wrong columns. Take the new one and let them retry with it.
     auto version = ReadVersion(conn);
@@ -1283,14 +1293,14 @@ void SqliteProjectStore::WriteBatch(std::span<QueuedWrite* const> batch) {
         write->thrown = std::current_exception();
         write->result = Fail(Error::Internal("the write threw"));
       }
-      if (alone) break;
       if (write->result) {
-        (void)RunConstant(conn, kReleaseSavepoint);
+        if (!alone) (void)RunConstant(conn, kReleaseSavepoint);
         ++kept;
         head = transaction.audit_head();
         continue;
       }
-      // Rolled back to its savepoint: the head is the one before this write.
+      if (alone) break;
+      // Rolled back to its savepoint: the head stays the one before this write.
       (void)RunConstant(conn, kRollbackToSavepoint);
       (void)RunConstant(conn, kReleaseSavepoint);
       if (!conn.InTransaction()) {
@@ -1306,12 +1316,7 @@ void SqliteProjectStore::WriteBatch(std::span<QueuedWrite* const> batch) {
         return {};
       }
     }
-    if (alone) {
-      if (!batch.front()->result) {
-        rollback();
-        return {};
-      }
-    } else if (kept == 0) {
+    if (kept == 0) {
       rollback();
       return {};
     }
@@ -1323,7 +1328,9 @@ void SqliteProjectStore::WriteBatch(std::span<QueuedWrite* const> batch) {
     }
     return {};
   });
-  if (!done) fail_all(done.error());
+  if (!done) {
+    for (QueuedWrite* write : batch) write->result = Fail(done.error());
+  }
 }
 
 Result<std::vector<StoredAuditEvent>> SqliteProjectStore::AuditEvents(const AuditQuery& query) {

@@ -66,6 +66,15 @@ wait_ready() {
   fail "the server did not answer $url within 120 s (see $workdir/server.log)"
 }
 
+# The first steps of a start: the work directory $1 checked and made absolute, into the
+# caller's `workdir`; a server an earlier start left there is stopped (the driver hands over an
+# empty one, a developer may not).
+enter_workdir() {
+  [[ -d "$1" ]] || fail "workdir $1 does not exist"
+  workdir=$(cd "$1" && pwd -P)
+  stop_server "$workdir"
+}
+
 # The pid file names a process group leader this script started; the group is killed only while
 # its leader, if still alive, is still that server (it runs in the workdir), so a recycled pid is
 # never signalled.

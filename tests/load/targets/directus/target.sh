@@ -55,10 +55,7 @@ install() {
 start() {
   [[ $# -ge 2 ]] || usage
   local workdir store=$2 pg_url=${3:-}
-  [[ -d "$1" ]] || fail "workdir $1 does not exist"
-  workdir=$(cd "$1" && pwd -P)
-  # The driver hands over an empty workdir; in a used one, the earlier server goes first.
-  stop_server "$workdir"
+  enter_workdir "$1"
   case "$store" in
     sqlite) ;;
     postgres)
