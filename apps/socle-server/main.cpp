@@ -114,8 +114,10 @@ http::HttpServerOptions ServerOptions(const config::Settings& settings) {
   options.port = settings.http_port;
   options.io_threads = settings.http_threads;
   options.worker_threads = settings.worker_threads;
-  options.reads_on_loops = settings.http_reads == "loop" ||
-                           (settings.http_reads == "auto" && settings.database_url.empty());
+  // ResolveAuto has turned "auto" into one of the others.
+  options.loop_reads = settings.http_reads == "loop"    ? http::LoopReads::kAll
+                       : settings.http_reads == "point" ? http::LoopReads::kPoint
+                                                        : http::LoopReads::kNone;
   options.max_body_bytes = settings.max_body_bytes;
   options.max_header_bytes = settings.max_header_bytes;
   options.read_timeout = std::chrono::milliseconds(settings.read_timeout_ms);
@@ -205,7 +207,8 @@ int Main(int argc, char** argv) {
               << "Run 'socle-server --help' for usage.\n";
     return kExitUsage;
   }
-  const config::Settings& settings = loaded->settings;
+  const config::Settings settings =
+      config::ResolveAuto(std::move(loaded->settings), std::thread::hardware_concurrency());
   auto level = http::ParseLogLevel(settings.log_level);
   auto format = http::ParseLogFormat(settings.log_format);
   if (!level || !format) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "socle/adapters/cli/ops_cli.hpp"
@@ -52,6 +53,8 @@ int Main(int argc, char** argv) {
   // Help and --version must answer even when the database is down or unconfigured.
   if (!command->NeedsStore()) return ops.Execute(*command, nullptr);
 
+  loaded->settings = config::ResolveAuto(std::move(loaded->settings),
+                                         std::thread::hardware_concurrency());
   auto store = socle::apps::OpenCatalogueStore(loaded->settings);
   if (!store) return ops.ReportStoreError(store.error());
   // The projects' stores are needed by the collection, settings and audit commands; the

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -260,6 +261,23 @@ void Apply(const Layer& layer, Settings& settings, Problems& problems) {
 }
 
 }  // namespace
+
+bool NetworkedStore(const Settings& settings) {
+  const std::string_view url = settings.database_url;
+  return url.starts_with("postgres://") || url.starts_with("postgresql://");
+}
+
+Settings ResolveAuto(Settings settings, unsigned cores) {
+  const std::size_t n = std::max(1u, cores);
+  const bool networked = NetworkedStore(settings);
+  if (settings.http_reads == "auto") settings.http_reads = networked ? "point" : "loop";
+  const bool loops_read = settings.http_reads != "worker";
+  if (settings.http_threads == 0) settings.http_threads = networked && loops_read ? 2 * n : n;
+  if (settings.database_pool_size == 0) {
+    settings.database_pool_size = settings.worker_threads + (loops_read ? settings.http_threads : 0);
+  }
+  return settings;
+}
 
 Environment SystemEnvironment() {
   return [](std::string_view name) -> std::optional<std::string> {

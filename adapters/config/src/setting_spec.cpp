@@ -278,8 +278,8 @@ Result<void> ApplyLogFormat(std::string_view text, Settings& settings) {
 }
 
 Result<void> ApplyHttpReads(std::string_view text, Settings& settings) {
-  if (text != "auto" && text != "loop" && text != "worker") {
-    return Problem("must be one of auto, loop, worker");
+  if (text != "auto" && text != "loop" && text != "point" && text != "worker") {
+    return Problem("must be one of auto, loop, point, worker");
   }
   settings.http_reads = std::string(text);
   return {};
@@ -338,8 +338,9 @@ constexpr std::array kSpecs = {
                 "in the data directory).",
                 ValueKind::kText, true, &ApplyDatabaseUrl, &ShowText<&Settings::database_url>},
     SettingSpec{"--database-pool-size", "N", "SOCLE_DATABASE_POOL_SIZE", "database.pool_size",
-                "Database connections kept open.", ValueKind::kNumber, false,
-                &ApplyInteger<&Settings::database_pool_size, 1, 1024>,
+                "Database connections per pool (0: one per worker thread and per event "
+                "loop that reads).",
+                ValueKind::kNumber, false, &ApplyInteger<&Settings::database_pool_size, 0, 1024>,
                 &ShowInteger<&Settings::database_pool_size>},
     SettingSpec{"--database-timeout-ms", "MS", "SOCLE_DATABASE_TIMEOUT_MS", "database.timeout_ms",
                 "Deadline to connect, to wait for a lock or a pooled connection, and per "
@@ -355,12 +356,15 @@ constexpr std::array kSpecs = {
                 "http://ADDRESS:PORT when listening on a concrete address.",
                 ValueKind::kText, false, &ApplyPublicUrl, &ShowText<&Settings::public_url>},
     SettingSpec{"--http-threads", "N", "SOCLE_HTTP_THREADS", "http.threads",
-                "HTTP event loops, one thread each (0: one per core).", ValueKind::kNumber, false,
+                "HTTP event loops, one thread each (0: one per core, two with PostgreSQL "
+                "reads on the loops).",
+                ValueKind::kNumber, false,
                 &ApplyInteger<&Settings::http_threads, 0, 256>,
                 &ShowInteger<&Settings::http_threads>},
     SettingSpec{"--http-reads", "WHERE", "SOCLE_HTTP_READS", "http.reads",
-                "Where short store reads run: loop (on the connection's event loop), worker (on "
-                "the worker pool) or auto (loop with SQLite, worker with PostgreSQL).",
+                "Where short store reads run: loop (all on the connection's event loop), point "
+                "(a record by id on the loop, lists on the workers), worker (all on the worker "
+                "pool) or auto (loop with SQLite, point with PostgreSQL).",
                 ValueKind::kText, false, &ApplyHttpReads, &ShowText<&Settings::http_reads>},
     SettingSpec{"--http-workers", "N", "SOCLE_HTTP_WORKERS", "http.workers",
                 "Threads running requests against the store (size it with the pool).",

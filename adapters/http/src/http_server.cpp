@@ -69,6 +69,15 @@ bool IEquals(std::string_view a, std::string_view b) {
          });
 }
 
+std::string_view LoopReadsName(LoopReads reads) {
+  switch (reads) {
+    case LoopReads::kNone: return "none";
+    case LoopReads::kPoint: return "point";
+    case LoopReads::kAll: return "all";
+  }
+  return "none";
+}
+
 std::string_view TrimOws(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
@@ -633,9 +642,12 @@ asio::awaitable<HttpServer::Impl::Session::Outcome> HttpServer::Impl::Session::D
       co_return outcome;
     }
   }
+  const LoopReads loop_reads = server_.options().loop_reads;
+  const http::Dispatch dispatch = match.route->dispatch;
   const bool on_loop =
-      match.route->dispatch == Dispatch::kInline ||
-      (match.route->dispatch == Dispatch::kRead && server_.options().reads_on_loops);
+      dispatch == http::Dispatch::kInline ||
+      (dispatch == http::Dispatch::kPointRead && loop_reads != LoopReads::kNone) ||
+      (dispatch == http::Dispatch::kRead && loop_reads == LoopReads::kAll);
   if (on_loop) {
     outcome.response = Invoke(match.route->handler, request);
   } else {
@@ -792,7 +804,8 @@ domain::Result<void> HttpServer::Impl::Start() {
   for (auto& loop : loops_) loop->thread = std::thread([&context = loop->context] { context.run(); });
   logger_.Info("http server started",
                {{"address", options_.address}, {"port", port_.load()},
-                {"io_threads", threads}, {"worker_threads", options_.worker_threads}});
+                {"io_threads", threads}, {"worker_threads", options_.worker_threads},
+                {"loop_reads", LoopReadsName(options_.loop_reads)}});
   return {};
 }
 

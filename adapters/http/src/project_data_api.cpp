@@ -958,7 +958,11 @@ Result<void> ProjectDataApi::Register(Router& router) {
                               }
                               return WithCors(request, (this->*entry.handler)(request));
                             },
-                            ReadsOnGet(entry.method));
+                            // One record by id: a bounded read, which the server may run
+                            // on the connection's loop even with a networked store.
+                            entry.handler == &ProjectDataApi::ViewRecord
+                                ? Dispatch::kPointRead
+                                : ReadsOnGet(entry.method));
     if (!added) return added;
   }
   // Preflights: cheap and non-blocking, so answered on the I/O thread. The import path is

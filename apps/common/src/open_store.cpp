@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "socle/adapters/memory/memory_clusters.hpp"
@@ -67,11 +68,19 @@ Result<ResolvedUrl> ResolveUrl(const adapters::config::Settings& settings, std::
   return ResolvedUrl{std::move(*parsed), settings.database_url};
 }
 
+// The pool size, resolved here too when the caller left it automatic (ResolveAuto is the
+// identity on resolved settings).
+std::size_t PoolSize(const adapters::config::Settings& settings) {
+  if (settings.database_pool_size != 0) return settings.database_pool_size;
+  return adapters::config::ResolveAuto(settings, std::thread::hardware_concurrency())
+      .database_pool_size;
+}
+
 adapters::postgres::PostgresOptions PostgresOptionsFor(const adapters::config::Settings& settings,
                                                        std::string url) {
   adapters::postgres::PostgresOptions options;
   options.url = std::move(url);
-  options.pool_size = settings.database_pool_size;
+  options.pool_size = PoolSize(settings);
   options.connect_timeout_ms = settings.database_timeout_ms;
   options.statement_timeout_ms = settings.database_timeout_ms;
   options.acquire_timeout_ms = settings.database_timeout_ms;
@@ -112,7 +121,7 @@ Result<StorePtr> OpenCatalogueStore(const adapters::config::Settings& settings) 
     case StoreUrl::Kind::kSqlite: {
       adapters::sqlite::SqliteOptions options;
       options.path = url.target;
-      options.pool_size = settings.database_pool_size;
+      options.pool_size = PoolSize(settings);
       options.busy_timeout_ms = settings.database_timeout_ms;
       return Upcast<StorePtr>(adapters::sqlite::SqliteCatalogueStore::Open(options), kCatalogue,
                               shown_url);
@@ -143,7 +152,7 @@ Result<ProjectStoresPtr> OpenOwnProjectStores(const adapters::config::Settings& 
       adapters::sqlite::SqliteProjectStoreOptions options;
       options.data_dir = std::filesystem::path(url.target).parent_path().string();
       if (options.data_dir.empty()) options.data_dir = ".";
-      options.pool_size = std::min(settings.database_pool_size, kSqliteConnectionsPerProject);
+      options.pool_size = std::min(PoolSize(settings), kSqliteConnectionsPerProject);
       options.busy_timeout_ms = settings.database_timeout_ms;
       return ProjectStoresPtr(std::make_unique<adapters::sqlite::SqliteProjectStores>(options));
     }

@@ -266,7 +266,7 @@ TEST_CASE("malformed values are invalid_argument naming the field", "[config]") 
       {{}, {{"SOCLE_HTTP_MAX_BODY_BYTES", "1MB"}}, "SOCLE_HTTP_MAX_BODY_BYTES", "KiB, MiB or GiB"},
       {{}, {{"SOCLE_HTTP_MAX_BODY_BYTES", "2GiB"}}, "SOCLE_HTTP_MAX_BODY_BYTES", "to 1GiB"},
       {{"--http-max-header-bytes=12"}, {}, "--http-max-header-bytes", "from 1KiB to 1MiB"},
-      {{"--database-pool-size", "0"}, {}, "--database-pool-size", "from 1 to 1024"},
+      {{"--database-pool-size", "1025"}, {}, "--database-pool-size", "from 0 to 1024"},
       {{"--database-pool-size", " 8"}, {}, "--database-pool-size", "whole number"},
       {{"--database-timeout-ms", "99999999999999999999999"},
        {},
@@ -274,8 +274,8 @@ TEST_CASE("malformed values are invalid_argument naming the field", "[config]") 
        "whole number"},
       {{"--http-threads", "+2"}, {}, "--http-threads", "whole number"},
       {{"--http-threads", "257"}, {}, "--http-threads", "from 0 to 256"},
-      {{"--http-reads", "inline"}, {}, "--http-reads", "auto, loop, worker"},
-      {{}, {{"SOCLE_HTTP_READS", "Loop"}}, "SOCLE_HTTP_READS", "auto, loop, worker"},
+      {{"--http-reads", "inline"}, {}, "--http-reads", "auto, loop, point, worker"},
+      {{}, {{"SOCLE_HTTP_READS", "Loop"}}, "SOCLE_HTTP_READS", "auto, loop, point, worker"},
       {{"--log-level", "verbose"}, {}, "--log-level", "debug, info, warn, error"},
       {{}, {{"SOCLE_LOG_FORMAT", "xml"}}, "SOCLE_LOG_FORMAT", "json or text"},
       {{"--data-dir="}, {}, "--data-dir", "must not be empty"},
@@ -467,6 +467,64 @@ TEST_CASE("the documented defaults read back as the defaults", "[config]") {
   CHECK(s.max_connections == d.max_connections);
   CHECK(s.log_level == d.log_level);
   CHECK(s.log_format == d.log_format);
+}
+
+TEST_CASE("automatic sizing follows the store and the cores, and leaves set values alone",
+          "[config]") {
+  using socle::adapters::config::NetworkedStore;
+  using socle::adapters::config::ResolveAuto;
+  Settings embedded;
+  Settings postgres;
+  postgres.database_url = "postgres://socle@db/socle";
+  Settings postgresql;
+  postgresql.database_url = "postgresql://socle@db/socle";
+  Settings sqlite;
+  sqlite.database_url = "sqlite:///var/lib/socle/catalogue.db";
+  Settings memory;
+  memory.database_url = "memory://";
+  CHECK_FALSE(NetworkedStore(embedded));
+  CHECK_FALSE(NetworkedStore(sqlite));
+  CHECK_FALSE(NetworkedStore(memory));
+  CHECK(NetworkedStore(postgres));
+  CHECK(NetworkedStore(postgresql));
+
+  // Embedded: every read on the loops, one loop per core, a connection per worker and loop.
+  for (const Settings& local : {embedded, sqlite, memory}) {
+    const Settings r = ResolveAuto(local, 4);
+    CHECK(r.http_reads == "loop");
+    CHECK(r.http_threads == 4);
+    CHECK(r.database_pool_size == local.worker_threads + 4);
+  }
+  // PostgreSQL: point reads on the loops, two loops per core.
+  for (const Settings& networked : {postgres, postgresql}) {
+    const Settings r = ResolveAuto(networked, 2);
+    CHECK(r.http_reads == "point");
+    CHECK(r.http_threads == 4);
+    CHECK(r.database_pool_size == networked.worker_threads + 4);
+  }
+  // Reads on the workers: the loops hold no connection and need no second loop per core.
+  Settings workers = postgres;
+  workers.http_reads = "worker";
+  const Settings w = ResolveAuto(workers, 2);
+  CHECK(w.http_reads == "worker");
+  CHECK(w.http_threads == 2);
+  CHECK(w.database_pool_size == workers.worker_threads);
+  // No core count known (hardware_concurrency() may answer 0): one.
+  CHECK(ResolveAuto(embedded, 0).http_threads == 1);
+  // Values set by the operator stay as they are.
+  Settings set = postgres;
+  set.http_reads = "loop";
+  set.http_threads = 3;
+  set.database_pool_size = 5;
+  set.worker_threads = 6;
+  const Settings kept = ResolveAuto(set, 8);
+  CHECK(kept.http_reads == "loop");
+  CHECK(kept.http_threads == 3);
+  CHECK(kept.database_pool_size == 5);
+  CHECK(kept.worker_threads == 6);
+  // Set loops decide the pool: 6 workers + 3 loops.
+  set.database_pool_size = 0;
+  CHECK(ResolveAuto(set, 8).database_pool_size == 9);
 }
 
 TEST_CASE("the help has one line per setting with its variable and default", "[config]") {

@@ -15,6 +15,7 @@
 #include "socle/adapters/memory/memory_catalogue_store.hpp"
 #include "test_server.hpp"
 
+using socle::adapters::http::LoopReads;
 using socle::adapters::http::JsonValue;
 using socle::adapters::http::Method;
 using socle::adapters::http::ParseJson;
@@ -772,6 +773,7 @@ struct ThreadProbe {
   std::mutex mutex;
   std::vector<std::thread::id> loop;  // one per /where-loop request
   std::vector<std::thread::id> read;  // one per /where-read request
+  std::vector<std::thread::id> point;  // one per /where-point request
   std::vector<std::thread::id> write;  // one per POST /where-write request
 };
 
@@ -786,17 +788,20 @@ void AddThreadProbes(socle::adapters::http::Router& router, ThreadProbe& probe) 
   };
   REQUIRE(router.Add(Method::kGet, "/where-loop", record(&ThreadProbe::loop), Dispatch::kInline));
   REQUIRE(router.Add(Method::kGet, "/where-read", record(&ThreadProbe::read), Dispatch::kRead));
+  REQUIRE(router.Add(Method::kGet, "/where-point", record(&ThreadProbe::point),
+                     Dispatch::kPointRead));
   REQUIRE(router.Add(Method::kPost, "/where-write", record(&ThreadProbe::write),
                      Dispatch::kWorker));
 }
 
-TEST_CASE("Reads run on the connection's loop when the server says so, on the workers otherwise",
+TEST_CASE("Reads run on the connection's loop as far as the server says so, on the workers "
+          "otherwise",
           "[http][server]") {
-  const bool reads_on_loops = GENERATE(true, false);
-  INFO("reads_on_loops " << reads_on_loops);
+  const LoopReads loop_reads = GENERATE(LoopReads::kNone, LoopReads::kPoint, LoopReads::kAll);
+  INFO("loop_reads " << static_cast<int>(loop_reads));
   auto options = TestServerOptions();
   options.io_threads = 2;
-  options.reads_on_loops = reads_on_loops;
+  options.loop_reads = loop_reads;
   TestServer t(options);
   ThreadProbe probe;
   AddThreadProbes(t.router, probe);
@@ -807,15 +812,21 @@ TEST_CASE("Reads run on the connection's loop when the server says so, on the wo
   for (HttpTestClient* client : {&first, &second}) {
     REQUIRE(client->Send("GET", "/where-loop").status == 200);
     REQUIRE(client->Send("GET", "/where-read").status == 200);
+    REQUIRE(client->Send("GET", "/where-point").status == 200);
     REQUIRE(client->Send("POST", "/where-write", "{}").status == 200);
   }
   std::lock_guard lock(probe.mutex);
   REQUIRE(probe.loop.size() == 2);
   REQUIRE(probe.read.size() == 2);
+  REQUIRE(probe.point.size() == 2);
   REQUIRE(probe.write.size() == 2);
   CHECK(probe.loop[0] != probe.loop[1]);  // each connection has a loop of its own
   for (std::size_t i = 0; i < 2; ++i) {
-    CHECK((probe.read[i] == probe.loop[i]) == reads_on_loops);
+    CHECK((probe.read[i] == probe.loop[i]) == (loop_reads == LoopReads::kAll));
+    CHECK((probe.point[i] == probe.loop[i]) == (loop_reads != LoopReads::kNone));
+    for (const auto* off_loop : {&probe.read, &probe.point}) {
+      CHECK((*off_loop)[i] != probe.loop[1 - i]);  // never on another connection's loop
+    }
     CHECK(probe.write[i] != probe.loop[i]);  // writes always go to the workers
     CHECK(probe.write[i] != probe.loop[1 - i]);
   }

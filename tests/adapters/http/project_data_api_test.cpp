@@ -325,6 +325,25 @@ TEST_CASE("superusers manage collections", "[http][data][collections]") {
 
 // --- records
 
+TEST_CASE("a record by id is a point read, a list a read, a change a worker's job",
+          "[http][data][records]") {
+  // Where the server may run each route (HttpServerOptions::loop_reads): only a read of one
+  // record has a bounded cost whatever the collection's size.
+  DataServer s;
+  const auto dispatch = [&](http::Method method, std::string_view path) {
+    auto found = s.server.router.Find(method, path);
+    REQUIRE(found.outcome == http::Router::Match::Outcome::kFound);
+    return found.route->dispatch;
+  };
+  const std::string records = "/p/shop/api/collections/posts/records";
+  CHECK(dispatch(http::Method::kGet, records + "/abc") == http::Dispatch::kPointRead);
+  CHECK(dispatch(http::Method::kGet, records) == http::Dispatch::kRead);
+  CHECK(dispatch(http::Method::kGet, "/p/shop/api/collections/posts") == http::Dispatch::kRead);
+  CHECK(dispatch(http::Method::kPost, records) == http::Dispatch::kWorker);
+  CHECK(dispatch(http::Method::kPatch, records + "/abc") == http::Dispatch::kWorker);
+  CHECK(dispatch(http::Method::kDelete, records + "/abc") == http::Dispatch::kWorker);
+}
+
 TEST_CASE("records are created, read, listed, updated and deleted", "[http][data][records]") {
   Blog t;
   auto created = t.Send("POST", std::string(kPosts),

@@ -10,7 +10,7 @@
 # seeds 100 authors (an auth collection: they sign in), 10,000 posts and 10,000 `owned` posts
 # through the batch route, signs the first author in, and writes <workdir>/bench.env.
 # The store: SQLite in <workdir>/data, or the PostgreSQL database <pg-url> (which must be empty)
-# with a pool and a worker pool sized for the driver's 32 connections.
+# with the server's default loops, workers and pools.
 # SOCLE_BENCH_SERVER_ARGS adds flags to socle-server's command line (e.g. to try a setting).
 # stop: stops the server (SIGTERM, then SIGKILL after 20 s) and leaves no process behind.
 set -euo pipefail
@@ -81,9 +81,10 @@ start() {
     postgres)
       [[ -n "$pg_url" ]] || fail "the postgres store needs a database URL"
       export SOCLE_DATABASE_URL=$pg_url
-      # The server's defaults (8 workers, 8 connections): more workers than two cores can run
-      # queue requests behind each other; with 32 of each, W1's p99 reached 0.9 s against
-      # 5 ms with 8 (docs/performance.md).
+      # The server's defaults (two loops per core reading records by id, 8 workers, a
+      # connection for each): more workers than two cores can run queue requests behind each
+      # other; with 32 workers and connections, W1's p99 reached 0.9 s against 5 ms with 8
+      # (docs/performance.md).
       ;;
     *) fail "unknown store '$store' (sqlite or postgres)" ;;
   esac

@@ -30,7 +30,10 @@ struct Settings {
   /// --database-url, SOCLE_DATABASE_URL(_FILE), [database] url. Empty means the embedded SQLite
   /// store under data_dir. A secret: log it through StoreUrl::Redact only.
   std::string database_url;
-  std::size_t database_pool_size = 8;        ///< SOCLE_DATABASE_POOL_SIZE, [database] pool_size
+  /// --database-pool-size, SOCLE_DATABASE_POOL_SIZE, [database] pool_size: connections per
+  /// pool (the catalogue's and the projects'); 0: as many as threads may hold one at once
+  /// (ResolveAuto).
+  std::size_t database_pool_size = 0;
   std::uint32_t database_timeout_ms = 5000;  ///< connect / busy / statement deadline
   /// --public-url, SOCLE_PUBLIC_URL, [http] public_url: the URL clients reach this server at
   /// ("https://socle.example.org", maybe with a path prefix), for the links sent by e-mail
@@ -40,10 +43,11 @@ struct Settings {
   std::string public_url;
 
   // --- HTTP server limits ([http] table, SOCLE_HTTP_* variables, --http-* flags)
-  std::size_t http_threads = 0;               ///< event loops, one thread each; 0: one per core
+  std::size_t http_threads = 0;               ///< event loops, one thread each; 0: ResolveAuto
   /// --http-reads, SOCLE_HTTP_READS, [http] reads: where short reads of the store run: "loop"
-  /// (on the connection's event loop), "worker" (on the worker pool) or "auto" (loop with the
-  /// embedded SQLite store, worker with PostgreSQL, whose reads wait on the network).
+  /// (all of them on the connection's event loop), "point" (reads of one record by id on the
+  /// loop, lists on the worker pool), "worker" (all on the worker pool) or "auto" (loop with the
+  /// embedded SQLite store, point with PostgreSQL, whose reads wait on the network).
   std::string http_reads = "auto";
   std::size_t worker_threads = 8;             ///< use-case workers (sized with the DB pool)
   std::size_t max_body_bytes = 1 << 20;       ///< larger bodies get 413
@@ -69,5 +73,18 @@ struct Settings {
 
   std::string config_file;  ///< the file that was read, empty when none
 };
+
+/// Whether the store is reached over the network (PostgreSQL) rather than embedded (SQLite,
+/// memory): its reads then wait on round trips.
+bool NetworkedStore(const Settings& settings);
+
+/// `settings` with its automatic values resolved for a machine with `cores` cores:
+/// - http_reads "auto": "loop" with an embedded store, "point" with a networked one;
+/// - http_threads 0: one event loop per core, two per core when reads wait on the network on
+///   the loops (point or loop with PostgreSQL), so that a core has a loop to run while
+///   another waits for its answer;
+/// - database_pool_size 0: the worker threads plus the loops that read, every thread that may
+///   hold a connection at once, so that a loop never waits for one.
+Settings ResolveAuto(Settings settings, unsigned cores);
 
 }  // namespace socle::adapters::config

@@ -14,6 +14,13 @@
 
 namespace socle::adapters::http {
 
+/// Which Dispatch::kRead and kPointRead routes run on the connection's event loop.
+enum class LoopReads {
+  kNone,   ///< every read on the worker pool
+  kPoint,  ///< kPointRead on the loop, kRead on the workers
+  kAll,    ///< kPointRead and kRead on the loop
+};
+
 /// How the server listens and the limits it enforces on every connection and request. Plain
 /// data: the composition root fills it from the settings.
 struct HttpServerOptions {
@@ -22,11 +29,13 @@ struct HttpServerOptions {
   /// Event loops, one thread each; a connection stays on the loop that accepted it. 0: one
   /// per core.
   std::size_t io_threads = 1;
-  /// Whether Dispatch::kRead routes run on the connection's loop (no hand-off between threads:
-  /// about half the CPU time of a point read) rather than on the worker pool. Right for a store
-  /// whose reads are local and short (SQLite); with a networked store a loop would sit idle
-  /// through each round trip, with every other connection of that loop waiting behind it.
-  bool reads_on_loops = false;
+  /// Which reads run on the connection's loop rather than on the worker pool (no hand-off
+  /// between threads: about a third of a point read's CPU time). kAll suits a store whose reads
+  /// are local and short (SQLite). With a networked store (PostgreSQL) a loop waits through
+  /// each read's round trip with the other connections of that loop behind it: kPoint keeps
+  /// there only the reads whose cost is bounded (one record by id), with more loops than cores
+  /// so that a core has another loop to run while one waits; lists go to the workers.
+  LoopReads loop_reads = LoopReads::kNone;
   /// Threads running handlers. Ports are synchronous, so this bounds the number of store calls
   /// in flight; size it with the database connection pool.
   std::size_t worker_threads = 8;
@@ -62,8 +71,8 @@ struct HttpServerOptions {
 /// validated beyond Beast's parser (Host, Transfer-Encoding / Content-Length conflicts, HTTP
 /// versions, WebSocket handshakes) and rejected per RFC 9112 with the connection closed.
 /// Connections are spread over event loops, one thread each. Handlers run on a bounded worker
-/// pool, or on the connection's loop for Dispatch::kInline routes (and Dispatch::kRead ones when
-/// reads_on_loops is set), and see only Request and Response; this is the one translation unit
+/// pool, or on the connection's loop for Dispatch::kInline routes (and the reads that
+/// HttpServerOptions::loop_reads names), and see only Request and Response; this is the one translation unit
 /// that instantiates Beast.
 ///
 /// Every response carries X-Request-Id: the client's when well formed (1-128 characters of

@@ -17,11 +17,15 @@ enum class Dispatch {
   /// On the bounded worker pool: the default, for anything that writes, waits on a lock or a
   /// disk flush, or may run long (password hashing, audit verification, exports).
   kWorker,
-  /// A short read of the store (a record, a page of records, a collection, an organisation):
-  /// on the connection's event loop when the server runs reads there
-  /// (HttpServerOptions::reads_on_loops, for an embedded store whose reads take microseconds and
-  /// never wait on a network), else on the worker pool like kWorker.
+  /// A short read of the store (a page of records, a collection, an organisation): on the
+  /// connection's event loop when the server runs all reads there (LoopReads::kAll, for an
+  /// embedded store whose reads take microseconds and never wait on a network), else on the
+  /// worker pool like kWorker.
   kRead,
+  /// A read of one item by its key (a record by id): its cost is bounded whatever the data's
+  /// size. On the connection's event loop when the server runs point reads or all reads there
+  /// (LoopReads::kPoint, kAll), else on the worker pool.
+  kPointRead,
   /// Directly on the connection's event loop: only for handlers that never block and finish in
   /// microseconds (liveness, metrics), so that they answer even when every worker is busy.
   kInline,
