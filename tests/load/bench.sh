@@ -10,7 +10,8 @@
 # 2. Ceilings, with the workloads' wrk parameters: nginx serving a record-sized static JSON
 #    document on loopback (wrk/w1_get.lua); `pgbench -S -M prepared` on a `pgbench -i -s 10`
 #    database; `pgbench -f ceilings/insert.sql -M prepared` (a post and its audit event, one
-#    durable transaction).
+#    durable transaction); `pgbench -f ceilings/list.sql -M prepared` (W2's page and count
+#    statements on the same 10,000 posts).
 # 3. Every target, on each store: `targets/<system>/target.sh start <workdir> sqlite|postgres
 #    [<pg-url>]` in a fresh work directory (for postgres, a fresh database of the cluster), which
 #    seeds the data and writes <workdir>/bench.env (KEY='value' lines: NAME, BASE_URL, PID,
@@ -581,6 +582,16 @@ run_ceilings() {
   ceiling_pgbench pgbench-insert "a post and its audit event per durable transaction (ceilings/insert.sql)" \
     bench_insert -f "$here/ceilings/insert.sql"
   drop_database bench_insert
+  create_database bench_list
+  {
+    psql "$(database_url bench_list)" -qX -v ON_ERROR_STOP=1 -f "$here/ceilings/insert_schema.sql" &&
+      psql "$(database_url bench_list)" -qX -v ON_ERROR_STOP=1 -f "$here/ceilings/list_seed.sql" &&
+      "$pg_bin/vacuumdb" --analyze --quiet --dbname="$(database_url bench_list)"
+  } >"$out/logs/list-schema.log" 2>&1 ||
+    fail "the list ceiling's data failed: $(tail -n 3 "$out/logs/list-schema.log")"
+  ceiling_pgbench pgbench-list "W2's page and count statements on the same 10,000 posts (ceilings/list.sql)" \
+    bench_list -f "$here/ceilings/list.sql"
+  drop_database bench_list
 }
 
 # --- running a target ------------------------------------------------------------------------
@@ -819,11 +830,12 @@ machine_facts() {
 
 # --- the report ------------------------------------------------------------------------------
 # Which ceiling bounds a workload on a store: the static server for HTTP reads, the database's
-# own figures where the store is the bound (W1 and W3 on PostgreSQL). A SQLite durable write
+# own figures where the store is the bound (W1, W2 and W3 on PostgreSQL). A SQLite durable write
 # has no ceiling measured here.
 ceiling_of() {
   case "$1:$2" in
     W1:postgres) echo pgbench-select ;;
+    W2:postgres) echo pgbench-list ;;
     W3:postgres) echo pgbench-insert ;;
     W3:sqlite) echo "" ;;
     *) echo nginx ;;
@@ -883,8 +895,11 @@ write_report() {
         echo "| $name | $what | $(format_number "$rps") | $(ms "$p50") | $(ms "$p99") | $(ms "$p999") | $errors |"
       done < <(tail -n +2 "$out/ceilings.tsv")
       echo
-      echo "A target's ratio is to nginx for HTTP reads, to pgbench-select for W1 on PostgreSQL and"
-      echo "to pgbench-insert for W3 on PostgreSQL; a durable SQLite write has no ceiling here."
+      echo "A target's ratio is to nginx for HTTP reads, to pgbench-select for W1 on PostgreSQL,"
+      echo "to pgbench-list for W2 on PostgreSQL and to pgbench-insert for W3 on PostgreSQL; a"
+      echo "durable SQLite write has no ceiling here."
+      echo "pgbench-list (ceilings/list.sql): the two statements Socle's PostgreSQL store sends for"
+      echo "W2 (the page, then the count of matching records), on the same 10,000 posts and index."
       echo "nginx (ceilings/nginx.conf.in): Debian's defaults plus no access log, a cached file"
       echo "descriptor and keep-alive connections never closed by count; wrk runs W1's script."
       echo "pgbench-insert (ceilings/insert.sql): the post's table and the audit event's table as"

@@ -1,8 +1,8 @@
 -- The durable-insert ceiling's tables, shaped like what Socle's PostgreSQL store creates for the
 -- benchmark's posts collection and for a project's audit trail
 -- (adapters/postgres/src/postgres_schema_ddl.cpp, postgres_audit_trail.cpp):
--- * posts: the record table with its columns, types, "C" collation, primary key and the views
---   index the collection declares;
+-- * posts: the record table with its columns, types, "C" collation, primary key and the index
+--   the collection declares (tests/load/targets/socle/collections.json);
 -- * audit: the event table with the same columns and indexes, partitioned by range of `at` as
 --   Socle's is, with one default partition standing for the month's partition.
 -- Left out: the append-only triggers (they fire on UPDATE and DELETE only), the lane's advisory
@@ -22,7 +22,7 @@ CREATE TABLE posts (
   updated TIMESTAMPTZ,
   CONSTRAINT posts_pkey PRIMARY KEY (id)
 );
-CREATE INDEX idx_posts_views ON posts (views);
+CREATE INDEX idx_posts_list ON posts (published, views DESC, id);
 
 CREATE SEQUENCE audit_seq;
 CREATE TABLE audit (
