@@ -228,6 +228,17 @@ int Main(int argc, char** argv) {
                                 ? std::string("sqlite (data_dir)")
                                 : socle::adapters::StoreUrl::Redact(settings.database_url)}});
 
+  if (const std::size_t short_by = config::PoolShortfall(settings); short_by > 0) {
+    logger.Warn("the database pools are smaller than the threads that may use them at once",
+                {{"pool_size", settings.database_pool_size},
+                 {"workers", settings.worker_threads},
+                 {"loops", settings.http_threads},
+                 {"reads", settings.http_reads},
+                 {"short_by", short_by},
+                 {"hint", "leave database.pool_size at 0 (automatic) or raise it; a loop that "
+                          "waits for a connection holds every request of its connections"}});
+  }
+
   auto store = socle::apps::OpenCatalogueStore(settings);
   if (!store) return StartFailed(logger, "cannot open the store", store.error());
   auto migrated = (*store)->Migrate();

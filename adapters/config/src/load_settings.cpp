@@ -279,6 +279,12 @@ Settings ResolveAuto(Settings settings, unsigned cores) {
   return settings;
 }
 
+std::size_t PoolShortfall(const Settings& settings) {
+  const bool loops_read = settings.http_reads != "worker";
+  const std::size_t holders = settings.worker_threads + (loops_read ? settings.http_threads : 0);
+  return holders > settings.database_pool_size ? holders - settings.database_pool_size : 0;
+}
+
 Environment SystemEnvironment() {
   return [](std::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());

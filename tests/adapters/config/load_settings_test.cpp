@@ -527,6 +527,26 @@ TEST_CASE("automatic sizing follows the store and the cores, and leaves set valu
   CHECK(ResolveAuto(set, 8).database_pool_size == 9);
 }
 
+TEST_CASE("a pool smaller than the threads that may hold a connection is reported",
+          "[config]") {
+  using socle::adapters::config::PoolShortfall;
+  using socle::adapters::config::ResolveAuto;
+  Settings postgres;
+  postgres.database_url = "postgres://socle@db/socle";
+  CHECK(PoolShortfall(ResolveAuto(postgres, 2)) == 0);  // automatic: never short
+  Settings set = postgres;
+  set.worker_threads = 16;
+  set.database_pool_size = 16;
+  // 16 workers and 4 reading loops (two per core) for 16 connections.
+  CHECK(PoolShortfall(ResolveAuto(set, 2)) == 4);
+  set.http_reads = "worker";  // the loops hold none
+  CHECK(PoolShortfall(ResolveAuto(set, 2)) == 0);
+  set.database_pool_size = 10;
+  CHECK(PoolShortfall(ResolveAuto(set, 2)) == 6);
+  set.database_pool_size = 30;
+  CHECK(PoolShortfall(ResolveAuto(set, 2)) == 0);
+}
+
 TEST_CASE("the help has one line per setting with its variable and default", "[config]") {
   auto help = SettingsHelp();
   auto settings = DescribeSettings();

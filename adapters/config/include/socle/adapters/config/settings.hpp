@@ -87,4 +87,10 @@ bool NetworkedStore(const Settings& settings);
 ///   hold a connection at once, so that a loop never waits for one.
 Settings ResolveAuto(Settings settings, unsigned cores);
 
+/// On resolved settings: how many connections short of the threads that may hold one at once
+/// a pool is (the workers, plus the event loops when reads run on them), 0 when none. A
+/// reading loop that finds the pool empty waits for a connection, with every other connection
+/// of that loop waiting behind it.
+std::size_t PoolShortfall(const Settings& settings);
+
 }  // namespace socle::adapters::config
