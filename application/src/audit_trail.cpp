@@ -93,7 +93,10 @@ Result<void> AuditTrail::Append(AuditAppender& appender, const AuditEntry& entry
 }
 
 Result<void> AuditTrail::Record(ProjectStore& store, const AuditEntry& entry) {
-  return store.Write([&](RecordTransaction& tx) { return Append(tx, entry); });
+  return store.Write([&](RecordTransaction& tx) {
+    tx.WillAppendAudit();
+    return Append(tx, entry);
+  });
 }
 
 // ---- AuditedTransaction ----------------------------------------------------------------------
@@ -170,6 +173,7 @@ Result<void> WriteAudited(ProjectStore& store, AuditTrail* trail, const AuditEnt
                           const std::function<Result<void>(RecordTransaction&)>& work) {
   if (trail == nullptr) return store.Write(work);
   return store.Write([&](RecordTransaction& tx) -> Result<void> {
+    tx.WillAppendAudit();
     AuditedTransaction audited(tx, *trail, base);
     if (auto done = work(audited); !done) return done;
     return audited.Flush();

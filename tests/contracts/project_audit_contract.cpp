@@ -366,6 +366,64 @@ TEST_CASE("contract: a rolled-back write leaves no audit event", "[contract][pro
   CHECK(Labels(Search(store, {})) == V{"with-record", "kept"});
 }
 
+TEST_CASE("contract: a transaction that announces its audit event behaves as one that does not",
+          "[contract][project][audit]") {
+  // WillAppendAudit is a hint (a store may lock the chain with the first statement): the
+  // events, the chain and the records come out as without it.
+  auto ut = testing::MakeProjectStoreUnderTest();
+  ProjectStore& store = ut->store();
+  auto schema = store.ApplySchema({CollectionChange{std::nullopt, Notes()}}, 0, "test", Seconds(1));
+  REQUIRE(schema.has_value());
+  const Collection& notes = *(*schema)->Find("notes");
+  const StoredAuditEvent first = AppendOne(store, WithParts(Draft("first", Seconds(2)), {}, {}));
+
+  // Announced, then a record and its event: one chain, extended where it was.
+  auto announced = store.Write([&](RecordTransaction& tx) -> Result<void> {
+    tx.WillAppendAudit();
+    tx.WillAppendAudit();  // said twice: still one lane
+    if (auto inserted = tx.Insert(notes, Note(notes, "n1", "hello")); !inserted) return inserted;
+    auto appended = SealAndAppend(tx, WithParts(Draft("announced", Seconds(3)), {}, {}));
+    if (!appended) return std::unexpected(appended.error());
+    return {};
+  });
+  INFO((announced ? std::string() : Describe(announced.error())));
+  REQUIRE(announced.has_value());
+  CHECK(store.Get(notes, "n1", nullptr)->has_value());
+  // Announced, then committed without an event: nothing is appended and the lane is free.
+  auto silent = store.Write([&](RecordTransaction& tx) -> Result<void> {
+    tx.WillAppendAudit();
+    return tx.Insert(notes, Note(notes, "n2", "quiet"));
+  });
+  REQUIRE(silent.has_value());
+  CHECK(store.Get(notes, "n2", nullptr)->has_value());
+  // Announced, then failed after appending: neither the record nor the event remains.
+  auto undone = store.Write([&](RecordTransaction& tx) -> Result<void> {
+    tx.WillAppendAudit();
+    if (auto inserted = tx.Insert(notes, Note(notes, "n3", "doomed")); !inserted) return inserted;
+    auto appended = SealAndAppend(tx, WithParts(Draft("undone", Seconds(4)), {}, {}));
+    if (!appended) return std::unexpected(appended.error());
+    return Fail(ErrorCode::kInvalidArgument, "changed my mind");
+  });
+  REQUIRE_FALSE(undone.has_value());
+  CHECK(undone.error().message == "changed my mind");
+  CHECK_FALSE(store.Get(notes, "n3", nullptr)->has_value());
+  // Announced with nothing else in the transaction: the lock and head come on their own.
+  auto alone = store.Write([&](RecordTransaction& tx) -> Result<void> {
+    tx.WillAppendAudit();
+    auto appended = SealAndAppend(tx, WithParts(Draft("alone", Seconds(5)), {}, {}));
+    if (!appended) return std::unexpected(appended.error());
+    return {};
+  });
+  REQUIRE(alone.has_value());
+
+  CHECK(Labels(Search(store, {})) == V{"alone", "announced", "first"});
+  const std::int64_t lane = first.event.lane;
+  REQUIRE(Heads(store).size() == 1);  // one writer at a time: one lane
+  CHECK(Heads(store)[0].lane == lane);
+  CHECK(Heads(store)[0].seq == 3);
+  CHECK(Verify(store, lane) == "");
+}
+
 TEST_CASE("contract: a schema change and its audit event commit together or not at all",
           "[contract][project][audit]") {
   auto ut = testing::MakeProjectStoreUnderTest();
@@ -767,6 +825,7 @@ TEST_CASE("contract: concurrent writers each extend a chain without gaps or fork
               Draft(writer + "-undone-" + std::to_string(i), Micros(6'000'000 + i), writer),
               std::pair{writer, R"({"salt":"u"})"}, std::nullopt);
           auto failed = store.Write([&](RecordTransaction& tx) -> Result<void> {
+            tx.WillAppendAudit();
             auto appended = SealAndAppend(tx, undone);
             if (!appended) return std::unexpected(appended.error());
             return Fail(ErrorCode::kInvalidArgument, "changed my mind");
@@ -780,6 +839,7 @@ TEST_CASE("contract: concurrent writers each extend a chain without gaps or fork
         // aborted invites retrying the whole operation (a store detecting a conflict).
         for (int attempt = 0;; ++attempt) {
           auto done = store.Write([&](RecordTransaction& tx) -> Result<void> {
+            if (i % 2 == 1) tx.WillAppendAudit();  // announced or not, the chains are the same
             auto appended = SealAndAppend(tx, pending);
             if (!appended) return std::unexpected(appended.error());
             return {};

@@ -187,7 +187,7 @@ Result<PgResult> Connection::Execute(const Statement& statement, const Params& p
 
 Result<PgResult> Connection::ExecuteCached(const std::string& sql, const Params& params,
                                            std::uint64_t generation) {
-  if (!deferred_.empty()) return RunPipeline(Deferred{sql, params, generation, true});
+  if (!deferred_.empty()) return RunPipeline(Deferred{sql, params, generation, true, nullptr});
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -243,7 +243,7 @@ bool PreparedControl(std::string_view sql) { return sql == kBegin || sql == kCom
 Result<PgResult> Connection::Script(const std::string& sql) {
   if (!deferred_.empty()) {
     if (sql.find(';') == std::string::npos) {
-      return RunPipeline(Deferred{sql, {}, 0, PreparedControl(sql)});
+      return RunPipeline(Deferred{sql, {}, 0, PreparedControl(sql), nullptr});
     }
     if (auto flushed = RunPipeline(std::nullopt); !flushed) return Fail(flushed.error());
   }
@@ -253,11 +253,11 @@ Result<PgResult> Connection::Script(const std::string& sql) {
 
 void Connection::Defer(std::string sql) {
   const bool prepared = PreparedControl(sql);
-  deferred_.push_back(Deferred{std::move(sql), {}, 0, prepared});
+  deferred_.push_back(Deferred{std::move(sql), {}, 0, prepared, nullptr});
 }
 
 void Connection::Defer(std::string sql, Params params, std::uint64_t generation) {
-  deferred_.push_back(Deferred{std::move(sql), std::move(params), generation, true});
+  deferred_.push_back(Deferred{std::move(sql), std::move(params), generation, true, nullptr});
 }
 
 const std::string& Connection::NameFor(const Deferred& deferred, bool& prepare) {
@@ -274,6 +274,20 @@ const std::string& Connection::NameFor(const Deferred& deferred, bool& prepare) 
                                   deferred.generation});
   cache_.emplace(lru_.front().sql, lru_.begin());
   return lru_.front().name;
+}
+
+Connection::KeptResult Connection::DeferKept(std::string sql, Params params,
+                                             std::uint64_t generation) {
+  auto kept = std::make_shared<std::optional<PgResult>>();
+  deferred_.push_back(Deferred{std::move(sql), std::move(params), generation, true, kept});
+  return kept;
+}
+
+Result<void> Connection::Flush() {
+  if (deferred_.empty()) return {};
+  auto flushed = RunPipeline(std::nullopt);
+  if (!flushed) return Fail(flushed.error());
+  return {};
 }
 
 Result<PgResult> Connection::RunPipeline(std::optional<Deferred> last) {
@@ -299,6 +313,7 @@ Result<PgResult> Connection::RunPipeline(std::optional<Deferred> last) {
   }
   if (PQenterPipelineMode(conn_) == 0) return Fail(Lost(what));
   std::vector<std::string_view> fresh;  // statements prepared by this pipeline
+  std::vector<KeptResult> kept;         // per command sent, preparations included
   for (const auto& command : commands) {
     std::vector<const char*> values;
     values.reserve(command.params.size());
@@ -310,16 +325,20 @@ Result<PgResult> Connection::RunPipeline(std::optional<Deferred> last) {
     } else {
       bool prepare = false;
       const std::string& name = NameFor(command, prepare);
-      if (prepare) fresh.push_back(lru_.front().sql);
+      if (prepare) {
+        fresh.push_back(lru_.front().sql);
+        kept.push_back(nullptr);
+      }
       sent = (!prepare || PQsendPrepare(conn_, name.c_str(), command.sql.c_str(), 0, nullptr) != 0)
                  ? PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
                                        values.data(), nullptr, nullptr, 0)
                  : 0;
     }
     if (sent == 0) return Fail(Lost(what));
+    kept.push_back(command.kept);
   }
   if (PQpipelineSync(conn_) == 0) return Fail(Lost(what));
-  auto result = Await(what, /*pipeline=*/true);
+  auto result = Await(what, /*pipeline=*/true, &kept);
   if (!broken_ && PQexitPipelineMode(conn_) == 0) broken_ = true;
   if (!result) {
     // A command that failed aborts the rest of the pipeline, preparations included: which of
@@ -336,7 +355,8 @@ Result<PgResult> Connection::RunPipeline(std::optional<Deferred> last) {
   return result;
 }
 
-Result<PgResult> Connection::Await(std::string_view what, bool pipeline) {
+Result<PgResult> Connection::Await(std::string_view what, bool pipeline,
+                                   const std::vector<KeptResult>* kept) {
   const auto deadline =
       io_timeout_.count() == 0 ? Clock::time_point::max() : Clock::now() + io_timeout_;
   auto timed_out = [&] {
@@ -366,6 +386,9 @@ Result<PgResult> Connection::Await(std::string_view what, bool pipeline) {
   }
   // Collect every result (a script yields one per statement); the first error wins.
   std::optional<PgResult> last;
+  bool answered = false;
+  std::vector<std::pair<std::size_t, PgResult>> to_keep;  // handed over once all succeeded
+  std::size_t command = 0;                                // in a pipeline, the one answering
   std::optional<Error> failure;
   last_constraint_.clear();
   last_sqlstate_.clear();
@@ -382,6 +405,7 @@ Result<PgResult> Connection::Await(std::string_view what, bool pipeline) {
       // ends the answer), unless the connection went bad.
       if (!pipeline) break;
       if (PQstatus(conn_) != CONNECTION_OK) return Fail(Lost(what));
+      ++command;
       continue;
     }
     PgResult result(raw);
@@ -389,6 +413,13 @@ Result<PgResult> Connection::Await(std::string_view what, bool pipeline) {
     if (status == PGRES_PIPELINE_SYNC) break;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
         status == PGRES_EMPTY_QUERY) {
+      answered = true;
+      if (kept != nullptr && command < kept->size() && (*kept)[command] != nullptr) {
+        // Only a pipeline sent by Flush ends with a kept statement, and Flush drops the
+        // round trip's own result.
+        to_keep.emplace_back(command, std::move(result));
+        continue;
+      }
       last.emplace(std::move(result));
       continue;
     }
@@ -403,7 +434,9 @@ Result<PgResult> Connection::Await(std::string_view what, bool pipeline) {
   }
   if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
   if (failure) return Fail(std::move(*failure));
-  if (!last) return Fail(Lost(what));
+  if (!answered) return Fail(Lost(what));
+  if (!last) last.emplace(nullptr);
+  for (auto& [index, result] : to_keep) (*kept)[index]->emplace(std::move(result));
   ++round_trips_;
   return std::move(*last);
 }

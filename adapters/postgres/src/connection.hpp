@@ -105,6 +105,15 @@ class Connection final {
   /// for ExecuteCached.
   void Defer(std::string sql);
   void Defer(std::string sql, Params params, std::uint64_t generation);
+  /// Where a deferred statement's result lands: empty until the round trip that carries the
+  /// statement succeeds, and left empty when that round trip fails.
+  using KeptResult = std::shared_ptr<std::optional<PgResult>>;
+  /// As Defer (with params and a generation), keeping the statement's result: a read that
+  /// travels with the round trips that come anyway (a transaction's first statement), whose
+  /// answer is used later. Flush() sends it when no other round trip came first.
+  KeptResult DeferKept(std::string sql, Params params, std::uint64_t generation);
+  /// Sends the deferred statements now, in one round trip; nothing when there are none.
+  domain::Result<void> Flush();
   /// Forgets the deferred statements without sending them (a transaction that ends before
   /// they left). RollBack does this.
   void DropDeferred() noexcept { deferred_.clear(); }
@@ -148,7 +157,10 @@ class Connection final {
       : conn_(conn), io_timeout_(io_timeout), interrupt_fd_(interrupt_fd) {}
   // Waits for the whole answer to what was sent (every result of a script; with `pipeline`,
   // every command's results up to the sync) and returns the last result, or the first failure.
-  domain::Result<PgResult> Await(std::string_view what, bool pipeline = false);
+  // `kept`, in a pipeline: the slot of each command sent, in order (null for a command whose
+  // result is not kept), which receives that command's result.
+  domain::Result<PgResult> Await(std::string_view what, bool pipeline = false,
+                                 const std::vector<KeptResult>* kept = nullptr);
   domain::Error Lost(std::string_view what);
 
   struct Deferred {
@@ -156,6 +168,7 @@ class Connection final {
     Params params;
     std::uint64_t generation = 0;
     bool cached = false;  // prepared through the statement cache; otherwise one plain statement
+    KeptResult kept;      // where its result goes; null: dropped
   };
   // Sends the deferred statements and then `last` (if any) in one pipeline and waits for all;
   // returns the result of the last one sent.

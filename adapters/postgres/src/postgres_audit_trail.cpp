@@ -682,15 +682,34 @@ std::int64_t PostgresAuditTrail::NextWaitLane() noexcept {
 
 // ---- PostgresAuditAppender -------------------------------------------------------------------
 
+// The lowest free lane: writers one after another share lane 0 (one chain to read), and only
+// concurrent ones spread out. When every lane is held, each waiter queues on another lane, so
+// that they spread over the lanes as these free up instead of all waiting for lane 0.
+Params PostgresAuditAppender::LockHeadParams() const {
+  return {std::to_string(kAuditLockClass), trail_.schema_name_,
+          std::to_string(trail_.NextWaitLane())};
+}
+
+void PostgresAuditAppender::WillAppendAudit() {
+  if (head_ || announced_) return;
+  announced_ = conn_.DeferKept(trail_.lock_head_, LockHeadParams(), kAuditGeneration);
+}
+
 Result<AuditHead> PostgresAuditAppender::LockAuditHead() {
   if (head_) return *head_;
-  // The lowest free lane: writers one after another share lane 0 (one chain to read), and only
-  // concurrent ones spread out. When every lane is held, each waiter queues on another lane, so
-  // that they spread over the lanes as these free up instead of all waiting for lane 0.
-  auto rows = conn_.ExecuteCached(trail_.lock_head_,
-                                  {std::to_string(kAuditLockClass), trail_.schema_name_,
-                                   std::to_string(trail_.NextWaitLane())},
-                                  kAuditGeneration);
+  Result<PgResult> rows = Fail(Error::Internal("no audit lane read"));
+  if (auto announced = std::exchange(announced_, nullptr)) {
+    // Sent with an earlier round trip, or still waiting for one: then on its own now.
+    if (!*announced) {
+      if (auto flushed = conn_.Flush(); !flushed) return Fail(flushed.error());
+    }
+    if (*announced) rows = std::move(**announced);
+  }
+  // Not announced, or its round trip failed (the transaction cannot commit then, and this
+  // statement fails with the reason).
+  if (!rows) {
+    rows = conn_.ExecuteCached(trail_.lock_head_, LockHeadParams(), kAuditGeneration);
+  }
   if (!rows) return Fail(rows.error());
   if (rows->Rows() != 1 || rows->Columns() != 4) {
     return Fail(Error::Internal("unexpected answer reading an audit lane's head"));

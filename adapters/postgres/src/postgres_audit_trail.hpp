@@ -158,6 +158,9 @@ class PostgresAuditAppender final : public application::AuditAppender {
   PostgresAuditAppender(PostgresAuditTrail& trail, Connection& conn) noexcept
       : trail_(trail), conn_(conn) {}
 
+  /// Defers the lane's lock and head read (one statement, see _audit_lock_head) to travel with
+  /// the transaction's next round trip.
+  void WillAppendAudit() override;
   domain::Result<domain::AuditHead> LockAuditHead() override;
   domain::Result<void> AppendAudit(const domain::AuditEvent& event,
                                    const std::vector<domain::AuditPersonal>& personal) override;
@@ -165,7 +168,10 @@ class PostgresAuditAppender final : public application::AuditAppender {
  private:
   PostgresAuditTrail& trail_;
   Connection& conn_;
+  Params LockHeadParams() const;
+
   std::optional<domain::AuditHead> head_;  // the locked lane's head, once locked
+  Connection::KeptResult announced_;       // the deferred lock and head read, until read
 };
 
 }  // namespace socle::adapters::postgres

@@ -629,6 +629,7 @@ class PostgresRecordTransaction final : public RecordTransaction {
                             PostgresAuditTrail& audit)
       : store_(store), conn_(conn), snapshot_(snapshot), audit_(audit, conn) {}
 
+  void WillAppendAudit() override { audit_.WillAppendAudit(); }
   Result<domain::AuditHead> LockAuditHead() override {
     auto head = audit_.LockAuditHead();
     if (!head) return Fail(Failed(std::move(head.error())));

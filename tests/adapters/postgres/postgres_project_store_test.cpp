@@ -890,6 +890,37 @@ TEST_CASE("postgres connection: deferred statements travel with the next round t
          "script");
     CHECK(rows() == "3");
   }
+  SECTION("a kept statement's result comes with the round trip that carries it") {
+    conn->ResetUsage();
+    conn->Defer(adapters::postgres::kBegin);
+    auto kept = conn->DeferKept("SELECT $1::int4 * 2 AS doubled", {"21"}, 1);
+    CHECK_FALSE(*kept);  // nothing sent yet
+    Must(conn->ExecuteCached(insert, {"1", "first"}, 1), "insert");
+    CHECK(conn->round_trips() == 1);
+    REQUIRE(*kept);
+    CHECK((*kept)->Text(0, 0) == "42");
+    // Flush sends one that nothing else carried, in a round trip of its own.
+    auto alone = conn->DeferKept("SELECT count(*) FROM deferred_t", {}, 1);
+    Must(conn->Flush(), "flush");
+    CHECK(conn->round_trips() == 2);
+    REQUIRE(*alone);
+    CHECK((*alone)->Text(0, 0) == "1");  // inside the transaction: its own insert
+    Must(conn->Flush(), "nothing to flush");
+    CHECK(conn->round_trips() == 2);
+    Must(conn->Script(adapters::postgres::kCommit), "commit");
+  }
+  SECTION("a kept statement whose round trip fails keeps nothing") {
+    Must(conn->ExecuteCached(insert, {"1", "kept"}, 1), "outside");
+    conn->Defer(adapters::postgres::kBegin);
+    conn->Defer(insert, {"1", "duplicate"}, 1);
+    auto kept = conn->DeferKept("SELECT 1 AS one", {}, 1);
+    auto failed = conn->ExecuteCached(insert, {"2", "behind"}, 1);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == ErrorCode::kAlreadyExists);
+    CHECK_FALSE(*kept);
+    adapters::postgres::RollBack(*conn);
+    CHECK(rows() == "1");
+  }
   SECTION("a named statement sends the deferred ones first") {
     conn->Defer(insert, {"7", "before"}, 1);
     CHECK(rows() == "1");

@@ -77,6 +77,7 @@ class AuditedTransaction final : public RecordTransaction {
   domain::Result<void> Update(const domain::Collection& collection,
                               const domain::Record& record) override;
   domain::Result<void> Delete(const domain::Collection& collection, std::string_view id) override;
+  void WillAppendAudit() override { inner_.WillAppendAudit(); }
   domain::Result<domain::AuditHead> LockAuditHead() override { return inner_.LockAuditHead(); }
   domain::Result<void> AppendAudit(const domain::AuditEvent& event,
                                    const std::vector<domain::AuditPersonal>& personal) override {

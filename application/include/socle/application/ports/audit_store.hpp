@@ -20,6 +20,13 @@ class AuditAppender {
  public:
   virtual ~AuditAppender() = default;
 
+  /// Says, at the start of a transaction, that it will lock a chain and append to it: a store
+  /// may then lock the lane and read its head along with the transaction's first statement
+  /// rather than in a round trip of its own (holding the lane from there on). Nothing else
+  /// changes: LockAuditHead and AppendAudit answer as they would without it, and a transaction
+  /// that ends without appending appends nothing. A hint; by default it does nothing.
+  virtual void WillAppendAudit() {}
+
   /// Locks one of the trail's chains against other writers until the transaction ends and
   /// returns its head. A store with several lanes takes one that no other transaction holds
   /// when there is one.
