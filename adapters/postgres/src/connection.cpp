@@ -415,8 +415,9 @@ Result<PgResult> Connection::Await(std::string_view what, bool pipeline,
         status == PGRES_EMPTY_QUERY) {
       answered = true;
       if (kept != nullptr && command < kept->size() && (*kept)[command] != nullptr) {
-        // Only a pipeline sent by Flush ends with a kept statement, and Flush drops the
-        // round trip's own result.
+        // A pipeline ends with a kept statement only when nothing of the caller's own went
+        // with it (Flush, or the deferred ones sent ahead of a named statement or a script),
+        // and such a caller drops the round trip's result.
         to_keep.emplace_back(command, std::move(result));
         continue;
       }
