@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "setting_spec.hpp"
+#include "socle/adapters/store_url.hpp"
 
 namespace socle::adapters::config {
 namespace {
@@ -262,26 +263,36 @@ void Apply(const Layer& layer, Settings& settings, Problems& problems) {
 
 }  // namespace
 
+namespace {
+
+// The threads that may hold a database connection at once: the workers, and the event loops
+// when reads run on them.
+std::size_t ConnectionHolders(const Settings& settings) {
+  const bool loops_read = settings.http_reads != "worker";
+  return settings.worker_threads + (loops_read ? settings.http_threads : 0);
+}
+
+}  // namespace
+
 bool NetworkedStore(const Settings& settings) {
-  const std::string_view url = settings.database_url;
-  return url.starts_with("postgres://") || url.starts_with("postgresql://");
+  if (settings.database_url.empty()) return false;  // SQLite in the data directory
+  auto url = StoreUrl::Parse(settings.database_url);
+  return url && url->kind == StoreUrl::Kind::kPostgres;
 }
 
 Settings ResolveAuto(Settings settings, unsigned cores) {
   const std::size_t n = std::max(1u, cores);
   const bool networked = NetworkedStore(settings);
   if (settings.http_reads == "auto") settings.http_reads = networked ? "point" : "loop";
-  const bool loops_read = settings.http_reads != "worker";
-  if (settings.http_threads == 0) settings.http_threads = networked && loops_read ? 2 * n : n;
-  if (settings.database_pool_size == 0) {
-    settings.database_pool_size = settings.worker_threads + (loops_read ? settings.http_threads : 0);
+  if (settings.http_threads == 0) {
+    settings.http_threads = networked && settings.http_reads != "worker" ? 2 * n : n;
   }
+  if (settings.database_pool_size == 0) settings.database_pool_size = ConnectionHolders(settings);
   return settings;
 }
 
 std::size_t PoolShortfall(const Settings& settings) {
-  const bool loops_read = settings.http_reads != "worker";
-  const std::size_t holders = settings.worker_threads + (loops_read ? settings.http_threads : 0);
+  const std::size_t holders = ConnectionHolders(settings);
   return holders > settings.database_pool_size ? holders - settings.database_pool_size : 0;
 }
 

@@ -88,6 +88,22 @@ function common.random_get(path_name, ids_name, auth_name)
   end
 end
 
+-- A workload sending the same request every time (wrk then calls no Lua per request):
+-- `method` to the path in environment variable `path_name`, with HEADERS and, when given, the
+-- body in environment variable `body_name` as JSON. Sets wrk's request and the setup and done
+-- callbacks.
+function common.fixed_request(method, path_name, body_name)
+  wrk.method = method
+  wrk.path = common.required(path_name)
+  if body_name ~= nil then
+    wrk.body = common.required(body_name)
+    wrk.headers["Content-Type"] = "application/json"
+  end
+  common.add_headers(wrk.headers, os.getenv("HEADERS"))
+  setup = common.setup
+  done = common.done
+end
+
 function common.done(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format(

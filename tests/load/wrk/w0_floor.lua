@@ -3,9 +3,4 @@
 local dir = string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./"
 local common = dofile(dir .. "common.lua")
 
-wrk.method = "GET"
-wrk.path = common.required("FLOOR_PATH")
-common.add_headers(wrk.headers, os.getenv("HEADERS"))
-
-setup = common.setup
-done = common.done
+common.fixed_request("GET", "FLOOR_PATH")
